@@ -1,0 +1,138 @@
+#include "common/auth/access.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/status/errors.h"
+#include "common/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace training::auth {
+namespace {
+
+using training::api::v1::AccessRule;
+using training::api::v1::Audience;
+using ::training::testing::IsOk;
+using ::training::testing::StatusIs;
+using Kind = Principal::Kind;
+
+class AccessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto entry = [](const std::string& name, const std::string& key,
+                    const std::string& role, const std::string& scopes) {
+      return absl::StrCat(R"({"name":")", name, R"(","sha256":")",
+                          Sha256Hex(key), R"(","role":")", role,
+                          R"(","organisation":"Org","scopes":[)", scopes, "]}");
+    };
+    auto set = KeySet::FromJson(
+        absl::StrCat(R"({"keys":[)", entry("admin", admin_, "ADMIN", ""), ",",
+                     entry("agency", agency_, "AGENCY", R"("bookings.read")"),
+                     ",", entry("svc", service_, "SERVICE", ""), "]}"));
+    ASSERT_THAT(set, IsOk());
+    keys_ = *set;
+  }
+
+  static AccessRule Rule(Audience audience, std::string scope = "") {
+    AccessRule rule;
+    rule.set_audience(audience);
+    rule.set_scope(scope);
+    return rule;
+  }
+
+  absl::StatusOr<Principal> Check(const AccessRule& rule,
+                                  std::optional<std::string> key) {
+    std::optional<std::string> header;
+    if (key) header = "Bearer " + *key;
+    return Authorize(rule, header, *keys_);
+  }
+
+  std::string admin_ = GenerateKey();
+  std::string agency_ = GenerateKey();
+  std::string service_ = GenerateKey();
+  std::shared_ptr<const KeySet> keys_;
+};
+
+TEST_F(AccessTest, TableOfAudiencesAndCallers) {
+  using C = absl::StatusCode;
+  const std::optional<std::string> none;
+  const std::string token = "tmt_some-manage-token";
+  struct Row {
+    const char* name;
+    AccessRule rule;
+    std::optional<std::string> key;
+    C expected;
+  };
+  const Row rows[] = {
+      {"public/anonymous", Rule(training::api::v1::PUBLIC), none, C::kOk},
+      {"public/agency", Rule(training::api::v1::PUBLIC), agency_, C::kOk},
+      {"public/unknown", Rule(training::api::v1::PUBLIC), token,
+       C::kUnauthenticated},
+      {"manage/anonymous", Rule(training::api::v1::MANAGE_TOKEN), none,
+       C::kUnauthenticated},
+      {"manage/token", Rule(training::api::v1::MANAGE_TOKEN), token, C::kOk},
+      {"manage/admin", Rule(training::api::v1::MANAGE_TOKEN), admin_, C::kOk},
+      {"manage/agency", Rule(training::api::v1::MANAGE_TOKEN), agency_,
+       C::kPermissionDenied},
+      {"agency/anonymous", Rule(training::api::v1::AGENCY, "bookings.read"),
+       none, C::kUnauthenticated},
+      {"agency/with scope", Rule(training::api::v1::AGENCY, "bookings.read"),
+       agency_, C::kOk},
+      {"agency/without scope", Rule(training::api::v1::AGENCY, "reports.read"),
+       agency_, C::kPermissionDenied},
+      {"agency/admin", Rule(training::api::v1::AGENCY, "reports.read"), admin_,
+       C::kOk},
+      {"agency/service", Rule(training::api::v1::AGENCY, "reports.read"),
+       service_, C::kPermissionDenied},
+      {"admin/agency", Rule(training::api::v1::ADMIN), agency_,
+       C::kPermissionDenied},
+      {"admin/admin", Rule(training::api::v1::ADMIN), admin_, C::kOk},
+      {"admin/unknown", Rule(training::api::v1::ADMIN), token,
+       C::kUnauthenticated},
+      {"internal/admin", Rule(training::api::v1::INTERNAL), admin_,
+       C::kPermissionDenied},
+      {"internal/service", Rule(training::api::v1::INTERNAL), service_, C::kOk},
+      {"internal/anonymous", Rule(training::api::v1::INTERNAL), none,
+       C::kUnauthenticated},
+      {"undeclared/admin", Rule(training::api::v1::AUDIENCE_UNSPECIFIED),
+       admin_, C::kPermissionDenied},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.name);
+
+    auto result = Check(row.rule, row.key);
+
+    EXPECT_EQ(result.status().code(), row.expected) << result.status();
+    if (!result.ok()) {
+      EXPECT_TRUE(GetErrorInfo(result.status()).has_value());
+    }
+  }
+}
+
+TEST_F(AccessTest, HandsTheHandlerTheCallersIdentity) {
+  auto agency =
+      Check(Rule(training::api::v1::AGENCY, "bookings.read"), agency_);
+  auto holder = Check(Rule(training::api::v1::MANAGE_TOKEN), "tmt_abc");
+
+  ASSERT_THAT(agency, IsOk());
+  EXPECT_EQ(agency->kind, Kind::kAgency);
+  EXPECT_EQ(agency->key_name, "agency");
+  EXPECT_EQ(agency->organisation, "Org");
+  ASSERT_THAT(holder, IsOk());
+  EXPECT_EQ(holder->kind, Kind::kManageToken);
+  EXPECT_EQ(holder->manage_token, "tmt_abc");
+}
+
+TEST_F(AccessTest, RejectsMalformedAuthorization) {
+  for (const char* header :
+       {"Basic abc", "Bearer", "Bearer   ", agency_.c_str()}) {
+    SCOPED_TRACE(header);
+    EXPECT_THAT(Authorize(Rule(training::api::v1::PUBLIC), header, *keys_),
+                StatusIs(absl::StatusCode::kUnauthenticated));
+  }
+  EXPECT_THAT(
+      Authorize(Rule(training::api::v1::ADMIN), "bearer " + admin_, *keys_),
+      IsOk());
+}
+
+}  // namespace
+}  // namespace training::auth

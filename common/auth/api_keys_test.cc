@@ -1,0 +1,135 @@
+#include "common/auth/api_keys.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "common/logging/log.h"
+#include "common/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace training::auth {
+namespace {
+
+using ::testing::HasSubstr;
+using ::training::testing::IsOk;
+using ::training::testing::StatusIs;
+
+std::string KeyFileJson(const std::string& name, const std::string& key,
+                        const std::string& role = "ADMIN") {
+  return absl::StrCat(
+      R"({"keys":[{"name":")", name, R"(","sha256":")", Sha256Hex(key),
+      R"(","role":")", role,
+      R"(","organisation":"Org","scopes":["bookings.read"]}]})");
+}
+
+// Writes through a rename, as editors and config managers do.
+void WriteAtomically(const std::string& path, const std::string& content) {
+  const std::string tmp = path + ".tmp";
+  std::ofstream(tmp, std::ios::trunc) << content;
+  std::filesystem::rename(tmp, path);
+}
+
+TEST(ApiKeysTest, GeneratedKeysAreLongRandomAndNeverLoggable) {
+  const std::string a = GenerateKey();
+  const std::string b = GenerateKey();
+
+  EXPECT_NE(a, b);
+  EXPECT_EQ(a.size(), 4u + 43u);
+  EXPECT_EQ(a.substr(0, 4), "trk_");
+  std::string line;
+  log::SetSinkForTest([&line](absl::string_view l) { line = std::string(l); });
+  log::Info("key", {{"value", log::Id(a)}});
+  log::SetSinkForTest(nullptr);
+  EXPECT_THAT(line, ::testing::Not(HasSubstr(a)));
+}
+
+TEST(ApiKeysTest, LooksUpKeysByHashOnly) {
+  const std::string key = GenerateKey();
+  auto set = KeySet::FromJson(KeyFileJson("portal", key, "AGENCY"));
+  ASSERT_THAT(set, IsOk());
+
+  auto grant = (*set)->Lookup(key);
+
+  ASSERT_TRUE(grant.has_value());
+  EXPECT_EQ(grant->name, "portal");
+  EXPECT_EQ(grant->organisation, "Org");
+  EXPECT_EQ(grant->scopes, std::vector<std::string>{"bookings.read"});
+  EXPECT_FALSE((*set)->Lookup(key + "x").has_value());
+  EXPECT_FALSE((*set)->Lookup(Sha256Hex(key)).has_value());
+}
+
+TEST(ApiKeysTest, RejectsMalformedFilesNamingTheEntry) {
+  const std::string hash = Sha256Hex("k");
+  const std::pair<std::string, std::string> cases[] = {
+      {"not json", "not a valid key file"},
+      {R"({"keys":[{"name":"a b","sha256":")" + hash + R"(","role":"ADMIN"}]})",
+       "keys[0]: name"},
+      {R"({"keys":[{"name":"a","sha256":"abc","role":"ADMIN"}]})",
+       "keys[0]: sha256"},
+      {R"({"keys":[{"name":"a","sha256":")" + hash + R"("}]})",
+       "keys[0]: role"},
+      {R"({"keys":[{"name":"a","sha256":")" + hash + R"(","role":"AGENCY"}]})",
+       "keys[0]: organisation"},
+      {R"({"keys":[{"name":"a","sha256":")" + hash +
+           R"(","role":"ADMIN"},{"name":"a","sha256":")" + Sha256Hex("j") +
+           R"(","role":"ADMIN"}]})",
+       "keys[1]: name: repeated"},
+  };
+  for (const auto& [json, expected] : cases) {
+    SCOPED_TRACE(expected);
+    EXPECT_THAT(
+        KeySet::FromJson(json),
+        StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(expected)));
+  }
+}
+
+TEST(ApiKeysTest, StoreReloadsWhenTheFileChangesAndKeepsOldKeysOnError) {
+  const std::string dir = ::testing::TempDir();
+  const std::string path = dir + "/keys_reload.json";
+  const std::string first = GenerateKey();
+  const std::string second = GenerateKey();
+  WriteAtomically(path, KeyFileJson("first", first));
+  auto store = KeyStore::Create(path, "");
+  ASSERT_THAT(store, IsOk());
+  ASSERT_TRUE((*store)->Current()->Lookup(first).has_value());
+
+  auto unchanged = (*store)->Reload();
+  ASSERT_THAT(unchanged, IsOk());
+  EXPECT_FALSE(*unchanged);
+  WriteAtomically(path, KeyFileJson("second", second));
+  auto changed = (*store)->Reload();
+
+  ASSERT_THAT(changed, IsOk());
+  EXPECT_TRUE(*changed);
+  EXPECT_FALSE((*store)->Current()->Lookup(first).has_value());
+  EXPECT_TRUE((*store)->Current()->Lookup(second).has_value());
+
+  WriteAtomically(path, "{broken");
+  EXPECT_THAT((*store)->Reload(), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_TRUE((*store)->Current()->Lookup(second).has_value());
+}
+
+TEST(ApiKeysTest, InlineKeysAndFileKeysMerge) {
+  const std::string path = ::testing::TempDir() + "/keys_merge.json";
+  const std::string from_file = GenerateKey();
+  const std::string from_env = GenerateKey();
+  WriteAtomically(path, KeyFileJson("file-key", from_file));
+
+  auto store = KeyStore::Create(path, KeyFileJson("env-key", from_env));
+
+  ASSERT_THAT(store, IsOk());
+  EXPECT_TRUE((*store)->Current()->Lookup(from_file).has_value());
+  EXPECT_TRUE((*store)->Current()->Lookup(from_env).has_value());
+}
+
+TEST(ApiKeysTest, MissingFileIsAConfigurationError) {
+  EXPECT_THAT(KeyStore::Create("/nonexistent/keys.json", ""),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("TRAINING_API_KEYS_FILE")));
+}
+
+}  // namespace
+}  // namespace training::auth

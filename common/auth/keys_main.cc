@@ -1,0 +1,110 @@
+// training_keys: makes API keys and key files.
+//
+//   training_keys new <name> <agency|admin|service> [organisation] [scope,...]
+//       prints the new key on the first line and its key-file entry (JSON)
+//       on the second; only the entry goes into the key file.
+//   training_keys demo <file>
+//       writes a key file for local running (an admin key, an agency key and
+//       one service key per service) and prints "<who> <key>" lines.
+
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_split.h"
+#include "common/auth/api_keys.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace {
+
+using training::auth::GenerateKey;
+using training::auth::Sha256Hex;
+using training::config::v1::ApiKey;
+using training::config::v1::ApiKeyFile;
+using training::config::v1::KeyRole;
+
+ApiKey Entry(const std::string& name, KeyRole role, const std::string& key,
+             const std::string& organisation = "",
+             const std::vector<std::string>& scopes = {}) {
+  ApiKey entry;
+  entry.set_name(name);
+  entry.set_sha256(Sha256Hex(key));
+  entry.set_role(role);
+  entry.set_organisation(organisation);
+  for (const auto& s : scopes) entry.add_scopes(s);
+  return entry;
+}
+
+int Usage() {
+  std::cerr << "usage: training_keys new <name> <agency|admin|service> "
+               "[organisation] [scope,...]\n"
+               "       training_keys demo <file>\n";
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.size() >= 3 && args[0] == "new") {
+    KeyRole role;
+    if (args[2] == "agency") {
+      role = training::config::v1::AGENCY;
+    } else if (args[2] == "admin") {
+      role = training::config::v1::ADMIN;
+    } else if (args[2] == "service") {
+      role = training::config::v1::SERVICE;
+    } else {
+      return Usage();
+    }
+    std::vector<std::string> scopes;
+    if (args.size() >= 5)
+      scopes = absl::StrSplit(args[4], ',', absl::SkipEmpty());
+    const std::string key = GenerateKey();
+    std::string json;
+    (void)google::protobuf::util::MessageToJsonString(
+        Entry(args[1], role, key, args.size() >= 4 ? args[3] : "", scopes),
+        &json);
+    std::cout << key << "\n" << json << "\n";
+    return 0;
+  }
+  if (args.size() == 2 && args[0] == "demo") {
+    ApiKeyFile file;
+    std::vector<std::pair<std::string, std::string>> printed;
+    auto add = [&](const std::string& who, ApiKey entry,
+                   const std::string& key) {
+      *file.add_keys() = std::move(entry);
+      printed.emplace_back(who, key);
+    };
+    std::string key = GenerateKey();
+    add("admin", Entry("demo-admin", training::config::v1::ADMIN, key), key);
+    key = GenerateKey();
+    add("agency",
+        Entry("demo-agency", training::config::v1::AGENCY, key,
+              "Northshire Family Services",
+              {"bookings.create", "bookings.read", "reports.read"}),
+        key);
+    for (const char* service :
+         {"catalogue", "booking", "notification", "content", "gateway"}) {
+      key = GenerateKey();
+      add(service,
+          Entry(std::string(service) + "-service",
+                training::config::v1::SERVICE, key),
+          key);
+    }
+    google::protobuf::util::JsonPrintOptions options;
+    options.add_whitespace = true;
+    std::string json;
+    (void)google::protobuf::util::MessageToJsonString(file, &json, options);
+    std::ofstream out(args[1], std::ios::trunc);
+    out << json;
+    if (!out) {
+      std::cerr << "training_keys: cannot write the key file\n";
+      return 1;
+    }
+    for (const auto& [who, k] : printed) std::cout << who << " " << k << "\n";
+    return 0;
+  }
+  return Usage();
+}

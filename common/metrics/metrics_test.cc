@@ -1,0 +1,67 @@
+#include "common/metrics/metrics.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace training::metrics {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(MetricsTest, CountersRenderWithLabels) {
+  Registry registry;
+  auto& calls = registry.Counter("rpc_total", "Calls.", {"method", "code"});
+
+  calls.Add({"Get", "OK"});
+  calls.Add({"Get", "OK"});
+  calls.Add({"Get", "NOT_FOUND"});
+
+  EXPECT_EQ(calls.Value({"Get", "OK"}), 2);
+  const std::string text = registry.Render();
+  EXPECT_THAT(text, HasSubstr("# TYPE rpc_total counter"));
+  EXPECT_THAT(text, HasSubstr("rpc_total{method=\"Get\",code=\"OK\"} 2\n"));
+  EXPECT_THAT(text,
+              HasSubstr("rpc_total{method=\"Get\",code=\"NOT_FOUND\"} 1\n"));
+}
+
+TEST(MetricsTest, HistogramBucketsAreCumulative) {
+  Registry registry;
+  auto& latency =
+      registry.Histogram("latency_seconds", "Latency.", {"m"}, {0.1, 1});
+
+  latency.Observe({"a"}, 0.05);
+  latency.Observe({"a"}, 0.5);
+  latency.Observe({"a"}, 5);
+
+  const std::string text = registry.Render();
+  EXPECT_THAT(text,
+              HasSubstr("latency_seconds_bucket{m=\"a\",le=\"0.1\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("latency_seconds_bucket{m=\"a\",le=\"1\"} 2\n"));
+  EXPECT_THAT(text,
+              HasSubstr("latency_seconds_bucket{m=\"a\",le=\"+Inf\"} 3\n"));
+  EXPECT_THAT(text, HasSubstr("latency_seconds_count{m=\"a\"} 3\n"));
+  EXPECT_EQ(latency.Count({"a"}), 3u);
+}
+
+TEST(MetricsTest, LabelValuesAreEscaped) {
+  Registry registry;
+  registry.Counter("c", "C.", {"l"}).Add({"a\"b\\c"});
+
+  EXPECT_THAT(registry.Render(), HasSubstr(R"(c{l="a\"b\\c"} 1)"));
+}
+
+TEST(MetricsTest, ProcessMetricsAreRead) {
+  Registry registry;
+  registry.AddProcessMetrics();
+
+  const std::string text = registry.Render();
+
+  EXPECT_THAT(text, HasSubstr("process_resident_memory_bytes "));
+  EXPECT_THAT(text, HasSubstr("process_cpu_seconds_total "));
+  EXPECT_THAT(text, HasSubstr("process_open_fds "));
+  EXPECT_THAT(text,
+              ::testing::Not(HasSubstr("process_resident_memory_bytes 0\n")));
+}
+
+}  // namespace
+}  // namespace training::metrics

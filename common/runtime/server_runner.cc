@@ -1,0 +1,288 @@
+#include "common/runtime/server_runner.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/config/flags.h"
+#include "common/logging/log.h"
+#include "common/metrics/metrics_server.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+
+ABSL_FLAG(std::string, host, "127.0.0.1",
+          "Address to listen on (0.0.0.0 in containers).");
+ABSL_FLAG(int, port, 0, "gRPC port; 0 picks a free one.");
+ABSL_FLAG(int, metrics_port, 0,
+          "Prometheus metrics HTTP port; 0 picks a free one.");
+ABSL_FLAG(std::string, port_file, "",
+          "If set, the bound gRPC port is written to this file once serving.");
+ABSL_FLAG(std::string, metrics_port_file, "",
+          "If set, the bound metrics port is written to this file.");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
+          "After SIGTERM, how long health reports NOT_SERVING while calls "
+          "are still served, so load balancers stop sending new ones.");
+ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(20),
+          "After the grace period, how long in-flight calls may take to "
+          "finish before they are cancelled.");
+ABSL_FLAG(int, worker_threads, 16,
+          "Threads for blocking work (database, Redis, other services).");
+ABSL_FLAG(int, max_queued_calls, 2000,
+          "Calls that may wait for a worker; beyond it RESOURCE_EXHAUSTED.");
+ABSL_FLAG(std::string, api_keys_file, "",
+          "JSON API key file (training.config.v1.ApiKeyFile); reloaded when "
+          "it changes and on SIGHUP.");
+ABSL_FLAG(std::string, api_keys, "",
+          "API keys as inline JSON, same format as the file (for secrets "
+          "mounted as environment variables).");
+ABSL_FLAG(absl::Duration, api_keys_reload_interval, absl::Seconds(2),
+          "How often the key file is checked for changes.");
+ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error.");
+ABSL_FLAG(std::string, service_key, "",
+          "This service's own API key, for calls to other services.");
+ABSL_FLAG(std::string, data_dir, ".",
+          "Directory for local data (SQLite files) when no database URL is "
+          "given.");
+
+namespace training::runtime {
+namespace {
+
+sigset_t ShutdownSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  return set;
+}
+
+// Written through a rename so that a reader never sees half a number.
+void WritePortFile(const std::string& path, int port) {
+  if (path.empty()) return;
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << port << "\n";
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) log::Error("port_file.write_failed", {{"port", port}});
+}
+
+absl::Status Positive(const char* flag, absl::Duration d, bool allow_zero) {
+  if (d < absl::ZeroDuration() || (!allow_zero && d == absl::ZeroDuration())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, " (", config::EnvNameForFlag(flag),
+                     "): must be ", allow_zero ? "zero or more" : "positive"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void BlockShutdownSignals() {
+  sigset_t set = ShutdownSignals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+void SetDefaultPorts(int port, int metrics_port) {
+  absl::SetFlag(&FLAGS_port, port);
+  absl::SetFlag(&FLAGS_metrics_port, metrics_port);
+}
+
+absl::StatusOr<ServerOptions> ServerOptionsFromFlags(std::string service_name) {
+  ServerOptions o;
+  o.service_name = std::move(service_name);
+  o.host = absl::GetFlag(FLAGS_host);
+  o.port = absl::GetFlag(FLAGS_port);
+  o.metrics_port = absl::GetFlag(FLAGS_metrics_port);
+  o.port_file = absl::GetFlag(FLAGS_port_file);
+  o.metrics_port_file = absl::GetFlag(FLAGS_metrics_port_file);
+  o.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
+  o.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
+  o.worker_threads = absl::GetFlag(FLAGS_worker_threads);
+  o.max_queued_calls =
+      static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_max_queued_calls)));
+  o.api_keys_file = absl::GetFlag(FLAGS_api_keys_file);
+  o.api_keys_json = absl::GetFlag(FLAGS_api_keys);
+  o.api_keys_reload_interval = absl::GetFlag(FLAGS_api_keys_reload_interval);
+  o.service_key = absl::GetFlag(FLAGS_service_key);
+  o.data_dir = absl::GetFlag(FLAGS_data_dir);
+
+  if (absl::Status s = config::ValidatePort("port", o.port); !s.ok()) return s;
+  if (absl::Status s = config::ValidatePort("metrics_port", o.metrics_port);
+      !s.ok()) {
+    return s;
+  }
+  if (o.host.empty()) {
+    return absl::InvalidArgumentError("--host (TRAINING_HOST): required");
+  }
+  if (absl::Status s = Positive("shutdown_grace", o.shutdown_grace, true);
+      !s.ok())
+    return s;
+  if (absl::Status s = Positive("drain_timeout", o.drain_timeout, false);
+      !s.ok())
+    return s;
+  if (absl::Status s = Positive("api_keys_reload_interval",
+                                o.api_keys_reload_interval, false);
+      !s.ok())
+    return s;
+  if (o.worker_threads < 1 || o.worker_threads > 1024) {
+    return absl::InvalidArgumentError(
+        "--worker_threads (TRAINING_WORKER_THREADS): must be 1 to 1024");
+  }
+  if (absl::GetFlag(FLAGS_max_queued_calls) < 1) {
+    return absl::InvalidArgumentError(
+        "--max_queued_calls (TRAINING_MAX_QUEUED_CALLS): must be at least 1");
+  }
+  return o;
+}
+
+absl::StatusOr<std::unique_ptr<ServerRunner>> ServerRunner::Create(
+    ServerOptions options) {
+  auto keys =
+      auth::KeyStore::Create(options.api_keys_file, options.api_keys_json);
+  if (!keys.ok()) return keys.status();
+  std::unique_ptr<ServerRunner> runner(new ServerRunner(std::move(options)));
+  runner->keys_ = *std::move(keys);
+  return runner;
+}
+
+ServerRunner::ServerRunner(ServerOptions options)
+    : options_(std::move(options)),
+      pool_(std::make_unique<WorkerPool>(options_.worker_threads,
+                                         options_.max_queued_calls)) {}
+
+ServerRunner::~ServerRunner() = default;
+
+ServiceRuntime ServerRunner::runtime() {
+  return {pool_.get(), keys_.get(), &metrics::DefaultRegistry()};
+}
+
+void ServerRunner::AddService(DispatchedService service) {
+  health_names_.push_back(service.dispatcher->descriptor()->full_name());
+  dispatchers_.push_back(std::move(service.dispatcher));
+  services_.push_back(std::move(service.service));
+}
+
+void ServerRunner::AddService(std::unique_ptr<grpc::Service> service,
+                              std::string health_name) {
+  health_names_.push_back(std::move(health_name));
+  services_.push_back(std::move(service));
+}
+
+int ServerRunner::Run() {
+  BlockShutdownSignals();
+  metrics::Registry& registry = metrics::DefaultRegistry();
+  registry.AddProcessMetrics();
+  registry.Gauge(
+      "training_worker_queue_depth", "Calls waiting for a worker.",
+      [pool = pool_.get()] { return static_cast<double>(pool->queued()); });
+  registry.Gauge(
+      "training_worker_busy", "Workers running a call.",
+      [pool = pool_.get()] { return static_cast<double>(pool->busy()); });
+
+  auto metrics_server = metrics::MetricsServer::Start(
+      options_.host, options_.metrics_port, &registry);
+  if (!metrics_server.ok()) {
+    log::Error(
+        "metrics.start_failed",
+        {{"error", log::ScrubbedText(metrics_server.status().message())}});
+    return 1;
+  }
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int bound_port = 0;
+  builder.AddListeningPort(absl::StrCat(options_.host, ":", options_.port),
+                           grpc::InsecureServerCredentials(), &bound_port);
+  for (auto& service : services_) builder.RegisterService(service.get());
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || bound_port == 0) {
+    log::Error("server.start_failed", {{"port", options_.port}});
+    return 1;
+  }
+  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
+  health->SetServingStatus(true);
+  for (const auto& name : health_names_) health->SetServingStatus(name, true);
+  keys_->StartWatching(options_.api_keys_reload_interval);
+
+  WritePortFile(options_.port_file, bound_port);
+  WritePortFile(options_.metrics_port_file, (*metrics_server)->port());
+  log::Info("server.started", {{"port", bound_port},
+                               {"metrics_port", (*metrics_server)->port()},
+                               {"services", health_names_.size()}});
+
+  const sigset_t signals = ShutdownSignals();
+  while (true) {
+    int signal = 0;
+    if (sigwait(&signals, &signal) != 0) continue;
+    if (signal == SIGHUP) {
+      auto reloaded = keys_->Reload();
+      if (!reloaded.ok()) {
+        log::Error("api_keys.reload_failed",
+                   {{"error", log::ScrubbedText(reloaded.status().message())}});
+      } else {
+        log::Info("api_keys.reload", {{"changed", *reloaded}});
+      }
+      continue;
+    }
+    log::Info("shutdown.begin", {{"signal", signal}});
+    break;
+  }
+
+  // Stop attracting calls but keep serving them, so that load balancers
+  // and clients watching health move away before anything is refused.
+  health->SetServingStatus(false);
+  const absl::Time grace_end = absl::Now() + options_.shutdown_grace;
+  while (absl::Now() < grace_end) {
+    const absl::Duration left = grace_end - absl::Now();
+    timespec timeout = absl::ToTimespec(left);
+    if (sigtimedwait(&signals, nullptr, &timeout) > 0) {
+      log::Info("shutdown.grace_cut_short");
+      break;
+    }
+  }
+  server->Shutdown(absl::ToChronoTime(absl::Now() + options_.drain_timeout));
+  server->Wait();
+  pool_->Shutdown();
+  log::Info("shutdown.complete");
+  return 0;
+}
+
+int ServiceMain(
+    int argc, char** argv, const ServiceMainOptions& options,
+    const std::function<absl::Status(ServerRunner&)>& register_services) {
+  BlockShutdownSignals();
+  SetDefaultPorts(options.default_port, options.default_metrics_port);
+  config::ParseFlagsOrExit(
+      argc, argv,
+      absl::StrCat("training_", options.service_name, ": the ",
+                   options.service_name, " service of the training suite."));
+  log::Level level;
+  if (!log::ParseLevel(absl::GetFlag(FLAGS_log_level), &level)) {
+    config::ExitIfInvalid(absl::InvalidArgumentError(
+        "--log_level (TRAINING_LOG_LEVEL): must be debug, info, warning or "
+        "error"));
+  }
+  log::Configure(options.service_name, level);
+  log::RouteGrpcLogs();
+
+  auto server_options = ServerOptionsFromFlags(options.service_name);
+  config::ExitIfInvalid(server_options.status());
+  auto runner = ServerRunner::Create(*std::move(server_options));
+  config::ExitIfInvalid(runner.status());
+  absl::Status registered = register_services(**runner);
+  config::ExitIfInvalid(registered);
+  return (*runner)->Run();
+}
+
+}  // namespace training::runtime

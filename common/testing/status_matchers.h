@@ -1,0 +1,51 @@
+#ifndef TRAINING_COMMON_TESTING_STATUS_MATCHERS_H_
+#define TRAINING_COMMON_TESTING_STATUS_MATCHERS_H_
+
+// IsOk() and StatusIs() for absl::Status and absl::StatusOr<T>, which
+// Abseil 20220623 does not ship.
+
+#include <ostream>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "gmock/gmock.h"
+
+namespace training::testing {
+
+inline const absl::Status& GetStatus(const absl::Status& status) {
+  return status;
+}
+template <typename T>
+const absl::Status& GetStatus(const absl::StatusOr<T>& status_or) {
+  return status_or.status();
+}
+
+MATCHER(IsOk, "is OK") {
+  const absl::Status& status = GetStatus(arg);
+  if (!status.ok()) *result_listener << "status is " << status;
+  return status.ok();
+}
+
+MATCHER_P(StatusIs, code,
+          "has code " +
+              absl::StatusCodeToString(static_cast<absl::StatusCode>(code))) {
+  const absl::Status& status = GetStatus(arg);
+  if (status.code() != code) *result_listener << "status is " << status;
+  return status.code() == code;
+}
+
+MATCHER_P2(StatusIs, code, message_matcher,
+           "has code " +
+               absl::StatusCodeToString(static_cast<absl::StatusCode>(code))) {
+  const absl::Status& status = GetStatus(arg);
+  if (status.code() != code) {
+    *result_listener << "status is " << status;
+    return false;
+  }
+  return ::testing::ExplainMatchResult(
+      message_matcher, std::string(status.message()), result_listener);
+}
+
+}  // namespace training::testing
+
+#endif  // TRAINING_COMMON_TESTING_STATUS_MATCHERS_H_
