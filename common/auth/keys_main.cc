@@ -82,8 +82,7 @@ int main(int argc, char** argv) {
     key = GenerateKey();
     add("agency",
         Entry("demo-agency", training::config::v1::AGENCY, key,
-              "Northshire Family Services",
-              {"bookings.create", "bookings.read", "reports.read"}),
+              "Northshire Family Services", {"bookings.read", "reports.read"}),
         key);
     for (const char* service :
          {"catalogue", "booking", "notification", "content", "gateway"}) {

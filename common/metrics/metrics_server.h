@@ -1,9 +1,8 @@
 #ifndef TRAINING_COMMON_METRICS_METRICS_SERVER_H_
 #define TRAINING_COMMON_METRICS_METRICS_SERVER_H_
 
-// Serves a registry at GET /metrics over HTTP/1.1 on its own thread
-// (Boost.Beast). Anything else gets 404. Thread-safe; stops in the
-// destructor.
+// Serves a registry at GET /metrics (prometheus-cpp's pull exposer, on its
+// own threads). Stops in the destructor.
 
 #include <memory>
 #include <string>
@@ -11,24 +10,30 @@
 #include "absl/status/statusor.h"
 #include "common/metrics/metrics.h"
 
+namespace prometheus {
+class Exposer;
+}
+
 namespace training::metrics {
 
 class MetricsServer {
  public:
   // Listens on `host`:`port` (0 picks a free port). UNAVAILABLE when the
-  // address cannot be bound.
+  // address cannot be bound. `registry` must outlive the server.
   static absl::StatusOr<std::unique_ptr<MetricsServer>> Start(
       const std::string& host, int port, const Registry* registry);
-
-  virtual ~MetricsServer() = default;
+  ~MetricsServer();
   MetricsServer(const MetricsServer&) = delete;
   MetricsServer& operator=(const MetricsServer&) = delete;
 
   // The bound port.
-  virtual int port() const = 0;
+  int port() const { return port_; }
 
- protected:
+ private:
   MetricsServer() = default;
+
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  int port_ = 0;
 };
 
 }  // namespace training::metrics

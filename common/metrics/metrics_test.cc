@@ -1,5 +1,6 @@
 #include "common/metrics/metrics.h"
 
+#include "common/metrics/metrics_server.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -19,9 +20,9 @@ TEST(MetricsTest, CountersRenderWithLabels) {
   EXPECT_EQ(calls.Value({"Get", "OK"}), 2);
   const std::string text = registry.Render();
   EXPECT_THAT(text, HasSubstr("# TYPE rpc_total counter"));
-  EXPECT_THAT(text, HasSubstr("rpc_total{method=\"Get\",code=\"OK\"} 2\n"));
+  EXPECT_THAT(text, HasSubstr("rpc_total{code=\"OK\",method=\"Get\"} 2\n"));
   EXPECT_THAT(text,
-              HasSubstr("rpc_total{method=\"Get\",code=\"NOT_FOUND\"} 1\n"));
+              HasSubstr("rpc_total{code=\"NOT_FOUND\",method=\"Get\"} 1\n"));
 }
 
 TEST(MetricsTest, HistogramBucketsAreCumulative) {
@@ -48,6 +49,19 @@ TEST(MetricsTest, LabelValuesAreEscaped) {
   registry.Counter("c", "C.", {"l"}).Add({"a\"b\\c"});
 
   EXPECT_THAT(registry.Render(), HasSubstr(R"(c{l="a\"b\\c"} 1)"));
+}
+
+TEST(MetricsTest, ServesTheRegistryOverHttp) {
+  Registry registry;
+  registry.Counter("served_total", "Served.", {}).Add({});
+  registry.Gauge("answer", "The answer.", [] { return 42.0; });
+
+  auto server = MetricsServer::Start("127.0.0.1", 0, &registry);
+
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_GT((*server)->port(), 0);
+  auto taken = MetricsServer::Start("127.0.0.1", (*server)->port(), &registry);
+  EXPECT_EQ(taken.status().code(), absl::StatusCode::kUnavailable);
 }
 
 TEST(MetricsTest, ProcessMetricsAreRead) {

@@ -14,8 +14,8 @@
 #include "common/config/flags.h"
 #include "common/logging/log.h"
 #include "common/metrics/metrics_server.h"
+#include "common/runtime/health_service.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
-#include "grpcpp/health_check_service_interface.h"
 
 ABSL_FLAG(std::string, host, "127.0.0.1",
           "Address to listen on (0.0.0.0 in containers).");
@@ -198,21 +198,23 @@ int ServerRunner::Run() {
     return 1;
   }
 
-  grpc::EnableDefaultHealthCheckService(true);
+  // Our own health service (see health_service.h), not gRPC's default.
+  grpc::EnableDefaultHealthCheckService(false);
+  HealthService health;
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int bound_port = 0;
   builder.AddListeningPort(absl::StrCat(options_.host, ":", options_.port),
                            grpc::InsecureServerCredentials(), &bound_port);
+  builder.RegisterService(&health);
   for (auto& service : services_) builder.RegisterService(service.get());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || bound_port == 0) {
     log::Error("server.start_failed", {{"port", options_.port}});
     return 1;
   }
-  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
-  health->SetServingStatus(true);
-  for (const auto& name : health_names_) health->SetServingStatus(name, true);
+  health.SetServing("", true);
+  for (const auto& name : health_names_) health.SetServing(name, true);
   keys_->StartWatching(options_.api_keys_reload_interval);
 
   WritePortFile(options_.port_file, bound_port);
@@ -241,7 +243,7 @@ int ServerRunner::Run() {
 
   // Stop attracting calls but keep serving them, so that load balancers
   // and clients watching health move away before anything is refused.
-  health->SetServingStatus(false);
+  health.SetAllNotServing();
   const absl::Time grace_end = absl::Now() + options_.shutdown_grace;
   while (absl::Now() < grace_end) {
     const absl::Duration left = grace_end - absl::Now();
@@ -251,6 +253,9 @@ int ServerRunner::Run() {
       break;
     }
   }
+  // Ends open health Watch streams; otherwise each would hold the drain
+  // open until its deadline.
+  health.Shutdown();
   server->Shutdown(absl::ToChronoTime(absl::Now() + options_.drain_timeout));
   server->Wait();
   pool_->Shutdown();
