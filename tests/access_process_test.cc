@@ -21,7 +21,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "tests/process.h"
+#include "common/testing/process.h"
 #include "training/api/v1/access.pb.h"
 #include "training/booking/v1/booking_service.pb.h"
 #include "training/catalogue/v1/catalogue_service.pb.h"

@@ -15,7 +15,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "health/v1/health.grpc.pb.h"
-#include "tests/process.h"
+#include "common/testing/process.h"
 #include "training/catalogue/v1/catalogue_service.grpc.pb.h"
 #include "training/testing/v1/hold.grpc.pb.h"
 

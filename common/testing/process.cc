@@ -1,4 +1,4 @@
-#include "tests/process.h"
+#include "common/testing/process.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
-#ifndef TRAINING_TESTS_PROCESS_H_
-#define TRAINING_TESTS_PROCESS_H_
+#ifndef TRAINING_COMMON_TESTING_PROCESS_H_
+#define TRAINING_COMMON_TESTING_PROCESS_H_
 
 // Test support for cross-process tests: start a binary as a child process
 // with its output in a file, wait for the port it writes, signal it, and
@@ -55,4 +55,4 @@ std::string MakeTempDir(const std::string& name);
 
 }  // namespace training::testing
 
-#endif  // TRAINING_TESTS_PROCESS_H_
+#endif  // TRAINING_COMMON_TESTING_PROCESS_H_

@@ -1,0 +1,126 @@
+#include "common/sql/database.h"
+
+#include <cstring>
+#include <map>
+#include <random>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "common/sql/postgres_database.h"
+#include "common/sql/sqlite_database.h"
+
+namespace training::sql {
+namespace {
+
+// Reads one of the suite's own URL parameters as a positive integer.
+absl::Status TakeInt(std::map<std::string, std::string>& params,
+                     const std::string& name, int min, int* out) {
+  auto it = params.find(name);
+  if (it == params.end()) return absl::OkStatus();
+  int value = 0;
+  if (!absl::SimpleAtoi(it->second, &value) || value < min) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "database URL: ", name, " must be an integer of at least ", min));
+  }
+  *out = value;
+  params.erase(it);
+  return absl::OkStatus();
+}
+
+absl::Status TakeMillis(std::map<std::string, std::string>& params,
+                        const std::string& name, int min, absl::Duration* out) {
+  int ms = -1;
+  absl::Status status = TakeInt(params, name, min, &ms);
+  if (status.ok() && ms >= 0) *out = absl::Milliseconds(ms);
+  return status;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Database>> Database::Open(
+    absl::string_view url, DatabaseOptions options) {
+  // The URL may hold a password: no message here repeats it.
+  std::string base(url.substr(0, url.find('?')));
+  std::map<std::string, std::string> params;
+  if (size_t q = url.find('?'); q != absl::string_view::npos) {
+    for (absl::string_view pair :
+         absl::StrSplit(url.substr(q + 1), '&', absl::SkipEmpty())) {
+      std::pair<std::string, std::string> kv =
+          absl::StrSplit(pair, absl::MaxSplits('=', 1));
+      params[kv.first] = kv.second;
+    }
+  }
+
+  if (absl::StartsWith(base, "sqlite://")) {
+    const std::string path = base.substr(strlen("sqlite://"));
+    if (path.empty()) {
+      return absl::InvalidArgumentError(
+          "database URL: sqlite:// needs a file path");
+    }
+    absl::Status s = TakeInt(params, "readers", 1, &options.connections);
+    if (s.ok())
+      s = TakeMillis(params, "busy_timeout_ms", 0, &options.busy_timeout);
+    if (s.ok())
+      s = TakeMillis(params, "acquire_timeout_ms", 0, &options.acquire_timeout);
+    if (!s.ok()) return s;
+    if (!params.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("database URL: unknown sqlite parameter '",
+                       params.begin()->first, "'"));
+    }
+    return OpenSqlite(path, options);
+  }
+
+  if (absl::StartsWith(base, "postgresql://") ||
+      absl::StartsWith(base, "postgres://")) {
+    absl::Status s = TakeInt(params, "pool_size", 1, &options.connections);
+    if (s.ok())
+      s = TakeMillis(params, "acquire_timeout_ms", 0, &options.acquire_timeout);
+    if (s.ok()) {
+      s = TakeMillis(params, "statement_timeout_ms", 0,
+                     &options.statement_timeout);
+    }
+    if (s.ok())
+      s = TakeMillis(params, "lock_timeout_ms", 0, &options.lock_timeout);
+    if (!s.ok()) return s;
+    // (try_emplace rather than operator[]= dodges a GCC 12 -Wrestrict false
+    // positive on std::string assignment.)
+    params.try_emplace("connect_timeout", "5");
+    std::vector<std::string> rest;
+    for (const auto& [k, v] : params) rest.push_back(absl::StrCat(k, "=", v));
+    return OpenPostgres(absl::StrCat(base, "?", absl::StrJoin(rest, "&")),
+                        options);
+  }
+
+  return absl::InvalidArgumentError(
+      "database URL: must start with sqlite:// or postgresql://");
+}
+
+absl::Status RunInTransaction(
+    Database& db, TxMode mode,
+    const std::function<absl::Status(Transaction&)>& body, int max_attempts) {
+  thread_local std::minstd_rand random(std::random_device{}());
+  absl::Status last;
+  for (int attempt = 1; attempt <= max_attempts; ++attempt) {
+    auto tx = db.Begin(mode);
+    if (!tx.ok()) {
+      last = tx.status();
+    } else {
+      last = body(**tx);
+      if (last.ok()) last = (*tx)->Commit();
+    }
+    if (last.code() != absl::StatusCode::kAborted) return last;
+    // Back off 1–2, 2–4, 4–8 … ms so that contenders stop colliding.
+    const int base_ms = 1 << std::min(attempt - 1, 6);
+    absl::SleepFor(
+        absl::Milliseconds(base_ms + static_cast<int>(random() % base_ms)));
+  }
+  return last;
+}
+
+}  // namespace training::sql

@@ -1,0 +1,133 @@
+#ifndef TRAINING_COMMON_SQL_DATABASE_H_
+#define TRAINING_COMMON_SQL_DATABASE_H_
+
+// One SQL interface, two engines (SqliteDatabase, PostgresDatabase), chosen
+// by URL:
+//   sqlite:///abs/path/file.db   sqlite://relative/file.db
+//       ?readers=4&busy_timeout_ms=5000
+//   postgresql://user@host:port/db?pool_size=8&acquire_timeout_ms=5000
+//       &statement_timeout_ms=30000&lock_timeout_ms=0  (+ any libpq option)
+//
+// SQL is written once with `$1, $2, …` placeholders, which both engines
+// bind. Where the engines differ, the difference is a named operation of
+// this interface (QueryForUpdate) or one SqlText holding both spellings,
+// never an `if (sqlite)` in a store.
+//
+// Errors: ALREADY_EXISTS on a unique violation, FAILED_PRECONDITION on other
+// constraint violations, ABORTED on a serialization failure, deadlock or
+// lock timeout (retry the whole transaction: RunInTransaction does),
+// DEADLINE_EXCEEDED on a statement timeout, UNAVAILABLE when the database
+// cannot be reached or no connection is free in time, INTERNAL for SQL
+// errors (a bug). Messages name tables and columns, never values.
+//
+// Database objects are thread-safe; a Transaction belongs to one thread.
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "common/sql/result.h"
+
+namespace training::sql {
+
+enum class Engine { kSqlite, kPostgres };
+
+// A statement spelled for each engine, for the few that differ.
+struct SqlText {
+  std::string sqlite;
+  std::string postgres;
+  const std::string& For(Engine engine) const {
+    return engine == Engine::kSqlite ? sqlite : postgres;
+  }
+};
+
+enum class TxMode {
+  // Reads only (SQLite: a reader connection; PostgreSQL: READ ONLY).
+  kRead,
+  // May write. SQLite: the process's one writer connection, BEGIN IMMEDIATE,
+  // so that the database write lock is held from the start (a read-then-write
+  // transaction can otherwise fail with SQLITE_BUSY_SNAPSHOT).
+  kWrite,
+};
+
+// A transaction. Destroyed without Commit(), it rolls back: never left open.
+class Transaction {
+ public:
+  virtual ~Transaction() = default;
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+
+  // Runs a statement and returns its rows (empty for statements without).
+  virtual absl::StatusOr<ResultSet> Query(absl::string_view sql,
+                                          const Params& params = {}) = 0;
+  // Runs a statement; returns the number of rows changed.
+  virtual absl::StatusOr<int64_t> Execute(absl::string_view sql,
+                                          const Params& params = {}) = 0;
+  // Runs a SELECT and locks the rows it returns until the transaction ends,
+  // so that no other transaction can change them meanwhile: `FOR UPDATE` on
+  // PostgreSQL; on SQLite the write transaction already holds the database
+  // write lock. Needs a kWrite transaction.
+  virtual absl::StatusOr<ResultSet> QueryForUpdate(
+      absl::string_view select, const Params& params = {}) = 0;
+  // Runs several statements without parameters (DDL, migrations).
+  virtual absl::Status ExecuteScript(absl::string_view sql) = 0;
+
+  // Makes the changes durable. After Commit or Rollback the transaction is
+  // finished and every other call fails with FAILED_PRECONDITION.
+  virtual absl::Status Commit() = 0;
+  virtual absl::Status Rollback() = 0;
+
+ protected:
+  Transaction() = default;
+};
+
+// Tuning shared by both engines; URL parameters override.
+struct DatabaseOptions {
+  // SQLite reader connections; PostgreSQL pool size.
+  int connections = 4;
+  // How long to wait for a free connection (or, on SQLite, the writer).
+  absl::Duration acquire_timeout = absl::Seconds(5);
+  // SQLite busy timeout: how long to wait for another process's lock.
+  absl::Duration busy_timeout = absl::Seconds(5);
+  // PostgreSQL statement_timeout (0 = none) and lock_timeout (0 = none).
+  absl::Duration statement_timeout = absl::Seconds(30);
+  absl::Duration lock_timeout = absl::ZeroDuration();
+};
+
+class Database {
+ public:
+  // Opens by URL (see above). INVALID_ARGUMENT for a malformed URL,
+  // UNAVAILABLE when the database cannot be opened or reached.
+  static absl::StatusOr<std::unique_ptr<Database>> Open(
+      absl::string_view url, DatabaseOptions options = {});
+
+  virtual ~Database() = default;
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  virtual Engine engine() const = 0;
+
+  // Starts a transaction. UNAVAILABLE when no connection is free within the
+  // acquire timeout or the database is down.
+  virtual absl::StatusOr<std::unique_ptr<Transaction>> Begin(TxMode mode) = 0;
+
+ protected:
+  Database() = default;
+};
+
+// Runs `body` in a transaction and commits it; when the transaction fails
+// with ABORTED (serialization failure, deadlock, lock timeout) it is rolled
+// back and run again, up to `max_attempts` times with a short jittered
+// backoff. `body` must be safe to run again. A non-OK status from `body`
+// rolls back and is returned as it is.
+absl::Status RunInTransaction(
+    Database& db, TxMode mode,
+    const std::function<absl::Status(Transaction&)>& body,
+    int max_attempts = 5);
+
+}  // namespace training::sql
+
+#endif  // TRAINING_COMMON_SQL_DATABASE_H_

@@ -1,0 +1,401 @@
+#include "common/sql/database.h"
+
+#include <signal.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/sql/migrations.h"
+#include "common/sql/testing/test_databases.h"
+#include "common/status_macros.h"
+#include "common/testing/process.h"
+#include "common/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace training::sql {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::training::testing::IsOk;
+using ::training::testing::StatusIs;
+
+constexpr absl::Duration kWatchdog = absl::Seconds(60);
+
+class DatabaseTest : public ::testing::TestWithParam<Engine> {
+ protected:
+  void SetUp() override {
+    auto url = testing::NewTestDatabaseUrl(GetParam());
+    ASSERT_THAT(url, IsOk());
+    url_ = *url;
+    auto db = Database::Open(url_);
+    ASSERT_THAT(db, IsOk());
+    db_ = *std::move(db);
+    ASSERT_THAT(ApplyMigrations(*db_, "test", testing::TestMigrations()),
+                IsOk());
+  }
+
+  absl::StatusOr<int64_t> CounterValue() {
+    ASSIGN_OR_RETURN(auto tx, db_->Begin(TxMode::kRead));
+    ASSIGN_OR_RETURN(
+        ResultSet rows,
+        tx->Query("SELECT v FROM counters WHERE id = $1", {int64_t{1}}));
+    if (rows.empty()) return absl::NotFoundError("no counter");
+    return rows.GetInt64(0, "v");
+  }
+
+  absl::Status SetCounter(int64_t v) {
+    return RunInTransaction(*db_, TxMode::kWrite, [v](Transaction& tx) {
+      return tx
+          .Execute(
+              "INSERT INTO counters (id, v) VALUES (1, $1) ON CONFLICT "
+              "(id) DO UPDATE SET v = excluded.v",
+              {v})
+          .status();
+    });
+  }
+
+  std::string url_;
+  std::unique_ptr<Database> db_;
+};
+
+TEST_P(DatabaseTest, CommitMakesChangesVisibleToNewTransactions) {
+  auto tx = db_->Begin(TxMode::kWrite);
+  ASSERT_THAT(tx, IsOk());
+
+  ASSERT_THAT((*tx)->Execute("INSERT INTO counters (id, v) VALUES ($1, $2)",
+                             {int64_t{1}, int64_t{41}}),
+              IsOk());
+  ASSERT_THAT((*tx)->Commit(), IsOk());
+
+  EXPECT_EQ(CounterValue().value_or(-1), 41);
+}
+
+TEST_P(DatabaseTest, RollbackDiscardsChanges) {
+  ASSERT_THAT(SetCounter(1), IsOk());
+  auto tx = db_->Begin(TxMode::kWrite);
+  ASSERT_THAT(tx, IsOk());
+
+  ASSERT_THAT((*tx)->Execute("UPDATE counters SET v = 99 WHERE id = 1"),
+              IsOk());
+  ASSERT_THAT((*tx)->Rollback(), IsOk());
+
+  EXPECT_EQ(CounterValue().value_or(-1), 1);
+}
+
+TEST_P(DatabaseTest, TransactionDestroyedWithoutCommitRollsBack) {
+  ASSERT_THAT(SetCounter(1), IsOk());
+  {
+    auto tx = db_->Begin(TxMode::kWrite);
+    ASSERT_THAT(tx, IsOk());
+    ASSERT_THAT((*tx)->Execute("UPDATE counters SET v = 99 WHERE id = 1"),
+                IsOk());
+  }
+
+  EXPECT_EQ(CounterValue().value_or(-1), 1);
+  // The connection went back to the pool usable.
+  EXPECT_THAT(SetCounter(2), IsOk());
+  EXPECT_EQ(CounterValue().value_or(-1), 2);
+}
+
+TEST_P(DatabaseTest, FinishedTransactionRefusesFurtherUse) {
+  auto tx = db_->Begin(TxMode::kWrite);
+  ASSERT_THAT(tx, IsOk());
+  ASSERT_THAT((*tx)->Commit(), IsOk());
+
+  EXPECT_THAT((*tx)->Query("SELECT 1"),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT((*tx)->Commit(), StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST_P(DatabaseTest, HostileStringsAreBoundNeverSpliced) {
+  const std::vector<std::string> hostile = {
+      "'); DROP TABLE notes; --",
+      "Robert'); DELETE FROM counters; --",
+      "$1 $2 ? :name @x",
+      "quote ' double \" backslash \\ percent %",
+      "Zoë Ødegård — 日本語 🙂",
+  };
+  ASSERT_THAT(SetCounter(7), IsOk());
+  for (size_t i = 0; i < hostile.size(); ++i) {
+    SCOPED_TRACE(hostile[i]);
+    ASSERT_THAT(RunInTransaction(*db_, TxMode::kWrite,
+                                 [&](Transaction& tx) {
+                                   return tx
+                                       .Execute(
+                                           "INSERT INTO notes (id, body, data) "
+                                           "VALUES ($1, $2, $3)",
+                                           {static_cast<int64_t>(i), hostile[i],
+                                            Blob{std::string("a\0b'", 4)}})
+                                       .status();
+                                 }),
+                IsOk());
+  }
+
+  auto tx = db_->Begin(TxMode::kRead);
+  ASSERT_THAT(tx, IsOk());
+  auto rows = (*tx)->Query("SELECT id, body, data FROM notes ORDER BY id");
+  ASSERT_THAT(rows, IsOk());
+  ASSERT_EQ(rows->size(), hostile.size());
+  for (size_t i = 0; i < hostile.size(); ++i) {
+    EXPECT_EQ(rows->GetString(i, "body").value_or(""), hostile[i]);
+    EXPECT_EQ(rows->GetBlob(i, "data").value_or(Blob{}).bytes,
+              std::string("a\0b'", 4));
+  }
+  EXPECT_EQ(CounterValue().value_or(-1), 7);
+}
+
+TEST_P(DatabaseTest, TypedAccessNamesTheColumnOnMismatch) {
+  ASSERT_THAT(RunInTransaction(*db_, TxMode::kWrite,
+                               [](Transaction& tx) {
+                                 return tx
+                                     .Execute(
+                                         "INSERT INTO notes (id, body, score) "
+                                         "VALUES (1, 'text', 2.5)")
+                                     .status();
+                               }),
+              IsOk());
+  auto tx = db_->Begin(TxMode::kRead);
+  ASSERT_THAT(tx, IsOk());
+  auto rows = (*tx)->Query("SELECT id, body, score, data FROM notes");
+  ASSERT_THAT(rows, IsOk());
+
+  EXPECT_EQ(rows->GetInt64(0, "id").value_or(0), 1);
+  EXPECT_EQ(rows->GetDouble(0, "score").value_or(0), 2.5);
+  EXPECT_THAT(rows->GetInt64(0, "body"),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("column 'body': expected integer, got text")));
+  EXPECT_THAT(rows->GetString(0, "data"),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("column 'data'")));
+  EXPECT_THAT(rows->GetOptionalString(0, "data"), IsOk());
+  EXPECT_THAT(
+      rows->GetInt64(0, "nope"),
+      StatusIs(absl::StatusCode::kInternal, HasSubstr("no column 'nope'")));
+  EXPECT_THAT(rows->GetInt64(5, "id"), StatusIs(absl::StatusCode::kInternal));
+}
+
+TEST_P(DatabaseTest, UniqueViolationIsAlreadyExistsWithoutTheValue) {
+  auto insert = [this](int64_t id) {
+    return RunInTransaction(*db_, TxMode::kWrite, [id](Transaction& tx) {
+      return tx
+          .Execute("INSERT INTO notes (id, email) VALUES ($1, $2)",
+                   {id, std::string("someone@example.org")})
+          .status();
+    });
+  };
+  ASSERT_THAT(insert(1), IsOk());
+
+  absl::Status duplicate = insert(2);
+
+  EXPECT_THAT(duplicate, StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_THAT(std::string(duplicate.message()), Not(HasSubstr("someone@")));
+}
+
+TEST_P(DatabaseTest, BadSqlIsInternal) {
+  auto tx = db_->Begin(TxMode::kWrite);
+  ASSERT_THAT(tx, IsOk());
+
+  EXPECT_THAT((*tx)->Query("SELEC nonsense"),
+              StatusIs(absl::StatusCode::kInternal));
+}
+
+TEST_P(DatabaseTest, MigrationsApplyOnceAndRefuseANewerDatabase) {
+  ASSERT_THAT(ApplyMigrations(*db_, "test", testing::TestMigrations()), IsOk());
+
+  EXPECT_THAT(AppliedMigrations(*db_, "test").value_or(std::vector<int>{}),
+              ElementsAre(1, 2, 3));
+  std::vector<Migration> older = testing::TestMigrations();
+  older.pop_back();
+  EXPECT_THAT(ApplyMigrations(*db_, "test", older),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("newer than this binary")));
+  std::vector<Migration> gap = testing::TestMigrations();
+  gap[2].version = 5;
+  EXPECT_THAT(ApplyMigrations(*db_, "test", gap),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_P(DatabaseTest, MigrationsFromTwoProcessesAtOnceApplyEachVersionOnce) {
+  auto fresh = testing::NewTestDatabaseUrl(GetParam());
+  ASSERT_THAT(fresh, IsOk());
+  const std::string dir = training::testing::MakeTempDir("migrate");
+
+  training::testing::ChildProcess a(SQL_TEST_HELPER, {"migrate", *fresh}, {},
+                                    dir + "/a.log");
+  training::testing::ChildProcess b(SQL_TEST_HELPER, {"migrate", *fresh}, {},
+                                    dir + "/b.log");
+
+  EXPECT_EQ(a.Wait(kWatchdog), std::optional<int>(0)) << a.Log();
+  EXPECT_EQ(b.Wait(kWatchdog), std::optional<int>(0)) << b.Log();
+  auto db = Database::Open(*fresh);
+  ASSERT_THAT(db, IsOk());
+  EXPECT_THAT(AppliedMigrations(**db, "test").value_or(std::vector<int>{}),
+              ElementsAre(1, 2, 3));
+}
+
+// Two connections (the second in another process) contend for one row's
+// lock: the second is observed waiting, then sees the first's write.
+TEST_P(DatabaseTest, RowLockMakesTheSecondWriterWaitAndSeeTheFirstsWrite) {
+  ASSERT_THAT(SetCounter(0), IsOk());
+  auto first = db_->Begin(TxMode::kWrite);
+  ASSERT_THAT(first, IsOk());
+  auto locked = (*first)->QueryForUpdate("SELECT v FROM counters WHERE id = $1",
+                                         {int64_t{1}});
+  ASSERT_THAT(locked, IsOk());
+  ASSERT_THAT((*first)->Execute("UPDATE counters SET v = v + 1 WHERE id = 1"),
+              IsOk());
+
+  const std::string dir = training::testing::MakeTempDir("contend");
+  const std::string marker = dir + "/waiting";
+  training::testing::ChildProcess second(
+      SQL_TEST_HELPER, {"contend", url_, marker}, {}, dir + "/second.log");
+
+  // Observe the wait: SQLite's busy handler in the other process, or
+  // PostgreSQL's own view of who waits for a lock.
+  bool waiting = false;
+  for (absl::Time end = absl::Now() + kWatchdog;
+       !waiting && absl::Now() < end;) {
+    if (GetParam() == Engine::kSqlite) {
+      waiting = std::filesystem::exists(marker);
+    } else {
+      auto count = testing::PostgresAdmin(
+          "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = "
+          "'Lock' "
+          "AND query LIKE '%FROM counters%'");
+      waiting = count.ok() && *count != "0";
+    }
+    if (!waiting) absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_TRUE(waiting) << second.Log();
+  ASSERT_THAT((*first)->Commit(), IsOk());
+
+  EXPECT_EQ(second.Wait(kWatchdog), std::optional<int>(0)) << second.Log();
+  EXPECT_THAT(second.Log(), HasSubstr("read 1"));
+  EXPECT_EQ(CounterValue().value_or(-1), 2);
+}
+
+TEST_P(DatabaseTest, RunInTransactionRetriesAbortedAndReturnsOtherErrors) {
+  int calls = 0;
+  absl::Status retried =
+      RunInTransaction(*db_, TxMode::kWrite, [&](Transaction&) {
+        return ++calls < 3 ? absl::AbortedError("conflict") : absl::OkStatus();
+      });
+  EXPECT_THAT(retried, IsOk());
+  EXPECT_EQ(calls, 3);
+
+  calls = 0;
+  absl::Status refused =
+      RunInTransaction(*db_, TxMode::kWrite, [&](Transaction&) {
+        ++calls;
+        return absl::FailedPreconditionError("full");
+      });
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(calls, 1);
+}
+
+TEST_P(DatabaseTest, ManyThreadsIncrementingNeverLoseAnUpdate) {
+  ASSERT_THAT(SetCounter(0), IsOk());
+  constexpr int kThreads = 8;
+  constexpr int kEach = 25;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kEach; ++i) {
+        absl::Status s = RunInTransaction(
+            *db_, TxMode::kWrite,
+            [](Transaction& tx) {
+              ASSIGN_OR_RETURN(
+                  ResultSet rows,
+                  tx.QueryForUpdate("SELECT v FROM counters WHERE id = 1"));
+              ASSIGN_OR_RETURN(int64_t v, rows.GetInt64(0, "v"));
+              return tx
+                  .Execute("UPDATE counters SET v = $1 WHERE id = 1", {v + 1})
+                  .status();
+            },
+            50);
+        if (!s.ok()) failures.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(CounterValue().value_or(-1), kThreads * kEach);
+}
+
+INSTANTIATE_TEST_SUITE_P(BothEngines, DatabaseTest,
+                         ::testing::Values(Engine::kSqlite, Engine::kPostgres),
+                         [](const auto& info) {
+                           return std::string(testing::EngineName(info.param));
+                         });
+
+TEST(PostgresDatabaseTest, ConnectionKilledByTheServerIsReplaced) {
+  auto url = testing::NewTestDatabaseUrl(Engine::kPostgres);
+  ASSERT_THAT(url, IsOk());
+  auto db = Database::Open(*url + "?pool_size=1");
+  ASSERT_THAT(db, IsOk());
+  std::string pid;
+  {
+    auto tx = (*db)->Begin(TxMode::kRead);
+    ASSERT_THAT(tx, IsOk());
+    auto rows = (*tx)->Query("SELECT pg_backend_pid() AS pid");
+    ASSERT_THAT(rows, IsOk());
+    pid = absl::StrCat(rows->GetInt64(0, "pid").value_or(0));
+  }
+
+  ASSERT_THAT(testing::PostgresAdmin(
+                  absl::StrCat("SELECT pg_terminate_backend(", pid, ")")),
+              IsOk());
+  auto tx = (*db)->Begin(TxMode::kRead);
+
+  ASSERT_THAT(tx, IsOk());
+  auto rows = (*tx)->Query("SELECT pg_backend_pid() AS pid");
+  ASSERT_THAT(rows, IsOk());
+  EXPECT_NE(absl::StrCat(rows->GetInt64(0, "pid").value_or(0)), pid);
+}
+
+TEST(PostgresDatabaseTest, BusyPoolGivesUnavailableWithinTheAcquireTimeout) {
+  auto url = testing::NewTestDatabaseUrl(Engine::kPostgres);
+  ASSERT_THAT(url, IsOk());
+  auto db = Database::Open(*url + "?pool_size=1&acquire_timeout_ms=100");
+  ASSERT_THAT(db, IsOk());
+  auto held = (*db)->Begin(TxMode::kRead);
+  ASSERT_THAT(held, IsOk());
+
+  EXPECT_THAT((*db)->Begin(TxMode::kRead),
+              StatusIs(absl::StatusCode::kUnavailable));
+}
+
+TEST(DatabaseUrlTest, RejectsBadUrlsWithoutEchoingThem) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"mysql://root:secret@host/db", "must start with"},
+      {"sqlite://", "needs a file path"},
+      {"sqlite:///tmp/x.db?readers=zero", "readers"},
+      {"sqlite:///tmp/x.db?colour=blue", "unknown sqlite parameter 'colour'"},
+      {"postgresql://u:secret@127.0.0.1:1/db?pool_size=-1", "pool_size"},
+  };
+  for (const auto& [url, expected] : cases) {
+    SCOPED_TRACE(url);
+    auto db = Database::Open(url);
+    EXPECT_THAT(
+        db, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(expected)));
+    EXPECT_THAT(std::string(db.status().message()), Not(HasSubstr("secret")));
+  }
+}
+
+TEST(DatabaseUrlTest, UnreachablePostgresIsUnavailable) {
+  auto db = Database::Open(
+      "postgresql://nobody:secret@127.0.0.1:1/db?connect_timeout=2");
+
+  EXPECT_THAT(db, StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(std::string(db.status().message()), Not(HasSubstr("secret")));
+}
+
+}  // namespace
+}  // namespace training::sql

@@ -1,0 +1,410 @@
+#include "common/sql/postgres_database.h"
+
+#include <libpq-fe.h>
+
+#include <cstdio>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "common/metrics/metrics.h"
+
+namespace training::sql {
+namespace {
+
+// Type OIDs (pg_type.h), for typed results.
+constexpr Oid kBoolOid = 16;
+constexpr Oid kByteaOid = 17;
+constexpr Oid kInt8Oid = 20;
+constexpr Oid kInt2Oid = 21;
+constexpr Oid kInt4Oid = 23;
+constexpr Oid kOidOid = 26;
+constexpr Oid kFloat4Oid = 700;
+constexpr Oid kFloat8Oid = 701;
+constexpr Oid kNumericOid = 1700;
+
+metrics::HistogramFamily& QueryLatency() {
+  static auto& family = metrics::DefaultRegistry().Histogram(
+      "training_sql_query_seconds", "SQL statement latency.", {"engine"});
+  return family;
+}
+
+metrics::HistogramFamily& AcquireWait() {
+  static auto& family = metrics::DefaultRegistry().Histogram(
+      "training_sql_acquire_seconds", "Time waiting for a database connection.",
+      {"engine"});
+  return family;
+}
+
+metrics::CounterFamily& Reconnects() {
+  static auto& family = metrics::DefaultRegistry().Counter(
+      "training_sql_reconnects_total",
+      "Broken PostgreSQL connections replaced.", {});
+  return family;
+}
+
+absl::Status StatusFromResult(PGconn* conn, const PGresult* result,
+                              absl::string_view what) {
+  const char* state =
+      result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  const std::string sqlstate = state ? state : "";
+  std::string detail;
+  if (absl::StartsWith(sqlstate, "22")) {
+    // Data exceptions quote the offending value: name the column only.
+    const char* column = PQresultErrorField(result, PG_DIAG_COLUMN_NAME);
+    detail = absl::StrCat("invalid value",
+                          column ? absl::StrCat(" for ", column) : "");
+  } else if (const char* primary =
+                 result ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY)
+                        : nullptr) {
+    detail = primary;
+  } else {
+    detail = "connection failed";
+  }
+  const std::string message =
+      absl::StrCat("postgres: ", what, ": ", detail,
+                   sqlstate.empty() ? "" : absl::StrCat(" (", sqlstate, ")"));
+  if (sqlstate == "23505") return absl::AlreadyExistsError(message);
+  if (absl::StartsWith(sqlstate, "23"))
+    return absl::FailedPreconditionError(message);
+  if (sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03") {
+    return absl::AbortedError(message);
+  }
+  if (sqlstate == "57014") return absl::DeadlineExceededError(message);
+  if (absl::StartsWith(sqlstate, "08") || absl::StartsWith(sqlstate, "57P") ||
+      PQstatus(conn) == CONNECTION_BAD) {
+    return absl::UnavailableError(message);
+  }
+  return absl::InternalError(message);
+}
+
+// "$1 … $n" need text values; blobs go as binary.
+struct BoundParams {
+  std::vector<std::string> storage;
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  std::vector<int> formats;
+
+  explicit BoundParams(const Params& params) {
+    storage.reserve(params.size());
+    for (const Value& v : params) {
+      if (std::holds_alternative<std::monostate>(v)) {
+        storage.emplace_back();
+        formats.push_back(0);
+      } else if (const int64_t* n = std::get_if<int64_t>(&v)) {
+        storage.push_back(absl::StrCat(*n));
+        formats.push_back(0);
+      } else if (const double* d = std::get_if<double>(&v)) {
+        char buffer[32];
+        std::snprintf(buffer, sizeof buffer, "%.17g", *d);
+        storage.emplace_back(buffer);
+        formats.push_back(0);
+      } else if (const std::string* s = std::get_if<std::string>(&v)) {
+        storage.push_back(*s);
+        formats.push_back(0);
+      } else {
+        storage.push_back(std::get<Blob>(v).bytes);
+        formats.push_back(1);
+      }
+    }
+    for (size_t i = 0; i < params.size(); ++i) {
+      values.push_back(std::holds_alternative<std::monostate>(params[i])
+                           ? nullptr
+                           : storage[i].data());
+      lengths.push_back(static_cast<int>(storage[i].size()));
+    }
+  }
+};
+
+Value ConvertValue(const PGresult* result, int row, int column) {
+  if (PQgetisnull(result, row, column)) return std::monostate{};
+  const char* text = PQgetvalue(result, row, column);
+  const int length = PQgetlength(result, row, column);
+  switch (PQftype(result, column)) {
+    case kInt2Oid:
+    case kInt4Oid:
+    case kInt8Oid:
+    case kOidOid: {
+      int64_t n = 0;
+      if (absl::SimpleAtoi(absl::string_view(text, length), &n)) return n;
+      return std::string(text, length);
+    }
+    case kFloat4Oid:
+    case kFloat8Oid:
+    case kNumericOid: {
+      double d = 0;
+      if (absl::SimpleAtod(absl::string_view(text, length), &d)) return d;
+      return std::string(text, length);
+    }
+    case kBoolOid:
+      return static_cast<int64_t>(text[0] == 't' ? 1 : 0);
+    case kByteaOid: {
+      size_t size = 0;
+      unsigned char* bytes =
+          PQunescapeBytea(reinterpret_cast<const unsigned char*>(text), &size);
+      Blob blob{std::string(reinterpret_cast<char*>(bytes), size)};
+      PQfreemem(bytes);
+      return blob;
+    }
+    default:
+      return std::string(text, length);
+  }
+}
+
+class PostgresDatabase;
+
+class PostgresTransaction final : public Transaction {
+ public:
+  PostgresTransaction(PostgresDatabase* owner, PGconn* conn)
+      : owner_(owner), conn_(conn) {}
+  ~PostgresTransaction() override;
+
+  absl::StatusOr<ResultSet> Query(absl::string_view sql,
+                                  const Params& params) override {
+    return Run(sql, params, nullptr);
+  }
+  absl::StatusOr<int64_t> Execute(absl::string_view sql,
+                                  const Params& params) override {
+    int64_t changed = 0;
+    auto result = Run(sql, params, &changed);
+    if (!result.ok()) return result.status();
+    return changed;
+  }
+  absl::StatusOr<ResultSet> QueryForUpdate(absl::string_view select,
+                                           const Params& params) override {
+    return Run(absl::StrCat(select, " FOR UPDATE"), params, nullptr);
+  }
+  absl::Status ExecuteScript(absl::string_view sql) override {
+    if (done_)
+      return absl::FailedPreconditionError("postgres: transaction finished");
+    PGresult* result = PQexec(conn_, std::string(sql).c_str());
+    absl::Status status = absl::OkStatus();
+    const ExecStatusType s = PQresultStatus(result);
+    if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
+      status = StatusFromResult(conn_, result, "script");
+    }
+    PQclear(result);
+    return status;
+  }
+  absl::Status Commit() override { return Finish("COMMIT"); }
+  absl::Status Rollback() override { return Finish("ROLLBACK"); }
+
+  absl::Status Begin(TxMode mode) {
+    return Simple(mode == TxMode::kRead ? "BEGIN READ ONLY" : "BEGIN", "begin");
+  }
+
+  PGconn* conn() const { return conn_; }
+  void MarkDone() { done_ = true; }
+
+ private:
+  absl::Status Simple(const char* sql, const char* what) {
+    PGresult* result = PQexec(conn_, sql);
+    absl::Status status = PQresultStatus(result) == PGRES_COMMAND_OK
+                              ? absl::OkStatus()
+                              : StatusFromResult(conn_, result, what);
+    PQclear(result);
+    return status;
+  }
+
+  absl::Status Finish(const char* sql) {
+    if (done_)
+      return absl::FailedPreconditionError("postgres: transaction finished");
+    done_ = true;
+    PGresult* result = PQexec(conn_, sql);
+    absl::Status status = absl::OkStatus();
+    if (PQresultStatus(result) != PGRES_COMMAND_OK) {
+      status = StatusFromResult(conn_, result, sql);
+    } else if (std::string(sql) == "COMMIT" &&
+               std::string(PQcmdStatus(result)) == "ROLLBACK") {
+      // COMMIT of a transaction that had failed rolls back instead.
+      status =
+          absl::AbortedError("postgres: transaction had failed; rolled back");
+    }
+    PQclear(result);
+    return status;
+  }
+
+  absl::StatusOr<ResultSet> Run(absl::string_view sql, const Params& params,
+                                int64_t* changed) {
+    if (done_)
+      return absl::FailedPreconditionError("postgres: transaction finished");
+    const absl::Time start = absl::Now();
+    BoundParams bound(params);
+    PGresult* result = PQexecParams(conn_, std::string(sql).c_str(),
+                                    static_cast<int>(params.size()), nullptr,
+                                    bound.values.data(), bound.lengths.data(),
+                                    bound.formats.data(),
+                                    /*resultFormat=*/0);
+    std::unique_ptr<PGresult, void (*)(PGresult*)> guard(result, PQclear);
+    const ExecStatusType s = PQresultStatus(result);
+    if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
+      return StatusFromResult(conn_, result, "query");
+    }
+    std::vector<std::string> columns;
+    const int ncols = PQnfields(result);
+    for (int c = 0; c < ncols; ++c) columns.emplace_back(PQfname(result, c));
+    std::vector<std::vector<Value>> rows;
+    const int nrows = PQntuples(result);
+    rows.reserve(nrows);
+    for (int r = 0; r < nrows; ++r) {
+      std::vector<Value> row;
+      row.reserve(ncols);
+      for (int c = 0; c < ncols; ++c) row.push_back(ConvertValue(result, r, c));
+      rows.push_back(std::move(row));
+    }
+    if (changed != nullptr) {
+      int64_t n = 0;
+      (void)absl::SimpleAtoi(PQcmdTuples(result), &n);
+      *changed = n;
+    }
+    QueryLatency().Observe({"postgres"},
+                           absl::ToDoubleSeconds(absl::Now() - start));
+    return ResultSet(std::move(columns), std::move(rows));
+  }
+
+  PostgresDatabase* owner_;
+  PGconn* conn_;
+  bool done_ = false;
+};
+
+class PostgresDatabase final : public Database {
+ public:
+  PostgresDatabase(std::string conninfo, DatabaseOptions options)
+      : conninfo_(std::move(conninfo)), options_(options) {}
+
+  ~PostgresDatabase() override {
+    absl::MutexLock lock(&mu_);
+    for (PGconn* c : idle_) PQfinish(c);
+  }
+
+  Engine engine() const override { return Engine::kPostgres; }
+
+  absl::Status Check() {
+    auto conn = Acquire();
+    if (!conn.ok()) return conn.status();
+    Release(*conn);
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::unique_ptr<Transaction>> Begin(TxMode mode) override {
+    auto conn = Acquire();
+    if (!conn.ok()) return conn.status();
+    auto tx = std::make_unique<PostgresTransaction>(this, *conn);
+    absl::Status begun = tx->Begin(mode);
+    if (!begun.ok() && PQstatus(*conn) == CONNECTION_BAD) {
+      // The server dropped this idle connection (restart, failover,
+      // pg_terminate_backend): nothing had run yet, so retry on a new one.
+      tx->MarkDone();
+      tx.reset();
+      conn = Acquire();
+      if (!conn.ok()) return conn.status();
+      tx = std::make_unique<PostgresTransaction>(this, *conn);
+      begun = tx->Begin(mode);
+    }
+    if (!begun.ok()) {
+      tx->MarkDone();
+      return begun;
+    }
+    return std::unique_ptr<Transaction>(std::move(tx));
+  }
+
+  void Release(PGconn* conn) {
+    if (PQstatus(conn) != CONNECTION_OK ||
+        PQtransactionStatus(conn) != PQTRANS_IDLE) {
+      PQfinish(conn);
+      Reconnects().Add({});
+      absl::MutexLock lock(&mu_);
+      --open_;
+      return;
+    }
+    absl::MutexLock lock(&mu_);
+    idle_.push_back(conn);
+  }
+
+ private:
+  absl::StatusOr<PGconn*> Acquire() {
+    const absl::Time start = absl::Now();
+    PGconn* conn = nullptr;
+    {
+      absl::MutexLock lock(&mu_);
+      auto available = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return !idle_.empty() || open_ < options_.connections;
+      };
+      if (!mu_.AwaitWithTimeout(absl::Condition(&available),
+                                options_.acquire_timeout)) {
+        return absl::UnavailableError("postgres: no connection free in time");
+      }
+      if (!idle_.empty()) {
+        conn = idle_.back();
+        idle_.pop_back();
+      } else {
+        ++open_;
+      }
+    }
+    AcquireWait().Observe({"postgres"},
+                          absl::ToDoubleSeconds(absl::Now() - start));
+    if (conn != nullptr && PQstatus(conn) == CONNECTION_OK) return conn;
+    if (conn != nullptr) {
+      PQfinish(conn);
+      Reconnects().Add({});
+    }
+    auto fresh = Connect();
+    if (!fresh.ok()) {
+      absl::MutexLock lock(&mu_);
+      --open_;
+      return fresh.status();
+    }
+    return *fresh;
+  }
+
+  absl::StatusOr<PGconn*> Connect() {
+    PGconn* conn = PQconnectdb(conninfo_.c_str());
+    if (PQstatus(conn) != CONNECTION_OK) {
+      PQfinish(conn);
+      // libpq's message can carry the host and user, never row data.
+      return absl::UnavailableError("postgres: cannot connect");
+    }
+    const std::string settings =
+        absl::StrCat("SET statement_timeout = ",
+                     absl::ToInt64Milliseconds(options_.statement_timeout),
+                     "; SET lock_timeout = ",
+                     absl::ToInt64Milliseconds(options_.lock_timeout));
+    PGresult* result = PQexec(conn, settings.c_str());
+    const bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
+    PQclear(result);
+    if (!ok) {
+      PQfinish(conn);
+      return absl::UnavailableError("postgres: cannot configure connection");
+    }
+    return conn;
+  }
+
+  const std::string conninfo_;
+  const DatabaseOptions options_;
+  absl::Mutex mu_;
+  std::vector<PGconn*> idle_ ABSL_GUARDED_BY(mu_);
+  int open_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+PostgresTransaction::~PostgresTransaction() {
+  if (!done_) {
+    PGresult* result = PQexec(conn_, "ROLLBACK");
+    PQclear(result);
+  }
+  owner_->Release(conn_);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Database>> OpenPostgres(
+    const std::string& conninfo, const DatabaseOptions& options) {
+  auto db = std::make_unique<PostgresDatabase>(conninfo, options);
+  absl::Status status = db->Check();
+  if (!status.ok()) return status;
+  return std::unique_ptr<Database>(std::move(db));
+}
+
+}  // namespace training::sql

@@ -1,0 +1,104 @@
+#include "common/sql/result.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace training::sql {
+namespace {
+
+const char* TypeName(const Value& v) {
+  switch (v.index()) {
+    case 0:
+      return "NULL";
+    case 1:
+      return "integer";
+    case 2:
+      return "real";
+    case 3:
+      return "text";
+    case 4:
+      return "blob";
+  }
+  return "unknown";
+}
+
+absl::Status Mismatch(absl::string_view column, const char* expected,
+                      const Value& got) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "column '", column, "': expected ", expected, ", got ", TypeName(got)));
+}
+
+}  // namespace
+
+absl::StatusOr<const Value*> ResultSet::Find(size_t row,
+                                             absl::string_view column) const {
+  if (row >= rows_.size()) {
+    return absl::InternalError(
+        absl::StrCat("row ", row, " out of range (", rows_.size(), " rows)"));
+  }
+  for (size_t i = 0; i < columns_.size(); ++i) {
+    if (columns_[i] == column) return &rows_[row][i];
+  }
+  return absl::InternalError(absl::StrCat("no column '", column, "'"));
+}
+
+absl::StatusOr<int64_t> ResultSet::GetInt64(size_t row,
+                                            absl::string_view column) const {
+  auto v = Find(row, column);
+  if (!v.ok()) return v.status();
+  if (const int64_t* i = std::get_if<int64_t>(*v)) return *i;
+  return Mismatch(column, "integer", **v);
+}
+
+absl::StatusOr<double> ResultSet::GetDouble(size_t row,
+                                            absl::string_view column) const {
+  auto v = Find(row, column);
+  if (!v.ok()) return v.status();
+  if (const double* d = std::get_if<double>(*v)) return *d;
+  // An integer column read as real is exact enough for our uses.
+  if (const int64_t* i = std::get_if<int64_t>(*v))
+    return static_cast<double>(*i);
+  return Mismatch(column, "real", **v);
+}
+
+absl::StatusOr<std::string> ResultSet::GetString(
+    size_t row, absl::string_view column) const {
+  auto v = Find(row, column);
+  if (!v.ok()) return v.status();
+  if (const std::string* s = std::get_if<std::string>(*v)) return *s;
+  return Mismatch(column, "text", **v);
+}
+
+absl::StatusOr<Blob> ResultSet::GetBlob(size_t row,
+                                        absl::string_view column) const {
+  auto v = Find(row, column);
+  if (!v.ok()) return v.status();
+  if (const Blob* b = std::get_if<Blob>(*v)) return *b;
+  return Mismatch(column, "blob", **v);
+}
+
+absl::StatusOr<std::optional<int64_t>> ResultSet::GetOptionalInt64(
+    size_t row, absl::string_view column) const {
+  auto v = Find(row, column);
+  if (!v.ok()) return v.status();
+  if (std::holds_alternative<std::monostate>(**v)) return std::nullopt;
+  if (const int64_t* i = std::get_if<int64_t>(*v)) return *i;
+  return Mismatch(column, "integer or NULL", **v);
+}
+
+absl::StatusOr<std::optional<std::string>> ResultSet::GetOptionalString(
+    size_t row, absl::string_view column) const {
+  auto v = Find(row, column);
+  if (!v.ok()) return v.status();
+  if (std::holds_alternative<std::monostate>(**v)) return std::nullopt;
+  if (const std::string* s = std::get_if<std::string>(*v)) return *s;
+  return Mismatch(column, "text or NULL", **v);
+}
+
+absl::StatusOr<bool> ResultSet::IsNull(size_t row,
+                                       absl::string_view column) const {
+  auto v = Find(row, column);
+  if (!v.ok()) return v.status();
+  return std::holds_alternative<std::monostate>(**v);
+}
+
+}  // namespace training::sql

@@ -1,0 +1,382 @@
+#include "common/sql/sqlite_database.h"
+
+#include <sqlite3.h>
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "common/metrics/metrics.h"
+
+namespace training::sql {
+namespace {
+
+absl::Mutex observer_mu;
+std::function<void()>* busy_observer ABSL_GUARDED_BY(observer_mu) = nullptr;
+
+metrics::CounterFamily& BusyWaits() {
+  static auto& family = metrics::DefaultRegistry().Counter(
+      "training_sql_busy_waits_total",
+      "Times a SQLite connection waited for another process's lock.", {});
+  return family;
+}
+
+metrics::HistogramFamily& QueryLatency() {
+  static auto& family = metrics::DefaultRegistry().Histogram(
+      "training_sql_query_seconds", "SQL statement latency.", {"engine"});
+  return family;
+}
+
+metrics::HistogramFamily& AcquireWait() {
+  static auto& family = metrics::DefaultRegistry().Histogram(
+      "training_sql_acquire_seconds", "Time waiting for a database connection.",
+      {"engine"});
+  return family;
+}
+
+absl::Status StatusFromSqlite(sqlite3* db, int rc, absl::string_view what) {
+  const int primary = rc & 0xff;
+  // sqlite3_errmsg names tables and columns ("UNIQUE constraint failed:
+  // t.email"), never values.
+  const std::string message = absl::StrCat(
+      "sqlite: ", what, ": ", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  switch (primary) {
+    case SQLITE_CONSTRAINT:
+      if (rc == SQLITE_CONSTRAINT_UNIQUE ||
+          rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        return absl::AlreadyExistsError(message);
+      }
+      return absl::FailedPreconditionError(message);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return absl::AbortedError(message);
+    case SQLITE_CANTOPEN:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_NOTADB:
+    case SQLITE_CORRUPT:
+    case SQLITE_READONLY:
+      return absl::UnavailableError(message);
+    default:
+      return absl::InternalError(message);
+  }
+}
+
+// Waits with growing sleeps until the busy timeout, reporting each wait.
+int BusyHandler(void* timeout_ms_ptr, int count) {
+  const int timeout_ms = *static_cast<int*>(timeout_ms_ptr);
+  BusyWaits().Add({});
+  {
+    absl::MutexLock lock(&observer_mu);
+    if (busy_observer != nullptr) (*busy_observer)();
+  }
+  // 1, 2, 4 … 32 ms, then 32 ms steps; the total approximates the timeout.
+  const int delay = count < 5 ? (1 << count) : 32;
+  const int waited = count < 5 ? (1 << count) - 1 : 31 + (count - 5) * 32;
+  if (waited >= timeout_ms) return 0;
+  sqlite3_sleep(delay);
+  return 1;
+}
+
+class SqliteDatabase;
+
+class SqliteTransaction final : public Transaction {
+ public:
+  SqliteTransaction(SqliteDatabase* owner, sqlite3* db, bool writer)
+      : owner_(owner), db_(db), writer_(writer) {}
+  ~SqliteTransaction() override;
+
+  absl::StatusOr<ResultSet> Query(absl::string_view sql,
+                                  const Params& params) override {
+    return Run(sql, params, nullptr);
+  }
+  absl::StatusOr<int64_t> Execute(absl::string_view sql,
+                                  const Params& params) override {
+    int64_t changes = 0;
+    auto result = Run(sql, params, &changes);
+    if (!result.ok()) return result.status();
+    return changes;
+  }
+  absl::StatusOr<ResultSet> QueryForUpdate(absl::string_view select,
+                                           const Params& params) override {
+    if (!writer_) {
+      return absl::InternalError(
+          "sqlite: QueryForUpdate needs a write transaction");
+    }
+    // BEGIN IMMEDIATE already holds the database write lock.
+    return Run(select, params, nullptr);
+  }
+  absl::Status ExecuteScript(absl::string_view sql) override {
+    if (done_)
+      return absl::FailedPreconditionError("sqlite: transaction finished");
+    const int rc =
+        sqlite3_exec(db_, std::string(sql).c_str(), nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) return StatusFromSqlite(db_, rc, "script");
+    return absl::OkStatus();
+  }
+  absl::Status Commit() override { return Finish("COMMIT"); }
+  absl::Status Rollback() override { return Finish("ROLLBACK"); }
+
+  absl::Status Begin() {
+    const char* sql = writer_ ? "BEGIN IMMEDIATE" : "BEGIN";
+    const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) {
+      done_ = true;
+      return StatusFromSqlite(db_, rc, "begin");
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  absl::StatusOr<ResultSet> Run(absl::string_view sql, const Params& params,
+                                int64_t* changes);
+  absl::Status Finish(const char* sql) {
+    if (done_)
+      return absl::FailedPreconditionError("sqlite: transaction finished");
+    const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) {
+      absl::Status status = StatusFromSqlite(db_, rc, sql);
+      // A failed COMMIT leaves the transaction open: roll it back.
+      if (!sqlite3_get_autocommit(db_)) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      }
+      done_ = true;
+      return status;
+    }
+    done_ = true;
+    return absl::OkStatus();
+  }
+
+  SqliteDatabase* owner_;
+  sqlite3* db_;
+  const bool writer_;
+  bool done_ = false;
+};
+
+class SqliteDatabase final : public Database {
+ public:
+  SqliteDatabase(std::string path, DatabaseOptions options)
+      : path_(std::move(path)),
+        options_(options),
+        busy_timeout_ms_(
+            static_cast<int>(absl::ToInt64Milliseconds(options.busy_timeout))) {
+  }
+
+  ~SqliteDatabase() override {
+    if (writer_ != nullptr) sqlite3_close_v2(writer_);
+    for (sqlite3* r : idle_readers_) sqlite3_close_v2(r);
+  }
+
+  absl::Status Init() {
+    auto writer = Connect();
+    if (!writer.ok()) return writer.status();
+    writer_ = *writer;
+    // WAL lets readers run beside the writer; FULL makes a commit durable
+    // before it returns.
+    // Switching to WAL needs a moment of exclusive access and does not call
+    // the busy handler: when another process is opening the same file at
+    // the same time, retry until the busy timeout.
+    const absl::Time give_up = absl::Now() + options_.busy_timeout;
+    for (const char* pragma :
+         {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL"}) {
+      int rc;
+      while ((rc = sqlite3_exec(writer_, pragma, nullptr, nullptr, nullptr)) ==
+                 SQLITE_BUSY &&
+             absl::Now() < give_up) {
+        absl::SleepFor(absl::Milliseconds(5));
+      }
+      if (rc != SQLITE_OK) return StatusFromSqlite(writer_, rc, pragma);
+    }
+    return absl::OkStatus();
+  }
+
+  Engine engine() const override { return Engine::kSqlite; }
+
+  absl::StatusOr<std::unique_ptr<Transaction>> Begin(TxMode mode) override {
+    const absl::Time start = absl::Now();
+    sqlite3* db = nullptr;
+    const bool writer = mode == TxMode::kWrite;
+    {
+      absl::MutexLock lock(&mu_);
+      if (writer) {
+        if (!mu_.AwaitWithTimeout(absl::Condition(&writer_free_),
+                                  options_.acquire_timeout)) {
+          return absl::UnavailableError("sqlite: writer connection busy");
+        }
+        writer_free_ = false;
+        db = writer_;
+      } else {
+        auto available = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return !idle_readers_.empty() || readers_open_ < options_.connections;
+        };
+        if (!mu_.AwaitWithTimeout(absl::Condition(&available),
+                                  options_.acquire_timeout)) {
+          return absl::UnavailableError("sqlite: no reader connection free");
+        }
+        if (!idle_readers_.empty()) {
+          db = idle_readers_.back();
+          idle_readers_.pop_back();
+        } else {
+          ++readers_open_;
+        }
+      }
+    }
+    if (db == nullptr) {
+      auto opened = Connect();
+      if (!opened.ok()) {
+        absl::MutexLock lock(&mu_);
+        --readers_open_;
+        return opened.status();
+      }
+      db = *opened;
+    }
+    AcquireWait().Observe({"sqlite"},
+                          absl::ToDoubleSeconds(absl::Now() - start));
+    auto tx = std::make_unique<SqliteTransaction>(this, db, writer);
+    absl::Status begun = tx->Begin();
+    if (!begun.ok()) return begun;
+    return std::unique_ptr<Transaction>(std::move(tx));
+  }
+
+  void Release(sqlite3* db, bool writer) {
+    absl::MutexLock lock(&mu_);
+    if (writer) {
+      writer_free_ = true;
+    } else {
+      idle_readers_.push_back(db);
+    }
+  }
+
+ private:
+  absl::StatusOr<sqlite3*> Connect() {
+    sqlite3* db = nullptr;
+    const int rc = sqlite3_open_v2(
+        path_.c_str(), &db,
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+        nullptr);
+    if (rc != SQLITE_OK) {
+      absl::Status status = StatusFromSqlite(db, rc, "open");
+      sqlite3_close_v2(db);
+      return absl::UnavailableError(status.message());
+    }
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_handler(db, BusyHandler, &busy_timeout_ms_);
+    sqlite3_exec(db, "PRAGMA foreign_keys=ON", nullptr, nullptr, nullptr);
+    return db;
+  }
+
+  const std::string path_;
+  const DatabaseOptions options_;
+  int busy_timeout_ms_;
+  sqlite3* writer_ = nullptr;
+  absl::Mutex mu_;
+  bool writer_free_ ABSL_GUARDED_BY(mu_) = true;
+  std::vector<sqlite3*> idle_readers_ ABSL_GUARDED_BY(mu_);
+  int readers_open_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+SqliteTransaction::~SqliteTransaction() {
+  if (!done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  static_cast<SqliteDatabase*>(owner_)->Release(db_, writer_);
+}
+
+absl::StatusOr<ResultSet> SqliteTransaction::Run(absl::string_view sql,
+                                                 const Params& params,
+                                                 int64_t* changes) {
+  if (done_)
+    return absl::FailedPreconditionError("sqlite: transaction finished");
+  const absl::Time start = absl::Now();
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()),
+                              &stmt, nullptr);
+  if (rc != SQLITE_OK) return StatusFromSqlite(db_, rc, "prepare");
+  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> guard(stmt,
+                                                              sqlite3_finalize);
+  // `$N` placeholders are named parameters to SQLite: bind each by name.
+  if (sqlite3_bind_parameter_count(stmt) != static_cast<int>(params.size())) {
+    return absl::InternalError(absl::StrCat(
+        "sqlite: statement has ", sqlite3_bind_parameter_count(stmt),
+        " parameters, ", params.size(), " given"));
+  }
+  for (size_t i = 0; i < params.size(); ++i) {
+    const std::string name = absl::StrCat("$", i + 1);
+    const int index = sqlite3_bind_parameter_index(stmt, name.c_str());
+    if (index == 0) {
+      return absl::InternalError(absl::StrCat("sqlite: no parameter ", name));
+    }
+    const Value& v = params[i];
+    if (std::holds_alternative<std::monostate>(v)) {
+      rc = sqlite3_bind_null(stmt, index);
+    } else if (const int64_t* n = std::get_if<int64_t>(&v)) {
+      rc = sqlite3_bind_int64(stmt, index, *n);
+    } else if (const double* d = std::get_if<double>(&v)) {
+      rc = sqlite3_bind_double(stmt, index, *d);
+    } else if (const std::string* s = std::get_if<std::string>(&v)) {
+      rc = sqlite3_bind_text64(stmt, index, s->data(), s->size(),
+                               SQLITE_TRANSIENT, SQLITE_UTF8);
+    } else {
+      const Blob& b = std::get<Blob>(v);
+      rc = sqlite3_bind_blob64(stmt, index, b.bytes.data(), b.bytes.size(),
+                               SQLITE_TRANSIENT);
+    }
+    if (rc != SQLITE_OK) return StatusFromSqlite(db_, rc, "bind");
+  }
+  std::vector<std::string> columns;
+  const int column_count = sqlite3_column_count(stmt);
+  for (int c = 0; c < column_count; ++c)
+    columns.emplace_back(sqlite3_column_name(stmt, c));
+  std::vector<std::vector<Value>> rows;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    std::vector<Value> row;
+    row.reserve(column_count);
+    for (int c = 0; c < column_count; ++c) {
+      switch (sqlite3_column_type(stmt, c)) {
+        case SQLITE_INTEGER:
+          row.emplace_back(static_cast<int64_t>(sqlite3_column_int64(stmt, c)));
+          break;
+        case SQLITE_FLOAT:
+          row.emplace_back(sqlite3_column_double(stmt, c));
+          break;
+        case SQLITE_TEXT:
+          row.emplace_back(std::string(
+              reinterpret_cast<const char*>(sqlite3_column_text(stmt, c)),
+              sqlite3_column_bytes(stmt, c)));
+          break;
+        case SQLITE_BLOB: {
+          const void* data = sqlite3_column_blob(stmt, c);
+          row.emplace_back(Blob{std::string(static_cast<const char*>(data),
+                                            sqlite3_column_bytes(stmt, c))});
+          break;
+        }
+        default:
+          row.emplace_back(std::monostate{});
+      }
+    }
+    rows.push_back(std::move(row));
+  }
+  if (rc != SQLITE_DONE) return StatusFromSqlite(db_, rc, "step");
+  if (changes != nullptr) *changes = sqlite3_changes64(db_);
+  QueryLatency().Observe({"sqlite"},
+                         absl::ToDoubleSeconds(absl::Now() - start));
+  return ResultSet(std::move(columns), std::move(rows));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Database>> OpenSqlite(
+    const std::string& path, const DatabaseOptions& options) {
+  auto db = std::make_unique<SqliteDatabase>(path, options);
+  absl::Status status = db->Init();
+  if (!status.ok()) return status;
+  return std::unique_ptr<Database>(std::move(db));
+}
+
+void SetSqliteBusyObserverForTest(std::function<void()> observer) {
+  absl::MutexLock lock(&observer_mu);
+  delete busy_observer;
+  busy_observer =
+      observer ? new std::function<void()>(std::move(observer)) : nullptr;
+}
+
+}  // namespace training::sql
