@@ -50,6 +50,9 @@ std::optional<int> WaitForPortFile(const std::string& path,
 // GET http://127.0.0.1:<port><path>; the body, or nullopt on failure.
 std::optional<std::string> HttpGet(int port, const std::string& path);
 
+// A TCP port on 127.0.0.1 that was free a moment ago (bind 0, close).
+int FreePort();
+
 // A fresh directory under the test's temp dir.
 std::string MakeTempDir(const std::string& name);
 
