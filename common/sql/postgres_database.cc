@@ -367,6 +367,10 @@ class PostgresDatabase final : public Database {
       // libpq's message can carry the host and user, never row data.
       return absl::UnavailableError("postgres: cannot connect");
     }
+    // NOTICEs ("relation already exists, skipping") would go to stderr as
+    // free text and break one-JSON-object-per-line logs.
+    PQsetNoticeProcessor(
+        conn, [](void*, const char*) {}, nullptr);
     const std::string settings =
         absl::StrCat("SET statement_timeout = ",
                      absl::ToInt64Milliseconds(options_.statement_timeout),

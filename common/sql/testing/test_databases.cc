@@ -43,6 +43,8 @@ absl::StatusOr<std::string> PostgresAdmin(const std::string& sql) {
     PQfinish(conn);
     return absl::UnavailableError("test postgres: cannot connect");
   }
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
   PGresult* result = PQexec(conn, sql.c_str());
   absl::StatusOr<std::string> out = std::string();
   const ExecStatusType s = PQresultStatus(result);

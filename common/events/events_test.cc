@@ -1,0 +1,297 @@
+#include <signal.h>
+
+#include <atomic>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/events/consumer.h"
+#include "common/events/outbox.h"
+#include "common/events/testing_events.h"
+#include "common/redis/testing_redis_server.h"
+#include "common/sql/testing/test_databases.h"
+#include "common/status_macros.h"
+#include "common/testing/process.h"
+#include "common/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace training::events {
+namespace {
+
+using ::testing::HasSubstr;
+using training::events::v1::Event;
+using ::training::testing::IsOk;
+
+constexpr char kStream[] = "training.events.test";
+constexpr absl::Duration kWatchdog = absl::Seconds(120);
+
+class EventsTest : public ::testing::TestWithParam<sql::Engine> {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(redis_server_.Start());
+    auto url = sql::testing::NewTestDatabaseUrl(GetParam());
+    ASSERT_THAT(url, IsOk());
+    db_url_ = *url;
+    auto db = sql::Database::Open(db_url_);
+    ASSERT_THAT(db, IsOk());
+    db_ = *std::move(db);
+    ASSERT_THAT(sql::ApplyMigrations(*db_, "events", EventMigrations()),
+                IsOk());
+    ASSERT_THAT(
+        sql::ApplyMigrations(*db_, "events_test", testing::EffectMigrations()),
+        IsOk());
+    auto redis = redis::RedisClient::Create(redis_server_.url());
+    ASSERT_THAT(redis, IsOk());
+    redis_ = *std::move(redis);
+  }
+
+  // Writes `count` events in transactions of up to 500.
+  void WriteEvents(int count, const std::string& type = "test") {
+    for (int done = 0; done < count;) {
+      const int batch = std::min(500, count - done);
+      ASSERT_THAT(sql::RunInTransaction(
+                      *db_, sql::TxMode::kWrite,
+                      [&](sql::Transaction& tx) -> absl::Status {
+                        for (int i = 0; i < batch; ++i) {
+                          Event e;
+                          e.set_type(type);
+                          e.set_source("test");
+                          RETURN_IF_ERROR(WriteToOutbox(tx, kStream, e));
+                        }
+                        return absl::OkStatus();
+                      }),
+                  IsOk());
+      done += batch;
+    }
+  }
+
+  int64_t Scalar(const std::string& sql) {
+    auto tx = db_->Begin(sql::TxMode::kRead);
+    if (!tx.ok()) return -1;
+    auto rows = (*tx)->Query(sql);
+    if (!rows.ok()) return -1;
+    return rows->GetInt64(0, "v").value_or(-1);
+  }
+
+  int64_t Redis(const std::vector<std::string>& command) {
+    auto reply = redis_->Command(command);
+    return reply.ok() ? reply->integer : -1;
+  }
+
+  int64_t Pending(const std::string& group) {
+    auto reply = redis_->Command({"XPENDING", kStream, group});
+    return reply.ok() && !reply->elements.empty() ? reply->elements[0].integer
+                                                  : -1;
+  }
+
+  ConsumerOptions Options(const std::string& name, absl::Duration claim_idle) {
+    return ConsumerOptions{.stream = kStream,
+                           .group = "g",
+                           .consumer = name,
+                           .batch_size = 100,
+                           .block = absl::Milliseconds(20),
+                           .claim_idle = claim_idle,
+                           .max_deliveries = 3};
+  }
+
+  redis::testing::RedisServer redis_server_;
+  std::string db_url_;
+  std::unique_ptr<sql::Database> db_;
+  std::unique_ptr<redis::RedisClient> redis_;
+};
+
+TEST_P(EventsTest, OutboxToStreamToConsumerEndToEnd) {
+  WriteEvents(3);
+  OutboxRelay relay(db_.get(), redis_.get());
+  StreamConsumer consumer(db_.get(), redis_.get(),
+                          Options("c1", absl::Hours(1)),
+                          testing::CountEffect());
+  ASSERT_THAT(consumer.EnsureGroup(), IsOk());
+
+  auto published = relay.PublishOnce();
+  auto again = relay.PublishOnce();
+  auto acked = consumer.PollOnce();
+
+  EXPECT_EQ(published.value_or(-1), 3);
+  EXPECT_EQ(again.value_or(-1), 0);
+  EXPECT_EQ(acked.value_or(-1), 3);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) AS v FROM effects WHERE n = 1"), 3);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) AS v FROM outbox WHERE sent_at_us IS NULL"),
+            0);
+  EXPECT_EQ(Pending("g"), 0);
+  EXPECT_EQ(relay.OldestUnsentAge().value_or(absl::InfiniteDuration()),
+            absl::ZeroDuration());
+}
+
+TEST_P(EventsTest,
+       RelayKilledBetweenXaddAndMarkingSentDuplicatesButLosesNothing) {
+  WriteEvents(5);
+  const std::string dir = training::testing::MakeTempDir("relay-crash");
+
+  training::testing::ChildProcess relay_process(
+      EVENTS_TEST_HELPER, {"relay", db_url_, redis_server_.url()},
+      {{"TRAINING_CRASH_AT", "relay.after_xadd"}}, dir + "/relay.log");
+  EXPECT_EQ(relay_process.Wait(kWatchdog),
+            std::nullopt);  // killed, no exit code
+
+  EXPECT_EQ(Redis({"XLEN", kStream}), 5);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) AS v FROM outbox WHERE sent_at_us IS NULL"),
+            5);
+  OutboxRelay relay(db_.get(), redis_.get());
+  EXPECT_EQ(relay.PublishOnce().value_or(-1), 5);
+  EXPECT_EQ(Redis({"XLEN", kStream}), 10);
+
+  StreamConsumer consumer(db_.get(), redis_.get(),
+                          Options("c1", absl::Hours(1)),
+                          testing::CountEffect());
+  ASSERT_THAT(consumer.EnsureGroup(), IsOk());
+  EXPECT_EQ(consumer.PollOnce().value_or(-1), 10);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) AS v FROM effects"), 5);
+  EXPECT_EQ(Scalar("SELECT MAX(n) AS v FROM effects"), 1);
+}
+
+TEST_P(EventsTest, ConsumerKilledBeforeAckIsReclaimedAndTheEffectHappensOnce) {
+  WriteEvents(1);
+  OutboxRelay relay(db_.get(), redis_.get());
+  ASSERT_EQ(relay.PublishOnce().value_or(-1), 1);
+  StreamConsumer consumer(db_.get(), redis_.get(),
+                          Options("survivor", absl::ZeroDuration()),
+                          testing::CountEffect());
+  ASSERT_THAT(consumer.EnsureGroup(), IsOk());
+  const std::string dir = training::testing::MakeTempDir("consumer-crash");
+
+  training::testing::ChildProcess doomed(
+      EVENTS_TEST_HELPER,
+      {"consume", db_url_, redis_server_.url(), kStream, "g", "doomed"},
+      {{"TRAINING_CRASH_AT", "consumer.before_ack"}}, dir + "/consume.log");
+  EXPECT_EQ(doomed.Wait(kWatchdog), std::nullopt);
+  EXPECT_EQ(Scalar("SELECT MAX(n) AS v FROM effects"), 1);
+  EXPECT_EQ(Pending("g"), 1);
+
+  EXPECT_EQ(consumer.PollOnce().value_or(-1), 1);
+  EXPECT_EQ(Pending("g"), 0);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) AS v FROM effects"), 1);
+  EXPECT_EQ(Scalar("SELECT MAX(n) AS v FROM effects"), 1);
+}
+
+TEST_P(EventsTest, TrimWhileEntriesArePendingLosesNoneOfThem) {
+  WriteEvents(5, "ok");
+  WriteEvents(5, "fail");
+  OutboxRelay relay(db_.get(), redis_.get());
+  ASSERT_EQ(relay.PublishOnce().value_or(-1), 10);
+  bool fail = true;
+  StreamConsumer first(db_.get(), redis_.get(), Options("c1", absl::Hours(1)),
+                       testing::CountEffect(&fail));
+  ASSERT_THAT(first.EnsureGroup(), IsOk());
+  ASSERT_EQ(first.PollOnce().value_or(-1), 5);
+  ASSERT_EQ(Pending("g"), 5);
+
+  auto trimmed = TrimStream(*redis_, kStream);
+
+  ASSERT_THAT(trimmed, IsOk());
+  EXPECT_EQ(*trimmed, 5);
+  EXPECT_EQ(Redis({"XLEN", kStream}), 5);
+  fail = false;
+  StreamConsumer rescuer(db_.get(), redis_.get(),
+                         Options("c2", absl::ZeroDuration()),
+                         testing::CountEffect(&fail));
+  EXPECT_EQ(rescuer.PollOnce().value_or(-1), 5);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) AS v FROM effects"), 10);
+  EXPECT_EQ(Pending("g"), 0);
+}
+
+TEST_P(EventsTest,
+       PoisonAndExhaustedEntriesGoToTheDeadLetterStreamWithReasons) {
+  ASSERT_THAT(redis_->Command({"XADD", kStream, "*", "id", "x", "payload",
+                               "\xff\x01garbage"}),
+              IsOk());
+  WriteEvents(1, "fail");
+  OutboxRelay relay(db_.get(), redis_.get());
+  ASSERT_EQ(relay.PublishOnce().value_or(-1), 1);
+  bool fail = true;
+  StreamConsumer consumer(db_.get(), redis_.get(),
+                          Options("c1", absl::ZeroDuration()),
+                          testing::CountEffect(&fail));
+  ASSERT_THAT(consumer.EnsureGroup(), IsOk());
+
+  for (int i = 0; i < 10 && Redis({"XLEN", std::string(kStream) + ".dead"}) < 2;
+       ++i) {
+    ASSERT_THAT(consumer.PollOnce(), IsOk());
+  }
+
+  auto dead =
+      redis_->Command({"XRANGE", std::string(kStream) + ".dead", "-", "+"});
+  ASSERT_THAT(dead, IsOk());
+  ASSERT_EQ(dead->elements.size(), 2u);
+  std::string reasons;
+  for (const auto& entry : dead->elements) {
+    const auto& fields = entry.elements[1].elements;
+    for (size_t i = 0; i + 1 < fields.size(); i += 2) {
+      if (fields[i].str == "reason") reasons += fields[i + 1].str + "|";
+    }
+  }
+  EXPECT_THAT(reasons, HasSubstr("payload does not parse"));
+  EXPECT_THAT(reasons, HasSubstr("refused by the test handler"));
+  EXPECT_EQ(Pending("g"), 0);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) AS v FROM effects"), 0);
+}
+
+TEST_P(EventsTest, TenThousandEventsThroughTwoConsumersTakeEffectExactlyOnce) {
+  constexpr int kEvents = 10000;
+  WriteEvents(kEvents);
+  OutboxRelay relay(db_.get(), redis_.get(), RelayOptions{.batch_size = 500});
+  int published = 0;
+  while (true) {
+    auto n = relay.PublishOnce();
+    ASSERT_THAT(n, IsOk());
+    if (*n == 0) break;
+    published += *n;
+  }
+  ASSERT_EQ(published, kEvents);
+
+  std::atomic<int> acked{0};
+  std::atomic<bool> failed{false};
+  auto run = [&](const std::string& name) {
+    auto client = redis::RedisClient::Create(redis_server_.url());
+    if (!client.ok()) {
+      failed = true;
+      return;
+    }
+    StreamConsumer consumer(db_.get(), client->get(),
+                            Options(name, absl::Hours(1)),
+                            testing::CountEffect());
+    if (!consumer.EnsureGroup().ok()) failed = true;
+    for (absl::Time end = absl::Now() + kWatchdog;
+         acked.load() < kEvents && absl::Now() < end && !failed;) {
+      auto n = consumer.PollOnce();
+      if (!n.ok()) {
+        failed = true;
+        return;
+      }
+      acked += *n;
+    }
+  };
+  std::thread a(run, "a");
+  std::thread b(run, "b");
+  a.join();
+  b.join();
+
+  EXPECT_FALSE(failed);
+  EXPECT_EQ(acked.load(), kEvents);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) AS v FROM effects"), kEvents);
+  EXPECT_EQ(Scalar("SELECT MAX(n) AS v FROM effects"), 1);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) AS v FROM processed_events"), kEvents);
+  EXPECT_EQ(Pending("g"), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(BothEngines, EventsTest,
+                         ::testing::Values(sql::Engine::kSqlite,
+                                           sql::Engine::kPostgres),
+                         [](const auto& info) {
+                           return std::string(
+                               sql::testing::EngineName(info.param));
+                         });
+
+}  // namespace
+}  // namespace training::events

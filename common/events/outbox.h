@@ -1,0 +1,74 @@
+#ifndef TRAINING_COMMON_EVENTS_OUTBOX_H_
+#define TRAINING_COMMON_EVENTS_OUTBOX_H_
+
+// The transactional outbox: a service writes its events in the same
+// transaction as the change they describe, so that an event exists if and
+// only if the change committed. OutboxRelay then publishes unsent rows to
+// Redis Streams in order and marks them sent.
+//
+// Delivery is at least once: a relay that dies between XADD and marking the
+// rows sent publishes them again (duplicates, never gaps, never reordering).
+// Consumers are idempotent by Event.id (see consumer.h).
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
+#include "common/redis/redis_client.h"
+#include "common/sql/database.h"
+#include "common/sql/migrations.h"
+#include "training/events/v1/events.pb.h"
+
+namespace training::events {
+
+// Tables of the events component: outbox and processed_events. Apply with
+// sql::ApplyMigrations(db, "events", EventMigrations()).
+std::vector<sql::Migration> EventMigrations();
+
+// Adds `event` to the outbox inside `tx`, for `stream` (one stream per
+// source service, e.g. "training.events.booking"). Fills in `id` (a random
+// UUID) and `occur_time` (now) when empty. The caller commits.
+absl::Status WriteToOutbox(sql::Transaction& tx, const std::string& stream,
+                           training::events::v1::Event event);
+
+struct RelayOptions {
+  int batch_size = 200;
+  absl::Duration poll_interval = absl::Milliseconds(50);
+};
+
+// Publishes outbox rows. Several relays (replicas) may run against one
+// database: on PostgreSQL a transaction-scoped advisory lock lets one at a
+// time publish, so rows reach the stream in outbox order. Thread-safe.
+class OutboxRelay {
+ public:
+  OutboxRelay(sql::Database* db, redis::RedisClient* redis,
+              RelayOptions options = {});
+  ~OutboxRelay();
+
+  // Publishes up to batch_size unsent rows in order and marks them sent.
+  // Returns how many were published; 0 when none are waiting or another
+  // relay holds the lock. UNAVAILABLE when Redis or the database is down
+  // (nothing is marked sent then).
+  absl::StatusOr<int> PublishOnce();
+
+  // Age of the oldest unsent row (zero when none): the outbox lag.
+  absl::StatusOr<absl::Duration> OldestUnsentAge();
+
+  // Publishes in a background loop until Stop() or destruction.
+  void Start();
+  void Stop();
+
+ private:
+  sql::Database* db_;
+  redis::RedisClient* redis_;
+  const RelayOptions options_;
+  absl::Notification stop_;
+  std::thread thread_;
+};
+
+}  // namespace training::events
+
+#endif  // TRAINING_COMMON_EVENTS_OUTBOX_H_
