@@ -61,11 +61,18 @@ class Transaction {
   Transaction& operator=(const Transaction&) = delete;
 
   // Runs a statement and returns its rows (empty for statements without).
-  virtual absl::StatusOr<ResultSet> Query(absl::string_view sql,
-                                          const Params& params = {}) = 0;
+  absl::StatusOr<ResultSet> Query(absl::string_view sql,
+                                  const Params& params = {}) {
+    return Run(sql, params, nullptr);
+  }
   // Runs a statement; returns the number of rows changed.
-  virtual absl::StatusOr<int64_t> Execute(absl::string_view sql,
-                                          const Params& params = {}) = 0;
+  absl::StatusOr<int64_t> Execute(absl::string_view sql,
+                                  const Params& params = {}) {
+    int64_t changed = 0;
+    auto result = Run(sql, params, &changed);
+    if (!result.ok()) return result.status();
+    return changed;
+  }
   // Runs a SELECT and locks the rows it returns until the transaction ends,
   // so that no other transaction can change them meanwhile: `FOR UPDATE` on
   // PostgreSQL; on SQLite the write transaction already holds the database
@@ -82,6 +89,12 @@ class Transaction {
 
  protected:
   Transaction() = default;
+
+  // The engine's one way to run a statement: binds `params`, returns the
+  // rows, and stores the number of rows changed in *changed when given.
+  virtual absl::StatusOr<ResultSet> Run(absl::string_view sql,
+                                        const Params& params,
+                                        int64_t* changed) = 0;
 };
 
 // Tuning shared by both engines; URL parameters override.

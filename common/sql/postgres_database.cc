@@ -162,17 +162,6 @@ class PostgresTransaction final : public Transaction {
       : owner_(owner), conn_(conn) {}
   ~PostgresTransaction() override;
 
-  absl::StatusOr<ResultSet> Query(absl::string_view sql,
-                                  const Params& params) override {
-    return Run(sql, params, nullptr);
-  }
-  absl::StatusOr<int64_t> Execute(absl::string_view sql,
-                                  const Params& params) override {
-    int64_t changed = 0;
-    auto result = Run(sql, params, &changed);
-    if (!result.ok()) return result.status();
-    return changed;
-  }
   absl::StatusOr<ResultSet> QueryForUpdate(absl::string_view select,
                                            const Params& params) override {
     return Run(absl::StrCat(select, " FOR UPDATE"), params, nullptr);
@@ -227,8 +216,9 @@ class PostgresTransaction final : public Transaction {
     return status;
   }
 
+  // Transaction:
   absl::StatusOr<ResultSet> Run(absl::string_view sql, const Params& params,
-                                int64_t* changed) {
+                                int64_t* changed) override {
     if (done_)
       return absl::FailedPreconditionError("postgres: transaction finished");
     const absl::Time start = absl::Now();

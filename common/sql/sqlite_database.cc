@@ -87,17 +87,6 @@ class SqliteTransaction final : public Transaction {
       : owner_(owner), db_(db), writer_(writer) {}
   ~SqliteTransaction() override;
 
-  absl::StatusOr<ResultSet> Query(absl::string_view sql,
-                                  const Params& params) override {
-    return Run(sql, params, nullptr);
-  }
-  absl::StatusOr<int64_t> Execute(absl::string_view sql,
-                                  const Params& params) override {
-    int64_t changes = 0;
-    auto result = Run(sql, params, &changes);
-    if (!result.ok()) return result.status();
-    return changes;
-  }
   absl::StatusOr<ResultSet> QueryForUpdate(absl::string_view select,
                                            const Params& params) override {
     if (!writer_) {
@@ -129,8 +118,9 @@ class SqliteTransaction final : public Transaction {
   }
 
  private:
+  // Transaction:
   absl::StatusOr<ResultSet> Run(absl::string_view sql, const Params& params,
-                                int64_t* changes);
+                                int64_t* changes) override;
   absl::Status Finish(const char* sql) {
     if (done_)
       return absl::FailedPreconditionError("sqlite: transaction finished");
