@@ -10,12 +10,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "common/testing/process.h"
 #include "gmock/gmock.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "health/v1/health.grpc.pb.h"
-#include "common/testing/process.h"
 #include "training/catalogue/v1/catalogue_service.grpc.pb.h"
 #include "training/testing/v1/hold.grpc.pb.h"
 

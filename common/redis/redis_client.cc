@@ -162,7 +162,9 @@ absl::StatusOr<std::unique_ptr<RedisClient>> RedisClient::Create(
 }
 
 RedisClient::RedisClient(RedisOptions options)
-    : options_(std::move(options)), backoff_(options_.breaker_backoff) {}
+    : options_(std::move(options)),
+      pool_(options_.pool_size),
+      backoff_(options_.breaker_backoff) {}
 
 RedisClient::~RedisClient() = default;
 
@@ -207,21 +209,14 @@ void RedisClient::RecordFailure() {
 
 absl::StatusOr<std::unique_ptr<RedisClient::Connection>>
 RedisClient::Acquire() {
-  {
-    absl::MutexLock lock(&mu_);
-    auto available = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return !idle_.empty() || open_ < options_.pool_size;
-    };
-    if (!mu_.AwaitWithTimeout(absl::Condition(&available),
-                              options_.command_timeout)) {
+  std::unique_ptr<Connection> idle;
+  switch (pool_.Take(options_.command_timeout, &idle)) {
+    case pool::IdlePool<std::unique_ptr<Connection>>::Slot::kTimedOut:
       return absl::UnavailableError("redis: no connection free in time");
-    }
-    if (!idle_.empty()) {
-      auto c = std::move(idle_.back());
-      idle_.pop_back();
-      return c;
-    }
-    ++open_;
+    case pool::IdlePool<std::unique_ptr<Connection>>::Slot::kIdle:
+      return idle;
+    case pool::IdlePool<std::unique_ptr<Connection>>::Slot::kNew:
+      break;
   }
   redisContext* context =
       redisConnectWithTimeout(options_.host.c_str(), options_.port,
@@ -230,20 +225,18 @@ RedisClient::Acquire() {
       redisSetTimeout(context, absl::ToTimeval(options_.command_timeout)) !=
           REDIS_OK) {
     if (context != nullptr) redisFree(context);
-    absl::MutexLock lock(&mu_);
-    --open_;
+    pool_.Forget();
     return absl::UnavailableError("redis: cannot connect");
   }
   return std::make_unique<Connection>(context);
 }
 
 void RedisClient::Release(std::unique_ptr<Connection> connection) {
-  absl::MutexLock lock(&mu_);
   if (connection->broken()) {
-    --open_;
-    return;  // destroyed: a timed-out hiredis context is never reused
+    pool_.Forget();  // destroyed: a timed-out hiredis context is never reused
+    return;
   }
-  idle_.push_back(std::move(connection));
+  pool_.Put(std::move(connection));
 }
 
 absl::StatusOr<std::vector<Reply>> RedisClient::Pipeline(

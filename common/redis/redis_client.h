@@ -21,6 +21,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/pool/idle_pool.h"
 
 struct redisContext;
 
@@ -100,9 +101,9 @@ class RedisClient {
   void RecordFailure();
 
   const RedisOptions options_;
+  pool::IdlePool<std::unique_ptr<Connection>> pool_;
+  // The circuit breaker's state.
   mutable absl::Mutex mu_;
-  std::vector<std::unique_ptr<Connection>> idle_ ABSL_GUARDED_BY(mu_);
-  int open_ ABSL_GUARDED_BY(mu_) = 0;
   int consecutive_failures_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time open_until_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   absl::Duration backoff_ ABSL_GUARDED_BY(mu_);

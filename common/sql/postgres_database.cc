@@ -11,6 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/metrics/metrics.h"
+#include "common/pool/idle_pool.h"
 
 namespace training::sql {
 namespace {
@@ -263,11 +264,12 @@ class PostgresTransaction final : public Transaction {
 class PostgresDatabase final : public Database {
  public:
   PostgresDatabase(std::string conninfo, DatabaseOptions options)
-      : conninfo_(std::move(conninfo)), options_(options) {}
+      : conninfo_(std::move(conninfo)),
+        options_(options),
+        pool_(options.connections) {}
 
   ~PostgresDatabase() override {
-    absl::MutexLock lock(&mu_);
-    for (PGconn* c : idle_) PQfinish(c);
+    for (PGconn* c : pool_.TakeAllIdle()) PQfinish(c);
   }
 
   Engine engine() const override { return Engine::kPostgres; }
@@ -306,33 +308,19 @@ class PostgresDatabase final : public Database {
         PQtransactionStatus(conn) != PQTRANS_IDLE) {
       PQfinish(conn);
       Reconnects().Add({});
-      absl::MutexLock lock(&mu_);
-      --open_;
+      pool_.Forget();
       return;
     }
-    absl::MutexLock lock(&mu_);
-    idle_.push_back(conn);
+    pool_.Put(conn);
   }
 
  private:
   absl::StatusOr<PGconn*> Acquire() {
     const absl::Time start = absl::Now();
     PGconn* conn = nullptr;
-    {
-      absl::MutexLock lock(&mu_);
-      auto available = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return !idle_.empty() || open_ < options_.connections;
-      };
-      if (!mu_.AwaitWithTimeout(absl::Condition(&available),
-                                options_.acquire_timeout)) {
-        return absl::UnavailableError("postgres: no connection free in time");
-      }
-      if (!idle_.empty()) {
-        conn = idle_.back();
-        idle_.pop_back();
-      } else {
-        ++open_;
-      }
+    const auto slot = pool_.Take(options_.acquire_timeout, &conn);
+    if (slot == pool::IdlePool<PGconn*>::Slot::kTimedOut) {
+      return absl::UnavailableError("postgres: no connection free in time");
     }
     AcquireWait().Observe({"postgres"},
                           absl::ToDoubleSeconds(absl::Now() - start));
@@ -343,8 +331,7 @@ class PostgresDatabase final : public Database {
     }
     auto fresh = Connect();
     if (!fresh.ok()) {
-      absl::MutexLock lock(&mu_);
-      --open_;
+      pool_.Forget();
       return fresh.status();
     }
     return *fresh;
@@ -378,9 +365,7 @@ class PostgresDatabase final : public Database {
 
   const std::string conninfo_;
   const DatabaseOptions options_;
-  absl::Mutex mu_;
-  std::vector<PGconn*> idle_ ABSL_GUARDED_BY(mu_);
-  int open_ ABSL_GUARDED_BY(mu_) = 0;
+  pool::IdlePool<PGconn*> pool_;
 };
 
 PostgresTransaction::~PostgresTransaction() {

@@ -8,6 +8,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/metrics/metrics.h"
+#include "common/pool/idle_pool.h"
 
 namespace training::sql {
 namespace {
@@ -154,14 +155,19 @@ class SqliteDatabase final : public Database {
   }
 
   ~SqliteDatabase() override {
-    if (writer_ != nullptr) sqlite3_close_v2(writer_);
-    for (sqlite3* r : idle_readers_) sqlite3_close_v2(r);
+    for (sqlite3* c : writer_.TakeAllIdle()) sqlite3_close_v2(c);
+    for (sqlite3* c : readers_.TakeAllIdle()) sqlite3_close_v2(c);
   }
 
   absl::Status Init() {
-    auto writer = Connect();
+    auto writer = Take(writer_, "writer connection busy");
     if (!writer.ok()) return writer.status();
-    writer_ = *writer;
+    // The writer goes back to its pool of one whatever happens below.
+    struct Return {
+      SqliteDatabase* db;
+      sqlite3* conn;
+      ~Return() { db->writer_.Put(conn); }
+    } give_back{this, *writer};
     // WAL lets readers run beside the writer; FULL makes a commit durable
     // before it returns.
     // Switching to WAL needs a moment of exclusive access and does not call
@@ -171,12 +177,12 @@ class SqliteDatabase final : public Database {
     for (const char* pragma :
          {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL"}) {
       int rc;
-      while ((rc = sqlite3_exec(writer_, pragma, nullptr, nullptr, nullptr)) ==
+      while ((rc = sqlite3_exec(*writer, pragma, nullptr, nullptr, nullptr)) ==
                  SQLITE_BUSY &&
              absl::Now() < give_up) {
         absl::SleepFor(absl::Milliseconds(5));
       }
-      if (rc != SQLITE_OK) return StatusFromSqlite(writer_, rc, pragma);
+      if (rc != SQLITE_OK) return StatusFromSqlite(*writer, rc, pragma);
     }
     return absl::OkStatus();
   }
@@ -185,60 +191,40 @@ class SqliteDatabase final : public Database {
 
   absl::StatusOr<std::unique_ptr<Transaction>> Begin(TxMode mode) override {
     const absl::Time start = absl::Now();
-    sqlite3* db = nullptr;
     const bool writer = mode == TxMode::kWrite;
-    {
-      absl::MutexLock lock(&mu_);
-      if (writer) {
-        if (!mu_.AwaitWithTimeout(absl::Condition(&writer_free_),
-                                  options_.acquire_timeout)) {
-          return absl::UnavailableError("sqlite: writer connection busy");
-        }
-        writer_free_ = false;
-        db = writer_;
-      } else {
-        auto available = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-          return !idle_readers_.empty() || readers_open_ < options_.connections;
-        };
-        if (!mu_.AwaitWithTimeout(absl::Condition(&available),
-                                  options_.acquire_timeout)) {
-          return absl::UnavailableError("sqlite: no reader connection free");
-        }
-        if (!idle_readers_.empty()) {
-          db = idle_readers_.back();
-          idle_readers_.pop_back();
-        } else {
-          ++readers_open_;
-        }
-      }
-    }
-    if (db == nullptr) {
-      auto opened = Connect();
-      if (!opened.ok()) {
-        absl::MutexLock lock(&mu_);
-        --readers_open_;
-        return opened.status();
-      }
-      db = *opened;
-    }
+    auto db = writer ? Take(writer_, "writer connection busy")
+                     : Take(readers_, "no reader connection free");
+    if (!db.ok()) return db.status();
     AcquireWait().Observe({"sqlite"},
                           absl::ToDoubleSeconds(absl::Now() - start));
-    auto tx = std::make_unique<SqliteTransaction>(this, db, writer);
+    auto tx = std::make_unique<SqliteTransaction>(this, *db, writer);
     absl::Status begun = tx->Begin();
     if (!begun.ok()) return begun;
     return std::unique_ptr<Transaction>(std::move(tx));
   }
 
   void Release(sqlite3* db, bool writer) {
-    absl::MutexLock lock(&mu_);
-    if (writer) {
-      writer_free_ = true;
-    } else {
-      idle_readers_.push_back(db);
-    }
+    (writer ? writer_ : readers_).Put(db);
   }
 
  private:
+  // An idle connection from `pool`, or a new one when it has room.
+  absl::StatusOr<sqlite3*> Take(pool::IdlePool<sqlite3*>& pool,
+                                const char* busy) {
+    sqlite3* db = nullptr;
+    switch (pool.Take(options_.acquire_timeout, &db)) {
+      case pool::IdlePool<sqlite3*>::Slot::kTimedOut:
+        return absl::UnavailableError(absl::StrCat("sqlite: ", busy));
+      case pool::IdlePool<sqlite3*>::Slot::kIdle:
+        return db;
+      case pool::IdlePool<sqlite3*>::Slot::kNew:
+        break;
+    }
+    auto opened = Connect();
+    if (!opened.ok()) pool.Forget();
+    return opened;
+  }
+
   absl::StatusOr<sqlite3*> Connect() {
     sqlite3* db = nullptr;
     const int rc = sqlite3_open_v2(
@@ -259,11 +245,10 @@ class SqliteDatabase final : public Database {
   const std::string path_;
   const DatabaseOptions options_;
   int busy_timeout_ms_;
-  sqlite3* writer_ = nullptr;
-  absl::Mutex mu_;
-  bool writer_free_ ABSL_GUARDED_BY(mu_) = true;
-  std::vector<sqlite3*> idle_readers_ ABSL_GUARDED_BY(mu_);
-  int readers_open_ ABSL_GUARDED_BY(mu_) = 0;
+  // One writer connection per process (several starve each other), and
+  // the readers.
+  pool::IdlePool<sqlite3*> writer_{1};
+  pool::IdlePool<sqlite3*> readers_{options_.connections};
 };
 
 SqliteTransaction::~SqliteTransaction() {
