@@ -32,6 +32,7 @@
 #include "google/protobuf/descriptor.h"
 #include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/grpcpp.h"
+#include "grpcpp/impl/codegen/proto_utils.h"
 #include "grpcpp/impl/codegen/server_callback_handlers.h"
 #include "training/api/v1/access.pb.h"
 

@@ -50,6 +50,13 @@ ABSL_FLAG(std::string, service_key, "",
 ABSL_FLAG(std::string, data_dir, ".",
           "Directory for local data (SQLite files) when no database URL is "
           "given.");
+ABSL_FLAG(std::string, database_url, "",
+          "The service's database: sqlite:///path/file.db or "
+          "postgresql://user@host:port/db (see common/sql/database.h). "
+          "Default: <data_dir>/<service>.db on SQLite.");
+ABSL_FLAG(std::string, redis_url, "redis://127.0.0.1:6379",
+          "Redis for the availability cache and event streams "
+          "(redis://host:port?pool_size=&timeout_ms=).");
 
 namespace training::runtime {
 namespace {
@@ -115,6 +122,12 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags(std::string service_name) {
   o.api_keys_reload_interval = absl::GetFlag(FLAGS_api_keys_reload_interval);
   o.service_key = absl::GetFlag(FLAGS_service_key);
   o.data_dir = absl::GetFlag(FLAGS_data_dir);
+  o.database_url = absl::GetFlag(FLAGS_database_url);
+  if (o.database_url.empty()) {
+    o.database_url =
+        absl::StrCat("sqlite://", o.data_dir, "/", o.service_name, ".db");
+  }
+  o.redis_url = absl::GetFlag(FLAGS_redis_url);
 
   if (absl::Status s = config::ValidatePort("port", o.port); !s.ok()) return s;
   if (absl::Status s = config::ValidatePort("metrics_port", o.metrics_port);
@@ -160,7 +173,10 @@ ServerRunner::ServerRunner(ServerOptions options)
       pool_(std::make_unique<WorkerPool>(options_.worker_threads,
                                          options_.max_queued_calls)) {}
 
-ServerRunner::~ServerRunner() = default;
+ServerRunner::~ServerRunner() {
+  if (pool_) pool_->Shutdown();
+  while (!kept_.empty()) kept_.pop_back();
+}
 
 ServiceRuntime ServerRunner::runtime() {
   return {pool_.get(), keys_.get(), &metrics::DefaultRegistry()};
@@ -259,6 +275,8 @@ int ServerRunner::Run() {
   server->Shutdown(absl::ToChronoTime(absl::Now() + options_.drain_timeout));
   server->Wait();
   pool_->Shutdown();
+  // What handlers used (relays, stores, databases) goes last, newest first.
+  while (!kept_.empty()) kept_.pop_back();
   log::Info("shutdown.complete");
   return 0;
 }

@@ -14,7 +14,7 @@
 // service: --host --port --metrics_port --port_file --metrics_port_file
 // --shutdown_grace --drain_timeout --worker_threads --max_queued_calls
 // --api_keys_file --api_keys --api_keys_reload_interval --log_level
-// --service_key --data_dir.
+// --service_key --data_dir --database_url --redis_url.
 
 #include <functional>
 #include <memory>
@@ -45,6 +45,9 @@ struct ServerOptions {
   absl::Duration api_keys_reload_interval = absl::Seconds(2);
   std::string service_key;  // this service's own key for outgoing calls
   std::string data_dir = ".";
+  // Never empty after ServerOptionsFromFlags: SQLite in data_dir by default.
+  std::string database_url;
+  std::string redis_url;
 };
 
 // The options given by the shared flags (after config::ParseFlagsOrExit).
@@ -78,6 +81,12 @@ class ServerRunner {
   void AddService(std::unique_ptr<grpc::Service> service,
                   std::string health_name);
 
+  // Keeps `resource` (a store, a relay, a database) alive until the server
+  // has drained and the worker pool has stopped; released newest first.
+  void Keep(std::shared_ptr<void> resource) {
+    kept_.push_back(std::move(resource));
+  }
+
   // Serves until SIGTERM or SIGINT, then shuts down gracefully. Returns the
   // process exit code: 0 after a clean shutdown, 1 when the server could not
   // start (e.g. the port is taken).
@@ -92,6 +101,7 @@ class ServerRunner {
   std::vector<std::shared_ptr<Dispatcher>> dispatchers_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::vector<std::string> health_names_;
+  std::vector<std::shared_ptr<void>> kept_;
 };
 
 // The whole main() of a service: parses flags (exit 2 on bad ones), sets up
