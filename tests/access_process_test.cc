@@ -22,6 +22,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "tests/test_keys.h"
 #include "training/api/v1/access.pb.h"
 #include "training/booking/v1/booking_service.pb.h"
 #include "training/catalogue/v1/catalogue_service.pb.h"
@@ -83,17 +84,6 @@ Outcome Expected(const AccessRule& rule, Caller caller) {
     default:
       return Outcome::kPermissionDenied;
   }
-}
-
-std::string KeyEntry(const std::string& name, const std::string& key,
-                     const std::string& role,
-                     const std::vector<std::string>& scopes) {
-  std::vector<std::string> quoted;
-  for (const auto& s : scopes) quoted.push_back(absl::StrCat("\"", s, "\""));
-  return absl::StrCat(R"({"name":")", name, R"(","sha256":")",
-                      auth::Sha256Hex(key), R"(","role":")", role,
-                      R"(","organisation":"Test Org","scopes":[)",
-                      absl::StrJoin(quoted, ","), "]}");
 }
 
 struct Running {
@@ -177,8 +167,7 @@ class AccessProcessTest : public ::testing::Test {
       entries.push_back(KeyEntry("late-admin", kLateKey, "ADMIN", {}));
     }
     const std::string path = *dir_ + "/keys.json";
-    std::ofstream(path + ".tmp", std::ios::trunc)
-        << R"({"keys":[)" << absl::StrJoin(entries, ",") << "]}";
+    std::ofstream(path + ".tmp", std::ios::trunc) << KeyFile(entries);
     std::filesystem::rename(path + ".tmp", path);
   }
 
