@@ -50,6 +50,7 @@ class CatalogueProcessTest : public ::testing::Test {
         std::map<std::string, std::string>{}, dir_ + "/log");
     auto port = WaitForPortFile(dir_ + "/port", kWatchdog);
     ASSERT_TRUE(port.has_value()) << process_->Log();
+    address_ = absl::StrCat("127.0.0.1:", *port);
     stub_ = CatalogueService::NewStub(grpc::CreateChannel(
         absl::StrCat("127.0.0.1:", *port), grpc::InsecureChannelCredentials()));
   }
@@ -104,6 +105,7 @@ class CatalogueProcessTest : public ::testing::Test {
 
   redis::testing::RedisServer redis_;
   std::string dir_;
+  std::string address_;
   std::unique_ptr<ChildProcess> process_;
   std::unique_ptr<CatalogueService::Stub> stub_;
 };
@@ -205,6 +207,39 @@ TEST_F(CatalogueProcessTest, ChangesReachTheStreamThroughTheRelay) {
     if (fields[i].str == "type") type = fields[i + 1].str;
   }
   EXPECT_EQ(type, "training.events.v1.CoursePublished");
+}
+
+TEST_F(CatalogueProcessTest, DemoProgrammeLoadsOnceHoweverOftenItRuns) {
+  auto count_sessions = [&] {
+    v1::ListSessionsRequest list;
+    list.set_parent("courses/-");
+    list.set_page_size(200);
+    v1::ListSessionsResponse listed;
+    EXPECT_TRUE(stub_->ListSessions(As("").get(), list, &listed).ok());
+    return listed.sessions_size();
+  };
+  auto run_demo = [&](const std::string& log) {
+    ChildProcess demo(CATALOGUE_DEMO_BINARY, {"--address=" + address_},
+                      {{"TRAINING_KEY", kAdminKey}}, dir_ + "/" + log);
+    std::optional<int> exit_code = demo.Wait(kWatchdog);
+    EXPECT_EQ(exit_code, 0) << demo.Log();
+    return demo.Log();
+  };
+
+  const std::string first = run_demo("demo1.log");
+  const int after_first = count_sessions();
+  const std::string second = run_demo("demo2.log");
+
+  EXPECT_GE(after_first, 20);
+  EXPECT_EQ(count_sessions(), after_first);
+  EXPECT_THAT(first, ::testing::HasSubstr("created 4 venues, 3 trainers, 4 "
+                                          "courses"));
+  EXPECT_THAT(second, ::testing::HasSubstr("created 0 venues, 0 trainers, 0 "
+                                           "courses, 0 sessions"));
+  v1::ListCoursesRequest courses;
+  v1::ListCoursesResponse listed;
+  ASSERT_TRUE(stub_->ListCourses(As("").get(), courses, &listed).ok());
+  EXPECT_EQ(listed.courses_size(), 4);
 }
 
 }  // namespace
