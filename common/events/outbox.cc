@@ -55,29 +55,24 @@ metrics::CounterFamily& Published() {
 
 }  // namespace
 
-namespace {
-
-// The events tables; only the auto-increment key and the bytes type are
-// spelled differently by the two engines.
-std::string EventTablesDdl(absl::string_view serial_key,
-                           absl::string_view bytes) {
-  return absl::StrCat(
-      "CREATE TABLE outbox (seq ", serial_key,
-      ", stream TEXT NOT NULL, event_id TEXT NOT NULL UNIQUE, payload ", bytes,
-      " NOT NULL, created_at_us BIGINT NOT NULL, sent_at_us BIGINT);"
-      "CREATE INDEX outbox_unsent ON outbox (seq) WHERE sent_at_us IS NULL;"
-      "CREATE TABLE processed_events (consumer TEXT NOT NULL, event_id TEXT "
-      "NOT NULL, processed_at_us BIGINT NOT NULL, PRIMARY KEY (consumer, "
-      "event_id));");
-}
-
-}  // namespace
-
 std::vector<sql::Migration> EventMigrations() {
-  return {{1,
-           "outbox and processed events",
-           {EventTablesDdl("INTEGER PRIMARY KEY AUTOINCREMENT", "BLOB"),
-            EventTablesDdl("BIGSERIAL PRIMARY KEY", "BYTEA")}}};
+  return {{1, "outbox and processed events", sql::PortableDdl(R"sql(
+CREATE TABLE outbox (
+  seq SERIAL_KEY,
+  stream TEXT NOT NULL,
+  event_id TEXT NOT NULL UNIQUE,
+  payload BYTES NOT NULL,
+  created_at_us BIGINT NOT NULL,
+  sent_at_us BIGINT
+);
+CREATE INDEX outbox_unsent ON outbox (seq) WHERE sent_at_us IS NULL;
+CREATE TABLE processed_events (
+  consumer TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  processed_at_us BIGINT NOT NULL,
+  PRIMARY KEY (consumer, event_id)
+);
+)sql")}};
 }
 
 absl::Status WriteToOutbox(sql::Transaction& tx, const std::string& stream,

@@ -1,6 +1,7 @@
 #include "common/sql/migrations.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "common/status_macros.h"
 
@@ -36,6 +37,15 @@ absl::StatusOr<std::vector<int>> ReadVersions(Transaction& tx,
 }
 
 }  // namespace
+
+SqlText PortableDdl(absl::string_view ddl) {
+  auto spell = [&](absl::string_view bytes, absl::string_view serial_key) {
+    return absl::StrReplaceAll(ddl,
+                               {{"BYTES", bytes}, {"SERIAL_KEY", serial_key}});
+  };
+  return {spell("BLOB", "INTEGER PRIMARY KEY AUTOINCREMENT"),
+          spell("BYTEA", "BIGSERIAL PRIMARY KEY")};
+}
 
 absl::Status ApplyMigrations(Database& db, absl::string_view component,
                              const std::vector<Migration>& migrations) {

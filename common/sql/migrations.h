@@ -25,6 +25,11 @@ struct Migration {
   SqlText sql;
 };
 
+// DDL written once with two placeholders the engines spell differently:
+// `BYTES` (SQLite BLOB, PostgreSQL BYTEA) and `SERIAL_KEY` (an
+// auto-incrementing 64-bit primary key).
+SqlText PortableDdl(absl::string_view ddl);
+
 // Applies every migration of `component` newer than the database's. Returns
 // FAILED_PRECONDITION when the database holds a version this binary does
 // not know (it is newer than the code), INVALID_ARGUMENT when the list is

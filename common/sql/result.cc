@@ -3,6 +3,12 @@
 #include "absl/strings/str_cat.h"
 
 namespace training::sql {
+
+std::string AddParam(Params& params, Value value) {
+  params.push_back(std::move(value));
+  return absl::StrCat("$", params.size());
+}
+
 namespace {
 
 const char* TypeName(const Value& v) {

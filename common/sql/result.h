@@ -34,6 +34,10 @@ using Params = std::vector<Value>;
 
 inline Value Null() { return std::monostate{}; }
 
+// Appends `value` to `params` and returns its placeholder (`$3`), for SQL
+// built from optional filters.
+std::string AddParam(Params& params, Value value);
+
 // A materialised result: column names and rows of values.
 class ResultSet {
  public:

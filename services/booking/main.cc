@@ -1,17 +1,121 @@
-// training_booking: the booking service. Its RPCs are declared in
-// proto/training/booking/v1/booking_service.proto; those without a handler yet
-// answer UNIMPLEMENTED after the access check.
+// training_booking: the booking service. Its database is --database_url;
+// Redis (--redis_url) carries its events out, catalogue events in, and the
+// availability cache, none of which a booking waits for. Sessions it has
+// not heard of yet are asked of the catalogue (--catalogue_address).
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <memory>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "common/events/consumer.h"
+#include "common/events/outbox.h"
+#include "common/redis/redis_client.h"
 #include "common/runtime/server_runner.h"
+#include "common/sql/database.h"
+#include "common/status_macros.h"
+#include "services/booking/availability_cache.h"
+#include "services/booking/bookings.h"
+#include "services/booking/catalogue_directory.h"
+#include "services/booking/handler.h"
+#include "services/booking/store_sql.h"
 #include "training/booking/v1/booking_service.grpc.pb.h"
 
-int main(int argc, char** argv) {
-  return training::runtime::ServiceMain(
-      argc, argv, {"booking", 50052, 9102},
-      [](training::runtime::ServerRunner& runner) {
-        runner.AddService(
-            training::runtime::MakeService<
-                training::booking::v1::BookingService>(runner.runtime()));
-        return absl::OkStatus();
+ABSL_FLAG(std::string, catalogue_address, "127.0.0.1:50051",
+          "The catalogue's gRPC address, for sessions not heard of yet.");
+ABSL_FLAG(absl::Duration, catalogue_timeout, absl::Seconds(2),
+          "Deadline of each call to the catalogue.");
+ABSL_FLAG(std::string, manage_token_secrets, "",
+          "Secrets manage tokens are derived with: kid:base64url,… (the "
+          "first is current; older ones are still accepted). Every replica "
+          "needs the same list. When empty, a secret is made once and kept "
+          "in <data_dir>/booking_token_secrets (local runs only).");
+ABSL_FLAG(absl::Duration, availability_ttl, absl::Seconds(5),
+          "How long a cached availability figure may be served.");
+
+namespace training::booking {
+namespace {
+
+// The configured secrets, or for a local run one made once and kept in the
+// data directory (mode 0600) so that tokens survive restarts.
+absl::StatusOr<ManageTokens> LoadTokens(const std::string& data_dir) {
+  std::string spec = absl::GetFlag(FLAGS_manage_token_secrets);
+  if (spec.empty()) {
+    const std::string path = data_dir + "/booking_token_secrets";
+    std::ifstream in(path);
+    std::getline(in, spec);
+    if (spec.empty()) {
+      spec = ManageTokens::NewSpec("local");
+      const mode_t old_mask = umask(077);
+      std::ofstream(path) << spec << "\n";
+      umask(old_mask);
+    }
+  }
+  absl::StatusOr<ManageTokens> tokens = ManageTokens::Parse(spec);
+  if (!tokens.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--manage_token_secrets (TRAINING_MANAGE_TOKEN_SECRETS): ",
+                     tokens.status().message()));
+  }
+  return tokens;
+}
+
+absl::Status RegisterBooking(runtime::ServerRunner& runner) {
+  const runtime::ServerOptions& options = runner.options();
+  ASSIGN_OR_RETURN(ManageTokens tokens, LoadTokens(options.data_dir));
+  auto shared_tokens = std::make_shared<ManageTokens>(std::move(tokens));
+  ASSIGN_OR_RETURN(std::shared_ptr<sql::Database> db,
+                   sql::Database::Open(options.database_url));
+  ASSIGN_OR_RETURN(std::shared_ptr<redis::RedisClient> redis,
+                   redis::RedisClient::Create(options.redis_url));
+  ASSIGN_OR_RETURN(std::shared_ptr<SqlBookingStore> store,
+                   SqlBookingStore::Open(db.get()));
+  auto cache = std::make_shared<AvailabilityCache>(
+      redis.get(), absl::GetFlag(FLAGS_availability_ttl));
+  auto directory = std::make_shared<CatalogueDirectory>(
+      grpc::CreateChannel(absl::GetFlag(FLAGS_catalogue_address),
+                          grpc::InsecureChannelCredentials()),
+      options.service_key, absl::GetFlag(FLAGS_catalogue_timeout));
+  auto bookings = std::make_shared<Bookings>(store.get(), Clock::Real(),
+                                             shared_tokens.get(),
+                                             directory.get(), cache.get());
+  auto relay = std::make_shared<events::OutboxRelay>(db.get(), redis.get());
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  auto consumer = std::make_shared<events::StreamConsumer>(
+      db.get(), redis.get(),
+      events::ConsumerOptions{.stream = "training.events.catalogue",
+                              .group = "booking",
+                              .consumer = absl::StrCat(host, "-", getpid())},
+      [b = bookings.get()](sql::Transaction& tx,
+                           const training::events::v1::Event& event) {
+        auto booking_tx = SqlBookingStore::Wrap(tx);
+        return b->ApplyCatalogueEvent(*booking_tx, event);
       });
+  relay->Start();
+  consumer->Start();
+  // Released newest first: consumer and relay stop before what they use.
+  for (std::shared_ptr<void> kept :
+       std::initializer_list<std::shared_ptr<void>>{
+           shared_tokens, db, redis, store, cache, directory, bookings, relay,
+           consumer}) {
+    runner.Keep(std::move(kept));
+  }
+
+  runtime::DispatchedService service =
+      runtime::MakeService<v1::BookingService>(runner.runtime());
+  RegisterBookingHandlers(*service.dispatcher, bookings.get());
+  runner.AddService(std::move(service));
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace training::booking
+
+int main(int argc, char** argv) {
+  return training::runtime::ServiceMain(argc, argv, {"booking", 50052, 9102},
+                                        training::booking::RegisterBooking);
 }

@@ -9,6 +9,7 @@
 #include "common/auth/api_keys.h"
 #include "common/status/errors.h"
 #include "common/status_macros.h"
+#include "common/text/text.h"
 #include "common/time/proto_time.h"
 
 namespace training::catalogue {
@@ -33,21 +34,9 @@ absl::Status CheckEtag(absl::string_view given, absl::string_view current) {
       "ETAG_MISMATCH");
 }
 
-bool IsUuid(absl::string_view id) {
-  if (id.size() != 36) return false;
-  for (size_t i = 0; i < id.size(); ++i) {
-    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash != (id[i] == '-')) return false;
-    if (!dash && !absl::ascii_isxdigit(static_cast<unsigned char>(id[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 void CheckRequestId(absl::string_view request_id,
                     std::vector<FieldViolation>& out) {
-  if (!request_id.empty() && !IsUuid(request_id)) {
+  if (!request_id.empty() && !text::IsUuid(request_id)) {
     out.push_back({"request_id", "must be a UUID"});
   }
 }

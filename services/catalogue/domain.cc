@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/auth/api_keys.h"
+#include "common/text/text.h"
 #include "common/time/proto_time.h"
 #include "google/api/field_behavior.pb.h"
 #include "google/protobuf/descriptor.pb.h"
@@ -38,17 +39,10 @@ void Add(std::vector<FieldViolation>& out, absl::string_view prefix,
   out.push_back({Field(prefix, field), std::string(rule)});
 }
 
-// Length in code points, so that limits mean characters, not bytes.
-size_t Utf8Length(absl::string_view text) {
-  return std::count_if(text.begin(), text.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  });
-}
-
 void CheckLength(absl::string_view text, size_t min, size_t max,
                  std::vector<FieldViolation>& out, absl::string_view prefix,
                  absl::string_view field) {
-  const size_t length = Utf8Length(text);
+  const size_t length = text::Utf8Length(text);
   if (length < min || length > max) {
     Add(out, prefix, field,
         min == 0 ? absl::StrCat("must be at most ", max, " characters")
@@ -303,7 +297,7 @@ void ValidateTrainer(const v1::Trainer& trainer, absl::string_view prefix,
     Add(out, prefix, "accreditations", "must hold at most 10");
   }
   for (const std::string& accreditation : trainer.accreditations()) {
-    const size_t length = Utf8Length(accreditation);
+    const size_t length = text::Utf8Length(accreditation);
     if (length < 1 || length > 200) {
       Add(out, prefix, "accreditations", "each must be 1 to 200 characters");
       break;
@@ -332,7 +326,7 @@ void ValidateVenue(const v1::Venue& venue, absl::string_view prefix,
     Add(out, prefix, "address_lines", "must have 1 to 4 lines");
   }
   for (const std::string& line : venue.address_lines()) {
-    const size_t length = Utf8Length(line);
+    const size_t length = text::Utf8Length(line);
     if (length < 1 || length > 100) {
       Add(out, prefix, "address_lines",
           "each line must be 1 to 100 characters");

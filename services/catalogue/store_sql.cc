@@ -15,18 +15,6 @@ using sql::Params;
 using sql::ResultSet;
 using sql::Value;
 
-// Column types differ only for bytes.
-sql::SqlText Ddl(absl::string_view text) {
-  std::string sqlite(text), postgres(text);
-  for (std::string* s : {&sqlite, &postgres}) {
-    size_t at;
-    while ((at = s->find("BYTES")) != std::string::npos) {
-      s->replace(at, 5, s == &sqlite ? "BLOB" : "BYTEA");
-    }
-  }
-  return {sqlite, postgres};
-}
-
 std::string Etag(int64_t version) { return absl::StrCat(version); }
 
 template <typename Message>
@@ -77,11 +65,6 @@ std::string ContainsPattern(absl::string_view word) {
   }
   out.push_back('%');
   return out;
-}
-
-std::string Param(Params& params, Value value) {
-  params.push_back(std::move(value));
-  return absl::StrCat("$", params.size());
 }
 
 absl::Status NotFoundUnlessChanged(int64_t changed, absl::string_view what) {
@@ -154,17 +137,18 @@ class SqlCatalogueTransaction final : public CatalogueTransaction {
     Params params;
     std::string sql = "SELECT resource, version FROM courses WHERE 1 = 1";
     if (query.published_only) {
-      absl::StrAppend(
-          &sql, " AND state = ", Param(params, int64_t{v1::Course::PUBLISHED}));
+      absl::StrAppend(&sql, " AND state = ",
+                      sql::AddParam(params, int64_t{v1::Course::PUBLISHED}));
     }
     if (!query.tag.empty()) {
-      absl::StrAppend(&sql, " AND tags LIKE ",
-                      Param(params, ContainsPattern("|" + query.tag + "|")),
-                      " ESCAPE '\\'");
+      absl::StrAppend(
+          &sql, " AND tags LIKE ",
+          sql::AddParam(params, ContainsPattern("|" + query.tag + "|")),
+          " ESCAPE '\\'");
     }
     AppendKeyset(sql, params, "title_key", query.after);
     absl::StrAppend(&sql, " ORDER BY title_key, name LIMIT ",
-                    Param(params, int64_t{query.limit}));
+                    sql::AddParam(params, int64_t{query.limit}));
     return DecodeAll<v1::Course>(sql, params);
   }
 
@@ -311,41 +295,45 @@ class SqlCatalogueTransaction final : public CatalogueTransaction {
   absl::StatusOr<std::vector<StoredSession>> ListSessions(
       const SessionQuery& query) override {
     Params params;
-    std::string sql =
-        absl::StrCat(kSessionColumns, " WHERE s.start_us >= ",
-                     Param(params, absl::ToUnixMicros(query.earliest_start)));
+    std::string sql = absl::StrCat(
+        kSessionColumns, " WHERE s.start_us >= ",
+        sql::AddParam(params, absl::ToUnixMicros(query.earliest_start)));
     if (query.latest_start) {
-      absl::StrAppend(&sql, " AND s.start_us < ",
-                      Param(params, absl::ToUnixMicros(*query.latest_start)));
+      absl::StrAppend(
+          &sql, " AND s.start_us < ",
+          sql::AddParam(params, absl::ToUnixMicros(*query.latest_start)));
     }
     if (!query.course.empty()) {
-      absl::StrAppend(&sql, " AND s.course = ", Param(params, query.course));
+      absl::StrAppend(&sql,
+                      " AND s.course = ", sql::AddParam(params, query.course));
     }
     if (query.delivery_mode != v1::DELIVERY_MODE_UNSPECIFIED) {
       absl::StrAppend(&sql, " AND s.delivery_mode = ",
-                      Param(params, int64_t{query.delivery_mode}));
+                      sql::AddParam(params, int64_t{query.delivery_mode}));
     }
     if (!query.venue.empty()) {
-      absl::StrAppend(&sql, " AND s.venue = ", Param(params, query.venue));
+      absl::StrAppend(&sql,
+                      " AND s.venue = ", sql::AddParam(params, query.venue));
     }
     if (!query.area.empty()) {
       absl::StrAppend(&sql, " AND s.delivery_mode = ",
-                      Param(params, int64_t{v1::IN_PERSON}),
-                      " AND v.area = ", Param(params, query.area));
+                      sql::AddParam(params, int64_t{v1::IN_PERSON}),
+                      " AND v.area = ", sql::AddParam(params, query.area));
     }
     for (const std::string& word : query.words) {
       absl::StrAppend(&sql, " AND (c.title_key || ' ' || s.title_key) LIKE ",
-                      Param(params, ContainsPattern(word)), " ESCAPE '\\'");
+                      sql::AddParam(params, ContainsPattern(word)),
+                      " ESCAPE '\\'");
     }
     if (query.active_only) {
-      absl::StrAppend(
-          &sql,
-          " AND s.state = ", Param(params, int64_t{v1::Session::SCHEDULED}),
-          " AND s.end_us > ", Param(params, absl::ToUnixMicros(query.now)));
+      absl::StrAppend(&sql, " AND s.state = ",
+                      sql::AddParam(params, int64_t{v1::Session::SCHEDULED}),
+                      " AND s.end_us > ",
+                      sql::AddParam(params, absl::ToUnixMicros(query.now)));
     }
     if (!query.include_draft_courses) {
       absl::StrAppend(&sql, " AND c.state <> ",
-                      Param(params, int64_t{v1::Course::DRAFT}));
+                      sql::AddParam(params, int64_t{v1::Course::DRAFT}));
     }
     if (query.after) {
       int64_t start_us;
@@ -353,14 +341,14 @@ class SqlCatalogueTransaction final : public CatalogueTransaction {
         return absl::InvalidArgumentError(
             "page_token: is not a token this list returned");
       }
-      const std::string start = Param(params, start_us);
-      const std::string name = Param(params, query.after->name);
+      const std::string start = sql::AddParam(params, start_us);
+      const std::string name = sql::AddParam(params, query.after->name);
       absl::StrAppend(&sql, " AND (s.start_us > ", start,
                       " OR (s.start_us = ", start, " AND s.name > ", name,
                       "))");
     }
     absl::StrAppend(&sql, " ORDER BY s.start_us, s.name LIMIT ",
-                    Param(params, int64_t{query.limit}));
+                    sql::AddParam(params, int64_t{query.limit}));
     ASSIGN_OR_RETURN(ResultSet rows, tx_.Query(sql, params));
     std::vector<StoredSession> sessions;
     for (size_t i = 0; i < rows.size(); ++i) {
@@ -469,7 +457,7 @@ class SqlCatalogueTransaction final : public CatalogueTransaction {
         absl::StrCat("SELECT resource, version FROM ", table, " WHERE 1 = 1");
     AppendKeyset(sql, params, "sort_key", query.after);
     absl::StrAppend(&sql, " ORDER BY sort_key, name LIMIT ",
-                    Param(params, int64_t{query.limit}));
+                    sql::AddParam(params, int64_t{query.limit}));
     return DecodeAll<Message>(sql, params);
   }
 
@@ -477,8 +465,8 @@ class SqlCatalogueTransaction final : public CatalogueTransaction {
                            absl::string_view column,
                            const std::optional<PageKey>& after) {
     if (!after) return;
-    const std::string key = Param(params, after->sort_key);
-    const std::string name = Param(params, after->name);
+    const std::string key = sql::AddParam(params, after->sort_key);
+    const std::string name = sql::AddParam(params, after->name);
     absl::StrAppend(&sql, " AND (", column, " > ", key, " OR (", column, " = ",
                     key, " AND name > ", name, "))");
   }
@@ -539,7 +527,7 @@ class SqlCatalogueTransaction final : public CatalogueTransaction {
 std::vector<sql::Migration> CatalogueMigrations() {
   return {
       {1, "courses, trainers, venues, sessions, joining details, request ids",
-       Ddl(R"sql(
+       sql::PortableDdl(R"sql(
 CREATE TABLE courses (
   name TEXT PRIMARY KEY,
   state INTEGER NOT NULL,

@@ -1,0 +1,715 @@
+#include "services/booking/bookings.h"
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "common/auth/api_keys.h"
+#include "common/runtime/crash_point.h"
+#include "common/status/errors.h"
+#include "common/status_macros.h"
+#include "common/text/text.h"
+#include "common/time/proto_time.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+
+namespace training::booking {
+namespace {
+
+using ::training::events::v1::Event;
+
+absl::Status BookingNotFound() {
+  return absl::NotFoundError("booking: not found");
+}
+
+absl::Status Refused(absl::string_view message, std::string reason) {
+  return WithErrorInfo(absl::FailedPreconditionError(message),
+                       std::move(reason));
+}
+
+bool IsSessionName(absl::string_view name) {
+  const size_t slash = name.find("/sessions/");
+  return name.substr(0, 8) == "courses/" && slash != absl::string_view::npos &&
+         slash > 8 && slash + 10 < name.size() &&
+         name.find('/', slash + 10) == absl::string_view::npos;
+}
+
+// A hash of the whole request, deterministic, so that a retry can be told
+// from a different request reusing the id.
+std::string Fingerprint(const google::protobuf::Message& request) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    request.SerializeToCodedStream(&coded);
+  }
+  return auth::Sha256Hex(bytes);
+}
+
+absl::StatusOr<std::string> CheckBookingName(absl::string_view name,
+                                             absl::string_view field) {
+  std::optional<std::string> reference = ParseBookingName(name);
+  if (!reference) {
+    return InvalidArgumentError(
+        {{std::string(field),
+          "must be bookings/{reference} with an 8-character reference"}});
+  }
+  return *reference;
+}
+
+Event NewEvent(const Caller& caller, const std::string& subject) {
+  Event event;
+  event.set_source("booking");
+  event.set_subject(subject);
+  event.set_traceparent(caller.traceparent);
+  event.set_tracestate(caller.tracestate);
+  event.set_request_id(caller.request_id);
+  return event;
+}
+
+absl::Status Emit(BookingTransaction& tx, Event event) {
+  const auto* oneof = Event::descriptor()->FindOneofByName("payload");
+  const auto* field =
+      event.GetReflection()->GetOneofFieldDescriptor(event, oneof);
+  event.set_type(field ? field->message_type()->full_name() : "");
+  return tx.AddEvent(std::move(event));
+}
+
+const char* StateWord(v1::Booking::State state) {
+  switch (state) {
+    case v1::Booking::CONFIRMED:
+      return "confirmed";
+    case v1::Booking::WAITLISTED:
+      return "waitlisted";
+    case v1::Booking::OFFERED:
+      return "offered";
+    default:
+      return "other";
+  }
+}
+
+bool IsActive(v1::Booking::State state) {
+  return state == v1::Booking::CONFIRMED || state == v1::Booking::WAITLISTED ||
+         state == v1::Booking::OFFERED;
+}
+
+// Takes a booking out of its session's counts and marks it ended.
+void EndBooking(StoredBooking& stored, SessionInventory& inventory,
+                v1::Booking::State end_state, v1::Cancellation::Cause cause,
+                const std::string& reason, absl::Time now) {
+  v1::Booking& b = stored.booking;
+  const bool was_confirmed = b.state() == v1::Booking::CONFIRMED;
+  if (was_confirmed) --inventory.confirmed;
+  if (b.state() == v1::Booking::WAITLISTED) --inventory.waiting;
+  auto* cancellation = b.mutable_cancellation();
+  *cancellation->mutable_cancel_time() = ToProto(now);
+  cancellation->set_cause(cause);
+  cancellation->set_reason(reason);
+  cancellation->set_late(was_confirmed && IsLateCancellation(inventory, now));
+  b.set_state(end_state);
+  *b.mutable_update_time() = ToProto(now);
+}
+
+}  // namespace
+
+// --- Access and views
+// ------------------------------------------------------------
+
+absl::Status Bookings::Authorize(const Caller& caller,
+                                 const std::string& booking_name) const {
+  if (caller.kind == Caller::Kind::kAdmin) return absl::OkStatus();
+  if (caller.kind == Caller::Kind::kTokenHolder &&
+      tokens_->Verify(booking_name, caller.manage_token)) {
+    return absl::OkStatus();
+  }
+  return BookingNotFound();
+}
+
+absl::StatusOr<v1::Booking> Bookings::View(BookingTransaction& tx,
+                                           const StoredBooking& stored,
+                                           const Caller& caller,
+                                           bool with_token) {
+  v1::Booking b = stored.booking;
+  if (b.state() == v1::Booking::WAITLISTED && !b.session().empty()) {
+    ASSIGN_OR_RETURN(int position,
+                     tx.WaitlistPosition(b.session(), stored.seq));
+    b.set_waitlist_position(position);
+  }
+  ASSIGN_OR_RETURN(std::vector<v1::Substitution> substitutions,
+                   tx.Substitutions(b.reference()));
+  for (auto& s : substitutions) *b.add_substitutions() = std::move(s);
+  if (caller.kind != Caller::Kind::kAdmin)
+    b.mutable_attendee()->clear_access_needs();
+  if (with_token)
+    b.set_manage_token(tokens_->Issue(b.name(), stored.token_kid));
+  return b;
+}
+
+void Bookings::RefreshCache(const SessionInventory& inventory) {
+  if (cache_ == nullptr) return;
+  cache_->Write(AvailabilityOf(inventory, clock_->Now()), inventory.version);
+}
+
+// --- Booking
+// ---------------------------------------------------------------------
+
+absl::Status Bookings::LearnSession(const std::string& session,
+                                    const Caller& caller) {
+  ASSIGN_OR_RETURN(auto facts, directory_->Lookup(session, caller));
+  return store_->Run(
+      BookingStore::Mode::kWrite, [&](BookingTransaction& tx) -> absl::Status {
+        RETURN_IF_ERROR(tx.PutCourseRules(facts.second).status());
+        return tx.PutSessionFacts(facts.first).status();
+      });
+}
+
+absl::StatusOr<v1::Booking> Bookings::CreateBooking(
+    const Caller& caller, const v1::CreateBookingRequest& r) {
+  std::vector<FieldViolation> violations;
+  if (!text::IsUuid(r.request_id())) {
+    violations.push_back({"request_id", "is required, as a UUID"});
+  }
+  const v1::Booking& asked = r.booking();
+  if (asked.scope() == v1::Booking::ANY_DATE) {
+    return absl::UnimplementedError(
+        "booking.scope: waiting lists for any date of a course are not "
+        "available yet");
+  }
+  if (!IsSessionName(asked.session())) {
+    violations.push_back(
+        {"booking.session", "must be courses/{course}/sessions/{session}"});
+  }
+  ValidateAttendee(asked.attendee(), "booking.attendee", violations);
+  if (!violations.empty()) return InvalidArgumentError(std::move(violations));
+
+  const std::string fingerprint = Fingerprint(r);
+  const std::string email_key = EmailKey(asked.attendee().email());
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const absl::Time now = clock_->Now();
+    bool unknown_session = false;
+    StoredBooking stored;
+    SessionInventory inventory;
+    bool replayed = false;
+    absl::Status status = store_->Run(
+        BookingStore::Mode::kWrite,
+        [&](BookingTransaction& tx) -> absl::Status {
+          replayed = false;
+          ASSIGN_OR_RETURN(std::optional<RequestRecord> record,
+                           tx.FindRequest(r.request_id(), now));
+          if (record) {
+            if (record->fingerprint != fingerprint) {
+              return WithErrorInfo(
+                  InvalidArgumentError({{"request_id",
+                                         "was already used for a different "
+                                         "request"}}),
+                  "REQUEST_ID_REUSED");
+            }
+            ASSIGN_OR_RETURN(std::optional<StoredBooking> earlier,
+                             tx.FindBooking(record->reference));
+            if (!earlier) return BookingNotFound();
+            stored = *std::move(earlier);
+            replayed = true;
+            return absl::OkStatus();
+          }
+          // The decision starts here: nothing about the session's places is
+          // read before its inventory row is locked.
+          ASSIGN_OR_RETURN(std::optional<SessionInventory> locked,
+                           tx.LockInventory(asked.session()));
+          if (!locked) {
+            unknown_session = true;
+            return absl::OkStatus();
+          }
+          inventory = *std::move(locked);
+          RETURN_IF_ERROR(CheckBookable(inventory, now));
+          RETURN_IF_ERROR(
+              CheckEligible(inventory, asked.attendee().agency_type()));
+          ASSIGN_OR_RETURN(
+              bool duplicate,
+              tx.HasActiveBooking(inventory.session, email_key, ""));
+          if (duplicate) {
+            return WithErrorInfo(
+                absl::AlreadyExistsError(
+                    "booking.attendee.email: already holds a booking for "
+                    "this session"),
+                "ALREADY_BOOKED");
+          }
+          const Placement placement = PlaceBooking(inventory);
+          RETURN_IF_ERROR(tx.SaveCounts(inventory));
+
+          stored = StoredBooking{};
+          v1::Booking& b = stored.booking;
+          b.set_reference(NewReference());
+          b.set_name(BookingName(b.reference()));
+          b.set_session(inventory.session);
+          b.set_course(inventory.course);
+          b.set_scope(v1::Booking::SESSION);
+          *b.mutable_attendee() = asked.attendee();
+          b.set_state(placement.state);
+          if (caller.kind == Caller::Kind::kAgency) {
+            b.set_booked_by_organisation(caller.organisation);
+          }
+          *b.mutable_create_time() = ToProto(now);
+          *b.mutable_update_time() = ToProto(now);
+          if (placement.state == v1::Booking::CONFIRMED) {
+            *b.mutable_confirm_time() = ToProto(now);
+          }
+          stored.token_kid = tokens_->current_kid();
+          absl::Status inserted = tx.InsertBooking(stored);
+          // A reference clash (40 random bits) or a concurrent use of the
+          // same request id: run the whole transaction again.
+          if (absl::IsAlreadyExists(inserted)) {
+            return absl::AbortedError("booking: reference clash");
+          }
+          RETURN_IF_ERROR(inserted);
+
+          Event event = NewEvent(caller, b.name());
+          if (placement.state == v1::Booking::CONFIRMED) {
+            auto* confirmed = event.mutable_booking_confirmed();
+            confirmed->set_booking(b.name());
+            confirmed->set_session(b.session());
+          } else {
+            auto* waitlisted = event.mutable_booking_waitlisted();
+            waitlisted->set_booking(b.name());
+            waitlisted->set_session(b.session());
+            waitlisted->set_course(b.course());
+            waitlisted->set_position(placement.waitlist_position);
+          }
+          RETURN_IF_ERROR(Emit(tx, std::move(event)));
+          absl::Status recorded = tx.RecordRequest(
+              r.request_id(), {fingerprint, b.reference()}, now);
+          if (absl::IsAlreadyExists(recorded)) {
+            return absl::AbortedError("booking: request id raced");
+          }
+          return recorded;
+        });
+    if (!status.ok()) return status;
+    if (unknown_session) {
+      // Asked once per session: afterwards catalogue events keep it fresh.
+      RETURN_IF_ERROR(LearnSession(asked.session(), caller));
+      continue;
+    }
+    if (!replayed) {
+      // A crash here (committed, not answered) is what idempotent retries
+      // are for; the cache heals within its TTL.
+      runtime::CrashPoint("booking.after_commit");
+      RefreshCache(inventory);
+    }
+    v1::Booking view;
+    RETURN_IF_ERROR(store_->Run(
+        BookingStore::Mode::kRead, [&](BookingTransaction& tx) -> absl::Status {
+          ASSIGN_OR_RETURN(view, View(tx, stored, caller, true));
+          return absl::OkStatus();
+        }));
+    return view;
+  }
+  return absl::UnavailableError(
+      "booking.session: the session could not be loaded from the catalogue");
+}
+
+absl::StatusOr<v1::Booking> Bookings::GetBooking(
+    const Caller& caller, const v1::GetBookingRequest& r) {
+  ASSIGN_OR_RETURN(std::string reference, CheckBookingName(r.name(), "name"));
+  RETURN_IF_ERROR(Authorize(caller, BookingName(reference)));
+  v1::Booking view;
+  RETURN_IF_ERROR(store_->Run(
+      BookingStore::Mode::kRead, [&](BookingTransaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(std::optional<StoredBooking> stored,
+                         tx.FindBooking(reference));
+        if (!stored) return BookingNotFound();
+        ASSIGN_OR_RETURN(view, View(tx, *stored, caller, false));
+        return absl::OkStatus();
+      }));
+  return view;
+}
+
+absl::StatusOr<v1::ListBookingsResponse> Bookings::ListBookings(
+    const Caller& caller, const v1::ListBookingsRequest& r) {
+  std::vector<FieldViolation> violations;
+  if (r.page_size() < 0) {
+    violations.push_back({"page_size", "must not be negative"});
+  }
+  if (!r.session().empty() && !IsSessionName(r.session())) {
+    violations.push_back(
+        {"session", "must be courses/{course}/sessions/{session}"});
+  }
+  std::vector<int> states;
+  for (int state : r.states()) {
+    if (state == v1::Booking::STATE_UNSPECIFIED ||
+        !v1::Booking::State_IsValid(state)) {
+      violations.push_back({"states", "must hold known booking states"});
+      break;
+    }
+    states.push_back(state);
+  }
+  int64_t before_seq = 0;
+  if (!r.page_token().empty() &&
+      (!absl::SimpleAtoi(r.page_token(), &before_seq) || before_seq <= 0)) {
+    violations.push_back({"page_token", "is not a token this list returned"});
+  }
+  if (!violations.empty()) return InvalidArgumentError(std::move(violations));
+  std::string organisation = r.organisation();
+  if (caller.kind != Caller::Kind::kAdmin) {
+    // An agency key sees its own organisation's bookings, never another's.
+    if (!organisation.empty() && organisation != caller.organisation) {
+      return WithErrorInfo(
+          absl::PermissionDeniedError(
+              "organisation: agency keys see their own organisation only"),
+          "ACCESS_DENIED");
+    }
+    organisation = caller.organisation;
+  }
+  const int limit = r.page_size() == 0 ? 50 : std::min(r.page_size(), 200);
+  v1::ListBookingsResponse response;
+  RETURN_IF_ERROR(store_->Run(
+      BookingStore::Mode::kRead, [&](BookingTransaction& tx) -> absl::Status {
+        response.Clear();
+        ASSIGN_OR_RETURN(std::vector<StoredBooking> page,
+                         tx.ListBookings(r.session(), organisation, states,
+                                         before_seq, limit + 1));
+        const bool more = static_cast<int>(page.size()) > limit;
+        if (more) page.resize(limit);
+        for (const StoredBooking& stored : page) {
+          ASSIGN_OR_RETURN(*response.add_bookings(),
+                           View(tx, stored, caller, false));
+        }
+        if (more) response.set_next_page_token(absl::StrCat(page.back().seq));
+        return absl::OkStatus();
+      }));
+  return response;
+}
+
+// --- Changes to one booking
+// ------------------------------------------------------
+
+absl::StatusOr<v1::Booking> Bookings::ChangeBooking(
+    const Caller& caller, const std::string& reference,
+    const std::function<absl::Status(BookingTransaction&, StoredBooking&,
+                                     SessionInventory&)>& change) {
+  RETURN_IF_ERROR(Authorize(caller, BookingName(reference)));
+  StoredBooking stored;
+  SessionInventory inventory;
+  RETURN_IF_ERROR(store_->Run(
+      BookingStore::Mode::kWrite, [&](BookingTransaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(std::optional<StoredBooking> found,
+                         tx.FindBooking(reference));
+        if (!found) return BookingNotFound();
+        // Lock the session first, then read the booking again: its state is
+        // only trustworthy under the lock.
+        ASSIGN_OR_RETURN(std::optional<SessionInventory> locked,
+                         tx.LockInventory(found->booking.session()));
+        if (!locked) return absl::InternalError("booking: session unknown");
+        inventory = *std::move(locked);
+        ASSIGN_OR_RETURN(found, tx.FindBooking(reference));
+        stored = *std::move(found);
+        return change(tx, stored, inventory);
+      }));
+  RefreshCache(inventory);
+  v1::Booking view;
+  RETURN_IF_ERROR(store_->Run(
+      BookingStore::Mode::kRead, [&](BookingTransaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(std::optional<StoredBooking> now_stored,
+                         tx.FindBooking(reference));
+        if (!now_stored) return BookingNotFound();
+        ASSIGN_OR_RETURN(view, View(tx, *now_stored, caller, false));
+        return absl::OkStatus();
+      }));
+  return view;
+}
+
+absl::Status Bookings::Promote(BookingTransaction& tx,
+                               SessionInventory& inventory,
+                               const Caller& caller) {
+  const int free = PromotionsAvailable(inventory);
+  if (free == 0) return absl::OkStatus();
+  const absl::Time now = clock_->Now();
+  ASSIGN_OR_RETURN(std::vector<StoredBooking> head,
+                   tx.HeadOfWaitlist(inventory.session, free));
+  for (StoredBooking& next : head) {
+    v1::Booking& b = next.booking;
+    b.set_state(v1::Booking::CONFIRMED);
+    *b.mutable_confirm_time() = ToProto(now);
+    *b.mutable_update_time() = ToProto(now);
+    ++inventory.confirmed;
+    --inventory.waiting;
+    RETURN_IF_ERROR(tx.UpdateBooking(next));
+    Event event = NewEvent(caller, b.name());
+    auto* promoted = event.mutable_booking_promoted();
+    promoted->set_booking(b.name());
+    promoted->set_session(b.session());
+    promoted->set_via(events::v1::BookingPromoted::AUTO_CONFIRM);
+    RETURN_IF_ERROR(Emit(tx, std::move(event)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::Booking> Bookings::CancelBooking(
+    const Caller& caller, const v1::CancelBookingRequest& r) {
+  ASSIGN_OR_RETURN(std::string reference, CheckBookingName(r.name(), "name"));
+  if (text::Utf8Length(r.reason()) > 500) {
+    return InvalidArgumentError({{"reason", "must be at most 500 characters"}});
+  }
+  return ChangeBooking(
+      caller, reference,
+      [&](BookingTransaction& tx, StoredBooking& stored,
+          SessionInventory& inventory) -> absl::Status {
+        v1::Booking& b = stored.booking;
+        if (!r.etag().empty() && r.etag() != b.etag()) {
+          return WithErrorInfo(
+              absl::AbortedError("etag: the booking changed since it was read"),
+              "ETAG_MISMATCH");
+        }
+        if (!IsActive(b.state())) return absl::OkStatus();  // already ended
+        const v1::Booking::State before = b.state();
+        const absl::Time now = clock_->Now();
+        EndBooking(stored, inventory, v1::Booking::CANCELLED,
+                   caller.kind == Caller::Kind::kAdmin
+                       ? v1::Cancellation::ADMIN
+                       : v1::Cancellation::ATTENDEE,
+                   r.reason(), now);
+        RETURN_IF_ERROR(tx.UpdateBooking(stored));
+        RETURN_IF_ERROR(tx.ForgetPreviousContacts(b.reference()));
+        Event event = NewEvent(caller, b.name());
+        auto* cancelled = event.mutable_booking_cancelled();
+        cancelled->set_booking(b.name());
+        cancelled->set_session(b.session());
+        cancelled->set_late(b.cancellation().late());
+        cancelled->set_previous_state(StateWord(before));
+        RETURN_IF_ERROR(Emit(tx, std::move(event)));
+        // The freed place goes to the head of the waiting list in this same
+        // transaction, so it is never given twice nor left empty.
+        RETURN_IF_ERROR(Promote(tx, inventory, caller));
+        return tx.SaveCounts(inventory);
+      });
+}
+
+absl::StatusOr<v1::Booking> Bookings::LeaveWaitlist(
+    const Caller& caller, const v1::LeaveWaitlistRequest& r) {
+  ASSIGN_OR_RETURN(std::string reference, CheckBookingName(r.name(), "name"));
+  return ChangeBooking(
+      caller, reference,
+      [&](BookingTransaction& tx, StoredBooking& stored,
+          SessionInventory& inventory) -> absl::Status {
+        v1::Booking& b = stored.booking;
+        if (b.state() == v1::Booking::LEFT_WAITLIST) return absl::OkStatus();
+        if (b.state() != v1::Booking::WAITLISTED) {
+          return Refused("name: the booking is not on a waiting list",
+                         "NOT_WAITLISTED");
+        }
+        EndBooking(stored, inventory, v1::Booking::LEFT_WAITLIST,
+                   caller.kind == Caller::Kind::kAdmin
+                       ? v1::Cancellation::ADMIN
+                       : v1::Cancellation::ATTENDEE,
+                   "", clock_->Now());
+        RETURN_IF_ERROR(tx.UpdateBooking(stored));
+        Event event = NewEvent(caller, b.name());
+        auto* cancelled = event.mutable_booking_cancelled();
+        cancelled->set_booking(b.name());
+        cancelled->set_session(b.session());
+        cancelled->set_previous_state("waitlisted");
+        RETURN_IF_ERROR(Emit(tx, std::move(event)));
+        return tx.SaveCounts(inventory);
+      });
+}
+
+absl::StatusOr<v1::Booking> Bookings::SubstituteAttendee(
+    const Caller& caller, const v1::SubstituteAttendeeRequest& r) {
+  ASSIGN_OR_RETURN(std::string reference, CheckBookingName(r.name(), "name"));
+  std::vector<FieldViolation> violations;
+  ValidateAttendee(r.attendee(), "attendee", violations);
+  if (!r.request_id().empty() && !text::IsUuid(r.request_id())) {
+    violations.push_back({"request_id", "must be a UUID"});
+  }
+  if (!violations.empty()) return InvalidArgumentError(std::move(violations));
+  const std::string fingerprint = Fingerprint(r);
+  return ChangeBooking(
+      caller, reference,
+      [&](BookingTransaction& tx, StoredBooking& stored,
+          SessionInventory& inventory) -> absl::Status {
+        const absl::Time now = clock_->Now();
+        if (!r.request_id().empty()) {
+          ASSIGN_OR_RETURN(std::optional<RequestRecord> record,
+                           tx.FindRequest(r.request_id(), now));
+          if (record && record->fingerprint == fingerprint) {
+            return absl::OkStatus();  // a retry: already done
+          }
+          if (record) {
+            return InvalidArgumentError(
+                {{"request_id", "was already used for a different request"}});
+          }
+        }
+        v1::Booking& b = stored.booking;
+        if (b.state() != v1::Booking::CONFIRMED) {
+          return Refused("name: only a confirmed place can be passed on",
+                         "NOT_CONFIRMED");
+        }
+        RETURN_IF_ERROR(CheckEligible(inventory, r.attendee().agency_type()));
+        ASSIGN_OR_RETURN(
+            bool duplicate,
+            tx.HasActiveBooking(b.session(), EmailKey(r.attendee().email()),
+                                b.reference()));
+        if (duplicate) {
+          return WithErrorInfo(
+              absl::AlreadyExistsError(
+                  "attendee.email: already holds a booking for this session"),
+              "ALREADY_BOOKED");
+        }
+        v1::Substitution substitution;
+        *substitution.mutable_substitute_time() = ToProto(now);
+        substitution.set_actor(
+            caller.kind == Caller::Kind::kAdmin ? "admin" : "attendee");
+        const std::string contact_id = auth::GenerateKey().substr(4, 22);
+        RETURN_IF_ERROR(tx.AddSubstitution(b.reference(), substitution,
+                                           contact_id, b.attendee()));
+        *b.mutable_attendee() = r.attendee();
+        *b.mutable_update_time() = ToProto(now);
+        RETURN_IF_ERROR(tx.UpdateBooking(stored));
+        Event event = NewEvent(caller, b.name());
+        auto* substituted = event.mutable_attendee_substituted();
+        substituted->set_booking(b.name());
+        substituted->set_session(b.session());
+        substituted->set_previous_contact_id(contact_id);
+        RETURN_IF_ERROR(Emit(tx, std::move(event)));
+        if (!r.request_id().empty()) {
+          RETURN_IF_ERROR(tx.RecordRequest(r.request_id(),
+                                           {fingerprint, b.reference()}, now));
+        }
+        return absl::OkStatus();
+      });
+}
+
+// --- Availability
+// ----------------------------------------------------------------
+
+absl::StatusOr<v1::BatchGetAvailabilityResponse> Bookings::BatchGetAvailability(
+    const Caller&, const v1::BatchGetAvailabilityRequest& r) {
+  std::vector<FieldViolation> violations;
+  if (r.sessions().empty() || r.sessions_size() > 200) {
+    violations.push_back({"sessions", "must name 1 to 200 sessions"});
+  }
+  std::set<std::string> seen;
+  for (const std::string& session : r.sessions()) {
+    if (!IsSessionName(session) || !seen.insert(session).second) {
+      violations.push_back({"sessions",
+                            "must be session names "
+                            "courses/{course}/sessions/{session}, no repeats"});
+      break;
+    }
+  }
+  if (!violations.empty()) return InvalidArgumentError(std::move(violations));
+  const std::vector<std::string> sessions(r.sessions().begin(),
+                                          r.sessions().end());
+  std::vector<std::optional<v1::Availability>> found(sessions.size());
+  if (cache_ != nullptr) found = cache_->Read(sessions);
+  std::vector<SessionInventory> computed;
+  RETURN_IF_ERROR(store_->Run(
+      BookingStore::Mode::kRead, [&](BookingTransaction& tx) -> absl::Status {
+        computed.clear();
+        const absl::Time now = clock_->Now();
+        for (size_t i = 0; i < sessions.size(); ++i) {
+          if (found[i]) continue;
+          ASSIGN_OR_RETURN(std::optional<SessionInventory> inventory,
+                           tx.ReadInventory(sessions[i]));
+          if (!inventory) {
+            return absl::NotFoundError(
+                "sessions: names a session the booking service does not know");
+          }
+          found[i] = AvailabilityOf(*inventory, now);
+          computed.push_back(*std::move(inventory));
+        }
+        return absl::OkStatus();
+      }));
+  for (const SessionInventory& inventory : computed) RefreshCache(inventory);
+  v1::BatchGetAvailabilityResponse response;
+  for (auto& availability : found) {
+    *response.add_availabilities() = *std::move(availability);
+  }
+  return response;
+}
+
+// --- Catalogue events
+// ------------------------------------------------------------
+
+absl::Status Bookings::ApplyCatalogueEvent(BookingTransaction& tx,
+                                           const Event& event) {
+  Caller caller;
+  caller.kind = Caller::Kind::kService;
+  caller.request_id = event.request_id();
+  caller.traceparent = event.traceparent();
+  caller.tracestate = event.tracestate();
+  switch (event.payload_case()) {
+    case Event::kCoursePublished:
+      return tx
+          .PutCourseRules(RulesFromCatalogue(event.course_published().course()))
+          .status();
+    case Event::kCourseChanged:
+      return tx
+          .PutCourseRules(RulesFromCatalogue(event.course_changed().course()))
+          .status();
+    case Event::kCourseArchived:
+      // Archived courses take no new bookings; existing ones stand.
+      return tx.ArchiveCourse(event.course_archived().course(),
+                              FromProto(event.occur_time()));
+    case Event::kSessionScheduled: {
+      RETURN_IF_ERROR(tx.PutCourseRules(RulesFromCatalogue(
+                                            event.session_scheduled().course()))
+                          .status());
+      return tx
+          .PutSessionFacts(
+              FactsFromCatalogue(event.session_scheduled().session()))
+          .status();
+    }
+    case Event::kSessionChanged: {
+      const auto& session = event.session_changed().session();
+      ASSIGN_OR_RETURN(std::optional<SessionInventory> locked,
+                       tx.LockInventory(session.name()));
+      if (!locked) return absl::OkStatus();
+      ASSIGN_OR_RETURN(bool applied,
+                       tx.PutSessionFacts(FactsFromCatalogue(session)));
+      if (!applied) return absl::OkStatus();
+      ASSIGN_OR_RETURN(locked, tx.LockInventory(session.name()));
+      SessionInventory inventory = *std::move(locked);
+      // A raised capacity confirms as many waiting people as now fit; a
+      // lowered one bumps nobody (PromotionsAvailable is then zero).
+      RETURN_IF_ERROR(Promote(tx, inventory, caller));
+      RETURN_IF_ERROR(tx.SaveCounts(inventory));
+      if (cache_ != nullptr) cache_->Invalidate(inventory.session);
+      return absl::OkStatus();
+    }
+    case Event::kSessionCancelled: {
+      const std::string& name = event.session_cancelled().session();
+      ASSIGN_OR_RETURN(std::optional<SessionInventory> locked,
+                       tx.LockInventory(name));
+      if (!locked) return absl::OkStatus();
+      SessionInventory inventory = *std::move(locked);
+      RETURN_IF_ERROR(tx.CancelSession(name));
+      inventory.scheduled = false;
+      const absl::Time now = clock_->Now();
+      ASSIGN_OR_RETURN(std::vector<StoredBooking> active,
+                       tx.ActiveBookings(name));
+      for (StoredBooking& stored : active) {
+        const v1::Booking::State before = stored.booking.state();
+        EndBooking(stored, inventory, v1::Booking::CANCELLED,
+                   v1::Cancellation::SESSION_CANCELLED,
+                   event.session_cancelled().reason(), now);
+        // Nobody is late when the session itself is called off.
+        stored.booking.mutable_cancellation()->set_late(false);
+        RETURN_IF_ERROR(tx.UpdateBooking(stored));
+        RETURN_IF_ERROR(tx.ForgetPreviousContacts(stored.booking.reference()));
+        Event cancelled = NewEvent(caller, stored.booking.name());
+        auto* payload = cancelled.mutable_booking_cancelled();
+        payload->set_booking(stored.booking.name());
+        payload->set_session(name);
+        payload->set_session_cancelled(true);
+        payload->set_previous_state(StateWord(before));
+        RETURN_IF_ERROR(Emit(tx, std::move(cancelled)));
+      }
+      RETURN_IF_ERROR(tx.SaveCounts(inventory));
+      if (cache_ != nullptr) cache_->Invalidate(name);
+      return absl::OkStatus();
+    }
+    default:
+      return absl::OkStatus();  // not ours to act on
+  }
+}
+
+}  // namespace training::booking

@@ -1,0 +1,117 @@
+#ifndef TRAINING_SERVICES_BOOKING_BOOKINGS_H_
+#define TRAINING_SERVICES_BOOKING_BOOKINGS_H_
+
+// The booking service's operations, free of gRPC: each validates its
+// request, runs in one store transaction that locks the session's inventory
+// row before deciding, writes its events to the outbox in that transaction,
+// and only after the commit refreshes the availability cache. The handler
+// maps callers and statuses; catalogue events arrive through
+// ApplyCatalogueEvent inside the consumer's transaction.
+//
+// Thread-safe.
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/time/clock.h"
+#include "services/booking/availability_cache.h"
+#include "services/booking/manage_token.h"
+#include "services/booking/store.h"
+#include "training/booking/v1/booking_service.pb.h"
+
+namespace training::booking {
+
+// Who is calling, as far as booking cares, and what to stamp on events.
+struct Caller {
+  enum class Kind { kPublic, kAgency, kAdmin, kService, kTokenHolder };
+  Kind kind = Kind::kPublic;
+  std::string organisation;  // agency keys
+  std::string manage_token;  // kTokenHolder
+  std::string request_id;
+  std::string traceparent;
+  std::string tracestate;
+};
+
+// Where booking learns about a session it has not heard of yet (the
+// catalogue, over gRPC, in production).
+class SessionDirectory {
+ public:
+  virtual ~SessionDirectory() = default;
+  // The session's facts and its course's rules. NOT_FOUND when the catalogue
+  // has no such session; UNAVAILABLE when it cannot answer in time.
+  virtual absl::StatusOr<std::pair<SessionFacts, CourseRules>> Lookup(
+      const std::string& session, const Caller& caller) = 0;
+};
+
+class Bookings {
+ public:
+  // Nothing is owned; everything must outlive this. `cache` may be null
+  // (availability then always comes from the database).
+  Bookings(BookingStore* store, const Clock* clock, const ManageTokens* tokens,
+           SessionDirectory* directory, AvailabilityCache* cache)
+      : store_(store),
+        clock_(clock),
+        tokens_(tokens),
+        directory_(directory),
+        cache_(cache) {}
+
+  absl::StatusOr<v1::Booking> CreateBooking(const Caller& caller,
+                                            const v1::CreateBookingRequest& r);
+  absl::StatusOr<v1::Booking> GetBooking(const Caller& caller,
+                                         const v1::GetBookingRequest& r);
+  absl::StatusOr<v1::ListBookingsResponse> ListBookings(
+      const Caller& caller, const v1::ListBookingsRequest& r);
+  absl::StatusOr<v1::Booking> CancelBooking(const Caller& caller,
+                                            const v1::CancelBookingRequest& r);
+  absl::StatusOr<v1::Booking> SubstituteAttendee(
+      const Caller& caller, const v1::SubstituteAttendeeRequest& r);
+  absl::StatusOr<v1::Booking> LeaveWaitlist(const Caller& caller,
+                                            const v1::LeaveWaitlistRequest& r);
+  absl::StatusOr<v1::BatchGetAvailabilityResponse> BatchGetAvailability(
+      const Caller& caller, const v1::BatchGetAvailabilityRequest& r);
+
+  // Applies one catalogue event inside `tx` (the consumer's transaction):
+  // course rules, session facts, capacity changes (promoting whoever now
+  // fits) and cancelled sessions (cancelling every booking). Events about
+  // sessions booking has never heard of change nothing: it asks the
+  // catalogue when one is first booked.
+  absl::Status ApplyCatalogueEvent(BookingTransaction& tx,
+                                   const training::events::v1::Event& event);
+
+ private:
+  // The booking as `caller` may see it: position, substitutions, access
+  // needs for admins only, the token only when `with_token`.
+  absl::StatusOr<v1::Booking> View(BookingTransaction& tx,
+                                   const StoredBooking& stored,
+                                   const Caller& caller, bool with_token);
+  // NOT_FOUND unless `caller` is an admin or holds the booking's token:
+  // an unknown reference and a wrong token look the same.
+  absl::Status Authorize(const Caller& caller,
+                         const std::string& booking_name) const;
+  // Confirms the head of the waiting list while places are free.
+  absl::Status Promote(BookingTransaction& tx, SessionInventory& inventory,
+                       const Caller& caller);
+  // Runs a change of one existing booking under its session's lock: finds
+  // it, checks the caller, locks the inventory, reads it again, and hands
+  // both to `change`. Refreshes the cache after the commit.
+  absl::StatusOr<v1::Booking> ChangeBooking(
+      const Caller& caller, const std::string& name,
+      const std::function<absl::Status(BookingTransaction&, StoredBooking&,
+                                       SessionInventory&)>& change);
+  // Fetches an unknown session from the directory and records it.
+  absl::Status LearnSession(const std::string& session, const Caller& caller);
+  void RefreshCache(const SessionInventory& inventory);
+
+  BookingStore* store_;
+  const Clock* clock_;
+  const ManageTokens* tokens_;
+  SessionDirectory* directory_;
+  AvailabilityCache* cache_;
+};
+
+}  // namespace training::booking
+
+#endif  // TRAINING_SERVICES_BOOKING_BOOKINGS_H_

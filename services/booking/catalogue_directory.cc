@@ -1,0 +1,64 @@
+#include "services/booking/catalogue_directory.h"
+
+#include "absl/time/clock.h"
+#include "common/status/errors.h"
+#include "common/time/proto_time.h"
+
+namespace training::booking {
+
+namespace catalogue = training::catalogue::v1;
+
+CatalogueDirectory::CatalogueDirectory(std::shared_ptr<grpc::Channel> channel,
+                                       std::string service_key,
+                                       absl::Duration timeout)
+    : stub_(catalogue::CatalogueService::NewStub(std::move(channel))),
+      service_key_(std::move(service_key)),
+      timeout_(timeout) {}
+
+void CatalogueDirectory::Prepare(grpc::ClientContext& context,
+                                 const Caller& caller) const {
+  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+  context.AddMetadata("authorization", "Bearer " + service_key_);
+  if (!caller.request_id.empty()) {
+    context.AddMetadata("x-request-id", caller.request_id);
+  }
+  if (!caller.traceparent.empty()) {
+    context.AddMetadata("traceparent", caller.traceparent);
+  }
+}
+
+absl::StatusOr<std::pair<SessionFacts, CourseRules>> CatalogueDirectory::Lookup(
+    const std::string& name, const Caller& caller) {
+  auto failed = [](const grpc::Status& status) -> absl::Status {
+    if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
+      return absl::NotFoundError("booking.session: no such session");
+    }
+    return WithRetryInfo(
+        absl::UnavailableError(
+            "booking.session: the catalogue could not be asked about it"),
+        absl::Seconds(1));
+  };
+  catalogue::GetSessionRequest session_request;
+  session_request.set_name(name);
+  catalogue::Session session;
+  {
+    grpc::ClientContext context;
+    Prepare(context, caller);
+    grpc::Status status =
+        stub_->GetSession(&context, session_request, &session);
+    if (!status.ok()) return failed(status);
+  }
+  catalogue::GetCourseRequest course_request;
+  course_request.set_name(name.substr(0, name.find("/sessions/")));
+  catalogue::Course course;
+  {
+    grpc::ClientContext context;
+    Prepare(context, caller);
+    grpc::Status status = stub_->GetCourse(&context, course_request, &course);
+    if (!status.ok()) return failed(status);
+  }
+  return std::make_pair(FactsFromCatalogue(session),
+                        RulesFromCatalogue(course));
+}
+
+}  // namespace training::booking

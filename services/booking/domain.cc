@@ -1,0 +1,211 @@
+#include "services/booking/domain.h"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/text/text.h"
+#include "common/time/proto_time.h"
+
+namespace training::booking {
+
+namespace catalogue = training::catalogue::v1;
+
+namespace {
+
+// 32 symbols: no 0/O, 1/I, which people misread from paper and phones.
+constexpr char kReferenceAlphabet[] = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+constexpr size_t kReferenceLength = 8;
+
+absl::Status Refused(absl::string_view message, std::string reason) {
+  return WithErrorInfo(absl::FailedPreconditionError(message),
+                       std::move(reason));
+}
+
+void CheckText(absl::string_view value, size_t min, size_t max,
+               absl::string_view prefix, absl::string_view field,
+               std::vector<FieldViolation>& out) {
+  const size_t length = text::Utf8Length(value);
+  if (length < min || length > max) {
+    out.push_back(
+        {absl::StrCat(prefix, ".", field),
+         min == 0 ? absl::StrCat("must be at most ", max, " characters")
+                  : absl::StrCat("must be ", min, " to ", max, " characters")});
+  }
+}
+
+bool IsValidPhone(absl::string_view phone) {
+  if (phone.size() < 7 || phone.size() > 20) return false;
+  for (size_t i = 0; i < phone.size(); ++i) {
+    const char c = phone[i];
+    if (absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == ' ')
+      continue;
+    if (c == '+' && i == 0) continue;
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool IsValidEmail(absl::string_view email) {
+  if (email.empty() || email.size() > 254) return false;
+  const size_t at = email.find('@');
+  if (at == absl::string_view::npos || at == 0 ||
+      email.find('@', at + 1) != absl::string_view::npos) {
+    return false;
+  }
+  const absl::string_view domain = email.substr(at + 1);
+  const size_t dot = domain.find('.');
+  if (dot == absl::string_view::npos || dot == 0 || domain.back() == '.') {
+    return false;
+  }
+  return std::none_of(email.begin(), email.end(), [](char c) {
+    return static_cast<unsigned char>(c) <= ' ' || c == 0x7f || c == ',' ||
+           c == ';' || c == '<' || c == '>' || c == '"';
+  });
+}
+
+std::string EmailKey(absl::string_view email) {
+  return absl::AsciiStrToLower(email);
+}
+
+void ValidateAttendee(const v1::Attendee& a, absl::string_view prefix,
+                      std::vector<FieldViolation>& out) {
+  CheckText(a.display_name(), 1, 200, prefix, "display_name", out);
+  if (!IsValidEmail(a.email())) {
+    out.push_back({absl::StrCat(prefix, ".email"),
+                   "must be an e-mail address of at most 254 characters"});
+  }
+  if (!a.phone().empty() && !IsValidPhone(a.phone())) {
+    out.push_back({absl::StrCat(prefix, ".phone"),
+                   "must be 7 to 20 digits and spaces, with an optional "
+                   "leading +"});
+  }
+  CheckText(a.organisation(), 1, 200, prefix, "organisation", out);
+  if (a.agency_type() == training::type::v1::AGENCY_TYPE_UNSPECIFIED ||
+      !training::type::v1::AgencyType_IsValid(a.agency_type())) {
+    out.push_back({absl::StrCat(prefix, ".agency_type"),
+                   "must be one of the listed agency types"});
+  }
+  CheckText(a.job_role(), 1, 200, prefix, "job_role", out);
+  if (!a.line_manager_email().empty() &&
+      !IsValidEmail(a.line_manager_email())) {
+    out.push_back({absl::StrCat(prefix, ".line_manager_email"),
+                   "must be an e-mail address of at most 254 characters"});
+  }
+  CheckText(a.access_needs(), 0, 2000, prefix, "access_needs", out);
+  if (!a.consent_given()) {
+    out.push_back({absl::StrCat(prefix, ".consent_given"),
+                   "must be true: the partnership needs consent to hold "
+                   "these details"});
+  }
+}
+
+std::string NewReference() {
+  unsigned char bytes[kReferenceLength];
+  RAND_bytes(bytes, sizeof(bytes));
+  std::string reference;
+  for (unsigned char b : bytes) reference.push_back(kReferenceAlphabet[b % 32]);
+  return reference;
+}
+
+std::optional<std::string> ParseBookingName(absl::string_view name) {
+  constexpr absl::string_view kPrefix = "bookings/";
+  if (name.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+  std::string reference = absl::AsciiStrToUpper(name.substr(kPrefix.size()));
+  if (reference.size() == kReferenceLength + 1 && reference[4] == '-') {
+    reference.erase(4, 1);
+  }
+  if (reference.size() != kReferenceLength) return std::nullopt;
+  const absl::string_view alphabet(kReferenceAlphabet);
+  for (char c : reference) {
+    if (alphabet.find(c) == absl::string_view::npos) return std::nullopt;
+  }
+  return reference;
+}
+
+absl::Status CheckBookable(const SessionInventory& session, absl::Time now) {
+  if (!session.scheduled) {
+    return Refused("session: cancelled", "SESSION_CANCELLED");
+  }
+  if (!session.course_published) {
+    return Refused("session: its course is not open for booking",
+                   "COURSE_NOT_PUBLISHED");
+  }
+  if (now < session.booking_open) {
+    return Refused("session: booking has not opened yet", "BOOKING_NOT_OPEN");
+  }
+  if (now >= session.booking_close) {
+    return Refused("session: booking has closed", "BOOKING_CLOSED");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckEligible(const SessionInventory& session, int agency_type) {
+  if (session.eligible_agency_types.count(agency_type) > 0) {
+    return absl::OkStatus();
+  }
+  return Refused("booking.attendee.agency_type: not eligible for this course",
+                 "AGENCY_TYPE_NOT_ELIGIBLE");
+}
+
+Placement PlaceBooking(SessionInventory& session) {
+  if (session.confirmed < session.capacity) {
+    ++session.confirmed;
+    return {v1::Booking::CONFIRMED, 0};
+  }
+  ++session.waiting;
+  return {v1::Booking::WAITLISTED, session.waiting};
+}
+
+int PromotionsAvailable(const SessionInventory& session) {
+  return std::max(
+      0, std::min(session.capacity - session.confirmed, session.waiting));
+}
+
+bool IsLateCancellation(const SessionInventory& session, absl::Time now) {
+  return now >= session.start - session.late_cancellation_window;
+}
+
+v1::Availability AvailabilityOf(const SessionInventory& session,
+                                absl::Time now) {
+  v1::Availability a;
+  a.set_session(session.session);
+  a.set_capacity(session.capacity);
+  a.set_confirmed(session.confirmed);
+  a.set_remaining(std::max(0, session.capacity - session.confirmed));
+  a.set_waiting(session.waiting);
+  a.set_bookable(CheckBookable(session, now).ok());
+  *a.mutable_compute_time() = ToProto(now);
+  return a;
+}
+
+CourseRules RulesFromCatalogue(const catalogue::Course& course) {
+  CourseRules rules;
+  rules.course = course.name();
+  rules.published = course.state() == catalogue::Course::PUBLISHED;
+  rules.eligible_agency_types.assign(course.eligible_agency_types().begin(),
+                                     course.eligible_agency_types().end());
+  rules.late_cancellation_window = FromProto(course.late_cancellation_window());
+  rules.source_time = FromProto(course.update_time());
+  return rules;
+}
+
+SessionFacts FactsFromCatalogue(const catalogue::Session& session) {
+  SessionFacts facts;
+  facts.session = session.name();
+  facts.course = session.name().substr(0, session.name().find("/sessions/"));
+  facts.scheduled = session.state() != catalogue::Session::CANCELLED;
+  facts.capacity = session.capacity();
+  facts.booking_open = FromProto(session.booking_open_time());
+  facts.booking_close = FromProto(session.booking_close_time());
+  facts.start = FromProto(session.start_time());
+  facts.end = FromProto(session.end_time());
+  facts.source_time = FromProto(session.update_time());
+  return facts;
+}
+
+}  // namespace training::booking

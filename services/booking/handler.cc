@@ -1,0 +1,59 @@
+#include "services/booking/handler.h"
+
+namespace training::booking {
+namespace {
+
+Caller CallerOf(const runtime::CallContext& context) {
+  using Kind = auth::Principal::Kind;
+  const auth::Principal& principal = context.principal();
+  Caller caller;
+  switch (principal.kind) {
+    case Kind::kAnonymous:
+      caller.kind = Caller::Kind::kPublic;
+      break;
+    case Kind::kAgency:
+      caller.kind = Caller::Kind::kAgency;
+      caller.organisation = principal.organisation;
+      break;
+    case Kind::kAdmin:
+      caller.kind = Caller::Kind::kAdmin;
+      break;
+    case Kind::kService:
+      caller.kind = Caller::Kind::kService;
+      break;
+    case Kind::kManageToken:
+      caller.kind = Caller::Kind::kTokenHolder;
+      caller.manage_token = principal.manage_token;
+      break;
+  }
+  caller.request_id = context.request_id();
+  caller.traceparent = context.trace().ToHeader();
+  caller.tracestate = context.trace().tracestate;
+  return caller;
+}
+
+template <typename Request, typename Response>
+void Bind(runtime::Dispatcher& dispatcher, const std::string& method,
+          Bookings* bookings,
+          absl::StatusOr<Response> (Bookings::*serve)(const Caller&,
+                                                      const Request&)) {
+  dispatcher.Handle<Request, Response>(
+      method, [bookings, serve](const runtime::CallContext& context,
+                                const Request& request) {
+        return (bookings->*serve)(CallerOf(context), request);
+      });
+}
+
+}  // namespace
+
+void RegisterBookingHandlers(runtime::Dispatcher& d, Bookings* b) {
+  Bind(d, "CreateBooking", b, &Bookings::CreateBooking);
+  Bind(d, "GetBooking", b, &Bookings::GetBooking);
+  Bind(d, "ListBookings", b, &Bookings::ListBookings);
+  Bind(d, "CancelBooking", b, &Bookings::CancelBooking);
+  Bind(d, "SubstituteAttendee", b, &Bookings::SubstituteAttendee);
+  Bind(d, "LeaveWaitlist", b, &Bookings::LeaveWaitlist);
+  Bind(d, "BatchGetAvailability", b, &Bookings::BatchGetAvailability);
+}
+
+}  // namespace training::booking

@@ -1,0 +1,98 @@
+#include "services/booking/manage_token.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace training::booking {
+namespace {
+
+// Binds the MAC to this use, so that the secret could never be confused
+// with one signing something else.
+constexpr char kContext[] = "training.booking.v1/manage-token:";
+
+bool IsKid(absl::string_view kid) {
+  return !kid.empty() && kid.size() <= 16 &&
+         std::all_of(kid.begin(), kid.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+         });
+}
+
+}  // namespace
+
+absl::StatusOr<ManageTokens> ManageTokens::Parse(absl::string_view spec) {
+  std::vector<Secret> secrets;
+  for (absl::string_view entry : absl::StrSplit(spec, ',', absl::SkipEmpty())) {
+    const size_t colon = entry.find(':');
+    if (colon == absl::string_view::npos || !IsKid(entry.substr(0, colon))) {
+      return absl::InvalidArgumentError(
+          "manage token secrets: each entry must be kid:secret with a kid "
+          "of 1 to 16 of a-z and 0-9");
+    }
+    std::string key;
+    if (!absl::WebSafeBase64Unescape(entry.substr(colon + 1), &key) ||
+        key.size() < 32) {
+      return absl::InvalidArgumentError(
+          "manage token secrets: each secret must be URL-safe base64 of at "
+          "least 32 bytes");
+    }
+    secrets.push_back({std::string(entry.substr(0, colon)), std::move(key)});
+  }
+  if (secrets.empty()) {
+    return absl::InvalidArgumentError(
+        "manage token secrets: at least one kid:secret is required");
+  }
+  return ManageTokens(std::move(secrets));
+}
+
+std::string ManageTokens::NewSpec(absl::string_view kid) {
+  unsigned char key[32];
+  RAND_bytes(key, sizeof(key));
+  return absl::StrCat(kid, ":",
+                      absl::WebSafeBase64Escape(absl::string_view(
+                          reinterpret_cast<const char*>(key), sizeof(key))));
+}
+
+std::string ManageTokens::Mac(const Secret& secret,
+                              absl::string_view booking_name) {
+  const std::string message = absl::StrCat(kContext, booking_name);
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), secret.key.data(), static_cast<int>(secret.key.size()),
+       reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+       mac, &length);
+  return absl::WebSafeBase64Escape(
+      absl::string_view(reinterpret_cast<const char*>(mac), length));
+}
+
+std::string ManageTokens::Issue(absl::string_view booking_name,
+                                absl::string_view kid) const {
+  for (const Secret& secret : secrets_) {
+    if (secret.kid == kid) return Mac(secret, booking_name);
+  }
+  return Mac(secrets_.front(), booking_name);
+}
+
+bool ManageTokens::Verify(absl::string_view booking_name,
+                          absl::string_view token) const {
+  bool match = false;
+  for (const Secret& secret : secrets_) {
+    const std::string expected = Mac(secret, booking_name);
+    // Every secret is tried, and every byte compared, whatever matches.
+    const bool same_size = expected.size() == token.size();
+    const std::string& padded = same_size ? std::string(token) : expected;
+    match |=
+        CRYPTO_memcmp(expected.data(), padded.data(), expected.size()) == 0 &&
+        same_size;
+  }
+  return match;
+}
+
+}  // namespace training::booking

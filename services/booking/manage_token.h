@@ -1,0 +1,57 @@
+#ifndef TRAINING_SERVICES_BOOKING_MANAGE_TOKEN_H_
+#define TRAINING_SERVICES_BOOKING_MANAGE_TOKEN_H_
+
+// Manage tokens: the secret that, with its reference, manages a booking.
+// A token is HMAC-SHA256 of the booking's name under a server secret
+// (256 bits, URL-safe base64), so the database holds nothing that opens a
+// booking and an idempotent replay can hand the same token out again.
+// Several secrets may be configured while one is rotated out: tokens are
+// issued under the current one (or the one a booking was issued under, while
+// it is still configured) and accepted under any, compared in constant time.
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace training::booking {
+
+class ManageTokens {
+ public:
+  // Parses `kid:secret,kid:secret,…` (the first is current). Each kid is 1
+  // to 16 of [a-z0-9]; each secret URL-safe base64 of at least 32 bytes.
+  // INVALID_ARGUMENT naming the rule (never the secret) otherwise.
+  static absl::StatusOr<ManageTokens> Parse(absl::string_view spec);
+
+  // A new spec with one random secret, for a local run that was given none.
+  static std::string NewSpec(absl::string_view kid);
+
+  // The kid new bookings record.
+  const std::string& current_kid() const { return secrets_.front().kid; }
+
+  // The token for `booking_name` under secret `kid`, or under the current
+  // secret when `kid` is no longer configured.
+  std::string Issue(absl::string_view booking_name,
+                    absl::string_view kid) const;
+
+  // Whether `token` is the token of `booking_name` under any configured
+  // secret. Takes the same time whatever part of the token is wrong.
+  bool Verify(absl::string_view booking_name, absl::string_view token) const;
+
+ private:
+  struct Secret {
+    std::string kid;
+    std::string key;
+  };
+  explicit ManageTokens(std::vector<Secret> secrets)
+      : secrets_(std::move(secrets)) {}
+
+  static std::string Mac(const Secret& secret, absl::string_view booking_name);
+
+  std::vector<Secret> secrets_;  // never empty
+};
+
+}  // namespace training::booking
+
+#endif  // TRAINING_SERVICES_BOOKING_MANAGE_TOKEN_H_

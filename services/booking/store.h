@@ -1,0 +1,145 @@
+#ifndef TRAINING_SERVICES_BOOKING_STORE_H_
+#define TRAINING_SERVICES_BOOKING_STORE_H_
+
+// What the booking service needs stored, in domain types. Everything
+// happens inside a BookingTransaction, so that a decision, the counts it
+// changes, its idempotency record and its events commit together.
+//
+// The one lock that matters: LockInventory takes the session's inventory
+// row lock (FOR UPDATE on PostgreSQL; the write transaction on SQLite)
+// before any count is read, so that two replicas can never both see "one
+// place left" and both confirm.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "services/booking/domain.h"
+#include "training/events/v1/events.pb.h"
+
+namespace training::booking {
+
+// A booking as stored: the resource (without token, position or
+// substitutions, which are derived) plus what orders and signs it.
+struct StoredBooking {
+  v1::Booking booking;
+  int64_t seq = 0;        // arrival order: first come, first served
+  std::string token_kid;  // the secret its manage token was issued under
+};
+
+// The record of an idempotent request.
+struct RequestRecord {
+  std::string fingerprint;
+  std::string reference;
+};
+
+class BookingTransaction {
+ public:
+  virtual ~BookingTransaction() = default;
+  BookingTransaction(const BookingTransaction&) = delete;
+  BookingTransaction& operator=(const BookingTransaction&) = delete;
+
+  // The session's inventory joined with its course's rules, its row locked
+  // until the transaction ends; nullopt when the session is unknown (or its
+  // course is). Write transactions only.
+  virtual absl::StatusOr<std::optional<SessionInventory>> LockInventory(
+      const std::string& session) = 0;
+  // The same without the lock, for display.
+  virtual absl::StatusOr<std::optional<SessionInventory>> ReadInventory(
+      const std::string& session) = 0;
+  // Writes the counts of a locked inventory and bumps its version; sets
+  // `inventory.version` to the new one.
+  virtual absl::Status SaveCounts(SessionInventory& inventory) = 0;
+
+  // Record what the catalogue says, unless what is held is newer (by
+  // source_time). Return whether anything changed. A session's counts are
+  // kept; a new session starts at zero.
+  virtual absl::StatusOr<bool> PutCourseRules(const CourseRules& rules) = 0;
+  virtual absl::StatusOr<bool> PutSessionFacts(const SessionFacts& facts) = 0;
+  // The course takes no new bookings (unless what is held is newer).
+  virtual absl::Status ArchiveCourse(const std::string& course,
+                                     absl::Time source_time) = 0;
+  // The session is cancelled; its counts are the caller's to save.
+  virtual absl::Status CancelSession(const std::string& session) = 0;
+
+  // Bookings.
+  virtual absl::StatusOr<std::optional<StoredBooking>> FindBooking(
+      const std::string& reference) = 0;
+  // Whether `email_key` holds a CONFIRMED, WAITLISTED or OFFERED booking of
+  // the session other than `except_reference`.
+  virtual absl::StatusOr<bool> HasActiveBooking(
+      const std::string& session, const std::string& email_key,
+      const std::string& except_reference) = 0;
+  // Inserts and sets `booking.seq`. ALREADY_EXISTS on a reference clash.
+  virtual absl::Status InsertBooking(StoredBooking& booking) = 0;
+  // Replaces state, attendee, times, cancellation and attendance.
+  virtual absl::Status UpdateBooking(const StoredBooking& booking) = 0;
+  // The first `limit` WAITLISTED single-session entries, oldest first.
+  virtual absl::StatusOr<std::vector<StoredBooking>> HeadOfWaitlist(
+      const std::string& session, int limit) = 0;
+  // Every CONFIRMED, WAITLISTED or OFFERED booking of the session.
+  virtual absl::StatusOr<std::vector<StoredBooking>> ActiveBookings(
+      const std::string& session) = 0;
+  // 1-based position of a WAITLISTED booking among its session's.
+  virtual absl::StatusOr<int> WaitlistPosition(const std::string& session,
+                                               int64_t seq) = 0;
+  // Newest first, after `before_seq` (0: from the newest), at most `limit`;
+  // filtered by session, organisation (booked by) and states when given.
+  virtual absl::StatusOr<std::vector<StoredBooking>> ListBookings(
+      const std::string& session, const std::string& organisation,
+      const std::vector<int>& states, int64_t before_seq, int limit) = 0;
+
+  // Substitutions (who and when only) and the replaced attendee's contact,
+  // kept until the booking ends.
+  virtual absl::Status AddSubstitution(const std::string& reference,
+                                       const v1::Substitution& substitution,
+                                       const std::string& contact_id,
+                                       const v1::Attendee& previous) = 0;
+  virtual absl::StatusOr<std::vector<v1::Substitution>> Substitutions(
+      const std::string& reference) = 0;
+  virtual absl::Status ForgetPreviousContacts(const std::string& reference) = 0;
+
+  // Idempotency records, kept for kRequestRetention.
+  virtual absl::StatusOr<std::optional<RequestRecord>> FindRequest(
+      const std::string& request_id, absl::Time now) = 0;
+  virtual absl::Status RecordRequest(const std::string& request_id,
+                                     const RequestRecord& record,
+                                     absl::Time now) = 0;
+
+  // Adds an event to the outbox; published only if this commits.
+  virtual absl::Status AddEvent(training::events::v1::Event event) = 0;
+
+ protected:
+  BookingTransaction() = default;
+};
+
+// How long a request id is remembered (the contract promises 24 hours).
+inline constexpr absl::Duration kRequestRetention = absl::Hours(48);
+
+// The booking service's storage. Thread-safe.
+class BookingStore {
+ public:
+  virtual ~BookingStore() = default;
+  BookingStore(const BookingStore&) = delete;
+  BookingStore& operator=(const BookingStore&) = delete;
+
+  enum class Mode { kRead, kWrite };
+
+  // Runs `body` in one transaction, committing when it returns OK. A
+  // conflict (ABORTED) reruns `body` a few times.
+  virtual absl::Status Run(
+      Mode mode,
+      const std::function<absl::Status(BookingTransaction&)>& body) = 0;
+
+ protected:
+  BookingStore() = default;
+};
+
+}  // namespace training::booking
+
+#endif  // TRAINING_SERVICES_BOOKING_STORE_H_

@@ -1,0 +1,586 @@
+#include "services/booking/store_sql.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/events/outbox.h"
+#include "common/status_macros.h"
+#include "common/time/proto_time.h"
+
+namespace training::booking {
+namespace {
+
+using sql::Params;
+using sql::ResultSet;
+using sql::Value;
+
+Value OptionalTime(const google::protobuf::Timestamp& t) {
+  return IsSet(t) ? Value(absl::ToUnixMicros(FromProto(t))) : sql::Null();
+}
+
+absl::Status SetOptionalTime(const ResultSet& rows, size_t row,
+                             absl::string_view column,
+                             google::protobuf::Timestamp* out) {
+  ASSIGN_OR_RETURN(std::optional<int64_t> micros,
+                   rows.GetOptionalInt64(row, column));
+  if (micros) *out = ToProto(absl::FromUnixMicros(*micros));
+  return absl::OkStatus();
+}
+
+// `|1|3|`: agency types as one column, matched with LIKE if ever needed.
+std::string JoinTypes(const std::vector<int>& types) {
+  if (types.empty()) return "";
+  return absl::StrCat("|", absl::StrJoin(types, "|"), "|");
+}
+
+constexpr char kInventorySelect[] =
+    "SELECT i.session, i.course, i.scheduled, i.capacity, i.confirmed, "
+    "i.waiting, i.open_us, i.close_us, i.start_us, i.end_us, i.version, "
+    "c.published, c.eligible, c.late_window_us FROM inventory i "
+    "JOIN courses c ON c.course = i.course WHERE i.session = $1";
+
+absl::StatusOr<SessionInventory> DecodeInventory(const ResultSet& rows) {
+  SessionInventory s;
+  ASSIGN_OR_RETURN(s.session, rows.GetString(0, "session"));
+  ASSIGN_OR_RETURN(s.course, rows.GetString(0, "course"));
+  ASSIGN_OR_RETURN(int64_t scheduled, rows.GetInt64(0, "scheduled"));
+  ASSIGN_OR_RETURN(int64_t capacity, rows.GetInt64(0, "capacity"));
+  ASSIGN_OR_RETURN(int64_t confirmed, rows.GetInt64(0, "confirmed"));
+  ASSIGN_OR_RETURN(int64_t waiting, rows.GetInt64(0, "waiting"));
+  ASSIGN_OR_RETURN(int64_t open_us, rows.GetInt64(0, "open_us"));
+  ASSIGN_OR_RETURN(int64_t close_us, rows.GetInt64(0, "close_us"));
+  ASSIGN_OR_RETURN(int64_t start_us, rows.GetInt64(0, "start_us"));
+  ASSIGN_OR_RETURN(int64_t end_us, rows.GetInt64(0, "end_us"));
+  ASSIGN_OR_RETURN(s.version, rows.GetInt64(0, "version"));
+  ASSIGN_OR_RETURN(int64_t published, rows.GetInt64(0, "published"));
+  ASSIGN_OR_RETURN(std::string eligible, rows.GetString(0, "eligible"));
+  ASSIGN_OR_RETURN(int64_t late_us, rows.GetInt64(0, "late_window_us"));
+  s.scheduled = scheduled != 0;
+  s.capacity = static_cast<int>(capacity);
+  s.confirmed = static_cast<int>(confirmed);
+  s.waiting = static_cast<int>(waiting);
+  s.booking_open = absl::FromUnixMicros(open_us);
+  s.booking_close = absl::FromUnixMicros(close_us);
+  s.start = absl::FromUnixMicros(start_us);
+  s.end = absl::FromUnixMicros(end_us);
+  s.course_published = published != 0;
+  for (absl::string_view part :
+       absl::StrSplit(eligible, '|', absl::SkipEmpty())) {
+    int type;
+    if (absl::SimpleAtoi(part, &type)) s.eligible_agency_types.insert(type);
+  }
+  s.late_cancellation_window = absl::Microseconds(late_us);
+  return s;
+}
+
+constexpr char kBookingColumns[] =
+    "seq, reference, session, course, scope, delivery_preference, state, "
+    "display_name, email, phone, organisation, agency_type, job_role, "
+    "line_manager_email, access_needs, booked_by_org, token_kid, create_us, "
+    "confirm_us, update_us, cancel_us, cancel_cause, cancel_reason, "
+    "cancel_late, attendance, version";
+
+absl::StatusOr<StoredBooking> DecodeBooking(const ResultSet& rows, size_t i) {
+  StoredBooking stored;
+  v1::Booking& b = stored.booking;
+  ASSIGN_OR_RETURN(stored.seq, rows.GetInt64(i, "seq"));
+  ASSIGN_OR_RETURN(std::string reference, rows.GetString(i, "reference"));
+  b.set_reference(reference);
+  b.set_name(BookingName(reference));
+  ASSIGN_OR_RETURN(std::optional<std::string> session,
+                   rows.GetOptionalString(i, "session"));
+  b.set_session(session.value_or(""));
+  ASSIGN_OR_RETURN(std::string course, rows.GetString(i, "course"));
+  b.set_course(course);
+  ASSIGN_OR_RETURN(int64_t scope, rows.GetInt64(i, "scope"));
+  b.set_scope(static_cast<v1::Booking::Scope>(scope));
+  ASSIGN_OR_RETURN(int64_t preference, rows.GetInt64(i, "delivery_preference"));
+  b.set_delivery_preference(
+      static_cast<v1::Booking::DeliveryPreference>(preference));
+  ASSIGN_OR_RETURN(int64_t state, rows.GetInt64(i, "state"));
+  b.set_state(static_cast<v1::Booking::State>(state));
+  v1::Attendee& a = *b.mutable_attendee();
+  ASSIGN_OR_RETURN(*a.mutable_display_name(),
+                   rows.GetString(i, "display_name"));
+  ASSIGN_OR_RETURN(*a.mutable_email(), rows.GetString(i, "email"));
+  ASSIGN_OR_RETURN(*a.mutable_phone(), rows.GetString(i, "phone"));
+  ASSIGN_OR_RETURN(*a.mutable_organisation(),
+                   rows.GetString(i, "organisation"));
+  ASSIGN_OR_RETURN(int64_t agency_type, rows.GetInt64(i, "agency_type"));
+  a.set_agency_type(static_cast<training::type::v1::AgencyType>(agency_type));
+  ASSIGN_OR_RETURN(*a.mutable_job_role(), rows.GetString(i, "job_role"));
+  ASSIGN_OR_RETURN(*a.mutable_line_manager_email(),
+                   rows.GetString(i, "line_manager_email"));
+  ASSIGN_OR_RETURN(*a.mutable_access_needs(),
+                   rows.GetString(i, "access_needs"));
+  a.set_consent_given(true);  // nothing is stored without it
+  ASSIGN_OR_RETURN(*b.mutable_booked_by_organisation(),
+                   rows.GetString(i, "booked_by_org"));
+  ASSIGN_OR_RETURN(stored.token_kid, rows.GetString(i, "token_kid"));
+  RETURN_IF_ERROR(
+      SetOptionalTime(rows, i, "create_us", b.mutable_create_time()));
+  RETURN_IF_ERROR(
+      SetOptionalTime(rows, i, "confirm_us", b.mutable_confirm_time()));
+  RETURN_IF_ERROR(
+      SetOptionalTime(rows, i, "update_us", b.mutable_update_time()));
+  ASSIGN_OR_RETURN(std::optional<int64_t> cancel_us,
+                   rows.GetOptionalInt64(i, "cancel_us"));
+  if (cancel_us) {
+    v1::Cancellation& c = *b.mutable_cancellation();
+    *c.mutable_cancel_time() = ToProto(absl::FromUnixMicros(*cancel_us));
+    ASSIGN_OR_RETURN(int64_t cause, rows.GetInt64(i, "cancel_cause"));
+    c.set_cause(static_cast<v1::Cancellation::Cause>(cause));
+    ASSIGN_OR_RETURN(*c.mutable_reason(), rows.GetString(i, "cancel_reason"));
+    ASSIGN_OR_RETURN(int64_t late, rows.GetInt64(i, "cancel_late"));
+    c.set_late(late != 0);
+  }
+  ASSIGN_OR_RETURN(int64_t attendance, rows.GetInt64(i, "attendance"));
+  b.set_attendance(static_cast<v1::Attendance>(attendance));
+  ASSIGN_OR_RETURN(int64_t version, rows.GetInt64(i, "version"));
+  b.set_etag(absl::StrCat(version));
+  return stored;
+}
+
+// The columns UpdateBooking writes, $2.. in kBookingColumns order after
+// reference.
+Params MutableColumns(const StoredBooking& stored) {
+  const v1::Booking& b = stored.booking;
+  const v1::Attendee& a = b.attendee();
+  const bool cancelled = b.has_cancellation();
+  return {
+      b.reference(),
+      b.session().empty() ? sql::Null() : Value(b.session()),
+      int64_t{b.state()},
+      a.display_name(),
+      a.email(),
+      EmailKey(a.email()),
+      a.phone(),
+      a.organisation(),
+      int64_t{a.agency_type()},
+      a.job_role(),
+      a.line_manager_email(),
+      a.access_needs(),
+      OptionalTime(b.confirm_time()),
+      OptionalTime(b.update_time()),
+      cancelled ? OptionalTime(b.cancellation().cancel_time()) : sql::Null(),
+      int64_t{b.cancellation().cause()},
+      b.cancellation().reason(),
+      int64_t{b.cancellation().late() ? 1 : 0},
+      int64_t{b.attendance()}};
+}
+
+class SqlBookingTransaction final : public BookingTransaction {
+ public:
+  explicit SqlBookingTransaction(sql::Transaction& tx) : tx_(tx) {}
+
+  // BookingTransaction:
+  absl::StatusOr<std::optional<SessionInventory>> LockInventory(
+      const std::string& session) override {
+    // Lock the inventory row alone: FOR UPDATE on the join would also lock
+    // the course, which every session of the course shares.
+    ASSIGN_OR_RETURN(
+        ResultSet locked,
+        tx_.QueryForUpdate("SELECT version FROM inventory WHERE session = $1",
+                           {session}));
+    if (locked.empty()) return std::nullopt;
+    return ReadInventory(session);
+  }
+
+  absl::StatusOr<std::optional<SessionInventory>> ReadInventory(
+      const std::string& session) override {
+    ASSIGN_OR_RETURN(ResultSet rows, tx_.Query(kInventorySelect, {session}));
+    if (rows.empty()) return std::nullopt;
+    return DecodeInventory(rows);
+  }
+
+  absl::Status SaveCounts(SessionInventory& inventory) override {
+    ASSIGN_OR_RETURN(
+        int64_t changed,
+        tx_.Execute("UPDATE inventory SET confirmed = $2, waiting = $3, "
+                    "version = version + 1 WHERE session = $1",
+                    {inventory.session, int64_t{inventory.confirmed},
+                     int64_t{inventory.waiting}}));
+    if (changed == 0) return absl::NotFoundError("inventory: not found");
+    ++inventory.version;
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<bool> PutCourseRules(const CourseRules& rules) override {
+    ASSIGN_OR_RETURN(
+        int64_t changed,
+        tx_.Execute(
+            "INSERT INTO courses (course, published, eligible, "
+            "late_window_us, source_us) VALUES ($1, $2, $3, $4, $5) "
+            "ON CONFLICT (course) DO UPDATE SET published = "
+            "excluded.published, eligible = excluded.eligible, "
+            "late_window_us = excluded.late_window_us, source_us = "
+            "excluded.source_us WHERE courses.source_us <= excluded.source_us",
+            {rules.course, int64_t{rules.published ? 1 : 0},
+             JoinTypes(rules.eligible_agency_types),
+             absl::ToInt64Microseconds(rules.late_cancellation_window),
+             absl::ToUnixMicros(rules.source_time)}));
+    return changed > 0;
+  }
+
+  absl::StatusOr<bool> PutSessionFacts(const SessionFacts& f) override {
+    ASSIGN_OR_RETURN(
+        int64_t changed,
+        tx_.Execute(
+            "INSERT INTO inventory (session, course, scheduled, capacity, "
+            "confirmed, waiting, open_us, close_us, start_us, end_us, "
+            "source_us, version) VALUES ($1, $2, $3, $4, 0, 0, $5, $6, $7, "
+            "$8, $9, 1) ON CONFLICT (session) DO UPDATE SET scheduled = "
+            "excluded.scheduled, capacity = excluded.capacity, open_us = "
+            "excluded.open_us, close_us = excluded.close_us, start_us = "
+            "excluded.start_us, end_us = excluded.end_us, source_us = "
+            "excluded.source_us, version = inventory.version + 1 "
+            "WHERE inventory.source_us <= excluded.source_us",
+            {f.session, f.course, int64_t{f.scheduled ? 1 : 0},
+             int64_t{f.capacity}, absl::ToUnixMicros(f.booking_open),
+             absl::ToUnixMicros(f.booking_close), absl::ToUnixMicros(f.start),
+             absl::ToUnixMicros(f.end), absl::ToUnixMicros(f.source_time)}));
+    return changed > 0;
+  }
+
+  absl::Status ArchiveCourse(const std::string& course,
+                             absl::Time source_time) override {
+    return tx_
+        .Execute(
+            "UPDATE courses SET published = 0, source_us = $2 WHERE "
+            "course = $1 AND source_us <= $2",
+            {course, absl::ToUnixMicros(source_time)})
+        .status();
+  }
+
+  absl::Status CancelSession(const std::string& session) override {
+    return tx_
+        .Execute("UPDATE inventory SET scheduled = 0 WHERE session = $1",
+                 {session})
+        .status();
+  }
+
+  absl::StatusOr<std::optional<StoredBooking>> FindBooking(
+      const std::string& reference) override {
+    ASSIGN_OR_RETURN(
+        ResultSet rows,
+        tx_.Query(absl::StrCat("SELECT ", kBookingColumns,
+                               " FROM bookings WHERE reference = $1"),
+                  {reference}));
+    if (rows.empty()) return std::nullopt;
+    return DecodeBooking(rows, 0);
+  }
+
+  absl::StatusOr<bool> HasActiveBooking(
+      const std::string& session, const std::string& email_key,
+      const std::string& except_reference) override {
+    ASSIGN_OR_RETURN(
+        ResultSet rows,
+        tx_.Query("SELECT COUNT(*) AS n FROM bookings WHERE session = $1 AND "
+                  "email_key = $2 AND state IN (1, 2, 3) AND reference <> $3",
+                  {session, email_key, except_reference}));
+    ASSIGN_OR_RETURN(int64_t n, rows.GetInt64(0, "n"));
+    return n > 0;
+  }
+
+  absl::Status InsertBooking(StoredBooking& stored) override {
+    const v1::Booking& b = stored.booking;
+    Params params = MutableColumns(stored);
+    params.push_back(b.course());
+    params.push_back(int64_t{b.scope()});
+    params.push_back(int64_t{b.delivery_preference()});
+    params.push_back(b.booked_by_organisation());
+    params.push_back(stored.token_kid);
+    params.push_back(OptionalTime(b.create_time()));
+    ASSIGN_OR_RETURN(
+        ResultSet rows,
+        tx_.Query(
+            "INSERT INTO bookings (reference, session, state, display_name, "
+            "email, email_key, phone, organisation, agency_type, job_role, "
+            "line_manager_email, access_needs, confirm_us, update_us, "
+            "cancel_us, cancel_cause, cancel_reason, cancel_late, attendance, "
+            "course, scope, delivery_preference, booked_by_org, token_kid, "
+            "create_us, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+            "$10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, "
+            "$23, $24, $25, 1) RETURNING seq",
+            params));
+    ASSIGN_OR_RETURN(stored.seq, rows.GetInt64(0, "seq"));
+    stored.booking.set_etag("1");
+    return absl::OkStatus();
+  }
+
+  absl::Status UpdateBooking(const StoredBooking& stored) override {
+    ASSIGN_OR_RETURN(
+        int64_t changed,
+        tx_.Execute(
+            "UPDATE bookings SET session = $2, state = $3, display_name = $4, "
+            "email = $5, email_key = $6, phone = $7, organisation = $8, "
+            "agency_type = $9, job_role = $10, line_manager_email = $11, "
+            "access_needs = $12, confirm_us = $13, update_us = $14, "
+            "cancel_us = $15, cancel_cause = $16, cancel_reason = $17, "
+            "cancel_late = $18, attendance = $19, version = version + 1 "
+            "WHERE reference = $1",
+            MutableColumns(stored)));
+    if (changed == 0) return absl::NotFoundError("booking: not found");
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<StoredBooking>> HeadOfWaitlist(
+      const std::string& session, int limit) override {
+    return Bookings(
+        absl::StrCat("SELECT ", kBookingColumns,
+                     " FROM bookings WHERE session = $1 AND state = 2 "
+                     "ORDER BY seq LIMIT $2"),
+        {session, int64_t{limit}});
+  }
+
+  absl::StatusOr<std::vector<StoredBooking>> ActiveBookings(
+      const std::string& session) override {
+    return Bookings(absl::StrCat("SELECT ", kBookingColumns,
+                                 " FROM bookings WHERE session = $1 AND "
+                                 "state IN (1, 2, 3) ORDER BY seq"),
+                    {session});
+  }
+
+  absl::StatusOr<int> WaitlistPosition(const std::string& session,
+                                       int64_t seq) override {
+    ASSIGN_OR_RETURN(
+        ResultSet rows,
+        tx_.Query("SELECT COUNT(*) AS n FROM bookings WHERE session = $1 AND "
+                  "state = 2 AND seq <= $2",
+                  {session, seq}));
+    ASSIGN_OR_RETURN(int64_t n, rows.GetInt64(0, "n"));
+    return static_cast<int>(n);
+  }
+
+  absl::StatusOr<std::vector<StoredBooking>> ListBookings(
+      const std::string& session, const std::string& organisation,
+      const std::vector<int>& states, int64_t before_seq, int limit) override {
+    Params params;
+    std::string sql =
+        absl::StrCat("SELECT ", kBookingColumns, " FROM bookings WHERE 1 = 1");
+    if (!session.empty()) {
+      absl::StrAppend(&sql, " AND session = ", sql::AddParam(params, session));
+    }
+    if (!organisation.empty()) {
+      absl::StrAppend(
+          &sql, " AND booked_by_org = ", sql::AddParam(params, organisation));
+    }
+    if (!states.empty()) {
+      std::vector<std::string> placeholders;
+      for (int state : states)
+        placeholders.push_back(sql::AddParam(params, int64_t{state}));
+      absl::StrAppend(&sql, " AND state IN (",
+                      absl::StrJoin(placeholders, ", "), ")");
+    }
+    if (before_seq > 0)
+      absl::StrAppend(&sql, " AND seq < ", sql::AddParam(params, before_seq));
+    absl::StrAppend(&sql, " ORDER BY seq DESC LIMIT ",
+                    sql::AddParam(params, int64_t{limit}));
+    return Bookings(sql, params);
+  }
+
+  absl::Status AddSubstitution(const std::string& reference,
+                               const v1::Substitution& substitution,
+                               const std::string& contact_id,
+                               const v1::Attendee& previous) override {
+    RETURN_IF_ERROR(
+        tx_.Execute(
+               "INSERT INTO substitutions (reference, substitute_us, "
+               "actor) VALUES ($1, $2, $3)",
+               {reference,
+                absl::ToUnixMicros(FromProto(substitution.substitute_time())),
+                substitution.actor()})
+            .status());
+    return tx_
+        .Execute(
+            "INSERT INTO previous_contacts (contact_id, reference, "
+            "display_name, email) VALUES ($1, $2, $3, $4)",
+            {contact_id, reference, previous.display_name(), previous.email()})
+        .status();
+  }
+
+  absl::StatusOr<std::vector<v1::Substitution>> Substitutions(
+      const std::string& reference) override {
+    ASSIGN_OR_RETURN(
+        ResultSet rows,
+        tx_.Query("SELECT substitute_us, actor FROM substitutions WHERE "
+                  "reference = $1 ORDER BY substitute_us",
+                  {reference}));
+    std::vector<v1::Substitution> out;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      v1::Substitution s;
+      ASSIGN_OR_RETURN(int64_t at, rows.GetInt64(i, "substitute_us"));
+      *s.mutable_substitute_time() = ToProto(absl::FromUnixMicros(at));
+      ASSIGN_OR_RETURN(*s.mutable_actor(), rows.GetString(i, "actor"));
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+
+  absl::Status ForgetPreviousContacts(const std::string& reference) override {
+    return tx_
+        .Execute("DELETE FROM previous_contacts WHERE reference = $1",
+                 {reference})
+        .status();
+  }
+
+  absl::StatusOr<std::optional<RequestRecord>> FindRequest(
+      const std::string& request_id, absl::Time now) override {
+    ASSIGN_OR_RETURN(
+        ResultSet rows,
+        tx_.Query("SELECT fingerprint, reference FROM requests WHERE "
+                  "request_id = $1 AND create_us > $2",
+                  {request_id, absl::ToUnixMicros(now - kRequestRetention)}));
+    if (rows.empty()) return std::nullopt;
+    RequestRecord record;
+    ASSIGN_OR_RETURN(record.fingerprint, rows.GetString(0, "fingerprint"));
+    ASSIGN_OR_RETURN(record.reference, rows.GetString(0, "reference"));
+    return record;
+  }
+
+  absl::Status RecordRequest(const std::string& request_id,
+                             const RequestRecord& record,
+                             absl::Time now) override {
+    // An expired record of the same id goes first; the others are swept
+    // by the retention job.
+    RETURN_IF_ERROR(
+        tx_.Execute("DELETE FROM requests WHERE request_id = $1 "
+                    "AND create_us <= $2",
+                    {request_id, absl::ToUnixMicros(now - kRequestRetention)})
+            .status());
+    return tx_
+        .Execute(
+            "INSERT INTO requests (request_id, fingerprint, reference, "
+            "create_us) VALUES ($1, $2, $3, $4)",
+            {request_id, record.fingerprint, record.reference,
+             absl::ToUnixMicros(now)})
+        .status();
+  }
+
+  absl::Status AddEvent(training::events::v1::Event event) override {
+    return events::WriteToOutbox(tx_, kBookingStream, std::move(event));
+  }
+
+ private:
+  absl::StatusOr<std::vector<StoredBooking>> Bookings(const std::string& sql,
+                                                      const Params& params) {
+    ASSIGN_OR_RETURN(ResultSet rows, tx_.Query(sql, params));
+    std::vector<StoredBooking> out;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      ASSIGN_OR_RETURN(StoredBooking booking, DecodeBooking(rows, i));
+      out.push_back(std::move(booking));
+    }
+    return out;
+  }
+
+  sql::Transaction& tx_;
+};
+
+}  // namespace
+
+std::vector<sql::Migration> BookingMigrations() {
+  return {{1, "courses, inventory, bookings, substitutions, requests",
+           sql::PortableDdl(R"sql(
+CREATE TABLE courses (
+  course TEXT PRIMARY KEY,
+  published INTEGER NOT NULL,
+  eligible TEXT NOT NULL,
+  late_window_us BIGINT NOT NULL,
+  source_us BIGINT NOT NULL
+);
+CREATE TABLE inventory (
+  session TEXT PRIMARY KEY,
+  course TEXT NOT NULL,
+  scheduled INTEGER NOT NULL,
+  capacity INTEGER NOT NULL,
+  confirmed INTEGER NOT NULL,
+  waiting INTEGER NOT NULL,
+  open_us BIGINT NOT NULL,
+  close_us BIGINT NOT NULL,
+  start_us BIGINT NOT NULL,
+  end_us BIGINT NOT NULL,
+  source_us BIGINT NOT NULL,
+  version BIGINT NOT NULL
+);
+CREATE TABLE bookings (
+  seq SERIAL_KEY,
+  reference TEXT NOT NULL UNIQUE,
+  session TEXT,
+  course TEXT NOT NULL,
+  scope INTEGER NOT NULL,
+  delivery_preference INTEGER NOT NULL,
+  state INTEGER NOT NULL,
+  display_name TEXT NOT NULL,
+  email TEXT NOT NULL,
+  email_key TEXT NOT NULL,
+  phone TEXT NOT NULL,
+  organisation TEXT NOT NULL,
+  agency_type INTEGER NOT NULL,
+  job_role TEXT NOT NULL,
+  line_manager_email TEXT NOT NULL,
+  access_needs TEXT NOT NULL,
+  booked_by_org TEXT NOT NULL,
+  token_kid TEXT NOT NULL,
+  create_us BIGINT NOT NULL,
+  confirm_us BIGINT,
+  update_us BIGINT NOT NULL,
+  cancel_us BIGINT,
+  cancel_cause INTEGER NOT NULL,
+  cancel_reason TEXT NOT NULL,
+  cancel_late INTEGER NOT NULL,
+  attendance INTEGER NOT NULL,
+  version BIGINT NOT NULL
+);
+-- One active booking per address per session, whatever the code above does.
+CREATE UNIQUE INDEX bookings_one_active ON bookings (session, email_key)
+  WHERE state IN (1, 2, 3);
+CREATE INDEX bookings_by_session ON bookings (session, state, seq);
+CREATE INDEX bookings_by_org ON bookings (booked_by_org, seq);
+CREATE TABLE substitutions (
+  reference TEXT NOT NULL,
+  substitute_us BIGINT NOT NULL,
+  actor TEXT NOT NULL
+);
+CREATE INDEX substitutions_by_booking ON substitutions (reference);
+CREATE TABLE previous_contacts (
+  contact_id TEXT PRIMARY KEY,
+  reference TEXT NOT NULL,
+  display_name TEXT NOT NULL,
+  email TEXT NOT NULL
+);
+CREATE INDEX previous_contacts_by_booking ON previous_contacts (reference);
+CREATE TABLE requests (
+  request_id TEXT PRIMARY KEY,
+  fingerprint TEXT NOT NULL,
+  reference TEXT NOT NULL,
+  create_us BIGINT NOT NULL
+);
+CREATE INDEX requests_by_age ON requests (create_us);
+)sql")}};
+}
+
+absl::StatusOr<std::unique_ptr<SqlBookingStore>> SqlBookingStore::Open(
+    sql::Database* db) {
+  RETURN_IF_ERROR(
+      sql::ApplyMigrations(*db, "events", events::EventMigrations()));
+  RETURN_IF_ERROR(sql::ApplyMigrations(*db, "booking", BookingMigrations()));
+  return std::unique_ptr<SqlBookingStore>(new SqlBookingStore(db));
+}
+
+std::unique_ptr<BookingTransaction> SqlBookingStore::Wrap(
+    sql::Transaction& tx) {
+  return std::make_unique<SqlBookingTransaction>(tx);
+}
+
+absl::Status SqlBookingStore::Run(
+    Mode mode, const std::function<absl::Status(BookingTransaction&)>& body) {
+  return sql::RunInTransaction(
+      *db_, mode == Mode::kRead ? sql::TxMode::kRead : sql::TxMode::kWrite,
+      [&](sql::Transaction& tx) {
+        SqlBookingTransaction booking_tx(tx);
+        return body(booking_tx);
+      });
+}
+
+}  // namespace training::booking
