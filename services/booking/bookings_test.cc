@@ -1,0 +1,845 @@
+// The booking core against a real database (both engines) and a real
+// Redis: decisions, idempotency, tokens, cancellation with promotion,
+// substitution, capacity changes and cancelled sessions from catalogue
+// events, bad input, a property test against a reference model, and a
+// storm of concurrent bookings and cancellations.
+
+#include "services/booking/bookings.h"
+
+#include <map>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/redis/testing_redis_server.h"
+#include "common/sql/testing/test_databases.h"
+#include "common/status/errors.h"
+#include "common/testing/status_matchers.h"
+#include "common/time/proto_time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/booking/store_sql.h"
+
+namespace training::booking {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::ElementsAreArray;
+using ::training::testing::IsOk;
+using ::training::testing::StatusIs;
+namespace catalogue = training::catalogue::v1;
+namespace type = training::type::v1;
+
+const absl::Time kNow = absl::FromUnixSeconds(1800000000);
+constexpr char kSession[] = "courses/intro-mi/sessions/s1";
+
+Caller Public() { return Caller{}; }
+Caller Admin() {
+  Caller c;
+  c.kind = Caller::Kind::kAdmin;
+  return c;
+}
+Caller Holder(const std::string& token) {
+  Caller c;
+  c.kind = Caller::Kind::kTokenHolder;
+  c.manage_token = token;
+  return c;
+}
+
+std::string Uuid(int n) {
+  return absl::StrFormat("00000000-0000-4000-8000-%012d", n);
+}
+
+v1::Attendee Person(const std::string& email,
+                    type::AgencyType agency = type::HEALTH) {
+  v1::Attendee a;
+  a.set_display_name("Alex Morgan");
+  a.set_email(email);
+  a.set_organisation("Northshire NHS Trust");
+  a.set_agency_type(agency);
+  a.set_job_role("Health visitor");
+  a.set_access_needs("Step-free access");
+  a.set_consent_given(true);
+  return a;
+}
+
+catalogue::Course Course(
+    catalogue::Course::State state = catalogue::Course::PUBLISHED) {
+  catalogue::Course c;
+  c.set_name("courses/intro-mi");
+  c.set_state(state);
+  c.add_eligible_agency_types(type::HEALTH);
+  c.add_eligible_agency_types(type::EDUCATION);
+  *c.mutable_late_cancellation_window() = ToProto(absl::Hours(48));
+  *c.mutable_update_time() = ToProto(kNow - absl::Hours(100));
+  return c;
+}
+
+catalogue::Session CatalogueSession(const std::string& name, int capacity,
+                                    absl::Time updated) {
+  catalogue::Session s;
+  s.set_name(name);
+  s.set_state(catalogue::Session::SCHEDULED);
+  s.set_capacity(capacity);
+  *s.mutable_booking_open_time() = ToProto(kNow - absl::Hours(24));
+  *s.mutable_booking_close_time() = ToProto(kNow + absl::Hours(24 * 10));
+  *s.mutable_start_time() = ToProto(kNow + absl::Hours(24 * 10));
+  *s.mutable_end_time() = ToProto(kNow + absl::Hours(24 * 10 + 3));
+  *s.mutable_update_time() = ToProto(updated);
+  return s;
+}
+
+// The catalogue as booking sees it in tests: sessions put here are found.
+class FakeDirectory final : public SessionDirectory {
+ public:
+  absl::StatusOr<std::pair<SessionFacts, CourseRules>> Lookup(
+      const std::string& session, const Caller&) override {
+    absl::MutexLock lock(&mu_);
+    ++lookups_;
+    auto it = sessions_.find(session);
+    if (it == sessions_.end()) return absl::NotFoundError("no such session");
+    return std::make_pair(FactsFromCatalogue(it->second),
+                          RulesFromCatalogue(Course()));
+  }
+  void Put(const catalogue::Session& session) {
+    absl::MutexLock lock(&mu_);
+    sessions_[session.name()] = session;
+  }
+  int lookups() {
+    absl::MutexLock lock(&mu_);
+    return lookups_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::map<std::string, catalogue::Session> sessions_ ABSL_GUARDED_BY(mu_);
+  int lookups_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+class BookingsTest : public ::testing::TestWithParam<sql::Engine> {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(redis_server_.Start());
+    auto redis = redis::RedisClient::Create(redis_server_.url());
+    ASSERT_THAT(redis, IsOk());
+    redis_ = *std::move(redis);
+    auto url = sql::testing::NewTestDatabaseUrl(GetParam());
+    ASSERT_THAT(url, IsOk());
+    auto db = sql::Database::Open(*url + (GetParam() == sql::Engine::kPostgres
+                                              ? "?pool_size=16"
+                                              : "?readers=8"));
+    ASSERT_THAT(db, IsOk());
+    db_ = *std::move(db);
+    auto store = SqlBookingStore::Open(db_.get());
+    ASSERT_THAT(store, IsOk());
+    store_ = *std::move(store);
+    auto tokens = ManageTokens::Parse(ManageTokens::NewSpec("t1"));
+    ASSERT_THAT(tokens, IsOk());
+    tokens_ = std::make_unique<ManageTokens>(*std::move(tokens));
+    cache_ =
+        std::make_unique<AvailabilityCache>(redis_.get(), absl::Seconds(60));
+    bookings_ = std::make_unique<Bookings>(store_.get(), &clock_, tokens_.get(),
+                                           &directory_, cache_.get());
+    Schedule(kSession, 3);
+  }
+
+  // Announces a session (and its published course) as the catalogue would.
+  void Schedule(const std::string& name, int capacity) {
+    events::v1::Event event;
+    *event.mutable_session_scheduled()->mutable_session() =
+        CatalogueSession(name, capacity, kNow - absl::Hours(50));
+    *event.mutable_session_scheduled()->mutable_course() = Course();
+    ASSERT_THAT(Apply(event), IsOk());
+  }
+
+  absl::Status Apply(const events::v1::Event& event) {
+    return store_->Run(BookingStore::Mode::kWrite, [&](BookingTransaction& tx) {
+      return bookings_->ApplyCatalogueEvent(tx, event);
+    });
+  }
+
+  absl::Status ChangeCapacity(int capacity) {
+    events::v1::Event event;
+    *event.mutable_session_changed()->mutable_session() = CatalogueSession(
+        kSession, capacity, kNow - absl::Hours(40) + absl::Seconds(++changes_));
+    event.mutable_session_changed()->add_changes(events::v1::CAPACITY);
+    return Apply(event);
+  }
+
+  absl::StatusOr<v1::Booking> Book(const std::string& email, int request,
+                                   const std::string& session = kSession,
+                                   type::AgencyType agency = type::HEALTH) {
+    v1::CreateBookingRequest r;
+    r.set_request_id(Uuid(request));
+    r.mutable_booking()->set_session(session);
+    *r.mutable_booking()->mutable_attendee() = Person(email, agency);
+    return bookings_->CreateBooking(Public(), r);
+  }
+
+  absl::StatusOr<v1::Booking> Get(const std::string& name) {
+    v1::GetBookingRequest r;
+    r.set_name(name);
+    return bookings_->GetBooking(Admin(), r);
+  }
+
+  absl::StatusOr<v1::Booking> Cancel(const std::string& name,
+                                     const Caller& caller = Admin()) {
+    v1::CancelBookingRequest r;
+    r.set_name(name);
+    return bookings_->CancelBooking(caller, r);
+  }
+
+  int64_t Scalar(const std::string& sql) {
+    auto tx = db_->Begin(sql::TxMode::kRead);
+    if (!tx.ok()) return -1;
+    auto rows = (*tx)->Query(sql);
+    return rows.ok() ? rows->GetInt64(0, "n").value_or(-1) : -1;
+  }
+
+  std::string Snapshot() {
+    return absl::StrCat(
+        Scalar("SELECT COUNT(*) AS n FROM bookings"), "/",
+        Scalar("SELECT COALESCE(SUM(version), 0) AS n FROM bookings"), "/",
+        Scalar("SELECT COALESCE(SUM(version), 0) AS n FROM inventory"), "/",
+        Scalar("SELECT COUNT(*) AS n FROM requests"), "/",
+        Scalar("SELECT COUNT(*) AS n FROM outbox"), "/",
+        Scalar("SELECT COUNT(*) AS n FROM substitutions"));
+  }
+
+  // The invariants that must hold whatever happened: counts match the rows,
+  // nobody is confirmed beyond capacity unless capacity was lowered under
+  // them, and no free place is left while someone waits.
+  void ExpectInvariants(const std::string& session = kSession) {
+    const std::string where = absl::StrCat("session = '", session, "'");
+    const int64_t confirmed = Scalar(absl::StrCat(
+        "SELECT COUNT(*) AS n FROM bookings WHERE state = 1 AND ", where));
+    const int64_t waiting = Scalar(absl::StrCat(
+        "SELECT COUNT(*) AS n FROM bookings WHERE state = 2 AND ", where));
+    EXPECT_EQ(Scalar(absl::StrCat("SELECT confirmed AS n FROM inventory WHERE ",
+                                  where)),
+              confirmed);
+    EXPECT_EQ(Scalar(absl::StrCat("SELECT waiting AS n FROM inventory WHERE ",
+                                  where)),
+              waiting);
+    const int64_t capacity = Scalar(
+        absl::StrCat("SELECT capacity AS n FROM inventory WHERE ", where));
+    if (confirmed < capacity) {
+      EXPECT_EQ(waiting, 0) << "a free place was left";
+    }
+  }
+
+  redis::testing::RedisServer redis_server_;
+  std::unique_ptr<redis::RedisClient> redis_;
+  FakeClock clock_{kNow};
+  FakeDirectory directory_;
+  std::unique_ptr<sql::Database> db_;
+  std::unique_ptr<SqlBookingStore> store_;
+  std::unique_ptr<ManageTokens> tokens_;
+  std::unique_ptr<AvailabilityCache> cache_;
+  std::unique_ptr<Bookings> bookings_;
+  int changes_ = 0;
+};
+
+TEST_P(BookingsTest, ConfirmsUntilFullThenWaitlistsInOrder) {
+  std::vector<v1::Booking::State> states;
+  std::vector<int> positions;
+  for (int i = 0; i < 5; ++i) {
+    auto booking = Book(absl::StrCat("p", i, "@nhs.example"), i);
+    ASSERT_THAT(booking, IsOk());
+    states.push_back(booking->state());
+    positions.push_back(booking->waitlist_position());
+    EXPECT_FALSE(booking->manage_token().empty());
+    EXPECT_TRUE(tokens_->Verify(booking->name(), booking->manage_token()));
+  }
+
+  EXPECT_THAT(states,
+              ElementsAre(v1::Booking::CONFIRMED, v1::Booking::CONFIRMED,
+                          v1::Booking::CONFIRMED, v1::Booking::WAITLISTED,
+                          v1::Booking::WAITLISTED));
+  EXPECT_THAT(positions, ElementsAre(0, 0, 0, 1, 2));
+  ExpectInvariants();
+  EXPECT_EQ(Scalar("SELECT COUNT(*) AS n FROM outbox"), 5);
+}
+
+TEST_P(BookingsTest, RefusalsChangeNothing) {
+  ASSERT_THAT(Book("taken@nhs.example", 1), IsOk());
+  Schedule("courses/intro-mi/sessions/closed", 3);
+  clock_.Advance(absl::Hours(24 * 10));  // every window has now closed
+  const std::string closed_snapshot = Snapshot();
+  EXPECT_EQ(GetErrorInfo(Book("late@nhs.example", 2).status())->reason,
+            "BOOKING_CLOSED");
+  EXPECT_EQ(Snapshot(), closed_snapshot);
+  clock_.Set(kNow);
+  const std::string before = Snapshot();
+
+  auto duplicate = Book("TAKEN@nhs.example", 3);
+  auto ineligible = Book("cop@police.example", 4, kSession, type::POLICE);
+  auto unknown = Book("x@nhs.example", 5, "courses/intro-mi/sessions/nope");
+
+  EXPECT_THAT(duplicate.status(), StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_THAT(std::string(duplicate.status().message()),
+              ::testing::Not(::testing::HasSubstr("bookings/")));
+  EXPECT_EQ(GetErrorInfo(ineligible.status())->reason,
+            "AGENCY_TYPE_NOT_ELIGIBLE");
+  EXPECT_THAT(unknown.status(), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(Snapshot(), before);
+}
+
+TEST_P(BookingsTest, DraftCoursesAndCancelledSessionsTakeNoBookings) {
+  events::v1::Event archived;
+  archived.mutable_course_archived()->set_course("courses/intro-mi");
+  *archived.mutable_occur_time() = ToProto(kNow);
+  ASSERT_THAT(Apply(archived), IsOk());
+  EXPECT_EQ(GetErrorInfo(Book("a@nhs.example", 1).status())->reason,
+            "COURSE_NOT_PUBLISHED");
+}
+
+TEST_P(BookingsTest, UnknownSessionsAreAskedOfTheCatalogueOnce) {
+  directory_.Put(CatalogueSession("courses/intro-mi/sessions/new1", 2, kNow));
+
+  auto first = Book("a@nhs.example", 1, "courses/intro-mi/sessions/new1");
+  auto second = Book("b@nhs.example", 2, "courses/intro-mi/sessions/new1");
+
+  ASSERT_THAT(first, IsOk());
+  ASSERT_THAT(second, IsOk());
+  EXPECT_EQ(second->state(), v1::Booking::CONFIRMED);
+  EXPECT_EQ(directory_.lookups(), 1);
+}
+
+TEST_P(BookingsTest, SameRequestIdGivesTheSameAnswerEvenAfterARestart) {
+  auto first = Book("a@nhs.example", 7);
+  ASSERT_THAT(first, IsOk());
+  const std::string after_first = Snapshot();
+
+  // A new Bookings over the same database is a restarted process.
+  bookings_ = std::make_unique<Bookings>(store_.get(), &clock_, tokens_.get(),
+                                         &directory_, cache_.get());
+  clock_.Advance(absl::Hours(23));
+  auto again = Book("a@nhs.example", 7);
+  auto other = Book("someone-else@nhs.example", 7);
+
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(again->name(), first->name());
+  EXPECT_EQ(again->manage_token(), first->manage_token());
+  EXPECT_EQ(again->state(), first->state());
+  EXPECT_THAT(other.status(), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(GetErrorInfo(other.status())->reason, "REQUEST_ID_REUSED");
+  EXPECT_EQ(Snapshot(), after_first);
+}
+
+TEST_P(BookingsTest, WrongTokenAndUnknownReferenceLookTheSame) {
+  auto booking = Book("a@nhs.example", 1);
+  ASSERT_THAT(booking, IsOk());
+  v1::GetBookingRequest mine;
+  mine.set_name(booking->name());
+  v1::GetBookingRequest unknown;
+  unknown.set_name("bookings/ZZZZZZZZ");
+
+  auto with_token =
+      bookings_->GetBooking(Holder(booking->manage_token()), mine);
+  auto wrong_token = bookings_->GetBooking(Holder("not-the-token"), mine);
+  auto no_such =
+      bookings_->GetBooking(Holder(booking->manage_token()), unknown);
+
+  ASSERT_THAT(with_token, IsOk());
+  EXPECT_TRUE(with_token->manage_token().empty());
+  EXPECT_TRUE(with_token->attendee().access_needs().empty())
+      << "access needs are for admins";
+  EXPECT_EQ(Get(booking->name())->attendee().access_needs(),
+            "Step-free access");
+  EXPECT_THAT(wrong_token.status(), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(wrong_token.status(), no_such.status());
+}
+
+TEST_P(BookingsTest, CancellingFreesThePlaceForTheHeadOfTheList) {
+  std::vector<v1::Booking> made;
+  for (int i = 0; i < 5; ++i) {
+    made.push_back(*Book(absl::StrCat("p", i, "@nhs.example"), i));
+  }
+  clock_.Set(kNow + absl::Hours(24 * 9));  // inside the 48-hour window
+
+  auto cancelled = Cancel(made[1].name(), Holder(made[1].manage_token()));
+
+  ASSERT_THAT(cancelled, IsOk());
+  EXPECT_EQ(cancelled->state(), v1::Booking::CANCELLED);
+  EXPECT_TRUE(cancelled->cancellation().late());
+  EXPECT_EQ(cancelled->cancellation().cause(), v1::Cancellation::ATTENDEE);
+  EXPECT_EQ(Get(made[3].name())->state(), v1::Booking::CONFIRMED);
+  EXPECT_EQ(Get(made[4].name())->waitlist_position(), 1);
+  ExpectInvariants();
+  // Cancelling twice changes nothing more.
+  const std::string before = Snapshot();
+  EXPECT_THAT(Cancel(made[1].name()), IsOk());
+  EXPECT_EQ(Snapshot(), before);
+}
+
+TEST_P(BookingsTest, ASubstituteKeepsThePlaceAndTheRules) {
+  auto booking = Book("a@nhs.example", 1);
+  ASSERT_THAT(Book("b@nhs.example", 2), IsOk());
+  ASSERT_THAT(booking, IsOk());
+  v1::SubstituteAttendeeRequest r;
+  r.set_name(booking->name());
+  *r.mutable_attendee() = Person("b@nhs.example");
+
+  auto duplicate =
+      bookings_->SubstituteAttendee(Holder(booking->manage_token()), r);
+  *r.mutable_attendee() = Person("cop@police.example", type::POLICE);
+  auto ineligible =
+      bookings_->SubstituteAttendee(Holder(booking->manage_token()), r);
+  *r.mutable_attendee() = Person("colleague@nhs.example");
+  auto substituted =
+      bookings_->SubstituteAttendee(Holder(booking->manage_token()), r);
+
+  EXPECT_THAT(duplicate.status(), StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_THAT(ineligible.status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  ASSERT_THAT(substituted, IsOk());
+  EXPECT_EQ(substituted->state(), v1::Booking::CONFIRMED);
+  EXPECT_EQ(substituted->attendee().email(), "colleague@nhs.example");
+  ASSERT_EQ(substituted->substitutions_size(), 1);
+  EXPECT_EQ(substituted->substitutions(0).actor(), "attendee");
+  EXPECT_EQ(Scalar("SELECT COUNT(*) AS n FROM previous_contacts"), 1);
+  // The old person's details go when the booking ends.
+  ASSERT_THAT(Cancel(booking->name()), IsOk());
+  EXPECT_EQ(Scalar("SELECT COUNT(*) AS n FROM previous_contacts"), 0);
+}
+
+TEST_P(BookingsTest, CapacityChangesPromoteWhoFitsAndBumpNobody) {
+  std::vector<v1::Booking> made;
+  for (int i = 0; i < 6; ++i) {
+    made.push_back(*Book(absl::StrCat("p", i, "@nhs.example"), i));
+  }
+
+  ASSERT_THAT(ChangeCapacity(5), IsOk());
+  EXPECT_EQ(Get(made[3].name())->state(), v1::Booking::CONFIRMED);
+  EXPECT_EQ(Get(made[4].name())->state(), v1::Booking::CONFIRMED);
+  EXPECT_EQ(Get(made[5].name())->waitlist_position(), 1);
+  ExpectInvariants();
+
+  ASSERT_THAT(ChangeCapacity(2), IsOk());
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(Get(made[i].name())->state(), v1::Booking::CONFIRMED) << i;
+  }
+  ASSERT_THAT(Cancel(made[0].name()), IsOk());
+  EXPECT_EQ(Get(made[5].name())->state(), v1::Booking::WAITLISTED)
+      << "no confirmation until below the new capacity";
+  EXPECT_EQ(Book("new@nhs.example", 99)->state(), v1::Booking::WAITLISTED);
+}
+
+TEST_P(BookingsTest, ACancelledSessionCancelsEveryBookingWithTheReason) {
+  std::vector<v1::Booking> made;
+  for (int i = 0; i < 4; ++i) {
+    made.push_back(*Book(absl::StrCat("p", i, "@nhs.example"), i));
+  }
+  events::v1::Event event;
+  event.mutable_session_cancelled()->set_session(kSession);
+  event.mutable_session_cancelled()->set_reason("Trainer unwell");
+
+  ASSERT_THAT(Apply(event), IsOk());
+
+  for (const auto& booking : made) {
+    auto now = Get(booking.name());
+    ASSERT_THAT(now, IsOk());
+    EXPECT_EQ(now->state(), v1::Booking::CANCELLED);
+    EXPECT_EQ(now->cancellation().cause(), v1::Cancellation::SESSION_CANCELLED);
+    EXPECT_EQ(now->cancellation().reason(), "Trainer unwell");
+    EXPECT_FALSE(now->cancellation().late());
+  }
+  EXPECT_EQ(GetErrorInfo(Book("new@nhs.example", 99).status())->reason,
+            "SESSION_CANCELLED");
+  ExpectInvariants();
+}
+
+TEST_P(BookingsTest, LeavingTheListMovesEveryoneBehindUp) {
+  std::vector<v1::Booking> made;
+  for (int i = 0; i < 6; ++i) {
+    made.push_back(*Book(absl::StrCat("p", i, "@nhs.example"), i));
+  }
+  v1::LeaveWaitlistRequest leave;
+  leave.set_name(made[3].name());
+
+  auto left = bookings_->LeaveWaitlist(Holder(made[3].manage_token()), leave);
+
+  ASSERT_THAT(left, IsOk());
+  EXPECT_EQ(left->state(), v1::Booking::LEFT_WAITLIST);
+  EXPECT_EQ(Get(made[4].name())->waitlist_position(), 1);
+  EXPECT_EQ(Get(made[5].name())->waitlist_position(), 2);
+  leave.set_name(made[0].name());
+  EXPECT_THAT(bookings_->LeaveWaitlist(Admin(), leave).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  ExpectInvariants();
+}
+
+TEST_P(BookingsTest, BadInputOnEveryOperationNamesTheFieldAndChangesNothing) {
+  auto booking = Book("a@nhs.example", 1);
+  ASSERT_THAT(booking, IsOk());
+  const std::string before = Snapshot();
+  struct Row {
+    const char* field;
+    std::function<absl::Status()> call;
+  } rows[] = {
+      {"request_id",
+       [&] {
+         v1::CreateBookingRequest r;
+         r.mutable_booking()->set_session(kSession);
+         *r.mutable_booking()->mutable_attendee() = Person("b@nhs.example");
+         return bookings_->CreateBooking(Public(), r).status();
+       }},
+      {"booking.session",
+       [&] {
+         v1::CreateBookingRequest r;
+         r.set_request_id(Uuid(50));
+         r.mutable_booking()->set_session("sessions/x");
+         *r.mutable_booking()->mutable_attendee() = Person("b@nhs.example");
+         return bookings_->CreateBooking(Public(), r).status();
+       }},
+      {"booking.attendee.email",
+       [&] { return Book("not-an-address", 51).status(); }},
+      {"name",
+       [&] {
+         v1::GetBookingRequest r;
+         r.set_name("bookings/0000");
+         return bookings_->GetBooking(Admin(), r).status();
+       }},
+      {"name", [&] { return Cancel("nonsense").status(); }},
+      {"reason",
+       [&] {
+         v1::CancelBookingRequest r;
+         r.set_name(booking->name());
+         r.set_reason(std::string(501, 'x'));
+         return bookings_->CancelBooking(Admin(), r).status();
+       }},
+      {"attendee.job_role",
+       [&] {
+         v1::SubstituteAttendeeRequest r;
+         r.set_name(booking->name());
+         *r.mutable_attendee() = Person("c@nhs.example");
+         r.mutable_attendee()->clear_job_role();
+         return bookings_->SubstituteAttendee(Admin(), r).status();
+       }},
+      {"name",
+       [&] {
+         v1::LeaveWaitlistRequest r;
+         r.set_name("bookings/");
+         return bookings_->LeaveWaitlist(Admin(), r).status();
+       }},
+      {"sessions",
+       [&] {
+         v1::BatchGetAvailabilityRequest r;
+         return bookings_->BatchGetAvailability(Public(), r).status();
+       }},
+      {"sessions",
+       [&] {
+         v1::BatchGetAvailabilityRequest r;
+         r.add_sessions(kSession);
+         r.add_sessions(kSession);
+         return bookings_->BatchGetAvailability(Public(), r).status();
+       }},
+      {"page_token",
+       [&] {
+         v1::ListBookingsRequest r;
+         r.set_page_token("abc");
+         return bookings_->ListBookings(Admin(), r).status();
+       }},
+      {"states",
+       [&] {
+         v1::ListBookingsRequest r;
+         r.add_states(v1::Booking::STATE_UNSPECIFIED);
+         return bookings_->ListBookings(Admin(), r).status();
+       }},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.field);
+
+    absl::Status status = row.call();
+
+    EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument));
+    std::vector<std::string> fields;
+    for (const auto& v : GetFieldViolations(status)) fields.push_back(v.field);
+    EXPECT_THAT(fields, ElementsAre(row.field));
+    EXPECT_EQ(Snapshot(), before);
+  }
+}
+
+TEST_P(BookingsTest, AgencyKeysListTheirOwnOrganisationsBookingsOnly) {
+  Caller agency;
+  agency.kind = Caller::Kind::kAgency;
+  agency.organisation = "Northshire NHS Trust";
+  Caller other = agency;
+  other.organisation = "Southshire Schools";
+  for (int i = 0; i < 3; ++i) {
+    v1::CreateBookingRequest r;
+    r.set_request_id(Uuid(i));
+    r.mutable_booking()->set_session(kSession);
+    *r.mutable_booking()->mutable_attendee() =
+        Person(absl::StrCat("p", i, "@nhs.example"));
+    ASSERT_THAT(bookings_->CreateBooking(i < 2 ? agency : other, r), IsOk());
+  }
+  v1::ListBookingsRequest r;
+  r.set_page_size(1);
+
+  std::vector<std::string> seen;
+  for (int page = 0; page < 5; ++page) {
+    auto listed = bookings_->ListBookings(agency, r);
+    ASSERT_THAT(listed, IsOk());
+    for (const auto& b : listed->bookings()) {
+      EXPECT_EQ(b.booked_by_organisation(), "Northshire NHS Trust");
+      EXPECT_TRUE(b.manage_token().empty());
+      seen.push_back(b.name());
+    }
+    if (listed->next_page_token().empty()) break;
+    r.set_page_token(listed->next_page_token());
+  }
+  EXPECT_EQ(seen.size(), 2u);
+  v1::ListBookingsRequest theirs;
+  theirs.set_organisation("Southshire Schools");
+  EXPECT_THAT(bookings_->ListBookings(agency, theirs).status(),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
+TEST_P(BookingsTest, AvailabilityComesFromTheCacheAndFallsBackWhenRedisIsDown) {
+  ASSERT_THAT(Book("a@nhs.example", 1), IsOk());
+  v1::BatchGetAvailabilityRequest r;
+  r.add_sessions(kSession);
+
+  auto cached = bookings_->BatchGetAvailability(Public(), r);
+  ASSERT_THAT(cached, IsOk());
+  EXPECT_EQ(cached->availabilities(0).confirmed(), 1);
+  EXPECT_EQ(cached->availabilities(0).remaining(), 2);
+  auto in_redis =
+      redis_->Command({"HGET", AvailabilityCache::KeyOf(kSession), "v"});
+  ASSERT_THAT(in_redis, IsOk());
+  EXPECT_FALSE(in_redis->is_nil()) << "written through after the commit";
+
+  redis_server_.Stop();
+  ASSERT_THAT(Book("b@nhs.example", 2), IsOk()) << "Redis is not needed";
+  auto fallback = bookings_->BatchGetAvailability(Public(), r);
+  ASSERT_THAT(fallback, IsOk());
+  EXPECT_EQ(fallback->availabilities(0).confirmed(), 2);
+
+  ASSERT_TRUE(redis_server_.Start());
+  absl::StatusOr<v1::BatchGetAvailabilityResponse> healed;
+  for (int i = 0; i < 200; ++i) {  // the breaker reopens within seconds
+    ASSERT_THAT(Book(absl::StrCat("c", i, "@nhs.example"), 100 + i), IsOk());
+    healed = bookings_->BatchGetAvailability(Public(), r);
+    auto held =
+        redis_->Command({"HGET", AvailabilityCache::KeyOf(kSession), "a"});
+    if (held.ok() && !held->is_nil()) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_THAT(healed, IsOk());
+  const int64_t confirmed =
+      Scalar("SELECT COUNT(*) AS n FROM bookings WHERE state = 1");
+  const int64_t waiting =
+      Scalar("SELECT COUNT(*) AS n FROM bookings WHERE state = 2");
+  auto now = bookings_->BatchGetAvailability(Public(), r);
+  ASSERT_THAT(now, IsOk());
+  EXPECT_EQ(now->availabilities(0).confirmed(), confirmed);
+  EXPECT_EQ(now->availabilities(0).waiting(), waiting);
+}
+
+TEST_P(BookingsTest, AnOlderCacheWriteNeverReplacesANewerOne) {
+  v1::Availability newer;
+  newer.set_session(kSession);
+  newer.set_confirmed(2);
+  v1::Availability older = newer;
+  older.set_confirmed(1);
+
+  EXPECT_TRUE(cache_->Write(newer, 10));
+  EXPECT_FALSE(cache_->Write(older, 9));
+
+  auto read = cache_->Read({kSession});
+  ASSERT_TRUE(read[0].has_value());
+  EXPECT_EQ(read[0]->confirmed(), 2);
+}
+
+// Random book / cancel / substitute / leave / capacity changes, checked
+// against a model of the rules after every step.
+TEST_P(BookingsTest, RandomOperationsMatchAReferenceModel) {
+  struct ModelBooking {
+    std::string email;
+    v1::Booking::State state;
+  };
+  std::map<std::string, ModelBooking> model;  // by name
+  std::vector<std::string> queue;             // waiting, in order
+  std::vector<std::string> names;             // every booking made
+  int capacity = 3;
+  auto confirmed_count = [&] {
+    int n = 0;
+    for (const auto& [name, b] : model) n += b.state == v1::Booking::CONFIRMED;
+    return n;
+  };
+  auto active_email = [&](const std::string& email, const std::string& except) {
+    for (const auto& [name, b] : model) {
+      if (name != except && b.email == email &&
+          (b.state == v1::Booking::CONFIRMED ||
+           b.state == v1::Booking::WAITLISTED)) {
+        return true;
+      }
+    }
+    return false;
+  };
+  auto promote = [&] {
+    while (confirmed_count() < capacity && !queue.empty()) {
+      model[queue.front()].state = v1::Booking::CONFIRMED;
+      queue.erase(queue.begin());
+    }
+  };
+
+  std::mt19937 rng(20261123);
+  auto pick = [&](int n) {
+    return std::uniform_int_distribution<>(0, n - 1)(rng);
+  };
+  for (int step = 0; step < 250; ++step) {
+    SCOPED_TRACE(absl::StrCat("step ", step));
+    const int op = pick(10);
+    const std::string email = absl::StrCat("p", pick(12), "@nhs.example");
+    if (op < 4 || names.empty()) {
+      auto made = Book(email, 1000 + step);
+      if (active_email(email, "")) {
+        EXPECT_THAT(made.status(), StatusIs(absl::StatusCode::kAlreadyExists));
+      } else {
+        ASSERT_THAT(made, IsOk());
+        names.push_back(made->name());
+        if (confirmed_count() < capacity) {
+          model[made->name()] = {email, v1::Booking::CONFIRMED};
+        } else {
+          model[made->name()] = {email, v1::Booking::WAITLISTED};
+          queue.push_back(made->name());
+          EXPECT_EQ(made->waitlist_position(), static_cast<int>(queue.size()));
+        }
+        EXPECT_EQ(made->state(), model[made->name()].state);
+      }
+    } else if (op < 6) {
+      const std::string& name = names[pick(names.size())];
+      ASSERT_THAT(Cancel(name), IsOk());
+      ModelBooking& b = model[name];
+      if (b.state == v1::Booking::WAITLISTED) {
+        queue.erase(std::find(queue.begin(), queue.end(), name));
+      }
+      if (b.state == v1::Booking::CONFIRMED ||
+          b.state == v1::Booking::WAITLISTED) {
+        b.state = v1::Booking::CANCELLED;
+        promote();
+      }
+    } else if (op < 7) {
+      const std::string& name = names[pick(names.size())];
+      v1::SubstituteAttendeeRequest r;
+      r.set_name(name);
+      *r.mutable_attendee() = Person(email);
+      auto substituted = bookings_->SubstituteAttendee(Admin(), r);
+      ModelBooking& b = model[name];
+      if (b.state != v1::Booking::CONFIRMED) {
+        EXPECT_THAT(substituted.status(),
+                    StatusIs(absl::StatusCode::kFailedPrecondition));
+      } else if (active_email(email, name)) {
+        EXPECT_THAT(substituted.status(),
+                    StatusIs(absl::StatusCode::kAlreadyExists));
+      } else {
+        ASSERT_THAT(substituted, IsOk());
+        b.email = email;
+      }
+    } else if (op < 8) {
+      const std::string& name = names[pick(names.size())];
+      v1::LeaveWaitlistRequest r;
+      r.set_name(name);
+      auto left = bookings_->LeaveWaitlist(Admin(), r);
+      ModelBooking& b = model[name];
+      if (b.state == v1::Booking::WAITLISTED) {
+        ASSERT_THAT(left, IsOk());
+        b.state = v1::Booking::LEFT_WAITLIST;
+        queue.erase(std::find(queue.begin(), queue.end(), name));
+      } else if (b.state != v1::Booking::LEFT_WAITLIST) {
+        EXPECT_THAT(left.status(),
+                    StatusIs(absl::StatusCode::kFailedPrecondition));
+      }
+    } else {
+      capacity = 1 + pick(6);
+      ASSERT_THAT(ChangeCapacity(capacity), IsOk());
+      promote();
+    }
+
+    for (const auto& [name, expected] : model) {
+      auto actual = Get(name);
+      ASSERT_THAT(actual, IsOk());
+      ASSERT_EQ(actual->state(), expected.state) << name;
+      ASSERT_EQ(actual->attendee().email(), expected.email) << name;
+      if (expected.state == v1::Booking::WAITLISTED) {
+        const int position =
+            std::find(queue.begin(), queue.end(), name) - queue.begin() + 1;
+        ASSERT_EQ(actual->waitlist_position(), position) << name;
+      }
+    }
+    ExpectInvariants();
+  }
+}
+
+// Many threads book and cancel on one session at once; afterwards the
+// counts match the rows, no place is left free while people wait, and no
+// booking was promoted twice.
+TEST_P(BookingsTest, AStormOfBookingsAndCancellationsKeepsTheInvariants) {
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 40;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::mt19937 rng(t);
+      std::vector<std::string> mine;
+      for (int i = 0; i < kPerThread; ++i) {
+        const int request = t * 1000 + i;
+        if (mine.empty() || rng() % 3 != 0) {
+          auto made =
+              Book(absl::StrCat("t", t, "-", i, "@nhs.example"), request);
+          if (made.ok()) {
+            mine.push_back(made->name());
+          } else {
+            ++failures;
+          }
+        } else {
+          const size_t k = rng() % mine.size();
+          if (!Cancel(mine[k]).ok()) ++failures;
+          mine.erase(mine.begin() + k);
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+
+  EXPECT_EQ(failures.load(), 0);
+  ExpectInvariants();
+  EXPECT_LE(Scalar("SELECT COUNT(*) AS n FROM bookings WHERE state = 1"), 3);
+  auto tx = db_->Begin(sql::TxMode::kRead);
+  ASSERT_THAT(tx, IsOk());
+  auto rows = (*tx)->Query("SELECT payload FROM outbox");
+  ASSERT_THAT(rows, IsOk());
+  std::map<std::string, int> promotions;
+  std::set<std::string> waitlisted;
+  for (size_t i = 0; i < rows->size(); ++i) {
+    events::v1::Event event;
+    ASSERT_TRUE(event.ParseFromString(rows->GetBlob(i, "payload")->bytes));
+    if (event.has_booking_promoted()) {
+      ++promotions[event.booking_promoted().booking()];
+    }
+    if (event.has_booking_waitlisted()) {
+      waitlisted.insert(event.booking_waitlisted().booking());
+    }
+  }
+  for (const auto& [booking, count] : promotions) {
+    EXPECT_EQ(count, 1) << booking;
+    EXPECT_EQ(waitlisted.count(booking), 1u) << booking;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(BothEngines, BookingsTest,
+                         ::testing::Values(sql::Engine::kSqlite,
+                                           sql::Engine::kPostgres),
+                         [](const auto& info) {
+                           return std::string(
+                               sql::testing::EngineName(info.param));
+                         });
+
+}  // namespace
+}  // namespace training::booking

@@ -1,0 +1,248 @@
+#include "services/booking/domain.h"
+
+#include <set>
+
+#include "common/status/errors.h"
+#include "common/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/booking/manage_token.h"
+
+namespace training::booking {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::training::testing::IsOk;
+using ::training::testing::StatusIs;
+
+const absl::Time kNow = absl::FromUnixSeconds(1800000000);
+
+v1::Attendee ValidAttendee() {
+  v1::Attendee a;
+  a.set_display_name("Sam Carter");
+  a.set_email("sam.carter@northshire.gov.uk");
+  a.set_organisation("Northshire Council");
+  a.set_agency_type(training::type::v1::CHILDRENS_SOCIAL_CARE);
+  a.set_job_role("Social worker");
+  a.set_consent_given(true);
+  return a;
+}
+
+SessionInventory Session(int capacity, int confirmed, int waiting) {
+  SessionInventory s;
+  s.session = "courses/intro-mi/sessions/abc";
+  s.course = "courses/intro-mi";
+  s.course_published = true;
+  s.capacity = capacity;
+  s.confirmed = confirmed;
+  s.waiting = waiting;
+  s.booking_open = kNow - absl::Hours(24);
+  s.booking_close = kNow + absl::Hours(24);
+  s.start = kNow + absl::Hours(48);
+  s.end = s.start + absl::Hours(3);
+  s.eligible_agency_types = {training::type::v1::CHILDRENS_SOCIAL_CARE};
+  return s;
+}
+
+std::string ReasonOf(const absl::Status& status) {
+  auto info = GetErrorInfo(status);
+  return info ? info->reason : "";
+}
+
+TEST(AttendeeTest, AcceptsAValidAttendee) {
+  std::vector<FieldViolation> out;
+  ValidateAttendee(ValidAttendee(), "booking.attendee", out);
+  EXPECT_THAT(out, IsEmpty());
+}
+
+TEST(AttendeeTest, NamesEachBrokenField) {
+  struct Row {
+    const char* field;
+    std::function<void(v1::Attendee&)> breaks;
+  } rows[] = {
+      {"booking.attendee.display_name",
+       [](auto& a) { a.clear_display_name(); }},
+      {"booking.attendee.display_name",
+       [](auto& a) { a.set_display_name(std::string(201, 'x')); }},
+      {"booking.attendee.email", [](auto& a) { a.set_email("no-at-sign"); }},
+      {"booking.attendee.email", [](auto& a) { a.set_email("a@b@c.uk"); }},
+      {"booking.attendee.email", [](auto& a) { a.set_email("a@localhost"); }},
+      {"booking.attendee.email", [](auto& a) { a.set_email("a b@c.uk"); }},
+      {"booking.attendee.email",
+       [](auto& a) { a.set_email(std::string(250, 'a') + "@c.uk"); }},
+      {"booking.attendee.phone", [](auto& a) { a.set_phone("12ab567"); }},
+      {"booking.attendee.phone", [](auto& a) { a.set_phone("123"); }},
+      {"booking.attendee.organisation",
+       [](auto& a) { a.clear_organisation(); }},
+      {"booking.attendee.agency_type", [](auto& a) { a.clear_agency_type(); }},
+      {"booking.attendee.job_role", [](auto& a) { a.clear_job_role(); }},
+      {"booking.attendee.line_manager_email",
+       [](auto& a) { a.set_line_manager_email("manager"); }},
+      {"booking.attendee.access_needs",
+       [](auto& a) { a.set_access_needs(std::string(2001, 'x')); }},
+      {"booking.attendee.consent_given",
+       [](auto& a) { a.set_consent_given(false); }},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.field);
+    v1::Attendee attendee = ValidAttendee();
+    row.breaks(attendee);
+    std::vector<FieldViolation> out;
+    ValidateAttendee(attendee, "booking.attendee", out);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].field, row.field);
+  }
+}
+
+TEST(AttendeeTest, PhoneMayStartWithPlusAndHoldSpaces) {
+  v1::Attendee attendee = ValidAttendee();
+  attendee.set_phone("+44 1245 123456");
+  std::vector<FieldViolation> out;
+  ValidateAttendee(attendee, "a", out);
+  EXPECT_THAT(out, IsEmpty());
+}
+
+TEST(ReferenceTest, NewReferencesAvoidLookAlikesAndParseBack) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 2000; ++i) {
+    const std::string reference = NewReference();
+    ASSERT_EQ(reference.size(), 8u);
+    EXPECT_EQ(reference.find_first_of("01OI"), std::string::npos);
+    EXPECT_EQ(ParseBookingName(BookingName(reference)), reference);
+    seen.insert(reference);
+  }
+  EXPECT_GT(seen.size(), 1990u);
+}
+
+TEST(ReferenceTest, AcceptsAnyCaseAndOneHyphen) {
+  EXPECT_EQ(ParseBookingName("bookings/k7qx-m4ra"), "K7QXM4RA");
+  EXPECT_EQ(ParseBookingName("bookings/K7QXM4RA"), "K7QXM4RA");
+  for (const char* bad : {"bookings/K7QXM4R", "bookings/K7QXM4RO",
+                          "bookings/K7Q-XM4RA", "booking/K7QXM4RA", ""}) {
+    SCOPED_TRACE(bad);
+    EXPECT_FALSE(ParseBookingName(bad).has_value());
+  }
+}
+
+TEST(BookableTest, RefusesWithAReasonOutsideTheRules) {
+  struct Row {
+    const char* reason;
+    std::function<void(SessionInventory&)> change;
+    absl::Time now = kNow;
+  } rows[] = {
+      {"", [](auto&) {}},
+      {"SESSION_CANCELLED", [](auto& s) { s.scheduled = false; }},
+      {"COURSE_NOT_PUBLISHED", [](auto& s) { s.course_published = false; }},
+      {"BOOKING_NOT_OPEN",
+       [](auto& s) { s.booking_open = kNow + absl::Seconds(1); }},
+      {"BOOKING_CLOSED", [](auto& s) { s.booking_close = kNow; }},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.reason);
+    SessionInventory session = Session(10, 0, 0);
+    row.change(session);
+
+    absl::Status status = CheckBookable(session, row.now);
+
+    EXPECT_EQ(ReasonOf(status), row.reason);
+    if (*row.reason != '\0') {
+      EXPECT_THAT(status, StatusIs(absl::StatusCode::kFailedPrecondition));
+    }
+  }
+}
+
+TEST(EligibilityTest, OnlyTheCoursesAgencyTypes) {
+  const SessionInventory session = Session(10, 0, 0);
+  EXPECT_THAT(CheckEligible(session, training::type::v1::CHILDRENS_SOCIAL_CARE),
+              IsOk());
+  EXPECT_EQ(ReasonOf(CheckEligible(session, training::type::v1::POLICE)),
+            "AGENCY_TYPE_NOT_ELIGIBLE");
+}
+
+TEST(PlacementTest, ConfirmsUntilFullThenQueuesInOrder) {
+  SessionInventory session = Session(2, 0, 0);
+  std::vector<int> positions;
+  std::vector<v1::Booking::State> states;
+  for (int i = 0; i < 5; ++i) {
+    Placement p = PlaceBooking(session);
+    states.push_back(p.state);
+    positions.push_back(p.waitlist_position);
+  }
+  EXPECT_THAT(states,
+              ElementsAre(v1::Booking::CONFIRMED, v1::Booking::CONFIRMED,
+                          v1::Booking::WAITLISTED, v1::Booking::WAITLISTED,
+                          v1::Booking::WAITLISTED));
+  EXPECT_THAT(positions, ElementsAre(0, 0, 1, 2, 3));
+  EXPECT_EQ(session.confirmed, 2);
+  EXPECT_EQ(session.waiting, 3);
+}
+
+TEST(PromotionTest, FreePlacesAtMostTheWaitingAndNeverNegative) {
+  EXPECT_EQ(PromotionsAvailable(Session(10, 8, 5)), 2);
+  EXPECT_EQ(PromotionsAvailable(Session(10, 8, 1)), 1);
+  EXPECT_EQ(PromotionsAvailable(Session(10, 10, 5)), 0);
+  // Capacity lowered below the confirmed count: nobody is bumped, nobody
+  // promoted.
+  EXPECT_EQ(PromotionsAvailable(Session(5, 8, 5)), 0);
+}
+
+TEST(LatenessTest, InsideTheWindowBeforeTheStart) {
+  SessionInventory session = Session(10, 0, 0);
+  session.late_cancellation_window = absl::Hours(48);
+  EXPECT_FALSE(IsLateCancellation(session, session.start - absl::Hours(49)));
+  EXPECT_TRUE(IsLateCancellation(session, session.start - absl::Hours(48)));
+  EXPECT_TRUE(IsLateCancellation(session, session.start - absl::Hours(1)));
+}
+
+TEST(AvailabilityTest, RemainingNeverBelowZero) {
+  v1::Availability a = AvailabilityOf(Session(5, 8, 3), kNow);
+  EXPECT_EQ(a.remaining(), 0);
+  EXPECT_EQ(a.waiting(), 3);
+  EXPECT_TRUE(a.bookable());
+  EXPECT_EQ(AvailabilityOf(Session(5, 2, 0), kNow).remaining(), 3);
+}
+
+TEST(ManageTokenTest, IssuedTokensVerifyOnlyForTheirBooking) {
+  auto tokens = ManageTokens::Parse(ManageTokens::NewSpec("k2"));
+  ASSERT_THAT(tokens, IsOk());
+
+  const std::string token = tokens->Issue("bookings/K7QXM4RA", "k2");
+
+  EXPECT_GE(token.size(), 22u);  // ≥ 128 bits in base64
+  EXPECT_TRUE(tokens->Verify("bookings/K7QXM4RA", token));
+  EXPECT_FALSE(tokens->Verify("bookings/K7QXM4RB", token));
+  EXPECT_FALSE(tokens->Verify("bookings/K7QXM4RA", token.substr(1)));
+  EXPECT_FALSE(tokens->Verify("bookings/K7QXM4RA", ""));
+  std::string flipped = token;
+  flipped[5] = flipped[5] == 'A' ? 'B' : 'A';
+  EXPECT_FALSE(tokens->Verify("bookings/K7QXM4RA", flipped));
+}
+
+TEST(ManageTokenTest, OldSecretsAreAcceptedDuringRotation) {
+  const std::string old_spec = ManageTokens::NewSpec("k1");
+  const std::string new_spec = ManageTokens::NewSpec("k2");
+  auto before = ManageTokens::Parse(old_spec);
+  auto during = ManageTokens::Parse(new_spec + "," + old_spec);
+  auto after = ManageTokens::Parse(new_spec);
+  ASSERT_TRUE(before.ok() && during.ok() && after.ok());
+  const std::string issued_before = before->Issue("bookings/AAAABBBB", "k1");
+
+  EXPECT_TRUE(during->Verify("bookings/AAAABBBB", issued_before));
+  EXPECT_EQ(during->current_kid(), "k2");
+  // A replay of a booking made under k1 hands out the same token.
+  EXPECT_EQ(during->Issue("bookings/AAAABBBB", "k1"), issued_before);
+  EXPECT_FALSE(after->Verify("bookings/AAAABBBB", issued_before));
+}
+
+TEST(ManageTokenTest, RejectsWeakOrMalformedSecrets) {
+  for (const char* spec : {"", "nokid", "K1:abc", "k1:short",
+                           "k1:!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"}) {
+    SCOPED_TRACE(spec);
+    EXPECT_THAT(ManageTokens::Parse(spec).status(),
+                StatusIs(absl::StatusCode::kInvalidArgument));
+  }
+}
+
+}  // namespace
+}  // namespace training::booking
