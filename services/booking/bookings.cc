@@ -581,7 +581,7 @@ absl::StatusOr<v1::Booking> Bookings::SubstituteAttendee(
 // ----------------------------------------------------------------
 
 absl::StatusOr<v1::BatchGetAvailabilityResponse> Bookings::BatchGetAvailability(
-    const Caller&, const v1::BatchGetAvailabilityRequest& r) {
+    const Caller& caller, const v1::BatchGetAvailabilityRequest& r) {
   std::vector<FieldViolation> violations;
   if (r.sessions().empty() || r.sessions_size() > 200) {
     violations.push_back({"sessions", "must name 1 to 200 sessions"});
@@ -601,23 +601,41 @@ absl::StatusOr<v1::BatchGetAvailabilityResponse> Bookings::BatchGetAvailability(
   std::vector<std::optional<v1::Availability>> found(sessions.size());
   if (cache_ != nullptr) found = cache_->Read(sessions);
   std::vector<SessionInventory> computed;
-  RETURN_IF_ERROR(store_->Run(
-      BookingStore::Mode::kRead, [&](BookingTransaction& tx) -> absl::Status {
-        computed.clear();
-        const absl::Time now = clock_->Now();
-        for (size_t i = 0; i < sessions.size(); ++i) {
-          if (found[i]) continue;
-          ASSIGN_OR_RETURN(std::optional<SessionInventory> inventory,
-                           tx.ReadInventory(sessions[i]));
-          if (!inventory) {
-            return absl::NotFoundError(
-                "sessions: names a session the booking service does not know");
-          }
-          found[i] = AvailabilityOf(*inventory, now);
-          computed.push_back(*std::move(inventory));
-        }
-        return absl::OkStatus();
-      }));
+  std::vector<std::string> unknown;
+  auto read = [&](BookingTransaction& tx) -> absl::Status {
+    computed.clear();
+    unknown.clear();
+    const absl::Time now = clock_->Now();
+    for (size_t i = 0; i < sessions.size(); ++i) {
+      if (found[i]) continue;
+      ASSIGN_OR_RETURN(std::optional<SessionInventory> inventory,
+                       tx.ReadInventory(sessions[i]));
+      if (!inventory) {
+        unknown.push_back(sessions[i]);
+        continue;
+      }
+      found[i] = AvailabilityOf(*inventory, now);
+      computed.push_back(*std::move(inventory));
+    }
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(store_->Run(BookingStore::Mode::kRead, read));
+  if (!unknown.empty()) {
+    // Sessions announced moments ago may not have reached us as events
+    // yet: the catalogue is asked, as when one is first booked.
+    for (const std::string& session : unknown) {
+      absl::Status learned = LearnSession(session, caller);
+      if (absl::IsNotFound(learned)) {
+        return absl::NotFoundError(
+            "sessions: names a session the catalogue does not know");
+      }
+      RETURN_IF_ERROR(learned);
+    }
+    RETURN_IF_ERROR(store_->Run(BookingStore::Mode::kRead, read));
+    if (!unknown.empty()) {
+      return absl::UnavailableError("sessions: could not be loaded");
+    }
+  }
   for (const SessionInventory& inventory : computed) RefreshCache(inventory);
   v1::BatchGetAvailabilityResponse response;
   for (auto& availability : found) {
