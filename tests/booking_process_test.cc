@@ -408,5 +408,57 @@ TEST_F(BookingProcessTest, KilledAfterCommitTheRetryGetsTheSameBooking) {
   EXPECT_EQ(availability.confirmed(), 2);
 }
 
+TEST_F(BookingProcessTest, CatalogueChangesReachBookingsThroughTheStream) {
+  const std::string session = CreateSession(2);
+  Process booking = StartBooking("booking", "");
+  auto stub = booking::BookingService::NewStub(Channel(booking));
+  Run run = BookConcurrently({stub.get()}, session, 4, 1);
+  ASSERT_EQ(run.replies.size(), 4u);
+  auto state_of = [&](const booking::Booking& b) {
+    booking::GetBookingRequest get;
+    get.set_name(b.name());
+    booking::Booking now;
+    grpc::Status status = stub->GetBooking(Context(kAdminKey).get(), get, &now);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return now;
+  };
+  auto wait_for = [&](const std::function<bool()>& done) {
+    for (absl::Time end = absl::Now() + kWatchdog; absl::Now() < end;) {
+      if (done()) return true;
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    return false;
+  };
+
+  catalogue::UpdateSessionRequest raise;
+  raise.mutable_session()->set_name(session);
+  raise.mutable_session()->set_capacity(3);
+  raise.mutable_update_mask()->add_paths("capacity");
+  catalogue::Session updated;
+  ASSERT_TRUE(
+      catalogue_stub_->UpdateSession(Context(kAdminKey).get(), raise, &updated)
+          .ok());
+
+  EXPECT_TRUE(wait_for([&] {
+    return state_of(run.replies[2]).state() == booking::Booking::CONFIRMED;
+  })) << "the raised capacity promotes the head of the list";
+  EXPECT_EQ(state_of(run.replies[3]).waitlist_position(), 1);
+
+  catalogue::CancelSessionRequest cancel;
+  cancel.set_name(session);
+  cancel.set_reason("Trainer unwell");
+  ASSERT_TRUE(
+      catalogue_stub_->CancelSession(Context(kAdminKey).get(), cancel, &updated)
+          .ok());
+
+  EXPECT_TRUE(wait_for([&] {
+    for (const auto& reply : run.replies) {
+      if (state_of(reply).state() != booking::Booking::CANCELLED) return false;
+    }
+    return true;
+  }));
+  EXPECT_EQ(state_of(run.replies[0]).cancellation().reason(), "Trainer unwell");
+}
+
 }  // namespace
 }  // namespace training::testing

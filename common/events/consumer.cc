@@ -242,13 +242,26 @@ absl::StatusOr<int> StreamConsumer::PollOnce() {
 void StreamConsumer::Start() {
   if (thread_.joinable()) return;
   thread_ = std::thread([this] {
+    // The group is (re)created whenever Redis lacks it: at start, after a
+    // Redis restart without persistence, or once the stream is deleted.
+    bool group_ready = false;
+    bool failing = false;
     while (!stop_.HasBeenNotified()) {
-      auto polled = PollOnce();
-      if (!polled.ok()) {
-        log::Warning("events.poll_failed",
-                     {{"error", log::ScrubbedText(polled.status().message())}});
-        stop_.WaitForNotificationWithTimeout(absl::Milliseconds(200));
+      absl::Status status = group_ready ? PollOnce().status() : EnsureGroup();
+      if (status.ok()) {
+        if (failing) log::Info("events.poll_recovered");
+        group_ready = true;
+        failing = false;
+        continue;
       }
+      if (absl::StrContains(status.message(), "NOGROUP")) group_ready = false;
+      // One line per outage, not one per retry.
+      if (!failing) {
+        log::Warning("events.poll_failed",
+                     {{"error", log::ScrubbedText(status.message())}});
+      }
+      failing = true;
+      stop_.WaitForNotificationWithTimeout(absl::Milliseconds(200));
     }
   });
 }

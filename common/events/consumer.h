@@ -62,6 +62,8 @@ class StreamConsumer {
   // new ones; handles each. Returns the number of entries acknowledged.
   absl::StatusOr<int> PollOnce();
 
+  // Polls in a background thread until Stop(), creating the group whenever
+  // Redis lacks it; failures are logged once per outage and retried.
   void Start();
   void Stop();
 

@@ -329,6 +329,21 @@ TEST_P(BookingsTest, SameRequestIdGivesTheSameAnswerEvenAfterARestart) {
   EXPECT_EQ(Snapshot(), after_first);
 }
 
+TEST_P(BookingsTest, RequestIdsAreKeptForTheRetentionPeriodThenSwept) {
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_THAT(Book(absl::StrCat("p", i, "@nhs.example"), i), IsOk());
+  }
+  clock_.Advance(kRequestRetention - absl::Minutes(1));
+  ASSERT_THAT(Book("x@nhs.example", 10), IsOk());
+  EXPECT_EQ(Scalar("SELECT COUNT(*) AS n FROM requests"), 4)
+      << "nothing younger than the retention period goes";
+
+  clock_.Advance(absl::Minutes(2));
+  ASSERT_THAT(Book("y@nhs.example", 11), IsOk());
+
+  EXPECT_EQ(Scalar("SELECT COUNT(*) AS n FROM requests"), 2);
+}
+
 TEST_P(BookingsTest, WrongTokenAndUnknownReferenceLookTheSame) {
   auto booking = Book("a@nhs.example", 1);
   ASSERT_THAT(booking, IsOk());

@@ -442,12 +442,20 @@ class SqlBookingTransaction final : public BookingTransaction {
   absl::Status RecordRequest(const std::string& request_id,
                              const RequestRecord& record,
                              absl::Time now) override {
-    // An expired record of the same id goes first; the others are swept
-    // by the retention job.
+    // An expired record of the same id goes first, and a few of the oldest
+    // expired ones with it, so that the table holds about one retention
+    // period of requests without a separate sweeper.
+    const int64_t cutoff = absl::ToUnixMicros(now - kRequestRetention);
     RETURN_IF_ERROR(
-        tx_.Execute("DELETE FROM requests WHERE request_id = $1 "
-                    "AND create_us <= $2",
-                    {request_id, absl::ToUnixMicros(now - kRequestRetention)})
+        tx_.Execute("DELETE FROM requests WHERE request_id = $1 AND "
+                    "create_us <= $2",
+                    {request_id, cutoff})
+            .status());
+    RETURN_IF_ERROR(
+        tx_.Execute("DELETE FROM requests WHERE request_id IN (SELECT "
+                    "request_id FROM requests WHERE create_us <= $1 ORDER BY "
+                    "create_us LIMIT 4)",
+                    {cutoff})
             .status());
     return tx_
         .Execute(
