@@ -112,8 +112,7 @@ void EndBooking(StoredBooking& stored, SessionInventory& inventory,
 
 }  // namespace
 
-// --- Access and views
-// ------------------------------------------------------------
+// --- Access and views ---
 
 absl::Status Bookings::Authorize(const Caller& caller,
                                  const std::string& booking_name) const {
@@ -150,8 +149,7 @@ void Bookings::RefreshCache(const SessionInventory& inventory) {
   cache_->Write(AvailabilityOf(inventory, clock_->Now()), inventory.version);
 }
 
-// --- Booking
-// ---------------------------------------------------------------------
+// --- Booking ---
 
 absl::Status Bookings::LearnSession(const std::string& session,
                                     const Caller& caller) {
@@ -378,8 +376,7 @@ absl::StatusOr<v1::ListBookingsResponse> Bookings::ListBookings(
   return response;
 }
 
-// --- Changes to one booking
-// ------------------------------------------------------
+// --- Changes to one booking ---
 
 absl::StatusOr<v1::Booking> Bookings::ChangeBooking(
     const Caller& caller, const std::string& reference,
@@ -577,8 +574,18 @@ absl::StatusOr<v1::Booking> Bookings::SubstituteAttendee(
       });
 }
 
-// --- Availability
-// ----------------------------------------------------------------
+absl::StatusOr<int64_t> Bookings::ForgetEndedContacts() {
+  int64_t forgotten = 0;
+  RETURN_IF_ERROR(store_->Run(
+      BookingStore::Mode::kWrite, [&](BookingTransaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(forgotten,
+                         tx.ForgetContactsOfEndedSessions(clock_->Now()));
+        return absl::OkStatus();
+      }));
+  return forgotten;
+}
+
+// --- Availability ---
 
 absl::StatusOr<v1::BatchGetAvailabilityResponse> Bookings::BatchGetAvailability(
     const Caller& caller, const v1::BatchGetAvailabilityRequest& r) {
@@ -644,8 +651,7 @@ absl::StatusOr<v1::BatchGetAvailabilityResponse> Bookings::BatchGetAvailability(
   return response;
 }
 
-// --- Catalogue events
-// ------------------------------------------------------------
+// --- Catalogue events ---
 
 absl::Status Bookings::ApplyCatalogueEvent(BookingTransaction& tx,
                                            const Event& event) {

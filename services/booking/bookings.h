@@ -73,6 +73,10 @@ class Bookings {
   absl::StatusOr<v1::BatchGetAvailabilityResponse> BatchGetAvailability(
       const Caller& caller, const v1::BatchGetAvailabilityRequest& r);
 
+  // Housekeeping run every few minutes: forgets the contacts of replaced
+  // attendees once their booking's session has ended. Returns how many.
+  absl::StatusOr<int64_t> ForgetEndedContacts();
+
   // Applies one catalogue event inside `tx` (the consumer's transaction):
   // course rules, session facts, capacity changes (promoting whoever now
   // fits) and cancelled sessions (cancelling every booking). Events about

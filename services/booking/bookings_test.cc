@@ -421,6 +421,23 @@ TEST_P(BookingsTest, ASubstituteKeepsThePlaceAndTheRules) {
   EXPECT_EQ(Scalar("SELECT COUNT(*) AS n FROM previous_contacts"), 0);
 }
 
+TEST_P(BookingsTest, ReplacedAttendeesAreForgottenWhenTheSessionEnds) {
+  auto booking = Book("a@nhs.example", 1);
+  ASSERT_THAT(booking, IsOk());
+  v1::SubstituteAttendeeRequest r;
+  r.set_name(booking->name());
+  *r.mutable_attendee() = Person("colleague@nhs.example");
+  ASSERT_THAT(bookings_->SubstituteAttendee(Admin(), r), IsOk());
+
+  EXPECT_EQ(*bookings_->ForgetEndedContacts(), 0);
+  clock_.Set(kNow + absl::Hours(24 * 10 + 4));  // after the end
+  EXPECT_EQ(*bookings_->ForgetEndedContacts(), 1);
+
+  EXPECT_EQ(Scalar("SELECT COUNT(*) AS n FROM previous_contacts"), 0);
+  EXPECT_EQ(Get(booking->name())->substitutions_size(), 1)
+      << "who and when stay";
+}
+
 TEST_P(BookingsTest, CapacityChangesPromoteWhoFitsAndBumpNobody) {
   std::vector<v1::Booking> made;
   for (int i = 0; i < 6; ++i) {

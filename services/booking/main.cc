@@ -21,6 +21,7 @@
 #include "services/booking/bookings.h"
 #include "services/booking/catalogue_directory.h"
 #include "services/booking/handler.h"
+#include "services/booking/maintenance.h"
 #include "services/booking/store_sql.h"
 #include "training/booking/v1/booking_service.grpc.pb.h"
 
@@ -33,6 +34,9 @@ ABSL_FLAG(std::string, manage_token_secrets, "",
           "first is current; older ones are still accepted). Every replica "
           "needs the same list. When empty, a secret is made once and kept "
           "in <data_dir>/booking_token_secrets (local runs only).");
+ABSL_FLAG(absl::Duration, maintenance_interval, absl::Minutes(10),
+          "How often housekeeping runs (forgetting replaced attendees' "
+          "contacts once their session has ended).");
 ABSL_FLAG(absl::Duration, availability_ttl, absl::Seconds(5),
           "How long a cached availability figure may be served.");
 
@@ -95,13 +99,15 @@ absl::Status RegisterBooking(runtime::ServerRunner& runner) {
         auto booking_tx = SqlBookingStore::Wrap(tx);
         return b->ApplyCatalogueEvent(*booking_tx, event);
       });
+  auto maintenance = std::make_shared<Maintenance>(
+      bookings.get(), absl::GetFlag(FLAGS_maintenance_interval));
   relay->Start();
   consumer->Start();
   // Released newest first: consumer and relay stop before what they use.
   for (std::shared_ptr<void> kept :
        std::initializer_list<std::shared_ptr<void>>{
            shared_tokens, db, redis, store, cache, directory, bookings, relay,
-           consumer}) {
+           consumer, maintenance}) {
     runner.Keep(std::move(kept));
   }
 

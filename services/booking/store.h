@@ -103,6 +103,10 @@ class BookingTransaction {
   virtual absl::StatusOr<std::vector<v1::Substitution>> Substitutions(
       const std::string& reference) = 0;
   virtual absl::Status ForgetPreviousContacts(const std::string& reference) = 0;
+  // Forgets replaced attendees' contacts of bookings whose session ended
+  // before `ended_before`; returns how many.
+  virtual absl::StatusOr<int64_t> ForgetContactsOfEndedSessions(
+      absl::Time ended_before) = 0;
 
   // Idempotency records, kept for kRequestRetention.
   virtual absl::StatusOr<std::optional<RequestRecord>> FindRequest(

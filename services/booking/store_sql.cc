@@ -425,6 +425,15 @@ class SqlBookingTransaction final : public BookingTransaction {
         .status();
   }
 
+  absl::StatusOr<int64_t> ForgetContactsOfEndedSessions(
+      absl::Time ended_before) override {
+    return tx_.Execute(
+        "DELETE FROM previous_contacts WHERE reference IN (SELECT "
+        "b.reference FROM bookings b JOIN inventory i ON i.session = "
+        "b.session WHERE i.end_us < $1)",
+        {absl::ToUnixMicros(ended_before)});
+  }
+
   absl::StatusOr<std::optional<RequestRecord>> FindRequest(
       const std::string& request_id, absl::Time now) override {
     ASSIGN_OR_RETURN(

@@ -364,8 +364,7 @@ absl::StatusOr<Response> ListNamed(
 
 }  // namespace
 
-// --- Courses
-// -------------------------------------------------------------------
+// --- Courses ---
 
 absl::StatusOr<v1::Course> Catalogue::CreateCourse(
     const Caller&, const v1::CreateCourseRequest& r) {
@@ -490,8 +489,7 @@ absl::StatusOr<v1::Course> Catalogue::ArchiveCourse(
   return course;
 }
 
-// --- Sessions
-// ------------------------------------------------------------------
+// --- Sessions ---
 
 v1::Session Catalogue::Present(v1::Session session) const {
   FillLocalTimes(session);
@@ -933,8 +931,7 @@ absl::StatusOr<v1::JoiningDetails> Catalogue::GetSessionJoiningDetails(
   return *details;
 }
 
-// --- Trainers and venues
-// -------------------------------------------------------
+// --- Trainers and venues ---
 
 absl::StatusOr<v1::Trainer> Catalogue::CreateTrainer(
     const Caller&, const v1::CreateTrainerRequest& r) {

@@ -183,8 +183,7 @@ class CatalogueTest : public ::testing::TestWithParam<sql::Engine> {
   std::unique_ptr<Catalogue> catalogue_;
 };
 
-// --- Validation
-// ----------------------------------------------------------------
+// --- Validation ---
 
 TEST_P(CatalogueTest, EveryInvalidCreateNamesItsFieldAndChangesNothing) {
   struct Row {
@@ -399,8 +398,7 @@ TEST_P(CatalogueTest, VenuesAndTrainersInUseCannotBeDeleted) {
               StatusIs(absl::StatusCode::kNotFound));
 }
 
-// --- Listing
-// -------------------------------------------------------------------
+// --- Listing ---
 
 TEST_P(CatalogueTest, EveryFilterSelectsExactlyItsSessions) {
   ASSERT_THAT(CreateCourse("family-safeguarding",
@@ -567,8 +565,7 @@ TEST_P(CatalogueTest, CoursesTrainersAndVenuesPageInNameOrder) {
   EXPECT_TRUE(second->next_page_token().empty());
 }
 
-// --- Time zones
-// ----------------------------------------------------------------
+// --- Time zones ---
 
 TEST_P(CatalogueTest, SessionsOnDstSundaysKeepWallClockTimesAndDuration) {
   // The last Sundays of March and October 2027.
@@ -600,8 +597,7 @@ TEST_P(CatalogueTest, SessionsOnDstSundaysKeepWallClockTimesAndDuration) {
   }
 }
 
-// --- Events
-// --------------------------------------------------------------------
+// --- Events ---
 
 TEST_P(CatalogueTest, EachChangeWritesExactlyOneEventThatReachesTheStream) {
   redis::testing::RedisServer redis_server;
@@ -731,8 +727,7 @@ TEST_P(CatalogueTest, SessionChangedSaysWhatChangedWithPreviousValues) {
   EXPECT_EQ(event.subject(), session.name());
 }
 
-// --- Visibility, idempotency, joining details
-// ----------------------------------
+// --- Visibility, idempotency, joining details ---
 
 TEST_P(CatalogueTest, DraftsAndTheirSessionsAreInvisibleToThePublic) {
   ASSERT_THAT(CreateCourse("draft-course", "Draft course", false), IsOk());

@@ -186,8 +186,7 @@ std::vector<std::string> QueryWords(absl::string_view query) {
   return words;
 }
 
-// --- Validation
-// ----------------------------------------------------------------
+// --- Validation ---
 
 void NormalizeCourse(v1::Course& course) {
   auto* policy = course.mutable_waitlist_policy();
@@ -453,8 +452,7 @@ absl::Status ToStatus(std::vector<FieldViolation> violations) {
   return InvalidArgumentError(std::move(violations));
 }
 
-// --- Updates
-// -------------------------------------------------------------------
+// --- Updates ---
 
 void ValidateUpdateMask(const google::protobuf::FieldMask& mask,
                         const Descriptor& message,
@@ -529,8 +527,7 @@ std::vector<SessionChange> SessionChanges(const v1::Session& before,
   return changes;
 }
 
-// --- Display
-// -------------------------------------------------------------------
+// --- Display ---
 
 void FillLocalTimes(v1::Session& session) {
   absl::TimeZone zone;
@@ -570,8 +567,7 @@ absl::StatusOr<absl::Time> LocalToInstant(absl::CivilMinute local,
   return info.pre;
 }
 
-// --- Paging
-// --------------------------------------------------------------------
+// --- Paging ---
 
 absl::StatusOr<int> EffectivePageSize(int page_size) {
   if (page_size < 0) {

@@ -1,0 +1,31 @@
+#ifndef TRAINING_SERVICES_BOOKING_MAINTENANCE_H_
+#define TRAINING_SERVICES_BOOKING_MAINTENANCE_H_
+
+// Runs the booking service's housekeeping (Bookings::ForgetEndedContacts)
+// every `interval` in a background thread until destroyed. Failures are
+// logged and retried at the next run; nothing waits for it.
+
+#include <thread>
+
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "services/booking/bookings.h"
+
+namespace training::booking {
+
+class Maintenance {
+ public:
+  // `bookings` is not owned and must outlive this.
+  Maintenance(Bookings* bookings, absl::Duration interval);
+  ~Maintenance();
+  Maintenance(const Maintenance&) = delete;
+  Maintenance& operator=(const Maintenance&) = delete;
+
+ private:
+  absl::Notification stop_;
+  std::thread thread_;
+};
+
+}  // namespace training::booking
+
+#endif  // TRAINING_SERVICES_BOOKING_MAINTENANCE_H_
