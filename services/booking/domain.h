@@ -45,8 +45,7 @@ struct SessionInventory {
   int64_t version = 0;  // bumped by every change, orders cache writes
 };
 
-// --- Input rules
-// -----------------------------------------------------------------
+// --- Input rules ---
 
 // A work e-mail address: at most 254 characters, one '@', a non-empty local
 // part, a domain with a dot and no spaces or control characters.
@@ -60,8 +59,7 @@ std::string EmailKey(absl::string_view email);
 void ValidateAttendee(const v1::Attendee& attendee, absl::string_view prefix,
                       std::vector<FieldViolation>& out);
 
-// --- References
-// ------------------------------------------------------------------
+// --- References ---
 
 // 8 characters from 23456789ABCDEFGHJKLMNPQRSTUVWXYZ (no 0/O, 1/I), random.
 std::string NewReference();
@@ -74,8 +72,7 @@ inline std::string BookingName(absl::string_view reference) {
   return std::string("bookings/") + std::string(reference);
 }
 
-// --- Decisions
-// -------------------------------------------------------------------
+// --- Decisions ---
 
 // Why a session cannot take a booking now; OK when it can. Refusals are
 // FAILED_PRECONDITION with an ErrorInfo reason: SESSION_CANCELLED,
