@@ -77,21 +77,34 @@ CREATE TABLE processed_events (
 
 absl::Status WriteToOutbox(sql::Transaction& tx, const std::string& stream,
                            Event event) {
-  if (event.id().empty()) event.set_id(NewUuid());
+  std::vector<Event> one;
+  one.push_back(std::move(event));
+  return WriteToOutbox(tx, stream, std::move(one));
+}
+
+absl::Status WriteToOutbox(sql::Transaction& tx, const std::string& stream,
+                           std::vector<Event> events) {
+  if (events.empty()) return absl::OkStatus();
   const absl::Time now = absl::Now();
-  if (!event.has_occur_time()) {
-    const int64_t nanos = absl::ToUnixNanos(now);
-    event.mutable_occur_time()->set_seconds(nanos / 1000000000);
-    event.mutable_occur_time()->set_nanos(
-        static_cast<int32_t>(nanos % 1000000000));
+  sql::Params params;
+  std::string sql =
+      "INSERT INTO outbox (stream, event_id, payload, created_at_us) VALUES ";
+  for (size_t i = 0; i < events.size(); ++i) {
+    Event& event = events[i];
+    if (event.id().empty()) event.set_id(NewUuid());
+    if (!event.has_occur_time()) {
+      const int64_t nanos = absl::ToUnixNanos(now);
+      event.mutable_occur_time()->set_seconds(nanos / 1000000000);
+      event.mutable_occur_time()->set_nanos(
+          static_cast<int32_t>(nanos % 1000000000));
+    }
+    absl::StrAppend(&sql, i == 0 ? "" : ", ", "(",
+                    sql::AddParam(params, stream), ", ",
+                    sql::AddParam(params, event.id()), ", ",
+                    sql::AddParam(params, sql::Blob{event.SerializeAsString()}),
+                    ", ", sql::AddParam(params, absl::ToUnixMicros(now)), ")");
   }
-  return tx
-      .Execute(
-          "INSERT INTO outbox (stream, event_id, payload, created_at_us) "
-          "VALUES ($1, $2, $3, $4)",
-          {stream, event.id(), sql::Blob{event.SerializeAsString()},
-           absl::ToUnixMicros(now)})
-      .status();
+  return tx.Execute(sql, params).status();
 }
 
 OutboxRelay::OutboxRelay(sql::Database* db, redis::RedisClient* redis,

@@ -34,6 +34,11 @@ std::vector<sql::Migration> EventMigrations();
 absl::Status WriteToOutbox(sql::Transaction& tx, const std::string& stream,
                            training::events::v1::Event event);
 
+// The same for several events, in one statement (group commit writes a
+// batch's events at once); they are published in this order.
+absl::Status WriteToOutbox(sql::Transaction& tx, const std::string& stream,
+                           std::vector<training::events::v1::Event> events);
+
 struct RelayOptions {
   int batch_size = 200;
   absl::Duration poll_interval = absl::Milliseconds(50);

@@ -286,6 +286,7 @@ int ServiceMain(
     const std::function<absl::Status(ServerRunner&)>& register_services) {
   BlockShutdownSignals();
   SetDefaultPorts(options.default_port, options.default_metrics_port);
+  absl::SetFlag(&FLAGS_worker_threads, options.default_worker_threads);
   config::ParseFlagsOrExit(
       argc, argv,
       absl::StrCat("training_", options.service_name, ": the ",

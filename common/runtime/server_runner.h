@@ -110,6 +110,8 @@ struct ServiceMainOptions {
   std::string service_name;
   int default_port;
   int default_metrics_port;
+  // Booking raises it: callers waiting for a group commit hold a worker.
+  int default_worker_threads = 16;
 };
 int ServiceMain(
     int argc, char** argv, const ServiceMainOptions& options,

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/auth/api_keys.h"
+#include "common/metrics/metrics.h"
 #include "common/runtime/crash_point.h"
 #include "common/status/errors.h"
 #include "common/status_macros.h"
@@ -67,12 +68,17 @@ Event NewEvent(const Caller& caller, const std::string& subject) {
   return event;
 }
 
-absl::Status Emit(BookingTransaction& tx, Event event) {
+// The event with `type` naming its payload.
+Event Typed(Event event) {
   const auto* oneof = Event::descriptor()->FindOneofByName("payload");
   const auto* field =
       event.GetReflection()->GetOneofFieldDescriptor(event, oneof);
   event.set_type(field ? field->message_type()->full_name() : "");
-  return tx.AddEvent(std::move(event));
+  return event;
+}
+
+absl::Status Emit(BookingTransaction& tx, Event event) {
+  return tx.AddEvent(Typed(std::move(event)));
 }
 
 const char* StateWord(v1::Booking::State state) {
@@ -161,6 +167,21 @@ absl::Status Bookings::LearnSession(const std::string& session,
       });
 }
 
+Bookings::Bookings(BookingStore* store, const Clock* clock,
+                   const ManageTokens* tokens, SessionDirectory* directory,
+                   AvailabilityCache* cache, GroupCommitOptions options)
+    : store_(store),
+      clock_(clock),
+      tokens_(tokens),
+      directory_(directory),
+      cache_(cache),
+      queue_(
+          [this](const std::string& session,
+                 const std::vector<const PendingBooking*>& batch) {
+            return DecideBookings(session, batch);
+          },
+          options) {}
+
 absl::StatusOr<v1::Booking> Bookings::CreateBooking(
     const Caller& caller, const v1::CreateBookingRequest& r) {
   std::vector<FieldViolation> violations;
@@ -180,88 +201,156 @@ absl::StatusOr<v1::Booking> Bookings::CreateBooking(
   ValidateAttendee(asked.attendee(), "booking.attendee", violations);
   if (!violations.empty()) return InvalidArgumentError(std::move(violations));
 
-  const std::string fingerprint = Fingerprint(r);
-  const std::string email_key = EmailKey(asked.attendee().email());
+  const PendingBooking pending{&caller, &r, Fingerprint(r),
+                               EmailKey(asked.attendee().email())};
   for (int attempt = 0; attempt < 2; ++attempt) {
-    const absl::Time now = clock_->Now();
-    bool unknown_session = false;
-    StoredBooking stored;
-    SessionInventory inventory;
-    bool replayed = false;
-    absl::Status status = store_->Run(
-        BookingStore::Mode::kWrite,
-        [&](BookingTransaction& tx) -> absl::Status {
-          replayed = false;
-          ASSIGN_OR_RETURN(std::optional<RequestRecord> record,
-                           tx.FindRequest(r.request_id(), now));
-          if (record) {
-            if (record->fingerprint != fingerprint) {
-              return WithErrorInfo(
-                  InvalidArgumentError({{"request_id",
-                                         "was already used for a different "
-                                         "request"}}),
-                  "REQUEST_ID_REUSED");
-            }
-            ASSIGN_OR_RETURN(std::optional<StoredBooking> earlier,
-                             tx.FindBooking(record->reference));
-            if (!earlier) return BookingNotFound();
-            stored = *std::move(earlier);
-            replayed = true;
-            return absl::OkStatus();
-          }
-          // The decision starts here: nothing about the session's places is
-          // read before its inventory row is locked.
-          ASSIGN_OR_RETURN(std::optional<SessionInventory> locked,
-                           tx.LockInventory(asked.session()));
-          if (!locked) {
-            unknown_session = true;
-            return absl::OkStatus();
-          }
-          inventory = *std::move(locked);
-          RETURN_IF_ERROR(CheckBookable(inventory, now));
-          RETURN_IF_ERROR(
-              CheckEligible(inventory, asked.attendee().agency_type()));
-          ASSIGN_OR_RETURN(
-              bool duplicate,
-              tx.HasActiveBooking(inventory.session, email_key, ""));
-          if (duplicate) {
-            return WithErrorInfo(
-                absl::AlreadyExistsError(
-                    "booking.attendee.email: already holds a booking for "
-                    "this session"),
-                "ALREADY_BOOKED");
-          }
-          const Placement placement = PlaceBooking(inventory);
-          RETURN_IF_ERROR(tx.SaveCounts(inventory));
+    ASSIGN_OR_RETURN(BookingResult result,
+                     queue_.Submit(asked.session(), pending));
+    if (!result.unknown_session) return std::move(result.view);
+    // Asked once per session: afterwards catalogue events keep it fresh.
+    RETURN_IF_ERROR(LearnSession(asked.session(), caller));
+  }
+  return absl::UnavailableError(
+      "booking.session: the session could not be loaded from the catalogue");
+}
 
-          stored = StoredBooking{};
+namespace {
+
+metrics::HistogramFamily& BatchSizes() {
+  static auto& family = metrics::DefaultRegistry().Histogram(
+      "training_booking_batch_size", "Booking requests decided per commit.", {},
+      {1, 2, 4, 8, 16, 32, 64, 128, 256, 512});
+  return family;
+}
+
+metrics::HistogramFamily& BatchCommitSeconds() {
+  static auto& family = metrics::DefaultRegistry().Histogram(
+      "training_booking_batch_commit_seconds",
+      "Time to decide and commit one booking batch.", {});
+  return family;
+}
+
+}  // namespace
+
+std::vector<absl::StatusOr<Bookings::BookingResult>> Bookings::DecideBookings(
+    const std::string& session,
+    const std::vector<const PendingBooking*>& batch) {
+  const absl::Time started = absl::Now();
+  const absl::Time now = clock_->Now();
+  const size_t n = batch.size();
+  std::vector<std::optional<absl::Status>> refused;
+  std::vector<std::optional<StoredBooking>> made;
+  std::vector<int> positions;
+  std::vector<std::optional<v1::Booking>> replays;
+  std::vector<std::optional<size_t>> same_as;  // a retry of an earlier one
+  bool unknown_session = false;
+  SessionInventory inventory;
+  int placed = 0;
+
+  absl::Status status = store_->Run(
+      BookingStore::Mode::kWrite, [&](BookingTransaction& tx) -> absl::Status {
+        // Everything is decided again if the transaction is run again.
+        refused.assign(n, std::nullopt);
+        made.assign(n, std::nullopt);
+        positions.assign(n, 0);
+        replays.assign(n, std::nullopt);
+        same_as.assign(n, std::nullopt);
+        unknown_session = false;
+        placed = 0;
+
+        std::vector<std::string> ids;
+        for (const PendingBooking* p : batch)
+          ids.push_back(p->request->request_id());
+        ASSIGN_OR_RETURN(auto records, tx.FindRequests(ids, now));
+        // Requests to decide now, and retries of requests earlier in the
+        // batch (by position of the first).
+        std::vector<size_t> fresh;
+        std::map<std::string, size_t> first_of_id;
+        for (size_t i = 0; i < n; ++i) {
+          const PendingBooking& p = *batch[i];
+          const std::string& id = p.request->request_id();
+          auto record = records.find(id);
+          std::optional<std::string> fingerprint;
+          if (record != records.end()) {
+            fingerprint = record->second.fingerprint;
+          } else if (auto earlier = first_of_id.find(id);
+                     earlier != first_of_id.end()) {
+            fingerprint = batch[earlier->second]->fingerprint;
+            same_as[i] = earlier->second;
+          }
+          if (fingerprint && *fingerprint != p.fingerprint) {
+            refused[i] = WithErrorInfo(
+                InvalidArgumentError({{"request_id",
+                                       "was already used for a different "
+                                       "request"}}),
+                "REQUEST_ID_REUSED");
+          } else if (record != records.end()) {
+            ASSIGN_OR_RETURN(std::optional<StoredBooking> earlier,
+                             tx.FindBooking(record->second.reference));
+            if (!earlier) return BookingNotFound();
+            ASSIGN_OR_RETURN(
+                replays[i], View(tx, *earlier, *p.caller, /*with_token=*/true));
+          } else if (!same_as[i]) {
+            first_of_id[id] = i;
+            fresh.push_back(i);
+          }
+        }
+        if (fresh.empty()) return absl::OkStatus();
+
+        // The decision starts here: nothing about the session's places is
+        // read before its inventory row is locked.
+        ASSIGN_OR_RETURN(std::optional<SessionInventory> locked,
+                         tx.LockInventory(session));
+        if (!locked) {
+          unknown_session = true;
+          return absl::OkStatus();
+        }
+        inventory = *std::move(locked);
+        std::vector<BookingAsk> asks;
+        std::vector<std::string> keys;
+        for (size_t i : fresh) {
+          asks.push_back({batch[i]->request->booking().attendee().agency_type(),
+                          batch[i]->email_key});
+          keys.push_back(batch[i]->email_key);
+        }
+        ASSIGN_OR_RETURN(std::set<std::string> active,
+                         tx.ActiveEmailKeys(session, keys));
+        std::vector<absl::StatusOr<Placement>> decisions =
+            DecideBatch(inventory, now, asks, std::move(active));
+
+        std::vector<StoredBooking> rows;
+        std::vector<size_t> row_of;
+        std::vector<Event> events;
+        std::vector<std::pair<std::string, RequestRecord>> records_made;
+        for (size_t k = 0; k < fresh.size(); ++k) {
+          const size_t i = fresh[k];
+          if (!decisions[k].ok()) {
+            refused[i] = decisions[k].status();
+            continue;
+          }
+          const PendingBooking& p = *batch[i];
+          StoredBooking stored;
           v1::Booking& b = stored.booking;
           b.set_reference(NewReference());
           b.set_name(BookingName(b.reference()));
           b.set_session(inventory.session);
           b.set_course(inventory.course);
           b.set_scope(v1::Booking::SESSION);
-          *b.mutable_attendee() = asked.attendee();
-          b.set_state(placement.state);
-          if (caller.kind == Caller::Kind::kAgency) {
-            b.set_booked_by_organisation(caller.organisation);
+          *b.mutable_attendee() = p.request->booking().attendee();
+          b.set_state(decisions[k]->state);
+          if (p.caller->kind == Caller::Kind::kAgency) {
+            b.set_booked_by_organisation(p.caller->organisation);
           }
           *b.mutable_create_time() = ToProto(now);
           *b.mutable_update_time() = ToProto(now);
-          if (placement.state == v1::Booking::CONFIRMED) {
+          if (b.state() == v1::Booking::CONFIRMED) {
             *b.mutable_confirm_time() = ToProto(now);
           }
           stored.token_kid = tokens_->current_kid();
-          absl::Status inserted = tx.InsertBooking(stored);
-          // A reference clash (40 random bits) or a concurrent use of the
-          // same request id: run the whole transaction again.
-          if (absl::IsAlreadyExists(inserted)) {
-            return absl::AbortedError("booking: reference clash");
-          }
-          RETURN_IF_ERROR(inserted);
+          positions[i] = decisions[k]->waitlist_position;
 
-          Event event = NewEvent(caller, b.name());
-          if (placement.state == v1::Booking::CONFIRMED) {
+          Event event = NewEvent(*p.caller, b.name());
+          if (b.state() == v1::Booking::CONFIRMED) {
             auto* confirmed = event.mutable_booking_confirmed();
             confirmed->set_booking(b.name());
             confirmed->set_session(b.session());
@@ -270,38 +359,87 @@ absl::StatusOr<v1::Booking> Bookings::CreateBooking(
             waitlisted->set_booking(b.name());
             waitlisted->set_session(b.session());
             waitlisted->set_course(b.course());
-            waitlisted->set_position(placement.waitlist_position);
+            waitlisted->set_position(positions[i]);
           }
-          RETURN_IF_ERROR(Emit(tx, std::move(event)));
-          absl::Status recorded = tx.RecordRequest(
-              r.request_id(), {fingerprint, b.reference()}, now);
-          if (absl::IsAlreadyExists(recorded)) {
-            return absl::AbortedError("booking: request id raced");
-          }
-          return recorded;
-        });
-    if (!status.ok()) return status;
-    if (unknown_session) {
-      // Asked once per session: afterwards catalogue events keep it fresh.
-      RETURN_IF_ERROR(LearnSession(asked.session(), caller));
-      continue;
-    }
-    if (!replayed) {
-      // A crash here (committed, not answered) is what idempotent retries
-      // are for; the cache heals within its TTL.
-      runtime::CrashPoint("booking.after_commit");
-      RefreshCache(inventory);
-    }
-    v1::Booking view;
-    RETURN_IF_ERROR(store_->Run(
-        BookingStore::Mode::kRead, [&](BookingTransaction& tx) -> absl::Status {
-          ASSIGN_OR_RETURN(view, View(tx, stored, caller, true));
-          return absl::OkStatus();
-        }));
-    return view;
+          events.push_back(Typed(std::move(event)));
+          records_made.push_back(
+              {p.request->request_id(), {p.fingerprint, b.reference()}});
+          rows.push_back(std::move(stored));
+          row_of.push_back(i);
+        }
+        if (rows.empty()) return absl::OkStatus();
+        absl::Status inserted = tx.InsertBookings(rows);
+        // A reference clash (40 random bits) or a concurrent use of one
+        // request id on another replica: decide the whole batch again.
+        if (absl::IsAlreadyExists(inserted)) {
+          return absl::AbortedError("booking: reference clash");
+        }
+        RETURN_IF_ERROR(inserted);
+        RETURN_IF_ERROR(tx.AddEvents(std::move(events)));
+        absl::Status recorded = tx.RecordRequests(records_made, now);
+        if (absl::IsAlreadyExists(recorded)) {
+          return absl::AbortedError("booking: request id raced");
+        }
+        RETURN_IF_ERROR(recorded);
+        RETURN_IF_ERROR(tx.SaveCounts(inventory));
+        for (size_t k = 0; k < rows.size(); ++k) made[row_of[k]] = rows[k];
+        placed = static_cast<int>(rows.size());
+        if (batch_hook_for_test_) {
+          return batch_hook_for_test_(static_cast<int>(n));
+        }
+        return absl::OkStatus();
+      });
+  BatchSizes().Observe({}, static_cast<double>(n));
+  BatchCommitSeconds().Observe({},
+                               absl::ToDoubleSeconds(absl::Now() - started));
+
+  std::vector<absl::StatusOr<BookingResult>> results;
+  results.reserve(n);
+  if (!status.ok()) {
+    // The batch did not commit: nobody was booked, and a retry with the
+    // same request id is safe.
+    const absl::Status failed =
+        absl::IsUnavailable(status) || absl::IsAborted(status) ||
+                absl::IsDeadlineExceeded(status)
+            ? WithRetryInfo(
+                  absl::UnavailableError(
+                      "booking: could not be saved; retry with the same "
+                      "request_id"),
+                  absl::Milliseconds(500))
+            : status;
+    for (size_t i = 0; i < n; ++i) results.push_back(failed);
+    return results;
   }
-  return absl::UnavailableError(
-      "booking.session: the session could not be loaded from the catalogue");
+  if (placed > 0) {
+    // A crash here (committed, not answered) is what idempotent retries
+    // are for; the cache heals within its TTL.
+    runtime::CrashPoint("booking.after_commit");
+    RefreshCache(inventory);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (unknown_session) {
+      results.push_back(BookingResult{v1::Booking(), true});
+    } else if (same_as[i] && !refused[i]) {
+      // A retry of a request earlier in the same batch gets its answer.
+      results.push_back(results[*same_as[i]]);
+    } else if (refused[i]) {
+      results.push_back(*refused[i]);
+    } else if (replays[i]) {
+      results.push_back(BookingResult{*replays[i], false});
+    } else if (made[i]) {
+      v1::Booking view = made[i]->booking;
+      view.set_waitlist_position(positions[i]);
+      view.mutable_attendee()->clear_access_needs();
+      if (batch[i]->caller->kind == Caller::Kind::kAdmin) {
+        *view.mutable_attendee() = batch[i]->request->booking().attendee();
+      }
+      view.set_manage_token(tokens_->Issue(view.name(), made[i]->token_kid));
+      results.push_back(BookingResult{std::move(view), false});
+    } else {
+      results.push_back(absl::InternalError("booking: lost in its batch"));
+    }
+  }
+  return results;
 }
 
 absl::StatusOr<v1::Booking> Bookings::GetBooking(

@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "common/time/clock.h"
 #include "services/booking/availability_cache.h"
+#include "services/booking/group_commit.h"
 #include "services/booking/manage_token.h"
 #include "services/booking/store.h"
 #include "training/booking/v1/booking_service.pb.h"
@@ -50,13 +51,11 @@ class Bookings {
  public:
   // Nothing is owned; everything must outlive this. `cache` may be null
   // (availability then always comes from the database).
+  // Bookings for one session are decided in batches (group_commit.h);
+  // `options` bounds the batch size and the requests waiting.
   Bookings(BookingStore* store, const Clock* clock, const ManageTokens* tokens,
-           SessionDirectory* directory, AvailabilityCache* cache)
-      : store_(store),
-        clock_(clock),
-        tokens_(tokens),
-        directory_(directory),
-        cache_(cache) {}
+           SessionDirectory* directory, AvailabilityCache* cache,
+           GroupCommitOptions options = {});
 
   absl::StatusOr<v1::Booking> CreateBooking(const Caller& caller,
                                             const v1::CreateBookingRequest& r);
@@ -73,6 +72,16 @@ class Bookings {
   absl::StatusOr<v1::BatchGetAvailabilityResponse> BatchGetAvailability(
       const Caller& caller, const v1::BatchGetAvailabilityRequest& r);
 
+  // Booking requests waiting for their batch, over every session.
+  size_t PendingBookings() const { return queue_.pending(); }
+
+  // Called inside each booking batch's transaction, before it commits, with
+  // the batch size: tests hold a session's transaction open here, or fail
+  // the batch by returning an error.
+  void SetBatchHookForTest(std::function<absl::Status(int)> hook) {
+    batch_hook_for_test_ = std::move(hook);
+  }
+
   // Housekeeping run every few minutes: forgets the contacts of replaced
   // attendees once their booking's session has ended. Returns how many.
   absl::StatusOr<int64_t> ForgetEndedContacts();
@@ -86,6 +95,25 @@ class Bookings {
                                    const training::events::v1::Event& event);
 
  private:
+  // One CreateBooking waiting for its batch, validated.
+  struct PendingBooking {
+    const Caller* caller;
+    const v1::CreateBookingRequest* request;
+    std::string fingerprint;
+    std::string email_key;
+  };
+  // What a batch decided for one request.
+  struct BookingResult {
+    v1::Booking view;  // with token and position
+    bool unknown_session = false;
+  };
+
+  // Decides one batch of bookings for `session` in one transaction: one
+  // lock, set-based reads and writes, one commit.
+  std::vector<absl::StatusOr<BookingResult>> DecideBookings(
+      const std::string& session,
+      const std::vector<const PendingBooking*>& batch);
+
   // The booking as `caller` may see it: position, substitutions, access
   // needs for admins only, the token only when `with_token`.
   absl::StatusOr<v1::Booking> View(BookingTransaction& tx,
@@ -114,6 +142,8 @@ class Bookings {
   const ManageTokens* tokens_;
   SessionDirectory* directory_;
   AvailabilityCache* cache_;
+  std::function<absl::Status(int)> batch_hook_for_test_;
+  GroupCommitQueue<PendingBooking, BookingResult> queue_;
 };
 
 }  // namespace training::booking

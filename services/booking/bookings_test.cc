@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/notification.h"
 #include "common/redis/testing_redis_server.h"
 #include "common/sql/testing/test_databases.h"
 #include "common/status/errors.h"
@@ -685,6 +686,125 @@ TEST_P(BookingsTest, AnOlderCacheWriteNeverReplacesANewerOne) {
   auto read = cache_->Read({kSession});
   ASSERT_TRUE(read[0].has_value());
   EXPECT_EQ(read[0]->confirmed(), 2);
+}
+
+// Group commit: while one batch's transaction is held open, K requests
+// gather; on release they are decided and committed as one batch, each
+// with its own answer, and a duplicate among them fails alone.
+TEST_P(BookingsTest, RequestsQueuedBehindAHeldTransactionCommitAsOneBatch) {
+  constexpr int kQueued = 12;
+  absl::Mutex mu;
+  std::vector<int> batch_sizes;
+  absl::Notification held, release;
+  bookings_->SetBatchHookForTest([&](int size) {
+    bool first;
+    {
+      absl::MutexLock lock(&mu);
+      batch_sizes.push_back(size);
+      first = batch_sizes.size() == 1;
+    }
+    if (first) {
+      held.Notify();
+      release.WaitForNotificationWithTimeout(absl::Seconds(120));
+    }
+    return absl::OkStatus();
+  });
+  std::thread first([&] { EXPECT_THAT(Book("first@nhs.example", 1), IsOk()); });
+  held.WaitForNotification();
+
+  std::vector<absl::StatusOr<v1::Booking>> results(kQueued);
+  std::vector<std::thread> queued;
+  for (int i = 0; i < kQueued; ++i) {
+    queued.emplace_back([&, i] {
+      // Requests 0 and 1 are the same person: one of them must fail.
+      const std::string email =
+          i <= 1 ? "twice@nhs.example" : absl::StrCat("q", i, "@nhs.example");
+      results[i] = Book(email, 100 + i);
+    });
+  }
+  for (int i = 0; i < 1200 && bookings_->PendingBookings() < kQueued; ++i) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_EQ(bookings_->PendingBookings(), static_cast<size_t>(kQueued));
+  release.Notify();
+  first.join();
+  for (auto& t : queued) t.join();
+
+  EXPECT_THAT(batch_sizes, ElementsAre(1, kQueued));
+  int ok = 0, duplicates = 0, confirmed = 0;
+  std::set<int> positions;
+  for (const auto& result : results) {
+    if (result.ok()) {
+      ++ok;
+      confirmed += result->state() == v1::Booking::CONFIRMED;
+      if (result->state() == v1::Booking::WAITLISTED) {
+        positions.insert(result->waitlist_position());
+      }
+      EXPECT_TRUE(tokens_->Verify(result->name(), result->manage_token()));
+    } else {
+      EXPECT_THAT(result.status(), StatusIs(absl::StatusCode::kAlreadyExists));
+      ++duplicates;
+    }
+  }
+  EXPECT_FALSE(results[0].ok() && results[1].ok());
+  EXPECT_EQ(ok, kQueued - 1);
+  EXPECT_EQ(duplicates, 1);
+  EXPECT_EQ(confirmed, 2);  // the first request took one of three places
+  EXPECT_EQ(positions, (std::set<int>{1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  ExpectInvariants();
+}
+
+TEST_P(BookingsTest, AFailedBatchCommitFailsEveryoneRetryablyAndRetriesWork) {
+  std::atomic<bool> fail{true};
+  bookings_->SetBatchHookForTest([&](int) {
+    return fail.load() ? absl::UnavailableError("injected commit failure")
+                       : absl::OkStatus();
+  });
+  const std::string before = Snapshot();
+
+  auto failed = Book("a@nhs.example", 1);
+
+  EXPECT_THAT(failed.status(), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_TRUE(GetRetryDelay(failed.status()).has_value());
+  EXPECT_EQ(Snapshot(), before);
+  fail = false;
+  auto retried = Book("a@nhs.example", 1);
+  ASSERT_THAT(retried, IsOk());
+  EXPECT_EQ(retried->state(), v1::Booking::CONFIRMED);
+}
+
+TEST_P(BookingsTest, PastThePendingLimitRequestsAreRefusedWithARetryHint) {
+  bookings_ = std::make_unique<Bookings>(
+      store_.get(), &clock_, tokens_.get(), &directory_, cache_.get(),
+      GroupCommitOptions{.max_batch = 256, .max_pending = 2});
+  absl::Notification held, release;
+  std::atomic<int> batches{0};
+  bookings_->SetBatchHookForTest([&](int) {
+    if (batches++ == 0) {
+      held.Notify();
+      release.WaitForNotificationWithTimeout(absl::Seconds(120));
+    }
+    return absl::OkStatus();
+  });
+  std::thread first([&] { EXPECT_THAT(Book("first@nhs.example", 1), IsOk()); });
+  held.WaitForNotification();
+  std::vector<std::thread> waiting;
+  for (int i = 0; i < 2; ++i) {
+    waiting.emplace_back([&, i] {
+      EXPECT_THAT(Book(absl::StrCat("w", i, "@nhs.example"), 10 + i), IsOk());
+    });
+  }
+  for (int i = 0; i < 1200 && bookings_->PendingBookings() < 2; ++i) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+
+  auto refused = Book("third@nhs.example", 20);
+
+  EXPECT_THAT(refused.status(), StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_TRUE(GetRetryDelay(refused.status()).has_value());
+  release.Notify();
+  first.join();
+  for (auto& t : waiting) t.join();
 }
 
 // Random book / cancel / substitute / leave / capacity changes, checked

@@ -161,6 +161,35 @@ Placement PlaceBooking(SessionInventory& session) {
   return {v1::Booking::WAITLISTED, session.waiting};
 }
 
+std::vector<absl::StatusOr<Placement>> DecideBatch(
+    SessionInventory& session, absl::Time now,
+    const std::vector<BookingAsk>& asks,
+    std::set<std::string> active_email_keys) {
+  std::vector<absl::StatusOr<Placement>> out;
+  out.reserve(asks.size());
+  const absl::Status bookable = CheckBookable(session, now);
+  for (const BookingAsk& ask : asks) {
+    if (!bookable.ok()) {
+      out.push_back(bookable);
+      continue;
+    }
+    absl::Status eligible = CheckEligible(session, ask.agency_type);
+    if (!eligible.ok()) {
+      out.push_back(eligible);
+      continue;
+    }
+    if (!active_email_keys.insert(ask.email_key).second) {
+      out.push_back(WithErrorInfo(
+          absl::AlreadyExistsError("booking.attendee.email: already holds a "
+                                   "booking for this session"),
+          "ALREADY_BOOKED"));
+      continue;
+    }
+    out.push_back(PlaceBooking(session));
+  }
+  return out;
+}
+
 int PromotionsAvailable(const SessionInventory& session) {
   return std::max(
       0, std::min(session.capacity - session.confirmed, session.waiting));

@@ -93,6 +93,23 @@ struct Placement {
 // list; updates the counts in `session` to match.
 Placement PlaceBooking(SessionInventory& session);
 
+// One booking request of a batch, as far as deciding it goes.
+struct BookingAsk {
+  int agency_type = 0;
+  std::string email_key;
+};
+
+// Decides a batch of requests for one session in arrival order, as if each
+// came alone: the session must be bookable and the agency type eligible; an
+// address already active (in `active_email_keys`, or earlier in the batch)
+// is ALREADY_EXISTS (ALREADY_BOOKED); the rest are placed with
+// PlaceBooking, which updates the counts in `session`. A refusal affects
+// only its own request.
+std::vector<absl::StatusOr<Placement>> DecideBatch(
+    SessionInventory& session, absl::Time now,
+    const std::vector<BookingAsk>& asks,
+    std::set<std::string> active_email_keys);
+
 // How many people at the head of the waiting list a session can confirm
 // now: free places, at most the number waiting. Never negative: a capacity
 // lowered below the confirmed count frees nothing until enough cancel.

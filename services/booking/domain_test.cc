@@ -178,6 +178,44 @@ TEST(PlacementTest, ConfirmsUntilFullThenQueuesInOrder) {
   EXPECT_EQ(session.waiting, 3);
 }
 
+TEST(BatchTest, DecidesInArrivalOrderAndRefusalsStandAlone) {
+  SessionInventory session = Session(2, 0, 0);
+  std::vector<BookingAsk> asks = {
+      {training::type::v1::CHILDRENS_SOCIAL_CARE, "a@x.uk"},
+      {training::type::v1::POLICE, "b@x.uk"},                 // ineligible
+      {training::type::v1::CHILDRENS_SOCIAL_CARE, "a@x.uk"},  // repeat in batch
+      {training::type::v1::CHILDRENS_SOCIAL_CARE, "held@x.uk"},  // already
+      {training::type::v1::CHILDRENS_SOCIAL_CARE, "c@x.uk"},
+      {training::type::v1::CHILDRENS_SOCIAL_CARE, "d@x.uk"},
+  };
+
+  auto decisions = DecideBatch(session, kNow, asks, {"held@x.uk"});
+
+  ASSERT_EQ(decisions.size(), 6u);
+  EXPECT_EQ(decisions[0]->state, v1::Booking::CONFIRMED);
+  EXPECT_EQ(ReasonOf(decisions[1].status()), "AGENCY_TYPE_NOT_ELIGIBLE");
+  EXPECT_EQ(ReasonOf(decisions[2].status()), "ALREADY_BOOKED");
+  EXPECT_EQ(ReasonOf(decisions[3].status()), "ALREADY_BOOKED");
+  EXPECT_EQ(decisions[4]->state, v1::Booking::CONFIRMED);
+  EXPECT_EQ(decisions[5]->state, v1::Booking::WAITLISTED);
+  EXPECT_EQ(decisions[5]->waitlist_position, 1);
+  EXPECT_EQ(session.confirmed, 2);
+  EXPECT_EQ(session.waiting, 1);
+}
+
+TEST(BatchTest, AClosedSessionRefusesTheWholeBatch) {
+  SessionInventory session = Session(2, 0, 0);
+  session.booking_close = kNow;
+  auto decisions =
+      DecideBatch(session, kNow,
+                  {{training::type::v1::CHILDRENS_SOCIAL_CARE, "a@x.uk"},
+                   {training::type::v1::CHILDRENS_SOCIAL_CARE, "b@x.uk"}},
+                  {});
+  for (const auto& d : decisions)
+    EXPECT_EQ(ReasonOf(d.status()), "BOOKING_CLOSED");
+  EXPECT_EQ(session.confirmed, 0);
+}
+
 TEST(PromotionTest, FreePlacesAtMostTheWaitingAndNeverNegative) {
   EXPECT_EQ(PromotionsAvailable(Session(10, 8, 5)), 2);
   EXPECT_EQ(PromotionsAvailable(Session(10, 8, 1)), 1);

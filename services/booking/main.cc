@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/events/consumer.h"
 #include "common/events/outbox.h"
+#include "common/metrics/metrics.h"
 #include "common/redis/redis_client.h"
 #include "common/runtime/server_runner.h"
 #include "common/sql/database.h"
@@ -37,6 +38,11 @@ ABSL_FLAG(std::string, manage_token_secrets, "",
 ABSL_FLAG(absl::Duration, maintenance_interval, absl::Minutes(10),
           "How often housekeeping runs (forgetting replaced attendees' "
           "contacts once their session has ended).");
+ABSL_FLAG(int, max_batch_size, 256,
+          "Most booking requests for one session decided in one commit.");
+ABSL_FLAG(int, max_pending_bookings, 5000,
+          "Booking requests that may wait for their batch; beyond it, "
+          "RESOURCE_EXHAUSTED with a retry hint.");
 ABSL_FLAG(absl::Duration, availability_ttl, absl::Seconds(5),
           "How long a cached availability figure may be served.");
 
@@ -83,9 +89,19 @@ absl::Status RegisterBooking(runtime::ServerRunner& runner) {
       grpc::CreateChannel(absl::GetFlag(FLAGS_catalogue_address),
                           grpc::InsecureChannelCredentials()),
       options.service_key, absl::GetFlag(FLAGS_catalogue_timeout));
-  auto bookings = std::make_shared<Bookings>(store.get(), Clock::Real(),
-                                             shared_tokens.get(),
-                                             directory.get(), cache.get());
+  const GroupCommitOptions group_commit{
+      .max_batch = absl::GetFlag(FLAGS_max_batch_size),
+      .max_pending = absl::GetFlag(FLAGS_max_pending_bookings)};
+  if (group_commit.max_batch < 1 || group_commit.max_pending < 1) {
+    return absl::InvalidArgumentError(
+        "--max_batch_size and --max_pending_bookings: must be at least 1");
+  }
+  auto bookings = std::make_shared<Bookings>(
+      store.get(), Clock::Real(), shared_tokens.get(), directory.get(),
+      cache.get(), group_commit);
+  metrics::DefaultRegistry().Gauge(
+      "training_booking_pending", "Booking requests waiting for their batch.",
+      [b = bookings] { return static_cast<double>(b->PendingBookings()); });
   auto relay = std::make_shared<events::OutboxRelay>(db.get(), redis.get());
   char host[256] = {};
   gethostname(host, sizeof(host) - 1);
@@ -122,6 +138,10 @@ absl::Status RegisterBooking(runtime::ServerRunner& runner) {
 }  // namespace training::booking
 
 int main(int argc, char** argv) {
-  return training::runtime::ServiceMain(argc, argv, {"booking", 50052, 9102},
+  return training::runtime::ServiceMain(argc, argv,
+                                        {.service_name = "booking",
+                                         .default_port = 50052,
+                                         .default_metrics_port = 9102,
+                                         .default_worker_threads = 128},
                                         training::booking::RegisterBooking);
 }

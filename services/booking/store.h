@@ -12,7 +12,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -75,8 +77,14 @@ class BookingTransaction {
   virtual absl::StatusOr<bool> HasActiveBooking(
       const std::string& session, const std::string& email_key,
       const std::string& except_reference) = 0;
-  // Inserts and sets `booking.seq`. ALREADY_EXISTS on a reference clash.
-  virtual absl::Status InsertBooking(StoredBooking& booking) = 0;
+  // The addresses among `email_keys` that hold a CONFIRMED, WAITLISTED or
+  // OFFERED booking of the session.
+  virtual absl::StatusOr<std::set<std::string>> ActiveEmailKeys(
+      const std::string& session,
+      const std::vector<std::string>& email_keys) = 0;
+  // Inserts in one statement and sets each `seq` and etag. ALREADY_EXISTS
+  // on a reference clash.
+  virtual absl::Status InsertBookings(std::vector<StoredBooking>& bookings) = 0;
   // Replaces state, attendee, times, cancellation and attendance.
   virtual absl::Status UpdateBooking(const StoredBooking& booking) = 0;
   // The first `limit` WAITLISTED single-session entries, oldest first.
@@ -114,9 +122,17 @@ class BookingTransaction {
   virtual absl::Status RecordRequest(const std::string& request_id,
                                      const RequestRecord& record,
                                      absl::Time now) = 0;
+  // Records for several ids at once, found in one statement.
+  virtual absl::StatusOr<std::map<std::string, RequestRecord>> FindRequests(
+      const std::vector<std::string>& request_ids, absl::Time now) = 0;
+  virtual absl::Status RecordRequests(
+      const std::vector<std::pair<std::string, RequestRecord>>& records,
+      absl::Time now) = 0;
 
   // Adds an event to the outbox; published only if this commits.
   virtual absl::Status AddEvent(training::events::v1::Event event) = 0;
+  virtual absl::Status AddEvents(
+      std::vector<training::events::v1::Event> events) = 0;
 
  protected:
   BookingTransaction() = default;

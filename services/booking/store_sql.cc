@@ -283,29 +283,66 @@ class SqlBookingTransaction final : public BookingTransaction {
     return n > 0;
   }
 
-  absl::Status InsertBooking(StoredBooking& stored) override {
-    const v1::Booking& b = stored.booking;
-    Params params = MutableColumns(stored);
-    params.push_back(b.course());
-    params.push_back(int64_t{b.scope()});
-    params.push_back(int64_t{b.delivery_preference()});
-    params.push_back(b.booked_by_organisation());
-    params.push_back(stored.token_kid);
-    params.push_back(OptionalTime(b.create_time()));
-    ASSIGN_OR_RETURN(
-        ResultSet rows,
-        tx_.Query(
-            "INSERT INTO bookings (reference, session, state, display_name, "
-            "email, email_key, phone, organisation, agency_type, job_role, "
-            "line_manager_email, access_needs, confirm_us, update_us, "
-            "cancel_us, cancel_cause, cancel_reason, cancel_late, attendance, "
-            "course, scope, delivery_preference, booked_by_org, token_kid, "
-            "create_us, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
-            "$10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, "
-            "$23, $24, $25, 1) RETURNING seq",
-            params));
-    ASSIGN_OR_RETURN(stored.seq, rows.GetInt64(0, "seq"));
-    stored.booking.set_etag("1");
+  absl::StatusOr<std::set<std::string>> ActiveEmailKeys(
+      const std::string& session,
+      const std::vector<std::string>& email_keys) override {
+    std::set<std::string> active;
+    if (email_keys.empty()) return active;
+    Params params;
+    std::string sql =
+        absl::StrCat("SELECT email_key FROM bookings WHERE session = ",
+                     sql::AddParam(params, session),
+                     " AND state IN (1, 2, 3) AND email_key IN (");
+    for (size_t i = 0; i < email_keys.size(); ++i) {
+      absl::StrAppend(&sql, i == 0 ? "" : ", ",
+                      sql::AddParam(params, email_keys[i]));
+    }
+    sql += ")";
+    ASSIGN_OR_RETURN(ResultSet rows, tx_.Query(sql, params));
+    for (size_t i = 0; i < rows.size(); ++i) {
+      ASSIGN_OR_RETURN(std::string key, rows.GetString(i, "email_key"));
+      active.insert(std::move(key));
+    }
+    return active;
+  }
+
+  absl::Status InsertBookings(std::vector<StoredBooking>& bookings) override {
+    if (bookings.empty()) return absl::OkStatus();
+    Params params;
+    std::string sql =
+        "INSERT INTO bookings (reference, session, state, display_name, "
+        "email, email_key, phone, organisation, agency_type, job_role, "
+        "line_manager_email, access_needs, confirm_us, update_us, "
+        "cancel_us, cancel_cause, cancel_reason, cancel_late, attendance, "
+        "course, scope, delivery_preference, booked_by_org, token_kid, "
+        "create_us, version) VALUES ";
+    for (size_t i = 0; i < bookings.size(); ++i) {
+      const v1::Booking& b = bookings[i].booking;
+      Params row = MutableColumns(bookings[i]);
+      row.push_back(b.course());
+      row.push_back(int64_t{b.scope()});
+      row.push_back(int64_t{b.delivery_preference()});
+      row.push_back(b.booked_by_organisation());
+      row.push_back(bookings[i].token_kid);
+      row.push_back(OptionalTime(b.create_time()));
+      absl::StrAppend(&sql, i == 0 ? "(" : ", (");
+      for (size_t j = 0; j < row.size(); ++j) {
+        absl::StrAppend(&sql, j == 0 ? "" : ", ",
+                        sql::AddParam(params, std::move(row[j])));
+      }
+      absl::StrAppend(&sql, ", 1)");
+    }
+    absl::StrAppend(&sql, " RETURNING reference, seq");
+    ASSIGN_OR_RETURN(ResultSet rows, tx_.Query(sql, params));
+    std::map<std::string, int64_t> seqs;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      ASSIGN_OR_RETURN(std::string reference, rows.GetString(i, "reference"));
+      ASSIGN_OR_RETURN(seqs[reference], rows.GetInt64(i, "seq"));
+    }
+    for (StoredBooking& stored : bookings) {
+      stored.seq = seqs[stored.booking.reference()];
+      stored.booking.set_etag("1");
+    }
     return absl::OkStatus();
   }
 
@@ -448,17 +485,56 @@ class SqlBookingTransaction final : public BookingTransaction {
     return record;
   }
 
+  absl::StatusOr<std::map<std::string, RequestRecord>> FindRequests(
+      const std::vector<std::string>& request_ids, absl::Time now) override {
+    std::map<std::string, RequestRecord> found;
+    if (request_ids.empty()) return found;
+    Params params;
+    std::string sql = absl::StrCat(
+        "SELECT request_id, fingerprint, reference FROM requests WHERE "
+        "create_us > ",
+        sql::AddParam(params, absl::ToUnixMicros(now - kRequestRetention)),
+        " AND request_id IN (");
+    for (size_t i = 0; i < request_ids.size(); ++i) {
+      absl::StrAppend(&sql, i == 0 ? "" : ", ",
+                      sql::AddParam(params, request_ids[i]));
+    }
+    sql += ")";
+    ASSIGN_OR_RETURN(ResultSet rows, tx_.Query(sql, params));
+    for (size_t i = 0; i < rows.size(); ++i) {
+      ASSIGN_OR_RETURN(std::string id, rows.GetString(i, "request_id"));
+      RequestRecord& record = found[id];
+      ASSIGN_OR_RETURN(record.fingerprint, rows.GetString(i, "fingerprint"));
+      ASSIGN_OR_RETURN(record.reference, rows.GetString(i, "reference"));
+    }
+    return found;
+  }
+
   absl::Status RecordRequest(const std::string& request_id,
                              const RequestRecord& record,
                              absl::Time now) override {
-    // An expired record of the same id goes first, and a few of the oldest
-    // expired ones with it, so that the table holds about one retention
-    // period of requests without a separate sweeper.
+    return RecordRequests({{request_id, record}}, now);
+  }
+
+  absl::Status RecordRequests(
+      const std::vector<std::pair<std::string, RequestRecord>>& records,
+      absl::Time now) override {
+    if (records.empty()) return absl::OkStatus();
+    // Expired records of these ids go first, and a few of the oldest expired
+    // ones with them, so that the table holds about one retention period of
+    // requests without a separate sweeper.
     const int64_t cutoff = absl::ToUnixMicros(now - kRequestRetention);
+    Params ids;
+    std::string in;
+    for (size_t i = 0; i < records.size(); ++i) {
+      absl::StrAppend(&in, i == 0 ? "" : ", ",
+                      sql::AddParam(ids, records[i].first));
+    }
+    const std::string cutoff_param = sql::AddParam(ids, cutoff);
     RETURN_IF_ERROR(
-        tx_.Execute("DELETE FROM requests WHERE request_id = $1 AND "
-                    "create_us <= $2",
-                    {request_id, cutoff})
+        tx_.Execute(absl::StrCat("DELETE FROM requests WHERE request_id IN (",
+                                 in, ") AND create_us <= ", cutoff_param),
+                    ids)
             .status());
     RETURN_IF_ERROR(
         tx_.Execute("DELETE FROM requests WHERE request_id IN (SELECT "
@@ -466,17 +542,27 @@ class SqlBookingTransaction final : public BookingTransaction {
                     "create_us LIMIT 4)",
                     {cutoff})
             .status());
-    return tx_
-        .Execute(
-            "INSERT INTO requests (request_id, fingerprint, reference, "
-            "create_us) VALUES ($1, $2, $3, $4)",
-            {request_id, record.fingerprint, record.reference,
-             absl::ToUnixMicros(now)})
-        .status();
+    Params params;
+    std::string sql =
+        "INSERT INTO requests (request_id, fingerprint, reference, "
+        "create_us) VALUES ";
+    for (size_t i = 0; i < records.size(); ++i) {
+      absl::StrAppend(
+          &sql, i == 0 ? "(" : ", (", sql::AddParam(params, records[i].first),
+          ", ", sql::AddParam(params, records[i].second.fingerprint), ", ",
+          sql::AddParam(params, records[i].second.reference), ", ",
+          sql::AddParam(params, absl::ToUnixMicros(now)), ")");
+    }
+    return tx_.Execute(sql, params).status();
   }
 
   absl::Status AddEvent(training::events::v1::Event event) override {
     return events::WriteToOutbox(tx_, kBookingStream, std::move(event));
+  }
+
+  absl::Status AddEvents(
+      std::vector<training::events::v1::Event> events) override {
+    return events::WriteToOutbox(tx_, kBookingStream, std::move(events));
   }
 
  private:
