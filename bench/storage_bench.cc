@@ -29,6 +29,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "bench/bench_support.h"
 #include "common/config/flags.h"
 #include "common/events/consumer.h"
 #include "common/events/outbox.h"
@@ -45,79 +46,10 @@ namespace {
 
 using namespace training;
 
-std::string Env(const char* a, const char* b) {
-  for (const char* name : {a, b}) {
-    if (const char* v = std::getenv(name); v && *v) return v;
-  }
-  return "";
-}
-
-struct Stats {
-  double median, low, high;
-};
-
-Stats Summarise(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return {v[v.size() / 2], v.front(), v.back()};
-}
-
-absl::Status Prepare(sql::Database& db) {
-  RETURN_IF_ERROR(sql::ApplyMigrations(
-      db, "bench",
-      {{1,
-        "rows",
-        {"CREATE TABLE bench_rows (id BIGINT PRIMARY KEY, v BIGINT NOT NULL)",
-         "CREATE TABLE bench_rows (id BIGINT PRIMARY KEY, v BIGINT NOT "
-         "NULL)"}}}));
-  RETURN_IF_ERROR(
-      sql::ApplyMigrations(db, "events", events::EventMigrations()));
-  return sql::RunInTransaction(
-      db, sql::TxMode::kWrite, [](sql::Transaction& tx) {
-        for (int64_t id = 1; id <= 100; ++id) {
-          RETURN_IF_ERROR(
-              tx.Execute("INSERT INTO bench_rows (id, v) VALUES ($1, 0) "
-                         "ON CONFLICT (id) DO NOTHING",
-                         {id})
-                  .status());
-        }
-        return absl::OkStatus();
-      });
-}
-
-// Transactions per second with `clients` threads, `updates` per transaction.
-double LockedUpdateRate(sql::Database& db, int clients, int updates,
-                        absl::Duration length) {
-  std::atomic<int64_t> commits{0};
-  std::atomic<bool> stop{false};
-  std::vector<std::thread> threads;
-  for (int c = 0; c < clients; ++c) {
-    threads.emplace_back([&] {
-      while (!stop.load()) {
-        absl::Status s = sql::RunInTransaction(
-            db, sql::TxMode::kWrite,
-            [updates](sql::Transaction& tx) -> absl::Status {
-              RETURN_IF_ERROR(
-                  tx.QueryForUpdate("SELECT v FROM bench_rows WHERE id = 1")
-                      .status());
-              for (int64_t u = 1; u <= updates; ++u) {
-                RETURN_IF_ERROR(
-                    tx.Execute("UPDATE bench_rows SET v = v + 1 WHERE id = $1",
-                               {u})
-                        .status());
-              }
-              return absl::OkStatus();
-            },
-            100);
-        if (s.ok()) commits.fetch_add(1);
-      }
-    });
-  }
-  const absl::Time start = absl::Now();
-  absl::SleepFor(length);
-  stop = true;
-  for (auto& t : threads) t.join();
-  return commits.load() / absl::ToDoubleSeconds(absl::Now() - start);
-}
+using bench::Env;
+using bench::LockedUpdateRate;
+using bench::Stats;
+using bench::Summarise;
 
 struct OutboxResult {
   double events_per_second;
@@ -199,7 +131,7 @@ int main(int argc, char** argv) {
   {
     auto url = sql::testing::NewTestDatabaseUrl(sql::Engine::kSqlite);
     auto db = sql::Database::Open(*url + "?acquire_timeout_ms=600000");
-    if (!db.ok() || !Prepare(**db).ok()) return 1;
+    if (!db.ok() || !bench::PrepareCommitTable(**db).ok()) return 1;
     engines.emplace_back("sqlite", *std::move(db));
   }
   if (!pg_url.empty()) {
@@ -210,7 +142,7 @@ int main(int argc, char** argv) {
         url.ok() ? sql::Database::Open(
                        *url + "?pool_size=64&acquire_timeout_ms=600000")
                  : absl::StatusOr<std::unique_ptr<sql::Database>>(url.status());
-    if (!db.ok() || !Prepare(**db).ok()) {
+    if (!db.ok() || !bench::PrepareCommitTable(**db).ok()) {
       std::fprintf(stderr, "postgres unavailable\n");
       return 1;
     }

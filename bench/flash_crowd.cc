@@ -1,0 +1,582 @@
+// Flash-crowd benchmark: N clients race for M places on one session through
+// gRPC, again and again on fresh sessions, against real catalogue and
+// booking processes (SQLite with one replica, or PostgreSQL with one or
+// two), with baselines measured in the same run, interleaved:
+//
+//   flash_crowd [--engine=sqlite|postgres] [--replicas=1] [--clients=2000]
+//               [--places=100] [--seconds=10] [--repetitions=5]
+//
+// Per repetition, each for --seconds:
+//   1. bookings: rounds of N concurrent CreateBooking calls for one session
+//      (all N in flight at once; the next round starts when the last
+//      answer arrives); bookings/s, latency p50/p99/p999, mean batch size
+//      (from booking's /metrics), and per session the confirmed and waiting
+//      counts read from the database, which must be M and N-M;
+//   2. trivial RPC: grpc.health.v1 Check, N in flight, same client;
+//   3. raw commits: one locked row updated per transaction on the same
+//      engine and durability, best of 1, 8 and 64 client threads;
+//   4. availability reads, cache warm, then with Redis stopped.
+// PostgreSQL comes from TRAINING_BENCH_POSTGRES_URL or
+// TRAINING_TEST_POSTGRES_URL; Redis is started by the benchmark.
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "bench/bench_support.h"
+#include "common/auth/api_keys.h"
+#include "common/config/flags.h"
+#include "common/redis/testing_redis_server.h"
+#include "common/sql/database.h"
+#include "common/sql/testing/test_databases.h"
+#include "common/testing/process.h"
+#include "grpcpp/grpcpp.h"
+#include "health/v1/health.grpc.pb.h"
+#include "training/booking/v1/booking_service.grpc.pb.h"
+#include "training/catalogue/v1/catalogue_service.grpc.pb.h"
+
+ABSL_FLAG(std::string, engine, "sqlite", "sqlite or postgres.");
+ABSL_FLAG(int, replicas, 1, "Booking processes (PostgreSQL only for >1).");
+ABSL_FLAG(int, clients, 2000, "Concurrent clients per session (N).");
+ABSL_FLAG(int, places, 100, "Places per session (M).");
+ABSL_FLAG(double, seconds, 10, "Length of each measured run.");
+ABSL_FLAG(int, repetitions, 5, "Interleaved repetitions of every case.");
+
+namespace training::bench {
+namespace {
+
+namespace booking = training::booking::v1;
+namespace catalogue = training::catalogue::v1;
+using grpc::health::v1::Health;
+using training::testing::ChildProcess;
+
+const std::string kAdminKey = "trk_bench_admin_flash_crowd_000000001";
+const std::string kServiceKey = "trk_bench_service_flash_crowd_0000001";
+
+std::string KeyEntry(const std::string& name, const std::string& key,
+                     const std::string& role) {
+  return absl::StrCat(R"({"name":")", name, R"(","sha256":")",
+                      auth::Sha256Hex(key), R"(","role":")", role,
+                      R"(","organisation":"Bench","scopes":[]})");
+}
+
+std::unique_ptr<grpc::ClientContext> Context(const std::string& key = "") {
+  auto c = std::make_unique<grpc::ClientContext>();
+  c->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(120)));
+  if (!key.empty()) c->AddMetadata("authorization", "Bearer " + key);
+  return c;
+}
+
+bool Retryable(const grpc::Status& s) {
+  return s.error_code() == grpc::StatusCode::UNAVAILABLE ||
+         s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED ||
+         s.error_code() == grpc::StatusCode::ABORTED;
+}
+
+struct Server {
+  std::unique_ptr<ChildProcess> process;
+  int port = 0;
+  int metrics_port = 0;
+};
+
+// Several connections per server, so that thousands of calls in flight are
+// not queued behind one HTTP/2 connection's stream limit.
+std::vector<std::shared_ptr<grpc::Channel>> Channels(int port, int count) {
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  for (int i = 0; i < count; ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    args.SetInt("bench.channel", i);
+    channels.push_back(
+        grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port),
+                                  grpc::InsecureChannelCredentials(), args));
+  }
+  return channels;
+}
+
+class Bench {
+ public:
+  bool Start() {
+    dir_ = testing::MakeTempDir("flash-crowd");
+    if (!redis_.Start()) return false;
+    std::ofstream(dir_ + "/keys.json")
+        << R"({"keys":[)" << KeyEntry("admin", kAdminKey, "ADMIN") << ","
+        << KeyEntry("booking", kServiceKey, "SERVICE") << "]}";
+    catalogue_ = StartServer(CATALOGUE_BINARY, "catalogue", {});
+    if (catalogue_.port == 0) return false;
+    catalogue_stub_ =
+        catalogue::CatalogueService::NewStub(Channels(catalogue_.port, 1)[0]);
+    if (!CreateCourse()) return false;
+
+    const std::string engine = absl::GetFlag(FLAGS_engine);
+    if (engine == "postgres") {
+      const std::string pg =
+          Env("TRAINING_BENCH_POSTGRES_URL", "TRAINING_TEST_POSTGRES_URL");
+      if (pg.empty()) {
+        std::fprintf(stderr, "set TRAINING_BENCH_POSTGRES_URL\n");
+        return false;
+      }
+      setenv("TRAINING_TEST_POSTGRES_URL", pg.c_str(), 0);
+      auto url = sql::testing::NewTestDatabaseUrl(sql::Engine::kPostgres);
+      auto raw = sql::testing::NewTestDatabaseUrl(sql::Engine::kPostgres);
+      if (!url.ok() || !raw.ok()) return false;
+      booking_url_ = *url;
+      raw_url_ = *raw + "?pool_size=64&acquire_timeout_ms=600000";
+    } else {
+      booking_url_ = "sqlite://" + dir_ + "/booking.db";
+      auto raw = sql::testing::NewTestDatabaseUrl(sql::Engine::kSqlite);
+      if (!raw.ok()) return false;
+      raw_url_ = *raw + "?acquire_timeout_ms=600000";
+    }
+    for (int r = 0; r < absl::GetFlag(FLAGS_replicas); ++r) {
+      Server s = StartServer(
+          BOOKING_BINARY, absl::StrCat("booking", r),
+          {"--database_url=" + booking_url_ +
+               (engine == "postgres" ? "?pool_size=16" : ""),
+           "--catalogue_address=127.0.0.1:" + std::to_string(catalogue_.port),
+           "--manage_token_secrets=b1:"
+           "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
+           "--worker_threads=256", "--max_queued_calls=20000",
+           "--max_pending_bookings=20000", "--availability_ttl=2s"},
+          {{"TRAINING_SERVICE_KEY", kServiceKey}});
+      if (s.port == 0) return false;
+      for (auto& channel : Channels(s.port, 4)) {
+        booking_stubs_.push_back(booking::BookingService::NewStub(channel));
+        health_stubs_.push_back(Health::NewStub(channel));
+      }
+      bookings_.push_back(std::move(s));
+    }
+    auto raw_db = sql::Database::Open(raw_url_);
+    if (!raw_db.ok() || !PrepareCommitTable(**raw_db).ok()) return false;
+    raw_db_ = *std::move(raw_db);
+    return true;
+  }
+
+  // --- 1. bookings ---------------------------------------------------------
+
+  struct FlashResult {
+    double bookings_per_second = 0;
+    double p50_ms = 0, p99_ms = 0, p999_ms = 0;
+    double mean_batch = 0;
+    double mean_commit_ms = 0;
+    int sessions = 0;
+    int wrong_sessions = 0;  // confirmed != M or waiting != N-M
+    int errors = 0;
+    int retries = 0;
+  };
+
+  FlashResult Flash(absl::Duration length) {
+    const int n = absl::GetFlag(FLAGS_clients);
+    FlashResult result;
+    const auto [sum_before, count_before] = BatchTotals();
+    const auto [ms_before, commits_before] =
+        BatchTotals("training_booking_batch_commit_seconds");
+    std::vector<std::string> sessions = NewSessions(16);
+    std::vector<double> latencies;
+    std::vector<std::string> used;
+    int64_t booked = 0;
+    const absl::Time start = absl::Now();
+    while (absl::Now() - start < length) {
+      if (sessions.empty()) sessions = NewSessions(16);
+      const std::string session = sessions.back();
+      sessions.pop_back();
+      used.push_back(session);
+      Round(session, n, latencies, result);
+      booked += n;
+    }
+    const double elapsed = absl::ToDoubleSeconds(absl::Now() - start);
+    const auto [sum_after, count_after] = BatchTotals();
+    const auto [ms_after, commits_after] =
+        BatchTotals("training_booking_batch_commit_seconds");
+    result.mean_commit_ms =
+        commits_after > commits_before
+            ? 1000 * (ms_after - ms_before) / (commits_after - commits_before)
+            : 0;
+    result.bookings_per_second = booked / elapsed;
+    result.p50_ms = Quantile(latencies, 0.5);
+    result.p99_ms = Quantile(latencies, 0.99);
+    result.p999_ms = Quantile(latencies, 0.999);
+    result.mean_batch =
+        count_after > count_before
+            ? (sum_after - sum_before) / (count_after - count_before)
+            : 0;
+    result.sessions = static_cast<int>(used.size());
+    result.wrong_sessions = CountWrongSessions(used, n);
+    return result;
+  }
+
+  // N CreateBooking calls for `session`, all in flight at once; returns
+  // when every one has its final answer (retried with the same request id
+  // while the answer is a transient refusal).
+  void Round(const std::string& session, int n, std::vector<double>& latencies,
+             FlashResult& result) {
+    struct Call {
+      booking::CreateBookingRequest request;
+      booking::Booking reply;
+      std::unique_ptr<grpc::ClientContext> context;
+      absl::Time start;
+      int stub = 0;
+    };
+    absl::Mutex mu;
+    int remaining = n;
+    std::vector<std::unique_ptr<Call>> calls(n);
+    std::function<void(Call*)> issue;
+    issue = [&](Call* call) {
+      call->context = Context();
+      booking_stubs_[call->stub]->async()->CreateBooking(
+          call->context.get(), &call->request, &call->reply,
+          [&, call](grpc::Status status) {
+            if (Retryable(status)) {
+              absl::MutexLock lock(&mu);
+              ++result.retries;
+              call->stub = (call->stub + 1) % booking_stubs_.size();
+              issue(call);
+              return;
+            }
+            absl::MutexLock lock(&mu);
+            if (!status.ok()) ++result.errors;
+            latencies.push_back(
+                absl::ToDoubleMilliseconds(absl::Now() - call->start));
+            --remaining;
+          });
+    };
+    for (int i = 0; i < n; ++i) {
+      auto call = std::make_unique<Call>();
+      call->request.set_request_id(
+          absl::StrFormat("00000000-0000-4000-8000-%012d", next_request_++));
+      call->request.mutable_booking()->set_session(session);
+      auto* a = call->request.mutable_booking()->mutable_attendee();
+      a->set_display_name(absl::StrCat("Person ", i));
+      a->set_email(absl::StrCat("p", i, "@nhs.example"));
+      a->set_organisation("Northshire NHS Trust");
+      a->set_agency_type(training::type::v1::HEALTH);
+      a->set_job_role("Health visitor");
+      a->set_consent_given(true);
+      call->stub = i % booking_stubs_.size();
+      calls[i] = std::move(call);
+    }
+    for (auto& call : calls) {
+      call->start = absl::Now();
+      issue(call.get());
+    }
+    absl::MutexLock lock(&mu);
+    mu.Await(absl::Condition(
+        +[](int* left) { return *left == 0; }, &remaining));
+  }
+
+  // --- 2. trivial RPC ------------------------------------------------------
+
+  double HealthRate(absl::Duration length) {
+    return ClosedLoop(absl::GetFlag(FLAGS_clients), length,
+                      [&](int i, std::function<void(bool)> done) {
+                        struct Call {
+                          grpc::health::v1::HealthCheckRequest request;
+                          grpc::health::v1::HealthCheckResponse reply;
+                          std::unique_ptr<grpc::ClientContext> context =
+                              Context();
+                        };
+                        auto call = std::make_shared<Call>();
+                        health_stubs_[i % health_stubs_.size()]->async()->Check(
+                            call->context.get(), &call->request, &call->reply,
+                            [call, done](grpc::Status s) { done(s.ok()); });
+                      });
+  }
+
+  // --- 4. availability -----------------------------------------------------
+
+  double AvailabilityRate(absl::Duration length) {
+    const std::vector<std::string> sessions = NewSessions(8);
+    return ClosedLoop(64, length, [&](int i, std::function<void(bool)> done) {
+      struct Call {
+        booking::BatchGetAvailabilityRequest request;
+        booking::BatchGetAvailabilityResponse reply;
+        std::unique_ptr<grpc::ClientContext> context = Context();
+      };
+      auto call = std::make_shared<Call>();
+      call->request.add_sessions(sessions[i % sessions.size()]);
+      booking_stubs_[i % booking_stubs_.size()]->async()->BatchGetAvailability(
+          call->context.get(), &call->request, &call->reply,
+          [call, done](grpc::Status s) { done(s.ok()); });
+    });
+  }
+
+  double AvailabilityRateWithRedisDown(absl::Duration length) {
+    redis_.Stop();
+    const double rate = AvailabilityRate(length);
+    redis_.Start();
+    return rate;
+  }
+
+  // --- 3. raw commits ------------------------------------------------------
+
+  double BestRawCommitRate(absl::Duration length) {
+    double best = 0;
+    for (int clients : {1, 8, 64}) {
+      best = std::max(best, LockedUpdateRate(*raw_db_, clients, 1, length));
+    }
+    return best;
+  }
+
+ private:
+  Server StartServer(const std::string& binary, const std::string& name,
+                     std::vector<std::string> extra,
+                     std::map<std::string, std::string> env = {}) {
+    Server s;
+    const std::string dir = dir_ + "/" + name;
+    std::filesystem::create_directories(dir);
+    std::vector<std::string> args = {
+        "--port=0",
+        "--metrics_port=0",
+        "--port_file=" + dir + "/port",
+        "--metrics_port_file=" + dir + "/metrics_port",
+        "--shutdown_grace=0s",
+        "--data_dir=" + dir,
+        "--api_keys_file=" + dir_ + "/keys.json",
+        "--redis_url=" + redis_.url(),
+        "--log_level=warning"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    s.process = std::make_unique<ChildProcess>(binary, args, env, dir + "/log");
+    s.port =
+        testing::WaitForPortFile(dir + "/port", absl::Seconds(60)).value_or(0);
+    s.metrics_port =
+        testing::WaitForPortFile(dir + "/metrics_port", absl::Seconds(60))
+            .value_or(0);
+    if (s.port == 0) std::fprintf(stderr, "%s did not start\n", name.c_str());
+    return s;
+  }
+
+  bool CreateCourse() {
+    catalogue::CreateCourseRequest course;
+    course.set_course_id("flash");
+    course.mutable_course()->set_title("Flash crowd");
+    course.mutable_course()->mutable_duration()->set_seconds(3 * 3600);
+    course.mutable_course()->set_level(catalogue::Course::INTRODUCTORY);
+    course.mutable_course()->add_eligible_agency_types(
+        training::type::v1::HEALTH);
+    catalogue::Course created;
+    if (!catalogue_stub_
+             ->CreateCourse(Context(kAdminKey).get(), course, &created)
+             .ok()) {
+      return false;
+    }
+    catalogue::PublishCourseRequest publish;
+    publish.set_name("courses/flash");
+    return catalogue_stub_
+        ->PublishCourse(Context(kAdminKey).get(), publish, &created)
+        .ok();
+  }
+
+  // `count` new sessions, already known to booking (so that the timed runs
+  // do not include the catalogue look-up).
+  std::vector<std::string> NewSessions(int count) {
+    std::vector<std::string> names;
+    booking::BatchGetAvailabilityRequest warm;
+    for (int i = 0; i < count; ++i) {
+      catalogue::CreateSessionRequest request;
+      request.set_parent("courses/flash");
+      const absl::Time start = absl::Now() + absl::Hours(24 * 30);
+      auto* s = request.mutable_session();
+      s->mutable_start_time()->set_seconds(absl::ToUnixSeconds(start));
+      s->mutable_end_time()->set_seconds(
+          absl::ToUnixSeconds(start + absl::Hours(3)));
+      s->set_delivery_mode(catalogue::ONLINE);
+      s->set_capacity(absl::GetFlag(FLAGS_places));
+      catalogue::Session session;
+      if (catalogue_stub_
+              ->CreateSession(Context(kAdminKey).get(), request, &session)
+              .ok()) {
+        names.push_back(session.name());
+        warm.add_sessions(session.name());
+      }
+    }
+    for (auto& stub : booking_stubs_) {
+      booking::BatchGetAvailabilityResponse ignored;
+      stub->BatchGetAvailability(Context().get(), warm, &ignored);
+    }
+    return names;
+  }
+
+  // Keeps `in_flight` calls going for `length`; returns completions per
+  // second. `start(i, done)` issues call i and calls done(ok) when it ends.
+  double ClosedLoop(
+      int in_flight, absl::Duration length,
+      const std::function<void(int, std::function<void(bool)>)>& start) {
+    absl::Mutex mu;
+    int64_t completed = 0;
+    int active = 0;
+    bool stopping = false;
+    std::atomic<int> next{0};
+    std::function<void()> launch;
+    launch = [&] {
+      start(next++, [&](bool) {
+        absl::MutexLock lock(&mu);
+        ++completed;
+        if (stopping) {
+          --active;
+          return;
+        }
+        launch();
+      });
+    };
+    const absl::Time begin = absl::Now();
+    {
+      absl::MutexLock lock(&mu);
+      active = in_flight;
+    }
+    for (int i = 0; i < in_flight; ++i) launch();
+    absl::SleepFor(length);
+    int64_t done_at_end;
+    {
+      absl::MutexLock lock(&mu);
+      stopping = true;
+      done_at_end = completed;
+    }
+    const double elapsed = absl::ToDoubleSeconds(absl::Now() - begin);
+    absl::MutexLock lock(&mu);
+    mu.Await(absl::Condition(
+        +[](int* left) { return *left == 0; }, &active));
+    return done_at_end / elapsed;
+  }
+
+  // Sum and count of a booking histogram, over every replica.
+  std::pair<double, double> BatchTotals(
+      const std::string& name = "training_booking_batch_size") {
+    double sum = 0, count = 0;
+    for (const Server& s : bookings_) {
+      auto text = testing::HttpGet(s.metrics_port, "/metrics");
+      if (!text) continue;
+      for (absl::string_view line : absl::StrSplit(*text, '\n')) {
+        double v = 0;
+        const size_t space = line.rfind(' ');
+        if (space == absl::string_view::npos ||
+            !absl::SimpleAtod(line.substr(space + 1), &v)) {
+          continue;
+        }
+        if (absl::StartsWith(line, name + "_sum")) sum += v;
+        if (absl::StartsWith(line, name + "_count")) count += v;
+      }
+    }
+    return {sum, count};
+  }
+
+  // Sessions whose confirmed and waiting counts, read from the database,
+  // are not M and N-M.
+  int CountWrongSessions(const std::vector<std::string>& sessions, int n) {
+    const int m = absl::GetFlag(FLAGS_places);
+    auto db = sql::Database::Open(booking_url_);
+    if (!db.ok()) return static_cast<int>(sessions.size());
+    int wrong = 0;
+    for (const std::string& session : sessions) {
+      auto tx = (*db)->Begin(sql::TxMode::kRead);
+      if (!tx.ok()) return static_cast<int>(sessions.size());
+      auto rows = (*tx)->Query(
+          "SELECT SUM(CASE WHEN state = 1 THEN 1 ELSE 0 END) AS confirmed, "
+          "SUM(CASE WHEN state = 2 THEN 1 ELSE 0 END) AS waiting FROM "
+          "bookings WHERE session = $1",
+          {session});
+      const int64_t confirmed =
+          rows.ok() ? rows->GetInt64(0, "confirmed").value_or(-1) : -1;
+      const int64_t waiting =
+          rows.ok() ? rows->GetInt64(0, "waiting").value_or(-1) : -1;
+      if (confirmed != m || waiting != n - m) ++wrong;
+    }
+    return wrong;
+  }
+
+  std::string dir_;
+  redis::testing::RedisServer redis_;
+  Server catalogue_;
+  std::vector<Server> bookings_;
+  std::unique_ptr<catalogue::CatalogueService::Stub> catalogue_stub_;
+  std::vector<std::unique_ptr<booking::BookingService::Stub>> booking_stubs_;
+  std::vector<std::unique_ptr<Health::Stub>> health_stubs_;
+  std::string booking_url_;
+  std::string raw_url_;
+  std::unique_ptr<sql::Database> raw_db_;
+  int64_t next_request_ = 1;
+};
+
+void Print(const char* what, const std::vector<double>& samples,
+           const char* unit) {
+  const Stats s = Summarise(samples);
+  std::printf("  %-34s %10.1f %-6s [%.1f, %.1f]\n", what, s.median, unit, s.low,
+              s.high);
+}
+
+int Run() {
+  Bench bench;
+  if (!bench.Start()) return 1;
+  const absl::Duration length = absl::Seconds(absl::GetFlag(FLAGS_seconds));
+  const int reps = absl::GetFlag(FLAGS_repetitions);
+  std::map<std::string, std::vector<double>> samples;
+  int wrong = 0, errors = 0, sessions = 0;
+  for (int rep = 0; rep < reps; ++rep) {
+    const Bench::FlashResult flash = bench.Flash(length);
+    samples["bookings"].push_back(flash.bookings_per_second);
+    samples["p50"].push_back(flash.p50_ms);
+    samples["p99"].push_back(flash.p99_ms);
+    samples["p999"].push_back(flash.p999_ms);
+    samples["batch"].push_back(flash.mean_batch);
+    samples["commit"].push_back(flash.mean_commit_ms);
+    samples["retries"].push_back(flash.retries);
+    wrong += flash.wrong_sessions;
+    errors += flash.errors;
+    sessions += flash.sessions;
+    samples["health"].push_back(bench.HealthRate(length));
+    samples["raw"].push_back(bench.BestRawCommitRate(length / 3));
+    samples["avail"].push_back(bench.AvailabilityRate(length));
+    samples["avail_down"].push_back(
+        bench.AvailabilityRateWithRedisDown(length));
+    std::fprintf(stderr, "repetition %d/%d: %.0f bookings/s\n", rep + 1, reps,
+                 flash.bookings_per_second);
+  }
+  std::printf(
+      "flash_crowd: engine=%s replicas=%d clients(N)=%d places(M)=%d, %d "
+      "repetitions of %.0f s, interleaved; median [min, max]\n",
+      absl::GetFlag(FLAGS_engine).c_str(), absl::GetFlag(FLAGS_replicas),
+      absl::GetFlag(FLAGS_clients), absl::GetFlag(FLAGS_places), reps,
+      absl::ToDoubleSeconds(length));
+  Print("bookings per second", samples["bookings"], "/s");
+  Print("latency p50", samples["p50"], "ms");
+  Print("latency p99", samples["p99"], "ms");
+  Print("latency p999", samples["p999"], "ms");
+  Print("mean batch size", samples["batch"], "");
+  Print("mean batch decide+commit time", samples["commit"], "ms");
+  Print("transient retries per run", samples["retries"], "");
+  Print("health Check (trivial RPC)", samples["health"], "/s");
+  Print("raw locked-update commits (best)", samples["raw"], "/s");
+  Print("availability reads, cache warm", samples["avail"], "/s");
+  Print("availability reads, Redis down", samples["avail_down"], "/s");
+  const double bookings = Summarise(samples["bookings"]).median;
+  std::printf(
+      "  sessions checked: %d, with confirmed != M or waiting != N-M: "
+      "%d; failed calls: %d\n",
+      sessions, wrong, errors);
+  std::printf("  bookings / trivial RPC: %.2f (goal >= 0.50)\n",
+              bookings / Summarise(samples["health"]).median);
+  std::printf("  bookings / raw commits: %.2f (goal on PostgreSQL >= 3)\n",
+              bookings / Summarise(samples["raw"]).median);
+  return wrong == 0 && errors == 0 ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace training::bench
+
+int main(int argc, char** argv) {
+  training::config::ParseFlagsOrExit(
+      argc, argv, "flash_crowd: bookings per second under a flash crowd.");
+  return training::bench::Run();
+}
