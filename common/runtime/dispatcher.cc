@@ -119,16 +119,22 @@ grpc::ServerUnaryReactor* Dispatcher::Serve(
       [this, &method, reactor, response, call, request_copy, start] {
         log::ScopedLogContext log_context(call->request_id(),
                                           call->trace().trace_id);
-        absl::Status status;
+        auto finish = [this, &method, reactor, call, request_copy,
+                       start](absl::Status status) {
+          // The reply may come from another thread than the one that ran
+          // the handler: log with this call's ids there too.
+          log::ScopedLogContext reply_context(call->request_id(),
+                                              call->trace().trace_id);
+          Finish(method, reactor, status, start, &call->principal());
+        };
         if (!method.invoke) {
-          status = absl::UnimplementedError(
-              absl::StrCat(method.name, ": not implemented yet"));
+          finish(absl::UnimplementedError(
+              absl::StrCat(method.name, ": not implemented yet")));
         } else if (absl::Now() > call->deadline()) {
-          status = absl::DeadlineExceededError("deadline passed while queued");
+          finish(absl::DeadlineExceededError("deadline passed while queued"));
         } else {
-          status = method.invoke(*call, request_copy.get(), response);
+          method.invoke(call, request_copy.get(), response, std::move(finish));
         }
-        Finish(method, reactor, status, start, &call->principal());
       });
   if (!queued) {
     log::ScopedLogContext log_context(call->request_id(),

@@ -49,6 +49,14 @@ template <typename Request, typename Response>
 using Handler =
     std::function<absl::StatusOr<Response>(const CallContext&, const Request&)>;
 
+// How an asynchronous handler answers: once, from any thread.
+template <typename Response>
+using Reply = std::function<void(absl::StatusOr<Response>)>;
+
+template <typename Request, typename Response>
+using AsyncHandler = std::function<void(const CallContext&, const Request&,
+                                        Reply<Response>)>;
+
 class Dispatcher {
  public:
   Dispatcher(const google::protobuf::ServiceDescriptor* service,
@@ -59,25 +67,53 @@ class Dispatcher {
   template <typename Request, typename Response>
   void Handle(const std::string& method_name,
               Handler<Request, Response> handler) {
+    HandleAsync<Request, Response>(
+        method_name,
+        [handler = std::move(handler)](const CallContext& context,
+                                       const Request& request,
+                                       Reply<Response> reply) {
+          reply(handler(context, request));
+        });
+  }
+
+  // Sets a handler that answers through `reply`, possibly later and from
+  // another thread (group commit answers a whole batch from the thread that
+  // committed it, instead of keeping a worker asleep per call). The context
+  // and request stay alive until `reply` is called, exactly once.
+  template <typename Request, typename Response>
+  void HandleAsync(const std::string& method_name,
+                   AsyncHandler<Request, Response> handler) {
     Method& method = FindMethodOrDie(method_name, Request::descriptor(),
                                      Response::descriptor());
     method.invoke = [handler = std::move(handler)](
-                        const CallContext& context, grpc::ByteBuffer* request,
-                        grpc::ByteBuffer* response) -> absl::Status {
-      Request parsed;
-      if (!grpc::SerializationTraits<Request>::Deserialize(request, &parsed)
+                        std::shared_ptr<const CallContext> context,
+                        grpc::ByteBuffer* request, grpc::ByteBuffer* response,
+                        std::function<void(absl::Status)> done) {
+      auto parsed = std::make_shared<Request>();
+      if (!grpc::SerializationTraits<Request>::Deserialize(request,
+                                                           parsed.get())
                .ok()) {
-        return absl::InvalidArgumentError("request: does not parse");
+        done(absl::InvalidArgumentError("request: does not parse"));
+        return;
       }
-      absl::StatusOr<Response> result = handler(context, parsed);
-      if (!result.ok()) return result.status();
-      bool own_buffer = false;
-      if (!grpc::SerializationTraits<Response>::Serialize(*result, response,
-                                                          &own_buffer)
-               .ok()) {
-        return absl::InternalError("response: cannot serialize");
-      }
-      return absl::OkStatus();
+      const CallContext& context_ref = *context;
+      const Request& request_ref = *parsed;
+      handler(context_ref, request_ref,
+              [context, parsed, response,
+               done = std::move(done)](absl::StatusOr<Response> result) {
+                if (!result.ok()) {
+                  done(result.status());
+                  return;
+                }
+                bool own_buffer = false;
+                if (!grpc::SerializationTraits<Response>::Serialize(
+                         *result, response, &own_buffer)
+                         .ok()) {
+                  done(absl::InternalError("response: cannot serialize"));
+                  return;
+                }
+                done(absl::OkStatus());
+              });
     };
   }
 
@@ -96,8 +132,8 @@ class Dispatcher {
     std::string name;       // GetCourse
     std::string full_path;  // /training.catalogue.v1.CatalogueService/GetCourse
     training::api::v1::AccessRule access;
-    std::function<absl::Status(const CallContext&, grpc::ByteBuffer*,
-                               grpc::ByteBuffer*)>
+    std::function<void(std::shared_ptr<const CallContext>, grpc::ByteBuffer*,
+                       grpc::ByteBuffer*, std::function<void(absl::Status)>)>
         invoke;  // empty: not implemented yet
   };
 

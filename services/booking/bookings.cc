@@ -10,6 +10,7 @@
 #include "common/status_macros.h"
 #include "common/text/text.h"
 #include "common/time/proto_time.h"
+#include "absl/synchronization/notification.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
@@ -184,34 +185,79 @@ Bookings::Bookings(BookingStore* store, const Clock* clock,
 
 absl::StatusOr<v1::Booking> Bookings::CreateBooking(
     const Caller& caller, const v1::CreateBookingRequest& r) {
+  absl::StatusOr<v1::Booking> result;
+  absl::Notification finished;
+  CreateBookingAsync(caller, r, [&](absl::StatusOr<v1::Booking> booking) {
+    result = std::move(booking);
+    finished.Notify();
+  });
+  finished.WaitForNotification();
+  return result;
+}
+
+absl::Status Bookings::EnsureKnown(const std::string& session,
+                                   const Caller& caller) {
+  {
+    absl::MutexLock lock(&known_mu_);
+    if (known_sessions_.contains(session)) return absl::OkStatus();
+  }
+  bool stored = false;
+  RETURN_IF_ERROR(store_->Run(BookingStore::Mode::kRead,
+                              [&](BookingTransaction& tx) -> absl::Status {
+                                ASSIGN_OR_RETURN(auto inventory,
+                                                 tx.ReadInventory(session));
+                                stored = inventory.has_value();
+                                return absl::OkStatus();
+                              }));
+  // Asked once per session: afterwards catalogue events keep it fresh.
+  if (!stored) RETURN_IF_ERROR(LearnSession(session, caller));
+  absl::MutexLock lock(&known_mu_);
+  known_sessions_.insert(session);
+  return absl::OkStatus();
+}
+
+void Bookings::CreateBookingAsync(
+    const Caller& caller, const v1::CreateBookingRequest& r,
+    std::function<void(absl::StatusOr<v1::Booking>)> done) {
   std::vector<FieldViolation> violations;
   if (!text::IsUuid(r.request_id())) {
     violations.push_back({"request_id", "is required, as a UUID"});
   }
   const v1::Booking& asked = r.booking();
   if (asked.scope() == v1::Booking::ANY_DATE) {
-    return absl::UnimplementedError(
+    done(absl::UnimplementedError(
         "booking.scope: waiting lists for any date of a course are not "
-        "available yet");
+        "available yet"));
+    return;
   }
   if (!IsSessionName(asked.session())) {
     violations.push_back(
         {"booking.session", "must be courses/{course}/sessions/{session}"});
   }
   ValidateAttendee(asked.attendee(), "booking.attendee", violations);
-  if (!violations.empty()) return InvalidArgumentError(std::move(violations));
-
-  const PendingBooking pending{&caller, &r, Fingerprint(r),
-                               EmailKey(asked.attendee().email())};
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    ASSIGN_OR_RETURN(BookingResult result,
-                     queue_.Submit(asked.session(), pending));
-    if (!result.unknown_session) return std::move(result.view);
-    // Asked once per session: afterwards catalogue events keep it fresh.
-    RETURN_IF_ERROR(LearnSession(asked.session(), caller));
+  if (!violations.empty()) {
+    done(InvalidArgumentError(std::move(violations)));
+    return;
   }
-  return absl::UnavailableError(
-      "booking.session: the session could not be loaded from the catalogue");
+  if (absl::Status known = EnsureKnown(asked.session(), caller); !known.ok()) {
+    done(known);
+    return;
+  }
+  auto pending = std::make_shared<PendingBooking>(PendingBooking{
+      caller, &r, Fingerprint(r), EmailKey(asked.attendee().email())});
+  queue_.Submit(asked.session(), *pending,
+                [pending, done = std::move(done)](
+                    absl::StatusOr<BookingResult> result) {
+                  if (!result.ok()) {
+                    done(result.status());
+                  } else if (result->unknown_session) {
+                    done(absl::UnavailableError(
+                        "booking.session: the session is not known yet; "
+                        "retry"));
+                  } else {
+                    done(std::move(result->view));
+                  }
+                });
 }
 
 namespace {
@@ -289,7 +335,7 @@ std::vector<absl::StatusOr<Bookings::BookingResult>> Bookings::DecideBookings(
                              tx.FindBooking(record->second.reference));
             if (!earlier) return BookingNotFound();
             ASSIGN_OR_RETURN(
-                replays[i], View(tx, *earlier, *p.caller, /*with_token=*/true));
+                replays[i], View(tx, *earlier, p.caller, /*with_token=*/true));
           } else if (!same_as[i]) {
             first_of_id[id] = i;
             fresh.push_back(i);
@@ -338,8 +384,8 @@ std::vector<absl::StatusOr<Bookings::BookingResult>> Bookings::DecideBookings(
           b.set_scope(v1::Booking::SESSION);
           *b.mutable_attendee() = p.request->booking().attendee();
           b.set_state(decisions[k]->state);
-          if (p.caller->kind == Caller::Kind::kAgency) {
-            b.set_booked_by_organisation(p.caller->organisation);
+          if (p.caller.kind == Caller::Kind::kAgency) {
+            b.set_booked_by_organisation(p.caller.organisation);
           }
           *b.mutable_create_time() = ToProto(now);
           *b.mutable_update_time() = ToProto(now);
@@ -349,7 +395,7 @@ std::vector<absl::StatusOr<Bookings::BookingResult>> Bookings::DecideBookings(
           stored.token_kid = tokens_->current_kid();
           positions[i] = decisions[k]->waitlist_position;
 
-          Event event = NewEvent(*p.caller, b.name());
+          Event event = NewEvent(p.caller, b.name());
           if (b.state() == v1::Booking::CONFIRMED) {
             auto* confirmed = event.mutable_booking_confirmed();
             confirmed->set_booking(b.name());
@@ -430,7 +476,7 @@ std::vector<absl::StatusOr<Bookings::BookingResult>> Bookings::DecideBookings(
       v1::Booking view = made[i]->booking;
       view.set_waitlist_position(positions[i]);
       view.mutable_attendee()->clear_access_needs();
-      if (batch[i]->caller->kind == Caller::Kind::kAdmin) {
+      if (batch[i]->caller.kind == Caller::Kind::kAdmin) {
         *view.mutable_attendee() = batch[i]->request->booking().attendee();
       }
       view.set_manage_token(tokens_->Issue(view.name(), made[i]->token_kid));

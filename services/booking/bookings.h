@@ -15,7 +15,9 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "common/time/clock.h"
 #include "services/booking/availability_cache.h"
 #include "services/booking/group_commit.h"
@@ -59,6 +61,11 @@ class Bookings {
 
   absl::StatusOr<v1::Booking> CreateBooking(const Caller& caller,
                                             const v1::CreateBookingRequest& r);
+  // The same, answering through `done` (called once, on this thread or the
+  // one that commits the request's batch); `r` must stay alive until then.
+  void CreateBookingAsync(
+      const Caller& caller, const v1::CreateBookingRequest& r,
+      std::function<void(absl::StatusOr<v1::Booking>)> done);
   absl::StatusOr<v1::Booking> GetBooking(const Caller& caller,
                                          const v1::GetBookingRequest& r);
   absl::StatusOr<v1::ListBookingsResponse> ListBookings(
@@ -97,7 +104,7 @@ class Bookings {
  private:
   // One CreateBooking waiting for its batch, validated.
   struct PendingBooking {
-    const Caller* caller;
+    Caller caller;
     const v1::CreateBookingRequest* request;
     std::string fingerprint;
     std::string email_key;
@@ -135,6 +142,9 @@ class Bookings {
                                        SessionInventory&)>& change);
   // Fetches an unknown session from the directory and records it.
   absl::Status LearnSession(const std::string& session, const Caller& caller);
+  // Makes sure the session's inventory is stored before a booking for it is
+  // queued (the committing thread must never wait for the catalogue).
+  absl::Status EnsureKnown(const std::string& session, const Caller& caller);
   void RefreshCache(const SessionInventory& inventory);
 
   BookingStore* store_;
@@ -143,6 +153,8 @@ class Bookings {
   SessionDirectory* directory_;
   AvailabilityCache* cache_;
   std::function<absl::Status(int)> batch_hook_for_test_;
+  absl::Mutex known_mu_;
+  absl::flat_hash_set<std::string> known_sessions_ ABSL_GUARDED_BY(known_mu_);
   GroupCommitQueue<PendingBooking, BookingResult> queue_;
 };
 

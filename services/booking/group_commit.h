@@ -3,16 +3,17 @@
 
 // Group commit: requests for the same key (a session) are decided in
 // batches, one transaction per batch. While a batch for a key is running,
-// new arrivals for that key gather; when it finishes, one of them runs the
-// next batch with everything that gathered (up to max_batch), in arrival
-// order. Nobody waits when nothing is running: at low load a batch is one
-// request, run at once on the caller's thread.
+// new arrivals for that key gather; when it finishes, the thread that ran it
+// runs the next batch with everything that gathered (up to max_batch), in
+// arrival order, until none is left. Nobody waits when nothing is running:
+// at low load a batch is one request, run at once on the caller's thread.
 //
-// There is no thread of its own: the caller that finds its key idle runs the
-// batch (the leader), the others sleep until their batch is done. Each
-// caller gets its own result only after the runner returns, i.e. after its
-// batch committed or failed. Memory is bounded: past max_pending waiting
-// requests, Submit refuses with RESOURCE_EXHAUSTED and a retry hint.
+// There is no thread of its own and no thread sleeps per request: a caller
+// that finds its key busy leaves its request and its `done` callback and
+// returns; the committing thread calls `done` for each request of a batch
+// after the batch committed or failed. Memory is bounded: past max_pending
+// waiting requests, `done` is called at once with RESOURCE_EXHAUSTED and a
+// retry hint.
 //
 // Thread-safe.
 
@@ -25,6 +26,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "common/status/errors.h"
 
@@ -45,55 +47,70 @@ class GroupCommitQueue {
   GroupCommitQueue(Runner runner, GroupCommitOptions options)
       : runner_(std::move(runner)), options_(options) {}
 
-  // Queues `request` behind the batch running for `key`, if any, and
-  // returns its result once its batch has run.
-  absl::StatusOr<Result> Submit(const std::string& key,
-                                const Request& request) {
-    Waiter waiter;
-    waiter.request = &request;
-    absl::MutexLock lock(&mu_);
+  using Done = std::function<void(absl::StatusOr<Result>)>;
+
+  // Queues `request` behind the batch running for `key`, if any; `done` is
+  // called once with its result, on this thread or the committing one.
+  // `request` must stay alive until then.
+  void Submit(const std::string& key, const Request& request, Done done) {
+    mu_.Lock();
     if (pending_ >= static_cast<size_t>(options_.max_pending)) {
-      return WithRetryInfo(
+      mu_.Unlock();
+      done(WithRetryInfo(
           absl::ResourceExhaustedError(
               "booking: too many bookings waiting; retry shortly"),
-          absl::Milliseconds(200));
+          absl::Milliseconds(200)));
+      return;
     }
-    queues_[key].pending.push_back(&waiter);
+    Queue& queue = queues_[key];
+    queue.pending.push_back({&request, std::move(done)});
     ++pending_;
-    while (!waiter.done) {
-      Queue& queue = queues_[key];
-      if (queue.running) {
-        done_.Wait(&mu_);
-        continue;
+    if (queue.running) {
+      mu_.Unlock();
+      return;  // the thread running this key's batch will decide it
+    }
+    queue.running = true;
+    while (true) {
+      Queue& current = queues_[key];
+      if (current.pending.empty()) {
+        queues_.erase(key);
+        mu_.Unlock();
+        return;
       }
-      // Lead: take what has gathered, in arrival order, and run it without
-      // the lock so that more can gather meanwhile.
-      queue.running = true;
-      std::vector<Waiter*> batch;
-      while (!queue.pending.empty() &&
+      // Take what has gathered, in arrival order, and run it without the
+      // lock so that more can gather meanwhile.
+      std::vector<Waiting> batch;
+      while (!current.pending.empty() &&
              batch.size() < static_cast<size_t>(options_.max_batch)) {
-        batch.push_back(queue.pending.front());
-        queue.pending.pop_front();
+        batch.push_back(std::move(current.pending.front()));
+        current.pending.pop_front();
       }
       pending_ -= batch.size();
-      std::vector<const Request*> requests;
-      for (Waiter* w : batch) requests.push_back(w->request);
       mu_.Unlock();
+      std::vector<const Request*> requests;
+      for (const Waiting& w : batch) requests.push_back(w.request);
       std::vector<absl::StatusOr<Result>> results = runner_(key, requests);
-      mu_.Lock();
       for (size_t i = 0; i < batch.size(); ++i) {
-        batch[i]->result = i < results.size()
-                               ? std::move(results[i])
-                               : absl::StatusOr<Result>(absl::InternalError(
-                                     "booking: batch result missing"));
-        batch[i]->done = true;
+        batch[i].done(i < results.size()
+                          ? std::move(results[i])
+                          : absl::StatusOr<Result>(absl::InternalError(
+                                "booking: batch result missing")));
       }
-      Queue& after = queues_[key];
-      after.running = false;
-      if (after.pending.empty()) queues_.erase(key);
-      done_.SignalAll();
+      mu_.Lock();
     }
-    return *std::move(waiter.result);
+  }
+
+  // The same, waiting for the result (for callers with a thread to spare).
+  absl::StatusOr<Result> SubmitAndWait(const std::string& key,
+                                       const Request& request) {
+    absl::Notification finished;
+    std::optional<absl::StatusOr<Result>> result;
+    Submit(key, request, [&](absl::StatusOr<Result> r) {
+      result = std::move(r);
+      finished.Notify();
+    });
+    finished.WaitForNotification();
+    return *std::move(result);
   }
 
   // Requests waiting (not yet in a running batch), over every key.
@@ -103,20 +120,18 @@ class GroupCommitQueue {
   }
 
  private:
-  struct Waiter {
-    const Request* request = nullptr;
-    std::optional<absl::StatusOr<Result>> result;
-    bool done = false;
+  struct Waiting {
+    const Request* request;
+    Done done;
   };
   struct Queue {
-    std::deque<Waiter*> pending;
+    std::deque<Waiting> pending;
     bool running = false;
   };
 
   const Runner runner_;
   const GroupCommitOptions options_;
   mutable absl::Mutex mu_;
-  absl::CondVar done_;
   // Node-based: a Queue stays put while callers sleep on the mutex.
   std::unordered_map<std::string, Queue> queues_ ABSL_GUARDED_BY(mu_);
   size_t pending_ ABSL_GUARDED_BY(mu_) = 0;

@@ -47,7 +47,15 @@ void Bind(runtime::Dispatcher& dispatcher, const std::string& method,
 }  // namespace
 
 void RegisterBookingHandlers(runtime::Dispatcher& d, Bookings* b) {
-  Bind(d, "CreateBooking", b, &Bookings::CreateBooking);
+  // Answered by the thread that commits the booking's batch, so that no
+  // worker sleeps per waiting booking.
+  d.HandleAsync<v1::CreateBookingRequest, v1::Booking>(
+      "CreateBooking",
+      [b](const runtime::CallContext& context,
+          const v1::CreateBookingRequest& request,
+          runtime::Reply<v1::Booking> reply) {
+        b->CreateBookingAsync(CallerOf(context), request, std::move(reply));
+      });
   Bind(d, "GetBooking", b, &Bookings::GetBooking);
   Bind(d, "ListBookings", b, &Bookings::ListBookings);
   Bind(d, "CancelBooking", b, &Bookings::CancelBooking);
