@@ -54,8 +54,8 @@ template <typename Response>
 using Reply = std::function<void(absl::StatusOr<Response>)>;
 
 template <typename Request, typename Response>
-using AsyncHandler = std::function<void(const CallContext&, const Request&,
-                                        Reply<Response>)>;
+using AsyncHandler =
+    std::function<void(const CallContext&, const Request&, Reply<Response>)>;
 
 class Dispatcher {
  public:
@@ -69,11 +69,9 @@ class Dispatcher {
               Handler<Request, Response> handler) {
     HandleAsync<Request, Response>(
         method_name,
-        [handler = std::move(handler)](const CallContext& context,
-                                       const Request& request,
-                                       Reply<Response> reply) {
-          reply(handler(context, request));
-        });
+        [handler = std::move(handler)](
+            const CallContext& context, const Request& request,
+            Reply<Response> reply) { reply(handler(context, request)); });
   }
 
   // Sets a handler that answers through `reply`, possibly later and from

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "common/auth/api_keys.h"
 #include "common/metrics/metrics.h"
 #include "common/runtime/crash_point.h"
@@ -10,7 +11,6 @@
 #include "common/status_macros.h"
 #include "common/text/text.h"
 #include "common/time/proto_time.h"
-#include "absl/synchronization/notification.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
@@ -202,13 +202,12 @@ absl::Status Bookings::EnsureKnown(const std::string& session,
     if (known_sessions_.contains(session)) return absl::OkStatus();
   }
   bool stored = false;
-  RETURN_IF_ERROR(store_->Run(BookingStore::Mode::kRead,
-                              [&](BookingTransaction& tx) -> absl::Status {
-                                ASSIGN_OR_RETURN(auto inventory,
-                                                 tx.ReadInventory(session));
-                                stored = inventory.has_value();
-                                return absl::OkStatus();
-                              }));
+  RETURN_IF_ERROR(store_->Run(
+      BookingStore::Mode::kRead, [&](BookingTransaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(auto inventory, tx.ReadInventory(session));
+        stored = inventory.has_value();
+        return absl::OkStatus();
+      }));
   // Asked once per session: afterwards catalogue events keep it fresh.
   if (!stored) RETURN_IF_ERROR(LearnSession(session, caller));
   absl::MutexLock lock(&known_mu_);
@@ -245,19 +244,19 @@ void Bookings::CreateBookingAsync(
   }
   auto pending = std::make_shared<PendingBooking>(PendingBooking{
       caller, &r, Fingerprint(r), EmailKey(asked.attendee().email())});
-  queue_.Submit(asked.session(), *pending,
-                [pending, done = std::move(done)](
-                    absl::StatusOr<BookingResult> result) {
-                  if (!result.ok()) {
-                    done(result.status());
-                  } else if (result->unknown_session) {
-                    done(absl::UnavailableError(
-                        "booking.session: the session is not known yet; "
-                        "retry"));
-                  } else {
-                    done(std::move(result->view));
-                  }
-                });
+  queue_.Submit(
+      asked.session(), *pending,
+      [pending, done = std::move(done)](absl::StatusOr<BookingResult> result) {
+        if (!result.ok()) {
+          done(result.status());
+        } else if (result->unknown_session) {
+          done(absl::UnavailableError(
+              "booking.session: the session is not known yet; "
+              "retry"));
+        } else {
+          done(std::move(result->view));
+        }
+      });
 }
 
 namespace {
@@ -334,8 +333,8 @@ std::vector<absl::StatusOr<Bookings::BookingResult>> Bookings::DecideBookings(
             ASSIGN_OR_RETURN(std::optional<StoredBooking> earlier,
                              tx.FindBooking(record->second.reference));
             if (!earlier) return BookingNotFound();
-            ASSIGN_OR_RETURN(
-                replays[i], View(tx, *earlier, p.caller, /*with_token=*/true));
+            ASSIGN_OR_RETURN(replays[i],
+                             View(tx, *earlier, p.caller, /*with_token=*/true));
           } else if (!same_as[i]) {
             first_of_id[id] = i;
             fresh.push_back(i);

@@ -50,10 +50,9 @@ void RegisterBookingHandlers(runtime::Dispatcher& d, Bookings* b) {
   // Answered by the thread that commits the booking's batch, so that no
   // worker sleeps per waiting booking.
   d.HandleAsync<v1::CreateBookingRequest, v1::Booking>(
-      "CreateBooking",
-      [b](const runtime::CallContext& context,
-          const v1::CreateBookingRequest& request,
-          runtime::Reply<v1::Booking> reply) {
+      "CreateBooking", [b](const runtime::CallContext& context,
+                           const v1::CreateBookingRequest& request,
+                           runtime::Reply<v1::Booking> reply) {
         b->CreateBookingAsync(CallerOf(context), request, std::move(reply));
       });
   Bind(d, "GetBooking", b, &Bookings::GetBooking);
