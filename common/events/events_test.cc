@@ -151,6 +151,37 @@ TEST_P(EventsTest,
   EXPECT_EQ(Scalar("SELECT MAX(n) AS v FROM effects"), 1);
 }
 
+TEST_P(EventsTest, PublishedRowsArePrunedAfterKeepSentAndUnsentNever) {
+  WriteEvents(5);
+  OutboxRelay keeping(db_.get(), redis_.get(),
+                      {.batch_size = 200, .keep_sent = absl::Hours(1)});
+  ASSERT_THAT(keeping.PublishOnce(), IsOk());
+  EXPECT_EQ(Scalar("SELECT COUNT(*) AS v FROM outbox"), 5)
+      << "sent an hour ago at the earliest: kept";
+
+  WriteEvents(3);
+  OutboxRelay pruning(db_.get(), redis_.get(),
+                      {.batch_size = 200, .keep_sent = absl::ZeroDuration()});
+  ASSERT_THAT(pruning.PublishOnce(), IsOk());
+  absl::SleepFor(absl::Milliseconds(2));
+  ASSERT_THAT(pruning.PublishOnce(), IsOk());
+
+  EXPECT_EQ(Scalar("SELECT COUNT(*) AS v FROM outbox"), 0);
+  EXPECT_EQ(Redis({"XLEN", kStream}), 8) << "each published once";
+
+  WriteEvents(3);
+  OutboxRelay one_at_a_time(
+      db_.get(), redis_.get(),
+      {.batch_size = 1, .keep_sent = absl::ZeroDuration()});
+  ASSERT_THAT(one_at_a_time.PublishOnce(), IsOk());
+  absl::SleepFor(absl::Milliseconds(2));
+  ASSERT_THAT(one_at_a_time.PublishOnce(), IsOk());
+  EXPECT_EQ(Scalar("SELECT COUNT(*) AS v FROM outbox WHERE sent_at_us IS NULL"),
+            1)
+      << "the unsent row stays";
+  EXPECT_EQ(Redis({"XLEN", kStream}), 10);
+}
+
 TEST_P(EventsTest, ConsumerKilledBeforeAckIsReclaimedAndTheEffectHappensOnce) {
   WriteEvents(1);
   OutboxRelay relay(db_.get(), redis_.get());

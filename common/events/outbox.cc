@@ -158,11 +158,35 @@ absl::StatusOr<int> OutboxRelay::PublishOnce() {
                        {absl::ToUnixMicros(absl::Now()), first, last})
                 .status());
         published = static_cast<int>(rows.size());
-        return absl::OkStatus();
+        return PruneSent(tx);
       });
   if (!status.ok()) return status;
   Published().Add({}, published);
   return published;
+}
+
+absl::Status OutboxRelay::PruneSent(sql::Transaction& tx) {
+  // Rows are sent in seq order, so the old sent rows are a prefix of the
+  // table: read a bounded prefix by primary key and delete its old part.
+  // (A WHERE on sent_at_us alone would scan every recent row when none is
+  // old.)
+  ASSIGN_OR_RETURN(
+      sql::ResultSet head,
+      tx.Query("SELECT seq, sent_at_us FROM outbox ORDER BY seq LIMIT $1",
+               {static_cast<int64_t>(2 * options_.batch_size)}));
+  const int64_t cutoff = absl::ToUnixMicros(absl::Now() - options_.keep_sent);
+  std::optional<int64_t> last_old;
+  for (size_t i = 0; i < head.size(); ++i) {
+    ASSIGN_OR_RETURN(std::optional<int64_t> sent,
+                     head.GetOptionalInt64(i, "sent_at_us"));
+    if (!sent.has_value() || *sent >= cutoff) break;
+    ASSIGN_OR_RETURN(last_old, head.GetInt64(i, "seq"));
+  }
+  if (!last_old.has_value()) return absl::OkStatus();
+  return tx
+      .Execute("DELETE FROM outbox WHERE seq <= $1 AND sent_at_us IS NOT NULL",
+               {*last_old})
+      .status();
 }
 
 absl::StatusOr<absl::Duration> OutboxRelay::OldestUnsentAge() {

@@ -42,6 +42,10 @@ absl::Status WriteToOutbox(sql::Transaction& tx, const std::string& stream,
 struct RelayOptions {
   int batch_size = 200;
   absl::Duration poll_interval = absl::Milliseconds(50);
+  // Published rows are deleted once they are this old, a few batches at a
+  // time, so that the outbox holds the unsent backlog plus a short history
+  // rather than every event ever written.
+  absl::Duration keep_sent = absl::Minutes(10);
 };
 
 // Publishes outbox rows. Several relays (replicas) may run against one
@@ -53,7 +57,9 @@ class OutboxRelay {
               RelayOptions options = {});
   ~OutboxRelay();
 
-  // Publishes up to batch_size unsent rows in order and marks them sent.
+  // Publishes up to batch_size unsent rows in order and marks them sent,
+  // then deletes up to 2 * batch_size of the oldest rows sent more than
+  // keep_sent ago.
   // Returns how many were published; 0 when none are waiting or another
   // relay holds the lock. UNAVAILABLE when Redis or the database is down
   // (nothing is marked sent then).
@@ -67,6 +73,8 @@ class OutboxRelay {
   void Stop();
 
  private:
+  absl::Status PruneSent(sql::Transaction& tx);
+
   sql::Database* db_;
   redis::RedisClient* redis_;
   const RelayOptions options_;
