@@ -3,7 +3,6 @@
 #include <sqlite3.h>
 
 #include <algorithm>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -157,13 +156,6 @@ class SqliteDatabase final : public Database {
   }
 
   ~SqliteDatabase() override {
-    if (checkpointer_.joinable()) {
-      {
-        absl::MutexLock lock(&checkpoint_mu_);
-        stopping_ = true;
-      }
-      checkpointer_.join();
-    }
     for (sqlite3* c : writer_.TakeAllIdle()) sqlite3_close_v2(c);
     for (sqlite3* c : readers_.TakeAllIdle()) sqlite3_close_v2(c);
   }
@@ -193,43 +185,7 @@ class SqliteDatabase final : public Database {
       }
       if (rc != SQLITE_OK) return StatusFromSqlite(*writer, rc, pragma);
     }
-    // Checkpoints run beside the writer, not inside its commits: SQLite's
-    // automatic checkpoint copies ~1,000 pages and syncs the database file
-    // in whichever commit crosses the threshold, stalling every booking
-    // batch waiting behind it. The hook replaces the automatic checkpoint
-    // and wakes our own thread, which checkpoints PASSIVE-ly (never
-    // blocking the writer or readers) on its own connection.
-    sqlite3_wal_hook(*writer, &SqliteDatabase::WalHook, this);
-    auto checkpoint_conn = Connect();
-    if (!checkpoint_conn.ok()) return checkpoint_conn.status();
-    checkpointer_ = std::thread([this, conn = *checkpoint_conn] {
-      absl::MutexLock lock(&checkpoint_mu_);
-      while (!stopping_) {
-        checkpoint_mu_.AwaitWithTimeout(
-            absl::Condition(
-                +[](SqliteDatabase* db) {
-                  return db->stopping_ || db->wal_pages_ >= kCheckpointPages;
-                },
-                this),
-            absl::Seconds(1));
-        if (stopping_) break;
-        wal_pages_ = 0;
-        checkpoint_mu_.Unlock();
-        sqlite3_wal_checkpoint_v2(conn, nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                  nullptr, nullptr);
-        checkpoint_mu_.Lock();
-      }
-      sqlite3_close_v2(conn);
-    });
     return absl::OkStatus();
-  }
-
-  // sqlite3_wal_hook: after each commit on the writer, with the WAL's size.
-  static int WalHook(void* self, sqlite3*, const char*, int pages) {
-    auto* db = static_cast<SqliteDatabase*>(self);
-    absl::MutexLock lock(&db->checkpoint_mu_);
-    db->wal_pages_ = pages;
-    return SQLITE_OK;
   }
 
   Engine engine() const override { return Engine::kSqlite; }
@@ -294,13 +250,6 @@ class SqliteDatabase final : public Database {
   // the readers.
   pool::IdlePool<sqlite3*> writer_{1};
   pool::IdlePool<sqlite3*> readers_{options_.connections};
-
-  // WAL size that wakes the checkpointer (SQLite's own default threshold).
-  static constexpr int kCheckpointPages = 1000;
-  absl::Mutex checkpoint_mu_;
-  int wal_pages_ ABSL_GUARDED_BY(checkpoint_mu_) = 0;
-  bool stopping_ ABSL_GUARDED_BY(checkpoint_mu_) = false;
-  std::thread checkpointer_;
 };
 
 SqliteTransaction::~SqliteTransaction() {
