@@ -2,17 +2,17 @@
 
 #include <set>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "common/auth/api_keys.h"
 #include "common/metrics/metrics.h"
+#include "common/requests/requests.h"
 #include "common/runtime/crash_point.h"
 #include "common/status/errors.h"
 #include "common/status_macros.h"
 #include "common/text/text.h"
 #include "common/time/proto_time.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace training::booking {
 namespace {
@@ -35,17 +35,10 @@ bool IsSessionName(absl::string_view name) {
          name.find('/', slash + 10) == absl::string_view::npos;
 }
 
-// A hash of the whole request, deterministic, so that a retry can be told
-// from a different request reusing the id.
+// A hash of the whole request, so that a retry can be told from a
+// different request reusing the id.
 std::string Fingerprint(const google::protobuf::Message& request) {
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream stream(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    request.SerializeToCodedStream(&coded);
-  }
-  return auth::Sha256Hex(bytes);
+  return requests::RequestFingerprint(request);
 }
 
 absl::StatusOr<std::string> CheckBookingName(absl::string_view name,
@@ -522,10 +515,17 @@ absl::StatusOr<v1::ListBookingsResponse> Bookings::ListBookings(
     }
     states.push_back(state);
   }
+  const std::string filters = requests::FiltersFingerprint(r);
   int64_t before_seq = 0;
-  if (!r.page_token().empty() &&
-      (!absl::SimpleAtoi(r.page_token(), &before_seq) || before_seq <= 0)) {
-    violations.push_back({"page_token", "is not a token this list returned"});
+  if (!r.page_token().empty()) {
+    absl::StatusOr<requests::PageKey> key =
+        requests::DecodePageToken(r.page_token(), filters);
+    if (!key.ok() || !absl::SimpleAtoi(key->sort_key, &before_seq) ||
+        before_seq <= 0) {
+      violations.push_back(
+          {"page_token",
+           "is not a token this list returned for these filters"});
+    }
   }
   if (!violations.empty()) return InvalidArgumentError(std::move(violations));
   std::string organisation = r.organisation();
@@ -553,7 +553,11 @@ absl::StatusOr<v1::ListBookingsResponse> Bookings::ListBookings(
           ASSIGN_OR_RETURN(*response.add_bookings(),
                            View(tx, stored, caller, false));
         }
-        if (more) response.set_next_page_token(absl::StrCat(page.back().seq));
+        if (more) {
+          response.set_next_page_token(requests::EncodePageToken(
+              {absl::StrCat(page.back().seq), page.back().booking.name()},
+              filters));
+        }
         return absl::OkStatus();
       }));
   return response;

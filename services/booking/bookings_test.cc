@@ -626,6 +626,11 @@ TEST_P(BookingsTest, AgencyKeysListTheirOwnOrganisationsBookingsOnly) {
     r.set_page_token(listed->next_page_token());
   }
   EXPECT_EQ(seen.size(), 2u);
+  v1::ListBookingsRequest other_filters;
+  other_filters.set_session(kSession);
+  other_filters.set_page_token(r.page_token());
+  EXPECT_THAT(bookings_->ListBookings(agency, other_filters).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
   v1::ListBookingsRequest theirs;
   theirs.set_organisation("Southshire Schools");
   EXPECT_THAT(bookings_->ListBookings(agency, theirs).status(),

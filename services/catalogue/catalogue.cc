@@ -6,7 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/auth/api_keys.h"
+#include "common/requests/requests.h"
 #include "common/status/errors.h"
 #include "common/status_macros.h"
 #include "common/text/text.h"
@@ -106,9 +106,14 @@ absl::Status Remember(CatalogueTransaction& tx, const std::string& request_id,
   return tx.RecordRequest(request_id, {fingerprint, resource}, now);
 }
 
+using ::training::requests::DecodePageToken;
+using ::training::requests::EffectivePageSize;
+using ::training::requests::EncodePageToken;
+using ::training::requests::FiltersFingerprint;
+
 // What makes two creates "the same request": a hash of the whole request.
 std::string Fingerprint(const google::protobuf::Message& request) {
-  return auth::Sha256Hex(FiltersFingerprint(request));
+  return requests::RequestFingerprint(request);
 }
 
 template <typename Response, typename Item>

@@ -6,18 +6,14 @@
 #include <set>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "common/auth/api_keys.h"
 #include "common/text/text.h"
 #include "common/time/proto_time.h"
 #include "google/api/field_behavior.pb.h"
 #include "google/protobuf/descriptor.pb.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "google/protobuf/util/message_differencer.h"
 
@@ -568,65 +564,5 @@ absl::StatusOr<absl::Time> LocalToInstant(absl::CivilMinute local,
 }
 
 // --- Paging ---
-
-absl::StatusOr<int> EffectivePageSize(int page_size) {
-  if (page_size < 0) {
-    return InvalidArgumentError({{"page_size", "must not be negative"}});
-  }
-  if (page_size == 0) return 50;
-  return std::min(page_size, 200);
-}
-
-namespace {
-constexpr char kTokenVersion[] = "p1";
-constexpr char kTokenSeparator = '\x1f';
-
-// Stable across processes and builds, so that any replica accepts a token.
-std::string Fingerprint(absl::string_view filters) {
-  return auth::Sha256Hex(filters).substr(0, 16);
-}
-}  // namespace
-
-std::string EncodePageToken(const PageKey& key, absl::string_view filters) {
-  const std::string fingerprint = Fingerprint(filters);
-  return absl::WebSafeBase64Escape(
-      absl::StrCat(kTokenVersion, std::string(1, kTokenSeparator), fingerprint,
-                   std::string(1, kTokenSeparator), key.sort_key,
-                   std::string(1, kTokenSeparator), key.name));
-}
-
-absl::StatusOr<PageKey> DecodePageToken(absl::string_view token,
-                                        absl::string_view filters) {
-  const absl::Status malformed = InvalidArgumentError(
-      {{"page_token", "is not a token this list returned"}});
-  std::string raw;
-  if (!absl::WebSafeBase64Unescape(token, &raw)) return malformed;
-  std::vector<std::string> parts = absl::StrSplit(raw, kTokenSeparator);
-  if (parts.size() != 4 || parts[0] != kTokenVersion) return malformed;
-  if (parts[1] != Fingerprint(filters)) {
-    return InvalidArgumentError(
-        {{"page_token", "was made for a request with other filters"}});
-  }
-  return PageKey{parts[2], parts[3]};
-}
-
-std::string FiltersFingerprint(const Message& request) {
-  std::unique_ptr<Message> copy(request.New());
-  copy->CopyFrom(request);
-  const Descriptor* descriptor = copy->GetDescriptor();
-  for (const char* paging : {"page_size", "page_token"}) {
-    if (const FieldDescriptor* field = descriptor->FindFieldByName(paging)) {
-      copy->GetReflection()->ClearField(copy.get(), field);
-    }
-  }
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream stream(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    copy->SerializeToCodedStream(&coded);
-  }
-  return bytes;
-}
 
 }  // namespace training::catalogue

@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/requests/requests.h"
 #include "common/status/errors.h"
 #include "google/protobuf/field_mask.pb.h"
 #include "training/catalogue/v1/resources.pb.h"
@@ -25,6 +26,8 @@
 namespace training::catalogue {
 
 namespace v1 = ::training::catalogue::v1;
+
+using ::training::requests::PageKey;
 
 // The zone sessions are shown in when none is given.
 inline constexpr char kDefaultTimeZone[] = "Europe/London";
@@ -148,28 +151,6 @@ v1::Session::State EffectiveState(const v1::Session& session, absl::Time now);
 // instant after the gap; for a repeated one, the first.
 absl::StatusOr<absl::Time> LocalToInstant(absl::CivilMinute local,
                                           absl::string_view time_zone);
-
-// --- Paging ------------------------------------------------------------------
-
-// The page size to use: 0 → 50, above 200 → 200; INVALID_ARGUMENT on
-// `page_size` when negative.
-absl::StatusOr<int> EffectivePageSize(int page_size);
-
-// A keyset position: the sort key and name of the last item of a page,
-// bound to a fingerprint of the request's filters.
-struct PageKey {
-  std::string sort_key;  // start micros (sessions) or lower-cased title
-  std::string name;
-};
-// Opaque, URL-safe.
-std::string EncodePageToken(const PageKey& key, absl::string_view filters);
-// The key of a token made for the same `filters`. INVALID_ARGUMENT on
-// `page_token` when it is malformed or made for other filters.
-absl::StatusOr<PageKey> DecodePageToken(absl::string_view token,
-                                        absl::string_view filters);
-// A fingerprint of a request's filters: the message with its paging fields
-// cleared, serialised deterministically.
-std::string FiltersFingerprint(const google::protobuf::Message& request);
 
 }  // namespace training::catalogue
 

@@ -438,30 +438,5 @@ TEST(EffectiveStateTest, EndedScheduledSessionsAreCompleted) {
             v1::Session::CANCELLED);
 }
 
-TEST(PageTokenTest, RoundTripsAndRejectsOthers) {
-  const std::string token =
-      EncodePageToken({"12345", "courses/a/sessions/b"}, "filters-1");
-
-  auto key = DecodePageToken(token, "filters-1");
-
-  ASSERT_TRUE(key.ok());
-  EXPECT_EQ(key->sort_key, "12345");
-  EXPECT_EQ(key->name, "courses/a/sessions/b");
-  EXPECT_THAT(DecodePageToken(token, "filters-2").status(),
-              StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(DecodePageToken("garbage!", "filters-1").status(),
-              StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(DecodePageToken("", "filters-1").status(),
-              StatusIs(absl::StatusCode::kInvalidArgument));
-}
-
-TEST(PageSizeTest, DefaultsAndCaps) {
-  EXPECT_EQ(*EffectivePageSize(0), 50);
-  EXPECT_EQ(*EffectivePageSize(7), 7);
-  EXPECT_EQ(*EffectivePageSize(5000), 200);
-  EXPECT_THAT(EffectivePageSize(-1).status(),
-              StatusIs(absl::StatusCode::kInvalidArgument));
-}
-
 }  // namespace
 }  // namespace training::catalogue

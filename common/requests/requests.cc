@@ -1,0 +1,93 @@
+#include "common/requests/requests.h"
+
+#include <algorithm>
+#include <memory>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/auth/api_keys.h"
+#include "common/status/errors.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+
+namespace training::requests {
+namespace {
+
+using ::google::protobuf::Descriptor;
+using ::google::protobuf::FieldDescriptor;
+using ::google::protobuf::Message;
+
+std::string DeterministicBytes(const Message& message) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    message.SerializeToCodedStream(&coded);
+  }
+  return bytes;
+}
+
+}  // namespace
+
+absl::StatusOr<int> EffectivePageSize(int page_size, int default_size,
+                                      int max_size) {
+  if (page_size < 0) {
+    return InvalidArgumentError({{"page_size", "must not be negative"}});
+  }
+  if (page_size == 0) return default_size;
+  return std::min(page_size, max_size);
+}
+
+namespace {
+constexpr char kTokenVersion[] = "p1";
+constexpr char kTokenSeparator = '\x1f';
+
+// Stable across processes and builds, so that any replica accepts a token.
+std::string Fingerprint(absl::string_view filters) {
+  return auth::Sha256Hex(filters).substr(0, 16);
+}
+}  // namespace
+
+std::string EncodePageToken(const PageKey& key, absl::string_view filters) {
+  const std::string fingerprint = Fingerprint(filters);
+  return absl::WebSafeBase64Escape(
+      absl::StrCat(kTokenVersion, std::string(1, kTokenSeparator), fingerprint,
+                   std::string(1, kTokenSeparator), key.sort_key,
+                   std::string(1, kTokenSeparator), key.name));
+}
+
+absl::StatusOr<PageKey> DecodePageToken(absl::string_view token,
+                                        absl::string_view filters) {
+  const absl::Status malformed = InvalidArgumentError(
+      {{"page_token", "is not a token this list returned"}});
+  std::string raw;
+  if (!absl::WebSafeBase64Unescape(token, &raw)) return malformed;
+  std::vector<std::string> parts = absl::StrSplit(raw, kTokenSeparator);
+  if (parts.size() != 4 || parts[0] != kTokenVersion) return malformed;
+  if (parts[1] != Fingerprint(filters)) {
+    return InvalidArgumentError(
+        {{"page_token", "was made for a request with other filters"}});
+  }
+  return PageKey{parts[2], parts[3]};
+}
+
+std::string FiltersFingerprint(const Message& request) {
+  std::unique_ptr<Message> copy(request.New());
+  copy->CopyFrom(request);
+  const Descriptor* descriptor = copy->GetDescriptor();
+  for (const char* paging : {"page_size", "page_token"}) {
+    if (const FieldDescriptor* field = descriptor->FindFieldByName(paging)) {
+      copy->GetReflection()->ClearField(copy.get(), field);
+    }
+  }
+  return DeterministicBytes(*copy);
+}
+
+std::string RequestFingerprint(const Message& request) {
+  return auth::Sha256Hex(DeterministicBytes(request));
+}
+
+}  // namespace training::requests

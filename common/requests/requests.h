@@ -1,0 +1,46 @@
+#ifndef TRAINING_COMMON_REQUESTS_REQUESTS_H_
+#define TRAINING_COMMON_REQUESTS_REQUESTS_H_
+
+// What every service does with list and create requests: page sizes,
+// opaque keyset page tokens bound to the request's filters, and the
+// fingerprint that tells an idempotent retry from a different request that
+// reuses its id.
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/message.h"
+
+namespace training::requests {
+
+// The page size to use: 0 → `default_size`, above `max_size` → `max_size`;
+// INVALID_ARGUMENT on `page_size` when negative.
+absl::StatusOr<int> EffectivePageSize(int page_size, int default_size = 50,
+                                      int max_size = 200);
+
+// A keyset position: the sort key and name of the last item of a page.
+struct PageKey {
+  std::string sort_key;
+  std::string name;
+};
+
+// Opaque, URL-safe; bound to `filters` (see FiltersFingerprint).
+std::string EncodePageToken(const PageKey& key, absl::string_view filters);
+
+// The key of a token made for the same `filters`. INVALID_ARGUMENT on
+// `page_token` when it is malformed or made for other filters.
+absl::StatusOr<PageKey> DecodePageToken(absl::string_view token,
+                                        absl::string_view filters);
+
+// The request with its paging fields (`page_size`, `page_token`) cleared,
+// serialised deterministically: what a page token is bound to.
+std::string FiltersFingerprint(const google::protobuf::Message& request);
+
+// SHA-256 (hex) of the whole request serialised deterministically: two
+// requests with one id are the same request exactly when these match.
+std::string RequestFingerprint(const google::protobuf::Message& request);
+
+}  // namespace training::requests
+
+#endif  // TRAINING_COMMON_REQUESTS_REQUESTS_H_

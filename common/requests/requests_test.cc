@@ -1,0 +1,55 @@
+#include "common/requests/requests.h"
+
+#include "common/testing/status_matchers.h"
+#include "gtest/gtest.h"
+#include "training/catalogue/v1/catalogue_service.pb.h"
+
+namespace training::requests {
+namespace {
+
+using ::training::testing::StatusIs;
+
+TEST(PageTokenTest, RoundTripsAndRejectsOthers) {
+  const std::string token =
+      EncodePageToken({"12345", "courses/a/sessions/b"}, "filters-1");
+
+  auto key = DecodePageToken(token, "filters-1");
+
+  ASSERT_TRUE(key.ok());
+  EXPECT_EQ(key->sort_key, "12345");
+  EXPECT_EQ(key->name, "courses/a/sessions/b");
+  EXPECT_THAT(DecodePageToken(token, "filters-2").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(DecodePageToken("garbage!", "filters-1").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(DecodePageToken("", "filters-1").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(PageSizeTest, DefaultsAndCaps) {
+  EXPECT_EQ(*EffectivePageSize(0), 50);
+  EXPECT_EQ(*EffectivePageSize(7), 7);
+  EXPECT_EQ(*EffectivePageSize(5000), 200);
+  EXPECT_EQ(*EffectivePageSize(0, 500, 1000), 500);
+  EXPECT_THAT(EffectivePageSize(-1).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(FingerprintTest, PagingFieldsDoNotChangeTheFilters) {
+  catalogue::v1::ListSessionsRequest a;
+  a.set_parent("courses/-");
+  a.set_area("CM1");
+  catalogue::v1::ListSessionsRequest b = a;
+  b.set_page_size(7);
+  b.set_page_token("x");
+  catalogue::v1::ListSessionsRequest c = a;
+  c.set_area("CM2");
+
+  EXPECT_EQ(FiltersFingerprint(a), FiltersFingerprint(b));
+  EXPECT_NE(FiltersFingerprint(a), FiltersFingerprint(c));
+  EXPECT_NE(RequestFingerprint(a), RequestFingerprint(b));
+  EXPECT_EQ(RequestFingerprint(a).size(), 64u);
+}
+
+}  // namespace
+}  // namespace training::requests
