@@ -75,6 +75,18 @@ CREATE TABLE processed_events (
 )sql")}};
 }
 
+Event NewEvent(absl::string_view source, absl::string_view subject,
+               absl::string_view request_id, absl::string_view traceparent,
+               absl::string_view tracestate) {
+  Event event;
+  event.set_source(std::string(source));
+  event.set_subject(std::string(subject));
+  event.set_request_id(std::string(request_id));
+  event.set_traceparent(std::string(traceparent));
+  event.set_tracestate(std::string(tracestate));
+  return event;
+}
+
 absl::Status WriteToOutbox(sql::Transaction& tx, const std::string& stream,
                            Event event) {
   std::vector<Event> one;
@@ -92,6 +104,12 @@ absl::Status WriteToOutbox(sql::Transaction& tx, const std::string& stream,
   for (size_t i = 0; i < events.size(); ++i) {
     Event& event = events[i];
     if (event.id().empty()) event.set_id(NewUuid());
+    if (event.type().empty()) {
+      const auto* oneof = Event::descriptor()->FindOneofByName("payload");
+      const auto* field =
+          event.GetReflection()->GetOneofFieldDescriptor(event, oneof);
+      if (field != nullptr) event.set_type(field->message_type()->full_name());
+    }
     if (!event.has_occur_time()) {
       const int64_t nanos = absl::ToUnixNanos(now);
       event.mutable_occur_time()->set_seconds(nanos / 1000000000);

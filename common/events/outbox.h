@@ -28,9 +28,19 @@ namespace training::events {
 // sql::ApplyMigrations(db, "events", EventMigrations()).
 std::vector<sql::Migration> EventMigrations();
 
+// A new event about `subject` (a resource name) from `source` (the
+// service), stamped with the request id and W3C trace context of the call
+// that caused it. The caller sets the payload.
+training::events::v1::Event NewEvent(absl::string_view source,
+                                     absl::string_view subject,
+                                     absl::string_view request_id,
+                                     absl::string_view traceparent,
+                                     absl::string_view tracestate);
+
 // Adds `event` to the outbox inside `tx`, for `stream` (one stream per
 // source service, e.g. "training.events.booking"). Fills in `id` (a random
-// UUID) and `occur_time` (now) when empty. The caller commits.
+// UUID), `occur_time` (now) and `type` (the payload's full message name)
+// when empty. The caller commits.
 absl::Status WriteToOutbox(sql::Transaction& tx, const std::string& stream,
                            training::events::v1::Event event);
 

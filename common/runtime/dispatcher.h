@@ -149,6 +149,22 @@ class Dispatcher {
   metrics::HistogramFamily* latency_;
 };
 
+// Binds `method_name` to `(object->*member)(caller_of(context), request)`,
+// the usual shape of a service's handlers: a principal mapped to the
+// service's own idea of a caller, and a member function per RPC.
+template <typename Object, typename Caller, typename Request, typename Response>
+void BindMember(Dispatcher& dispatcher, const std::string& method_name,
+                Object* object,
+                absl::StatusOr<Response> (Object::*member)(const Caller&,
+                                                           const Request&),
+                Caller (*caller_of)(const CallContext&)) {
+  dispatcher.Handle<Request, Response>(
+      method_name, [object, member, caller_of](const CallContext& context,
+                                               const Request& request) {
+        return (object->*member)(caller_of(context), request);
+      });
+}
+
 namespace internal {
 
 // Routes every method of a generated service to a Dispatcher through gRPC's

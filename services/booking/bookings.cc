@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "common/auth/api_keys.h"
+#include "common/events/outbox.h"
 #include "common/metrics/metrics.h"
 #include "common/requests/requests.h"
 #include "common/runtime/crash_point.h"
@@ -53,26 +54,8 @@ absl::StatusOr<std::string> CheckBookingName(absl::string_view name,
 }
 
 Event NewEvent(const Caller& caller, const std::string& subject) {
-  Event event;
-  event.set_source("booking");
-  event.set_subject(subject);
-  event.set_traceparent(caller.traceparent);
-  event.set_tracestate(caller.tracestate);
-  event.set_request_id(caller.request_id);
-  return event;
-}
-
-// The event with `type` naming its payload.
-Event Typed(Event event) {
-  const auto* oneof = Event::descriptor()->FindOneofByName("payload");
-  const auto* field =
-      event.GetReflection()->GetOneofFieldDescriptor(event, oneof);
-  event.set_type(field ? field->message_type()->full_name() : "");
-  return event;
-}
-
-absl::Status Emit(BookingTransaction& tx, Event event) {
-  return tx.AddEvent(Typed(std::move(event)));
+  return events::NewEvent("booking", subject, caller.request_id,
+                          caller.traceparent, caller.tracestate);
 }
 
 const char* StateWord(v1::Booking::State state) {
@@ -399,7 +382,7 @@ std::vector<absl::StatusOr<Bookings::BookingResult>> Bookings::DecideBookings(
             waitlisted->set_course(b.course());
             waitlisted->set_position(positions[i]);
           }
-          events.push_back(Typed(std::move(event)));
+          events.push_back(std::move(event));
           records_made.push_back(
               {p.request->request_id(), {p.fingerprint, b.reference()}});
           rows.push_back(std::move(stored));
@@ -621,7 +604,7 @@ absl::Status Bookings::Promote(BookingTransaction& tx,
     promoted->set_booking(b.name());
     promoted->set_session(b.session());
     promoted->set_via(events::v1::BookingPromoted::AUTO_CONFIRM);
-    RETURN_IF_ERROR(Emit(tx, std::move(event)));
+    RETURN_IF_ERROR(tx.AddEvent(std::move(event)));
   }
   return absl::OkStatus();
 }
@@ -658,7 +641,7 @@ absl::StatusOr<v1::Booking> Bookings::CancelBooking(
         cancelled->set_session(b.session());
         cancelled->set_late(b.cancellation().late());
         cancelled->set_previous_state(StateWord(before));
-        RETURN_IF_ERROR(Emit(tx, std::move(event)));
+        RETURN_IF_ERROR(tx.AddEvent(std::move(event)));
         // The freed place goes to the head of the waiting list in this same
         // transaction, so it is never given twice nor left empty.
         RETURN_IF_ERROR(Promote(tx, inventory, caller));
@@ -690,7 +673,7 @@ absl::StatusOr<v1::Booking> Bookings::LeaveWaitlist(
         cancelled->set_booking(b.name());
         cancelled->set_session(b.session());
         cancelled->set_previous_state("waitlisted");
-        RETURN_IF_ERROR(Emit(tx, std::move(event)));
+        RETURN_IF_ERROR(tx.AddEvent(std::move(event)));
         return tx.SaveCounts(inventory);
       });
 }
@@ -752,7 +735,7 @@ absl::StatusOr<v1::Booking> Bookings::SubstituteAttendee(
         substituted->set_booking(b.name());
         substituted->set_session(b.session());
         substituted->set_previous_contact_id(contact_id);
-        RETURN_IF_ERROR(Emit(tx, std::move(event)));
+        RETURN_IF_ERROR(tx.AddEvent(std::move(event)));
         if (!r.request_id().empty()) {
           RETURN_IF_ERROR(tx.RecordRequest(r.request_id(),
                                            {fingerprint, b.reference()}, now));
@@ -912,7 +895,7 @@ absl::Status Bookings::ApplyCatalogueEvent(BookingTransaction& tx,
         payload->set_session(name);
         payload->set_session_cancelled(true);
         payload->set_previous_state(StateWord(before));
-        RETURN_IF_ERROR(Emit(tx, std::move(cancelled)));
+        RETURN_IF_ERROR(tx.AddEvent(std::move(cancelled)));
       }
       RETURN_IF_ERROR(tx.SaveCounts(inventory));
       if (cache_ != nullptr) cache_->Invalidate(name);

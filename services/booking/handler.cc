@@ -37,11 +37,7 @@ void Bind(runtime::Dispatcher& dispatcher, const std::string& method,
           Bookings* bookings,
           absl::StatusOr<Response> (Bookings::*serve)(const Caller&,
                                                       const Request&)) {
-  dispatcher.Handle<Request, Response>(
-      method, [bookings, serve](const runtime::CallContext& context,
-                                const Request& request) {
-        return (bookings->*serve)(CallerOf(context), request);
-      });
+  runtime::BindMember(dispatcher, method, bookings, serve, &CallerOf);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/events/outbox.h"
 #include "common/requests/requests.h"
 #include "common/status/errors.h"
 #include "common/status_macros.h"
@@ -60,24 +61,9 @@ absl::StatusOr<SessionName> CheckSessionName(absl::string_view name,
   return *parsed;
 }
 
-// A new event about `subject`, stamped with the caller's trace; the payload
-// is set by the caller of this, then FinishEvent names its type.
 Event NewEvent(const Caller& caller, const std::string& subject) {
-  Event event;
-  event.set_source("catalogue");
-  event.set_subject(subject);
-  event.set_traceparent(caller.traceparent);
-  event.set_tracestate(caller.tracestate);
-  event.set_request_id(caller.request_id);
-  return event;
-}
-
-Event& FinishEvent(Event& event) {
-  const auto* oneof = Event::descriptor()->FindOneofByName("payload");
-  const auto* field =
-      event.GetReflection()->GetOneofFieldDescriptor(event, oneof);
-  event.set_type(field ? field->message_type()->full_name() : "");
-  return event;
+  return events::NewEvent("catalogue", subject, caller.request_id,
+                          caller.traceparent, caller.tracestate);
 }
 
 // The idempotency of a create: OK(nullopt) when `request_id` is new (or
@@ -438,7 +424,7 @@ absl::StatusOr<v1::Course> Catalogue::UpdateCourse(
         for (const std::string& field : changed) {
           payload->add_changed_fields(field);
         }
-        return tx.AddEvent(FinishEvent(event));
+        return tx.AddEvent(std::move(event));
       });
 }
 
@@ -465,7 +451,7 @@ absl::StatusOr<v1::Course> Catalogue::PublishCourse(
         course.set_etag(etag);
         Event event = NewEvent(caller, course.name());
         *event.mutable_course_published()->mutable_course() = course;
-        return tx.AddEvent(FinishEvent(event));
+        return tx.AddEvent(std::move(event));
       }));
   return course;
 }
@@ -489,7 +475,7 @@ absl::StatusOr<v1::Course> Catalogue::ArchiveCourse(
         course.set_etag(etag);
         Event event = NewEvent(caller, course.name());
         event.mutable_course_archived()->set_course(course.name());
-        return tx.AddEvent(FinishEvent(event));
+        return tx.AddEvent(std::move(event));
       }));
   return course;
 }
@@ -612,7 +598,7 @@ absl::StatusOr<v1::Session> Catalogue::CreateSession(
         auto* payload = event.mutable_session_scheduled();
         *payload->mutable_session() = created;
         *payload->mutable_course() = *course;
-        RETURN_IF_ERROR(tx.AddEvent(FinishEvent(event)));
+        RETURN_IF_ERROR(tx.AddEvent(std::move(event)));
         return Remember(tx, r.request_id(), fingerprint, created.name(), now);
       }));
   return created;
@@ -831,7 +817,7 @@ absl::StatusOr<v1::Session> Catalogue::UpdateSession(
             changes.end()) {
           payload->set_previous_capacity(current.capacity());
         }
-        return tx.AddEvent(FinishEvent(event));
+        return tx.AddEvent(std::move(event));
       }));
   return updated;
 }
@@ -871,7 +857,7 @@ absl::StatusOr<v1::Session> Catalogue::CancelSession(
         auto* payload = event.mutable_session_cancelled();
         payload->set_session(cancelled.name());
         payload->set_reason(r.reason());
-        return tx.AddEvent(FinishEvent(event));
+        return tx.AddEvent(std::move(event));
       }));
   return cancelled;
 }
@@ -915,7 +901,7 @@ absl::StatusOr<v1::Session> Catalogue::SetSessionJoiningDetails(
         auto* payload = event.mutable_session_changed();
         *payload->mutable_session() = updated;
         payload->add_changes(events::v1::JOINING_DETAILS);
-        return tx.AddEvent(FinishEvent(event));
+        return tx.AddEvent(std::move(event));
       }));
   return updated;
 }

@@ -22,11 +22,7 @@ void Bind(runtime::Dispatcher& dispatcher, const std::string& method,
           Catalogue* catalogue,
           absl::StatusOr<Response> (Catalogue::*serve)(const Caller&,
                                                        const Request&)) {
-  dispatcher.Handle<Request, Response>(
-      method, [catalogue, serve](const runtime::CallContext& context,
-                                 const Request& request) {
-        return (catalogue->*serve)(CallerOf(context), request);
-      });
+  runtime::BindMember(dispatcher, method, catalogue, serve, &CallerOf);
 }
 
 template <typename Request>
