@@ -1,5 +1,6 @@
 #include "services/booking/bookings.h"
 
+#include <map>
 #include <set>
 
 #include "absl/strings/numbers.h"
@@ -7,6 +8,7 @@
 #include "absl/synchronization/notification.h"
 #include "common/auth/api_keys.h"
 #include "common/events/outbox.h"
+#include "common/logging/log.h"
 #include "common/metrics/metrics.h"
 #include "common/requests/requests.h"
 #include "common/runtime/crash_point.h"
@@ -27,13 +29,6 @@ absl::Status BookingNotFound() {
 absl::Status Refused(absl::string_view message, std::string reason) {
   return WithErrorInfo(absl::FailedPreconditionError(message),
                        std::move(reason));
-}
-
-bool IsSessionName(absl::string_view name) {
-  const size_t slash = name.find("/sessions/");
-  return name.substr(0, 8) == "courses/" && slash != absl::string_view::npos &&
-         slash > 8 && slash + 10 < name.size() &&
-         name.find('/', slash + 10) == absl::string_view::npos;
 }
 
 // A hash of the whole request, so that a retry can be told from a
@@ -753,6 +748,114 @@ absl::StatusOr<int64_t> Bookings::ForgetEndedContacts() {
         return absl::OkStatus();
       }));
   return forgotten;
+}
+
+absl::StatusOr<int64_t> Bookings::ForgetAccessNeeds(absl::Duration retention) {
+  int64_t forgotten = 0;
+  RETURN_IF_ERROR(store_->Run(
+      BookingStore::Mode::kWrite, [&](BookingTransaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(forgotten,
+                         tx.ForgetAccessNeeds(clock_->Now() - retention));
+        return absl::OkStatus();
+      }));
+  return forgotten;
+}
+
+// --- Personal data ---
+
+absl::StatusOr<v1::ErasePersonalDataResponse> Bookings::ErasePersonalData(
+    const Caller& caller, const v1::ErasePersonalDataRequest& r) {
+  std::vector<FieldViolation> violations;
+  if (!IsValidEmail(r.email())) {
+    violations.push_back({"email", "must be an e-mail address"});
+  }
+  if (!r.request_id().empty() && !text::IsUuid(r.request_id())) {
+    violations.push_back({"request_id", "must be a UUID"});
+  }
+  if (!violations.empty()) return InvalidArgumentError(std::move(violations));
+  const std::string email_key = EmailKey(r.email());
+  const std::string fingerprint = Fingerprint(r);
+  v1::ErasePersonalDataResponse response;
+  std::map<std::string, SessionInventory> inventories;
+  RETURN_IF_ERROR(store_->Run(
+      BookingStore::Mode::kWrite, [&](BookingTransaction& tx) -> absl::Status {
+        response.Clear();
+        inventories.clear();
+        const absl::Time now = clock_->Now();
+        if (!r.request_id().empty()) {
+          ASSIGN_OR_RETURN(std::optional<RequestRecord> record,
+                           tx.FindRequest(r.request_id(), now));
+          if (record && record->fingerprint != fingerprint) {
+            return InvalidArgumentError(
+                {{"request_id", "was already used for a different request"}});
+          }
+          int erased = 0;
+          if (record && absl::SimpleAtoi(record->reference, &erased)) {
+            response.set_erased_bookings(erased);  // a retry: already done
+            return absl::OkStatus();
+          }
+        }
+        ASSIGN_OR_RETURN(std::vector<StoredBooking> found,
+                         tx.BookingsOfEmail(email_key));
+        // Sessions whose bookings will be cancelled are locked in name
+        // order (std::map), the one global order every multi-session
+        // change uses; the bookings are read again under the locks.
+        for (const StoredBooking& stored : found) {
+          if (IsActive(stored.booking.state()))
+            inventories.emplace(stored.booking.session(), SessionInventory{});
+        }
+        for (auto& [session, inventory] : inventories) {
+          ASSIGN_OR_RETURN(std::optional<SessionInventory> locked,
+                           tx.LockInventory(session));
+          if (!locked) return absl::InternalError("booking: session unknown");
+          inventory = *std::move(locked);
+        }
+        ASSIGN_OR_RETURN(found, tx.BookingsOfEmail(email_key));
+        std::vector<Event> events;
+        Event erased_event = NewEvent(caller, "personalData");
+        for (StoredBooking& stored : found) {
+          v1::Booking& b = stored.booking;
+          auto locked = inventories.find(b.session());
+          // A place on a session still to come would be held by nobody:
+          // it is cancelled, never late, and passed to the waiting list.
+          if (IsActive(b.state()) && locked != inventories.end() &&
+              locked->second.start > now) {
+            const v1::Booking::State before = b.state();
+            EndBooking(stored, locked->second,
+                       before == v1::Booking::WAITLISTED
+                           ? v1::Booking::LEFT_WAITLIST
+                           : v1::Booking::CANCELLED,
+                       v1::Cancellation::ADMIN, "", now);
+            b.mutable_cancellation()->set_late(false);
+            RETURN_IF_ERROR(tx.UpdateBooking(stored));
+            Event event = NewEvent(caller, b.name());
+            auto* cancelled = event.mutable_booking_cancelled();
+            cancelled->set_booking(b.name());
+            cancelled->set_session(b.session());
+            cancelled->set_previous_state(StateWord(before));
+            events.push_back(std::move(event));
+          }
+          RETURN_IF_ERROR(tx.EraseAttendee(b.reference()));
+          erased_event.mutable_personal_data_erased()->add_bookings(b.name());
+        }
+        for (auto& [session, inventory] : inventories) {
+          RETURN_IF_ERROR(Promote(tx, inventory, caller));
+          RETURN_IF_ERROR(tx.SaveCounts(inventory));
+        }
+        RETURN_IF_ERROR(tx.ForgetContactsOf(email_key));
+        response.set_erased_bookings(static_cast<int>(found.size()));
+        if (!found.empty()) events.push_back(std::move(erased_event));
+        RETURN_IF_ERROR(tx.AddEvents(std::move(events)));
+        if (!r.request_id().empty()) {
+          RETURN_IF_ERROR(tx.RecordRequest(
+              r.request_id(),
+              {fingerprint, absl::StrCat(response.erased_bookings())}, now));
+        }
+        return absl::OkStatus();
+      }));
+  for (const auto& [session, inventory] : inventories) RefreshCache(inventory);
+  log::Info("personal_data.erased", {{"bookings", response.erased_bookings()}});
+  return response;
 }
 
 // --- Availability ---

@@ -79,6 +79,20 @@ class Bookings {
   absl::StatusOr<v1::BatchGetAvailabilityResponse> BatchGetAvailability(
       const Caller& caller, const v1::BatchGetAvailabilityRequest& r);
 
+  // The booking as `caller` may see it: position, substitutions, access
+  // needs for admins only, the token only when `with_token`.
+  absl::StatusOr<v1::Booking> View(BookingTransaction& tx,
+                                   const StoredBooking& stored,
+                                   const Caller& caller, bool with_token);
+
+  // Erases everything held about an address: bookings of sessions not yet
+  // started are cancelled (their places go to the waiting list), then every
+  // booking loses its personal fields (organisation and agency type stay,
+  // for the reports) and replaced-attendee contacts are deleted; one
+  // PersonalDataErased event. Idempotent.
+  absl::StatusOr<v1::ErasePersonalDataResponse> ErasePersonalData(
+      const Caller& caller, const v1::ErasePersonalDataRequest& r);
+
   // Booking requests waiting for their batch, over every session.
   size_t PendingBookings() const { return queue_.pending(); }
 
@@ -92,6 +106,9 @@ class Bookings {
   // Housekeeping run every few minutes: forgets the contacts of replaced
   // attendees once their booking's session has ended. Returns how many.
   absl::StatusOr<int64_t> ForgetEndedContacts();
+  // Housekeeping too: deletes access needs of bookings whose session ended
+  // more than `retention` ago. Returns how many.
+  absl::StatusOr<int64_t> ForgetAccessNeeds(absl::Duration retention);
 
   // Applies one catalogue event inside `tx` (the consumer's transaction):
   // course rules, session facts, capacity changes (promoting whoever now
@@ -121,11 +138,6 @@ class Bookings {
       const std::string& session,
       const std::vector<const PendingBooking*>& batch);
 
-  // The booking as `caller` may see it: position, substitutions, access
-  // needs for admins only, the token only when `with_token`.
-  absl::StatusOr<v1::Booking> View(BookingTransaction& tx,
-                                   const StoredBooking& stored,
-                                   const Caller& caller, bool with_token);
   // NOT_FOUND unless `caller` is an admin or holds the booking's token:
   // an unknown reference and a wrong token look the same.
   absl::Status Authorize(const Caller& caller,

@@ -68,6 +68,13 @@ bool IsValidEmail(absl::string_view email) {
   });
 }
 
+bool IsSessionName(absl::string_view name) {
+  const size_t slash = name.find("/sessions/");
+  return name.substr(0, 8) == "courses/" && slash != absl::string_view::npos &&
+         slash > 8 && slash + 10 < name.size() &&
+         name.find('/', slash + 10) == absl::string_view::npos;
+}
+
 std::string EmailKey(absl::string_view email) {
   return absl::AsciiStrToLower(email);
 }

@@ -51,6 +51,9 @@ struct SessionInventory {
 // part, a domain with a dot and no spaces or control characters.
 bool IsValidEmail(absl::string_view email);
 
+// `courses/{course}/sessions/{session}`, one segment each.
+bool IsSessionName(absl::string_view name);
+
 // The address as compared: lower-cased.
 std::string EmailKey(absl::string_view email);
 

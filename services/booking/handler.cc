@@ -32,17 +32,18 @@ Caller CallerOf(const runtime::CallContext& context) {
   return caller;
 }
 
-template <typename Request, typename Response>
+template <typename Object, typename Request, typename Response>
 void Bind(runtime::Dispatcher& dispatcher, const std::string& method,
-          Bookings* bookings,
-          absl::StatusOr<Response> (Bookings::*serve)(const Caller&,
-                                                      const Request&)) {
-  runtime::BindMember(dispatcher, method, bookings, serve, &CallerOf);
+          Object* object,
+          absl::StatusOr<Response> (Object::*serve)(const Caller&,
+                                                    const Request&)) {
+  runtime::BindMember(dispatcher, method, object, serve, &CallerOf);
 }
 
 }  // namespace
 
-void RegisterBookingHandlers(runtime::Dispatcher& d, Bookings* b) {
+void RegisterBookingHandlers(runtime::Dispatcher& d, Bookings* b,
+                             Records* records) {
   // Answered by the thread that commits the booking's batch, so that no
   // worker sleeps per waiting booking.
   d.HandleAsync<v1::CreateBookingRequest, v1::Booking>(
@@ -57,6 +58,14 @@ void RegisterBookingHandlers(runtime::Dispatcher& d, Bookings* b) {
   Bind(d, "SubstituteAttendee", b, &Bookings::SubstituteAttendee);
   Bind(d, "LeaveWaitlist", b, &Bookings::LeaveWaitlist);
   Bind(d, "BatchGetAvailability", b, &Bookings::BatchGetAvailability);
+  Bind(d, "ErasePersonalData", b, &Bookings::ErasePersonalData);
+  Bind(d, "GetRegister", records, &Records::GetRegister);
+  Bind(d, "BatchRecordAttendance", records, &Records::BatchRecordAttendance);
+  Bind(d, "ListParticipationSummaries", records,
+       &Records::ListParticipationSummaries);
+  Bind(d, "GetReachReport", records, &Records::GetReachReport);
+  Bind(d, "ExportReachReport", records, &Records::ExportReachReport);
+  Bind(d, "ExportPersonalData", records, &Records::ExportPersonalData);
 }
 
 }  // namespace training::booking

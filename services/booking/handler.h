@@ -7,13 +7,14 @@
 
 #include "common/runtime/dispatcher.h"
 #include "services/booking/bookings.h"
+#include "services/booking/records.h"
 
 namespace training::booking {
 
-// Sets handlers for the RPCs Bookings serves; the others stay UNIMPLEMENTED.
-// `bookings` is not owned and must outlive the server.
+// Sets handlers for the RPCs Bookings and Records serve; the others stay
+// UNIMPLEMENTED. Neither is owned; both must outlive the server.
 void RegisterBookingHandlers(runtime::Dispatcher& dispatcher,
-                             Bookings* bookings);
+                             Bookings* bookings, Records* records);
 
 }  // namespace training::booking
 

@@ -37,7 +37,10 @@ ABSL_FLAG(std::string, manage_token_secrets, "",
           "in <data_dir>/booking_token_secrets (local runs only).");
 ABSL_FLAG(absl::Duration, maintenance_interval, absl::Minutes(10),
           "How often housekeeping runs (forgetting replaced attendees' "
-          "contacts once their session has ended).");
+          "contacts once their session has ended, and access needs once "
+          "--access_needs_retention has passed).");
+ABSL_FLAG(absl::Duration, access_needs_retention, absl::Hours(24 * 7),
+          "How long after a session its attendees' access needs are kept.");
 ABSL_FLAG(int, max_batch_size, 256,
           "Most booking requests for one session decided in one commit.");
 ABSL_FLAG(int, max_pending_bookings, 5000,
@@ -115,21 +118,28 @@ absl::Status RegisterBooking(runtime::ServerRunner& runner) {
         auto booking_tx = SqlBookingStore::Wrap(tx);
         return b->ApplyCatalogueEvent(*booking_tx, event);
       });
+  auto records =
+      std::make_shared<Records>(store.get(), Clock::Real(), bookings.get());
+  if (absl::GetFlag(FLAGS_access_needs_retention) < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "--access_needs_retention: must not be negative");
+  }
   auto maintenance = std::make_shared<Maintenance>(
-      bookings.get(), absl::GetFlag(FLAGS_maintenance_interval));
+      bookings.get(), absl::GetFlag(FLAGS_maintenance_interval),
+      absl::GetFlag(FLAGS_access_needs_retention));
   relay->Start();
   consumer->Start();
   // Released newest first: consumer and relay stop before what they use.
   for (std::shared_ptr<void> kept :
        std::initializer_list<std::shared_ptr<void>>{
-           shared_tokens, db, redis, store, cache, directory, bookings, relay,
-           consumer, maintenance}) {
+           shared_tokens, db, redis, store, cache, directory, bookings, records,
+           relay, consumer, maintenance}) {
     runner.Keep(std::move(kept));
   }
 
   runtime::DispatchedService service =
       runtime::MakeService<v1::BookingService>(runner.runtime());
-  RegisterBookingHandlers(*service.dispatcher, bookings.get());
+  RegisterBookingHandlers(*service.dispatcher, bookings.get(), records.get());
   runner.AddService(std::move(service));
   return absl::OkStatus();
 }

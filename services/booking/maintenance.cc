@@ -4,8 +4,9 @@
 
 namespace training::booking {
 
-Maintenance::Maintenance(Bookings* bookings, absl::Duration interval)
-    : thread_([this, bookings, interval] {
+Maintenance::Maintenance(Bookings* bookings, absl::Duration interval,
+                         absl::Duration access_needs_retention)
+    : thread_([this, bookings, interval, access_needs_retention] {
         while (!stop_.WaitForNotificationWithTimeout(interval)) {
           absl::StatusOr<int64_t> forgotten = bookings->ForgetEndedContacts();
           if (!forgotten.ok()) {
@@ -15,6 +16,16 @@ Maintenance::Maintenance(Bookings* bookings, absl::Duration interval)
           } else if (*forgotten > 0) {
             log::Info("maintenance.contacts_forgotten",
                       {{"count", *forgotten}});
+          }
+          absl::StatusOr<int64_t> needs =
+              bookings->ForgetAccessNeeds(access_needs_retention);
+          if (!needs.ok()) {
+            log::Warning(
+                "maintenance.failed",
+                {{"error", log::ScrubbedText(needs.status().message())}});
+          } else if (*needs > 0) {
+            log::Info("maintenance.access_needs_forgotten",
+                      {{"count", *needs}});
           }
         }
       }) {}

@@ -1,8 +1,9 @@
 #ifndef TRAINING_SERVICES_BOOKING_MAINTENANCE_H_
 #define TRAINING_SERVICES_BOOKING_MAINTENANCE_H_
 
-// Runs the booking service's housekeeping (Bookings::ForgetEndedContacts)
-// every `interval` in a background thread until destroyed. Failures are
+// Runs the booking service's housekeeping (Bookings::ForgetEndedContacts
+// and Bookings::ForgetAccessNeeds) every `interval` in a background thread
+// until destroyed. Failures are
 // logged and retried at the next run; nothing waits for it.
 
 #include <thread>
@@ -16,7 +17,8 @@ namespace training::booking {
 class Maintenance {
  public:
   // `bookings` is not owned and must outlive this.
-  Maintenance(Bookings* bookings, absl::Duration interval);
+  Maintenance(Bookings* bookings, absl::Duration interval,
+              absl::Duration access_needs_retention);
   ~Maintenance();
   Maintenance(const Maintenance&) = delete;
   Maintenance& operator=(const Maintenance&) = delete;

@@ -22,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "services/booking/domain.h"
+#include "services/booking/reports.h"
 #include "training/events/v1/events.pb.h"
 
 namespace training::booking {
@@ -32,6 +33,7 @@ struct StoredBooking {
   v1::Booking booking;
   int64_t seq = 0;        // arrival order: first come, first served
   std::string token_kid;  // the secret its manage token was issued under
+  std::optional<absl::Time> attendance_time;  // when the register was taken
 };
 
 // The record of an idempotent request.
@@ -114,6 +116,44 @@ class BookingTransaction {
   // Forgets replaced attendees' contacts of bookings whose session ended
   // before `ended_before`; returns how many.
   virtual absl::StatusOr<int64_t> ForgetContactsOfEndedSessions(
+      absl::Time ended_before) = 0;
+
+  // The session's bookings in `states`, oldest first.
+  virtual absl::StatusOr<std::vector<StoredBooking>> SessionBookings(
+      const std::string& session, const std::vector<int>& states) = 0;
+  // The bookings among `references` that exist, by reference.
+  virtual absl::StatusOr<std::map<std::string, StoredBooking>> FindBookings(
+      const std::vector<std::string>& references) = 0;
+  // Records attendance (and when it was taken) without touching the rest.
+  virtual absl::Status SetAttendance(const std::string& reference,
+                                     v1::Attendance attendance,
+                                     absl::Time at) = 0;
+
+  // Reports: the bookings of sessions starting in [from, to), and those
+  // sessions; only `course` when not empty, only bookings made with
+  // `booked_by_org`'s agency key when not empty.
+  virtual absl::StatusOr<std::vector<ReachFact>> ReachFacts(
+      absl::Time from, absl::Time to, const std::string& course,
+      const std::string& booked_by_org) = 0;
+  virtual absl::StatusOr<std::vector<SessionStart>> SessionsStarting(
+      absl::Time from, absl::Time to, const std::string& course) = 0;
+
+  // Personal data. Every booking whose attendee has this address, oldest
+  // first.
+  virtual absl::StatusOr<std::vector<StoredBooking>> BookingsOfEmail(
+      const std::string& email_key) = 0;
+  // References of bookings on which this address was replaced by a
+  // colleague (its contact is still held).
+  virtual absl::StatusOr<std::vector<std::string>> ReplacedOn(
+      const std::string& email_key) = 0;
+  // Removes the attendee's personal fields from a booking, keeping its
+  // organisation and agency type for the reports.
+  virtual absl::Status EraseAttendee(const std::string& reference) = 0;
+  // Forgets the replaced-attendee contacts held for this address.
+  virtual absl::Status ForgetContactsOf(const std::string& email_key) = 0;
+  // Clears access needs of bookings whose session ended before
+  // `ended_before`; returns how many.
+  virtual absl::StatusOr<int64_t> ForgetAccessNeeds(
       absl::Time ended_before) = 0;
 
   // Idempotency records, kept for kRequestRetention.

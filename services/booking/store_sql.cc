@@ -1,5 +1,6 @@
 #include "services/booking/store_sql.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -14,6 +15,9 @@ namespace {
 using sql::Params;
 using sql::ResultSet;
 using sql::Value;
+
+// What an erased booking's address key becomes: no address starts so.
+constexpr char kErasedPrefix[] = "erased:";
 
 Value OptionalTime(const google::protobuf::Timestamp& t) {
   return IsSet(t) ? Value(absl::ToUnixMicros(FromProto(t))) : sql::Null();
@@ -79,7 +83,7 @@ constexpr char kBookingColumns[] =
     "display_name, email, phone, organisation, agency_type, job_role, "
     "line_manager_email, access_needs, booked_by_org, token_kid, create_us, "
     "confirm_us, update_us, cancel_us, cancel_cause, cancel_reason, "
-    "cancel_late, attendance, version";
+    "cancel_late, attendance, attendance_us, version";
 
 absl::StatusOr<StoredBooking> DecodeBooking(const ResultSet& rows, size_t i) {
   StoredBooking stored;
@@ -137,6 +141,11 @@ absl::StatusOr<StoredBooking> DecodeBooking(const ResultSet& rows, size_t i) {
   }
   ASSIGN_OR_RETURN(int64_t attendance, rows.GetInt64(i, "attendance"));
   b.set_attendance(static_cast<v1::Attendance>(attendance));
+  ASSIGN_OR_RETURN(std::optional<int64_t> attendance_us,
+                   rows.GetOptionalInt64(i, "attendance_us"));
+  if (attendance_us) {
+    stored.attendance_time = absl::FromUnixMicros(*attendance_us);
+  }
   ASSIGN_OR_RETURN(int64_t version, rows.GetInt64(i, "version"));
   b.set_etag(absl::StrCat(version));
   return stored;
@@ -432,8 +441,9 @@ class SqlBookingTransaction final : public BookingTransaction {
     return tx_
         .Execute(
             "INSERT INTO previous_contacts (contact_id, reference, "
-            "display_name, email) VALUES ($1, $2, $3, $4)",
-            {contact_id, reference, previous.display_name(), previous.email()})
+            "display_name, email, email_key) VALUES ($1, $2, $3, $4, $5)",
+            {contact_id, reference, previous.display_name(), previous.email(),
+             EmailKey(previous.email())})
         .status();
   }
 
@@ -468,6 +478,177 @@ class SqlBookingTransaction final : public BookingTransaction {
         "DELETE FROM previous_contacts WHERE reference IN (SELECT "
         "b.reference FROM bookings b JOIN inventory i ON i.session = "
         "b.session WHERE i.end_us < $1)",
+        {absl::ToUnixMicros(ended_before)});
+  }
+
+  absl::StatusOr<std::vector<StoredBooking>> SessionBookings(
+      const std::string& session, const std::vector<int>& states) override {
+    Params params;
+    std::string sql =
+        absl::StrCat("SELECT ", kBookingColumns, " FROM bookings WHERE ",
+                     "session = ", sql::AddParam(params, session));
+    if (!states.empty()) {
+      std::vector<std::string> placeholders;
+      for (int state : states)
+        placeholders.push_back(sql::AddParam(params, int64_t{state}));
+      absl::StrAppend(&sql, " AND state IN (",
+                      absl::StrJoin(placeholders, ", "), ")");
+    }
+    return Bookings(absl::StrCat(sql, " ORDER BY seq"), params);
+  }
+
+  absl::StatusOr<std::map<std::string, StoredBooking>> FindBookings(
+      const std::vector<std::string>& references) override {
+    std::map<std::string, StoredBooking> found;
+    if (references.empty()) return found;
+    Params params;
+    std::vector<std::string> placeholders;
+    for (const std::string& reference : references)
+      placeholders.push_back(sql::AddParam(params, reference));
+    ASSIGN_OR_RETURN(
+        std::vector<StoredBooking> rows,
+        Bookings(absl::StrCat("SELECT ", kBookingColumns,
+                              " FROM bookings WHERE reference IN (",
+                              absl::StrJoin(placeholders, ", "), ")"),
+                 params));
+    for (StoredBooking& stored : rows) {
+      std::string reference = stored.booking.reference();
+      found.emplace(std::move(reference), std::move(stored));
+    }
+    return found;
+  }
+
+  absl::Status SetAttendance(const std::string& reference,
+                             v1::Attendance attendance,
+                             absl::Time at) override {
+    ASSIGN_OR_RETURN(
+        int64_t changed,
+        tx_.Execute("UPDATE bookings SET attendance = $2, attendance_us = $3, "
+                    "update_us = $3, version = version + 1 WHERE "
+                    "reference = $1",
+                    {reference, int64_t{attendance}, absl::ToUnixMicros(at)}));
+    if (changed == 0) return absl::NotFoundError("booking: not found");
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<ReachFact>> ReachFacts(
+      absl::Time from, absl::Time to, const std::string& course,
+      const std::string& booked_by_org) override {
+    Params params;
+    std::string sql = absl::StrCat(
+        "SELECT i.course, b.session, b.organisation, b.email_key, "
+        "b.agency_type, b.state, b.create_us, b.confirm_us, b.cancel_us, "
+        "b.cancel_late, b.attendance FROM bookings b JOIN inventory i ON "
+        "i.session = b.session WHERE i.start_us >= ",
+        sql::AddParam(params, absl::ToUnixMicros(from)), " AND i.start_us < ",
+        sql::AddParam(params, absl::ToUnixMicros(to)));
+    if (!course.empty()) {
+      absl::StrAppend(&sql, " AND i.course = ", sql::AddParam(params, course));
+    }
+    if (!booked_by_org.empty()) {
+      absl::StrAppend(&sql, " AND b.booked_by_org = ",
+                      sql::AddParam(params, booked_by_org));
+    }
+    ASSIGN_OR_RETURN(ResultSet rows, tx_.Query(sql, params));
+    std::vector<ReachFact> facts(rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) {
+      ReachFact& f = facts[i];
+      ASSIGN_OR_RETURN(f.course, rows.GetString(i, "course"));
+      ASSIGN_OR_RETURN(f.session, rows.GetString(i, "session"));
+      ASSIGN_OR_RETURN(f.organisation, rows.GetString(i, "organisation"));
+      ASSIGN_OR_RETURN(f.email_key, rows.GetString(i, "email_key"));
+      if (absl::StartsWith(f.email_key, kErasedPrefix)) f.email_key.clear();
+      ASSIGN_OR_RETURN(int64_t agency_type, rows.GetInt64(i, "agency_type"));
+      f.agency_type = static_cast<int>(agency_type);
+      ASSIGN_OR_RETURN(int64_t state, rows.GetInt64(i, "state"));
+      f.state = static_cast<v1::Booking::State>(state);
+      ASSIGN_OR_RETURN(int64_t create_us, rows.GetInt64(i, "create_us"));
+      f.create_time = absl::FromUnixMicros(create_us);
+      ASSIGN_OR_RETURN(std::optional<int64_t> confirm_us,
+                       rows.GetOptionalInt64(i, "confirm_us"));
+      if (confirm_us) f.confirm_time = absl::FromUnixMicros(*confirm_us);
+      ASSIGN_OR_RETURN(std::optional<int64_t> cancel_us,
+                       rows.GetOptionalInt64(i, "cancel_us"));
+      if (cancel_us) f.cancel_time = absl::FromUnixMicros(*cancel_us);
+      ASSIGN_OR_RETURN(int64_t late, rows.GetInt64(i, "cancel_late"));
+      f.late = late != 0;
+      ASSIGN_OR_RETURN(int64_t attendance, rows.GetInt64(i, "attendance"));
+      f.attendance = static_cast<v1::Attendance>(attendance);
+    }
+    return facts;
+  }
+
+  absl::StatusOr<std::vector<SessionStart>> SessionsStarting(
+      absl::Time from, absl::Time to, const std::string& course) override {
+    Params params;
+    std::string sql = absl::StrCat(
+        "SELECT course, session, start_us, scheduled FROM inventory WHERE "
+        "start_us >= ",
+        sql::AddParam(params, absl::ToUnixMicros(from)), " AND start_us < ",
+        sql::AddParam(params, absl::ToUnixMicros(to)));
+    if (!course.empty()) {
+      absl::StrAppend(&sql, " AND course = ", sql::AddParam(params, course));
+    }
+    ASSIGN_OR_RETURN(ResultSet rows, tx_.Query(sql, params));
+    std::vector<SessionStart> sessions(rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) {
+      ASSIGN_OR_RETURN(sessions[i].course, rows.GetString(i, "course"));
+      ASSIGN_OR_RETURN(sessions[i].session, rows.GetString(i, "session"));
+      ASSIGN_OR_RETURN(int64_t start_us, rows.GetInt64(i, "start_us"));
+      sessions[i].start = absl::FromUnixMicros(start_us);
+      ASSIGN_OR_RETURN(int64_t scheduled, rows.GetInt64(i, "scheduled"));
+      sessions[i].scheduled = scheduled != 0;
+    }
+    return sessions;
+  }
+
+  absl::StatusOr<std::vector<StoredBooking>> BookingsOfEmail(
+      const std::string& email_key) override {
+    return Bookings(absl::StrCat("SELECT ", kBookingColumns,
+                                 " FROM bookings WHERE email_key = $1 "
+                                 "ORDER BY seq"),
+                    {email_key});
+  }
+
+  absl::StatusOr<std::vector<std::string>> ReplacedOn(
+      const std::string& email_key) override {
+    ASSIGN_OR_RETURN(
+        ResultSet rows,
+        tx_.Query("SELECT DISTINCT reference FROM previous_contacts WHERE "
+                  "email_key = $1 ORDER BY reference",
+                  {email_key}));
+    std::vector<std::string> references;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      ASSIGN_OR_RETURN(std::string reference, rows.GetString(i, "reference"));
+      references.push_back(std::move(reference));
+    }
+    return references;
+  }
+
+  absl::Status EraseAttendee(const std::string& reference) override {
+    // The address key is unique per erased booking, so that two erased
+    // active bookings of one session never collide in bookings_one_active.
+    return tx_
+        .Execute(
+            "UPDATE bookings SET display_name = '', email = '', email_key = "
+            "$2, phone = '', job_role = '', line_manager_email = '', "
+            "access_needs = '', cancel_reason = '', version = version + 1 "
+            "WHERE reference = $1",
+            {reference, absl::StrCat(kErasedPrefix, reference)})
+        .status();
+  }
+
+  absl::Status ForgetContactsOf(const std::string& email_key) override {
+    return tx_
+        .Execute("DELETE FROM previous_contacts WHERE email_key = $1",
+                 {email_key})
+        .status();
+  }
+
+  absl::StatusOr<int64_t> ForgetAccessNeeds(absl::Time ended_before) override {
+    return tx_.Execute(
+        "UPDATE bookings SET access_needs = '' WHERE access_needs <> '' AND "
+        "session IN (SELECT session FROM inventory WHERE end_us < $1)",
         {absl::ToUnixMicros(ended_before)});
   }
 
@@ -660,6 +841,15 @@ CREATE TABLE requests (
   create_us BIGINT NOT NULL
 );
 CREATE INDEX requests_by_age ON requests (create_us);
+)sql")},
+          {2, "attendance time; finding people by address; sessions by start",
+           sql::PortableDdl(R"sql(
+ALTER TABLE bookings ADD COLUMN attendance_us BIGINT;
+ALTER TABLE previous_contacts ADD COLUMN email_key TEXT NOT NULL DEFAULT '';
+UPDATE previous_contacts SET email_key = lower(email);
+CREATE INDEX bookings_by_email ON bookings (email_key);
+CREATE INDEX previous_contacts_by_email ON previous_contacts (email_key);
+CREATE INDEX inventory_by_start ON inventory (start_us);
 )sql")}};
 }
 
