@@ -11,10 +11,12 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/redis/redis_client.h"
 #include "common/redis/testing_redis_server.h"
 #include "common/sql/database.h"
 #include "common/sql/testing/test_databases.h"
@@ -458,6 +460,95 @@ TEST_F(BookingProcessTest, CatalogueChangesReachBookingsThroughTheStream) {
     return true;
   }));
   EXPECT_EQ(state_of(run.replies[0]).cancellation().reason(), "Trainer unwell");
+}
+
+// Erasure through the real binary: afterwards the person's name and address
+// are in no table, no Redis key (the stream included, once the relay has
+// published) and no line the process logged.
+TEST_F(BookingProcessTest, ErasureLeavesNothingInTablesRedisOrTheLog) {
+  const std::string session = CreateSession(5);
+  Process booking = StartBooking("booking", "");
+  auto stub = booking::BookingService::NewStub(Channel(booking));
+  booking::CreateBookingRequest r = BookingRequest(session, 1);
+  r.mutable_booking()->mutable_attendee()->set_display_name("Rhiannon Vexley");
+  r.mutable_booking()->mutable_attendee()->set_email("R.Vexley@nhs.example");
+  r.mutable_booking()->mutable_attendee()->set_access_needs("BSL interpreter");
+  booking::Booking booked;
+  ASSERT_TRUE(stub->CreateBooking(Context().get(), r, &booked).ok());
+
+  booking::ExportPersonalDataRequest export_request;
+  export_request.set_email("r.vexley@NHS.example");
+  booking::PersonalDataExport exported;
+  ASSERT_TRUE(stub->ExportPersonalData(Context(kAdminKey).get(), export_request,
+                                       &exported)
+                  .ok());
+  ASSERT_EQ(exported.bookings_size(), 1);
+  EXPECT_EQ(exported.bookings(0).attendee().access_needs(), "BSL interpreter");
+  // Not for anyone else: the export is for admins.
+  EXPECT_EQ(stub->ExportPersonalData(Context().get(), export_request, &exported)
+                .error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+
+  booking::ErasePersonalDataRequest erase;
+  erase.set_email("nobody");
+  booking::ErasePersonalDataResponse erased;
+  EXPECT_EQ(stub->ErasePersonalData(Context(kAdminKey).get(), erase, &erased)
+                .error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  erase.set_email("R.VEXLEY@nhs.example");
+  ASSERT_TRUE(
+      stub->ErasePersonalData(Context(kAdminKey).get(), erase, &erased).ok());
+  EXPECT_EQ(erased.erased_bookings(), 1);
+
+  // Wait until the relay has published the erasure event.
+  auto redis = redis::RedisClient::Create(redis_.url());
+  ASSERT_TRUE(redis.ok());
+  std::string stream_text;
+  for (absl::Time end = absl::Now() + kWatchdog; absl::Now() < end;) {
+    auto entries =
+        (*redis)->Command({"XRANGE", "training.events.booking", "-", "+"});
+    ASSERT_TRUE(entries.ok());
+    stream_text.clear();
+    for (const auto& entry : entries->elements) {
+      for (const auto& field : entry.elements.at(1).elements)
+        stream_text += field.str + "\n";
+    }
+    if (absl::StrContains(stream_text, "PersonalDataErased")) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_TRUE(absl::StrContains(stream_text, "PersonalDataErased"));
+
+  std::string everything = stream_text;
+  auto keys = (*redis)->Command({"KEYS", "*"});
+  ASSERT_TRUE(keys.ok());
+  for (const auto& key : keys->elements) {
+    auto value = (*redis)->Command({"GET", key.str});  // WRONGTYPE: a stream
+    if (value.ok()) everything += value->str + "\n";
+  }
+  auto db = sql::Database::Open("sqlite://" + booking.dir + "/booking.db");
+  ASSERT_TRUE(db.ok());
+  auto tx = (*db)->Begin(sql::TxMode::kRead);
+  ASSERT_TRUE(tx.ok());
+  auto tables =
+      (*tx)->Query("SELECT name FROM sqlite_master WHERE type = 'table'");
+  ASSERT_TRUE(tables.ok());
+  for (size_t t = 0; t < tables->size(); ++t) {
+    auto rows = (*tx)->Query("SELECT * FROM " + *tables->GetString(t, "name"));
+    ASSERT_TRUE(rows.ok());
+    for (const auto& row : rows->rows()) {
+      for (const auto& value : row) {
+        if (auto* text = std::get_if<std::string>(&value))
+          everything += *text + "\n";
+      }
+    }
+  }
+  const std::string log = booking.child->Log();
+  EXPECT_TRUE(absl::StrContains(log, "personal_data.erased")) << log;
+  everything += log;
+  for (const char* needle :
+       {"vexley", "Vexley", "VEXLEY", "Rhiannon", "BSL interpreter"}) {
+    EXPECT_FALSE(absl::StrContains(everything, needle)) << needle;
+  }
 }
 
 }  // namespace
