@@ -77,8 +77,15 @@ void EndBooking(StoredBooking& stored, SessionInventory& inventory,
                 const std::string& reason, absl::Time now) {
   v1::Booking& b = stored.booking;
   const bool was_confirmed = b.state() == v1::Booking::CONFIRMED;
+  if (was_confirmed || b.state() == v1::Booking::OFFERED) {
+    --inventory.occupants_by_type[b.attendee().agency_type()];
+  }
   if (was_confirmed) --inventory.confirmed;
-  if (b.state() == v1::Booking::WAITLISTED) --inventory.waiting;
+  if (b.state() == v1::Booking::OFFERED) --inventory.offers;
+  if (b.state() == v1::Booking::WAITLISTED &&
+      b.scope() != v1::Booking::ANY_DATE) {
+    --inventory.waiting;
+  }
   auto* cancellation = b.mutable_cancellation();
   *cancellation->mutable_cancel_time() = ToProto(now);
   cancellation->set_cause(cause);
@@ -86,6 +93,13 @@ void EndBooking(StoredBooking& stored, SessionInventory& inventory,
   cancellation->set_late(was_confirmed && IsLateCancellation(inventory, now));
   b.set_state(end_state);
   *b.mutable_update_time() = ToProto(now);
+}
+
+// Saves the counts of a locked session; a change to an any-date entry that
+// holds no session has none.
+absl::Status SaveCounts(BookingTransaction& tx, SessionInventory& inventory) {
+  if (inventory.session.empty()) return absl::OkStatus();
+  return tx.SaveCounts(inventory);
 }
 
 }  // namespace
@@ -107,11 +121,14 @@ absl::StatusOr<v1::Booking> Bookings::View(BookingTransaction& tx,
                                            const Caller& caller,
                                            bool with_token) {
   v1::Booking b = stored.booking;
-  if (b.state() == v1::Booking::WAITLISTED && !b.session().empty()) {
+  if (b.state() == v1::Booking::WAITLISTED) {
     ASSIGN_OR_RETURN(int position,
-                     tx.WaitlistPosition(b.session(), stored.seq));
+                     b.scope() == v1::Booking::ANY_DATE
+                         ? tx.AnyDatePosition(b.course(), stored.seq)
+                         : tx.WaitlistPosition(b.session(), stored.seq));
     b.set_waitlist_position(position);
   }
+  if (b.state() != v1::Booking::OFFERED) b.clear_offer();
   ASSIGN_OR_RETURN(std::vector<v1::Substitution> substitutions,
                    tx.Substitutions(b.reference()));
   for (auto& s : substitutions) *b.add_substitutions() = std::move(s);
@@ -123,7 +140,7 @@ absl::StatusOr<v1::Booking> Bookings::View(BookingTransaction& tx,
 }
 
 void Bookings::RefreshCache(const SessionInventory& inventory) {
-  if (cache_ == nullptr) return;
+  if (cache_ == nullptr || inventory.session.empty()) return;
   cache_->Write(AvailabilityOf(inventory, clock_->Now()), inventory.version);
 }
 
@@ -195,9 +212,8 @@ void Bookings::CreateBookingAsync(
   }
   const v1::Booking& asked = r.booking();
   if (asked.scope() == v1::Booking::ANY_DATE) {
-    done(absl::UnimplementedError(
-        "booking.scope: waiting lists for any date of a course are not "
-        "available yet"));
+    // Not batched: it may touch every session of the course.
+    done(CreateAnyDate(caller, r));
     return;
   }
   if (!IsSessionName(asked.session())) {
@@ -556,12 +572,21 @@ absl::StatusOr<v1::Booking> Bookings::ChangeBooking(
                          tx.FindBooking(reference));
         if (!found) return BookingNotFound();
         // Lock the session first, then read the booking again: its state is
-        // only trustworthy under the lock.
-        ASSIGN_OR_RETURN(std::optional<SessionInventory> locked,
-                         tx.LockInventory(found->booking.session()));
-        if (!locked) return absl::InternalError("booking: session unknown");
-        inventory = *std::move(locked);
+        // only trustworthy under the lock. An any-date entry still waiting
+        // has no session: the course's lock guards it instead.
+        inventory = SessionInventory{};
+        if (found->booking.session().empty()) {
+          RETURN_IF_ERROR(tx.LockCourse(found->booking.course()));
+        } else {
+          ASSIGN_OR_RETURN(std::optional<SessionInventory> locked,
+                           tx.LockInventory(found->booking.session()));
+          if (!locked) return absl::InternalError("booking: session unknown");
+          inventory = *std::move(locked);
+        }
         ASSIGN_OR_RETURN(found, tx.FindBooking(reference));
+        if (found->booking.session() != inventory.session) {
+          return absl::AbortedError("booking: placed meanwhile; run again");
+        }
         stored = *std::move(found);
         return change(tx, stored, inventory);
       }));
@@ -581,25 +606,93 @@ absl::StatusOr<v1::Booking> Bookings::ChangeBooking(
 absl::Status Bookings::Promote(BookingTransaction& tx,
                                SessionInventory& inventory,
                                const Caller& caller) {
-  const int free = PromotionsAvailable(inventory);
-  if (free == 0) return absl::OkStatus();
   const absl::Time now = clock_->Now();
+  if (inventory.session.empty() || !TakesPromotions(inventory, now) ||
+      inventory.capacity - inventory.confirmed - inventory.offers <= 0) {
+    return absl::OkStatus();
+  }
+  // After the session's row: any-date entries are shared by the course.
+  RETURN_IF_ERROR(tx.LockCourse(inventory.course));
+  // Held places may pass over people of other agencies, so read a little
+  // more of the queue than there are places.
+  const int scan =
+      std::max(1, inventory.capacity - inventory.confirmed - inventory.offers) +
+      200;
   ASSIGN_OR_RETURN(std::vector<StoredBooking> head,
-                   tx.HeadOfWaitlist(inventory.session, free));
+                   tx.HeadOfWaitlist(inventory, scan));
+  std::vector<Event> events;
   for (StoredBooking& next : head) {
+    if (inventory.capacity - inventory.confirmed - inventory.offers <= 0) break;
     v1::Booking& b = next.booking;
-    b.set_state(v1::Booking::CONFIRMED);
-    *b.mutable_confirm_time() = ToProto(now);
+    const int agency_type = b.attendee().agency_type();
+    if (PlacesFor(inventory, agency_type, now) <= 0) continue;
+    const bool any_date = b.scope() == v1::Booking::ANY_DATE;
+    if (any_date) {
+      // Someone already on this session keeps that booking; the entry
+      // waits for another date.
+      ASSIGN_OR_RETURN(bool active,
+                       tx.HasActiveBooking(inventory.session,
+                                           EmailKey(b.attendee().email()), ""));
+      if (active) continue;
+      b.set_session(inventory.session);
+      --inventory.any_date_waiting;
+    } else {
+      --inventory.waiting;
+    }
+    ++inventory.occupants_by_type[agency_type];
     *b.mutable_update_time() = ToProto(now);
-    ++inventory.confirmed;
-    --inventory.waiting;
-    RETURN_IF_ERROR(tx.UpdateBooking(next));
     Event event = NewEvent(caller, b.name());
-    auto* promoted = event.mutable_booking_promoted();
-    promoted->set_booking(b.name());
-    promoted->set_session(b.session());
-    promoted->set_via(events::v1::BookingPromoted::AUTO_CONFIRM);
-    RETURN_IF_ERROR(tx.AddEvent(std::move(event)));
+    if (inventory.offer_policy.offer) {
+      b.set_state(v1::Booking::OFFERED);
+      v1::Offer& offer = *b.mutable_offer();
+      offer.set_session(inventory.session);
+      *offer.mutable_offer_time() = ToProto(now);
+      *offer.mutable_expire_time() = ToProto(OfferExpiry(inventory, now));
+      ++inventory.offers;
+      auto* offered = event.mutable_place_offered();
+      offered->set_booking(b.name());
+      offered->set_session(inventory.session);
+      *offered->mutable_expire_time() = offer.expire_time();
+    } else {
+      b.set_state(v1::Booking::CONFIRMED);
+      *b.mutable_confirm_time() = ToProto(now);
+      ++inventory.confirmed;
+      auto* promoted = event.mutable_booking_promoted();
+      promoted->set_booking(b.name());
+      promoted->set_session(inventory.session);
+      promoted->set_via(events::v1::BookingPromoted::AUTO_CONFIRM);
+    }
+    RETURN_IF_ERROR(tx.UpdateBooking(next));
+    events.push_back(std::move(event));
+  }
+  return tx.AddEvents(std::move(events));
+}
+
+absl::Status Bookings::WithdrawOffersBeyondCapacity(
+    BookingTransaction& tx, SessionInventory& inventory) {
+  if (inventory.offers == 0 ||
+      inventory.confirmed + inventory.offers <= inventory.capacity) {
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(
+      std::vector<StoredBooking> offered,
+      tx.SessionBookings(inventory.session, {v1::Booking::OFFERED}));
+  const absl::Time now = clock_->Now();
+  for (auto it = offered.rbegin(); it != offered.rend(); ++it) {
+    if (inventory.confirmed + inventory.offers <= inventory.capacity) break;
+    v1::Booking& b = it->booking;
+    b.set_state(v1::Booking::WAITLISTED);
+    b.clear_offer();
+    *b.mutable_update_time() = ToProto(now);
+    --inventory.offers;
+    --inventory.occupants_by_type[b.attendee().agency_type()];
+    if (b.scope() == v1::Booking::ANY_DATE) {
+      b.clear_session();
+      ++inventory.any_date_waiting;
+    } else {
+      ++inventory.waiting;
+    }
+    RETURN_IF_ERROR(tx.UpdateBooking(*it));
   }
   return absl::OkStatus();
 }
@@ -640,7 +733,7 @@ absl::StatusOr<v1::Booking> Bookings::CancelBooking(
         // The freed place goes to the head of the waiting list in this same
         // transaction, so it is never given twice nor left empty.
         RETURN_IF_ERROR(Promote(tx, inventory, caller));
-        return tx.SaveCounts(inventory);
+        return SaveCounts(tx, inventory);
       });
 }
 
@@ -669,8 +762,304 @@ absl::StatusOr<v1::Booking> Bookings::LeaveWaitlist(
         cancelled->set_session(b.session());
         cancelled->set_previous_state("waitlisted");
         RETURN_IF_ERROR(tx.AddEvent(std::move(event)));
-        return tx.SaveCounts(inventory);
+        return SaveCounts(tx, inventory);
       });
+}
+
+// --- Offers ---
+
+absl::StatusOr<v1::Booking> Bookings::AcceptOffer(
+    const Caller& caller, const v1::AcceptOfferRequest& r) {
+  ASSIGN_OR_RETURN(std::string reference, CheckBookingName(r.name(), "name"));
+  return ChangeBooking(
+      caller, reference,
+      [&](BookingTransaction& tx, StoredBooking& stored,
+          SessionInventory& inventory) -> absl::Status {
+        v1::Booking& b = stored.booking;
+        if (b.state() == v1::Booking::CONFIRMED && b.has_offer()) {
+          return absl::OkStatus();  // accepted already: a retry
+        }
+        if (b.state() != v1::Booking::OFFERED) {
+          return Refused("name: the booking has no open offer", "NO_OFFER");
+        }
+        const absl::Time now = clock_->Now();
+        if (now >= FromProto(b.offer().expire_time())) {
+          return Refused("name: the offer has expired", "OFFER_EXPIRED");
+        }
+        b.set_state(v1::Booking::CONFIRMED);
+        *b.mutable_confirm_time() = ToProto(now);
+        *b.mutable_update_time() = ToProto(now);
+        --inventory.offers;
+        ++inventory.confirmed;
+        RETURN_IF_ERROR(tx.UpdateBooking(stored));
+        Event event = NewEvent(caller, b.name());
+        auto* promoted = event.mutable_booking_promoted();
+        promoted->set_booking(b.name());
+        promoted->set_session(b.session());
+        promoted->set_via(events::v1::BookingPromoted::OFFER_ACCEPTED);
+        RETURN_IF_ERROR(tx.AddEvent(std::move(event)));
+        return SaveCounts(tx, inventory);
+      });
+}
+
+absl::StatusOr<v1::Booking> Bookings::DeclineOffer(
+    const Caller& caller, const v1::DeclineOfferRequest& r) {
+  ASSIGN_OR_RETURN(std::string reference, CheckBookingName(r.name(), "name"));
+  return ChangeBooking(
+      caller, reference,
+      [&](BookingTransaction& tx, StoredBooking& stored,
+          SessionInventory& inventory) -> absl::Status {
+        v1::Booking& b = stored.booking;
+        if (b.state() == v1::Booking::CANCELLED &&
+            b.cancellation().cause() == v1::Cancellation::OFFER_DECLINED) {
+          return absl::OkStatus();  // declined already: a retry
+        }
+        if (b.state() != v1::Booking::OFFERED) {
+          return Refused("name: the booking has no open offer", "NO_OFFER");
+        }
+        return EndOffer(tx, stored, inventory, v1::Cancellation::OFFER_DECLINED,
+                        caller);
+      });
+}
+
+absl::Status Bookings::EndOffer(BookingTransaction& tx, StoredBooking& stored,
+                                SessionInventory& inventory,
+                                v1::Cancellation::Cause cause,
+                                const Caller& caller) {
+  v1::Booking& b = stored.booking;
+  EndBooking(stored, inventory, v1::Booking::CANCELLED, cause, "",
+             clock_->Now());
+  b.mutable_cancellation()->set_late(false);
+  RETURN_IF_ERROR(tx.UpdateBooking(stored));
+  Event event = NewEvent(caller, b.name());
+  if (cause == v1::Cancellation::OFFER_EXPIRED) {
+    event.mutable_offer_expired()->set_booking(b.name());
+    event.mutable_offer_expired()->set_session(b.session());
+  } else {
+    event.mutable_offer_declined()->set_booking(b.name());
+    event.mutable_offer_declined()->set_session(b.session());
+  }
+  RETURN_IF_ERROR(tx.AddEvent(std::move(event)));
+  // The place passes on to the next in line, in this same transaction.
+  RETURN_IF_ERROR(Promote(tx, inventory, caller));
+  return SaveCounts(tx, inventory);
+}
+
+absl::StatusOr<int> Bookings::ExpireDueOffers(absl::Duration lease) {
+  Caller caller;
+  caller.kind = Caller::Kind::kService;
+  std::vector<std::string> due;
+  RETURN_IF_ERROR(store_->Run(
+      BookingStore::Mode::kWrite, [&](BookingTransaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(due, tx.ClaimDueOffers(clock_->Now(), lease, 100));
+        return absl::OkStatus();
+      }));
+  int expired = 0;
+  for (const std::string& reference : due) {
+    SessionInventory inventory;
+    bool ended = false;
+    RETURN_IF_ERROR(store_->Run(
+        BookingStore::Mode::kWrite,
+        [&](BookingTransaction& tx) -> absl::Status {
+          ended = false;
+          ASSIGN_OR_RETURN(std::optional<StoredBooking> found,
+                           tx.FindBooking(reference));
+          if (!found || found->booking.state() != v1::Booking::OFFERED) {
+            return absl::OkStatus();
+          }
+          ASSIGN_OR_RETURN(std::optional<SessionInventory> locked,
+                           tx.LockInventory(found->booking.session()));
+          if (!locked) return absl::OkStatus();
+          inventory = *std::move(locked);
+          // Decided under the lock: whoever comes second finds it ended.
+          ASSIGN_OR_RETURN(found, tx.FindBooking(reference));
+          if (found->booking.state() != v1::Booking::OFFERED ||
+              FromProto(found->booking.offer().expire_time()) > clock_->Now()) {
+            return absl::OkStatus();
+          }
+          ended = true;
+          return EndOffer(tx, *found, inventory,
+                          v1::Cancellation::OFFER_EXPIRED, caller);
+        }));
+    if (ended) {
+      ++expired;
+      RefreshCache(inventory);
+    }
+  }
+  return expired;
+}
+
+absl::StatusOr<int> Bookings::ReleaseDueHolds() {
+  Caller caller;
+  caller.kind = Caller::Kind::kService;
+  std::vector<std::string> due;
+  RETURN_IF_ERROR(store_->Run(
+      BookingStore::Mode::kRead, [&](BookingTransaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(due, tx.DueHoldReleases(clock_->Now(), 100));
+        return absl::OkStatus();
+      }));
+  for (const std::string& session : due) {
+    SessionInventory inventory;
+    RETURN_IF_ERROR(
+        store_->Run(BookingStore::Mode::kWrite,
+                    [&](BookingTransaction& tx) -> absl::Status {
+                      ASSIGN_OR_RETURN(std::optional<SessionInventory> locked,
+                                       tx.LockInventory(session));
+                      if (!locked) return absl::OkStatus();
+                      inventory = *std::move(locked);
+                      const absl::Time now = clock_->Now();
+                      // Places just released open to the waiting list.
+                      RETURN_IF_ERROR(Promote(tx, inventory, caller));
+                      RETURN_IF_ERROR(tx.SetReleaseDue(
+                          session, NextRelease(inventory.holds, now)));
+                      return tx.SaveCounts(inventory);
+                    }));
+    RefreshCache(inventory);
+  }
+  return static_cast<int>(due.size());
+}
+
+// --- Any date of a course ---
+
+absl::StatusOr<v1::Booking> Bookings::CreateAnyDate(
+    const Caller& caller, const v1::CreateBookingRequest& r) {
+  const v1::Booking& asked = r.booking();
+  std::vector<FieldViolation> violations;
+  if (!text::IsUuid(r.request_id())) {
+    violations.push_back({"request_id", "is required, as a UUID"});
+  }
+  const std::string& course = asked.course();
+  if (course.substr(0, 8) != "courses/" || course.size() == 8 ||
+      course.find('/', 8) != std::string::npos) {
+    violations.push_back({"booking.course", "must be courses/{course}"});
+  }
+  if (!asked.session().empty()) {
+    violations.push_back(
+        {"booking.session", "must be empty for an any-date entry"});
+  }
+  if (!v1::Booking::DeliveryPreference_IsValid(asked.delivery_preference())) {
+    violations.push_back(
+        {"booking.delivery_preference", "must be a known preference"});
+  }
+  ValidateAttendee(asked.attendee(), "booking.attendee", violations);
+  if (!violations.empty()) return InvalidArgumentError(std::move(violations));
+  const std::string fingerprint = Fingerprint(r);
+  const std::string email_key = EmailKey(asked.attendee().email());
+  const int agency_type = asked.attendee().agency_type();
+  v1::Booking view;
+  SessionInventory placed_on;
+  RETURN_IF_ERROR(store_->Run(
+      BookingStore::Mode::kWrite, [&](BookingTransaction& tx) -> absl::Status {
+        placed_on = SessionInventory{};
+        const absl::Time now = clock_->Now();
+        ASSIGN_OR_RETURN(std::optional<RequestRecord> record,
+                         tx.FindRequest(r.request_id(), now));
+        if (record && record->fingerprint != fingerprint) {
+          return WithErrorInfo(
+              InvalidArgumentError({{"request_id",
+                                     "was already used for a different "
+                                     "request"}}),
+              "REQUEST_ID_REUSED");
+        }
+        if (record) {
+          ASSIGN_OR_RETURN(std::optional<StoredBooking> earlier,
+                           tx.FindBooking(record->reference));
+          if (!earlier) return BookingNotFound();
+          ASSIGN_OR_RETURN(view, View(tx, *earlier, caller, true));
+          return absl::OkStatus();
+        }
+        // Every session of the course, locked in name order, then the
+        // course: the order every multi-session change uses.
+        ASSIGN_OR_RETURN(std::vector<std::string> names,
+                         tx.SessionsOfCourse(course));
+        std::vector<SessionInventory> sessions;
+        for (const std::string& name : names) {
+          ASSIGN_OR_RETURN(std::optional<SessionInventory> locked,
+                           tx.LockInventory(name));
+          if (locked) sessions.push_back(*std::move(locked));
+        }
+        RETURN_IF_ERROR(tx.LockCourse(course));
+        if (sessions.empty()) {
+          return absl::NotFoundError("booking.course: no such course");
+        }
+        if (!sessions.front().course_published) {
+          return Refused("booking.course: not open for booking",
+                         "COURSE_NOT_PUBLISHED");
+        }
+        RETURN_IF_ERROR(CheckEligible(sessions.front(), agency_type));
+        ASSIGN_OR_RETURN(bool waiting_already,
+                         tx.HasAnyDateEntry(course, email_key));
+        if (waiting_already) {
+          return WithErrorInfo(
+              absl::AlreadyExistsError("booking.attendee.email: already on "
+                                       "this course's any-date list"),
+              "ALREADY_BOOKED");
+        }
+        // A free place on a matching date is taken at once, earliest first.
+        std::sort(sessions.begin(), sessions.end(),
+                  [](const SessionInventory& a, const SessionInventory& b) {
+                    return std::tie(a.start, a.session) <
+                           std::tie(b.start, b.session);
+                  });
+        StoredBooking stored;
+        v1::Booking& b = stored.booking;
+        for (SessionInventory& session : sessions) {
+          if (!PreferenceAccepts(asked.delivery_preference(),
+                                 session.delivery_mode) ||
+              !CheckBookable(session, now).ok() ||
+              PlacesFor(session, agency_type, now) <= 0) {
+            continue;
+          }
+          ASSIGN_OR_RETURN(bool active,
+                           tx.HasActiveBooking(session.session, email_key, ""));
+          if (active) continue;
+          PlaceBooking(session, agency_type, now);
+          placed_on = session;
+          b.set_session(session.session);
+          b.set_state(v1::Booking::CONFIRMED);
+          *b.mutable_confirm_time() = ToProto(now);
+          break;
+        }
+        if (placed_on.session.empty()) b.set_state(v1::Booking::WAITLISTED);
+        b.set_reference(NewReference());
+        b.set_name(BookingName(b.reference()));
+        b.set_course(course);
+        b.set_scope(v1::Booking::ANY_DATE);
+        b.set_delivery_preference(asked.delivery_preference());
+        *b.mutable_attendee() = asked.attendee();
+        if (caller.kind == Caller::Kind::kAgency) {
+          b.set_booked_by_organisation(caller.organisation);
+        }
+        *b.mutable_create_time() = ToProto(now);
+        *b.mutable_update_time() = ToProto(now);
+        stored.token_kid = tokens_->current_kid();
+        std::vector<StoredBooking> rows = {stored};
+        absl::Status inserted = tx.InsertBookings(rows);
+        if (absl::IsAlreadyExists(inserted)) {
+          return absl::AbortedError("booking: reference clash");
+        }
+        RETURN_IF_ERROR(inserted);
+        Event event = NewEvent(caller, b.name());
+        if (b.state() == v1::Booking::CONFIRMED) {
+          event.mutable_booking_confirmed()->set_booking(b.name());
+          event.mutable_booking_confirmed()->set_session(b.session());
+          RETURN_IF_ERROR(tx.SaveCounts(placed_on));
+        } else {
+          auto* waitlisted = event.mutable_booking_waitlisted();
+          waitlisted->set_booking(b.name());
+          waitlisted->set_course(course);
+          ASSIGN_OR_RETURN(int position,
+                           tx.AnyDatePosition(course, rows[0].seq));
+          waitlisted->set_position(position);
+        }
+        RETURN_IF_ERROR(tx.AddEvent(std::move(event)));
+        RETURN_IF_ERROR(tx.RecordRequest(r.request_id(),
+                                         {fingerprint, b.reference()}, now));
+        ASSIGN_OR_RETURN(view, View(tx, rows[0], caller, true));
+        return absl::OkStatus();
+      }));
+  RefreshCache(placed_on);
+  return view;
 }
 
 absl::StatusOr<v1::Booking> Bookings::SubstituteAttendee(
@@ -947,13 +1336,18 @@ absl::Status Bookings::ApplyCatalogueEvent(BookingTransaction& tx,
       return tx.ArchiveCourse(event.course_archived().course(),
                               FromProto(event.occur_time()));
     case Event::kSessionScheduled: {
+      // The session's row first, then the course's: the one lock order.
+      const auto& session = event.session_scheduled().session();
+      RETURN_IF_ERROR(tx.PutSessionFacts(FactsFromCatalogue(session)).status());
       RETURN_IF_ERROR(tx.PutCourseRules(RulesFromCatalogue(
                                             event.session_scheduled().course()))
                           .status());
-      return tx
-          .PutSessionFacts(
-              FactsFromCatalogue(event.session_scheduled().session()))
-          .status();
+      // A new date offers its places to the course's any-date entries.
+      ASSIGN_OR_RETURN(std::optional<SessionInventory> locked,
+                       tx.LockInventory(session.name()));
+      if (!locked) return absl::OkStatus();
+      RETURN_IF_ERROR(Promote(tx, *locked, caller));
+      return tx.SaveCounts(*locked);
     }
     case Event::kSessionChanged: {
       const auto& session = event.session_changed().session();
@@ -965,8 +1359,10 @@ absl::Status Bookings::ApplyCatalogueEvent(BookingTransaction& tx,
       if (!applied) return absl::OkStatus();
       ASSIGN_OR_RETURN(locked, tx.LockInventory(session.name()));
       SessionInventory inventory = *std::move(locked);
-      // A raised capacity confirms as many waiting people as now fit; a
-      // lowered one bumps nobody (PromotionsAvailable is then zero).
+      // A lowered capacity bumps nobody confirmed, but takes back the
+      // newest offers that no longer fit: they wait again, at their place
+      // in the queue. A raised one promotes as many as now fit.
+      RETURN_IF_ERROR(WithdrawOffersBeyondCapacity(tx, inventory));
       RETURN_IF_ERROR(Promote(tx, inventory, caller));
       RETURN_IF_ERROR(tx.SaveCounts(inventory));
       if (cache_ != nullptr) cache_->Invalidate(inventory.session);

@@ -76,6 +76,13 @@ class Bookings {
       const Caller& caller, const v1::SubstituteAttendeeRequest& r);
   absl::StatusOr<v1::Booking> LeaveWaitlist(const Caller& caller,
                                             const v1::LeaveWaitlistRequest& r);
+  // Accepts an open offer: CONFIRMED. FAILED_PRECONDITION OFFER_EXPIRED
+  // once its time has passed, NO_OFFER when there is none.
+  absl::StatusOr<v1::Booking> AcceptOffer(const Caller& caller,
+                                          const v1::AcceptOfferRequest& r);
+  // Declines an open offer; the place passes on in the same transaction.
+  absl::StatusOr<v1::Booking> DeclineOffer(const Caller& caller,
+                                           const v1::DeclineOfferRequest& r);
   absl::StatusOr<v1::BatchGetAvailabilityResponse> BatchGetAvailability(
       const Caller& caller, const v1::BatchGetAvailabilityRequest& r);
 
@@ -102,6 +109,13 @@ class Bookings {
   void SetBatchHookForTest(std::function<absl::Status(int)> hook) {
     batch_hook_for_test_ = std::move(hook);
   }
+
+  // Due work, run every few seconds by every replica: offers past their
+  // expiry (claimed for `lease`, then decided under the session's lock,
+  // so each expires exactly once) pass on to the next in line; holds past
+  // their release open their places to the waiting list. Return how many.
+  absl::StatusOr<int> ExpireDueOffers(absl::Duration lease);
+  absl::StatusOr<int> ReleaseDueHolds();
 
   // Housekeeping run every few minutes: forgets the contacts of replaced
   // attendees once their booking's session has ended. Returns how many.
@@ -142,9 +156,23 @@ class Bookings {
   // an unknown reference and a wrong token look the same.
   absl::Status Authorize(const Caller& caller,
                          const std::string& booking_name) const;
-  // Confirms the head of the waiting list while places are free.
+  // Gives free places to the head of the session's waiting list (its own
+  // entries and its course's any-date ones, first come first served, each
+  // only where a place is free for their agency type): confirmed at once,
+  // or offered for a hold when the course says so.
   absl::Status Promote(BookingTransaction& tx, SessionInventory& inventory,
                        const Caller& caller);
+  // After a capacity cut, the newest offers that no longer fit wait again.
+  absl::Status WithdrawOffersBeyondCapacity(BookingTransaction& tx,
+                                            SessionInventory& inventory);
+  // Ends an open offer (declined or expired) and passes the place on.
+  absl::Status EndOffer(BookingTransaction& tx, StoredBooking& stored,
+                        SessionInventory& inventory,
+                        v1::Cancellation::Cause cause, const Caller& caller);
+  // An entry for any date of a course: the earliest matching date with a
+  // place free for the person, else the course's any-date list.
+  absl::StatusOr<v1::Booking> CreateAnyDate(const Caller& caller,
+                                            const v1::CreateBookingRequest& r);
   // Runs a change of one existing booking under its session's lock: finds
   // it, checks the caller, locks the inventory, reads it again, and hands
   // both to `change`. Refreshes the cache after the commit.

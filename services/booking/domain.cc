@@ -159,13 +159,97 @@ absl::Status CheckEligible(const SessionInventory& session, int agency_type) {
                  "AGENCY_TYPE_NOT_ELIGIBLE");
 }
 
-Placement PlaceBooking(SessionInventory& session) {
-  if (session.confirmed < session.capacity) {
+namespace {
+
+// Unfilled places of each hold still unreleased at `now` (0 for released
+// ones), filling holds in order with the occupants of their types.
+std::vector<int> UnfilledByHold(const SessionInventory& session,
+                                absl::Time now) {
+  std::vector<int> unfilled(session.holds.size(), 0);
+  std::map<int, int> left = session.occupants_by_type;
+  for (size_t h = 0; h < session.holds.size(); ++h) {
+    const HeldPlaces& hold = session.holds[h];
+    if (now >= hold.release) continue;
+    int filled = 0;
+    for (int type : hold.agency_types) {
+      const int take = std::min(hold.places - filled, left[type]);
+      left[type] -= take;
+      filled += take;
+    }
+    unfilled[h] = hold.places - filled;
+  }
+  return unfilled;
+}
+
+int Occupied(const SessionInventory& session) {
+  return session.confirmed + session.offers;
+}
+
+}  // namespace
+
+int HeldUnfilled(const SessionInventory& session, absl::Time now) {
+  int held = 0;
+  for (int n : UnfilledByHold(session, now)) held += n;
+  return std::min(held, std::max(0, session.capacity - Occupied(session)));
+}
+
+int PlacesFor(const SessionInventory& session, int agency_type,
+              absl::Time now) {
+  const std::vector<int> unfilled = UnfilledByHold(session, now);
+  int held = 0, held_for_type = 0;
+  for (size_t h = 0; h < unfilled.size(); ++h) {
+    held += unfilled[h];
+    if (session.holds[h].agency_types.count(agency_type) > 0) {
+      held_for_type += unfilled[h];
+    }
+  }
+  const int free = session.capacity - Occupied(session);
+  return std::max(0, std::min(free, std::max(0, free - held) + held_for_type));
+}
+
+int Remaining(const SessionInventory& session, absl::Time now) {
+  return std::max(
+      0, session.capacity - Occupied(session) - HeldUnfilled(session, now));
+}
+
+Placement PlaceBooking(SessionInventory& session, int agency_type,
+                       absl::Time now) {
+  if (PlacesFor(session, agency_type, now) > 0) {
     ++session.confirmed;
+    ++session.occupants_by_type[agency_type];
     return {v1::Booking::CONFIRMED, 0};
   }
   ++session.waiting;
-  return {v1::Booking::WAITLISTED, session.waiting};
+  return {v1::Booking::WAITLISTED, session.any_date_waiting + session.waiting};
+}
+
+bool PreferenceAccepts(int preference, int delivery_mode) {
+  switch (preference) {
+    case v1::Booking::ONLINE_ONLY:
+      return delivery_mode == catalogue::ONLINE;
+    case v1::Booking::IN_PERSON_ONLY:
+      return delivery_mode == catalogue::IN_PERSON;
+    default:
+      return true;
+  }
+}
+
+absl::Time OfferExpiry(const SessionInventory& session, absl::Time now) {
+  const OfferPolicy& policy = session.offer_policy;
+  const absl::Duration until_close = session.booking_close - now;
+  return now +
+         std::max(policy.minimum_hold, std::min(policy.hold, until_close));
+}
+
+std::optional<absl::Time> NextRelease(const std::vector<HeldPlaces>& holds,
+                                      absl::Time after) {
+  std::optional<absl::Time> next;
+  for (const HeldPlaces& hold : holds) {
+    if (hold.release > after && (!next || hold.release < *next)) {
+      next = hold.release;
+    }
+  }
+  return next;
 }
 
 std::vector<absl::StatusOr<Placement>> DecideBatch(
@@ -192,14 +276,13 @@ std::vector<absl::StatusOr<Placement>> DecideBatch(
           "ALREADY_BOOKED"));
       continue;
     }
-    out.push_back(PlaceBooking(session));
+    out.push_back(PlaceBooking(session, ask.agency_type, now));
   }
   return out;
 }
 
-int PromotionsAvailable(const SessionInventory& session) {
-  return std::max(
-      0, std::min(session.capacity - session.confirmed, session.waiting));
+bool TakesPromotions(const SessionInventory& session, absl::Time now) {
+  return session.scheduled && now < session.start;
 }
 
 bool IsLateCancellation(const SessionInventory& session, absl::Time now) {
@@ -212,7 +295,9 @@ v1::Availability AvailabilityOf(const SessionInventory& session,
   a.set_session(session.session);
   a.set_capacity(session.capacity);
   a.set_confirmed(session.confirmed);
-  a.set_remaining(std::max(0, session.capacity - session.confirmed));
+  a.set_offers_out(session.offers);
+  a.set_held_places(HeldUnfilled(session, now));
+  a.set_remaining(Remaining(session, now));
   a.set_waiting(session.waiting);
   a.set_bookable(CheckBookable(session, now).ok());
   *a.mutable_compute_time() = ToProto(now);
@@ -226,6 +311,15 @@ CourseRules RulesFromCatalogue(const catalogue::Course& course) {
   rules.eligible_agency_types.assign(course.eligible_agency_types().begin(),
                                      course.eligible_agency_types().end());
   rules.late_cancellation_window = FromProto(course.late_cancellation_window());
+  const catalogue::WaitlistPolicy& policy = course.waitlist_policy();
+  rules.offer_policy.offer =
+      policy.mode() == catalogue::WaitlistPolicy::OFFER_WITH_HOLD;
+  if (IsSet(policy.hold_duration())) {
+    rules.offer_policy.hold = FromProto(policy.hold_duration());
+  }
+  if (IsSet(policy.minimum_hold_duration())) {
+    rules.offer_policy.minimum_hold = FromProto(policy.minimum_hold_duration());
+  }
   rules.source_time = FromProto(course.update_time());
   return rules;
 }
@@ -240,6 +334,15 @@ SessionFacts FactsFromCatalogue(const catalogue::Session& session) {
   facts.booking_close = FromProto(session.booking_close_time());
   facts.start = FromProto(session.start_time());
   facts.end = FromProto(session.end_time());
+  facts.delivery_mode = session.delivery_mode();
+  for (const catalogue::AgencyHold& hold : session.agency_holds()) {
+    HeldPlaces held;
+    held.agency_types.insert(hold.agency_types().begin(),
+                             hold.agency_types().end());
+    held.places = hold.places();
+    held.release = FromProto(hold.release_time());
+    facts.holds.push_back(std::move(held));
+  }
   facts.source_time = FromProto(session.update_time());
   return facts;
 }

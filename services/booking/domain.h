@@ -7,6 +7,7 @@
 // no SQL. Decisions are made from a SessionInventory read under the
 // session's row lock; these functions never look anything up themselves.
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -24,6 +25,20 @@ namespace training::booking {
 
 namespace v1 = ::training::booking::v1;
 
+// Places of a session held for some agency types until a release time.
+struct HeldPlaces {
+  std::set<int> agency_types;
+  int places = 0;
+  absl::Time release;
+};
+
+// How a freed place reaches the waiting list (the course's policy).
+struct OfferPolicy {
+  bool offer = false;  // false: the head is confirmed at once
+  absl::Duration hold = absl::Hours(48);
+  absl::Duration minimum_hold = absl::Hours(2);
+};
+
 // What the booking service knows of a session and its course's rules, kept
 // from catalogue events (or asked for once when an unknown session is
 // booked), with the live counts the booking path maintains.
@@ -34,7 +49,13 @@ struct SessionInventory {
   bool course_published = false;
   int capacity = 0;
   int confirmed = 0;  // CONFIRMED bookings
+  int offers = 0;     // OFFERED bookings: places held for them
   int waiting = 0;    // WAITLISTED single-session entries
+  // Any-date entries of the course that would take a place here, all
+  // earlier than any new booking: they come first in the queue.
+  int any_date_waiting = 0;
+  // training.catalogue.v1.DeliveryMode.
+  int delivery_mode = 0;
   absl::Time booking_open;
   absl::Time booking_close;
   absl::Time start;
@@ -42,6 +63,11 @@ struct SessionInventory {
   std::set<int> eligible_agency_types;
   // Before the start by at most this much, a cancellation is late.
   absl::Duration late_cancellation_window = absl::Hours(48);
+  OfferPolicy offer_policy;
+  std::vector<HeldPlaces> holds;
+  // CONFIRMED and OFFERED bookings by agency type; read only while a hold
+  // is unreleased (it decides who fills the held places).
+  std::map<int, int> occupants_by_type;
   int64_t version = 0;  // bumped by every change, orders cache writes
 };
 
@@ -92,9 +118,38 @@ struct Placement {
   int waitlist_position = 0;  // 1-based when WAITLISTED
 };
 
-// Confirms while a place is free, otherwise joins the end of the waiting
-// list; updates the counts in `session` to match.
-Placement PlaceBooking(SessionInventory& session);
+// Held places not yet filled and not yet released at `now`. Holds are
+// filled in order by CONFIRMED and OFFERED bookings of their types; the
+// total is clamped so that confirmed + offers + held never exceeds the
+// capacity while confirmed + offers does not.
+int HeldUnfilled(const SessionInventory& session, absl::Time now);
+
+// Places a person of `agency_type` may take now: free places nobody holds,
+// plus unfilled places held for that type.
+int PlacesFor(const SessionInventory& session, int agency_type, absl::Time now);
+
+// Places anyone can book now: capacity − confirmed − offers − held,
+// never below 0.
+int Remaining(const SessionInventory& session, absl::Time now);
+
+// Confirms when a place is free for the person, otherwise joins the end of
+// the waiting list (behind every earlier entry, any-date ones included);
+// updates the counts in `session` to match.
+Placement PlaceBooking(SessionInventory& session, int agency_type,
+                       absl::Time now);
+
+// Whether an any-date entry with `preference`
+// (v1::Booking::DeliveryPreference) accepts a session delivered in
+// `delivery_mode` (training.catalogue.v1.DeliveryMode).
+bool PreferenceAccepts(int preference, int delivery_mode);
+
+// When an offer made at `now` lapses: the course's hold, cut short so as
+// not to run past the booking close, but never below the minimum hold.
+absl::Time OfferExpiry(const SessionInventory& session, absl::Time now);
+
+// The earliest hold release after `after`; nullopt when none.
+std::optional<absl::Time> NextRelease(const std::vector<HeldPlaces>& holds,
+                                      absl::Time after);
 
 // One booking request of a batch, as far as deciding it goes.
 struct BookingAsk {
@@ -113,15 +168,14 @@ std::vector<absl::StatusOr<Placement>> DecideBatch(
     const std::vector<BookingAsk>& asks,
     std::set<std::string> active_email_keys);
 
-// How many people at the head of the waiting list a session can confirm
-// now: free places, at most the number waiting. Never negative: a capacity
-// lowered below the confirmed count frees nothing until enough cancel.
-int PromotionsAvailable(const SessionInventory& session);
+// Whether a freed place may still go to the waiting list: the session is
+// scheduled and has not started.
+bool TakesPromotions(const SessionInventory& session, absl::Time now);
 
 // Whether cancelling at `now` is inside the late-cancellation window.
 bool IsLateCancellation(const SessionInventory& session, absl::Time now);
 
-// Seats for display: remaining = capacity − confirmed, never below 0.
+// Seats for display: offers out, held places, and what remains.
 v1::Availability AvailabilityOf(const SessionInventory& session,
                                 absl::Time now);
 
@@ -131,6 +185,7 @@ struct CourseRules {
   bool published = false;
   std::vector<int> eligible_agency_types;
   absl::Duration late_cancellation_window = absl::Hours(48);
+  OfferPolicy offer_policy;
   absl::Time source_time;  // the catalogue's update_time
 };
 
@@ -144,6 +199,8 @@ struct SessionFacts {
   absl::Time booking_close;
   absl::Time start;
   absl::Time end;
+  int delivery_mode = 0;
+  std::vector<HeldPlaces> holds;
   absl::Time source_time;  // the catalogue's update_time
 };
 

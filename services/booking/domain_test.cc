@@ -29,6 +29,10 @@ v1::Attendee ValidAttendee() {
   return a;
 }
 
+constexpr int kSocialCare = training::type::v1::CHILDRENS_SOCIAL_CARE;
+constexpr int kPolice = training::type::v1::POLICE;
+constexpr int kHealth = training::type::v1::HEALTH;
+
 SessionInventory Session(int capacity, int confirmed, int waiting) {
   SessionInventory s;
   s.session = "courses/intro-mi/sessions/abc";
@@ -165,7 +169,7 @@ TEST(PlacementTest, ConfirmsUntilFullThenQueuesInOrder) {
   std::vector<int> positions;
   std::vector<v1::Booking::State> states;
   for (int i = 0; i < 5; ++i) {
-    Placement p = PlaceBooking(session);
+    Placement p = PlaceBooking(session, kSocialCare, kNow);
     states.push_back(p.state);
     positions.push_back(p.waitlist_position);
   }
@@ -216,13 +220,95 @@ TEST(BatchTest, AClosedSessionRefusesTheWholeBatch) {
   EXPECT_EQ(session.confirmed, 0);
 }
 
-TEST(PromotionTest, FreePlacesAtMostTheWaitingAndNeverNegative) {
-  EXPECT_EQ(PromotionsAvailable(Session(10, 8, 5)), 2);
-  EXPECT_EQ(PromotionsAvailable(Session(10, 8, 1)), 1);
-  EXPECT_EQ(PromotionsAvailable(Session(10, 10, 5)), 0);
-  // Capacity lowered below the confirmed count: nobody is bumped, nobody
-  // promoted.
-  EXPECT_EQ(PromotionsAvailable(Session(5, 8, 5)), 0);
+TEST(PlacementTest, QueuesBehindEarlierAnyDateEntries) {
+  SessionInventory session = Session(1, 1, 2);
+  session.any_date_waiting = 3;
+  Placement p = PlaceBooking(session, kSocialCare, kNow);
+  EXPECT_EQ(p.state, v1::Booking::WAITLISTED);
+  EXPECT_EQ(p.waitlist_position, 6);
+}
+
+TEST(OfferTest, OffersHoldPlacesFromNewBookings) {
+  SessionInventory session = Session(3, 1, 0);
+  session.offers = 2;
+  EXPECT_EQ(Remaining(session, kNow), 0);
+  EXPECT_EQ(PlaceBooking(session, kSocialCare, kNow).state,
+            v1::Booking::WAITLISTED);
+  v1::Availability a = AvailabilityOf(session, kNow);
+  EXPECT_EQ(a.offers_out(), 2);
+  EXPECT_EQ(a.remaining(), 0);
+}
+
+TEST(OfferTest, HoldsRunTheirLengthButNotPastTheCloseNorBelowTheMinimum) {
+  SessionInventory session = Session(3, 0, 0);
+  session.offer_policy = {true, absl::Hours(48), absl::Hours(2)};
+  session.booking_close = kNow + absl::Hours(100);
+  EXPECT_EQ(OfferExpiry(session, kNow), kNow + absl::Hours(48));
+  session.booking_close = kNow + absl::Hours(10);
+  EXPECT_EQ(OfferExpiry(session, kNow), kNow + absl::Hours(10));
+  session.booking_close = kNow + absl::Minutes(30);
+  EXPECT_EQ(OfferExpiry(session, kNow), kNow + absl::Hours(2));
+}
+
+// Ten places, four held for police and health until a day before the
+// start: other agencies fill six at most until the release.
+TEST(HoldTest, HeldPlacesGoToTheirAgenciesUntilReleased) {
+  SessionInventory session = Session(10, 0, 0);
+  session.eligible_agency_types = {kSocialCare, kPolice, kHealth};
+  session.holds = {{{kPolice, kHealth}, 4, kNow + absl::Hours(24)}};
+  EXPECT_EQ(HeldUnfilled(session, kNow), 4);
+  EXPECT_EQ(Remaining(session, kNow), 6);
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(PlaceBooking(session, kSocialCare, kNow).state,
+              v1::Booking::CONFIRMED);
+  }
+  EXPECT_EQ(PlacesFor(session, kSocialCare, kNow), 0);
+  EXPECT_EQ(PlaceBooking(session, kSocialCare, kNow).state,
+            v1::Booking::WAITLISTED);
+  EXPECT_EQ(PlacesFor(session, kPolice, kNow), 4);
+  EXPECT_EQ(PlaceBooking(session, kPolice, kNow).state, v1::Booking::CONFIRMED);
+  EXPECT_EQ(HeldUnfilled(session, kNow), 3);
+  // Confirmed + offers + held never exceeds the capacity.
+  EXPECT_EQ(session.confirmed + session.offers + HeldUnfilled(session, kNow),
+            10);
+  // Released: what is left opens to everyone.
+  const absl::Time released = kNow + absl::Hours(24);
+  EXPECT_EQ(HeldUnfilled(session, released), 0);
+  EXPECT_EQ(PlacesFor(session, kSocialCare, released), 3);
+  EXPECT_EQ(NextRelease(session.holds, kNow), released);
+  EXPECT_EQ(NextRelease(session.holds, released), std::nullopt);
+}
+
+TEST(HoldTest, ALoweredCapacityNeverCountsMoreHeldThanIsLeft) {
+  SessionInventory session = Session(10, 6, 0);
+  session.holds = {{{kPolice}, 4, kNow + absl::Hours(24)}};
+  session.occupants_by_type = {{kSocialCare, 6}};
+  session.capacity = 8;
+  EXPECT_EQ(HeldUnfilled(session, kNow), 2);
+  EXPECT_EQ(PlacesFor(session, kPolice, kNow), 2);
+  EXPECT_EQ(PlacesFor(session, kSocialCare, kNow), 0);
+  session.capacity = 5;  // below the confirmed count: nobody is bumped
+  EXPECT_EQ(HeldUnfilled(session, kNow), 0);
+  EXPECT_EQ(Remaining(session, kNow), 0);
+}
+
+TEST(PromotionTest, NoneOnceTheSessionStartedOrWasCancelled) {
+  SessionInventory session = Session(10, 0, 0);
+  EXPECT_TRUE(TakesPromotions(session, kNow));
+  EXPECT_FALSE(TakesPromotions(session, session.start));
+  session.scheduled = false;
+  EXPECT_FALSE(TakesPromotions(session, kNow));
+}
+
+TEST(PreferenceTest, AnyDateEntriesAcceptTheirDeliveryModes) {
+  EXPECT_TRUE(PreferenceAccepts(v1::Booking::ONLINE_ONLY,
+                                training::catalogue::v1::ONLINE));
+  EXPECT_FALSE(PreferenceAccepts(v1::Booking::ONLINE_ONLY,
+                                 training::catalogue::v1::IN_PERSON));
+  EXPECT_TRUE(PreferenceAccepts(v1::Booking::IN_PERSON_ONLY,
+                                training::catalogue::v1::IN_PERSON));
+  EXPECT_TRUE(PreferenceAccepts(v1::Booking::DELIVERY_PREFERENCE_UNSPECIFIED,
+                                training::catalogue::v1::ONLINE));
 }
 
 TEST(LatenessTest, InsideTheWindowBeforeTheStart) {

@@ -57,6 +57,8 @@ void RegisterBookingHandlers(runtime::Dispatcher& d, Bookings* b,
   Bind(d, "CancelBooking", b, &Bookings::CancelBooking);
   Bind(d, "SubstituteAttendee", b, &Bookings::SubstituteAttendee);
   Bind(d, "LeaveWaitlist", b, &Bookings::LeaveWaitlist);
+  Bind(d, "AcceptOffer", b, &Bookings::AcceptOffer);
+  Bind(d, "DeclineOffer", b, &Bookings::DeclineOffer);
   Bind(d, "BatchGetAvailability", b, &Bookings::BatchGetAvailability);
   Bind(d, "ErasePersonalData", b, &Bookings::ErasePersonalData);
   Bind(d, "GetRegister", records, &Records::GetRegister);

@@ -41,6 +41,9 @@ ABSL_FLAG(absl::Duration, maintenance_interval, absl::Minutes(10),
           "--access_needs_retention has passed).");
 ABSL_FLAG(absl::Duration, access_needs_retention, absl::Hours(24 * 7),
           "How long after a session its attendees' access needs are kept.");
+ABSL_FLAG(absl::Duration, due_work_interval, absl::Seconds(5),
+          "How often offers past their expiry and agency holds past their "
+          "release are acted on.");
 ABSL_FLAG(int, max_batch_size, 256,
           "Most booking requests for one session decided in one commit.");
 ABSL_FLAG(int, max_pending_bookings, 5000,
@@ -126,7 +129,8 @@ absl::Status RegisterBooking(runtime::ServerRunner& runner) {
   }
   auto maintenance = std::make_shared<Maintenance>(
       bookings.get(), absl::GetFlag(FLAGS_maintenance_interval),
-      absl::GetFlag(FLAGS_access_needs_retention));
+      absl::GetFlag(FLAGS_access_needs_retention),
+      absl::GetFlag(FLAGS_due_work_interval));
   relay->Start();
   consumer->Start();
   // Released newest first: consumer and relay stop before what they use.

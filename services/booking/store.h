@@ -89,15 +89,45 @@ class BookingTransaction {
   virtual absl::Status InsertBookings(std::vector<StoredBooking>& bookings) = 0;
   // Replaces state, attendee, times, cancellation and attendance.
   virtual absl::Status UpdateBooking(const StoredBooking& booking) = 0;
-  // The first `limit` WAITLISTED single-session entries, oldest first.
+  // The first `limit` entries of the session's waiting list, oldest first:
+  // its WAITLISTED single-session entries and the any-date entries of its
+  // course whose delivery preference accepts it.
   virtual absl::StatusOr<std::vector<StoredBooking>> HeadOfWaitlist(
-      const std::string& session, int limit) = 0;
+      const SessionInventory& session, int limit) = 0;
   // Every CONFIRMED, WAITLISTED or OFFERED booking of the session.
   virtual absl::StatusOr<std::vector<StoredBooking>> ActiveBookings(
       const std::string& session) = 0;
-  // 1-based position of a WAITLISTED booking among its session's.
+  // 1-based position of a WAITLISTED single-session booking on its
+  // session's waiting list (any-date entries included, as HeadOfWaitlist).
   virtual absl::StatusOr<int> WaitlistPosition(const std::string& session,
                                                int64_t seq) = 0;
+  // 1-based position of a WAITLISTED any-date entry among its course's.
+  virtual absl::StatusOr<int> AnyDatePosition(const std::string& course,
+                                              int64_t seq) = 0;
+  // Whether the address holds an any-date entry for the course that is
+  // still waiting or has an offer open.
+  virtual absl::StatusOr<bool> HasAnyDateEntry(
+      const std::string& course, const std::string& email_key) = 0;
+  // The scheduled sessions of a course, by name.
+  virtual absl::StatusOr<std::vector<std::string>> SessionsOfCourse(
+      const std::string& course) = 0;
+  // Locks the course's row: taken after any inventory rows, by whoever
+  // gives out places to the course's any-date entries, so that two
+  // sessions never hand the same entry a place.
+  virtual absl::Status LockCourse(const std::string& course) = 0;
+
+  // Offers past their expiry, claimed for `lease` (unclaimed or whose
+  // lease ran out), at most `limit`: references. The claim only spares
+  // other replicas the work; the expiry itself is decided under the
+  // session's lock.
+  virtual absl::StatusOr<std::vector<std::string>> ClaimDueOffers(
+      absl::Time now, absl::Duration lease, int limit) = 0;
+  // Sessions with a hold release due at or before `now`.
+  virtual absl::StatusOr<std::vector<std::string>> DueHoldReleases(
+      absl::Time now, int limit) = 0;
+  // The next hold release to act on (nullopt: none).
+  virtual absl::Status SetReleaseDue(const std::string& session,
+                                     std::optional<absl::Time> due) = 0;
   // Newest first, after `before_seq` (0: from the newest), at most `limit`;
   // filtered by session, organisation (booked by) and states when given.
   virtual absl::StatusOr<std::vector<StoredBooking>> ListBookings(

@@ -38,10 +38,49 @@ std::string JoinTypes(const std::vector<int>& types) {
   return absl::StrCat("|", absl::StrJoin(types, "|"), "|");
 }
 
+// Holds as one column: `3.5:4:<release_us>;…` (agency types, places,
+// release time), read back only by this file.
+std::string EncodeHolds(const std::vector<HeldPlaces>& holds) {
+  std::vector<std::string> parts;
+  for (const HeldPlaces& hold : holds) {
+    parts.push_back(absl::StrCat(absl::StrJoin(hold.agency_types, "."), ":",
+                                 hold.places, ":",
+                                 absl::ToUnixMicros(hold.release)));
+  }
+  return absl::StrJoin(parts, ";");
+}
+
+std::vector<HeldPlaces> DecodeHolds(absl::string_view text) {
+  std::vector<HeldPlaces> holds;
+  for (absl::string_view part : absl::StrSplit(text, ';', absl::SkipEmpty())) {
+    std::vector<absl::string_view> fields = absl::StrSplit(part, ':');
+    if (fields.size() != 3) continue;
+    HeldPlaces hold;
+    for (absl::string_view type : absl::StrSplit(fields[0], '.')) {
+      int t;
+      if (absl::SimpleAtoi(type, &t)) hold.agency_types.insert(t);
+    }
+    int64_t release_us = 0;
+    if (!absl::SimpleAtoi(fields[1], &hold.places) ||
+        !absl::SimpleAtoi(fields[2], &release_us)) {
+      continue;
+    }
+    hold.release = absl::FromUnixMicros(release_us);
+    holds.push_back(std::move(hold));
+  }
+  return holds;
+}
+
+// The any-date delivery preferences (v1::Booking::DeliveryPreference) that
+// accept a session delivered in the inventory's mode, as SQL.
+constexpr char kAcceptingPreferences[] =
+    "(0, CASE i.delivery_mode WHEN 2 THEN 1 WHEN 1 THEN 2 ELSE -1 END)";
+
 constexpr char kInventorySelect[] =
     "SELECT i.session, i.course, i.scheduled, i.capacity, i.confirmed, "
-    "i.waiting, i.open_us, i.close_us, i.start_us, i.end_us, i.version, "
-    "c.published, c.eligible, c.late_window_us FROM inventory i "
+    "i.offers, i.waiting, i.delivery_mode, i.holds, i.open_us, i.close_us, "
+    "i.start_us, i.end_us, i.version, c.published, c.eligible, "
+    "c.late_window_us, c.offer_mode, c.hold_us, c.min_hold_us FROM inventory i "
     "JOIN courses c ON c.course = i.course WHERE i.session = $1";
 
 absl::StatusOr<SessionInventory> DecodeInventory(const ResultSet& rows) {
@@ -52,6 +91,18 @@ absl::StatusOr<SessionInventory> DecodeInventory(const ResultSet& rows) {
   ASSIGN_OR_RETURN(int64_t capacity, rows.GetInt64(0, "capacity"));
   ASSIGN_OR_RETURN(int64_t confirmed, rows.GetInt64(0, "confirmed"));
   ASSIGN_OR_RETURN(int64_t waiting, rows.GetInt64(0, "waiting"));
+  ASSIGN_OR_RETURN(int64_t offers, rows.GetInt64(0, "offers"));
+  ASSIGN_OR_RETURN(int64_t delivery_mode, rows.GetInt64(0, "delivery_mode"));
+  ASSIGN_OR_RETURN(std::string holds, rows.GetString(0, "holds"));
+  ASSIGN_OR_RETURN(int64_t offer_mode, rows.GetInt64(0, "offer_mode"));
+  ASSIGN_OR_RETURN(int64_t hold_us, rows.GetInt64(0, "hold_us"));
+  ASSIGN_OR_RETURN(int64_t min_hold_us, rows.GetInt64(0, "min_hold_us"));
+  s.offers = static_cast<int>(offers);
+  s.delivery_mode = static_cast<int>(delivery_mode);
+  s.holds = DecodeHolds(holds);
+  s.offer_policy.offer = offer_mode != 0;
+  s.offer_policy.hold = absl::Microseconds(hold_us);
+  s.offer_policy.minimum_hold = absl::Microseconds(min_hold_us);
   ASSIGN_OR_RETURN(int64_t open_us, rows.GetInt64(0, "open_us"));
   ASSIGN_OR_RETURN(int64_t close_us, rows.GetInt64(0, "close_us"));
   ASSIGN_OR_RETURN(int64_t start_us, rows.GetInt64(0, "start_us"));
@@ -83,7 +134,7 @@ constexpr char kBookingColumns[] =
     "display_name, email, phone, organisation, agency_type, job_role, "
     "line_manager_email, access_needs, booked_by_org, token_kid, create_us, "
     "confirm_us, update_us, cancel_us, cancel_cause, cancel_reason, "
-    "cancel_late, attendance, attendance_us, version";
+    "cancel_late, attendance, attendance_us, offer_us, expire_us, version";
 
 absl::StatusOr<StoredBooking> DecodeBooking(const ResultSet& rows, size_t i) {
   StoredBooking stored;
@@ -141,6 +192,16 @@ absl::StatusOr<StoredBooking> DecodeBooking(const ResultSet& rows, size_t i) {
   }
   ASSIGN_OR_RETURN(int64_t attendance, rows.GetInt64(i, "attendance"));
   b.set_attendance(static_cast<v1::Attendance>(attendance));
+  ASSIGN_OR_RETURN(std::optional<int64_t> offer_us,
+                   rows.GetOptionalInt64(i, "offer_us"));
+  ASSIGN_OR_RETURN(std::optional<int64_t> expire_us,
+                   rows.GetOptionalInt64(i, "expire_us"));
+  if (offer_us && expire_us) {
+    v1::Offer& offer = *b.mutable_offer();
+    offer.set_session(b.session());
+    *offer.mutable_offer_time() = ToProto(absl::FromUnixMicros(*offer_us));
+    *offer.mutable_expire_time() = ToProto(absl::FromUnixMicros(*expire_us));
+  }
   ASSIGN_OR_RETURN(std::optional<int64_t> attendance_us,
                    rows.GetOptionalInt64(i, "attendance_us"));
   if (attendance_us) {
@@ -176,7 +237,9 @@ Params MutableColumns(const StoredBooking& stored) {
       int64_t{b.cancellation().cause()},
       b.cancellation().reason(),
       int64_t{b.cancellation().late() ? 1 : 0},
-      int64_t{b.attendance()}};
+      int64_t{b.attendance()},
+      b.has_offer() ? OptionalTime(b.offer().offer_time()) : sql::Null(),
+      b.has_offer() ? OptionalTime(b.offer().expire_time()) : sql::Null()};
 }
 
 class SqlBookingTransaction final : public BookingTransaction {
@@ -200,16 +263,40 @@ class SqlBookingTransaction final : public BookingTransaction {
       const std::string& session) override {
     ASSIGN_OR_RETURN(ResultSet rows, tx_.Query(kInventorySelect, {session}));
     if (rows.empty()) return std::nullopt;
-    return DecodeInventory(rows);
+    ASSIGN_OR_RETURN(SessionInventory inventory, DecodeInventory(rows));
+    ASSIGN_OR_RETURN(
+        ResultSet any_date,
+        tx_.Query(absl::StrCat("SELECT COUNT(*) AS n FROM bookings b JOIN "
+                               "inventory i ON i.session = $1 WHERE "
+                               "b.scope = 2 AND b.state = 2 AND b.course = "
+                               "i.course AND b.delivery_preference IN ",
+                               kAcceptingPreferences),
+                  {session}));
+    ASSIGN_OR_RETURN(int64_t n, any_date.GetInt64(0, "n"));
+    inventory.any_date_waiting = static_cast<int>(n);
+    if (!inventory.holds.empty()) {
+      ASSIGN_OR_RETURN(
+          ResultSet types,
+          tx_.Query("SELECT agency_type, COUNT(*) AS n FROM bookings WHERE "
+                    "session = $1 AND state IN (1, 3) GROUP BY agency_type",
+                    {session}));
+      for (size_t i = 0; i < types.size(); ++i) {
+        ASSIGN_OR_RETURN(int64_t type, types.GetInt64(i, "agency_type"));
+        ASSIGN_OR_RETURN(int64_t count, types.GetInt64(i, "n"));
+        inventory.occupants_by_type[static_cast<int>(type)] =
+            static_cast<int>(count);
+      }
+    }
+    return inventory;
   }
 
   absl::Status SaveCounts(SessionInventory& inventory) override {
     ASSIGN_OR_RETURN(
         int64_t changed,
         tx_.Execute("UPDATE inventory SET confirmed = $2, waiting = $3, "
-                    "version = version + 1 WHERE session = $1",
+                    "offers = $4, version = version + 1 WHERE session = $1",
                     {inventory.session, int64_t{inventory.confirmed},
-                     int64_t{inventory.waiting}}));
+                     int64_t{inventory.waiting}, int64_t{inventory.offers}}));
     if (changed == 0) return absl::NotFoundError("inventory: not found");
     ++inventory.version;
     return absl::OkStatus();
@@ -220,35 +307,49 @@ class SqlBookingTransaction final : public BookingTransaction {
         int64_t changed,
         tx_.Execute(
             "INSERT INTO courses (course, published, eligible, "
-            "late_window_us, source_us) VALUES ($1, $2, $3, $4, $5) "
+            "late_window_us, source_us, offer_mode, hold_us, min_hold_us) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
             "ON CONFLICT (course) DO UPDATE SET published = "
             "excluded.published, eligible = excluded.eligible, "
             "late_window_us = excluded.late_window_us, source_us = "
-            "excluded.source_us WHERE courses.source_us <= excluded.source_us",
+            "excluded.source_us, offer_mode = excluded.offer_mode, hold_us = "
+            "excluded.hold_us, min_hold_us = excluded.min_hold_us "
+            "WHERE courses.source_us <= excluded.source_us",
             {rules.course, int64_t{rules.published ? 1 : 0},
              JoinTypes(rules.eligible_agency_types),
              absl::ToInt64Microseconds(rules.late_cancellation_window),
-             absl::ToUnixMicros(rules.source_time)}));
+             absl::ToUnixMicros(rules.source_time),
+             int64_t{rules.offer_policy.offer ? 1 : 0},
+             absl::ToInt64Microseconds(rules.offer_policy.hold),
+             absl::ToInt64Microseconds(rules.offer_policy.minimum_hold)}));
     return changed > 0;
   }
 
   absl::StatusOr<bool> PutSessionFacts(const SessionFacts& f) override {
+    // Every release is due once (a past one just promotes at the next scan).
+    const std::optional<absl::Time> release =
+        NextRelease(f.holds, absl::InfinitePast());
     ASSIGN_OR_RETURN(
         int64_t changed,
         tx_.Execute(
             "INSERT INTO inventory (session, course, scheduled, capacity, "
             "confirmed, waiting, open_us, close_us, start_us, end_us, "
-            "source_us, version) VALUES ($1, $2, $3, $4, 0, 0, $5, $6, $7, "
-            "$8, $9, 1) ON CONFLICT (session) DO UPDATE SET scheduled = "
+            "source_us, version, delivery_mode, holds, release_due_us) "
+            "VALUES ($1, $2, $3, $4, 0, 0, $5, $6, $7, $8, $9, 1, $10, $11, "
+            "$12) ON CONFLICT (session) DO UPDATE SET scheduled = "
             "excluded.scheduled, capacity = excluded.capacity, open_us = "
             "excluded.open_us, close_us = excluded.close_us, start_us = "
             "excluded.start_us, end_us = excluded.end_us, source_us = "
-            "excluded.source_us, version = inventory.version + 1 "
+            "excluded.source_us, delivery_mode = excluded.delivery_mode, "
+            "holds = excluded.holds, release_due_us = excluded.release_due_us, "
+            "version = inventory.version + 1 "
             "WHERE inventory.source_us <= excluded.source_us",
             {f.session, f.course, int64_t{f.scheduled ? 1 : 0},
              int64_t{f.capacity}, absl::ToUnixMicros(f.booking_open),
              absl::ToUnixMicros(f.booking_close), absl::ToUnixMicros(f.start),
-             absl::ToUnixMicros(f.end), absl::ToUnixMicros(f.source_time)}));
+             absl::ToUnixMicros(f.end), absl::ToUnixMicros(f.source_time),
+             int64_t{f.delivery_mode}, EncodeHolds(f.holds),
+             release ? Value(absl::ToUnixMicros(*release)) : sql::Null()}));
     return changed > 0;
   }
 
@@ -323,8 +424,8 @@ class SqlBookingTransaction final : public BookingTransaction {
         "email, email_key, phone, organisation, agency_type, job_role, "
         "line_manager_email, access_needs, confirm_us, update_us, "
         "cancel_us, cancel_cause, cancel_reason, cancel_late, attendance, "
-        "course, scope, delivery_preference, booked_by_org, token_kid, "
-        "create_us, version) VALUES ";
+        "offer_us, expire_us, course, scope, delivery_preference, "
+        "booked_by_org, token_kid, create_us, version) VALUES ";
     for (size_t i = 0; i < bookings.size(); ++i) {
       const v1::Booking& b = bookings[i].booking;
       Params row = MutableColumns(bookings[i]);
@@ -364,7 +465,8 @@ class SqlBookingTransaction final : public BookingTransaction {
             "agency_type = $9, job_role = $10, line_manager_email = $11, "
             "access_needs = $12, confirm_us = $13, update_us = $14, "
             "cancel_us = $15, cancel_cause = $16, cancel_reason = $17, "
-            "cancel_late = $18, attendance = $19, version = version + 1 "
+            "cancel_late = $18, attendance = $19, offer_us = $20, "
+            "expire_us = $21, lease_us = NULL, version = version + 1 "
             "WHERE reference = $1",
             MutableColumns(stored)));
     if (changed == 0) return absl::NotFoundError("booking: not found");
@@ -372,12 +474,17 @@ class SqlBookingTransaction final : public BookingTransaction {
   }
 
   absl::StatusOr<std::vector<StoredBooking>> HeadOfWaitlist(
-      const std::string& session, int limit) override {
+      const SessionInventory& session, int limit) override {
     return Bookings(
         absl::StrCat("SELECT ", kBookingColumns,
-                     " FROM bookings WHERE session = $1 AND state = 2 "
-                     "ORDER BY seq LIMIT $2"),
-        {session, int64_t{limit}});
+                     " FROM bookings WHERE state = 2 AND ((session = $1 AND "
+                     "scope <> 2) OR (scope = 2 AND course = $2 AND "
+                     "delivery_preference IN (0, $3))) ORDER BY seq LIMIT $4"),
+        {session.session, session.course,
+         int64_t{session.delivery_mode == 2   ? 1
+                 : session.delivery_mode == 1 ? 2
+                                              : -1},
+         int64_t{limit}});
   }
 
   absl::StatusOr<std::vector<StoredBooking>> ActiveBookings(
@@ -392,11 +499,88 @@ class SqlBookingTransaction final : public BookingTransaction {
                                        int64_t seq) override {
     ASSIGN_OR_RETURN(
         ResultSet rows,
-        tx_.Query("SELECT COUNT(*) AS n FROM bookings WHERE session = $1 AND "
-                  "state = 2 AND seq <= $2",
+        tx_.Query(absl::StrCat(
+                      "SELECT COUNT(*) AS n FROM bookings b JOIN inventory i "
+                      "ON i.session = $1 WHERE b.state = 2 AND b.seq <= $2 "
+                      "AND ((b.session = $1 AND b.scope <> 2) OR (b.scope = 2 "
+                      "AND b.course = i.course AND b.delivery_preference IN ",
+                      kAcceptingPreferences, "))"),
                   {session, seq}));
     ASSIGN_OR_RETURN(int64_t n, rows.GetInt64(0, "n"));
     return static_cast<int>(n);
+  }
+
+  absl::StatusOr<int> AnyDatePosition(const std::string& course,
+                                      int64_t seq) override {
+    ASSIGN_OR_RETURN(
+        ResultSet rows,
+        tx_.Query("SELECT COUNT(*) AS n FROM bookings WHERE scope = 2 AND "
+                  "state = 2 AND course = $1 AND seq <= $2",
+                  {course, seq}));
+    ASSIGN_OR_RETURN(int64_t n, rows.GetInt64(0, "n"));
+    return static_cast<int>(n);
+  }
+
+  absl::StatusOr<bool> HasAnyDateEntry(const std::string& course,
+                                       const std::string& email_key) override {
+    ASSIGN_OR_RETURN(
+        ResultSet rows,
+        tx_.Query("SELECT COUNT(*) AS n FROM bookings WHERE scope = 2 AND "
+                  "state IN (2, 3) AND course = $1 AND email_key = $2",
+                  {course, email_key}));
+    ASSIGN_OR_RETURN(int64_t n, rows.GetInt64(0, "n"));
+    return n > 0;
+  }
+
+  absl::StatusOr<std::vector<std::string>> SessionsOfCourse(
+      const std::string& course) override {
+    ASSIGN_OR_RETURN(ResultSet rows,
+                     tx_.Query("SELECT session FROM inventory WHERE course = "
+                               "$1 AND scheduled = 1 ORDER BY session",
+                               {course}));
+    return Column(rows, "session");
+  }
+
+  absl::Status LockCourse(const std::string& course) override {
+    return tx_
+        .QueryForUpdate("SELECT course FROM courses WHERE course = $1",
+                        {course})
+        .status();
+  }
+
+  absl::StatusOr<std::vector<std::string>> ClaimDueOffers(absl::Time now,
+                                                          absl::Duration lease,
+                                                          int limit) override {
+    // The outer conditions are checked again against the row as it is
+    // when locked, so two replicas never both claim one offer.
+    const int64_t now_us = absl::ToUnixMicros(now);
+    ASSIGN_OR_RETURN(
+        ResultSet rows,
+        tx_.Query("UPDATE bookings SET lease_us = $2 WHERE reference IN "
+                  "(SELECT reference FROM bookings WHERE state = 3 AND "
+                  "expire_us <= $1 AND (lease_us IS NULL OR lease_us < $1) "
+                  "ORDER BY expire_us LIMIT $3) AND state = 3 AND (lease_us "
+                  "IS NULL OR lease_us < $1) RETURNING reference",
+                  {now_us, absl::ToUnixMicros(now + lease), int64_t{limit}}));
+    return Column(rows, "reference");
+  }
+
+  absl::StatusOr<std::vector<std::string>> DueHoldReleases(absl::Time now,
+                                                           int limit) override {
+    ASSIGN_OR_RETURN(
+        ResultSet rows,
+        tx_.Query("SELECT session FROM inventory WHERE release_due_us <= $1 "
+                  "ORDER BY release_due_us LIMIT $2",
+                  {absl::ToUnixMicros(now), int64_t{limit}}));
+    return Column(rows, "session");
+  }
+
+  absl::Status SetReleaseDue(const std::string& session,
+                             std::optional<absl::Time> due) override {
+    return tx_
+        .Execute("UPDATE inventory SET release_due_us = $2 WHERE session = $1",
+                 {session, due ? Value(absl::ToUnixMicros(*due)) : sql::Null()})
+        .status();
   }
 
   absl::StatusOr<std::vector<StoredBooking>> ListBookings(
@@ -758,6 +942,16 @@ class SqlBookingTransaction final : public BookingTransaction {
     return out;
   }
 
+  static absl::StatusOr<std::vector<std::string>> Column(
+      const ResultSet& rows, absl::string_view column) {
+    std::vector<std::string> out;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      ASSIGN_OR_RETURN(std::string value, rows.GetString(i, column));
+      out.push_back(std::move(value));
+    }
+    return out;
+  }
+
   sql::Transaction& tx_;
 };
 
@@ -850,6 +1044,25 @@ UPDATE previous_contacts SET email_key = lower(email);
 CREATE INDEX bookings_by_email ON bookings (email_key);
 CREATE INDEX previous_contacts_by_email ON previous_contacts (email_key);
 CREATE INDEX inventory_by_start ON inventory (start_us);
+)sql")},
+          {3, "offers, any-date entries, agency holds", sql::PortableDdl(R"sql(
+ALTER TABLE courses ADD COLUMN offer_mode INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE courses ADD COLUMN hold_us BIGINT NOT NULL DEFAULT 172800000000;
+ALTER TABLE courses ADD COLUMN min_hold_us BIGINT NOT NULL DEFAULT 7200000000;
+ALTER TABLE inventory ADD COLUMN offers INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE inventory ADD COLUMN delivery_mode INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE inventory ADD COLUMN holds TEXT NOT NULL DEFAULT '';
+ALTER TABLE inventory ADD COLUMN release_due_us BIGINT;
+ALTER TABLE bookings ADD COLUMN offer_us BIGINT;
+ALTER TABLE bookings ADD COLUMN expire_us BIGINT;
+ALTER TABLE bookings ADD COLUMN lease_us BIGINT;
+CREATE INDEX bookings_due_offers ON bookings (expire_us) WHERE state = 3;
+CREATE INDEX bookings_any_date ON bookings (course, state, seq)
+  WHERE scope = 2;
+-- One waiting any-date entry per address per course.
+CREATE UNIQUE INDEX bookings_one_any_date ON bookings (course, email_key)
+  WHERE scope = 2 AND state = 2;
+CREATE INDEX inventory_release_due ON inventory (release_due_us);
 )sql")}};
 }
 
