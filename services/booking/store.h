@@ -117,7 +117,8 @@ class BookingTransaction {
   virtual absl::Status LockCourse(const std::string& course) = 0;
 
   // Offers past their expiry, claimed for `lease` (unclaimed or whose
-  // lease ran out), at most `limit`: references. The claim only spares
+  // lease ran out), at most `limit`: references, the earliest due first
+  // (then first come). The claim only spares
   // other replicas the work; the expiry itself is decided under the
   // session's lock.
   virtual absl::StatusOr<std::vector<std::string>> ClaimDueOffers(

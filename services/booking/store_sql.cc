@@ -1,5 +1,8 @@
 #include "services/booking/store_sql.h"
 
+#include <algorithm>
+#include <tuple>
+
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -560,9 +563,22 @@ class SqlBookingTransaction final : public BookingTransaction {
                   "(SELECT reference FROM bookings WHERE state = 3 AND "
                   "expire_us <= $1 AND (lease_us IS NULL OR lease_us < $1) "
                   "ORDER BY expire_us LIMIT $3) AND state = 3 AND (lease_us "
-                  "IS NULL OR lease_us < $1) RETURNING reference",
+                  "IS NULL OR lease_us < $1) RETURNING reference, expire_us, "
+                  "seq",
                   {now_us, absl::ToUnixMicros(now + lease), int64_t{limit}}));
-    return Column(rows, "reference");
+    // RETURNING keeps no order: oldest due first, then first come.
+    std::vector<std::tuple<int64_t, int64_t, std::string>> due;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      ASSIGN_OR_RETURN(int64_t expire_us, rows.GetInt64(i, "expire_us"));
+      ASSIGN_OR_RETURN(int64_t seq, rows.GetInt64(i, "seq"));
+      ASSIGN_OR_RETURN(std::string reference, rows.GetString(i, "reference"));
+      due.emplace_back(expire_us, seq, std::move(reference));
+    }
+    std::sort(due.begin(), due.end());
+    std::vector<std::string> references;
+    for (auto& [expire_us, seq, reference] : due)
+      references.push_back(std::move(reference));
+    return references;
   }
 
   absl::StatusOr<std::vector<std::string>> DueHoldReleases(absl::Time now,

@@ -1,0 +1,450 @@
+// Waiting lists against a real database (both engines) and a real Redis:
+// offers that hold a place and expire (an injected clock), declines,
+// entries for any date of a course, places held for agencies and their
+// release; a property test against a reference model of all of it, and
+// any-date entries racing single-session bookings on two sessions.
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/status/errors.h"
+#include "gmock/gmock.h"
+#include "services/booking/bookings_test_fixture.h"
+
+namespace training::booking {
+namespace {
+
+using ::testing::ElementsAre;
+using ::training::testing::StatusIs;
+
+constexpr char kOnline[] = "courses/intro-mi/sessions/online";
+constexpr char kInPerson[] = "courses/intro-mi/sessions/in-person";
+const absl::Time kRelease = kNow + absl::Hours(24 * 3);
+
+// The course with offers held for 48 hours (2 at least) for health and
+// police staff.
+catalogue::Course OfferCourse() {
+  catalogue::Course c = Course();
+  c.add_eligible_agency_types(type::POLICE);
+  auto* policy = c.mutable_waitlist_policy();
+  policy->set_mode(catalogue::WaitlistPolicy::OFFER_WITH_HOLD);
+  *policy->mutable_hold_duration() = ToProto(absl::Hours(48));
+  *policy->mutable_minimum_hold_duration() = ToProto(absl::Hours(2));
+  return c;
+}
+
+class WaitlistTest : public BookingsFixture {
+ protected:
+  void SetUp() override {
+    BookingsFixture::SetUp();
+    // Only the dates each test schedules: the fixture's session is off.
+    events::v1::Event cancelled;
+    cancelled.mutable_session_cancelled()->set_session(kSession);
+    ASSERT_THAT(Apply(cancelled), IsOk());
+  }
+
+  // A session of OfferCourse(): `later` shifts its start; `police_held`
+  // places are held for police until kRelease.
+  void ScheduleSession(const std::string& name, int capacity,
+                       catalogue::DeliveryMode mode,
+                       absl::Duration later = absl::ZeroDuration(),
+                       int police_held = 0) {
+    catalogue::Session s =
+        CatalogueSession(name, capacity, kNow - absl::Hours(50));
+    s.set_delivery_mode(mode);
+    *s.mutable_start_time() = ToProto(FromProto(s.start_time()) + later);
+    *s.mutable_end_time() = ToProto(FromProto(s.end_time()) + later);
+    if (police_held > 0) {
+      auto* hold = s.add_agency_holds();
+      hold->add_agency_types(type::POLICE);
+      hold->set_places(police_held);
+      *hold->mutable_release_time() = ToProto(kRelease);
+    }
+    events::v1::Event event;
+    *event.mutable_session_scheduled()->mutable_session() = s;
+    *event.mutable_session_scheduled()->mutable_course() = OfferCourse();
+    ASSERT_THAT(Apply(event), IsOk());
+  }
+
+  absl::Status SetCapacity(const std::string& name, int capacity,
+                           catalogue::DeliveryMode mode) {
+    catalogue::Session s = CatalogueSession(
+        name, capacity, kNow - absl::Hours(40) + absl::Seconds(++changes_));
+    s.set_delivery_mode(mode);
+    events::v1::Event event;
+    *event.mutable_session_changed()->mutable_session() = s;
+    event.mutable_session_changed()->add_changes(events::v1::CAPACITY);
+    return Apply(event);
+  }
+
+  absl::StatusOr<v1::Booking> BookAnyDate(
+      const std::string& email, int request,
+      v1::Booking::DeliveryPreference preference =
+          v1::Booking::DELIVERY_PREFERENCE_UNSPECIFIED,
+      type::AgencyType agency = type::HEALTH) {
+    v1::CreateBookingRequest r;
+    r.set_request_id(Uuid(request));
+    r.mutable_booking()->set_course("courses/intro-mi");
+    r.mutable_booking()->set_scope(v1::Booking::ANY_DATE);
+    r.mutable_booking()->set_delivery_preference(preference);
+    *r.mutable_booking()->mutable_attendee() = Person(email, agency);
+    return bookings_->CreateBooking(Public(), r);
+  }
+
+  absl::StatusOr<v1::Booking> Accept(const std::string& name) {
+    v1::AcceptOfferRequest r;
+    r.set_name(name);
+    return bookings_->AcceptOffer(Admin(), r);
+  }
+  absl::StatusOr<v1::Booking> Decline(const std::string& name) {
+    v1::DeclineOfferRequest r;
+    r.set_name(name);
+    return bookings_->DeclineOffer(Admin(), r);
+  }
+
+  v1::Availability AvailabilityNow(const std::string& session) {
+    v1::BatchGetAvailabilityRequest r;
+    r.add_sessions(session);
+    auto response = bookings_->BatchGetAvailability(Public(), r);
+    EXPECT_THAT(response, IsOk());
+    return response.ok() ? response->availabilities(0) : v1::Availability();
+  }
+
+  v1::Booking::State StateOf(const std::string& name) {
+    auto b = Get(name);
+    EXPECT_THAT(b, IsOk());
+    return b.ok() ? b->state() : v1::Booking::STATE_UNSPECIFIED;
+  }
+
+  int64_t Count(const std::string& where) {
+    return Scalar(
+        absl::StrCat("SELECT COUNT(*) AS n FROM bookings WHERE ", where));
+  }
+
+  // Counts in the inventory match the rows, and nothing is promised beyond
+  // the capacity unless the capacity was cut below the confirmed count.
+  void ExpectOfferInvariants(const std::string& session) {
+    const std::string of = absl::StrCat("session = '", session, "'");
+    const int64_t confirmed = Count(of + " AND state = 1");
+    const int64_t offers = Count(of + " AND state = 3");
+    EXPECT_EQ(Scalar("SELECT confirmed AS n FROM inventory WHERE " + of),
+              confirmed);
+    EXPECT_EQ(Scalar("SELECT offers AS n FROM inventory WHERE " + of), offers);
+    EXPECT_EQ(Scalar("SELECT waiting AS n FROM inventory WHERE " + of),
+              Count(of + " AND state = 2 AND scope <> 2"));
+    const int64_t capacity =
+        Scalar("SELECT capacity AS n FROM inventory WHERE " + of);
+    if (confirmed <= capacity) {
+      EXPECT_LE(confirmed + offers, capacity);
+    } else {
+      EXPECT_EQ(offers, 0);
+    }
+  }
+
+  int64_t EventsOfType(const std::string& type_name) {
+    // The outbox holds serialised events; the type name is in the bytes.
+    int64_t n = 0;
+    auto tx = db_->Begin(sql::TxMode::kRead);
+    if (!tx.ok()) return -1;
+    auto rows = (*tx)->Query("SELECT payload FROM outbox");
+    if (!rows.ok()) return -1;
+    for (size_t i = 0; i < rows->size(); ++i) {
+      events::v1::Event event;
+      auto payload = rows->GetBlob(i, "payload");
+      if (payload.ok() && event.ParseFromString(payload->bytes) &&
+          event.type() == type_name) {
+        ++n;
+      }
+    }
+    return n;
+  }
+};
+
+TEST_P(WaitlistTest, OffersHoldThePlaceThenPassOnWhenDeclinedOrExpired) {
+  ScheduleSession(kOnline, 2, catalogue::ONLINE);
+  std::vector<v1::Booking> b;
+  for (int i = 0; i < 5; ++i) {
+    auto made = Book(absl::StrCat("p", i, "@nhs.example"), i, kOnline);
+    ASSERT_THAT(made, IsOk());
+    b.push_back(*made);
+  }
+  ASSERT_THAT(Cancel(b[0].name()), IsOk());
+
+  auto offered = Get(b[2].name());
+  ASSERT_THAT(offered, IsOk());
+  EXPECT_EQ(offered->state(), v1::Booking::OFFERED);
+  EXPECT_EQ(FromProto(offered->offer().expire_time()), kNow + absl::Hours(48));
+  EXPECT_EQ(offered->offer().session(), kOnline);
+  // A booking made while the offer is out does not take the offered place.
+  auto newcomer = Book("late@nhs.example", 10, kOnline);
+  ASSERT_THAT(newcomer, IsOk());
+  EXPECT_EQ(newcomer->state(), v1::Booking::WAITLISTED);
+  EXPECT_EQ(newcomer->waitlist_position(), 3);
+  v1::Availability a = AvailabilityNow(kOnline);
+  EXPECT_EQ(a.offers_out(), 1);
+  EXPECT_EQ(a.remaining(), 0);
+  ExpectOfferInvariants(kOnline);
+
+  auto accepted = Accept(b[2].name());
+  ASSERT_THAT(accepted, IsOk());
+  EXPECT_EQ(accepted->state(), v1::Booking::CONFIRMED);
+  EXPECT_THAT(Accept(b[2].name()), IsOk());  // a retry changes nothing
+
+  ASSERT_THAT(Cancel(b[1].name()), IsOk());
+  EXPECT_EQ(StateOf(b[3].name()), v1::Booking::OFFERED);
+  auto declined = Decline(b[3].name());
+  ASSERT_THAT(declined, IsOk());
+  EXPECT_EQ(declined->cancellation().cause(), v1::Cancellation::OFFER_DECLINED);
+  EXPECT_EQ(StateOf(b[4].name()), v1::Booking::OFFERED);
+  EXPECT_EQ(GetErrorInfo(Decline(b[0].name()).status())->reason, "NO_OFFER");
+
+  // Past its expiry, an offer cannot be accepted; due work ends it once.
+  clock_.Advance(absl::Hours(48));
+  EXPECT_EQ(GetErrorInfo(Accept(b[4].name()).status())->reason,
+            "OFFER_EXPIRED");
+  auto expired = bookings_->ExpireDueOffers(absl::Seconds(30));
+  ASSERT_THAT(expired, IsOk());
+  EXPECT_EQ(*expired, 1);
+  auto lapsed = Get(b[4].name());
+  ASSERT_THAT(lapsed, IsOk());
+  EXPECT_EQ(lapsed->cancellation().cause(), v1::Cancellation::OFFER_EXPIRED);
+  EXPECT_EQ(StateOf(newcomer->name()), v1::Booking::OFFERED);
+  EXPECT_EQ(*bookings_->ExpireDueOffers(absl::Seconds(30)), 0);
+  ExpectOfferInvariants(kOnline);
+
+  EXPECT_EQ(EventsOfType("training.events.v1.PlaceOffered"), 4);
+  EXPECT_EQ(EventsOfType("training.events.v1.OfferDeclined"), 1);
+  EXPECT_EQ(EventsOfType("training.events.v1.OfferExpired"), 1);
+}
+
+TEST_P(WaitlistTest, CapacityChangesWithOffersOutKeepTheInvariant) {
+  ScheduleSession(kOnline, 3, catalogue::ONLINE);
+  std::vector<v1::Booking> b;
+  for (int i = 0; i < 6; ++i) {
+    auto made = Book(absl::StrCat("p", i, "@nhs.example"), i, kOnline);
+    ASSERT_THAT(made, IsOk());
+    b.push_back(*made);
+  }
+  ASSERT_THAT(Cancel(b[0].name()), IsOk());
+  ASSERT_THAT(Cancel(b[1].name()), IsOk());
+  ASSERT_EQ(StateOf(b[3].name()), v1::Booking::OFFERED);
+  ASSERT_EQ(StateOf(b[4].name()), v1::Booking::OFFERED);
+
+  // Cut to 2: one confirmed and two offers do not fit; the newest offer
+  // waits again, first in the queue.
+  ASSERT_THAT(SetCapacity(kOnline, 2, catalogue::ONLINE), IsOk());
+  EXPECT_EQ(StateOf(b[3].name()), v1::Booking::OFFERED);
+  auto back = Get(b[4].name());
+  ASSERT_THAT(back, IsOk());
+  EXPECT_EQ(back->state(), v1::Booking::WAITLISTED);
+  EXPECT_EQ(back->waitlist_position(), 1);
+  EXPECT_FALSE(back->has_offer());
+  ExpectOfferInvariants(kOnline);
+
+  // Cut below the confirmed count: nobody confirmed is bumped, no offer
+  // stays out.
+  ASSERT_THAT(Accept(b[3].name()), IsOk());
+  ASSERT_THAT(SetCapacity(kOnline, 1, catalogue::ONLINE), IsOk());
+  EXPECT_EQ(StateOf(b[2].name()), v1::Booking::CONFIRMED);
+  EXPECT_EQ(StateOf(b[3].name()), v1::Booking::CONFIRMED);
+  ExpectOfferInvariants(kOnline);
+
+  // Raised: the queue is offered what now fits, in order.
+  ASSERT_THAT(SetCapacity(kOnline, 4, catalogue::ONLINE), IsOk());
+  EXPECT_EQ(StateOf(b[4].name()), v1::Booking::OFFERED);
+  EXPECT_EQ(StateOf(b[5].name()), v1::Booking::OFFERED);
+  ExpectOfferInvariants(kOnline);
+}
+
+TEST_P(WaitlistTest, AnyDateEntriesQueueFairlyAcrossTheirDates) {
+  ScheduleSession(kOnline, 1, catalogue::ONLINE);
+  ScheduleSession(kInPerson, 1, catalogue::IN_PERSON, absl::Hours(24));
+  auto online_holder = Book("a@nhs.example", 1, kOnline);
+  auto in_person_holder = Book("b@nhs.example", 2, kInPerson);
+  ASSERT_THAT(online_holder, IsOk());
+  ASSERT_THAT(in_person_holder, IsOk());
+
+  auto any = BookAnyDate("any@nhs.example", 3, v1::Booking::ONLINE_ONLY);
+  ASSERT_THAT(any, IsOk());
+  EXPECT_EQ(any->state(), v1::Booking::WAITLISTED);
+  EXPECT_EQ(any->waitlist_position(), 1);
+  EXPECT_TRUE(any->session().empty());
+  EXPECT_THAT(BookAnyDate("ANY@nhs.example", 4).status(),
+              StatusIs(absl::StatusCode::kAlreadyExists));
+  // Behind the any-date entry on the online date; alone on the other.
+  auto online_waiter = Book("c@nhs.example", 5, kOnline);
+  auto in_person_waiter = Book("d@nhs.example", 6, kInPerson);
+  ASSERT_THAT(online_waiter, IsOk());
+  ASSERT_THAT(in_person_waiter, IsOk());
+  EXPECT_EQ(online_waiter->waitlist_position(), 2);
+  EXPECT_EQ(in_person_waiter->waitlist_position(), 1);
+
+  // A place in person is not for an online-only entry.
+  ASSERT_THAT(Cancel(in_person_waiter->name()), IsOk());
+  ASSERT_THAT(Cancel(in_person_holder->name()), IsOk());
+  EXPECT_EQ(StateOf(any->name()), v1::Booking::WAITLISTED);
+  EXPECT_EQ(AvailabilityNow(kInPerson).remaining(), 1);
+  auto in_person = Book("e@nhs.example", 7, kInPerson);
+  ASSERT_THAT(in_person, IsOk());
+  EXPECT_EQ(in_person->state(), v1::Booking::CONFIRMED);
+
+  // The online place goes to the any-date entry, first come.
+  ASSERT_THAT(Cancel(online_holder->name()), IsOk());
+  auto placed = Get(any->name());
+  ASSERT_THAT(placed, IsOk());
+  EXPECT_EQ(placed->state(), v1::Booking::OFFERED);
+  EXPECT_EQ(placed->session(), kOnline);
+  EXPECT_EQ(Get(online_waiter->name())->waitlist_position(), 1);
+  ExpectOfferInvariants(kOnline);
+
+  // With a place free on a matching date, an any-date entry takes it.
+  ScheduleSession("courses/intro-mi/sessions/spare", 2, catalogue::ONLINE,
+                  absl::Hours(48));
+  auto direct = BookAnyDate("f@nhs.example", 8);
+  ASSERT_THAT(direct, IsOk());
+  EXPECT_EQ(direct->state(), v1::Booking::CONFIRMED);
+  EXPECT_EQ(direct->session(), "courses/intro-mi/sessions/spare");
+}
+
+TEST_P(WaitlistTest, HeldPlacesWaitForTheirAgencyUntilReleased) {
+  ScheduleSession(kOnline, 4, catalogue::ONLINE, absl::ZeroDuration(), 2);
+  EXPECT_EQ(AvailabilityNow(kOnline).held_places(), 2);
+  std::vector<v1::Booking> health;
+  for (int i = 0; i < 3; ++i) {
+    auto made = Book(absl::StrCat("h", i, "@nhs.example"), i, kOnline);
+    ASSERT_THAT(made, IsOk());
+    health.push_back(*made);
+  }
+  EXPECT_EQ(health[2].state(), v1::Booking::WAITLISTED);
+  auto police = Book("p@police.example", 10, kOnline, type::POLICE);
+  ASSERT_THAT(police, IsOk());
+  EXPECT_EQ(police->state(), v1::Booking::CONFIRMED);
+  v1::Availability a = AvailabilityNow(kOnline);
+  EXPECT_EQ(a.held_places(), 1);
+  EXPECT_EQ(a.remaining(), 0);
+  EXPECT_EQ(a.confirmed() + a.offers_out() + a.held_places(), a.capacity());
+
+  clock_.Set(kRelease);
+  auto released = bookings_->ReleaseDueHolds();
+  ASSERT_THAT(released, IsOk());
+  EXPECT_EQ(*released, 1);
+  EXPECT_EQ(StateOf(health[2].name()), v1::Booking::OFFERED);
+  EXPECT_EQ(*bookings_->ReleaseDueHolds(), 0);  // each release acts once
+  EXPECT_EQ(AvailabilityNow(kOnline).held_places(), 0);
+  ExpectOfferInvariants(kOnline);
+}
+
+// An any-date entry races single-session bookings and cancellations on
+// two dates: nothing deadlocks (a watchdog), nothing is overbooked, every
+// count matches its rows and positions stay contiguous.
+TEST_P(WaitlistTest, AnyDateEntriesAndConcurrentBookingsNeverDeadlock) {
+  ScheduleSession(kOnline, 4, catalogue::ONLINE);
+  ScheduleSession(kInPerson, 4, catalogue::IN_PERSON, absl::Hours(24));
+  const bool postgres = GetParam() == sql::Engine::kPostgres;
+  const std::string deadlocks =
+      "SELECT deadlocks AS n FROM pg_stat_database WHERE datname = "
+      "current_database()";
+  const int64_t deadlocks_before = postgres ? Scalar(deadlocks) : 0;
+  ASSERT_GE(deadlocks_before, 0);
+  std::atomic<int> next_request{100};
+  std::atomic<bool> done{false};
+  std::thread watchdog([&] {
+    for (int i = 0; i < 1200 && !done; ++i)
+      absl::SleepFor(absl::Milliseconds(100));
+    if (!done) {
+      ADD_FAILURE() << "no progress for 120 s: deadlock";
+      std::abort();
+    }
+  });
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&, t] {
+      std::mt19937 rng(t);
+      std::vector<std::string> mine;
+      for (int i = 0; i < 25; ++i) {
+        const int n = next_request++;
+        const std::string email = absl::StrCat("t", t, "n", i, "@nhs.example");
+        absl::StatusOr<v1::Booking> made;
+        switch (rng() % 3) {
+          case 0:
+            made = BookAnyDate(email, n);
+            break;
+          case 1:
+            made = Book(email, n, kOnline);
+            break;
+          default:
+            made = Book(email, n, kInPerson);
+        }
+        if (made.ok()) mine.push_back(made->name());
+        if (!mine.empty() && rng() % 3 == 0) {
+          (void)Cancel(mine[rng() % mine.size()]);
+        }
+        if (!mine.empty() && rng() % 4 == 0) {
+          (void)Accept(mine[rng() % mine.size()]);
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  done = true;
+  watchdog.join();
+
+  for (const char* session : {kOnline, kInPerson}) {
+    ExpectOfferInvariants(session);
+  }
+  // Every waiting position is the entry's rank, by arrival (seq), among
+  // the entries of its list: its date's own plus the any-date ones (which
+  // accept every date here), or the any-date ones alone.
+  auto tx = db_->Begin(sql::TxMode::kRead);
+  ASSERT_THAT(tx, IsOk());
+  auto rows = (*tx)->Query(
+      "SELECT reference, session, scope, seq FROM bookings WHERE state = 2 "
+      "ORDER BY seq");
+  ASSERT_THAT(rows, IsOk());
+  std::map<std::string, int> expected;
+  std::map<std::string, int> seen_on;  // entries so far on each list
+  for (size_t i = 0; i < rows->size(); ++i) {
+    const std::string reference = *rows->GetString(i, "reference");
+    if (*rows->GetInt64(i, "scope") == v1::Booking::ANY_DATE) {
+      for (const char* list : {"any", kOnline, kInPerson}) ++seen_on[list];
+      expected[reference] = seen_on["any"];
+    } else {
+      const std::string session =
+          rows->GetOptionalString(i, "session")->value_or("");
+      expected[reference] = ++seen_on[session];
+    }
+  }
+  ASSERT_GT(expected.size(), 0u);
+  for (const auto& [reference, position] : expected) {
+    auto b = Get(BookingName(reference));
+    ASSERT_THAT(b, IsOk());
+    EXPECT_EQ(b->waitlist_position(), position) << reference;
+  }
+  // PostgreSQL detects deadlocks and aborts one side (which Run would
+  // retry): none may have happened at all.
+  if (postgres) {
+    absl::SleepFor(absl::Milliseconds(600));  // statistics are flushed late
+    EXPECT_EQ(Scalar(deadlocks), deadlocks_before);
+  }
+  // Nobody holds two places of one date.
+  EXPECT_EQ(Scalar("SELECT COUNT(*) AS n FROM (SELECT session, email_key "
+                   "FROM bookings WHERE state IN (1, 2, 3) AND session IS "
+                   "NOT NULL GROUP BY session, email_key HAVING COUNT(*) > 1) "
+                   "d"),
+            0);
+}
+
+INSTANTIATE_TEST_SUITE_P(BothEngines, WaitlistTest,
+                         ::testing::Values(sql::Engine::kSqlite,
+                                           sql::Engine::kPostgres),
+                         [](const auto& info) {
+                           return std::string(
+                               sql::testing::EngineName(info.param));
+                         });
+
+}  // namespace
+}  // namespace training::booking
