@@ -8,6 +8,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -27,6 +28,7 @@
 #include "tests/test_keys.h"
 #include "training/booking/v1/booking_service.grpc.pb.h"
 #include "training/catalogue/v1/catalogue_service.grpc.pb.h"
+#include "training/events/v1/events.pb.h"
 
 namespace training::testing {
 namespace {
@@ -110,8 +112,9 @@ class BookingProcessTest : public ::testing::Test {
                                grpc::InsecureChannelCredentials());
   }
 
-  // A published course with one session of `capacity` places.
-  std::string CreateSession(int capacity) {
+  // A published course with one session of `capacity` places; with
+  // `offers`, freed places are offered for a 48-hour hold.
+  std::string CreateSession(int capacity, bool offers = false) {
     catalogue::CreateCourseRequest course;
     course.set_course_id("intro-mi");
     course.mutable_course()->set_title("Introduction to MI");
@@ -119,6 +122,12 @@ class BookingProcessTest : public ::testing::Test {
     course.mutable_course()->set_level(catalogue::Course::INTRODUCTORY);
     course.mutable_course()->add_eligible_agency_types(
         training::type::v1::HEALTH);
+    if (offers) {
+      auto* policy = course.mutable_course()->mutable_waitlist_policy();
+      policy->set_mode(catalogue::WaitlistPolicy::OFFER_WITH_HOLD);
+      policy->mutable_hold_duration()->set_seconds(48 * 3600);
+      policy->mutable_minimum_hold_duration()->set_seconds(2 * 3600);
+    }
     catalogue::Course created;
     grpc::Status status = catalogue_stub_->CreateCourse(
         Context(kAdminKey).get(), course, &created);
@@ -460,6 +469,94 @@ TEST_F(BookingProcessTest, CatalogueChangesReachBookingsThroughTheStream) {
     return true;
   }));
   EXPECT_EQ(state_of(run.replies[0]).cancellation().reason(), "Trainer unwell");
+}
+
+// Two booking processes share PostgreSQL and the same offers fall due at
+// once: each offer expires exactly once (one OfferExpired event, one
+// place passed on), whichever process gets there.
+TEST_F(BookingProcessTest, TwoReplicasExpireEachDueOfferExactlyOnce) {
+  auto url = sql::testing::NewTestDatabaseUrl(sql::Engine::kPostgres);
+  ASSERT_TRUE(url.ok()) << url.status();
+  const std::string session = CreateSession(40, /*offers=*/true);
+  const std::vector<std::string> fast_due_work = {"--due_work_interval=50ms"};
+  Process first =
+      StartBooking("booking1", *url + "?pool_size=8", {}, fast_due_work);
+  Process second =
+      StartBooking("booking2", *url + "?pool_size=8", {}, fast_due_work);
+  auto stub1 = booking::BookingService::NewStub(Channel(first));
+  auto stub2 = booking::BookingService::NewStub(Channel(second));
+  Run run = BookConcurrently({stub1.get(), stub2.get()}, session, 100, 10);
+  ASSERT_EQ(run.replies.size(), 100u);
+  // 30 cancellations: 30 offers to the head of the list.
+  int cancelled = 0;
+  for (const auto& reply : run.replies) {
+    if (reply.state() != booking::Booking::CONFIRMED || cancelled == 30) {
+      continue;
+    }
+    booking::CancelBookingRequest cancel;
+    cancel.set_name(reply.name());
+    booking::Booking now;
+    ASSERT_TRUE(
+        stub1->CancelBooking(Context(kAdminKey).get(), cancel, &now).ok());
+    ++cancelled;
+  }
+  auto db = sql::Database::Open(*url);
+  ASSERT_TRUE(db.ok());
+  auto scalar = [&](const std::string& sql) -> int64_t {
+    auto tx = (*db)->Begin(sql::TxMode::kRead);
+    if (!tx.ok()) return -1;
+    auto rows = (*tx)->Query(sql);
+    return rows.ok() ? rows->GetInt64(0, "n").value_or(-1) : -1;
+  };
+  ASSERT_EQ(scalar("SELECT COUNT(*) AS n FROM bookings WHERE state = 3"), 30);
+
+  // Time passes for those 30 offers (their due time is moved, not the
+  // clocks): both processes see them due at the next scan.
+  {
+    auto tx = (*db)->Begin(sql::TxMode::kWrite);
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE((*tx)
+                    ->Execute("UPDATE bookings SET expire_us = 1 WHERE "
+                              "state = 3")
+                    .ok());
+    ASSERT_TRUE((*tx)->Commit().ok());
+  }
+  for (absl::Time end = absl::Now() + kWatchdog; absl::Now() < end;) {
+    if (scalar("SELECT COUNT(*) AS n FROM bookings WHERE cancel_cause = 4") ==
+        30) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  absl::SleepFor(absl::Milliseconds(500));  // time for a second expiry
+  EXPECT_EQ(scalar("SELECT COUNT(*) AS n FROM bookings WHERE cancel_cause = 4"),
+            30);
+  // The next 30 in line hold the places now, not yet due.
+  EXPECT_EQ(scalar("SELECT COUNT(*) AS n FROM bookings WHERE state = 3 AND "
+                   "expire_us > 1"),
+            30);
+  EXPECT_EQ(scalar("SELECT offers AS n FROM inventory"), 30);
+  EXPECT_EQ(scalar("SELECT confirmed AS n FROM inventory"), 10);
+  // One OfferExpired event per expired offer, no more.
+  auto tx = (*db)->Begin(sql::TxMode::kRead);
+  ASSERT_TRUE(tx.ok());
+  auto rows = (*tx)->Query("SELECT payload FROM outbox");
+  ASSERT_TRUE(rows.ok());
+  std::map<std::string, int> expired_events;
+  int offered_events = 0;
+  for (size_t i = 0; i < rows->size(); ++i) {
+    training::events::v1::Event event;
+    ASSERT_TRUE(event.ParseFromString(rows->GetBlob(i, "payload")->bytes));
+    if (event.has_offer_expired()) {
+      ++expired_events[event.offer_expired().booking()];
+    }
+    offered_events += event.has_place_offered();
+  }
+  EXPECT_EQ(expired_events.size(), 30u);
+  for (const auto& [booking_name, n] : expired_events) {
+    EXPECT_EQ(n, 1) << booking_name;
+  }
+  EXPECT_EQ(offered_events, 60);
 }
 
 // Erasure through the real binary: afterwards the person's name and address
