@@ -1,5 +1,6 @@
 #include "services/booking/bookings.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -971,7 +972,7 @@ absl::StatusOr<v1::Booking> Bookings::CreateAnyDate(
         // Every session of the course, locked in name order, then the
         // course: the order every multi-session change uses.
         ASSIGN_OR_RETURN(std::vector<std::string> names,
-                         tx.SessionsOfCourse(course));
+                         tx.SessionsOfCourse(course, now));
         std::vector<SessionInventory> sessions;
         for (const std::string& name : names) {
           ASSIGN_OR_RETURN(std::optional<SessionInventory> locked,
@@ -979,14 +980,22 @@ absl::StatusOr<v1::Booking> Bookings::CreateAnyDate(
           if (locked) sessions.push_back(*std::move(locked));
         }
         RETURN_IF_ERROR(tx.LockCourse(course));
-        if (sessions.empty()) {
+        ASSIGN_OR_RETURN(std::optional<CourseRules> rules,
+                         tx.FindCourseRules(course));
+        if (!rules) {
           return absl::NotFoundError("booking.course: no such course");
         }
-        if (!sessions.front().course_published) {
+        if (!rules->published) {
           return Refused("booking.course: not open for booking",
                          "COURSE_NOT_PUBLISHED");
         }
-        RETURN_IF_ERROR(CheckEligible(sessions.front(), agency_type));
+        if (std::find(rules->eligible_agency_types.begin(),
+                      rules->eligible_agency_types.end(),
+                      agency_type) == rules->eligible_agency_types.end()) {
+          return Refused(
+              "booking.attendee.agency_type: not eligible for this course",
+              "AGENCY_TYPE_NOT_ELIGIBLE");
+        }
         ASSIGN_OR_RETURN(bool waiting_already,
                          tx.HasAnyDateEntry(course, email_key));
         if (waiting_already) {

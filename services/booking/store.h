@@ -65,6 +65,9 @@ class BookingTransaction {
   // kept; a new session starts at zero.
   virtual absl::StatusOr<bool> PutCourseRules(const CourseRules& rules) = 0;
   virtual absl::StatusOr<bool> PutSessionFacts(const SessionFacts& facts) = 0;
+  // The course's rules as last recorded; nullopt when never heard of.
+  virtual absl::StatusOr<std::optional<CourseRules>> FindCourseRules(
+      const std::string& course) = 0;
   // The course takes no new bookings (unless what is held is newer).
   virtual absl::Status ArchiveCourse(const std::string& course,
                                      absl::Time source_time) = 0;
@@ -108,9 +111,10 @@ class BookingTransaction {
   // still waiting or has an offer open.
   virtual absl::StatusOr<bool> HasAnyDateEntry(
       const std::string& course, const std::string& email_key) = 0;
-  // The scheduled sessions of a course, by name.
+  // The scheduled sessions of a course starting after `starting_after`,
+  // by name.
   virtual absl::StatusOr<std::vector<std::string>> SessionsOfCourse(
-      const std::string& course) = 0;
+      const std::string& course, absl::Time starting_after) = 0;
   // Locks the course's row: taken after any inventory rows, by whoever
   // gives out places to the course's any-date entries, so that two
   // sessions never hand the same entry a place.

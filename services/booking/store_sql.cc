@@ -41,6 +41,16 @@ std::string JoinTypes(const std::vector<int>& types) {
   return absl::StrCat("|", absl::StrJoin(types, "|"), "|");
 }
 
+std::vector<int> SplitTypes(absl::string_view joined) {
+  std::vector<int> types;
+  for (absl::string_view part :
+       absl::StrSplit(joined, '|', absl::SkipEmpty())) {
+    int type;
+    if (absl::SimpleAtoi(part, &type)) types.push_back(type);
+  }
+  return types;
+}
+
 // Holds as one column: `3.5:4:<release_us>;…` (agency types, places,
 // release time), read back only by this file.
 std::string EncodeHolds(const std::vector<HeldPlaces>& holds) {
@@ -123,11 +133,7 @@ absl::StatusOr<SessionInventory> DecodeInventory(const ResultSet& rows) {
   s.start = absl::FromUnixMicros(start_us);
   s.end = absl::FromUnixMicros(end_us);
   s.course_published = published != 0;
-  for (absl::string_view part :
-       absl::StrSplit(eligible, '|', absl::SkipEmpty())) {
-    int type;
-    if (absl::SimpleAtoi(part, &type)) s.eligible_agency_types.insert(type);
-  }
+  for (int type : SplitTypes(eligible)) s.eligible_agency_types.insert(type);
   s.late_cancellation_window = absl::Microseconds(late_us);
   return s;
 }
@@ -356,6 +362,34 @@ class SqlBookingTransaction final : public BookingTransaction {
     return changed > 0;
   }
 
+  absl::StatusOr<std::optional<CourseRules>> FindCourseRules(
+      const std::string& course) override {
+    ASSIGN_OR_RETURN(
+        ResultSet rows,
+        tx_.Query("SELECT published, eligible, late_window_us, offer_mode, "
+                  "hold_us, min_hold_us, source_us FROM courses WHERE "
+                  "course = $1",
+                  {course}));
+    if (rows.empty()) return std::nullopt;
+    CourseRules rules;
+    rules.course = course;
+    ASSIGN_OR_RETURN(int64_t published, rows.GetInt64(0, "published"));
+    rules.published = published != 0;
+    ASSIGN_OR_RETURN(std::string eligible, rows.GetString(0, "eligible"));
+    rules.eligible_agency_types = SplitTypes(eligible);
+    ASSIGN_OR_RETURN(int64_t late_us, rows.GetInt64(0, "late_window_us"));
+    rules.late_cancellation_window = absl::Microseconds(late_us);
+    ASSIGN_OR_RETURN(int64_t offer_mode, rows.GetInt64(0, "offer_mode"));
+    rules.offer_policy.offer = offer_mode != 0;
+    ASSIGN_OR_RETURN(int64_t hold_us, rows.GetInt64(0, "hold_us"));
+    rules.offer_policy.hold = absl::Microseconds(hold_us);
+    ASSIGN_OR_RETURN(int64_t min_hold_us, rows.GetInt64(0, "min_hold_us"));
+    rules.offer_policy.minimum_hold = absl::Microseconds(min_hold_us);
+    ASSIGN_OR_RETURN(int64_t source_us, rows.GetInt64(0, "source_us"));
+    rules.source_time = absl::FromUnixMicros(source_us);
+    return rules;
+  }
+
   absl::Status ArchiveCourse(const std::string& course,
                              absl::Time source_time) override {
     return tx_
@@ -536,11 +570,12 @@ class SqlBookingTransaction final : public BookingTransaction {
   }
 
   absl::StatusOr<std::vector<std::string>> SessionsOfCourse(
-      const std::string& course) override {
-    ASSIGN_OR_RETURN(ResultSet rows,
-                     tx_.Query("SELECT session FROM inventory WHERE course = "
-                               "$1 AND scheduled = 1 ORDER BY session",
-                               {course}));
+      const std::string& course, absl::Time starting_after) override {
+    ASSIGN_OR_RETURN(
+        ResultSet rows,
+        tx_.Query("SELECT session FROM inventory WHERE course = $1 AND "
+                  "scheduled = 1 AND start_us > $2 ORDER BY session",
+                  {course, absl::ToUnixMicros(starting_after)}));
     return Column(rows, "session");
   }
 

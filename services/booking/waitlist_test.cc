@@ -312,6 +312,30 @@ TEST_P(WaitlistTest, AnyDateEntriesQueueFairlyAcrossTheirDates) {
   ASSERT_THAT(direct, IsOk());
   EXPECT_EQ(direct->state(), v1::Booking::CONFIRMED);
   EXPECT_EQ(direct->session(), "courses/intro-mi/sessions/spare");
+
+  // Refusals: an agency the course does not take, a course never heard of,
+  // a session named with the course.
+  EXPECT_EQ(
+      GetErrorInfo(BookAnyDate("g@council.example", 9,
+                               v1::Booking::DELIVERY_PREFERENCE_UNSPECIFIED,
+                               type::CHILDRENS_SOCIAL_CARE)
+                       .status())
+          ->reason,
+      "AGENCY_TYPE_NOT_ELIGIBLE");
+  v1::CreateBookingRequest unknown;
+  unknown.set_request_id(Uuid(10));
+  unknown.mutable_booking()->set_scope(v1::Booking::ANY_DATE);
+  unknown.mutable_booking()->set_course("courses/nope");
+  *unknown.mutable_booking()->mutable_attendee() = Person("h@nhs.example");
+  EXPECT_THAT(bookings_->CreateBooking(Public(), unknown).status(),
+              StatusIs(absl::StatusCode::kNotFound));
+  unknown.mutable_booking()->set_course("courses/intro-mi");
+  unknown.mutable_booking()->set_session(kOnline);
+  EXPECT_EQ(
+      GetFieldViolations(bookings_->CreateBooking(Public(), unknown).status())
+          .at(0)
+          .field,
+      "booking.session");
 }
 
 TEST_P(WaitlistTest, HeldPlacesWaitForTheirAgencyUntilReleased) {
