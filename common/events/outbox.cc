@@ -131,56 +131,102 @@ OutboxRelay::OutboxRelay(sql::Database* db, redis::RedisClient* redis,
 
 OutboxRelay::~OutboxRelay() { Stop(); }
 
+namespace {
+
+constexpr char kSelectUnsent[] =
+    "SELECT seq, stream, event_id, payload FROM outbox WHERE sent_at_us IS "
+    "NULL ORDER BY seq LIMIT $1";
+
+// XADDs `rows` in one pipeline; UNAVAILABLE unless every one succeeded.
+absl::Status Xadd(redis::RedisClient& redis, const sql::ResultSet& rows) {
+  std::vector<std::vector<std::string>> commands;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    ASSIGN_OR_RETURN(std::string stream, rows.GetString(i, "stream"));
+    ASSIGN_OR_RETURN(std::string id, rows.GetString(i, "event_id"));
+    ASSIGN_OR_RETURN(sql::Blob payload, rows.GetBlob(i, "payload"));
+    Event event;
+    std::string type = event.ParseFromString(payload.bytes) ? event.type() : "";
+    commands.push_back({"XADD", stream, "*", "id", id, "type", type, "payload",
+                        payload.bytes});
+  }
+  ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, redis.Pipeline(commands));
+  for (const auto& reply : replies) {
+    if (reply.is_error()) {
+      return absl::UnavailableError(
+          absl::StrCat("outbox: XADD failed: ", reply.str));
+    }
+  }
+  // A crash here publishes these rows again on restart: duplicates, which
+  // consumers drop by event id; never a gap.
+  runtime::CrashPoint("relay.after_xadd");
+  return absl::OkStatus();
+}
+
+absl::Status MarkSent(sql::Transaction& tx, const sql::ResultSet& rows) {
+  ASSIGN_OR_RETURN(int64_t first, rows.GetInt64(0, "seq"));
+  ASSIGN_OR_RETURN(int64_t last, rows.GetInt64(rows.size() - 1, "seq"));
+  return tx
+      .Execute(
+          "UPDATE outbox SET sent_at_us = $1 WHERE seq >= $2 AND seq <= "
+          "$3 AND sent_at_us IS NULL",
+          {absl::ToUnixMicros(absl::Now()), first, last})
+      .status();
+}
+
+}  // namespace
+
 absl::StatusOr<int> OutboxRelay::PublishOnce() {
   int published = 0;
-  absl::Status status = sql::RunInTransaction(
-      *db_, sql::TxMode::kWrite, [&](sql::Transaction& tx) -> absl::Status {
-        published = 0;
-        ASSIGN_OR_RETURN(sql::ResultSet lock,
-                         tx.Query(kTryLockRelay.For(db_->engine())));
-        ASSIGN_OR_RETURN(int64_t locked, lock.GetInt64(0, "locked"));
-        if (locked == 0) return absl::OkStatus();
-        ASSIGN_OR_RETURN(
-            sql::ResultSet rows,
-            tx.Query("SELECT seq, stream, event_id, payload FROM outbox WHERE "
-                     "sent_at_us IS NULL ORDER BY seq LIMIT $1",
-                     {static_cast<int64_t>(options_.batch_size)}));
-        if (rows.empty()) return absl::OkStatus();
-        std::vector<std::vector<std::string>> commands;
-        for (size_t i = 0; i < rows.size(); ++i) {
-          ASSIGN_OR_RETURN(std::string stream, rows.GetString(i, "stream"));
-          ASSIGN_OR_RETURN(std::string id, rows.GetString(i, "event_id"));
-          ASSIGN_OR_RETURN(sql::Blob payload, rows.GetBlob(i, "payload"));
-          Event event;
-          std::string type =
-              event.ParseFromString(payload.bytes) ? event.type() : "";
-          commands.push_back({"XADD", stream, "*", "id", id, "type", type,
-                              "payload", payload.bytes});
-        }
-        ASSIGN_OR_RETURN(std::vector<redis::Reply> replies,
-                         redis_->Pipeline(commands));
-        for (const auto& reply : replies) {
-          if (reply.is_error()) {
-            return absl::UnavailableError(
-                absl::StrCat("outbox: XADD failed: ", reply.str));
-          }
-        }
-        // A crash here publishes these rows again on restart: duplicates,
-        // which consumers drop by event id; never a gap.
-        runtime::CrashPoint("relay.after_xadd");
-        ASSIGN_OR_RETURN(int64_t first, rows.GetInt64(0, "seq"));
-        ASSIGN_OR_RETURN(int64_t last, rows.GetInt64(rows.size() - 1, "seq"));
-        RETURN_IF_ERROR(
-            tx.Execute("UPDATE outbox SET sent_at_us = $1 WHERE seq "
-                       ">= $2 AND seq <= $3 AND sent_at_us IS NULL",
-                       {absl::ToUnixMicros(absl::Now()), first, last})
-                .status());
-        published = static_cast<int>(rows.size());
-        return PruneSent(tx);
-      });
+  absl::Status status =
+      db_->engine() == sql::Engine::kSqlite
+          ? PublishOutsideTheWriteLock(published)
+          : sql::RunInTransaction(
+                *db_, sql::TxMode::kWrite,
+                [&](sql::Transaction& tx) -> absl::Status {
+                  published = 0;
+                  ASSIGN_OR_RETURN(sql::ResultSet lock,
+                                   tx.Query(kTryLockRelay.For(db_->engine())));
+                  ASSIGN_OR_RETURN(int64_t locked, lock.GetInt64(0, "locked"));
+                  if (locked == 0) return absl::OkStatus();
+                  ASSIGN_OR_RETURN(
+                      sql::ResultSet rows,
+                      tx.Query(kSelectUnsent,
+                               {static_cast<int64_t>(options_.batch_size)}));
+                  if (rows.empty()) return absl::OkStatus();
+                  RETURN_IF_ERROR(Xadd(*redis_, rows));
+                  RETURN_IF_ERROR(MarkSent(tx, rows));
+                  published = static_cast<int>(rows.size());
+                  return PruneSent(tx);
+                });
   if (!status.ok()) return status;
   Published().Add({}, published);
   return published;
+}
+
+absl::Status OutboxRelay::PublishOutsideTheWriteLock(int& published) {
+  // SQLite has one writer per file and one process per file: holding the
+  // write transaction across the Redis round trip would stall every
+  // booking meanwhile. No other relay can publish these rows, so they are
+  // read, published, and only then marked, in a short write transaction.
+  absl::MutexLock lock(&publish_mu_);  // one publisher in this process
+  published = 0;
+  sql::ResultSet rows;
+  RETURN_IF_ERROR(sql::RunInTransaction(
+      *db_, sql::TxMode::kRead, [&](sql::Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(rows,
+                         tx.Query(kSelectUnsent,
+                                  {static_cast<int64_t>(options_.batch_size)}));
+        return absl::OkStatus();
+      }));
+  if (rows.empty()) return absl::OkStatus();
+  RETURN_IF_ERROR(Xadd(*redis_, rows));
+  RETURN_IF_ERROR(sql::RunInTransaction(
+      *db_, sql::TxMode::kWrite, [&](sql::Transaction& tx) -> absl::Status {
+        RETURN_IF_ERROR(MarkSent(tx, rows));
+        return PruneSent(tx);
+      }));
+  published = static_cast<int>(rows.size());
+  return absl::OkStatus();
 }
 
 absl::Status OutboxRelay::PruneSent(sql::Transaction& tx) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "common/redis/redis_client.h"
 #include "common/sql/database.h"
@@ -83,7 +84,12 @@ class OutboxRelay {
   void Stop();
 
  private:
+  // PublishOnce on SQLite: the rows are read, published and then marked,
+  // without holding the one write lock across the Redis round trip.
+  absl::Status PublishOutsideTheWriteLock(int& published);
   absl::Status PruneSent(sql::Transaction& tx);
+
+  absl::Mutex publish_mu_;
 
   sql::Database* db_;
   redis::RedisClient* redis_;
