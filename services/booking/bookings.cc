@@ -1196,10 +1196,15 @@ absl::StatusOr<v1::ErasePersonalDataResponse> Bookings::ErasePersonalData(
         ASSIGN_OR_RETURN(std::vector<StoredBooking> found,
                          tx.BookingsOfEmail(email_key));
         // Sessions whose bookings will be cancelled are locked in name
-        // order (std::map), the one global order every multi-session
-        // change uses; the bookings are read again under the locks.
+        // order (std::map), then their courses and those of waiting
+        // any-date entries in name order (std::set): the one global order
+        // every multi-session change uses. The bookings are read again
+        // under the locks.
+        std::set<std::string> courses;
         for (const StoredBooking& stored : found) {
-          if (IsActive(stored.booking.state()))
+          if (!IsActive(stored.booking.state())) continue;
+          courses.insert(stored.booking.course());
+          if (!stored.booking.session().empty())
             inventories.emplace(stored.booking.session(), SessionInventory{});
         }
         for (auto& [session, inventory] : inventories) {
@@ -1208,22 +1213,34 @@ absl::StatusOr<v1::ErasePersonalDataResponse> Bookings::ErasePersonalData(
           if (!locked) return absl::InternalError("booking: session unknown");
           inventory = *std::move(locked);
         }
+        for (const std::string& course : courses) {
+          RETURN_IF_ERROR(tx.LockCourse(course));
+        }
         ASSIGN_OR_RETURN(found, tx.BookingsOfEmail(email_key));
         std::vector<Event> events;
         Event erased_event = NewEvent(caller, "personalData");
         for (StoredBooking& stored : found) {
           v1::Booking& b = stored.booking;
           auto locked = inventories.find(b.session());
+          if (IsActive(b.state()) && !b.session().empty() &&
+              locked == inventories.end()) {
+            // Placed on a date between the two reads: lock it too.
+            return absl::AbortedError("erasure: a booking moved; run again");
+          }
+          SessionInventory no_session;
           // A place on a session still to come would be held by nobody:
-          // it is cancelled, never late, and passed to the waiting list.
-          if (IsActive(b.state()) && locked != inventories.end() &&
-              locked->second.start > now) {
+          // it is cancelled, never late, and passed to the waiting list; a
+          // waiting any-date entry leaves its list.
+          const bool still_to_come =
+              b.session().empty() ||
+              (locked != inventories.end() && locked->second.start > now);
+          if (IsActive(b.state()) && still_to_come) {
             const v1::Booking::State before = b.state();
-            EndBooking(stored, locked->second,
-                       before == v1::Booking::WAITLISTED
-                           ? v1::Booking::LEFT_WAITLIST
-                           : v1::Booking::CANCELLED,
-                       v1::Cancellation::ADMIN, "", now);
+            EndBooking(
+                stored, b.session().empty() ? no_session : locked->second,
+                before == v1::Booking::WAITLISTED ? v1::Booking::LEFT_WAITLIST
+                                                  : v1::Booking::CANCELLED,
+                v1::Cancellation::ADMIN, "", now);
             b.mutable_cancellation()->set_late(false);
             RETURN_IF_ERROR(tx.UpdateBooking(stored));
             Event event = NewEvent(caller, b.name());

@@ -435,6 +435,19 @@ TEST_P(PersonalDataTest, ErasureLeavesNoTraceAndKeepsTheReports) {
   ASSERT_THAT(later, IsOk());
   ASSERT_THAT(behind, IsOk());
   ASSERT_EQ(behind->state(), v1::Booking::WAITLISTED);
+  // And she waits for any in-person date of the course (none is).
+  v1::CreateBookingRequest any_date;
+  any_date.set_request_id(Uuid(++requests_));
+  any_date.mutable_booking()->set_scope(v1::Booking::ANY_DATE);
+  any_date.mutable_booking()->set_course("courses/intro-mi");
+  any_date.mutable_booking()->set_delivery_preference(
+      v1::Booking::IN_PERSON_ONLY);
+  *any_date.mutable_booking()->mutable_attendee() =
+      Person(kZoe.email, kZoe.agency_type);
+  any_date.mutable_booking()->mutable_attendee()->set_display_name(kZoe.name);
+  auto waiting = bookings_->CreateBooking(Public(), any_date);
+  ASSERT_THAT(waiting, IsOk());
+  ASSERT_EQ(waiting->state(), v1::Booking::WAITLISTED);
   clock_.Set(kStarted);
   ASSERT_THAT(Mark({{attended->name(), v1::ATTENDED}}), IsOk());
 
@@ -442,7 +455,7 @@ TEST_P(PersonalDataTest, ErasureLeavesNoTraceAndKeepsTheReports) {
   // passed on; the export is all there is.
   auto exported = Export("ZOE.Q@council.example");
   ASSERT_THAT(exported, IsOk());
-  ASSERT_EQ(exported->bookings_size(), 2);
+  ASSERT_EQ(exported->bookings_size(), 3);
   EXPECT_EQ(exported->bookings(0).attendee().display_name(), kZoe.name);
   EXPECT_EQ(exported->bookings(0).attendee().access_needs(), kZoeNeeds);
   EXPECT_EQ(exported->bookings(0).attendance(), v1::ATTENDED);
@@ -463,7 +476,10 @@ TEST_P(PersonalDataTest, ErasureLeavesNoTraceAndKeepsTheReports) {
 
   auto erased = Erase("zoe.q@COUNCIL.example", Uuid(9));
   ASSERT_THAT(erased, IsOk());
-  EXPECT_EQ(erased->erased_bookings(), 2);
+  EXPECT_EQ(erased->erased_bookings(), 3);
+  auto left = Get(waiting->name());
+  ASSERT_THAT(left, IsOk());
+  EXPECT_EQ(left->state(), v1::Booking::LEFT_WAITLIST);
 
   // Her later place went to the person waiting; the past one stays
   // confirmed and attended, without a name.
@@ -517,7 +533,8 @@ TEST_P(PersonalDataTest, ErasureLeavesNoTraceAndKeepsTheReports) {
     }
   }
   EXPECT_THAT(erased_names,
-              ::testing::UnorderedElementsAre(attended->name(), later->name()));
+              ::testing::UnorderedElementsAre(attended->name(), later->name(),
+                                              waiting->name()));
   ExpectNoTrace(EveryTable(), "the database");
   ExpectNoTrace(EveryRedisKey(), "Redis");
   ExpectNoTrace(EveryLogLine(), "the logs");
@@ -530,7 +547,7 @@ TEST_P(PersonalDataTest, ErasureLeavesNoTraceAndKeepsTheReports) {
   // Idempotent: the same request answers the same; a new one finds nothing.
   auto replay = Erase("zoe.q@COUNCIL.example", Uuid(9));
   ASSERT_THAT(replay, IsOk());
-  EXPECT_EQ(replay->erased_bookings(), 2);
+  EXPECT_EQ(replay->erased_bookings(), 3);
   auto again = Erase(kZoe.email);
   ASSERT_THAT(again, IsOk());
   EXPECT_EQ(again->erased_bookings(), 0);

@@ -53,7 +53,7 @@ class BookingTransaction {
   // course is). Write transactions only.
   virtual absl::StatusOr<std::optional<SessionInventory>> LockInventory(
       const std::string& session) = 0;
-  // The same without the lock, for display.
+  // The same without the lock, for display (`any_date_waiting` left 0).
   virtual absl::StatusOr<std::optional<SessionInventory>> ReadInventory(
       const std::string& session) = 0;
   // Writes the counts of a locked inventory and bumps its version; sets

@@ -265,14 +265,11 @@ class SqlBookingTransaction final : public BookingTransaction {
         tx_.QueryForUpdate("SELECT version FROM inventory WHERE session = $1",
                            {session}));
     if (locked.empty()) return std::nullopt;
-    return ReadInventory(session);
-  }
-
-  absl::StatusOr<std::optional<SessionInventory>> ReadInventory(
-      const std::string& session) override {
-    ASSIGN_OR_RETURN(ResultSet rows, tx_.Query(kInventorySelect, {session}));
-    if (rows.empty()) return std::nullopt;
-    ASSIGN_OR_RETURN(SessionInventory inventory, DecodeInventory(rows));
+    ASSIGN_OR_RETURN(std::optional<SessionInventory> inventory,
+                     ReadInventory(session));
+    if (!inventory) return std::nullopt;
+    // Only decisions need it (the position a new waiting entry gets), so
+    // reads for display skip the query.
     ASSIGN_OR_RETURN(
         ResultSet any_date,
         tx_.Query(absl::StrCat("SELECT COUNT(*) AS n FROM bookings b JOIN "
@@ -282,7 +279,15 @@ class SqlBookingTransaction final : public BookingTransaction {
                                kAcceptingPreferences),
                   {session}));
     ASSIGN_OR_RETURN(int64_t n, any_date.GetInt64(0, "n"));
-    inventory.any_date_waiting = static_cast<int>(n);
+    inventory->any_date_waiting = static_cast<int>(n);
+    return inventory;
+  }
+
+  absl::StatusOr<std::optional<SessionInventory>> ReadInventory(
+      const std::string& session) override {
+    ASSIGN_OR_RETURN(ResultSet rows, tx_.Query(kInventorySelect, {session}));
+    if (rows.empty()) return std::nullopt;
+    ASSIGN_OR_RETURN(SessionInventory inventory, DecodeInventory(rows));
     if (!inventory.holds.empty()) {
       ASSIGN_OR_RETURN(
           ResultSet types,
