@@ -193,14 +193,24 @@ TEST_P(WaitlistTest, OffersHoldThePlaceThenPassOnWhenDeclinedOrExpired) {
   EXPECT_EQ(a.remaining(), 0);
   ExpectOfferInvariants(kOnline);
 
-  auto accepted = Accept(b[2].name());
+  // Accepted with the booking's own manage token; another booking's token
+  // opens nothing.
+  v1::AcceptOfferRequest accept;
+  accept.set_name(b[2].name());
+  EXPECT_THAT(
+      bookings_->AcceptOffer(Holder(b[3].manage_token()), accept).status(),
+      StatusIs(absl::StatusCode::kNotFound));
+  auto accepted = bookings_->AcceptOffer(Holder(b[2].manage_token()), accept);
   ASSERT_THAT(accepted, IsOk());
   EXPECT_EQ(accepted->state(), v1::Booking::CONFIRMED);
+  EXPECT_TRUE(accepted->attendee().access_needs().empty());  // not an admin
   EXPECT_THAT(Accept(b[2].name()), IsOk());  // a retry changes nothing
 
   ASSERT_THAT(Cancel(b[1].name()), IsOk());
   EXPECT_EQ(StateOf(b[3].name()), v1::Booking::OFFERED);
-  auto declined = Decline(b[3].name());
+  v1::DeclineOfferRequest decline;
+  decline.set_name(b[3].name());
+  auto declined = bookings_->DeclineOffer(Holder(b[3].manage_token()), decline);
   ASSERT_THAT(declined, IsOk());
   EXPECT_EQ(declined->cancellation().cause(), v1::Cancellation::OFFER_DECLINED);
   EXPECT_EQ(StateOf(b[4].name()), v1::Booking::OFFERED);
