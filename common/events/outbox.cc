@@ -72,7 +72,31 @@ CREATE TABLE processed_events (
   processed_at_us BIGINT NOT NULL,
   PRIMARY KEY (consumer, event_id)
 );
-)sql")}};
+)sql")},
+          // Event ids are random UUIDs made here, and consumers drop
+          // duplicates by id themselves: a unique index on them only cost
+          // every write a page at a random place in the index.
+          {2, "outbox without the unique event id index",
+           {.sqlite = R"sql(
+CREATE TABLE outbox_v2 (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  stream TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  payload BLOB NOT NULL,
+  created_at_us BIGINT NOT NULL,
+  sent_at_us BIGINT
+);
+INSERT INTO outbox_v2 (seq, stream, event_id, payload, created_at_us,
+                       sent_at_us)
+  SELECT seq, stream, event_id, payload, created_at_us, sent_at_us
+  FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_v2 RENAME TO outbox;
+CREATE INDEX outbox_unsent ON outbox (seq) WHERE sent_at_us IS NULL;
+)sql",
+            .postgres = R"sql(
+ALTER TABLE outbox DROP CONSTRAINT outbox_event_id_key;
+)sql"}}};
 }
 
 Event NewEvent(absl::string_view source, absl::string_view subject,
