@@ -76,7 +76,8 @@ CREATE TABLE processed_events (
           // Event ids are random UUIDs made here, and consumers drop
           // duplicates by id themselves: a unique index on them only cost
           // every write a page at a random place in the index.
-          {2, "outbox without the unique event id index",
+          {2,
+           "outbox without the unique event id index",
            {.sqlite = R"sql(
 CREATE TABLE outbox_v2 (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,

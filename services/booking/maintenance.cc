@@ -5,31 +5,29 @@
 #include "common/logging/log.h"
 
 namespace training::booking {
+namespace {
+
+// A failure is a warning retried next time; work done is counted.
+void LogOutcome(const absl::StatusOr<int64_t>& done, log::Literal message) {
+  if (!done.ok()) {
+    log::Warning("maintenance.failed",
+                 {{"error", log::ScrubbedText(done.status().message())}});
+  } else if (*done > 0) {
+    log::Info(message, {{"count", *done}});
+  }
+}
+
+}  // namespace
 
 Maintenance::Maintenance(Bookings* bookings, absl::Duration interval,
                          absl::Duration access_needs_retention,
                          absl::Duration due_interval)
     : thread_([this, bookings, interval, access_needs_retention] {
         while (!stop_.WaitForNotificationWithTimeout(interval)) {
-          absl::StatusOr<int64_t> forgotten = bookings->ForgetEndedContacts();
-          if (!forgotten.ok()) {
-            log::Warning(
-                "maintenance.failed",
-                {{"error", log::ScrubbedText(forgotten.status().message())}});
-          } else if (*forgotten > 0) {
-            log::Info("maintenance.contacts_forgotten",
-                      {{"count", *forgotten}});
-          }
-          absl::StatusOr<int64_t> needs =
-              bookings->ForgetAccessNeeds(access_needs_retention);
-          if (!needs.ok()) {
-            log::Warning(
-                "maintenance.failed",
-                {{"error", log::ScrubbedText(needs.status().message())}});
-          } else if (*needs > 0) {
-            log::Info("maintenance.access_needs_forgotten",
-                      {{"count", *needs}});
-          }
+          LogOutcome(bookings->ForgetEndedContacts(),
+                     "maintenance.contacts_forgotten");
+          LogOutcome(bookings->ForgetAccessNeeds(access_needs_retention),
+                     "maintenance.access_needs_forgotten");
         }
       }),
       due_thread_([this, bookings, due_interval] {
