@@ -329,6 +329,70 @@ TEST_P(DatabaseTest, ManyThreadsIncrementingNeverLoseAnUpdate) {
   EXPECT_EQ(CounterValue().value_or(-1), kThreads * kEach);
 }
 
+// Statements are prepared once per connection and reused: each run must
+// bind its own values, a statement that failed must be usable again, and
+// more shapes than a connection keeps must still run.
+TEST_P(DatabaseTest, ReusedStatementsBindTheirOwnValuesEachRun) {
+  const std::string insert = "INSERT INTO notes (id, email) VALUES ($1, $2)";
+  for (int64_t id : {1, 2, 3}) {
+    ASSERT_THAT(
+        RunInTransaction(
+            *db_, TxMode::kWrite,
+            [&](Transaction& tx) {
+              return tx.Execute(insert, {id, absl::StrCat("n", id)}).status();
+            }),
+        IsOk());
+  }
+  // The same text failing half-way (a duplicate), then succeeding.
+  EXPECT_THAT(
+      RunInTransaction(
+          *db_, TxMode::kWrite,
+          [&](Transaction& tx) {
+            return tx.Execute(insert, {int64_t{4}, std::string("n1")}).status();
+          }),
+      StatusIs(absl::StatusCode::kAlreadyExists));
+  ASSERT_THAT(
+      RunInTransaction(
+          *db_, TxMode::kWrite,
+          [&](Transaction& tx) {
+            return tx.Execute(insert, {int64_t{4}, std::string("n4")}).status();
+          }),
+      IsOk());
+
+  auto tx = db_->Begin(TxMode::kRead);
+  ASSERT_THAT(tx, IsOk());
+  auto rows = (*tx)->Query("SELECT email FROM notes ORDER BY id");
+  ASSERT_THAT(rows, IsOk());
+  std::vector<std::string> emails;
+  for (size_t i = 0; i < rows->size(); ++i) {
+    emails.push_back(rows->GetString(i, "email").value_or("?"));
+  }
+  EXPECT_THAT(emails, ElementsAre("n1", "n2", "n3", "n4"));
+}
+
+TEST_P(DatabaseTest, MoreStatementShapesThanAConnectionKeepsStillRun) {
+  auto tx = db_->Begin(TxMode::kWrite);
+  ASSERT_THAT(tx, IsOk());
+  constexpr int kShapes = 450;  // more than twice what a connection keeps
+  for (int round = 0; round < 2; ++round) {
+    for (int k = 0; k < kShapes; ++k) {
+      auto rows =
+          (*tx)->Query(absl::StrCat("SELECT CAST($1 AS BIGINT) + ", k, " AS n"),
+                       {int64_t{1000 * round}});
+      ASSERT_THAT(rows, IsOk());
+      ASSERT_EQ(rows->GetInt64(0, "n").value_or(-1), 1000 * round + k);
+    }
+  }
+  if (GetParam() == Engine::kPostgres) {
+    // Those let go of were deallocated on the server too.
+    auto rows =
+        (*tx)->Query("SELECT count(*) AS n FROM pg_prepared_statements");
+    ASSERT_THAT(rows, IsOk());
+    EXPECT_LE(rows->GetInt64(0, "n").value_or(-1), 250);
+    EXPECT_GE(rows->GetInt64(0, "n").value_or(-1), 100);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(BothEngines, DatabaseTest,
                          ::testing::Values(Engine::kSqlite, Engine::kPostgres),
                          [](const auto& info) {

@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "common/metrics/metrics.h"
 #include "common/pool/idle_pool.h"
+#include "common/sql/statement_cache.h"
 
 namespace training::sql {
 namespace {
@@ -155,12 +156,37 @@ Value ConvertValue(const PGresult* result, int row, int column) {
   }
 }
 
+// Prepared statements kept per connection (see SqliteConnection).
+constexpr size_t kStatementsPerConnection = 200;
+
+// An open connection and the names of the statements prepared on it. A
+// statement let go of is deallocated at once: it is only let go of right
+// after another was prepared, so the transaction is healthy.
+struct PostgresConnection {
+  explicit PostgresConnection(PGconn* conn)
+      : conn(conn),
+        statements(kStatementsPerConnection, [this](std::string& name) {
+          if (closing) return;
+          PQclear(
+              PQexec(this->conn, absl::StrCat("DEALLOCATE ", name).c_str()));
+        }) {}
+  ~PostgresConnection() {
+    closing = true;  // the server forgets them with the session
+    statements.Clear();
+    PQfinish(conn);
+  }
+  PGconn* const conn;
+  bool closing = false;
+  int64_t prepared = 0;  // statements prepared so far: names them
+  StatementCache<std::string> statements;
+};
+
 class PostgresDatabase;
 
 class PostgresTransaction final : public Transaction {
  public:
-  PostgresTransaction(PostgresDatabase* owner, PGconn* conn)
-      : owner_(owner), conn_(conn) {}
+  PostgresTransaction(PostgresDatabase* owner, PostgresConnection* connection)
+      : owner_(owner), connection_(connection), conn_(connection->conn) {}
   ~PostgresTransaction() override;
 
   absl::StatusOr<ResultSet> QueryForUpdate(absl::string_view select,
@@ -186,7 +212,7 @@ class PostgresTransaction final : public Transaction {
     return Simple(mode == TxMode::kRead ? "BEGIN READ ONLY" : "BEGIN", "begin");
   }
 
-  PGconn* conn() const { return conn_; }
+  PostgresConnection* connection() const { return connection_; }
   void MarkDone() { done_ = true; }
 
  private:
@@ -223,12 +249,24 @@ class PostgresTransaction final : public Transaction {
     if (done_)
       return absl::FailedPreconditionError("postgres: transaction finished");
     const absl::Time start = absl::Now();
+    const std::string* name = connection_->statements.Find(sql);
+    if (name == nullptr) {
+      std::string fresh = absl::StrCat("training_", ++connection_->prepared);
+      PGresult* prepared =
+          PQprepare(conn_, fresh.c_str(), std::string(sql).c_str(),
+                    static_cast<int>(params.size()), nullptr);
+      std::unique_ptr<PGresult, void (*)(PGresult*)> prepared_guard(prepared,
+                                                                    PQclear);
+      if (PQresultStatus(prepared) != PGRES_COMMAND_OK) {
+        return StatusFromResult(conn_, prepared, "prepare");
+      }
+      name = connection_->statements.Insert(std::string(sql), std::move(fresh));
+    }
     BoundParams bound(params);
-    PGresult* result = PQexecParams(conn_, std::string(sql).c_str(),
-                                    static_cast<int>(params.size()), nullptr,
-                                    bound.values.data(), bound.lengths.data(),
-                                    bound.formats.data(),
-                                    /*resultFormat=*/0);
+    PGresult* result = PQexecPrepared(
+        conn_, name->c_str(), static_cast<int>(params.size()),
+        bound.values.data(), bound.lengths.data(), bound.formats.data(),
+        /*resultFormat=*/0);
     std::unique_ptr<PGresult, void (*)(PGresult*)> guard(result, PQclear);
     const ExecStatusType s = PQresultStatus(result);
     if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
@@ -257,6 +295,7 @@ class PostgresTransaction final : public Transaction {
   }
 
   PostgresDatabase* owner_;
+  PostgresConnection* connection_;
   PGconn* conn_;
   bool done_ = false;
 };
@@ -269,7 +308,7 @@ class PostgresDatabase final : public Database {
         pool_(options.connections) {}
 
   ~PostgresDatabase() override {
-    for (PGconn* c : pool_.TakeAllIdle()) PQfinish(c);
+    for (PostgresConnection* c : pool_.TakeAllIdle()) delete c;
   }
 
   Engine engine() const override { return Engine::kPostgres; }
@@ -286,7 +325,7 @@ class PostgresDatabase final : public Database {
     if (!conn.ok()) return conn.status();
     auto tx = std::make_unique<PostgresTransaction>(this, *conn);
     absl::Status begun = tx->Begin(mode);
-    if (!begun.ok() && PQstatus(*conn) == CONNECTION_BAD) {
+    if (!begun.ok() && PQstatus((*conn)->conn) == CONNECTION_BAD) {
       // The server dropped this idle connection (restart, failover,
       // pg_terminate_backend): nothing had run yet, so retry on a new one.
       tx->MarkDone();
@@ -303,30 +342,30 @@ class PostgresDatabase final : public Database {
     return std::unique_ptr<Transaction>(std::move(tx));
   }
 
-  void Release(PGconn* conn) {
-    if (PQstatus(conn) != CONNECTION_OK ||
-        PQtransactionStatus(conn) != PQTRANS_IDLE) {
-      PQfinish(conn);
+  void Release(PostgresConnection* connection) {
+    if (PQstatus(connection->conn) != CONNECTION_OK ||
+        PQtransactionStatus(connection->conn) != PQTRANS_IDLE) {
+      delete connection;
       Reconnects().Add({});
       pool_.Forget();
       return;
     }
-    pool_.Put(conn);
+    pool_.Put(connection);
   }
 
  private:
-  absl::StatusOr<PGconn*> Acquire() {
+  absl::StatusOr<PostgresConnection*> Acquire() {
     const absl::Time start = absl::Now();
-    PGconn* conn = nullptr;
+    PostgresConnection* conn = nullptr;
     const auto slot = pool_.Take(options_.acquire_timeout, &conn);
-    if (slot == pool::IdlePool<PGconn*>::Slot::kTimedOut) {
+    if (slot == pool::IdlePool<PostgresConnection*>::Slot::kTimedOut) {
       return absl::UnavailableError("postgres: no connection free in time");
     }
     AcquireWait().Observe({"postgres"},
                           absl::ToDoubleSeconds(absl::Now() - start));
-    if (conn != nullptr && PQstatus(conn) == CONNECTION_OK) return conn;
+    if (conn != nullptr && PQstatus(conn->conn) == CONNECTION_OK) return conn;
     if (conn != nullptr) {
-      PQfinish(conn);
+      delete conn;
       Reconnects().Add({});
     }
     auto fresh = Connect();
@@ -337,7 +376,7 @@ class PostgresDatabase final : public Database {
     return *fresh;
   }
 
-  absl::StatusOr<PGconn*> Connect() {
+  absl::StatusOr<PostgresConnection*> Connect() {
     PGconn* conn = PQconnectdb(conninfo_.c_str());
     if (PQstatus(conn) != CONNECTION_OK) {
       PQfinish(conn);
@@ -360,12 +399,12 @@ class PostgresDatabase final : public Database {
       PQfinish(conn);
       return absl::UnavailableError("postgres: cannot configure connection");
     }
-    return conn;
+    return new PostgresConnection(conn);
   }
 
   const std::string conninfo_;
   const DatabaseOptions options_;
-  pool::IdlePool<PGconn*> pool_;
+  pool::IdlePool<PostgresConnection*> pool_;
 };
 
 PostgresTransaction::~PostgresTransaction() {
@@ -373,7 +412,7 @@ PostgresTransaction::~PostgresTransaction() {
     PGresult* result = PQexec(conn_, "ROLLBACK");
     PQclear(result);
   }
-  owner_->Release(conn_);
+  owner_->Release(connection_);
 }
 
 }  // namespace

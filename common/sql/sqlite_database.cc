@@ -10,6 +10,8 @@
 #include "absl/time/clock.h"
 #include "common/metrics/metrics.h"
 #include "common/pool/idle_pool.h"
+#include "common/sql/statement_cache.h"
+#include "common/status_macros.h"
 
 namespace training::sql {
 namespace {
@@ -81,12 +83,40 @@ int BusyHandler(void* timeout_ms_ptr, int count) {
   return 1;
 }
 
+// A statement prepared with plain `?` placeholders, and the parameter each
+// stands for (see PositionalPlaceholders).
+struct Prepared {
+  sqlite3_stmt* stmt = nullptr;
+  std::vector<int> params;  // 0-based index into Params, per `?`
+  size_t distinct = 0;      // how many different parameters it uses
+  int highest = -1;         // the highest parameter index it uses
+};
+
+// Statements kept per connection. A batch statement has one shape per
+// batch size (up to a few hundred); the least used shapes are prepared
+// again when needed.
+constexpr size_t kStatementsPerConnection = 200;
+
+// An open connection and its prepared statements.
+struct SqliteConnection {
+  explicit SqliteConnection(sqlite3* db)
+      : db(db), statements(kStatementsPerConnection, [](Prepared& p) {
+          sqlite3_finalize(p.stmt);
+        }) {}
+  ~SqliteConnection() {
+    statements.Clear();
+    sqlite3_close_v2(db);
+  }
+  sqlite3* const db;
+  StatementCache<Prepared> statements;
+};
+
 class SqliteDatabase;
 
 class SqliteTransaction final : public Transaction {
  public:
-  SqliteTransaction(SqliteDatabase* owner, sqlite3* db, bool writer)
-      : owner_(owner), db_(db), writer_(writer) {}
+  SqliteTransaction(SqliteDatabase* owner, SqliteConnection* conn, bool writer)
+      : owner_(owner), conn_(conn), db_(conn->db), writer_(writer) {}
   ~SqliteTransaction() override;
 
   absl::StatusOr<ResultSet> QueryForUpdate(absl::string_view select,
@@ -140,7 +170,11 @@ class SqliteTransaction final : public Transaction {
     return absl::OkStatus();
   }
 
+  // The connection's statement for `sql`, prepared on first use.
+  absl::StatusOr<Prepared*> Prepare(absl::string_view sql);
+
   SqliteDatabase* owner_;
+  SqliteConnection* conn_;
   sqlite3* db_;
   const bool writer_;
   bool done_ = false;
@@ -156,8 +190,8 @@ class SqliteDatabase final : public Database {
   }
 
   ~SqliteDatabase() override {
-    for (sqlite3* c : writer_.TakeAllIdle()) sqlite3_close_v2(c);
-    for (sqlite3* c : readers_.TakeAllIdle()) sqlite3_close_v2(c);
+    for (SqliteConnection* c : writer_.TakeAllIdle()) delete c;
+    for (SqliteConnection* c : readers_.TakeAllIdle()) delete c;
   }
 
   absl::Status Init() {
@@ -166,9 +200,10 @@ class SqliteDatabase final : public Database {
     // The writer goes back to its pool of one whatever happens below.
     struct Return {
       SqliteDatabase* db;
-      sqlite3* conn;
+      SqliteConnection* conn;
       ~Return() { db->writer_.Put(conn); }
     } give_back{this, *writer};
+    sqlite3* const writer_db = (*writer)->db;
     // WAL lets readers run beside the writer; FULL makes a commit durable
     // before it returns.
     // Switching to WAL needs a moment of exclusive access and does not call
@@ -185,12 +220,12 @@ class SqliteDatabase final : public Database {
          {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
           "PRAGMA cache_size=-65536", "PRAGMA wal_autocheckpoint=10000"}) {
       int rc;
-      while ((rc = sqlite3_exec(*writer, pragma, nullptr, nullptr, nullptr)) ==
-                 SQLITE_BUSY &&
+      while ((rc = sqlite3_exec(writer_db, pragma, nullptr, nullptr,
+                                nullptr)) == SQLITE_BUSY &&
              absl::Now() < give_up) {
         absl::SleepFor(absl::Milliseconds(5));
       }
-      if (rc != SQLITE_OK) return StatusFromSqlite(*writer, rc, pragma);
+      if (rc != SQLITE_OK) return StatusFromSqlite(writer_db, rc, pragma);
     }
     return absl::OkStatus();
   }
@@ -211,21 +246,21 @@ class SqliteDatabase final : public Database {
     return std::unique_ptr<Transaction>(std::move(tx));
   }
 
-  void Release(sqlite3* db, bool writer) {
-    (writer ? writer_ : readers_).Put(db);
+  void Release(SqliteConnection* conn, bool writer) {
+    (writer ? writer_ : readers_).Put(conn);
   }
 
  private:
   // An idle connection from `pool`, or a new one when it has room.
-  absl::StatusOr<sqlite3*> Take(pool::IdlePool<sqlite3*>& pool,
-                                const char* busy) {
-    sqlite3* db = nullptr;
-    switch (pool.Take(options_.acquire_timeout, &db)) {
-      case pool::IdlePool<sqlite3*>::Slot::kTimedOut:
+  absl::StatusOr<SqliteConnection*> Take(
+      pool::IdlePool<SqliteConnection*>& pool, const char* busy) {
+    SqliteConnection* conn = nullptr;
+    switch (pool.Take(options_.acquire_timeout, &conn)) {
+      case pool::IdlePool<SqliteConnection*>::Slot::kTimedOut:
         return absl::UnavailableError(absl::StrCat("sqlite: ", busy));
-      case pool::IdlePool<sqlite3*>::Slot::kIdle:
-        return db;
-      case pool::IdlePool<sqlite3*>::Slot::kNew:
+      case pool::IdlePool<SqliteConnection*>::Slot::kIdle:
+        return conn;
+      case pool::IdlePool<SqliteConnection*>::Slot::kNew:
         break;
     }
     auto opened = Connect();
@@ -233,7 +268,7 @@ class SqliteDatabase final : public Database {
     return opened;
   }
 
-  absl::StatusOr<sqlite3*> Connect() {
+  absl::StatusOr<SqliteConnection*> Connect() {
     sqlite3* db = nullptr;
     const int rc = sqlite3_open_v2(
         path_.c_str(), &db,
@@ -247,7 +282,7 @@ class SqliteDatabase final : public Database {
     sqlite3_extended_result_codes(db, 1);
     sqlite3_busy_handler(db, BusyHandler, &busy_timeout_ms_);
     sqlite3_exec(db, "PRAGMA foreign_keys=ON", nullptr, nullptr, nullptr);
-    return db;
+    return new SqliteConnection(db);
   }
 
   const std::string path_;
@@ -255,13 +290,13 @@ class SqliteDatabase final : public Database {
   int busy_timeout_ms_;
   // One writer connection per process (several starve each other), and
   // the readers.
-  pool::IdlePool<sqlite3*> writer_{1};
-  pool::IdlePool<sqlite3*> readers_{options_.connections};
+  pool::IdlePool<SqliteConnection*> writer_{1};
+  pool::IdlePool<SqliteConnection*> readers_{options_.connections};
 };
 
 SqliteTransaction::~SqliteTransaction() {
   if (!done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-  static_cast<SqliteDatabase*>(owner_)->Release(db_, writer_);
+  static_cast<SqliteDatabase*>(owner_)->Release(conn_, writer_);
 }
 
 // `$N` placeholders rewritten as plain `?`, in text order, with the
@@ -298,36 +333,58 @@ Positional PositionalPlaceholders(absl::string_view sql) {
   return out;
 }
 
+absl::StatusOr<Prepared*> SqliteTransaction::Prepare(absl::string_view sql) {
+  if (Prepared* cached = conn_->statements.Find(sql)) return cached;
+  Positional positional = PositionalPlaceholders(sql);
+  Prepared prepared;
+  const int rc = sqlite3_prepare_v2(db_, positional.sql.data(),
+                                    static_cast<int>(positional.sql.size()),
+                                    &prepared.stmt, nullptr);
+  if (rc != SQLITE_OK) {
+    sqlite3_finalize(prepared.stmt);
+    return StatusFromSqlite(db_, rc, "prepare");
+  }
+  prepared.params = std::move(positional.params);
+  std::vector<int> distinct = prepared.params;
+  std::sort(distinct.begin(), distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  prepared.distinct = distinct.size();
+  prepared.highest = distinct.empty() ? -1 : distinct.back();
+  return conn_->statements.Insert(std::string(sql), std::move(prepared));
+}
+
 absl::StatusOr<ResultSet> SqliteTransaction::Run(absl::string_view sql,
                                                  const Params& params,
                                                  int64_t* changes) {
   if (done_)
     return absl::FailedPreconditionError("sqlite: transaction finished");
   const absl::Time start = absl::Now();
-  sqlite3_stmt* stmt = nullptr;
-  const Positional positional = PositionalPlaceholders(sql);
-  int rc = sqlite3_prepare_v2(db_, positional.sql.data(),
-                              static_cast<int>(positional.sql.size()), &stmt,
-                              nullptr);
-  if (rc != SQLITE_OK) return StatusFromSqlite(db_, rc, "prepare");
-  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> guard(stmt,
-                                                              sqlite3_finalize);
-  std::vector<bool> used(params.size(), false);
-  for (int p : positional.params) {
-    if (p < 0 || p >= static_cast<int>(params.size())) {
-      return absl::InternalError(
-          absl::StrCat("sqlite: statement uses parameter $", p + 1, ", ",
-                       params.size(), " given"));
-    }
-    used[p] = true;
+  ASSIGN_OR_RETURN(Prepared * prepared, Prepare(sql));
+  if (prepared->highest >= static_cast<int>(params.size())) {
+    return absl::InternalError(
+        absl::StrCat("sqlite: statement uses parameter $",
+                     prepared->highest + 1, ", ", params.size(), " given"));
   }
-  if (std::find(used.begin(), used.end(), false) != used.end()) {
+  if (prepared->distinct != params.size()) {
     return absl::InternalError(absl::StrCat(
         "sqlite: statement does not use all ", params.size(), " parameters"));
   }
-  for (size_t k = 0; k < positional.params.size(); ++k) {
+  sqlite3_stmt* stmt = prepared->stmt;
+  // Back to its initial state after each use, whatever happens: a
+  // statement left mid-way would hold its read of the database open.
+  struct Reset {
+    sqlite3_stmt* stmt;
+    ~Reset() {
+      sqlite3_reset(stmt);
+      sqlite3_clear_bindings(stmt);
+    }
+  } reset{stmt};
+  // SQLITE_STATIC: the values outlive the statement's use, which ends with
+  // `reset` above, so SQLite need not copy them.
+  int rc = SQLITE_OK;
+  for (size_t k = 0; k < prepared->params.size(); ++k) {
     const int index = static_cast<int>(k + 1);
-    const size_t i = positional.params[k];
+    const size_t i = prepared->params[k];
     const Value& v = params[i];
     if (std::holds_alternative<std::monostate>(v)) {
       rc = sqlite3_bind_null(stmt, index);
@@ -336,12 +393,12 @@ absl::StatusOr<ResultSet> SqliteTransaction::Run(absl::string_view sql,
     } else if (const double* d = std::get_if<double>(&v)) {
       rc = sqlite3_bind_double(stmt, index, *d);
     } else if (const std::string* s = std::get_if<std::string>(&v)) {
-      rc = sqlite3_bind_text64(stmt, index, s->data(), s->size(),
-                               SQLITE_TRANSIENT, SQLITE_UTF8);
+      rc = sqlite3_bind_text64(stmt, index, s->data(), s->size(), SQLITE_STATIC,
+                               SQLITE_UTF8);
     } else {
       const Blob& b = std::get<Blob>(v);
       rc = sqlite3_bind_blob64(stmt, index, b.bytes.data(), b.bytes.size(),
-                               SQLITE_TRANSIENT);
+                               SQLITE_STATIC);
     }
     if (rc != SQLITE_OK) return StatusFromSqlite(db_, rc, "bind");
   }
