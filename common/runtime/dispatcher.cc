@@ -115,28 +115,31 @@ grpc::ServerUnaryReactor* Dispatcher::Serve(
       *std::move(principal), absl::FromChrono(context->deadline()));
   // The request buffer lives until Finish; a copy shares its slices.
   auto request_copy = std::make_shared<grpc::ByteBuffer>(*request);
-  const bool queued = runtime_.pool->TrySubmit(
-      [this, &method, reactor, response, call, request_copy, start] {
-        log::ScopedLogContext log_context(call->request_id(),
+  auto run = [this, &method, reactor, response, call, request_copy, start] {
+    log::ScopedLogContext log_context(call->request_id(),
+                                      call->trace().trace_id);
+    auto finish = [this, &method, reactor, call, request_copy,
+                   start](absl::Status status) {
+      // The reply may come from another thread than the one that ran
+      // the handler: log with this call's ids there too.
+      log::ScopedLogContext reply_context(call->request_id(),
                                           call->trace().trace_id);
-        auto finish = [this, &method, reactor, call, request_copy,
-                       start](absl::Status status) {
-          // The reply may come from another thread than the one that ran
-          // the handler: log with this call's ids there too.
-          log::ScopedLogContext reply_context(call->request_id(),
-                                              call->trace().trace_id);
-          Finish(method, reactor, status, start, &call->principal());
-        };
-        if (!method.invoke) {
-          finish(absl::UnimplementedError(
-              absl::StrCat(method.name, ": not implemented yet")));
-        } else if (absl::Now() > call->deadline()) {
-          finish(absl::DeadlineExceededError("deadline passed while queued"));
-        } else {
-          method.invoke(call, request_copy.get(), response, std::move(finish));
-        }
-      });
-  if (!queued) {
+      Finish(method, reactor, status, start, &call->principal());
+    };
+    if (!method.invoke) {
+      finish(absl::UnimplementedError(
+          absl::StrCat(method.name, ": not implemented yet")));
+    } else if (absl::Now() > call->deadline()) {
+      finish(absl::DeadlineExceededError("deadline passed while queued"));
+    } else {
+      method.invoke(call, request_copy.get(), response, std::move(finish));
+    }
+  };
+  if (method.non_blocking) {
+    run();
+    return reactor;
+  }
+  if (!runtime_.pool->TrySubmit(std::move(run))) {
     log::ScopedLogContext log_context(call->request_id(),
                                       call->trace().trace_id);
     Finish(method, reactor,

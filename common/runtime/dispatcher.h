@@ -6,10 +6,10 @@
 //      and echoes `x-request-id` back;
 //   2. authenticates and checks the RPC's declared (training.api.v1.access)
 //      rule (UNAUTHENTICATED / PERMISSION_DENIED before any handler runs);
-//   3. runs the method's handler on the worker pool, never on the reactor,
-//      and finishes the call from there (UNIMPLEMENTED for a method with no
-//      handler yet; RESOURCE_EXHAUSTED with a retry hint when the pool's
-//      queue is full);
+//   3. runs the method's handler on the worker pool, never on the reactor
+//      (unless it is declared non-blocking), and finishes the call
+//      (UNIMPLEMENTED for a method with no handler yet; RESOURCE_EXHAUSTED with
+//      a retry hint when the pool's queue is full);
 //   4. logs one line and counts the call by method and status code.
 // Handlers are plain functions of (CallContext, request) returning
 // absl::StatusOr<response>; rich errors become google.rpc.Status details.
@@ -115,6 +115,17 @@ class Dispatcher {
     };
   }
 
+  // The same for a handler that never blocks (it hands blocking work to
+  // threads of its own): it runs on the gRPC thread that received the
+  // call, saving a hop to the worker pool and back per call.
+  template <typename Request, typename Response>
+  void HandleAsyncNonBlocking(const std::string& method_name,
+                              AsyncHandler<Request, Response> handler) {
+    HandleAsync<Request, Response>(method_name, std::move(handler));
+    FindMethodOrDie(method_name, Request::descriptor(), Response::descriptor())
+        .non_blocking = true;
+  }
+
   const google::protobuf::ServiceDescriptor* descriptor() const {
     return service_;
   }
@@ -132,7 +143,8 @@ class Dispatcher {
     training::api::v1::AccessRule access;
     std::function<void(std::shared_ptr<const CallContext>, grpc::ByteBuffer*,
                        grpc::ByteBuffer*, std::function<void(absl::Status)>)>
-        invoke;  // empty: not implemented yet
+        invoke;                 // empty: not implemented yet
+    bool non_blocking = false;  // invoke runs on the reactor
   };
 
   Method& FindMethodOrDie(const std::string& name,

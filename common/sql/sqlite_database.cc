@@ -282,6 +282,11 @@ class SqliteDatabase final : public Database {
     sqlite3_extended_result_codes(db, 1);
     sqlite3_busy_handler(db, BusyHandler, &busy_timeout_ms_);
     sqlite3_exec(db, "PRAGMA foreign_keys=ON", nullptr, nullptr, nullptr);
+    // Temporary data in memory: a multi-row INSERT keeps a statement
+    // journal (the pages it changed, to undo it alone if a row fails),
+    // which otherwise goes to a temporary file once past 64 KiB; a batch of
+    // 200 bookings wrote megabytes there with one pwrite per page.
+    sqlite3_exec(db, "PRAGMA temp_store=MEMORY", nullptr, nullptr, nullptr);
     return new SqliteConnection(db);
   }
 

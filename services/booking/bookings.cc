@@ -159,18 +159,28 @@ absl::Status Bookings::LearnSession(const std::string& session,
 
 Bookings::Bookings(BookingStore* store, const Clock* clock,
                    const ManageTokens* tokens, SessionDirectory* directory,
-                   AvailabilityCache* cache, GroupCommitOptions options)
+                   AvailabilityCache* cache, GroupCommitOptions options,
+                   Offload offload)
     : store_(store),
       clock_(clock),
       tokens_(tokens),
       directory_(directory),
       cache_(cache),
+      offload_(std::move(offload)),
       queue_(
           [this](const std::string& session,
                  const std::vector<const PendingBooking*>& batch) {
             return DecideBookings(session, batch);
           },
-          options) {}
+          options, offload_) {}
+
+void Bookings::RunBlocking(std::function<void()> work) {
+  if (offload_) {
+    offload_(std::move(work));
+  } else {
+    work();
+  }
+}
 
 absl::StatusOr<v1::Booking> Bookings::CreateBooking(
     const Caller& caller, const v1::CreateBookingRequest& r) {
@@ -184,12 +194,14 @@ absl::StatusOr<v1::Booking> Bookings::CreateBooking(
   return result;
 }
 
+bool Bookings::IsKnown(const std::string& session) {
+  absl::MutexLock lock(&known_mu_);
+  return known_sessions_.contains(session);
+}
+
 absl::Status Bookings::EnsureKnown(const std::string& session,
                                    const Caller& caller) {
-  {
-    absl::MutexLock lock(&known_mu_);
-    if (known_sessions_.contains(session)) return absl::OkStatus();
-  }
+  if (IsKnown(session)) return absl::OkStatus();
   bool stored = false;
   RETURN_IF_ERROR(store_->Run(
       BookingStore::Mode::kRead, [&](BookingTransaction& tx) -> absl::Status {
@@ -214,7 +226,9 @@ void Bookings::CreateBookingAsync(
   const v1::Booking& asked = r.booking();
   if (asked.scope() == v1::Booking::ANY_DATE) {
     // Not batched: it may touch every session of the course.
-    done(CreateAnyDate(caller, r));
+    RunBlocking([this, caller, &r, done = std::move(done)] {
+      done(CreateAnyDate(caller, r));
+    });
     return;
   }
   if (!IsSessionName(asked.session())) {
@@ -226,10 +240,24 @@ void Bookings::CreateBookingAsync(
     done(InvalidArgumentError(std::move(violations)));
     return;
   }
-  if (absl::Status known = EnsureKnown(asked.session(), caller); !known.ok()) {
-    done(known);
+  if (IsKnown(asked.session())) {
+    QueueBooking(caller, r, std::move(done));
     return;
   }
+  RunBlocking([this, caller, &r, done = std::move(done)]() mutable {
+    if (absl::Status known = EnsureKnown(r.booking().session(), caller);
+        !known.ok()) {
+      done(known);
+      return;
+    }
+    QueueBooking(caller, r, std::move(done));
+  });
+}
+
+void Bookings::QueueBooking(
+    const Caller& caller, const v1::CreateBookingRequest& r,
+    std::function<void(absl::StatusOr<v1::Booking>)> done) {
+  const v1::Booking& asked = r.booking();
   auto pending = std::make_shared<PendingBooking>(PendingBooking{
       caller, &r, Fingerprint(r), EmailKey(asked.attendee().email())});
   queue_.Submit(

@@ -55,14 +55,18 @@ class Bookings {
   // (availability then always comes from the database).
   // Bookings for one session are decided in batches (group_commit.h);
   // `options` bounds the batch size and the requests waiting.
+  // `offload` runs work that may block (SQL, the catalogue) away from
+  // CreateBookingAsync's caller; null: on the caller's thread.
+  using Offload = std::function<void(std::function<void()> work)>;
   Bookings(BookingStore* store, const Clock* clock, const ManageTokens* tokens,
            SessionDirectory* directory, AvailabilityCache* cache,
-           GroupCommitOptions options = {});
+           GroupCommitOptions options = {}, Offload offload = nullptr);
 
   absl::StatusOr<v1::Booking> CreateBooking(const Caller& caller,
                                             const v1::CreateBookingRequest& r);
   // The same, answering through `done` (called once, on this thread or the
   // one that commits the request's batch); `r` must stay alive until then.
+  // Given `offload`, it never blocks: fit for gRPC's own threads.
   void CreateBookingAsync(
       const Caller& caller, const v1::CreateBookingRequest& r,
       std::function<void(absl::StatusOr<v1::Booking>)> done);
@@ -185,6 +189,12 @@ class Bookings {
   // Makes sure the session's inventory is stored before a booking for it is
   // queued (the committing thread must never wait for the catalogue).
   absl::Status EnsureKnown(const std::string& session, const Caller& caller);
+  bool IsKnown(const std::string& session);
+  // Queues a valid request of a known session for its batch.
+  void QueueBooking(const Caller& caller, const v1::CreateBookingRequest& r,
+                    std::function<void(absl::StatusOr<v1::Booking>)> done);
+  // Runs `work` through offload_, or here when there is none.
+  void RunBlocking(std::function<void()> work);
   void RefreshCache(const SessionInventory& inventory);
 
   BookingStore* store_;
@@ -192,6 +202,7 @@ class Bookings {
   const ManageTokens* tokens_;
   SessionDirectory* directory_;
   AvailabilityCache* cache_;
+  const Offload offload_;
   std::function<absl::Status(int)> batch_hook_for_test_;
   absl::Mutex known_mu_;
   absl::flat_hash_set<std::string> known_sessions_ ABSL_GUARDED_BY(known_mu_);

@@ -6,7 +6,9 @@
 // new arrivals for that key gather; when it finishes, the thread that ran it
 // runs the next batch with everything that gathered (up to max_batch), in
 // arrival order, until none is left. Nobody waits when nothing is running:
-// at low load a batch is one request, run at once on the caller's thread.
+// at low load a batch is one request, run at once on the caller's thread
+// (or, given a Starter, handed at once to a thread that may block, for
+// callers that must not: gRPC's own threads).
 //
 // No thread sleeps per request: a caller that finds its key busy leaves its
 // request and its `done` callback and returns; `done` is called for each
@@ -49,9 +51,16 @@ class GroupCommitQueue {
   using Runner = std::function<std::vector<absl::StatusOr<Result>>(
       const std::string& key, const std::vector<const Request*>& batch)>;
 
-  GroupCommitQueue(Runner runner, GroupCommitOptions options)
+  // How a run of batches is started when a key was idle: `run` decides
+  // batches for the key until none is waiting. Null: on the submitting
+  // thread.
+  using Starter = std::function<void(std::function<void()> run)>;
+
+  GroupCommitQueue(Runner runner, GroupCommitOptions options,
+                   Starter start = nullptr)
       : runner_(std::move(runner)),
         options_(options),
+        start_(std::move(start)),
         replier_([this] { AnswerHandedOver(); }) {}
 
   // Answers whatever was handed over, then stops.
@@ -86,35 +95,11 @@ class GroupCommitQueue {
       return;  // the thread running this key's batch will decide it
     }
     queue.running = true;
-    while (true) {
-      Queue& current = queues_[key];
-      if (current.pending.empty()) {
-        queues_.erase(key);
-        mu_.Unlock();
-        return;
-      }
-      // Take what has gathered, in arrival order, and run it without the
-      // lock so that more can gather meanwhile.
-      std::vector<Waiting> batch;
-      while (!current.pending.empty() &&
-             batch.size() < static_cast<size_t>(options_.max_batch)) {
-        batch.push_back(std::move(current.pending.front()));
-        current.pending.pop_front();
-      }
-      pending_ -= batch.size();
-      mu_.Unlock();
-      std::vector<const Request*> requests;
-      for (const Waiting& w : batch) requests.push_back(w.request);
-      Answers answers{std::move(batch), runner_(key, requests)};
-      mu_.Lock();
-      if (!queues_[key].pending.empty()) {
-        absl::MutexLock lock(&reply_mu_);
-        handed_over_.push_back(std::move(answers));
-        continue;
-      }
-      mu_.Unlock();
-      Answer(answers);
-      mu_.Lock();
+    mu_.Unlock();
+    if (start_) {
+      start_([this, key] { RunBatches(key); });
+    } else {
+      RunBatches(key);
     }
   }
 
@@ -152,6 +137,41 @@ class GroupCommitQueue {
     std::vector<absl::StatusOr<Result>> results;
   };
 
+  // Decides batches for `key` (marked running) until none is waiting.
+  void RunBatches(const std::string& key) {
+    mu_.Lock();
+    while (true) {
+      Queue& current = queues_[key];
+      if (current.pending.empty()) {
+        queues_.erase(key);
+        mu_.Unlock();
+        return;
+      }
+      // Take what has gathered, in arrival order, and run it without the
+      // lock so that more can gather meanwhile.
+      std::vector<Waiting> batch;
+      while (!current.pending.empty() &&
+             batch.size() < static_cast<size_t>(options_.max_batch)) {
+        batch.push_back(std::move(current.pending.front()));
+        current.pending.pop_front();
+      }
+      pending_ -= batch.size();
+      mu_.Unlock();
+      std::vector<const Request*> requests;
+      for (const Waiting& w : batch) requests.push_back(w.request);
+      Answers answers{std::move(batch), runner_(key, requests)};
+      mu_.Lock();
+      if (!queues_[key].pending.empty()) {
+        absl::MutexLock lock(&reply_mu_);
+        handed_over_.push_back(std::move(answers));
+        continue;
+      }
+      mu_.Unlock();
+      Answer(answers);
+      mu_.Lock();
+    }
+  }
+
   static void Answer(Answers& answers) {
     for (size_t i = 0; i < answers.batch.size(); ++i) {
       answers.batch[i].done(i < answers.results.size()
@@ -183,6 +203,7 @@ class GroupCommitQueue {
 
   const Runner runner_;
   const GroupCommitOptions options_;
+  const Starter start_;
   mutable absl::Mutex mu_;
   // Node-based: a Queue stays put while callers sleep on the mutex.
   std::unordered_map<std::string, Queue> queues_ ABSL_GUARDED_BY(mu_);

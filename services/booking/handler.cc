@@ -44,9 +44,10 @@ void Bind(runtime::Dispatcher& dispatcher, const std::string& method,
 
 void RegisterBookingHandlers(runtime::Dispatcher& d, Bookings* b,
                              Records* records) {
-  // Answered by the thread that commits the booking's batch, so that no
-  // worker sleeps per waiting booking.
-  d.HandleAsync<v1::CreateBookingRequest, v1::Booking>(
+  // Queued on gRPC's thread (Bookings hands what may block to the worker
+  // pool) and answered by the thread that commits the booking's batch, so
+  // that no worker wakes or sleeps per booking.
+  d.HandleAsyncNonBlocking<v1::CreateBookingRequest, v1::Booking>(
       "CreateBooking", [b](const runtime::CallContext& context,
                            const v1::CreateBookingRequest& request,
                            runtime::Reply<v1::Booking> reply) {

@@ -102,9 +102,13 @@ absl::Status RegisterBooking(runtime::ServerRunner& runner) {
     return absl::InvalidArgumentError(
         "--max_batch_size and --max_pending_bookings: must be at least 1");
   }
+  runtime::WorkerPool* pool = runner.runtime().pool;
   auto bookings = std::make_shared<Bookings>(
       store.get(), Clock::Real(), shared_tokens.get(), directory.get(),
-      cache.get(), group_commit);
+      cache.get(), group_commit, [pool](std::function<void()> work) {
+        // A full (or stopping) pool: run it here rather than lose it.
+        if (!pool->TrySubmit(work)) work();
+      });
   metrics::DefaultRegistry().Gauge(
       "training_booking_pending", "Booking requests waiting for their batch.",
       [b = bookings] { return static_cast<double>(b->PendingBookings()); });
