@@ -15,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/notification.h"
 #include "common/redis/testing_redis_server.h"
+#include "common/runtime/worker_pool.h"
 #include "common/sql/testing/test_databases.h"
 #include "common/status/errors.h"
 #include "common/testing/status_matchers.h"
@@ -546,6 +547,65 @@ TEST_P(BookingsTest, RequestsQueuedBehindAHeldTransactionCommitAsOneBatch) {
   EXPECT_EQ(duplicates, 1);
   EXPECT_EQ(confirmed, 2);  // the first request took one of three places
   EXPECT_EQ(positions, (std::set<int>{1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  ExpectInvariants();
+}
+
+// With somewhere to offload blocking work (the worker pool, in the
+// server), CreateBookingAsync is fit for gRPC's own threads: it returns at
+// once even while the session's batch is held open, and each caller is
+// answered from the thread that commits its batch.
+TEST_P(BookingsTest, OffloadedCreateBookingAsyncNeverBlocksItsCaller) {
+  runtime::WorkerPool pool(4, 100);
+  Bookings offloaded(store_.get(), &clock_, tokens_.get(), &directory_,
+                     cache_.get(), {}, [&pool](std::function<void()> work) {
+                       ASSERT_TRUE(pool.TrySubmit(std::move(work)));
+                     });
+  absl::Notification held, release;
+  std::atomic<int> batches{0};
+  offloaded.SetBatchHookForTest([&](int) {
+    if (batches.fetch_add(1) == 0) {
+      held.Notify();
+      release.WaitForNotificationWithTimeout(absl::Seconds(120));
+    }
+    return absl::OkStatus();
+  });
+  constexpr int kCalls = 4;  // for three places
+  std::vector<v1::CreateBookingRequest> requests(kCalls);
+  std::vector<absl::StatusOr<v1::Booking>> results(
+      kCalls, absl::UnknownError("not answered"));
+  std::vector<absl::Notification> answered(kCalls);
+
+  for (int i = 0; i < kCalls; ++i) {
+    requests[i].set_request_id(Uuid(300 + i));
+    requests[i].mutable_booking()->set_session(kSession);
+    *requests[i].mutable_booking()->mutable_attendee() =
+        Person(absl::StrCat("async", i, "@nhs.example"));
+    offloaded.CreateBookingAsync(Public(), requests[i],
+                                 [&, i](absl::StatusOr<v1::Booking> b) {
+                                   results[i] = std::move(b);
+                                   answered[i].Notify();
+                                 });
+    // The first call's batch is now held open on a pool thread.
+    if (i == 0) held.WaitForNotification();
+  }
+  for (int i = 0; i < kCalls; ++i) {
+    EXPECT_FALSE(answered[i].HasBeenNotified()) << i;
+  }
+  EXPECT_EQ(offloaded.PendingBookings(), static_cast<size_t>(kCalls - 1));
+  release.Notify();
+  for (int i = 0; i < kCalls; ++i) {
+    ASSERT_TRUE(answered[i].WaitForNotificationWithTimeout(absl::Seconds(120)))
+        << i;
+  }
+  pool.Shutdown();  // nothing of `offloaded` still running
+
+  int confirmed = 0;
+  for (const auto& result : results) {
+    ASSERT_THAT(result, IsOk());
+    confirmed += result->state() == v1::Booking::CONFIRMED;
+  }
+  EXPECT_EQ(confirmed, 3);
+  EXPECT_EQ(batches.load(), 2);
   ExpectInvariants();
 }
 
