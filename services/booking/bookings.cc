@@ -260,19 +260,23 @@ void Bookings::QueueBooking(
   const v1::Booking& asked = r.booking();
   auto pending = std::make_shared<PendingBooking>(PendingBooking{
       caller, &r, Fingerprint(r), EmailKey(asked.attendee().email())});
-  queue_.Submit(
-      asked.session(), *pending,
-      [pending, done = std::move(done)](absl::StatusOr<BookingResult> result) {
-        if (!result.ok()) {
-          done(result.status());
-        } else if (result->unknown_session) {
-          done(absl::UnavailableError(
-              "booking.session: the session is not known yet; "
-              "retry"));
-        } else {
-          done(std::move(result->view));
-        }
-      });
+  queue_.Submit(asked.session(), *pending,
+                [this, pending,
+                 done = std::move(done)](absl::StatusOr<BookingResult> result) {
+                  if (!result.ok()) {
+                    done(result.status());
+                  } else if (result->unknown_session) {
+                    done(absl::UnavailableError(
+                        "booking.session: the session is not known yet; "
+                        "retry"));
+                  } else {
+                    if (!result->token_kid.empty()) {
+                      result->view.set_manage_token(tokens_->Issue(
+                          result->view.name(), result->token_kid));
+                    }
+                    done(std::move(result->view));
+                  }
+                });
 }
 
 namespace {
@@ -443,7 +447,9 @@ std::vector<absl::StatusOr<Bookings::BookingResult>> Bookings::DecideBookings(
         }
         RETURN_IF_ERROR(recorded);
         RETURN_IF_ERROR(tx.SaveCounts(inventory));
-        for (size_t k = 0; k < rows.size(); ++k) made[row_of[k]] = rows[k];
+        for (size_t k = 0; k < rows.size(); ++k) {
+          made[row_of[k]] = std::move(rows[k]);
+        }
         placed = static_cast<int>(rows.size());
         if (batch_hook_for_test_) {
           return batch_hook_for_test_(static_cast<int>(n));
@@ -479,23 +485,23 @@ std::vector<absl::StatusOr<Bookings::BookingResult>> Bookings::DecideBookings(
   }
   for (size_t i = 0; i < n; ++i) {
     if (unknown_session) {
-      results.push_back(BookingResult{v1::Booking(), true});
+      results.push_back(BookingResult{v1::Booking(), true, ""});
     } else if (same_as[i] && !refused[i]) {
       // A retry of a request earlier in the same batch gets its answer.
       results.push_back(results[*same_as[i]]);
     } else if (refused[i]) {
       results.push_back(*refused[i]);
     } else if (replays[i]) {
-      results.push_back(BookingResult{*replays[i], false});
+      results.push_back(BookingResult{*replays[i], false, ""});
     } else if (made[i]) {
-      v1::Booking view = made[i]->booking;
+      v1::Booking view = std::move(made[i]->booking);
       view.set_waitlist_position(positions[i]);
       view.mutable_attendee()->clear_access_needs();
       if (batch[i]->caller.kind == Caller::Kind::kAdmin) {
         *view.mutable_attendee() = batch[i]->request->booking().attendee();
       }
-      view.set_manage_token(tokens_->Issue(view.name(), made[i]->token_kid));
-      results.push_back(BookingResult{std::move(view), false});
+      results.push_back(
+          BookingResult{std::move(view), false, made[i]->token_kid});
     } else {
       results.push_back(absl::InternalError("booking: lost in its batch"));
     }

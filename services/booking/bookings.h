@@ -146,8 +146,11 @@ class Bookings {
   };
   // What a batch decided for one request.
   struct BookingResult {
-    v1::Booking view;  // with token and position
+    v1::Booking view;  // with position, and token unless token_kid is set
     bool unknown_session = false;
+    // The token of a booking just made is issued (an HMAC) when its caller
+    // is answered, off the committing thread; the key to issue it with.
+    std::string token_kid;
   };
 
   // Decides one batch of bookings for `session` in one transaction: one
