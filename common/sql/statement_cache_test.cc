@@ -14,8 +14,8 @@ using ::testing::IsEmpty;
 
 class StatementCacheTest : public ::testing::Test {
  protected:
+  std::vector<int> released_;  // first: outlives the cache, which releases
   StatementCache<int> cache_{3, [this](int& s) { released_.push_back(s); }};
-  std::vector<int> released_;
 };
 
 TEST_F(StatementCacheTest, FindsWhatWasInsertedBySqlText) {
