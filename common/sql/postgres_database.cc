@@ -212,7 +212,6 @@ class PostgresTransaction final : public Transaction {
     return Simple(mode == TxMode::kRead ? "BEGIN READ ONLY" : "BEGIN", "begin");
   }
 
-  PostgresConnection* connection() const { return connection_; }
   void MarkDone() { done_ = true; }
 
  private:

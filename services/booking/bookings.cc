@@ -166,21 +166,14 @@ Bookings::Bookings(BookingStore* store, const Clock* clock,
       tokens_(tokens),
       directory_(directory),
       cache_(cache),
-      offload_(std::move(offload)),
+      offload_(offload ? std::move(offload)
+                       : [](std::function<void()> work) { work(); }),
       queue_(
           [this](const std::string& session,
                  const std::vector<const PendingBooking*>& batch) {
             return DecideBookings(session, batch);
           },
           options, offload_) {}
-
-void Bookings::RunBlocking(std::function<void()> work) {
-  if (offload_) {
-    offload_(std::move(work));
-  } else {
-    work();
-  }
-}
 
 absl::StatusOr<v1::Booking> Bookings::CreateBooking(
     const Caller& caller, const v1::CreateBookingRequest& r) {
@@ -226,7 +219,7 @@ void Bookings::CreateBookingAsync(
   const v1::Booking& asked = r.booking();
   if (asked.scope() == v1::Booking::ANY_DATE) {
     // Not batched: it may touch every session of the course.
-    RunBlocking([this, caller, &r, done = std::move(done)] {
+    offload_([this, caller, &r, done = std::move(done)] {
       done(CreateAnyDate(caller, r));
     });
     return;
@@ -244,7 +237,7 @@ void Bookings::CreateBookingAsync(
     QueueBooking(caller, r, std::move(done));
     return;
   }
-  RunBlocking([this, caller, &r, done = std::move(done)]() mutable {
+  offload_([this, caller, &r, done = std::move(done)]() mutable {
     if (absl::Status known = EnsureKnown(r.booking().session(), caller);
         !known.ok()) {
       done(known);

@@ -196,8 +196,6 @@ class Bookings {
   // Queues a valid request of a known session for its batch.
   void QueueBooking(const Caller& caller, const v1::CreateBookingRequest& r,
                     std::function<void(absl::StatusOr<v1::Booking>)> done);
-  // Runs `work` through offload_, or here when there is none.
-  void RunBlocking(std::function<void()> work);
   void RefreshCache(const SessionInventory& inventory);
 
   BookingStore* store_;
@@ -205,7 +203,7 @@ class Bookings {
   const ManageTokens* tokens_;
   SessionDirectory* directory_;
   AvailabilityCache* cache_;
-  const Offload offload_;
+  const Offload offload_;  // runs here when none was given
   std::function<absl::Status(int)> batch_hook_for_test_;
   absl::Mutex known_mu_;
   absl::flat_hash_set<std::string> known_sessions_ ABSL_GUARDED_BY(known_mu_);

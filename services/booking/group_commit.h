@@ -60,7 +60,8 @@ class GroupCommitQueue {
                    Starter start = nullptr)
       : runner_(std::move(runner)),
         options_(options),
-        start_(std::move(start)),
+        start_(start ? std::move(start)
+                     : [](std::function<void()> run) { run(); }),
         replier_([this] { AnswerHandedOver(); }) {}
 
   // Answers whatever was handed over, then stops.
@@ -96,11 +97,7 @@ class GroupCommitQueue {
     }
     queue.running = true;
     mu_.Unlock();
-    if (start_) {
-      start_([this, key] { RunBatches(key); });
-    } else {
-      RunBatches(key);
-    }
+    start_([this, key] { RunBatches(key); });
   }
 
   // The same, waiting for the result (for callers with a thread to spare).
