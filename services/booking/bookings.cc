@@ -389,7 +389,7 @@ std::vector<absl::StatusOr<Bookings::BookingResult>> Bookings::DecideBookings(
           const PendingBooking& p = *batch[i];
           StoredBooking stored;
           v1::Booking& b = stored.booking;
-          b.set_reference(NewReference());
+          b.set_reference(NewReference(inventory.session));
           b.set_name(BookingName(b.reference()));
           b.set_session(inventory.session);
           b.set_course(inventory.course);
@@ -427,8 +427,9 @@ std::vector<absl::StatusOr<Bookings::BookingResult>> Bookings::DecideBookings(
         }
         if (rows.empty()) return absl::OkStatus();
         absl::Status inserted = tx.InsertBookings(rows);
-        // A reference clash (40 random bits) or a concurrent use of one
-        // request id on another replica: decide the whole batch again.
+        // A reference clash (30 random bits after the session's prefix) or
+        // a concurrent use of one request id on another replica: decide the
+        // whole batch again.
         if (absl::IsAlreadyExists(inserted)) {
           return absl::AbortedError("booking: reference clash");
         }
@@ -1057,7 +1058,7 @@ absl::StatusOr<v1::Booking> Bookings::CreateAnyDate(
           break;
         }
         if (placed_on.session.empty()) b.set_state(v1::Booking::WAITLISTED);
-        b.set_reference(NewReference());
+        b.set_reference(NewReference(course));
         b.set_name(BookingName(b.reference()));
         b.set_course(course);
         b.set_scope(v1::Booking::ANY_DATE);

@@ -111,10 +111,15 @@ void ValidateAttendee(const v1::Attendee& a, absl::string_view prefix,
   }
 }
 
-std::string NewReference() {
-  unsigned char bytes[kReferenceLength];
-  RAND_bytes(bytes, sizeof(bytes));
+std::string NewReference(absl::string_view cluster) {
+  // FNV-1a: stable across processes, unlike absl::Hash.
+  uint32_t hash = 2166136261u;
+  for (unsigned char c : cluster) hash = (hash ^ c) * 16777619u;
   std::string reference;
+  reference.push_back(kReferenceAlphabet[hash & 31]);
+  reference.push_back(kReferenceAlphabet[(hash >> 5) & 31]);
+  unsigned char bytes[kReferenceLength - 2];
+  RAND_bytes(bytes, sizeof(bytes));
   for (unsigned char b : bytes) reference.push_back(kReferenceAlphabet[b % 32]);
   return reference;
 }

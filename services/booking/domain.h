@@ -90,8 +90,13 @@ void ValidateAttendee(const v1::Attendee& attendee, absl::string_view prefix,
 
 // --- References ---
 
-// 8 characters from 23456789ABCDEFGHJKLMNPQRSTUVWXYZ (no 0/O, 1/I), random.
-std::string NewReference();
+// 8 characters from 23456789ABCDEFGHJKLMNPQRSTUVWXYZ (no 0/O, 1/I): two
+// derived from `cluster` (the session, or the course of an any-date entry),
+// then six random (30 bits). The shared prefix keeps a batch's new
+// references together in the reference index, so that committing 200
+// bookings writes a few index pages instead of 200 scattered ones. The
+// prefix is a fixed hash, the same on every replica and version.
+std::string NewReference(absl::string_view cluster);
 
 // The canonical reference of `bookings/{reference}`, accepting any case and
 // a hyphen after the fourth character (`k7qx-m4ra`); nullopt when malformed.

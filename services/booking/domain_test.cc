@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "absl/strings/str_cat.h"
 #include "common/status/errors.h"
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
@@ -110,13 +111,32 @@ TEST(AttendeeTest, PhoneMayStartWithPlusAndHoldSpaces) {
 TEST(ReferenceTest, NewReferencesAvoidLookAlikesAndParseBack) {
   std::set<std::string> seen;
   for (int i = 0; i < 2000; ++i) {
-    const std::string reference = NewReference();
+    const std::string reference = NewReference("sessions/s1");
     ASSERT_EQ(reference.size(), 8u);
     EXPECT_EQ(reference.find_first_of("01OI"), std::string::npos);
     EXPECT_EQ(ParseBookingName(BookingName(reference)), reference);
     seen.insert(reference);
   }
   EXPECT_GT(seen.size(), 1990u);
+}
+
+TEST(ReferenceTest, OneClusterSharesAPrefixAndTheRestIsRandom) {
+  // The prefix is a fixed function of the cluster: replicas and restarts
+  // must agree, or a session's references would scatter again.
+  // "XH": the low 10 bits of the 32-bit FNV-1a of "sessions/s1", worked
+  // out apart from this code.
+  std::set<std::string> prefixes, tails;
+  for (int i = 0; i < 500; ++i) {
+    const std::string reference = NewReference("sessions/s1");
+    EXPECT_EQ(reference.substr(0, 2), "XH");
+    tails.insert(reference.substr(2));
+  }
+  EXPECT_GT(tails.size(), 495u);
+  for (int i = 0; i < 200; ++i) {
+    prefixes.insert(NewReference(absl::StrCat("sessions/s", i)).substr(0, 2));
+  }
+  // 200 sessions over 1,024 prefixes: a few share, most do not.
+  EXPECT_GT(prefixes.size(), 150u);
 }
 
 TEST(ReferenceTest, AcceptsAnyCaseAndOneHyphen) {
