@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/random/random.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -54,6 +55,9 @@ ABSL_FLAG(int, clients, 2000, "Concurrent clients per session (N).");
 ABSL_FLAG(int, places, 100, "Places per session (M).");
 ABSL_FLAG(double, seconds, 10, "Length of each measured run.");
 ABSL_FLAG(int, repetitions, 5, "Interleaved repetitions of every case.");
+ABSL_FLAG(std::string, request_ids, "v7",
+          "UUID version of the request ids: v7 (time-ordered, as README "
+          "recommends) or v4 (random).");
 
 namespace training::bench {
 namespace {
@@ -255,8 +259,7 @@ class Bench {
     };
     for (int i = 0; i < n; ++i) {
       auto call = std::make_unique<Call>();
-      call->request.set_request_id(
-          absl::StrFormat("00000000-0000-4000-8000-%012d", next_request_++));
+      call->request.set_request_id(NewRequestId());
       call->request.mutable_booking()->set_session(session);
       auto* a = call->request.mutable_booking()->mutable_attendee();
       a->set_display_name(absl::StrCat("Person ", i));
@@ -275,6 +278,21 @@ class Bench {
     absl::MutexLock lock(&mu);
     mu.Await(absl::Condition(
         +[](int* left) { return *left == 0; }, &remaining));
+  }
+
+  // A request id as clients make them: version 7 (RFC 9562: 48 bits of
+  // Unix milliseconds, then random) sorts by time, so a batch's entries
+  // land together in the request-id index; version 4 is all random.
+  std::string NewRequestId() {
+    const bool v7 = absl::GetFlag(FLAGS_request_ids) == "v7";
+    const uint64_t ms = absl::ToUnixMillis(absl::Now());
+    return absl::StrFormat(
+        "%08x-%04x-%x%03x-%04x-%012x",
+        v7 ? ms >> 16 : absl::Uniform<uint32_t>(bitgen_),
+        v7 ? ms & 0xffff : absl::Uniform<uint32_t>(bitgen_) & 0xffff,
+        v7 ? 7 : 4, absl::Uniform<uint32_t>(bitgen_) & 0xfff,
+        0x8000 | (absl::Uniform<uint32_t>(bitgen_) & 0x3fff),
+        absl::Uniform<uint64_t>(bitgen_) & 0xffffffffffffULL);
   }
 
   // --- 2. trivial RPC ------------------------------------------------------
@@ -506,7 +524,7 @@ class Bench {
   std::string booking_url_;
   std::string raw_url_;
   std::unique_ptr<sql::Database> raw_db_;
-  int64_t next_request_ = 1;
+  absl::BitGen bitgen_;
 };
 
 void Print(const char* what, const std::vector<double>& samples,
@@ -544,10 +562,12 @@ int Run() {
                  flash.bookings_per_second);
   }
   std::printf(
-      "flash_crowd: engine=%s replicas=%d clients(N)=%d places(M)=%d, %d "
-      "repetitions of %.0f s, interleaved; median [min, max]\n",
+      "flash_crowd: engine=%s replicas=%d clients(N)=%d places(M)=%d "
+      "request_ids=%s, %d repetitions of %.0f s, interleaved; median [min, "
+      "max]\n",
       absl::GetFlag(FLAGS_engine).c_str(), absl::GetFlag(FLAGS_replicas),
-      absl::GetFlag(FLAGS_clients), absl::GetFlag(FLAGS_places), reps,
+      absl::GetFlag(FLAGS_clients), absl::GetFlag(FLAGS_places),
+      absl::GetFlag(FLAGS_request_ids).c_str(), reps,
       absl::ToDoubleSeconds(length));
   Print("bookings per second", samples["bookings"], "/s");
   Print("latency p50", samples["p50"], "ms");
@@ -578,5 +598,11 @@ int Run() {
 int main(int argc, char** argv) {
   training::config::ParseFlagsOrExit(
       argc, argv, "flash_crowd: bookings per second under a flash crowd.");
+  const std::string ids = absl::GetFlag(FLAGS_request_ids);
+  if (ids != "v7" && ids != "v4") {
+    std::fprintf(stderr, "--request_ids must be v7 or v4, not %s\n",
+                 ids.c_str());
+    return 2;
+  }
   return training::bench::Run();
 }
