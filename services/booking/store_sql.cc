@@ -440,16 +440,21 @@ class SqlBookingTransaction final : public BookingTransaction {
       const std::vector<std::string>& email_keys) override {
     std::set<std::string> active;
     if (email_keys.empty()) return active;
+    // A join with the addresses asked rather than `email_key IN ($2, …)`:
+    // PostgreSQL's generic plan checks such a list of parameters one by one
+    // against every active booking of the session (6 ms for 200 addresses
+    // and 2,000 bookings), where a join hashes them (0.4 ms).
     Params params;
-    std::string sql =
-        absl::StrCat("SELECT email_key FROM bookings WHERE session = ",
-                     sql::AddParam(params, session),
-                     " AND state IN (1, 2, 3) AND email_key IN (");
+    std::string sql = "SELECT b.email_key FROM (VALUES ";
     for (size_t i = 0; i < email_keys.size(); ++i) {
-      absl::StrAppend(&sql, i == 0 ? "" : ", ",
-                      sql::AddParam(params, email_keys[i]));
+      absl::StrAppend(&sql, i == 0 ? "(" : ", (",
+                      sql::AddParam(params, email_keys[i]), ")");
     }
-    sql += ")";
+    absl::StrAppend(&sql,
+                    ") AS asked JOIN bookings b ON b.email_key = "
+                    "asked.column1 WHERE b.session = ",
+                    sql::AddParam(params, session),
+                    " AND b.state IN (1, 2, 3)");
     ASSIGN_OR_RETURN(ResultSet rows, tx_.Query(sql, params));
     for (size_t i = 0; i < rows.size(); ++i) {
       ASSIGN_OR_RETURN(std::string key, rows.GetString(i, "email_key"));
@@ -902,18 +907,16 @@ class SqlBookingTransaction final : public BookingTransaction {
         {absl::ToUnixMicros(ended_before)});
   }
 
+  // Both look requests up by id alone and leave expired ones out here: with
+  // `AND create_us > $2` in the SQL, PostgreSQL's generic plan may walk the
+  // age index over every recent request and test each against the ids
+  // (seen at 2 ms per batch of 200), instead of probing the key.
   absl::StatusOr<std::optional<RequestRecord>> FindRequest(
       const std::string& request_id, absl::Time now) override {
-    ASSIGN_OR_RETURN(
-        ResultSet rows,
-        tx_.Query("SELECT fingerprint, reference FROM requests WHERE "
-                  "request_id = $1 AND create_us > $2",
-                  {request_id, absl::ToUnixMicros(now - kRequestRetention)}));
-    if (rows.empty()) return std::nullopt;
-    RequestRecord record;
-    ASSIGN_OR_RETURN(record.fingerprint, rows.GetString(0, "fingerprint"));
-    ASSIGN_OR_RETURN(record.reference, rows.GetString(0, "reference"));
-    return record;
+    ASSIGN_OR_RETURN(auto found,
+                     FindRequests(std::vector<std::string>{request_id}, now));
+    if (found.empty()) return std::nullopt;
+    return std::move(found.begin()->second);
   }
 
   absl::StatusOr<std::map<std::string, RequestRecord>> FindRequests(
@@ -921,18 +924,19 @@ class SqlBookingTransaction final : public BookingTransaction {
     std::map<std::string, RequestRecord> found;
     if (request_ids.empty()) return found;
     Params params;
-    std::string sql = absl::StrCat(
-        "SELECT request_id, fingerprint, reference FROM requests WHERE "
-        "create_us > ",
-        sql::AddParam(params, absl::ToUnixMicros(now - kRequestRetention)),
-        " AND request_id IN (");
+    std::string sql =
+        "SELECT request_id, fingerprint, reference, create_us FROM requests "
+        "WHERE request_id IN (";
     for (size_t i = 0; i < request_ids.size(); ++i) {
       absl::StrAppend(&sql, i == 0 ? "" : ", ",
                       sql::AddParam(params, request_ids[i]));
     }
     sql += ")";
     ASSIGN_OR_RETURN(ResultSet rows, tx_.Query(sql, params));
+    const int64_t cutoff = absl::ToUnixMicros(now - kRequestRetention);
     for (size_t i = 0; i < rows.size(); ++i) {
+      ASSIGN_OR_RETURN(int64_t created, rows.GetInt64(i, "create_us"));
+      if (created <= cutoff) continue;  // expired: as if never seen
       ASSIGN_OR_RETURN(std::string id, rows.GetString(i, "request_id"));
       RequestRecord& record = found[id];
       ASSIGN_OR_RETURN(record.fingerprint, rows.GetString(i, "fingerprint"));
