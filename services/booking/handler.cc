@@ -45,8 +45,9 @@ void Bind(runtime::Dispatcher& dispatcher, const std::string& method,
 void RegisterBookingHandlers(runtime::Dispatcher& d, Bookings* b,
                              Records* records) {
   // Queued on gRPC's thread (Bookings hands what may block to the worker
-  // pool) and answered by the thread that commits the booking's batch, so
-  // that no worker wakes or sleeps per booking.
+  // pool) and answered once the booking's batch commits, by the committing
+  // thread or the queue's replier, so that no worker wakes or sleeps per
+  // booking.
   d.HandleAsyncNonBlocking<v1::CreateBookingRequest, v1::Booking>(
       "CreateBooking", [b](const runtime::CallContext& context,
                            const v1::CreateBookingRequest& request,
