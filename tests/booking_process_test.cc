@@ -17,6 +17,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/events/outbox.h"
 #include "common/redis/redis_client.h"
 #include "common/redis/testing_redis_server.h"
 #include "common/sql/database.h"
@@ -540,13 +541,11 @@ TEST_F(BookingProcessTest, TwoReplicasExpireEachDueOfferExactlyOnce) {
   // One OfferExpired event per expired offer, no more.
   auto tx = (*db)->Begin(sql::TxMode::kRead);
   ASSERT_TRUE(tx.ok());
-  auto rows = (*tx)->Query("SELECT payload FROM outbox");
-  ASSERT_TRUE(rows.ok());
+  auto outbox = training::events::ReadOutbox(**tx);
+  ASSERT_TRUE(outbox.ok());
   std::map<std::string, int> expired_events;
   int offered_events = 0;
-  for (size_t i = 0; i < rows->size(); ++i) {
-    training::events::v1::Event event;
-    ASSERT_TRUE(event.ParseFromString(rows->GetBlob(i, "payload")->bytes));
+  for (const training::events::v1::Event& event : *outbox) {
     if (event.has_offer_expired()) {
       ++expired_events[event.offer_expired().booking()];
     }

@@ -124,6 +124,93 @@ TEST_P(EventsTest, OutboxToStreamToConsumerEndToEnd) {
             absl::ZeroDuration());
 }
 
+TEST_P(EventsTest, ATransactionsEventsShareARowAndArePublishedOneByOne) {
+  // Two transactions of 3 and 2 events, then one of a single event.
+  std::vector<std::string> ids;
+  for (int size : {3, 2, 1}) {
+    ASSERT_THAT(sql::RunInTransaction(
+                    *db_, sql::TxMode::kWrite,
+                    [&](sql::Transaction& tx) -> absl::Status {
+                      std::vector<Event> events(size);
+                      for (Event& e : events) {
+                        e.set_id(absl::StrCat("e", ids.size()));
+                        e.set_subject(absl::StrCat("things/", ids.size()));
+                        ids.push_back(e.id());
+                      }
+                      return WriteToOutbox(tx, kStream, std::move(events));
+                    }),
+                IsOk());
+  }
+  EXPECT_EQ(Scalar("SELECT COUNT(*) AS v FROM outbox"), 3);
+  EXPECT_EQ(Scalar("SELECT SUM(event_count) AS v FROM outbox"), 6);
+  {
+    auto tx = db_->Begin(sql::TxMode::kRead);
+    ASSERT_THAT(tx, IsOk());
+    auto stored = ReadOutbox(**tx);
+    ASSERT_THAT(stored, IsOk());
+    std::vector<std::string> stored_ids;
+    for (const Event& e : *stored) {
+      stored_ids.push_back(e.id());
+      EXPECT_EQ(e.subject(), absl::StrCat("things/", e.id().substr(1)));
+    }
+    EXPECT_EQ(stored_ids, ids);
+  }
+
+  // A pass takes whole rows, up to batch_size events but at least one row:
+  // 2 events allowed takes the row of 3, then the row of 2, then the last.
+  OutboxRelay relay(db_.get(), redis_.get(), {.batch_size = 2});
+  EXPECT_EQ(relay.PublishOnce().value_or(-1), 3);
+  EXPECT_EQ(relay.PublishOnce().value_or(-1), 2);
+  EXPECT_EQ(relay.PublishOnce().value_or(-1), 1);
+  EXPECT_EQ(relay.PublishOnce().value_or(-1), 0);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) AS v FROM outbox WHERE sent_at_us IS NULL"),
+            0);
+
+  // One stream entry per event, in order, each under its own id with a
+  // payload that parses to that event.
+  auto entries = redis_->Command({"XRANGE", kStream, "-", "+"});
+  ASSERT_THAT(entries, IsOk());
+  std::vector<std::string> published_ids;
+  for (const auto& entry : entries->elements) {
+    const auto& fields = entry.elements[1].elements;
+    std::string id;
+    Event payload;
+    for (size_t i = 0; i + 1 < fields.size(); i += 2) {
+      if (fields[i].str == "id") id = fields[i + 1].str;
+      if (fields[i].str == "payload") {
+        EXPECT_TRUE(payload.ParseFromString(fields[i + 1].str));
+      }
+    }
+    EXPECT_EQ(payload.id(), id);
+    published_ids.push_back(id);
+  }
+  EXPECT_EQ(published_ids, ids);
+}
+
+TEST(OutboxPayloadTest, ARowThatDoesNotMatchItsCountIsDataLoss) {
+  Event a, b;
+  a.set_id("a");
+  b.set_id("b");
+  std::string two;
+  for (const Event& e : {a, b}) {
+    const std::string bytes = e.SerializeAsString();
+    two += static_cast<char>(bytes.size());  // one-byte varint: short events
+    two += bytes;
+  }
+  auto unpacked = UnpackOutboxPayload(two, 2);
+  ASSERT_THAT(unpacked, IsOk());
+  ASSERT_EQ(unpacked->size(), 2u);
+  EXPECT_EQ((*unpacked)[1].id(), "b");
+
+  EXPECT_EQ(UnpackOutboxPayload(two, 3).status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(UnpackOutboxPayload(two + "x", 2).status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(
+      UnpackOutboxPayload(two.substr(0, two.size() - 1), 2).status().code(),
+      absl::StatusCode::kDataLoss);
+}
+
 TEST_P(EventsTest,
        RelayKilledBetweenXaddAndMarkingSentDuplicatesButLosesNothing) {
   WriteEvents(5);

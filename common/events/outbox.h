@@ -45,16 +45,27 @@ training::events::v1::Event NewEvent(absl::string_view source,
 absl::Status WriteToOutbox(sql::Transaction& tx, const std::string& stream,
                            training::events::v1::Event event);
 
-// The same for several events, in one statement (group commit writes a
-// batch's events at once); they are published in this order.
+// The same for several events, stored in one row (group commit writes a
+// batch's events at once); they are published in this order, each as its
+// own stream entry.
 absl::Status WriteToOutbox(sql::Transaction& tx, const std::string& stream,
                            std::vector<training::events::v1::Event> events);
 
+// The events an outbox row holds, from its `payload` and `event_count`
+// columns. DATA_LOSS when they do not parse.
+absl::StatusOr<std::vector<training::events::v1::Event>> UnpackOutboxPayload(
+    absl::string_view payload, int64_t event_count);
+
+// Every event in the outbox, sent or not, in outbox order: for tests and
+// inspection (its counterpart in SQL is SUM(event_count)).
+absl::StatusOr<std::vector<training::events::v1::Event>> ReadOutbox(
+    sql::Transaction& tx);
+
 struct RelayOptions {
-  // Rows per pass, one write transaction per pass to mark them. On SQLite
-  // that transaction takes the one write lock bookings commit under: at
-  // 200 a flash crowd's 14k events/s cost as many relay commits as booking
-  // commits.
+  // Events per pass (but at least one row), one write transaction per pass
+  // to mark them. On SQLite that transaction takes the one write lock
+  // bookings commit under: at 200 a flash crowd's 14k events/s cost as many
+  // relay commits as booking commits.
   int batch_size = 2000;
   absl::Duration poll_interval = absl::Milliseconds(50);
   // Published rows are deleted once they are this old, a few batches at a
@@ -72,12 +83,11 @@ class OutboxRelay {
               RelayOptions options = {});
   ~OutboxRelay();
 
-  // Publishes up to batch_size unsent rows in order and marks them sent,
-  // then deletes up to 2 * batch_size of the oldest rows sent more than
-  // keep_sent ago.
-  // Returns how many were published; 0 when none are waiting or another
-  // relay holds the lock. UNAVAILABLE when Redis or the database is down
-  // (nothing is marked sent then).
+  // Publishes up to batch_size unsent events in order and marks their rows
+  // sent, then deletes up to 2 * batch_size of the oldest rows sent more
+  // than keep_sent ago. Returns how many events were published; 0 when none are
+  // waiting or another relay holds the lock. UNAVAILABLE when Redis or the
+  // database is down (nothing is marked sent then).
   absl::StatusOr<int> PublishOnce();
 
   // Age of the oldest unsent row (zero when none): the outbox lag.

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/events/outbox.h"
 #include "common/redis/testing_redis_server.h"
 #include "common/sql/testing/test_databases.h"
 #include "common/testing/status_matchers.h"
@@ -203,7 +204,7 @@ class BookingsFixture : public ::testing::TestWithParam<sql::Engine> {
         Scalar("SELECT COALESCE(SUM(version), 0) AS n FROM bookings"), "/",
         Scalar("SELECT COALESCE(SUM(version), 0) AS n FROM inventory"), "/",
         Scalar("SELECT COUNT(*) AS n FROM requests"), "/",
-        Scalar("SELECT COUNT(*) AS n FROM outbox"), "/",
+        Scalar("SELECT COALESCE(SUM(event_count), 0) AS n FROM outbox"), "/",
         Scalar("SELECT COUNT(*) AS n FROM substitutions"));
   }
 

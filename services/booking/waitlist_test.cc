@@ -150,19 +150,13 @@ class WaitlistTest : public BookingsFixture {
   std::map<std::string, catalogue::Session> scheduled_;
 
   int64_t EventsOfType(const std::string& type_name) {
-    // The outbox holds serialised events; the type name is in the bytes.
     int64_t n = 0;
     auto tx = db_->Begin(sql::TxMode::kRead);
     if (!tx.ok()) return -1;
-    auto rows = (*tx)->Query("SELECT payload FROM outbox");
-    if (!rows.ok()) return -1;
-    for (size_t i = 0; i < rows->size(); ++i) {
-      events::v1::Event event;
-      auto payload = rows->GetBlob(i, "payload");
-      if (payload.ok() && event.ParseFromString(payload->bytes) &&
-          event.type() == type_name) {
-        ++n;
-      }
+    auto outbox = events::ReadOutbox(**tx);
+    if (!outbox.ok()) return -1;
+    for (const events::v1::Event& event : *outbox) {
+      n += event.type() == type_name;
     }
     return n;
   }
