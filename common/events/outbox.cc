@@ -3,8 +3,10 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/util/delimited_message_util.h>
-#include <openssl/rand.h>
 
+#include <cstring>
+
+#include "absl/random/random.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -25,9 +27,15 @@ const sql::SqlText kTryLockRelay{
     "SELECT CASE WHEN pg_try_advisory_xact_lock(1953653098) THEN 1 ELSE 0 END "
     "AS locked"};
 
+// Event ids must be unique, not secret: a per-thread generator seeded from
+// the OS, rather than OpenSSL's locked DRBG.
 std::string NewUuid() {
+  thread_local absl::BitGen bits;
   unsigned char b[16];
-  if (RAND_bytes(b, sizeof b) != 1) std::abort();  // no entropy: broken machine
+  for (size_t i = 0; i < sizeof b; i += sizeof(uint64_t)) {
+    const uint64_t word = absl::Uniform<uint64_t>(bits);
+    std::memcpy(b + i, &word, sizeof word);
+  }
   b[6] = (b[6] & 0x0f) | 0x40;
   b[8] = (b[8] & 0x3f) | 0x80;
   const std::string hex = absl::BytesToHexString(

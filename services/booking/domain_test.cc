@@ -1,7 +1,13 @@
 #include "services/booking/domain.h"
 
-#include <set>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/errors.h"
 #include "common/testing/status_matchers.h"
@@ -377,6 +383,43 @@ TEST(ManageTokenTest, OldSecretsAreAcceptedDuringRotation) {
   // A replay of a booking made under k1 hands out the same token.
   EXPECT_EQ(during->Issue("bookings/AAAABBBB", "k1"), issued_before);
   EXPECT_FALSE(after->Verify("bookings/AAAABBBB", issued_before));
+}
+
+// Tokens already handed out must keep verifying whatever the code computing
+// them: HMAC-SHA256 of the context and the name, URL-safe base64, computed
+// here with OpenSSL's one-shot HMAC, on many threads at once.
+TEST(ManageTokenTest, TokensAreTheHmacOfTheNameOnAnyThread) {
+  const std::string key(32, '\x2a');
+  auto tokens =
+      ManageTokens::Parse(absl::StrCat("k1:", absl::WebSafeBase64Escape(key)));
+  ASSERT_THAT(tokens, IsOk());
+  auto expected = [&](const std::string& name) {
+    const std::string message =
+        absl::StrCat("training.booking.v1/manage-token:", name);
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+         reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+         mac, &length);
+    return absl::WebSafeBase64Escape(
+        absl::string_view(reinterpret_cast<const char*>(mac), length));
+  };
+
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 500; ++i) {
+        const std::string name = absl::StrCat("bookings/T", t, "N", i);
+        const std::string token = tokens->Issue(name, "k1");
+        wrong += token != expected(name) || !tokens->Verify(name, token);
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(tokens->Issue("bookings/K7QXM4RA", "k1").size(), 43u);
 }
 
 TEST(ManageTokenTest, RejectsWeakOrMalformedSecrets) {

@@ -9,6 +9,9 @@
 // issued under the current one (or the one a booking was issued under, while
 // it is still configured) and accepted under any, compared in constant time.
 
+#include <openssl/types.h>
+
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -42,7 +45,10 @@ class ManageTokens {
  private:
   struct Secret {
     std::string kid;
-    std::string key;
+    // HMAC-SHA256 already keyed with the secret, copied for each token:
+    // setting the key up per token cost as much as the MAC itself. Shared
+    // read-only between threads and copies of this object.
+    std::shared_ptr<const EVP_MAC_CTX> keyed;
   };
   explicit ManageTokens(std::vector<Secret> secrets)
       : secrets_(std::move(secrets)) {}
