@@ -114,7 +114,16 @@ ALTER TABLE outbox DROP CONSTRAINT outbox_event_id_key;
           // 200 rows, the relay's largest cost per event.
           {3, "several events per outbox row", sql::PortableDdl(R"sql(
 ALTER TABLE outbox ADD COLUMN event_count INTEGER NOT NULL DEFAULT 1;
-)sql")}};
+)sql")},
+          // A batch's row holds some 60 KB of events; PostgreSQL compressed
+          // it with pglz on the committing path (0.8 ms a row, 4 us a
+          // booking). Stored out of line, uncompressed; the row lives for
+          // minutes.
+          {4,
+           "outbox payloads uncompressed",
+           {.sqlite = "-- SQLite never compresses.", .postgres = R"sql(
+ALTER TABLE outbox ALTER COLUMN payload SET STORAGE EXTERNAL;
+)sql"}}};
 }
 
 Event NewEvent(absl::string_view source, absl::string_view subject,
