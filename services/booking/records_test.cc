@@ -437,6 +437,12 @@ TEST_P(PersonalDataTest, ErasureLeavesNoTraceAndKeepsTheReports) {
   ASSERT_THAT(later, IsOk());
   ASSERT_THAT(behind, IsOk());
   ASSERT_EQ(behind->state(), v1::Booking::WAITLISTED);
+  // She booked one more session and cancelled that booking herself.
+  const std::string dropped_session = "courses/intro-mi/sessions/s4";
+  Schedule(dropped_session, 5);
+  auto dropped = BookAs(kZoe, dropped_session);
+  ASSERT_THAT(dropped, IsOk());
+  ASSERT_THAT(Cancel(dropped->name(), Holder(dropped->manage_token())), IsOk());
   // And she waits for any in-person date of the course (none is).
   v1::CreateBookingRequest any_date;
   any_date.set_request_id(Uuid(++requests_));
@@ -457,7 +463,7 @@ TEST_P(PersonalDataTest, ErasureLeavesNoTraceAndKeepsTheReports) {
   // passed on; the export is all there is.
   auto exported = Export("ZOE.Q@council.example");
   ASSERT_THAT(exported, IsOk());
-  ASSERT_EQ(exported->bookings_size(), 3);
+  ASSERT_EQ(exported->bookings_size(), 4);
   EXPECT_EQ(exported->bookings(0).attendee().display_name(), kZoe.name);
   EXPECT_EQ(exported->bookings(0).attendee().access_needs(), kZoeNeeds);
   EXPECT_EQ(exported->bookings(0).attendance(), v1::ATTENDED);
@@ -478,7 +484,7 @@ TEST_P(PersonalDataTest, ErasureLeavesNoTraceAndKeepsTheReports) {
 
   auto erased = Erase("zoe.q@COUNCIL.example", Uuid(9));
   ASSERT_THAT(erased, IsOk());
-  EXPECT_EQ(erased->erased_bookings(), 3);
+  EXPECT_EQ(erased->erased_bookings(), 4);
   auto left = Get(waiting->name());
   ASSERT_THAT(left, IsOk());
   EXPECT_EQ(left->state(), v1::Booking::LEFT_WAITLIST);
@@ -518,7 +524,7 @@ TEST_P(PersonalDataTest, ErasureLeavesNoTraceAndKeepsTheReports) {
     ASSERT_THAT(published, IsOk());
     if (*published == 0) break;
   }
-  // One PersonalDataErased event, naming both bookings, for other services.
+  // One PersonalDataErased event, naming her bookings, for other services.
   auto stream = redis_->Command({"XRANGE", kBookingStream, "-", "+"});
   ASSERT_THAT(stream, IsOk());
   std::vector<std::string> erased_names;
@@ -534,9 +540,9 @@ TEST_P(PersonalDataTest, ErasureLeavesNoTraceAndKeepsTheReports) {
       }
     }
   }
-  EXPECT_THAT(erased_names,
-              ::testing::UnorderedElementsAre(attended->name(), later->name(),
-                                              waiting->name()));
+  EXPECT_THAT(erased_names, ::testing::UnorderedElementsAre(
+                                attended->name(), later->name(),
+                                dropped->name(), waiting->name()));
   ExpectNoTrace(EveryTable(), "the database");
   ExpectNoTrace(EveryRedisKey(), "Redis");
   ExpectNoTrace(EveryLogLine(), "the logs");
@@ -549,7 +555,7 @@ TEST_P(PersonalDataTest, ErasureLeavesNoTraceAndKeepsTheReports) {
   // Idempotent: the same request answers the same; a new one finds nothing.
   auto replay = Erase("zoe.q@COUNCIL.example", Uuid(9));
   ASSERT_THAT(replay, IsOk());
-  EXPECT_EQ(replay->erased_bookings(), 3);
+  EXPECT_EQ(replay->erased_bookings(), 4);
   auto again = Erase(kZoe.email);
   ASSERT_THAT(again, IsOk());
   EXPECT_EQ(again->erased_bookings(), 0);
