@@ -23,3 +23,11 @@ function(training_library name)
   target_link_libraries(${name} PUBLIC ${T_LIBS})
   target_include_directories(${name} PUBLIC ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR})
 endfunction()
+
+# training_use_jemalloc(<target>): links jemalloc into a service binary
+# (unless sanitized), replacing malloc for the whole process.
+function(training_use_jemalloc target)
+  if(JEMALLOC_LIBRARY)
+    target_link_libraries(${target} PRIVATE ${JEMALLOC_LIBRARY})
+  endif()
+endfunction()
