@@ -1,5 +1,6 @@
 #include "common/logging/log.h"
 
+#include <atomic>
 #include <cstdio>
 #include <regex>
 
@@ -15,7 +16,8 @@ namespace {
 struct State {
   absl::Mutex mu;
   std::string service ABSL_GUARDED_BY(mu) = "training";
-  Level min_level ABSL_GUARDED_BY(mu) = Level::kInfo;
+  // Read on every call, from every thread, without the mutex.
+  std::atomic<Level> min_level = Level::kInfo;
   std::function<void(absl::string_view)> sink ABSL_GUARDED_BY(mu);
 };
 
@@ -126,7 +128,11 @@ void Configure(absl::string_view service, Level min_level) {
   State& state = GetState();
   absl::MutexLock lock(&state.mu);
   state.service = std::string(service);
-  state.min_level = min_level;
+  state.min_level.store(min_level, std::memory_order_relaxed);
+}
+
+bool Enabled(Level level) {
+  return level >= GetState().min_level.load(std::memory_order_relaxed);
 }
 
 bool ParseLevel(absl::string_view text, Level* level) {
@@ -146,10 +152,10 @@ bool ParseLevel(absl::string_view text, Level* level) {
 
 void Write(Level level, Literal message, std::initializer_list<Field> fields) {
   State& state = GetState();
+  if (!Enabled(level)) return;
   std::string service;
   {
     absl::MutexLock lock(&state.mu);
-    if (level < state.min_level) return;
     service = state.service;
   }
   std::string line = "{\"time\":";

@@ -122,6 +122,10 @@ inline void Error(Literal m, std::initializer_list<Field> f = {}) {
 // Process-wide settings: the service name on every line and the lowest level
 // written. Call once at start.
 void Configure(absl::string_view service, Level min_level);
+
+// Whether a line at `level` would be written: lets a caller skip building
+// the fields of a line that would be dropped.
+bool Enabled(Level level);
 // Parses "debug", "info", "warning", "error".
 bool ParseLevel(absl::string_view text, Level* level);
 

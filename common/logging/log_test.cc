@@ -135,6 +135,9 @@ TEST_F(LogTest, DropsLinesBelowTheConfiguredLevel) {
 
   ASSERT_EQ(lines_.size(), 1u);
   EXPECT_THAT(lines_[0], HasSubstr("\"level\":\"error\""));
+  EXPECT_FALSE(Enabled(Level::kInfo));
+  EXPECT_TRUE(Enabled(Level::kWarning));
+  EXPECT_TRUE(Enabled(Level::kError));
 }
 
 TEST(LogLevelTest, ParsesKnownLevelsOnly) {

@@ -97,6 +97,11 @@ void CounterFamily::Add(const std::vector<std::string>& label_values,
   family_->Add(ToLabels(label_names_, label_values)).Increment(delta);
 }
 
+prometheus::Counter& CounterFamily::Child(
+    const std::vector<std::string>& label_values) {
+  return family_->Add(ToLabels(label_names_, label_values));
+}
+
 double CounterFamily::Value(
     const std::vector<std::string>& label_values) const {
   return family_->Add(ToLabels(label_names_, label_values)).Value();
@@ -109,7 +114,7 @@ HistogramFamily::HistogramFamily(
       label_names_(std::move(label_names)),
       bounds_(std::move(bounds)) {}
 
-prometheus::Histogram& HistogramFamily::Get(
+prometheus::Histogram& HistogramFamily::Child(
     const std::vector<std::string>& label_values) const {
   return family_->Add(ToLabels(label_names_, label_values),
                       prometheus::Histogram::BucketBoundaries(bounds_));
@@ -117,12 +122,12 @@ prometheus::Histogram& HistogramFamily::Get(
 
 void HistogramFamily::Observe(const std::vector<std::string>& label_values,
                               double value) {
-  Get(label_values).Observe(value);
+  Child(label_values).Observe(value);
 }
 
 uint64_t HistogramFamily::Count(
     const std::vector<std::string>& label_values) const {
-  return Get(label_values).Collect().histogram.sample_count;
+  return Child(label_values).Collect().histogram.sample_count;
 }
 
 std::vector<double> LatencyBuckets() {

@@ -31,6 +31,9 @@ class CounterFamily {
   void Add(const std::vector<std::string>& label_values, double delta = 1);
   // The counter's value; 0 when never touched.
   double Value(const std::vector<std::string>& label_values) const;
+  // The counter with these label values, created at 0 if new; valid for
+  // the family's life. For callers on a hot path that keep it.
+  prometheus::Counter& Child(const std::vector<std::string>& label_values);
 
  private:
   prometheus::Family<prometheus::Counter>* family_;
@@ -46,11 +49,11 @@ class HistogramFamily {
   void Observe(const std::vector<std::string>& label_values, double value);
   // Observations recorded with these label values.
   uint64_t Count(const std::vector<std::string>& label_values) const;
-
- private:
-  prometheus::Histogram& Get(
+  // The histogram with these label values (see CounterFamily::Child).
+  prometheus::Histogram& Child(
       const std::vector<std::string>& label_values) const;
 
+ private:
   prometheus::Family<prometheus::Histogram>* family_;
   const std::vector<std::string> label_names_;
   const std::vector<double> bounds_;

@@ -25,6 +25,24 @@ TEST(MetricsTest, CountersRenderWithLabels) {
               HasSubstr("rpc_total{code=\"NOT_FOUND\",method=\"Get\"} 1\n"));
 }
 
+TEST(MetricsTest, ChildrenKeptByCallersAreTheFamilysOwn) {
+  Registry registry;
+  auto& calls = registry.Counter("kept_total", "Calls.", {"method"});
+  auto& latency = registry.Histogram("kept_seconds", "Latency.", {"method"});
+
+  prometheus::Counter& get = calls.Child({"Get"});
+  get.Increment(2);
+  calls.Add({"Get"});
+  prometheus::Histogram& seconds = latency.Child({"Get"});
+  seconds.Observe(0.1);
+  latency.Observe({"Get"}, 0.2);
+
+  EXPECT_EQ(calls.Value({"Get"}), 3);
+  EXPECT_EQ(&calls.Child({"Get"}), &get);
+  EXPECT_EQ(latency.Count({"Get"}), 2u);
+  EXPECT_EQ(&latency.Child({"Get"}), &seconds);
+}
+
 TEST(MetricsTest, HistogramBucketsAreCumulative) {
   Registry registry;
   auto& latency =

@@ -155,18 +155,32 @@ void Dispatcher::Finish(const Method& method, grpc::ServerUnaryReactor* reactor,
                         const absl::Status& status, absl::Time start,
                         const auth::Principal* principal) {
   const absl::Duration took = absl::Now() - start;
-  const std::string code = absl::StatusCodeToString(status.code());
-  handled_->Add({service_->full_name(), method.name, code});
-  latency_->Observe({service_->full_name(), method.name},
-                    absl::ToDoubleSeconds(took));
+  MethodMetrics& metrics = *method.metrics;
+  const size_t code = static_cast<size_t>(status.code());
+  prometheus::Counter* handled =
+      code < metrics.handled.size() ? metrics.handled[code].load() : nullptr;
+  if (handled == nullptr) {  // first call with this code (races are benign)
+    handled = &handled_->Child({service_->full_name(), method.name,
+                                absl::StatusCodeToString(status.code())});
+    if (code < metrics.handled.size()) metrics.handled[code].store(handled);
+  }
+  handled->Increment();
+  prometheus::Histogram* latency = metrics.latency.load();
+  if (latency == nullptr) {
+    latency = &latency_->Child({service_->full_name(), method.name});
+    metrics.latency.store(latency);
+  }
+  latency->Observe(absl::ToDoubleSeconds(took));
   const log::Level level = status.code() == absl::StatusCode::kInternal
                                ? log::Level::kError
                                : log::Level::kInfo;
-  log::Write(level, "rpc",
-             {{"method", log::Id(method.full_path)},
-              {"code", status.code()},
-              {"duration_ms", took},
-              {"caller", PrincipalKind(principal)}});
+  if (log::Enabled(level)) {
+    log::Write(level, "rpc",
+               {{"method", log::Id(method.full_path)},
+                {"code", status.code()},
+                {"duration_ms", took},
+                {"caller", PrincipalKind(principal)}});
+  }
   reactor->Finish(ToGrpcStatus(status));
 }
 

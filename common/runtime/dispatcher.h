@@ -19,6 +19,8 @@
 //   service->Handle<GetCourseRequest, Course>("GetCourse", handler);
 //   runner.AddService(std::move(service));
 
+#include <array>
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -137,6 +139,12 @@ class Dispatcher {
                                   grpc::ByteBuffer* response);
 
  private:
+  // A method's metric children, looked up on first use and kept: a family
+  // lookup per call allocated (the histogram's buckets included).
+  struct MethodMetrics {
+    std::array<std::atomic<prometheus::Counter*>, 17> handled{};  // by code
+    std::atomic<prometheus::Histogram*> latency{nullptr};
+  };
   struct Method {
     std::string name;       // GetCourse
     std::string full_path;  // /training.catalogue.v1.CatalogueService/GetCourse
@@ -145,6 +153,7 @@ class Dispatcher {
                        grpc::ByteBuffer*, std::function<void(absl::Status)>)>
         invoke;                 // empty: not implemented yet
     bool non_blocking = false;  // invoke runs on the reactor
+    std::shared_ptr<MethodMetrics> metrics = std::make_shared<MethodMetrics>();
   };
 
   Method& FindMethodOrDie(const std::string& name,
