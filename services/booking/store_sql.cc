@@ -522,11 +522,20 @@ class SqlBookingTransaction final : public BookingTransaction {
 
   absl::StatusOr<std::vector<StoredBooking>> HeadOfWaitlist(
       const SessionInventory& session, int limit) override {
+    // One branch per index, each in seq order: with the two conditions
+    // OR-ed, PostgreSQL walked the primary key in seq order and, when
+    // nobody was waiting, filtered the whole table (65 ms at 600,000
+    // bookings, on every session scheduled or place freed).
     return Bookings(
-        absl::StrCat("SELECT ", kBookingColumns,
-                     " FROM bookings WHERE state = 2 AND ((session = $1 AND "
-                     "scope <> 2) OR (scope = 2 AND course = $2 AND "
-                     "delivery_preference IN (0, $3))) ORDER BY seq LIMIT $4"),
+        absl::StrCat(
+            "SELECT * FROM (SELECT ", kBookingColumns,
+            " FROM bookings WHERE session = $1 AND state = 2 AND scope <> 2 "
+            "ORDER BY seq LIMIT $4) AS by_session UNION ALL SELECT * FROM "
+            "(SELECT ",
+            kBookingColumns,
+            " FROM bookings WHERE scope = 2 AND state = 2 AND course = $2 AND "
+            "delivery_preference IN (0, $3) ORDER BY seq LIMIT $4) AS any_date "
+            "ORDER BY seq LIMIT $4"),
         {session.session, session.course,
          int64_t{session.delivery_mode == 2   ? 1
                  : session.delivery_mode == 1 ? 2
@@ -546,13 +555,16 @@ class SqlBookingTransaction final : public BookingTransaction {
                                        int64_t seq) override {
     ASSIGN_OR_RETURN(
         ResultSet rows,
-        tx_.Query(absl::StrCat(
-                      "SELECT COUNT(*) AS n FROM bookings b JOIN inventory i "
-                      "ON i.session = $1 WHERE b.state = 2 AND b.seq <= $2 "
-                      "AND ((b.session = $1 AND b.scope <> 2) OR (b.scope = 2 "
-                      "AND b.course = i.course AND b.delivery_preference IN ",
-                      kAcceptingPreferences, "))"),
-                  {session, seq}));
+        tx_.Query(
+            absl::StrCat(
+                // Two counts, one per index (see HeadOfWaitlist).
+                "SELECT (SELECT COUNT(*) FROM bookings WHERE session = $1 "
+                "AND state = 2 AND scope <> 2 AND seq <= $2) + (SELECT "
+                "COUNT(*) FROM bookings b JOIN inventory i ON i.session "
+                "= $1 WHERE b.scope = 2 AND b.state = 2 AND b.course = "
+                "i.course AND b.delivery_preference IN ",
+                kAcceptingPreferences, " AND b.seq <= $2) AS n"),
+            {session, seq}));
     ASSIGN_OR_RETURN(int64_t n, rows.GetInt64(0, "n"));
     return static_cast<int>(n);
   }
