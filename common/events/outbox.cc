@@ -4,14 +4,12 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/util/delimited_message_util.h>
 
-#include <cstring>
-
-#include "absl/random/random.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/logging/log.h"
 #include "common/metrics/metrics.h"
+#include "common/random/unique_bytes.h"
 #include "common/runtime/crash_point.h"
 #include "common/status_macros.h"
 
@@ -27,19 +25,11 @@ const sql::SqlText kTryLockRelay{
     "SELECT CASE WHEN pg_try_advisory_xact_lock(1953653098) THEN 1 ELSE 0 END "
     "AS locked"};
 
-// Event ids must be unique, not secret: a per-thread generator seeded from
-// the OS, rather than OpenSSL's locked DRBG.
 std::string NewUuid() {
-  thread_local absl::BitGen bits;
-  unsigned char b[16];
-  for (size_t i = 0; i < sizeof b; i += sizeof(uint64_t)) {
-    const uint64_t word = absl::Uniform<uint64_t>(bits);
-    std::memcpy(b + i, &word, sizeof word);
-  }
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const std::string hex = absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(b), sizeof b));
+  std::string b = random::UniqueBytes(16);
+  b[6] = static_cast<char>((b[6] & 0x0f) | 0x40);  // version 4
+  b[8] = static_cast<char>((b[8] & 0x3f) | 0x80);  // RFC 9562 variant
+  const std::string hex = absl::BytesToHexString(b);
   return absl::StrCat(hex.substr(0, 8), "-", hex.substr(8, 4), "-",
                       hex.substr(12, 4), "-", hex.substr(16, 4), "-",
                       hex.substr(20));

@@ -555,9 +555,9 @@ class SqlBookingTransaction final : public BookingTransaction {
                                        int64_t seq) override {
     ASSIGN_OR_RETURN(
         ResultSet rows,
+        // Two counts, one per index (see HeadOfWaitlist).
         tx_.Query(
             absl::StrCat(
-                // Two counts, one per index (see HeadOfWaitlist).
                 "SELECT (SELECT COUNT(*) FROM bookings WHERE session = $1 "
                 "AND state = 2 AND scope <> 2 AND seq <= $2) + (SELECT "
                 "COUNT(*) FROM bookings b JOIN inventory i ON i.session "
