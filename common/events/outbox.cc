@@ -138,6 +138,16 @@ absl::Status WriteToOutbox(sql::Transaction& tx, const std::string& stream,
 absl::Status WriteToOutbox(sql::Transaction& tx, const std::string& stream,
                            std::vector<Event> events) {
   if (events.empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(sql::Statement insert,
+                   OutboxInsert(stream, std::move(events)));
+  return tx.Execute(insert.sql, insert.params).status();
+}
+
+absl::StatusOr<sql::Statement> OutboxInsert(const std::string& stream,
+                                            std::vector<Event> events) {
+  if (events.empty()) {
+    return absl::InvalidArgumentError("outbox: no events to write");
+  }
   const absl::Time now = absl::Now();
   for (Event& event : events) {
     if (event.id().empty()) event.set_id(NewUuid());
@@ -170,13 +180,11 @@ absl::Status WriteToOutbox(sql::Transaction& tx, const std::string& stream,
       }
     }
   }
-  return tx
-      .Execute(
-          "INSERT INTO outbox (stream, event_id, event_count, payload, "
-          "created_at_us) VALUES ($1, $2, $3, $4, $5)",
-          {stream, events.front().id(), static_cast<int64_t>(events.size()),
-           sql::Blob{std::move(payload)}, absl::ToUnixMicros(now)})
-      .status();
+  return sql::Statement{
+      "INSERT INTO outbox (stream, event_id, event_count, payload, "
+      "created_at_us) VALUES ($1, $2, $3, $4, $5)",
+      {stream, events.front().id(), static_cast<int64_t>(events.size()),
+       sql::Blob{std::move(payload)}, absl::ToUnixMicros(now)}};
 }
 
 namespace {

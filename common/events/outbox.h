@@ -51,6 +51,11 @@ absl::Status WriteToOutbox(sql::Transaction& tx, const std::string& stream,
 absl::Status WriteToOutbox(sql::Transaction& tx, const std::string& stream,
                            std::vector<training::events::v1::Event> events);
 
+// The statement WriteToOutbox runs, for a caller that sends it together
+// with others (Transaction::QueryAll). INVALID_ARGUMENT without events.
+absl::StatusOr<sql::Statement> OutboxInsert(
+    const std::string& stream, std::vector<training::events::v1::Event> events);
+
 // The events an outbox row holds, from its `payload` and `event_count`
 // columns. DATA_LOSS when they do not parse.
 absl::StatusOr<std::vector<training::events::v1::Event>> UnpackOutboxPayload(

@@ -101,6 +101,20 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
       "database URL: must start with sqlite:// or postgresql://");
 }
 
+absl::StatusOr<std::vector<ResultSet>> Transaction::QueryAll(
+    const std::vector<Statement>& statements) {
+  std::vector<ResultSet> results;
+  results.reserve(statements.size());
+  for (const Statement& statement : statements) {
+    auto rows = statement.for_update
+                    ? QueryForUpdate(statement.sql, statement.params)
+                    : Query(statement.sql, statement.params);
+    if (!rows.ok()) return rows.status();
+    results.push_back(*std::move(rows));
+  }
+  return results;
+}
+
 absl::Status RunInTransaction(
     Database& db, TxMode mode,
     const std::function<absl::Status(Transaction&)>& body, int max_attempts) {

@@ -25,6 +25,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -53,6 +54,13 @@ enum class TxMode {
   kWrite,
 };
 
+// A statement with its parameters, for Transaction::QueryAll.
+struct Statement {
+  std::string sql;
+  Params params;
+  bool for_update = false;  // run as QueryForUpdate
+};
+
 // A transaction. Destroyed without Commit(), it rolls back: never left open.
 class Transaction {
  public:
@@ -79,6 +87,13 @@ class Transaction {
   // write lock. Needs a kWrite transaction.
   virtual absl::StatusOr<ResultSet> QueryForUpdate(
       absl::string_view select, const Params& params = {}) = 0;
+  // Runs `statements` in order and returns each one's rows, as Query (or
+  // QueryForUpdate) would one by one, but in one round trip to PostgreSQL
+  // (pipeline mode): for a transaction's statements that do not depend on
+  // each other's results. The first failure stops the rest and is
+  // returned; the transaction is then failed, as after a failed Query.
+  virtual absl::StatusOr<std::vector<ResultSet>> QueryAll(
+      const std::vector<Statement>& statements);
   // Runs several statements without parameters (DDL, migrations).
   virtual absl::Status ExecuteScript(absl::string_view sql) = 0;
 

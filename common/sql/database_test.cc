@@ -393,6 +393,69 @@ TEST_P(DatabaseTest, MoreStatementShapesThanAConnectionKeepsStillRun) {
   }
 }
 
+TEST_P(DatabaseTest, QueryAllRunsInOrderAndReturnsEachStatementsRows) {
+  ASSERT_THAT(SetCounter(5), IsOk());
+  const std::string insert = "INSERT INTO notes (id, email) VALUES ($1, $2)";
+  // Twice over, so that the second pass runs statements prepared by the
+  // first (and the first prepares one text used twice in one pipeline).
+  for (int64_t pass : {0, 1}) {
+    auto tx = db_->Begin(TxMode::kWrite);
+    ASSERT_THAT(tx, IsOk());
+    auto results = (*tx)->QueryAll(
+        {{"SELECT v FROM counters WHERE id = $1", {int64_t{1}}, true},
+         {insert, {10 * pass + 1, absl::StrCat("a", pass)}},
+         {insert, {10 * pass + 2, absl::StrCat("b", pass)}},
+         {"UPDATE counters SET v = v + 1 WHERE id = 1 RETURNING v", {}},
+         {"SELECT COUNT(*) AS n FROM notes WHERE id > $1", {10 * pass}}});
+    ASSERT_THAT(results, IsOk());
+    ASSERT_EQ(results->size(), 5u);
+    EXPECT_EQ((*results)[0].GetInt64(0, "v").value_or(-1), 5 + pass);
+    EXPECT_TRUE((*results)[1].empty());
+    EXPECT_EQ((*results)[3].GetInt64(0, "v").value_or(-1), 6 + pass);
+    // Later statements see the earlier ones' writes.
+    EXPECT_EQ((*results)[4].GetInt64(0, "n").value_or(-1), 2);
+    ASSERT_THAT((*tx)->Commit(), IsOk());
+  }
+  EXPECT_EQ(CounterValue().value_or(-1), 7);
+}
+
+TEST_P(DatabaseTest, QueryAllStopsAtTheFirstFailureAndLeavesTheRestUndone) {
+  ASSERT_THAT(SetCounter(1), IsOk());
+  const std::string insert = "INSERT INTO notes (id, email) VALUES ($1, $2)";
+  ASSERT_THAT(
+      RunInTransaction(
+          *db_, TxMode::kWrite,
+          [&](Transaction& tx) {
+            return tx.Execute(insert, {int64_t{1}, std::string("x")}).status();
+          }),
+      IsOk());
+  {
+    auto tx = db_->Begin(TxMode::kWrite);
+    ASSERT_THAT(tx, IsOk());
+    auto results = (*tx)->QueryAll(
+        {{"UPDATE counters SET v = 50 WHERE id = 1", {}},
+         {insert, {int64_t{2}, std::string("x")}},  // duplicate address
+         {"UPDATE counters SET v = 60 WHERE id = 1", {}},
+         {"SELEC nonsense", {}}});
+    EXPECT_THAT(results, StatusIs(absl::StatusCode::kAlreadyExists));
+    EXPECT_THAT((*tx)->Rollback(), IsOk());
+  }
+  EXPECT_EQ(CounterValue().value_or(-1), 1);
+  // A statement that does not parse fails alone, and the connection is
+  // still in step for the next transaction.
+  {
+    auto tx = db_->Begin(TxMode::kWrite);
+    ASSERT_THAT(tx, IsOk());
+    EXPECT_THAT(
+        (*tx)->QueryAll({{"SELECT 1 AS n", {}}, {"SELEC nonsense", {}}}),
+        StatusIs(absl::StatusCode::kInternal));
+  }
+  for (int i = 0; i < 4; ++i) {  // more than the pool's connections
+    EXPECT_THAT(SetCounter(2 + i), IsOk());
+    EXPECT_EQ(CounterValue().value_or(-1), 2 + i);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(BothEngines, DatabaseTest,
                          ::testing::Values(Engine::kSqlite, Engine::kPostgres),
                          [](const auto& info) {

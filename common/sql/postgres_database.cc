@@ -3,6 +3,8 @@
 #include <libpq-fe.h>
 
 #include <cstdio>
+#include <map>
+#include <memory>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -156,6 +158,22 @@ Value ConvertValue(const PGresult* result, int row, int column) {
   }
 }
 
+ResultSet ToResultSet(const PGresult* result) {
+  std::vector<std::string> columns;
+  const int ncols = PQnfields(result);
+  for (int c = 0; c < ncols; ++c) columns.emplace_back(PQfname(result, c));
+  std::vector<std::vector<Value>> rows;
+  const int nrows = PQntuples(result);
+  rows.reserve(nrows);
+  for (int r = 0; r < nrows; ++r) {
+    std::vector<Value> row;
+    row.reserve(ncols);
+    for (int c = 0; c < ncols; ++c) row.push_back(ConvertValue(result, r, c));
+    rows.push_back(std::move(row));
+  }
+  return ResultSet(std::move(columns), std::move(rows));
+}
+
 // Prepared statements kept per connection (see SqliteConnection).
 constexpr size_t kStatementsPerConnection = 200;
 
@@ -271,18 +289,6 @@ class PostgresTransaction final : public Transaction {
     if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
       return StatusFromResult(conn_, result, "query");
     }
-    std::vector<std::string> columns;
-    const int ncols = PQnfields(result);
-    for (int c = 0; c < ncols; ++c) columns.emplace_back(PQfname(result, c));
-    std::vector<std::vector<Value>> rows;
-    const int nrows = PQntuples(result);
-    rows.reserve(nrows);
-    for (int r = 0; r < nrows; ++r) {
-      std::vector<Value> row;
-      row.reserve(ncols);
-      for (int c = 0; c < ncols; ++c) row.push_back(ConvertValue(result, r, c));
-      rows.push_back(std::move(row));
-    }
     if (changed != nullptr) {
       int64_t n = 0;
       (void)absl::SimpleAtoi(PQcmdTuples(result), &n);
@@ -290,7 +296,103 @@ class PostgresTransaction final : public Transaction {
     }
     QueryLatency().Observe({"postgres"},
                            absl::ToDoubleSeconds(absl::Now() - start));
-    return ResultSet(std::move(columns), std::move(rows));
+    return ToResultSet(result);
+  }
+
+  absl::StatusOr<std::vector<ResultSet>> QueryAll(
+      const std::vector<Statement>& statements) override {
+    if (done_)
+      return absl::FailedPreconditionError("postgres: transaction finished");
+    if (statements.size() < 2) return Transaction::QueryAll(statements);
+    const absl::Time start = absl::Now();
+    if (PQenterPipelineMode(conn_) != 1) {
+      return StatusFromResult(conn_, nullptr, "pipeline");
+    }
+    // What was sent, in order: a statement not yet prepared on this
+    // connection is prepared in the same round trip, before it runs.
+    struct Sent {
+      bool prepare;
+      size_t statement;
+      std::string text;
+      std::string name;
+    };
+    std::vector<Sent> sent;
+    std::map<std::string, std::string> preparing;  // text -> name
+    bool sending = true;
+    for (size_t i = 0; i < statements.size() && sending; ++i) {
+      const Statement& statement = statements[i];
+      std::string text = statement.for_update
+                             ? absl::StrCat(statement.sql, " FOR UPDATE")
+                             : statement.sql;
+      std::string name;
+      if (const std::string* cached = connection_->statements.Find(text)) {
+        name = *cached;
+      } else if (auto it = preparing.find(text); it != preparing.end()) {
+        name = it->second;
+      } else {
+        name = absl::StrCat("training_", ++connection_->prepared);
+        sending = PQsendPrepare(conn_, name.c_str(), text.c_str(),
+                                static_cast<int>(statement.params.size()),
+                                nullptr) == 1;
+        preparing[text] = name;
+        sent.push_back({true, i, text, name});
+      }
+      BoundParams bound(statement.params);
+      sending = sending && PQsendQueryPrepared(
+                               conn_, name.c_str(),
+                               static_cast<int>(statement.params.size()),
+                               bound.values.data(), bound.lengths.data(),
+                               bound.formats.data(), /*resultFormat=*/0) == 1;
+      sent.push_back({false, i, std::move(text), std::move(name)});
+    }
+    if (!sending || PQpipelineSync(conn_) != 1) {
+      // The connection is broken: it is dropped when released.
+      done_ = true;
+      return absl::UnavailableError("postgres: pipeline: connection failed");
+    }
+    // Each command's result, then a null; after a failure the rest come
+    // back PIPELINE_ABORTED; the sync's result ends the pipeline.
+    absl::Status failure = absl::OkStatus();
+    std::vector<ResultSet> results(statements.size());
+    std::vector<const Sent*> prepared;
+    for (const Sent& s : sent) {
+      std::unique_ptr<PGresult, void (*)(PGresult*)> result(PQgetResult(conn_),
+                                                            PQclear);
+      if (result == nullptr) {
+        done_ = true;
+        return absl::UnavailableError("postgres: pipeline: results missing");
+      }
+      while (PGresult* more = PQgetResult(conn_)) PQclear(more);
+      const ExecStatusType status = PQresultStatus(result.get());
+      if (status == PGRES_PIPELINE_ABORTED) continue;
+      if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+        if (failure.ok()) {
+          failure = StatusFromResult(conn_, result.get(),
+                                     s.prepare ? "prepare" : "query");
+        }
+      } else if (s.prepare) {
+        prepared.push_back(&s);
+      } else {
+        results[s.statement] = ToResultSet(result.get());
+      }
+    }
+    std::unique_ptr<PGresult, void (*)(PGresult*)> sync(PQgetResult(conn_),
+                                                        PQclear);
+    if (sync == nullptr || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC ||
+        PQexitPipelineMode(conn_) != 1) {
+      done_ = true;
+      return absl::UnavailableError("postgres: pipeline: not in step");
+    }
+    // Remembered only now: the cache's eviction runs DEALLOCATE, which
+    // pipeline mode does not allow. Protocol-level statements outlive a
+    // failed transaction, so those prepared before a failure count too.
+    for (const Sent* s : prepared) {
+      connection_->statements.Insert(s->text, s->name);
+    }
+    QueryLatency().Observe({"postgres"},
+                           absl::ToDoubleSeconds(absl::Now() - start));
+    if (!failure.ok()) return failure;
+    return results;
   }
 
   PostgresDatabase* owner_;

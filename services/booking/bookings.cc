@@ -316,10 +316,17 @@ std::vector<absl::StatusOr<Bookings::BookingResult>> Bookings::DecideBookings(
         unknown_session = false;
         placed = 0;
 
+        // One round trip reads the request records, locks the session and
+        // reads its counts and which addresses already hold a place.
         std::vector<std::string> ids;
-        for (const PendingBooking* p : batch)
+        std::vector<std::string> keys;
+        for (const PendingBooking* p : batch) {
           ids.push_back(p->request->request_id());
-        ASSIGN_OR_RETURN(auto records, tx.FindRequests(ids, now));
+          keys.push_back(p->email_key);
+        }
+        ASSIGN_OR_RETURN(BatchReading reading,
+                         tx.ReadForBatch(session, ids, keys, now));
+        const std::map<std::string, RequestRecord>& records = reading.records;
         // Requests to decide now, and retries of requests earlier in the
         // batch (by position of the first).
         std::vector<size_t> fresh;
@@ -355,26 +362,18 @@ std::vector<absl::StatusOr<Bookings::BookingResult>> Bookings::DecideBookings(
         }
         if (fresh.empty()) return absl::OkStatus();
 
-        // The decision starts here: nothing about the session's places is
-        // read before its inventory row is locked.
-        ASSIGN_OR_RETURN(std::optional<SessionInventory> locked,
-                         tx.LockInventory(session));
-        if (!locked) {
+        if (!reading.inventory) {
           unknown_session = true;
           return absl::OkStatus();
         }
-        inventory = *std::move(locked);
+        inventory = *std::move(reading.inventory);
         std::vector<BookingAsk> asks;
-        std::vector<std::string> keys;
         for (size_t i : fresh) {
           asks.push_back({batch[i]->request->booking().attendee().agency_type(),
                           batch[i]->email_key});
-          keys.push_back(batch[i]->email_key);
         }
-        ASSIGN_OR_RETURN(std::set<std::string> active,
-                         tx.ActiveEmailKeys(session, keys));
-        std::vector<absl::StatusOr<Placement>> decisions =
-            DecideBatch(inventory, now, asks, std::move(active));
+        std::vector<absl::StatusOr<Placement>> decisions = DecideBatch(
+            inventory, now, asks, std::move(reading.active_email_keys));
 
         std::vector<StoredBooking> rows;
         std::vector<size_t> row_of;
@@ -426,21 +425,16 @@ std::vector<absl::StatusOr<Bookings::BookingResult>> Bookings::DecideBookings(
           row_of.push_back(i);
         }
         if (rows.empty()) return absl::OkStatus();
-        absl::Status inserted = tx.InsertBookings(rows);
+        absl::Status saved =
+            tx.SaveBatch(rows, std::move(events), records_made, inventory, now);
         // A reference clash (30 random bits after the session's prefix) or
         // a concurrent use of one request id on another replica: decide the
         // whole batch again.
-        if (absl::IsAlreadyExists(inserted)) {
-          return absl::AbortedError("booking: reference clash");
+        if (absl::IsAlreadyExists(saved)) {
+          return absl::AbortedError(
+              "booking: reference clash or request id raced");
         }
-        RETURN_IF_ERROR(inserted);
-        RETURN_IF_ERROR(tx.AddEvents(std::move(events)));
-        absl::Status recorded = tx.RecordRequests(records_made, now);
-        if (absl::IsAlreadyExists(recorded)) {
-          return absl::AbortedError("booking: request id raced");
-        }
-        RETURN_IF_ERROR(recorded);
-        RETURN_IF_ERROR(tx.SaveCounts(inventory));
+        RETURN_IF_ERROR(saved);
         for (size_t k = 0; k < rows.size(); ++k) {
           made[row_of[k]] = std::move(rows[k]);
         }

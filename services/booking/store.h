@@ -42,6 +42,16 @@ struct RequestRecord {
   std::string reference;
 };
 
+// What deciding a batch of bookings for a session reads (ReadForBatch).
+struct BatchReading {
+  // The live request records of the batch's request ids, by id.
+  std::map<std::string, RequestRecord> records;
+  // The session's inventory, locked; nullopt when the session is unknown.
+  std::optional<SessionInventory> inventory;
+  // The batch's addresses that hold an active booking of the session.
+  std::set<std::string> active_email_keys;
+};
+
 class BookingTransaction {
  public:
   virtual ~BookingTransaction() = default;
@@ -82,11 +92,23 @@ class BookingTransaction {
   virtual absl::StatusOr<bool> HasActiveBooking(
       const std::string& session, const std::string& email_key,
       const std::string& except_reference) = 0;
-  // The addresses among `email_keys` that hold a CONFIRMED, WAITLISTED or
-  // OFFERED booking of the session.
-  virtual absl::StatusOr<std::set<std::string>> ActiveEmailKeys(
-      const std::string& session,
-      const std::vector<std::string>& email_keys) = 0;
+  // Everything a batch of bookings is decided on, in one round trip to the
+  // database: the live records of `request_ids`, the session's inventory
+  // as LockInventory gives it (locked), and which of `email_keys` hold a
+  // CONFIRMED, WAITLISTED or OFFERED booking of the session, read after
+  // the lock. Write transactions only.
+  virtual absl::StatusOr<BatchReading> ReadForBatch(
+      const std::string& session, const std::vector<std::string>& request_ids,
+      const std::vector<std::string>& email_keys, absl::Time now) = 0;
+  // Saves a decided batch: inserts `bookings` (as InsertBookings), then
+  // adds `events`, records `records` and saves the locked inventory's
+  // counts (as SaveCounts) in one round trip. ALREADY_EXISTS on a
+  // reference clash or a request id recorded meanwhile by another replica.
+  virtual absl::Status SaveBatch(
+      std::vector<StoredBooking>& bookings,
+      std::vector<training::events::v1::Event> events,
+      const std::vector<std::pair<std::string, RequestRecord>>& records,
+      SessionInventory& inventory, absl::Time now) = 0;
   // Inserts in one statement and sets each `seq` and etag. ALREADY_EXISTS
   // on a reference clash.
   virtual absl::Status InsertBookings(std::vector<StoredBooking>& bookings) = 0;
@@ -197,12 +219,6 @@ class BookingTransaction {
   virtual absl::Status RecordRequest(const std::string& request_id,
                                      const RequestRecord& record,
                                      absl::Time now) = 0;
-  // Records for several ids at once, found in one statement.
-  virtual absl::StatusOr<std::map<std::string, RequestRecord>> FindRequests(
-      const std::vector<std::string>& request_ids, absl::Time now) = 0;
-  virtual absl::Status RecordRequests(
-      const std::vector<std::pair<std::string, RequestRecord>>& records,
-      absl::Time now) = 0;
 
   // Adds an event to the outbox; published only if this commits.
   virtual absl::Status AddEvent(training::events::v1::Event event) = 0;

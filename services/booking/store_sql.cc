@@ -138,6 +138,123 @@ absl::StatusOr<SessionInventory> DecodeInventory(const ResultSet& rows) {
   return s;
 }
 
+// Locks the session's inventory row alone (FOR UPDATE on the join would
+// also lock the course, which every session of the course shares), then
+// reads it with its course, then counts the course's any-date entries
+// waiting for such a session (only decisions need that: the position a
+// new waiting entry gets). Read by LockedInventory.
+std::vector<sql::Statement> LockStatements(const std::string& session) {
+  std::vector<sql::Statement> statements;
+  statements.push_back(
+      {"SELECT version FROM inventory WHERE session = $1", {session}, true});
+  statements.push_back({kInventorySelect, {session}});
+  statements.push_back(
+      {absl::StrCat("SELECT COUNT(*) AS n FROM bookings b JOIN inventory i ON "
+                    "i.session = $1 WHERE b.scope = 2 AND b.state = 2 AND "
+                    "b.course = i.course AND b.delivery_preference IN ",
+                    kAcceptingPreferences),
+       {session}});
+  return statements;
+}
+
+sql::Statement FindRequestsStatement(
+    const std::vector<std::string>& request_ids) {
+  sql::Statement find;
+  find.sql =
+      "SELECT request_id, fingerprint, reference, create_us FROM requests "
+      "WHERE request_id IN (";
+  for (size_t i = 0; i < request_ids.size(); ++i) {
+    absl::StrAppend(&find.sql, i == 0 ? "" : ", ",
+                    sql::AddParam(find.params, request_ids[i]));
+  }
+  find.sql += ")";
+  return find;
+}
+
+// The records found, by id; expired ones are as if never made.
+absl::StatusOr<std::map<std::string, RequestRecord>> DecodeRequests(
+    const ResultSet& rows, absl::Time now) {
+  std::map<std::string, RequestRecord> found;
+  const int64_t cutoff = absl::ToUnixMicros(now - kRequestRetention);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    ASSIGN_OR_RETURN(int64_t created, rows.GetInt64(i, "create_us"));
+    if (created <= cutoff) continue;
+    ASSIGN_OR_RETURN(std::string id, rows.GetString(i, "request_id"));
+    RequestRecord& record = found[id];
+    ASSIGN_OR_RETURN(record.fingerprint, rows.GetString(i, "fingerprint"));
+    ASSIGN_OR_RETURN(record.reference, rows.GetString(i, "reference"));
+  }
+  return found;
+}
+
+// Expired records of these ids go first, and a few of the oldest expired
+// ones with them, so that the table holds about one retention period of
+// requests without a separate sweeper.
+std::vector<sql::Statement> RecordRequestsStatements(
+    const std::vector<std::pair<std::string, RequestRecord>>& records,
+    absl::Time now) {
+  std::vector<sql::Statement> statements;
+  if (records.empty()) return statements;
+  const int64_t cutoff = absl::ToUnixMicros(now - kRequestRetention);
+  sql::Statement expired;
+  std::string in;
+  for (size_t i = 0; i < records.size(); ++i) {
+    absl::StrAppend(&in, i == 0 ? "" : ", ",
+                    sql::AddParam(expired.params, records[i].first));
+  }
+  expired.sql = absl::StrCat(
+      "DELETE FROM requests WHERE request_id IN (", in,
+      ") AND create_us <= ", sql::AddParam(expired.params, cutoff));
+  statements.push_back(std::move(expired));
+  statements.push_back(
+      {"DELETE FROM requests WHERE request_id IN (SELECT request_id FROM "
+       "requests WHERE create_us <= $1 ORDER BY create_us LIMIT 4)",
+       {cutoff}});
+  sql::Statement insert;
+  insert.sql =
+      "INSERT INTO requests (request_id, fingerprint, reference, create_us) "
+      "VALUES ";
+  for (size_t i = 0; i < records.size(); ++i) {
+    absl::StrAppend(
+        &insert.sql, i == 0 ? "(" : ", (",
+        sql::AddParam(insert.params, records[i].first), ", ",
+        sql::AddParam(insert.params, records[i].second.fingerprint), ", ",
+        sql::AddParam(insert.params, records[i].second.reference), ", ",
+        sql::AddParam(insert.params, absl::ToUnixMicros(now)), ")");
+  }
+  statements.push_back(std::move(insert));
+  return statements;
+}
+
+// A join with the addresses asked rather than `email_key IN ($2, …)`:
+// PostgreSQL's generic plan checks such a list of parameters one by one
+// against every active booking of the session (6 ms for 200 addresses and
+// 2,000 bookings), where a join hashes them (0.4 ms).
+sql::Statement ActiveEmailKeysStatement(
+    const std::string& session, const std::vector<std::string>& email_keys) {
+  sql::Statement active;
+  active.sql = "SELECT b.email_key FROM (VALUES ";
+  for (size_t i = 0; i < email_keys.size(); ++i) {
+    absl::StrAppend(&active.sql, i == 0 ? "(" : ", (",
+                    sql::AddParam(active.params, email_keys[i]), ")");
+  }
+  absl::StrAppend(&active.sql,
+                  ") AS asked JOIN bookings b ON b.email_key = "
+                  "asked.column1 WHERE b.session = ",
+                  sql::AddParam(active.params, session),
+                  " AND b.state IN (1, 2, 3)");
+  return active;
+}
+
+// Returns the new version: no row means no such session.
+sql::Statement SaveCountsStatement(const SessionInventory& inventory) {
+  return {
+      "UPDATE inventory SET confirmed = $2, waiting = $3, offers = $4, "
+      "version = version + 1 WHERE session = $1 RETURNING version",
+      {inventory.session, int64_t{inventory.confirmed},
+       int64_t{inventory.waiting}, int64_t{inventory.offers}}};
+}
+
 constexpr char kBookingColumns[] =
     "seq, reference, session, course, scope, delivery_preference, state, "
     "display_name, email, phone, organisation, agency_type, job_role, "
@@ -258,60 +375,79 @@ class SqlBookingTransaction final : public BookingTransaction {
   // BookingTransaction:
   absl::StatusOr<std::optional<SessionInventory>> LockInventory(
       const std::string& session) override {
-    // Lock the inventory row alone: FOR UPDATE on the join would also lock
-    // the course, which every session of the course shares.
-    ASSIGN_OR_RETURN(
-        ResultSet locked,
-        tx_.QueryForUpdate("SELECT version FROM inventory WHERE session = $1",
-                           {session}));
-    if (locked.empty()) return std::nullopt;
-    ASSIGN_OR_RETURN(std::optional<SessionInventory> inventory,
-                     ReadInventory(session));
-    if (!inventory) return std::nullopt;
-    // Only decisions need it (the position a new waiting entry gets), so
-    // reads for display skip the query.
-    ASSIGN_OR_RETURN(
-        ResultSet any_date,
-        tx_.Query(absl::StrCat("SELECT COUNT(*) AS n FROM bookings b JOIN "
-                               "inventory i ON i.session = $1 WHERE "
-                               "b.scope = 2 AND b.state = 2 AND b.course = "
-                               "i.course AND b.delivery_preference IN ",
-                               kAcceptingPreferences),
-                  {session}));
-    ASSIGN_OR_RETURN(int64_t n, any_date.GetInt64(0, "n"));
-    inventory->any_date_waiting = static_cast<int>(n);
-    return inventory;
+    ASSIGN_OR_RETURN(std::vector<ResultSet> results,
+                     tx_.QueryAll(LockStatements(session)));
+    return LockedInventory(session, results);
   }
 
   absl::StatusOr<std::optional<SessionInventory>> ReadInventory(
       const std::string& session) override {
     ASSIGN_OR_RETURN(ResultSet rows, tx_.Query(kInventorySelect, {session}));
-    if (rows.empty()) return std::nullopt;
-    ASSIGN_OR_RETURN(SessionInventory inventory, DecodeInventory(rows));
-    if (!inventory.holds.empty()) {
-      ASSIGN_OR_RETURN(
-          ResultSet types,
-          tx_.Query("SELECT agency_type, COUNT(*) AS n FROM bookings WHERE "
-                    "session = $1 AND state IN (1, 3) GROUP BY agency_type",
-                    {session}));
-      for (size_t i = 0; i < types.size(); ++i) {
-        ASSIGN_OR_RETURN(int64_t type, types.GetInt64(i, "agency_type"));
-        ASSIGN_OR_RETURN(int64_t count, types.GetInt64(i, "n"));
-        inventory.occupants_by_type[static_cast<int>(type)] =
-            static_cast<int>(count);
+    return InventoryFrom(session, rows);
+  }
+
+  absl::StatusOr<BatchReading> ReadForBatch(
+      const std::string& session, const std::vector<std::string>& request_ids,
+      const std::vector<std::string>& email_keys, absl::Time now) override {
+    // Request records first: they need no lock. The addresses after the
+    // lock, so that nothing about the session's places is read before it.
+    std::vector<sql::Statement> statements;
+    if (!request_ids.empty()) {
+      statements.push_back(FindRequestsStatement(request_ids));
+    }
+    const size_t lock_at = statements.size();
+    for (sql::Statement& s : LockStatements(session)) {
+      statements.push_back(std::move(s));
+    }
+    if (!email_keys.empty()) {
+      statements.push_back(ActiveEmailKeysStatement(session, email_keys));
+    }
+    ASSIGN_OR_RETURN(std::vector<ResultSet> results, tx_.QueryAll(statements));
+    BatchReading reading;
+    if (!request_ids.empty()) {
+      ASSIGN_OR_RETURN(reading.records, DecodeRequests(results[0], now));
+    }
+    ASSIGN_OR_RETURN(reading.inventory,
+                     LockedInventory(session, {results.begin() + lock_at,
+                                               results.begin() + lock_at + 3}));
+    if (!email_keys.empty()) {
+      for (size_t i = 0; i < results.back().size(); ++i) {
+        ASSIGN_OR_RETURN(std::string key,
+                         results.back().GetString(i, "email_key"));
+        reading.active_email_keys.insert(std::move(key));
       }
     }
-    return inventory;
+    return reading;
+  }
+
+  absl::Status SaveBatch(
+      std::vector<StoredBooking>& bookings,
+      std::vector<training::events::v1::Event> events,
+      const std::vector<std::pair<std::string, RequestRecord>>& records,
+      SessionInventory& inventory, absl::Time now) override {
+    RETURN_IF_ERROR(InsertBookings(bookings));
+    std::vector<sql::Statement> statements;
+    if (!events.empty()) {
+      ASSIGN_OR_RETURN(
+          sql::Statement outbox,
+          events::OutboxInsert(std::string(kBookingStream), std::move(events)));
+      statements.push_back(std::move(outbox));
+    }
+    for (sql::Statement& s : RecordRequestsStatements(records, now)) {
+      statements.push_back(std::move(s));
+    }
+    statements.push_back(SaveCountsStatement(inventory));
+    ASSIGN_OR_RETURN(std::vector<ResultSet> results, tx_.QueryAll(statements));
+    if (results.back().empty())
+      return absl::NotFoundError("inventory: not found");
+    ++inventory.version;
+    return absl::OkStatus();
   }
 
   absl::Status SaveCounts(SessionInventory& inventory) override {
-    ASSIGN_OR_RETURN(
-        int64_t changed,
-        tx_.Execute("UPDATE inventory SET confirmed = $2, waiting = $3, "
-                    "offers = $4, version = version + 1 WHERE session = $1",
-                    {inventory.session, int64_t{inventory.confirmed},
-                     int64_t{inventory.waiting}, int64_t{inventory.offers}}));
-    if (changed == 0) return absl::NotFoundError("inventory: not found");
+    const sql::Statement save = SaveCountsStatement(inventory);
+    ASSIGN_OR_RETURN(ResultSet rows, tx_.Query(save.sql, save.params));
+    if (rows.empty()) return absl::NotFoundError("inventory: not found");
     ++inventory.version;
     return absl::OkStatus();
   }
@@ -433,34 +569,6 @@ class SqlBookingTransaction final : public BookingTransaction {
                   {session, email_key, except_reference}));
     ASSIGN_OR_RETURN(int64_t n, rows.GetInt64(0, "n"));
     return n > 0;
-  }
-
-  absl::StatusOr<std::set<std::string>> ActiveEmailKeys(
-      const std::string& session,
-      const std::vector<std::string>& email_keys) override {
-    std::set<std::string> active;
-    if (email_keys.empty()) return active;
-    // A join with the addresses asked rather than `email_key IN ($2, …)`:
-    // PostgreSQL's generic plan checks such a list of parameters one by one
-    // against every active booking of the session (6 ms for 200 addresses
-    // and 2,000 bookings), where a join hashes them (0.4 ms).
-    Params params;
-    std::string sql = "SELECT b.email_key FROM (VALUES ";
-    for (size_t i = 0; i < email_keys.size(); ++i) {
-      absl::StrAppend(&sql, i == 0 ? "(" : ", (",
-                      sql::AddParam(params, email_keys[i]), ")");
-    }
-    absl::StrAppend(&sql,
-                    ") AS asked JOIN bookings b ON b.email_key = "
-                    "asked.column1 WHERE b.session = ",
-                    sql::AddParam(params, session),
-                    " AND b.state IN (1, 2, 3)");
-    ASSIGN_OR_RETURN(ResultSet rows, tx_.Query(sql, params));
-    for (size_t i = 0; i < rows.size(); ++i) {
-      ASSIGN_OR_RETURN(std::string key, rows.GetString(i, "email_key"));
-      active.insert(std::move(key));
-    }
-    return active;
   }
 
   absl::Status InsertBookings(std::vector<StoredBooking>& bookings) override {
@@ -935,82 +1043,21 @@ class SqlBookingTransaction final : public BookingTransaction {
   // (seen at 2 ms per batch of 200), instead of probing the key.
   absl::StatusOr<std::optional<RequestRecord>> FindRequest(
       const std::string& request_id, absl::Time now) override {
-    ASSIGN_OR_RETURN(auto found,
-                     FindRequests(std::vector<std::string>{request_id}, now));
+    const sql::Statement find = FindRequestsStatement({request_id});
+    ASSIGN_OR_RETURN(ResultSet rows, tx_.Query(find.sql, find.params));
+    ASSIGN_OR_RETURN(auto found, DecodeRequests(rows, now));
     if (found.empty()) return std::nullopt;
     return std::move(found.begin()->second);
-  }
-
-  absl::StatusOr<std::map<std::string, RequestRecord>> FindRequests(
-      const std::vector<std::string>& request_ids, absl::Time now) override {
-    std::map<std::string, RequestRecord> found;
-    if (request_ids.empty()) return found;
-    Params params;
-    std::string sql =
-        "SELECT request_id, fingerprint, reference, create_us FROM requests "
-        "WHERE request_id IN (";
-    for (size_t i = 0; i < request_ids.size(); ++i) {
-      absl::StrAppend(&sql, i == 0 ? "" : ", ",
-                      sql::AddParam(params, request_ids[i]));
-    }
-    sql += ")";
-    ASSIGN_OR_RETURN(ResultSet rows, tx_.Query(sql, params));
-    const int64_t cutoff = absl::ToUnixMicros(now - kRequestRetention);
-    for (size_t i = 0; i < rows.size(); ++i) {
-      ASSIGN_OR_RETURN(int64_t created, rows.GetInt64(i, "create_us"));
-      if (created <= cutoff) continue;  // expired: as if never seen
-      ASSIGN_OR_RETURN(std::string id, rows.GetString(i, "request_id"));
-      RequestRecord& record = found[id];
-      ASSIGN_OR_RETURN(record.fingerprint, rows.GetString(i, "fingerprint"));
-      ASSIGN_OR_RETURN(record.reference, rows.GetString(i, "reference"));
-    }
-    return found;
   }
 
   absl::Status RecordRequest(const std::string& request_id,
                              const RequestRecord& record,
                              absl::Time now) override {
-    return RecordRequests({{request_id, record}}, now);
-  }
-
-  absl::Status RecordRequests(
-      const std::vector<std::pair<std::string, RequestRecord>>& records,
-      absl::Time now) override {
-    if (records.empty()) return absl::OkStatus();
-    // Expired records of these ids go first, and a few of the oldest expired
-    // ones with them, so that the table holds about one retention period of
-    // requests without a separate sweeper.
-    const int64_t cutoff = absl::ToUnixMicros(now - kRequestRetention);
-    Params ids;
-    std::string in;
-    for (size_t i = 0; i < records.size(); ++i) {
-      absl::StrAppend(&in, i == 0 ? "" : ", ",
-                      sql::AddParam(ids, records[i].first));
+    for (const sql::Statement& s :
+         RecordRequestsStatements({{request_id, record}}, now)) {
+      RETURN_IF_ERROR(tx_.Execute(s.sql, s.params).status());
     }
-    const std::string cutoff_param = sql::AddParam(ids, cutoff);
-    RETURN_IF_ERROR(
-        tx_.Execute(absl::StrCat("DELETE FROM requests WHERE request_id IN (",
-                                 in, ") AND create_us <= ", cutoff_param),
-                    ids)
-            .status());
-    RETURN_IF_ERROR(
-        tx_.Execute("DELETE FROM requests WHERE request_id IN (SELECT "
-                    "request_id FROM requests WHERE create_us <= $1 ORDER BY "
-                    "create_us LIMIT 4)",
-                    {cutoff})
-            .status());
-    Params params;
-    std::string sql =
-        "INSERT INTO requests (request_id, fingerprint, reference, "
-        "create_us) VALUES ";
-    for (size_t i = 0; i < records.size(); ++i) {
-      absl::StrAppend(
-          &sql, i == 0 ? "(" : ", (", sql::AddParam(params, records[i].first),
-          ", ", sql::AddParam(params, records[i].second.fingerprint), ", ",
-          sql::AddParam(params, records[i].second.reference), ", ",
-          sql::AddParam(params, absl::ToUnixMicros(now)), ")");
-    }
-    return tx_.Execute(sql, params).status();
+    return absl::OkStatus();
   }
 
   absl::Status AddEvent(training::events::v1::Event event) override {
@@ -1023,6 +1070,41 @@ class SqlBookingTransaction final : public BookingTransaction {
   }
 
  private:
+  // The inventory LockStatements read; nullopt when the session (or its
+  // course) is unknown.
+  absl::StatusOr<std::optional<SessionInventory>> LockedInventory(
+      const std::string& session, const std::vector<ResultSet>& results) {
+    if (results[0].empty()) return std::nullopt;
+    ASSIGN_OR_RETURN(std::optional<SessionInventory> inventory,
+                     InventoryFrom(session, results[1]));
+    if (!inventory) return std::nullopt;
+    ASSIGN_OR_RETURN(int64_t n, results[2].GetInt64(0, "n"));
+    inventory->any_date_waiting = static_cast<int>(n);
+    return inventory;
+  }
+
+  // Decodes kInventorySelect's rows; a session with agency holds also
+  // needs its occupants by agency type.
+  absl::StatusOr<std::optional<SessionInventory>> InventoryFrom(
+      const std::string& session, const ResultSet& rows) {
+    if (rows.empty()) return std::nullopt;
+    ASSIGN_OR_RETURN(SessionInventory inventory, DecodeInventory(rows));
+    if (!inventory.holds.empty()) {
+      ASSIGN_OR_RETURN(
+          ResultSet types,
+          tx_.Query("SELECT agency_type, COUNT(*) AS n FROM bookings WHERE "
+                    "session = $1 AND state IN (1, 3) GROUP BY agency_type",
+                    {session}));
+      for (size_t i = 0; i < types.size(); ++i) {
+        ASSIGN_OR_RETURN(int64_t type, types.GetInt64(i, "agency_type"));
+        ASSIGN_OR_RETURN(int64_t count, types.GetInt64(i, "n"));
+        inventory.occupants_by_type[static_cast<int>(type)] =
+            static_cast<int>(count);
+      }
+    }
+    return inventory;
+  }
+
   absl::StatusOr<std::vector<StoredBooking>> Bookings(const std::string& sql,
                                                       const Params& params) {
     ASSIGN_OR_RETURN(ResultSet rows, tx_.Query(sql, params));
