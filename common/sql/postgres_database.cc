@@ -85,40 +85,43 @@ absl::Status StatusFromResult(PGconn* conn, const PGresult* result,
   return absl::InternalError(message);
 }
 
-// "$1 … $n" need text values; blobs go as binary.
+// "$1 … $n" need text values; blobs go as binary. Strings and blobs are
+// passed where they are (`params` outlives the call); numbers are spelled
+// out here.
 struct BoundParams {
-  std::vector<std::string> storage;
+  std::vector<std::string> numbers;
   std::vector<const char*> values;
   std::vector<int> lengths;
   std::vector<int> formats;
 
   explicit BoundParams(const Params& params) {
-    storage.reserve(params.size());
+    numbers.reserve(params.size());  // never moves: values point into it
+    values.reserve(params.size());
+    lengths.reserve(params.size());
+    formats.reserve(params.size());
     for (const Value& v : params) {
+      const std::string* text = nullptr;
+      int format = 0;
       if (std::holds_alternative<std::monostate>(v)) {
-        storage.emplace_back();
+        values.push_back(nullptr);
+        lengths.push_back(0);
         formats.push_back(0);
+        continue;
       } else if (const int64_t* n = std::get_if<int64_t>(&v)) {
-        storage.push_back(absl::StrCat(*n));
-        formats.push_back(0);
+        text = &numbers.emplace_back(absl::StrCat(*n));
       } else if (const double* d = std::get_if<double>(&v)) {
         char buffer[32];
         std::snprintf(buffer, sizeof buffer, "%.17g", *d);
-        storage.emplace_back(buffer);
-        formats.push_back(0);
+        text = &numbers.emplace_back(buffer);
       } else if (const std::string* s = std::get_if<std::string>(&v)) {
-        storage.push_back(*s);
-        formats.push_back(0);
+        text = s;
       } else {
-        storage.push_back(std::get<Blob>(v).bytes);
-        formats.push_back(1);
+        text = &std::get<Blob>(v).bytes;
+        format = 1;
       }
-    }
-    for (size_t i = 0; i < params.size(); ++i) {
-      values.push_back(std::holds_alternative<std::monostate>(params[i])
-                           ? nullptr
-                           : storage[i].data());
-      lengths.push_back(static_cast<int>(storage[i].size()));
+      values.push_back(text->data());
+      lengths.push_back(static_cast<int>(text->size()));
+      formats.push_back(format);
     }
   }
 };

@@ -379,6 +379,8 @@ std::vector<absl::StatusOr<Bookings::BookingResult>> Bookings::DecideBookings(
         std::vector<size_t> row_of;
         std::vector<Event> events;
         std::vector<std::pair<std::string, RequestRecord>> records_made;
+        std::vector<std::string> references =
+            NewReferences(inventory.session, fresh.size());
         for (size_t k = 0; k < fresh.size(); ++k) {
           const size_t i = fresh[k];
           if (!decisions[k].ok()) {
@@ -388,7 +390,7 @@ std::vector<absl::StatusOr<Bookings::BookingResult>> Bookings::DecideBookings(
           const PendingBooking& p = *batch[i];
           StoredBooking stored;
           v1::Booking& b = stored.booking;
-          b.set_reference(NewReference(inventory.session));
+          b.set_reference(std::move(references[k]));
           b.set_name(BookingName(b.reference()));
           b.set_session(inventory.session);
           b.set_course(inventory.course);

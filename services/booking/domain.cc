@@ -112,16 +112,28 @@ void ValidateAttendee(const v1::Attendee& a, absl::string_view prefix,
 }
 
 std::string NewReference(absl::string_view cluster) {
+  return std::move(NewReferences(cluster, 1).front());
+}
+
+std::vector<std::string> NewReferences(absl::string_view cluster,
+                                       size_t count) {
   // FNV-1a: stable across processes, unlike absl::Hash.
   uint32_t hash = 2166136261u;
   for (unsigned char c : cluster) hash = (hash ^ c) * 16777619u;
-  std::string reference;
-  reference.push_back(kReferenceAlphabet[hash & 31]);
-  reference.push_back(kReferenceAlphabet[(hash >> 5) & 31]);
-  unsigned char bytes[kReferenceLength - 2];
-  RAND_bytes(bytes, sizeof(bytes));
-  for (unsigned char b : bytes) reference.push_back(kReferenceAlphabet[b % 32]);
-  return reference;
+  constexpr size_t kRandom = kReferenceLength - 2;
+  std::vector<unsigned char> bytes(kRandom * count);
+  RAND_bytes(bytes.data(), static_cast<int>(bytes.size()));
+  std::vector<std::string> references(count);
+  for (size_t i = 0; i < count; ++i) {
+    std::string& reference = references[i];
+    reference.reserve(kReferenceLength);
+    reference.push_back(kReferenceAlphabet[hash & 31]);
+    reference.push_back(kReferenceAlphabet[(hash >> 5) & 31]);
+    for (size_t j = 0; j < kRandom; ++j) {
+      reference.push_back(kReferenceAlphabet[bytes[i * kRandom + j] % 32]);
+    }
+  }
+  return references;
 }
 
 std::optional<std::string> ParseBookingName(absl::string_view name) {

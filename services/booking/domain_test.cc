@@ -145,6 +145,20 @@ TEST(ReferenceTest, OneClusterSharesAPrefixAndTheRestIsRandom) {
   EXPECT_GT(prefixes.size(), 150u);
 }
 
+TEST(ReferenceTest, ABatchOfReferencesSharesThePrefixAndNothingElse) {
+  const std::vector<std::string> batch = NewReferences("sessions/s1", 300);
+  ASSERT_EQ(batch.size(), 300u);
+  std::set<std::string> tails;
+  for (const std::string& reference : batch) {
+    ASSERT_EQ(reference.size(), 8u);
+    EXPECT_EQ(reference.substr(0, 2), "XH");
+    EXPECT_EQ(ParseBookingName(BookingName(reference)), reference);
+    tails.insert(reference.substr(2));
+  }
+  EXPECT_GT(tails.size(), 295u);
+  EXPECT_TRUE(NewReferences("sessions/s1", 0).empty());
+}
+
 TEST(ReferenceTest, AcceptsAnyCaseAndOneHyphen) {
   EXPECT_EQ(ParseBookingName("bookings/k7qx-m4ra"), "K7QXM4RA");
   EXPECT_EQ(ParseBookingName("bookings/K7QXM4RA"), "K7QXM4RA");
