@@ -68,6 +68,9 @@ class Transaction {
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
 
+  // The engine it runs on, for the few statements spelled differently.
+  virtual Engine engine() const = 0;
+
   // Runs a statement and returns its rows (empty for statements without).
   absl::StatusOr<ResultSet> Query(absl::string_view sql,
                                   const Params& params = {}) {

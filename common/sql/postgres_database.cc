@@ -206,6 +206,7 @@ class PostgresDatabase;
 
 class PostgresTransaction final : public Transaction {
  public:
+  Engine engine() const override { return Engine::kPostgres; }
   PostgresTransaction(PostgresDatabase* owner, PostgresConnection* connection)
       : owner_(owner), connection_(connection), conn_(connection->conn) {}
   ~PostgresTransaction() override;

@@ -115,6 +115,7 @@ class SqliteDatabase;
 
 class SqliteTransaction final : public Transaction {
  public:
+  Engine engine() const override { return Engine::kSqlite; }
   SqliteTransaction(SqliteDatabase* owner, SqliteConnection* conn, bool writer)
       : owner_(owner), conn_(conn), db_(conn->db), writer_(writer) {}
   ~SqliteTransaction() override;

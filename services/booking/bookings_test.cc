@@ -609,6 +609,82 @@ TEST_P(BookingsTest, OffloadedCreateBookingAsyncNeverBlocksItsCaller) {
   ExpectInvariants();
 }
 
+// A batch's bookings are written in one statement (PostgreSQL: one array
+// per column): every booking keeps its own values, however awkward.
+TEST_P(BookingsTest, ABatchWritesEachBookingsOwnValuesWhateverTheyHold) {
+  runtime::WorkerPool pool(2, 100);
+  Bookings batched(store_.get(), &clock_, tokens_.get(), &directory_,
+                   cache_.get(), {}, [&pool](std::function<void()> work) {
+                     ASSERT_TRUE(pool.TrySubmit(std::move(work)));
+                   });
+  absl::Notification held, release;
+  std::atomic<int> batches{0};
+  std::vector<int> sizes;
+  batched.SetBatchHookForTest([&](int n) {
+    sizes.push_back(n);
+    if (batches.fetch_add(1) == 0) {
+      held.Notify();
+      release.WaitForNotificationWithTimeout(absl::Seconds(120));
+    }
+    return absl::OkStatus();
+  });
+  const std::vector<std::string> awkward = {"Plain Name",
+                                            "O'Brien \"Bob\"",
+                                            "back\\slash \\\" end\\",
+                                            "{braces}, commas",
+                                            "NULL",
+                                            "",
+                                            "  spaced  ",
+                                            "Zoë – ünïcode ✓",
+                                            "line\nbreak\ttab"};
+  const int calls = static_cast<int>(awkward.size()) + 1;
+  std::vector<v1::CreateBookingRequest> requests(calls);
+  std::vector<absl::StatusOr<v1::Booking>> results(
+      calls, absl::UnknownError("not answered"));
+  std::vector<absl::Notification> answered(calls);
+  for (int i = 0; i < calls; ++i) {
+    requests[i].set_request_id(Uuid(400 + i));
+    requests[i].mutable_booking()->set_session(kSession);
+    v1::Attendee& a = *requests[i].mutable_booking()->mutable_attendee();
+    a = Person(absl::StrCat("odd", i, "@nhs.example"));
+    if (i > 0) {
+      const std::string& text = awkward[i - 1];
+      a.set_display_name(text.empty() ? "x" : text);
+      a.set_organisation(text.empty() ? "y" : text);
+      a.set_job_role(absl::StrCat(text, " ", i));
+      a.set_access_needs(text);
+    }
+    batched.CreateBookingAsync(Public(), requests[i],
+                               [&, i](absl::StatusOr<v1::Booking> b) {
+                                 results[i] = std::move(b);
+                                 answered[i].Notify();
+                               });
+    if (i == 0) held.WaitForNotification();  // the rest gather behind it
+  }
+  release.Notify();
+  for (int i = 0; i < calls; ++i) {
+    ASSERT_TRUE(answered[i].WaitForNotificationWithTimeout(absl::Seconds(120)))
+        << i;
+  }
+  pool.Shutdown();
+  ASSERT_EQ(sizes.size(), 2u);
+  EXPECT_EQ(sizes[1], calls - 1);  // one batch of every awkward one
+
+  for (int i = 0; i < calls; ++i) {
+    ASSERT_THAT(results[i], IsOk()) << i;
+    auto stored = Get(results[i]->name());
+    ASSERT_THAT(stored, IsOk()) << i;
+    const v1::Attendee& want = requests[i].booking().attendee();
+    EXPECT_EQ(stored->attendee().display_name(), want.display_name()) << i;
+    EXPECT_EQ(stored->attendee().email(), want.email()) << i;
+    EXPECT_EQ(stored->attendee().organisation(), want.organisation()) << i;
+    EXPECT_EQ(stored->attendee().job_role(), want.job_role()) << i;
+    EXPECT_EQ(stored->attendee().access_needs(), want.access_needs()) << i;
+    EXPECT_EQ(stored->state(), results[i]->state()) << i;
+  }
+  ExpectInvariants();
+}
+
 TEST_P(BookingsTest, AFailedBatchCommitFailsEveryoneRetryablyAndRetriesWork) {
   std::atomic<bool> fail{true};
   bookings_->SetBatchHookForTest([&](int) {
