@@ -456,11 +456,45 @@ TEST_P(DatabaseTest, QueryAllStopsAtTheFirstFailureAndLeavesTheRestUndone) {
   }
 }
 
+TEST(ArrayLiteralTest, SpellsNullsNumbersAndQuotedTextAndRefusesBlobs) {
+  EXPECT_EQ(ArrayLiteral({}).value_or("?"), "{}");
+  EXPECT_EQ(ArrayLiteral({Null(), int64_t{-7}, std::string("a \"b\" \\c"),
+                          std::string("NULL"), std::string("")})
+                .value_or("?"),
+            R"({NULL,-7,"a \"b\" \\c","NULL",""})");
+  EXPECT_THAT(ArrayLiteral({Blob{"x"}}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
 INSTANTIATE_TEST_SUITE_P(BothEngines, DatabaseTest,
                          ::testing::Values(Engine::kSqlite, Engine::kPostgres),
                          [](const auto& info) {
                            return std::string(testing::EngineName(info.param));
                          });
+
+TEST(PostgresDatabaseTest, ArrayLiteralsReadBackAsTheValuesGiven) {
+  auto url = testing::NewTestDatabaseUrl(Engine::kPostgres);
+  ASSERT_THAT(url, IsOk());
+  auto db = Database::Open(*url);
+  ASSERT_THAT(db, IsOk());
+  const std::vector<std::string> texts = {
+      "plain", "O'Brien \"Bob\"", "back\\slash\\", "{a,b}",      "NULL",
+      "",      " spaced ",        "Zoë ✓",         "line\nbreak"};
+  std::vector<Value> values(texts.begin(), texts.end());
+  values.push_back(Null());
+  auto tx = (*db)->Begin(TxMode::kRead);
+  ASSERT_THAT(tx, IsOk());
+  auto rows = (*tx)->Query(
+      "SELECT t, t IS NULL AS missing FROM unnest($1::text[]) "
+      "WITH ORDINALITY AS u(t, n) ORDER BY n",
+      {ArrayLiteral(values).value_or("{}")});
+  ASSERT_THAT(rows, IsOk());
+  ASSERT_EQ(rows->size(), values.size());
+  for (size_t i = 0; i < texts.size(); ++i) {
+    EXPECT_EQ(rows->GetString(i, "t").value_or("?"), texts[i]) << i;
+  }
+  EXPECT_EQ(rows->GetInt64(texts.size(), "missing").value_or(0), 1);
+}
 
 TEST(PostgresDatabaseTest, ConnectionKilledByTheServerIsReplaced) {
   auto url = testing::NewTestDatabaseUrl(Engine::kPostgres);

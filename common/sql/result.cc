@@ -1,5 +1,7 @@
 #include "common/sql/result.h"
 
+#include <cstdio>
+
 #include "absl/strings/str_cat.h"
 
 namespace training::sql {
@@ -7,6 +9,35 @@ namespace training::sql {
 std::string AddParam(Params& params, Value value) {
   params.push_back(std::move(value));
   return absl::StrCat("$", params.size());
+}
+
+absl::StatusOr<std::string> ArrayLiteral(const std::vector<Value>& values) {
+  std::string array = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) array.push_back(',');
+    const Value& value = values[i];
+    if (std::holds_alternative<std::monostate>(value)) {
+      array += "NULL";
+    } else if (const int64_t* n = std::get_if<int64_t>(&value)) {
+      absl::StrAppend(&array, *n);
+    } else if (const double* d = std::get_if<double>(&value)) {
+      char buffer[32];
+      std::snprintf(buffer, sizeof buffer, "%.17g", *d);
+      array += buffer;
+    } else if (const std::string* text = std::get_if<std::string>(&value)) {
+      // Quoted, with quotes and backslashes escaped (array_in's rules).
+      array.push_back('"');
+      for (char c : *text) {
+        if (c == '"' || c == '\\') array.push_back('\\');
+        array.push_back(c);
+      }
+      array.push_back('"');
+    } else {
+      return absl::InvalidArgumentError("sql: no blobs in an array literal");
+    }
+  }
+  array.push_back('}');
+  return array;
 }
 
 namespace {

@@ -38,6 +38,12 @@ inline Value Null() { return std::monostate{}; }
 // built from optional filters.
 std::string AddParam(Params& params, Value value);
 
+// PostgreSQL's text form of an array of `values` ('{1,NULL,"a \"b\""}'):
+// one parameter in place of a list of them, so that the statement's text
+// (and plan) is the same for any number of values. Numbers and text only;
+// a blob is INVALID_ARGUMENT.
+absl::StatusOr<std::string> ArrayLiteral(const std::vector<Value>& values);
+
 // A materialised result: column names and rows of values.
 class ResultSet {
  public:

@@ -405,31 +405,17 @@ sql::Statement InsertByRows(std::vector<Params>& rows) {
 // PostgreSQL plans the statement once per connection, and does not build
 // an expression per row and column as it does for a VALUES list (its
 // largest cost per booking after the index inserts).
-sql::Statement InsertByColumns(const std::vector<Params>& rows) {
+absl::StatusOr<sql::Statement> InsertByColumns(
+    const std::vector<Params>& rows) {
   constexpr size_t kColumns = std::size(kInsertColumnIsText);
   sql::Statement insert;
   insert.sql = absl::StrCat("INSERT INTO bookings (", kInsertColumns,
                             ", version) SELECT *, 1 FROM unnest(");
   for (size_t c = 0; c < kColumns; ++c) {
-    std::string array = "{";
-    for (size_t r = 0; r < rows.size(); ++r) {
-      if (r > 0) array.push_back(',');
-      const Value& value = rows[r][c];
-      if (std::holds_alternative<std::monostate>(value)) {
-        array += "NULL";
-      } else if (const int64_t* n = std::get_if<int64_t>(&value)) {
-        absl::StrAppend(&array, *n);
-      } else {
-        // Quoted, with quotes and backslashes escaped (array_in's rules).
-        array.push_back('"');
-        for (char ch : std::get<std::string>(value)) {
-          if (ch == '"' || ch == '\\') array.push_back('\\');
-          array.push_back(ch);
-        }
-        array.push_back('"');
-      }
-    }
-    array.push_back('}');
+    std::vector<Value> column;
+    column.reserve(rows.size());
+    for (const Params& row : rows) column.push_back(row[c]);
+    ASSIGN_OR_RETURN(std::string array, sql::ArrayLiteral(column));
     absl::StrAppend(&insert.sql, c == 0 ? "" : ", ",
                     sql::AddParam(insert.params, std::move(array)),
                     kInsertColumnIsText[c] ? "::text[]" : "::bigint[]");
@@ -656,9 +642,12 @@ class SqlBookingTransaction final : public BookingTransaction {
       row.push_back(OptionalTime(b.create_time()));
       rows.push_back(std::move(row));
     }
-    const sql::Statement insert = tx_.engine() == sql::Engine::kPostgres
-                                      ? InsertByColumns(rows)
-                                      : InsertByRows(rows);
+    sql::Statement insert;
+    if (tx_.engine() == sql::Engine::kPostgres) {
+      ASSIGN_OR_RETURN(insert, InsertByColumns(rows));
+    } else {
+      insert = InsertByRows(rows);
+    }
     ASSIGN_OR_RETURN(ResultSet inserted, tx_.Query(insert.sql, insert.params));
     absl::flat_hash_map<std::string, int64_t> seqs;
     for (size_t i = 0; i < inserted.size(); ++i) {
