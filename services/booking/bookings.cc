@@ -428,7 +428,8 @@ std::vector<absl::StatusOr<Bookings::BookingResult>> Bookings::DecideBookings(
         }
         if (rows.empty()) return absl::OkStatus();
         absl::Status saved =
-            tx.SaveBatch(rows, std::move(events), records_made, inventory, now);
+            tx.SaveBatch(rows, std::move(events), records_made,
+                         reading.expired_request_ids, inventory, now);
         // A reference clash (30 random bits after the session's prefix) or
         // a concurrent use of one request id on another replica: decide the
         // whole batch again.

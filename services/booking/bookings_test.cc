@@ -136,6 +136,25 @@ TEST_P(BookingsTest, RequestIdsAreKeptForTheRetentionPeriodThenSwept) {
   EXPECT_EQ(Scalar("SELECT COUNT(*) AS n FROM requests"), 2);
 }
 
+TEST_P(BookingsTest, ARequestIdPastRetentionIsANewRequest) {
+  // Five older expired records: the sweep (four oldest per save) leaves
+  // request 7's record in place, so it must be replaced by id.
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_THAT(Book(absl::StrCat("p", i, "@nhs.example"), i), IsOk());
+  }
+  clock_.Advance(absl::Minutes(1));
+  auto first = Book("a@nhs.example", 7);
+  ASSERT_THAT(first, IsOk());
+  clock_.Advance(kRequestRetention + absl::Minutes(1));
+
+  auto again = Book("b@nhs.example", 7);
+
+  ASSERT_THAT(again, IsOk());
+  EXPECT_NE(again->name(), first->name());
+  EXPECT_EQ(again->attendee().email(), "b@nhs.example");
+  EXPECT_EQ(Scalar("SELECT COUNT(*) AS n FROM bookings"), 7);
+}
+
 TEST_P(BookingsTest, WrongTokenAndUnknownReferenceLookTheSame) {
   auto booking = Book("a@nhs.example", 1);
   ASSERT_THAT(booking, IsOk());

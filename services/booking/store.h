@@ -50,6 +50,9 @@ struct BatchReading {
   std::optional<SessionInventory> inventory;
   // The batch's addresses that hold an active booking of the session.
   std::set<std::string> active_email_keys;
+  // Batch request ids whose records are past retention: SaveBatch deletes
+  // these before recording the ids again.
+  std::vector<std::string> expired_request_ids;
 };
 
 class BookingTransaction {
@@ -101,13 +104,15 @@ class BookingTransaction {
       const std::string& session, const std::vector<std::string>& request_ids,
       const std::vector<std::string>& email_keys, absl::Time now) = 0;
   // Saves a decided batch: inserts `bookings` (as InsertBookings), then
-  // adds `events`, records `records` and saves the locked inventory's
-  // counts (as SaveCounts) in one round trip. ALREADY_EXISTS on a
+  // adds `events`, records `records` (replacing the expired records of
+  // `expired_request_ids`, from ReadForBatch) and saves the locked
+  // inventory's counts (as SaveCounts) in one round trip. ALREADY_EXISTS on a
   // reference clash or a request id recorded meanwhile by another replica.
   virtual absl::Status SaveBatch(
       std::vector<StoredBooking>& bookings,
       std::vector<training::events::v1::Event> events,
       const std::vector<std::pair<std::string, RequestRecord>>& records,
+      const std::vector<std::string>& expired_request_ids,
       SessionInventory& inventory, absl::Time now) = 0;
   // Inserts in one statement and sets each `seq` and etag. ALREADY_EXISTS
   // on a reference clash.
