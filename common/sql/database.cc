@@ -1,5 +1,6 @@
 #include "common/sql/database.h"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <random>
@@ -13,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "common/sql/postgres_database.h"
 #include "common/sql/sqlite_database.h"
+#include "common/status_macros.h"
 
 namespace training::sql {
 namespace {
@@ -113,6 +115,48 @@ absl::StatusOr<std::vector<ResultSet>> Transaction::QueryAll(
     results.push_back(*std::move(rows));
   }
   return results;
+}
+
+absl::Status Transaction::BulkInsert(absl::string_view table,
+                                     absl::string_view columns,
+                                     const std::vector<Params>& rows) {
+  RETURN_IF_ERROR(CheckBulkRows(columns, rows));
+  // SQLite binds at most 32,766 parameters per statement.
+  const size_t per_row = rows.empty() ? 1 : rows[0].size();
+  const size_t rows_per_statement = std::max<size_t>(1, 30000 / per_row);
+  for (size_t first = 0; first < rows.size(); first += rows_per_statement) {
+    const size_t end = std::min(rows.size(), first + rows_per_statement);
+    std::string sql =
+        absl::StrCat("INSERT INTO ", table, " (", columns, ") VALUES ");
+    Params params;
+    params.reserve((end - first) * per_row);
+    for (size_t r = first; r < end; ++r) {
+      absl::StrAppend(&sql, r == first ? "(" : ", (");
+      for (size_t c = 0; c < per_row; ++c) {
+        if (std::holds_alternative<Blob>(rows[r][c])) {
+          return absl::InvalidArgumentError("sql: no blobs in a bulk insert");
+        }
+        absl::StrAppend(&sql, c == 0 ? "" : ", ", AddParam(params, rows[r][c]));
+      }
+      sql.push_back(')');
+    }
+    RETURN_IF_ERROR(Execute(sql, params).status());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckBulkRows(absl::string_view columns,
+                           const std::vector<Params>& rows) {
+  const size_t count =
+      1 + static_cast<size_t>(std::count(columns.begin(), columns.end(), ','));
+  for (const Params& row : rows) {
+    if (row.size() != count) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("sql: bulk insert: a row of ", row.size(),
+                       " values for ", count, " columns"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status RunInTransaction(

@@ -97,6 +97,16 @@ class Transaction {
   // returned; the transaction is then failed, as after a failed Query.
   virtual absl::StatusOr<std::vector<ResultSet>> QueryAll(
       const std::vector<Statement>& statements);
+  // Appends `rows` to `table`, each row a value per column of `columns` (a
+  // comma-separated list; values NULL, numbers or text, a blob is
+  // INVALID_ARGUMENT). PostgreSQL takes them through COPY … FROM STDIN,
+  // which plans nothing and evaluates no expression per value: the
+  // cheapest way in for many rows. SQLite runs INSERTs of many rows.
+  // Failures are as for Execute (ALREADY_EXISTS on a unique clash) and
+  // fail the transaction.
+  virtual absl::Status BulkInsert(absl::string_view table,
+                                  absl::string_view columns,
+                                  const std::vector<Params>& rows);
   // Runs several statements without parameters (DDL, migrations).
   virtual absl::Status ExecuteScript(absl::string_view sql) = 0;
 
@@ -114,6 +124,11 @@ class Transaction {
                                         const Params& params,
                                         int64_t* changed) = 0;
 };
+
+// For the engines' BulkInsert: INVALID_ARGUMENT unless each row has one
+// value per column of `columns`.
+absl::Status CheckBulkRows(absl::string_view columns,
+                           const std::vector<Params>& rows);
 
 // Tuning shared by both engines; URL parameters override.
 struct DatabaseOptions {

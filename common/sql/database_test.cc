@@ -466,6 +466,82 @@ TEST(ArrayLiteralTest, SpellsNullsNumbersAndQuotedTextAndRefusesBlobs) {
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+TEST(CopyTextTest, EscapesWhatCopyReadsAsStructureAndRefusesBlobs) {
+  EXPECT_EQ(CopyText({}).value_or("?"), "");
+  EXPECT_EQ(CopyText({{int64_t{-7}, Null(), std::string("a\tb\nc\rd\\e")},
+                      {int64_t{1}, std::string(""), std::string("\\N")}})
+                .value_or("?"),
+            "-7\t\\N\ta\\tb\\nc\\rd\\\\e\n1\t\t\\\\N\n");
+  EXPECT_THAT(CopyText({{Blob{"x"}}}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_P(DatabaseTest, BulkInsertStoresEachValueAsGiven) {
+  const std::vector<std::string> texts = {
+      "plain", "tab\there", "line\nbreak\r\n", "back\\slash\\", "\\N",
+      "NULL",  "",          "Zoë ✓",           "{a,b}",         "O'Brien"};
+  // More rows than one SQLite statement binds, so that it takes several.
+  std::vector<Params> rows;
+  for (int64_t i = 0; i < 7000; ++i) {
+    const bool missing = i % 11 == 10;
+    rows.push_back(
+        {i, missing ? Null() : Value(texts[i % texts.size()]),
+         i % 3 == 0 ? Value(0.25 * static_cast<double>(i)) : Null()});
+  }
+  ASSERT_THAT(RunInTransaction(*db_, TxMode::kWrite,
+                               [&](Transaction& tx) {
+                                 return tx.BulkInsert("notes",
+                                                      "id, body, score", rows);
+                               }),
+              IsOk());
+  auto tx = db_->Begin(TxMode::kRead);
+  ASSERT_THAT(tx, IsOk());
+  auto stored = (*tx)->Query(
+      "SELECT id, body, body IS NULL AS missing, score FROM notes ORDER BY id");
+  ASSERT_THAT(stored, IsOk());
+  ASSERT_EQ(stored->size(), rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    ASSERT_EQ(stored->GetInt64(i, "id").value_or(-1), static_cast<int64_t>(i));
+    if (i % 11 == 10) {
+      EXPECT_EQ(stored->GetInt64(i, "missing").value_or(0), 1) << i;
+    } else {
+      EXPECT_EQ(stored->GetString(i, "body").value_or("?"),
+                texts[i % texts.size()])
+          << i;
+    }
+    if (i % 3 == 0) {
+      EXPECT_EQ(stored->GetDouble(i, "score").value_or(-1), 0.25 * i) << i;
+    }
+  }
+}
+
+TEST_P(DatabaseTest, BulkInsertFailsWholeOnAClashAndRefusesBadRows) {
+  auto insert = [this](std::vector<Params> rows) {
+    return RunInTransaction(*db_, TxMode::kWrite, [&](Transaction& tx) {
+      return tx.BulkInsert("notes", "id, email", rows);
+    });
+  };
+  ASSERT_THAT(insert({{int64_t{1}, std::string("a")}}), IsOk());
+  // The second row clashes with the stored one: the first is not kept.
+  EXPECT_THAT(
+      insert({{int64_t{2}, std::string("b")}, {int64_t{3}, std::string("a")}}),
+      StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_THAT(insert({{int64_t{4}}}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(insert({{int64_t{5}, Blob{"x"}}}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  // Nothing of the failed ones is stored, and every pooled connection is
+  // still in step.
+  for (int i = 0; i < 4; ++i) {
+    auto tx = db_->Begin(TxMode::kRead);
+    ASSERT_THAT(tx, IsOk());
+    auto ids = (*tx)->Query("SELECT id FROM notes ORDER BY id");
+    ASSERT_THAT(ids, IsOk());
+    ASSERT_EQ(ids->size(), 1u);
+    EXPECT_EQ(ids->GetInt64(0, "id").value_or(-1), 1);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(BothEngines, DatabaseTest,
                          ::testing::Values(Engine::kSqlite, Engine::kPostgres),
                          [](const auto& info) {

@@ -40,6 +40,50 @@ absl::StatusOr<std::string> ArrayLiteral(const std::vector<Value>& values) {
   return array;
 }
 
+absl::StatusOr<std::string> CopyText(const std::vector<Params>& rows) {
+  std::string text;
+  for (const Params& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      if (i > 0) text.push_back('\t');
+      const Value& value = row[i];
+      if (std::holds_alternative<std::monostate>(value)) {
+        text += "\\N";
+      } else if (const int64_t* n = std::get_if<int64_t>(&value)) {
+        absl::StrAppend(&text, *n);
+      } else if (const double* d = std::get_if<double>(&value)) {
+        char buffer[32];
+        std::snprintf(buffer, sizeof buffer, "%.17g", *d);
+        text += buffer;
+      } else if (const std::string* s = std::get_if<std::string>(&value)) {
+        // COPY reads a backslash as an escape and a tab, newline or
+        // carriage return as the end of a value or row.
+        for (char c : *s) {
+          switch (c) {
+            case '\\':
+              text += "\\\\";
+              break;
+            case '\t':
+              text += "\\t";
+              break;
+            case '\n':
+              text += "\\n";
+              break;
+            case '\r':
+              text += "\\r";
+              break;
+            default:
+              text.push_back(c);
+          }
+        }
+      } else {
+        return absl::InvalidArgumentError("sql: no blobs in COPY text");
+      }
+    }
+    text.push_back('\n');
+  }
+  return text;
+}
+
 namespace {
 
 const char* TypeName(const Value& v) {

@@ -44,6 +44,11 @@ std::string AddParam(Params& params, Value value);
 // a blob is INVALID_ARGUMENT.
 absl::StatusOr<std::string> ArrayLiteral(const std::vector<Value>& values);
 
+// PostgreSQL's COPY text form of `rows`: a line per row, values separated
+// by tabs, NULL as \N, backslashes and control characters escaped. Numbers
+// and text only; a blob is INVALID_ARGUMENT.
+absl::StatusOr<std::string> CopyText(const std::vector<Params>& rows);
+
 // A materialised result: column names and rows of values.
 class ResultSet {
  public:
