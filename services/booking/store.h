@@ -106,16 +106,17 @@ class BookingTransaction {
   // Saves a decided batch: inserts `bookings` (as InsertBookings), then
   // adds `events`, records `records` (replacing the expired records of
   // `expired_request_ids`, from ReadForBatch) and saves the locked
-  // inventory's counts (as SaveCounts) in one round trip. ALREADY_EXISTS on a
-  // reference clash or a request id recorded meanwhile by another replica.
+  // inventory's counts (as SaveCounts), in a few round trips whatever the
+  // batch's size. ALREADY_EXISTS on a reference clash or a request id
+  // recorded meanwhile by another replica.
   virtual absl::Status SaveBatch(
       std::vector<StoredBooking>& bookings,
       std::vector<training::events::v1::Event> events,
       const std::vector<std::pair<std::string, RequestRecord>>& records,
       const std::vector<std::string>& expired_request_ids,
       SessionInventory& inventory, absl::Time now) = 0;
-  // Inserts in one statement and sets each `seq` and etag. ALREADY_EXISTS
-  // on a reference clash.
+  // Inserts in bulk and sets each `seq` and etag. ALREADY_EXISTS on a
+  // reference clash.
   virtual absl::Status InsertBookings(std::vector<StoredBooking>& bookings) = 0;
   // Replaces state, attendee, times, cancellation and attendance.
   virtual absl::Status UpdateBooking(const StoredBooking& booking) = 0;

@@ -161,8 +161,9 @@ std::vector<sql::Statement> LockStatements(const std::string& session) {
 
 // A list of parameters, not one array (`= ANY($1::text[])`): with the
 // array, some look-ups took up to 177 ms in the flash-crowd benchmark
-// (mean 8.7 ms against 0.2–0.5 with the list; same plan when explained
-// afterwards, cause not found).
+// (mean 8.7 ms against 0.2–0.5 with the list). One text for every batch
+// gets one generic plan, made while the table was nearly empty and kept
+// as it grows (see ActiveEmailKeysStatement).
 sql::Statement FindRequestsStatement(
     const std::vector<std::string>& request_ids) {
   sql::Statement find;
@@ -198,16 +199,13 @@ absl::StatusOr<std::map<std::string, RequestRecord>> DecodeRequests(
   return found;
 }
 
-// The expired records of `expired_ids` (ids about to be recorded again)
-// go first, and a few of the oldest expired ones with them, so that the
+// Deletes the expired records of `expired_ids` (ids about to be recorded
+// again), and a few of the oldest expired ones with them, so that the
 // table holds about one retention period of requests without a separate
 // sweeper.
-std::vector<sql::Statement> RecordRequestsStatements(
-    sql::Engine engine,
-    const std::vector<std::pair<std::string, RequestRecord>>& records,
+std::vector<sql::Statement> ForgetExpiredRequestsStatements(
     const std::vector<std::string>& expired_ids, absl::Time now) {
   std::vector<sql::Statement> statements;
-  if (records.empty()) return statements;
   const int64_t cutoff = absl::ToUnixMicros(now - kRequestRetention);
   if (!expired_ids.empty()) {
     sql::Statement expired;
@@ -225,43 +223,34 @@ std::vector<sql::Statement> RecordRequestsStatements(
       {"DELETE FROM requests WHERE request_id IN (SELECT request_id FROM "
        "requests WHERE create_us <= $1 ORDER BY create_us LIMIT 4)",
        {cutoff}});
-  sql::Statement insert;
-  insert.sql =
-      "INSERT INTO requests (request_id, fingerprint, reference, create_us) ";
-  if (engine == sql::Engine::kPostgres) {
-    // One array per column: one text (and plan) whatever the batch size.
-    std::vector<Value> ids, fingerprints, references;
-    for (const auto& [id, record] : records) {
-      ids.emplace_back(id);
-      fingerprints.emplace_back(record.fingerprint);
-      references.emplace_back(record.reference);
-    }
-    // Arrays of text always have a literal (only blobs have none).
-    insert.sql +=
-        "SELECT *, $4 FROM unnest($1::text[], $2::text[], $3::text[])";
-    insert.params = {*sql::ArrayLiteral(ids), *sql::ArrayLiteral(fingerprints),
-                     *sql::ArrayLiteral(references), absl::ToUnixMicros(now)};
-  } else {
-    insert.sql += "VALUES ";
-    for (size_t i = 0; i < records.size(); ++i) {
-      absl::StrAppend(
-          &insert.sql, i == 0 ? "(" : ", (",
-          sql::AddParam(insert.params, records[i].first), ", ",
-          sql::AddParam(insert.params, records[i].second.fingerprint), ", ",
-          sql::AddParam(insert.params, records[i].second.reference), ", ",
-          sql::AddParam(insert.params, absl::ToUnixMicros(now)), ")");
-    }
-  }
-  statements.push_back(std::move(insert));
   return statements;
+}
+
+constexpr char kRequestColumns[] =
+    "request_id, fingerprint, reference, create_us";
+
+// Rows for kRequestColumns (after ForgetExpiredRequestsStatements ran).
+std::vector<Params> RequestRows(
+    const std::vector<std::pair<std::string, RequestRecord>>& records,
+    absl::Time now) {
+  std::vector<Params> rows;
+  rows.reserve(records.size());
+  for (const auto& [id, record] : records) {
+    rows.push_back(
+        {id, record.fingerprint, record.reference, absl::ToUnixMicros(now)});
+  }
+  return rows;
 }
 
 // A join with the addresses asked rather than `email_key IN ($2, …)`:
 // PostgreSQL's generic plan checks such a list of parameters one by one
 // against every active booking of the session (6 ms for 200 addresses and
-// 2,000 bookings), where a join hashes them (0.4 ms). An array (`= ANY`)
-// was tried with the request look-up and dropped (see
-// FindRequestsStatement).
+// 2,000 bookings), where a join hashes them (0.4 ms). Not one array
+// parameter either: the statement's text would then be the same for every
+// batch, and the generic plan PostgreSQL keeps for it is the one made for
+// the table as it was at the statement's sixth run, nearly empty (a loop
+// over the session's bookings, scanning the array for each: 5 ms a batch
+// in the benchmark, seen with auto_explain).
 sql::Statement ActiveEmailKeysStatement(
     const std::string& session, const std::vector<std::string>& email_keys) {
   sql::Statement active;
@@ -493,16 +482,19 @@ class SqlBookingTransaction final : public BookingTransaction {
           events::OutboxInsert(std::string(kBookingStream), std::move(events)));
       statements.push_back(std::move(outbox));
     }
-    for (sql::Statement& s : RecordRequestsStatements(
-             tx_.engine(), records, expired_request_ids, now)) {
-      statements.push_back(std::move(s));
+    if (!records.empty()) {
+      for (sql::Statement& s :
+           ForgetExpiredRequestsStatements(expired_request_ids, now)) {
+        statements.push_back(std::move(s));
+      }
     }
     statements.push_back(SaveCountsStatement(inventory));
     ASSIGN_OR_RETURN(std::vector<ResultSet> results, tx_.QueryAll(statements));
     if (results.back().empty())
       return absl::NotFoundError("inventory: not found");
     ++inventory.version;
-    return absl::OkStatus();
+    return tx_.BulkInsert("requests", kRequestColumns,
+                          RequestRows(records, now));
   }
 
   absl::Status SaveCounts(SessionInventory& inventory) override {
@@ -1106,11 +1098,12 @@ class SqlBookingTransaction final : public BookingTransaction {
   absl::Status RecordRequest(const std::string& request_id,
                              const RequestRecord& record,
                              absl::Time now) override {
-    for (const sql::Statement& s : RecordRequestsStatements(
-             tx_.engine(), {{request_id, record}}, {request_id}, now)) {
+    for (const sql::Statement& s :
+         ForgetExpiredRequestsStatements({request_id}, now)) {
       RETURN_IF_ERROR(tx_.Execute(s.sql, s.params).status());
     }
-    return absl::OkStatus();
+    return tx_.BulkInsert("requests", kRequestColumns,
+                          RequestRows({{request_id, record}}, now));
   }
 
   absl::Status AddEvent(training::events::v1::Event event) override {
