@@ -159,14 +159,27 @@ std::vector<sql::Statement> LockStatements(const std::string& session) {
   return statements;
 }
 
-// A list of parameters, not one array (`= ANY($1::text[])`): with the
-// array, some look-ups took up to 177 ms in the flash-crowd benchmark
-// (mean 8.7 ms against 0.2–0.5 with the list). One text for every batch
-// gets one generic plan, made while the table was nearly empty and kept
-// as it grows (see ActiveEmailKeysStatement).
+// On PostgreSQL one array of ids, each probed in the primary key
+// (`LATERAL … LIMIT 1`): the text, and so the plan, is the same for every
+// batch, and no table statistics can turn it into a scan. The obvious
+// spellings can: `request_id = ANY($1::text[])` or `IN ($1, …)` were
+// planned as sequential scans while the table was young (3–8 ms a batch,
+// seen with auto_explain; up to 177 ms when PostgreSQL kept that plan as
+// the table grew). SQLite probes the key for a list of parameters anyway.
 sql::Statement FindRequestsStatement(
-    const std::vector<std::string>& request_ids) {
+    sql::Engine engine, const std::vector<std::string>& request_ids) {
   sql::Statement find;
+  if (engine == sql::Engine::kPostgres) {
+    std::vector<Value> ids(request_ids.begin(), request_ids.end());
+    find.sql =
+        "SELECT r.request_id, r.fingerprint, r.reference, r.create_us FROM "
+        "unnest($1::text[]) AS asked(request_id) CROSS JOIN LATERAL (SELECT "
+        "* FROM requests WHERE requests.request_id = asked.request_id LIMIT "
+        "1) AS r";
+    // Arrays of text always have a literal (only blobs have none).
+    find.params = {*sql::ArrayLiteral(ids)};
+    return find;
+  }
   find.sql =
       "SELECT request_id, fingerprint, reference, create_us FROM requests "
       "WHERE request_id IN (";
@@ -242,18 +255,26 @@ std::vector<Params> RequestRows(
   return rows;
 }
 
-// A join with the addresses asked rather than `email_key IN ($2, …)`:
-// PostgreSQL's generic plan checks such a list of parameters one by one
-// against every active booking of the session (6 ms for 200 addresses and
-// 2,000 bookings), where a join hashes them (0.4 ms). Not one array
-// parameter either: the statement's text would then be the same for every
-// batch, and the generic plan PostgreSQL keeps for it is the one made for
-// the table as it was at the statement's sixth run, nearly empty (a loop
-// over the session's bookings, scanning the array for each: 5 ms a batch
-// in the benchmark, seen with auto_explain).
+// Which of the addresses asked hold a place in the session. On
+// PostgreSQL each is probed in the (session, address) index, for the
+// reasons given at FindRequestsStatement (as a join with the array, the
+// plan kept from the table's first rows looped over the session's
+// bookings scanning the array for each: 5 ms a batch). On SQLite a join
+// with the addresses asked rather than `email_key IN ($2, …)`.
 sql::Statement ActiveEmailKeysStatement(
-    const std::string& session, const std::vector<std::string>& email_keys) {
+    sql::Engine engine, const std::string& session,
+    const std::vector<std::string>& email_keys) {
   sql::Statement active;
+  if (engine == sql::Engine::kPostgres) {
+    std::vector<Value> keys(email_keys.begin(), email_keys.end());
+    active.sql =
+        "SELECT b.email_key FROM unnest($2::text[]) AS asked(email_key) "
+        "CROSS JOIN LATERAL (SELECT email_key FROM bookings WHERE session = "
+        "$1 AND bookings.email_key = asked.email_key AND state IN (1, 2, 3) "
+        "LIMIT 1) AS b";
+    active.params = {session, *sql::ArrayLiteral(keys)};
+    return active;
+  }
   active.sql = "SELECT b.email_key FROM (VALUES ";
   for (size_t i = 0; i < email_keys.size(); ++i) {
     absl::StrAppend(&active.sql, i == 0 ? "(" : ", (",
@@ -439,14 +460,15 @@ class SqlBookingTransaction final : public BookingTransaction {
     // lock, so that nothing about the session's places is read before it.
     std::vector<sql::Statement> statements;
     if (!request_ids.empty()) {
-      statements.push_back(FindRequestsStatement(request_ids));
+      statements.push_back(FindRequestsStatement(tx_.engine(), request_ids));
     }
     const size_t lock_at = statements.size();
     for (sql::Statement& s : LockStatements(session)) {
       statements.push_back(std::move(s));
     }
     if (!email_keys.empty()) {
-      statements.push_back(ActiveEmailKeysStatement(session, email_keys));
+      statements.push_back(
+          ActiveEmailKeysStatement(tx_.engine(), session, email_keys));
     }
     ASSIGN_OR_RETURN(std::vector<ResultSet> results, tx_.QueryAll(statements));
     BatchReading reading;
@@ -1088,7 +1110,8 @@ class SqlBookingTransaction final : public BookingTransaction {
   // (seen at 2 ms per batch of 200), instead of probing the key.
   absl::StatusOr<std::optional<RequestRecord>> FindRequest(
       const std::string& request_id, absl::Time now) override {
-    const sql::Statement find = FindRequestsStatement({request_id});
+    const sql::Statement find =
+        FindRequestsStatement(tx_.engine(), {request_id});
     ASSIGN_OR_RETURN(ResultSet rows, tx_.Query(find.sql, find.params));
     ASSIGN_OR_RETURN(auto found, DecodeRequests(rows, now));
     if (found.empty()) return std::nullopt;
