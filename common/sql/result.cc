@@ -11,6 +11,26 @@ std::string AddParam(Params& params, Value value) {
   return absl::StrCat("$", params.size());
 }
 
+namespace {
+
+// Appends a number's text (as PostgreSQL reads it back exactly) and says
+// whether `value` was one.
+bool AppendNumber(const Value& value, std::string& out) {
+  if (const int64_t* n = std::get_if<int64_t>(&value)) {
+    absl::StrAppend(&out, *n);
+    return true;
+  }
+  if (const double* d = std::get_if<double>(&value)) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.17g", *d);
+    out += buffer;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> ArrayLiteral(const std::vector<Value>& values) {
   std::string array = "{";
   for (size_t i = 0; i < values.size(); ++i) {
@@ -18,12 +38,8 @@ absl::StatusOr<std::string> ArrayLiteral(const std::vector<Value>& values) {
     const Value& value = values[i];
     if (std::holds_alternative<std::monostate>(value)) {
       array += "NULL";
-    } else if (const int64_t* n = std::get_if<int64_t>(&value)) {
-      absl::StrAppend(&array, *n);
-    } else if (const double* d = std::get_if<double>(&value)) {
-      char buffer[32];
-      std::snprintf(buffer, sizeof buffer, "%.17g", *d);
-      array += buffer;
+    } else if (AppendNumber(value, array)) {
+      // written
     } else if (const std::string* text = std::get_if<std::string>(&value)) {
       // Quoted, with quotes and backslashes escaped (array_in's rules).
       array.push_back('"');
@@ -49,12 +65,8 @@ absl::StatusOr<std::string> CopyText(const std::vector<Params>& rows) {
       const Value& value = row[i];
       if (std::holds_alternative<std::monostate>(value)) {
         text += "\\N";
-      } else if (const int64_t* n = std::get_if<int64_t>(&value)) {
-        absl::StrAppend(&text, *n);
-      } else if (const double* d = std::get_if<double>(&value)) {
-        char buffer[32];
-        std::snprintf(buffer, sizeof buffer, "%.17g", *d);
-        text += buffer;
+      } else if (AppendNumber(value, text)) {
+        // written
       } else if (const std::string* s = std::get_if<std::string>(&value)) {
         // COPY reads a backslash as an escape and a tab, newline or
         // carriage return as the end of a value or row. Runs without one

@@ -159,6 +159,12 @@ std::vector<sql::Statement> LockStatements(const std::string& session) {
   return statements;
 }
 
+// PostgreSQL's array of `texts`, for one parameter in place of a list.
+std::string TextArray(const std::vector<std::string>& texts) {
+  // Arrays of text always have a literal (only blobs have none).
+  return *sql::ArrayLiteral(std::vector<Value>(texts.begin(), texts.end()));
+}
+
 // On PostgreSQL one array of ids, each probed in the primary key
 // (`LATERAL … LIMIT 1`): the text, and so the plan, is the same for every
 // batch, and no table statistics can turn it into a scan. The obvious
@@ -170,14 +176,12 @@ sql::Statement FindRequestsStatement(
     sql::Engine engine, const std::vector<std::string>& request_ids) {
   sql::Statement find;
   if (engine == sql::Engine::kPostgres) {
-    std::vector<Value> ids(request_ids.begin(), request_ids.end());
     find.sql =
         "SELECT r.request_id, r.fingerprint, r.reference, r.create_us FROM "
         "unnest($1::text[]) AS asked(request_id) CROSS JOIN LATERAL (SELECT "
         "* FROM requests WHERE requests.request_id = asked.request_id LIMIT "
         "1) AS r";
-    // Arrays of text always have a literal (only blobs have none).
-    find.params = {*sql::ArrayLiteral(ids)};
+    find.params = {TextArray(request_ids)};
     return find;
   }
   find.sql =
@@ -266,13 +270,12 @@ sql::Statement ActiveEmailKeysStatement(
     const std::vector<std::string>& email_keys) {
   sql::Statement active;
   if (engine == sql::Engine::kPostgres) {
-    std::vector<Value> keys(email_keys.begin(), email_keys.end());
     active.sql =
         "SELECT b.email_key FROM unnest($2::text[]) AS asked(email_key) "
         "CROSS JOIN LATERAL (SELECT email_key FROM bookings WHERE session = "
         "$1 AND bookings.email_key = asked.email_key AND state IN (1, 2, 3) "
         "LIMIT 1) AS b";
-    active.params = {session, *sql::ArrayLiteral(keys)};
+    active.params = {session, TextArray(email_keys)};
     return active;
   }
   active.sql = "SELECT b.email_key FROM (VALUES ";
