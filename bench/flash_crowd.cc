@@ -527,6 +527,11 @@ class Bench {
   absl::BitGen bitgen_;
 };
 
+// Marks a phase's start on stderr, for profilers attached to one phase.
+void Mark(const char* phase, int rep) {
+  std::fprintf(stderr, "phase %s %d\n", phase, rep + 1);
+}
+
 void Print(const char* what, const std::vector<double>& samples,
            const char* unit) {
   const Stats s = Summarise(samples);
@@ -542,6 +547,7 @@ int Run() {
   std::map<std::string, std::vector<double>> samples;
   int wrong = 0, errors = 0, sessions = 0;
   for (int rep = 0; rep < reps; ++rep) {
+    Mark("bookings", rep);
     const Bench::FlashResult flash = bench.Flash(length);
     samples["bookings"].push_back(flash.bookings_per_second);
     samples["p50"].push_back(flash.p50_ms);
@@ -553,8 +559,11 @@ int Run() {
     wrong += flash.wrong_sessions;
     errors += flash.errors;
     sessions += flash.sessions;
+    Mark("health", rep);
     samples["health"].push_back(bench.HealthRate(length));
+    Mark("raw", rep);
     samples["raw"].push_back(bench.BestRawCommitRate(length / 3));
+    Mark("availability", rep);
     samples["avail"].push_back(bench.AvailabilityRate(length));
     samples["avail_down"].push_back(
         bench.AvailabilityRateWithRedisDown(length));
