@@ -22,11 +22,13 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -182,24 +184,97 @@ class Bench {
     int retries = 0;
   };
 
+  // One CreateBooking call of a round.
+  struct Call {
+    booking::CreateBookingRequest request;
+    booking::Booking reply;
+    std::unique_ptr<grpc::ClientContext> context;
+    absl::Time start;
+    int stub = 0;
+  };
+  using Calls = std::vector<std::unique_ptr<Call>>;
+
+  // Sessions made by a background thread, a few rounds ahead, each known
+  // to every replica before it is handed out: creating sessions and
+  // teaching them to the replicas (tens of milliseconds a batch, now and
+  // then far more) is not booking work, so it stays out of the measured
+  // time.
+  class SessionSupply {
+   public:
+    explicit SessionSupply(Bench* bench)
+        : thread_([this, bench] {
+            while (true) {
+              {
+                absl::MutexLock lock(&mu_);
+                mu_.Await(absl::Condition(
+                    +[](SessionSupply* s) {
+                      return s->stopping_ || s->ready_.size() < kAhead;
+                    },
+                    this));
+                if (stopping_) return;
+              }
+              std::vector<std::string> made = bench->NewSessions(kAhead);
+              absl::MutexLock lock(&mu_);
+              ready_.insert(ready_.end(), made.begin(), made.end());
+              if (made.empty()) failed_ = true;
+            }
+          }) {}
+    ~SessionSupply() {
+      {
+        absl::MutexLock lock(&mu_);
+        stopping_ = true;
+      }
+      thread_.join();
+    }
+    // The next session; empty if the catalogue refused to make any.
+    std::string Next() {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](SessionSupply* s) { return s->failed_ || !s->ready_.empty(); },
+          this));
+      if (ready_.empty()) return "";
+      std::string next = std::move(ready_.front());
+      ready_.pop_front();
+      return next;
+    }
+
+   private:
+    static constexpr size_t kAhead = 16;
+    absl::Mutex mu_;
+    std::deque<std::string> ready_ ABSL_GUARDED_BY(mu_);
+    bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+    bool failed_ ABSL_GUARDED_BY(mu_) = false;
+    std::thread thread_;  // last: started once the fields above exist
+  };
+
   FlashResult Flash(absl::Duration length) {
     const int n = absl::GetFlag(FLAGS_clients);
     FlashResult result;
+    SessionSupply supply(this);
+    std::string session = supply.Next();
+    Calls calls = Prepare(session, n);
     const auto [sum_before, count_before] = BatchTotals();
     const auto [ms_before, commits_before] =
         BatchTotals("training_booking_batch_commit_seconds");
-    std::vector<std::string> sessions = NewSessions(16);
     std::vector<double> latencies;
     std::vector<std::string> used;
-    int64_t booked = 0;
     const absl::Time start = absl::Now();
-    while (absl::Now() - start < length) {
-      if (sessions.empty()) sessions = NewSessions(16);
-      const std::string session = sessions.back();
-      sessions.pop_back();
+    // Rounds: all N calls for one session in flight at once; the next
+    // session opens when the last answer arrives. (Letting each client
+    // move on as soon as it has its answer spreads the crowd over many
+    // sessions: batches of 40 instead of 200.)
+    while (!session.empty() && absl::Now() - start < length) {
       used.push_back(session);
-      Round(session, n, latencies, result);
-      booked += n;
+      // The next round is made while this one races, as many clients
+      // would have their forms ready.
+      std::string next_session;
+      Calls next;
+      Race(calls, latencies, result, [&] {
+        next_session = supply.Next();
+        if (!next_session.empty()) next = Prepare(next_session, n);
+      });
+      session = std::move(next_session);
+      calls = std::move(next);
     }
     const double elapsed = absl::ToDoubleSeconds(absl::Now() - start);
     const auto [sum_after, count_after] = BatchTotals();
@@ -209,7 +284,7 @@ class Bench {
         commits_after > commits_before
             ? 1000 * (ms_after - ms_before) / (commits_after - commits_before)
             : 0;
-    result.bookings_per_second = booked / elapsed;
+    result.bookings_per_second = static_cast<double>(n) * used.size() / elapsed;
     result.p50_ms = Quantile(latencies, 0.5);
     result.p99_ms = Quantile(latencies, 0.99);
     result.p999_ms = Quantile(latencies, 0.999);
@@ -218,25 +293,43 @@ class Bench {
             ? (sum_after - sum_before) / (count_after - count_before)
             : 0;
     result.sessions = static_cast<int>(used.size());
+    if (used.empty()) ++result.errors;  // no session could be made
     result.wrong_sessions = CountWrongSessions(used, n);
     return result;
   }
 
-  // N CreateBooking calls for `session`, all in flight at once; returns
-  // when every one has its final answer (retried with the same request id
+  // N CreateBooking calls for `session`, by N different people.
+  Calls Prepare(const std::string& session, int n) {
+    Calls calls(n);
+    for (int i = 0; i < n; ++i) {
+      calls[i] = std::make_unique<Call>();
+      Fill(*calls[i], session, i);
+      calls[i]->stub = i % booking_stubs_.size();
+    }
+    return calls;
+  }
+
+  // Client i's booking of `session`, under a new request id.
+  void Fill(Call& call, const std::string& session, int i) {
+    call.request.Clear();
+    call.request.set_request_id(NewRequestId());
+    call.request.mutable_booking()->set_session(session);
+    auto* a = call.request.mutable_booking()->mutable_attendee();
+    a->set_display_name(absl::StrCat("Person ", i));
+    a->set_email(absl::StrCat("p", i, "@nhs.example"));
+    a->set_organisation("Northshire NHS Trust");
+    a->set_agency_type(training::type::v1::HEALTH);
+    a->set_job_role("Health visitor");
+    a->set_consent_given(true);
+  }
+
+  // Puts every call in flight at once, runs `meanwhile`, and returns when
+  // every call has its final answer (retried with the same request id
   // while the answer is a transient refusal).
-  void Round(const std::string& session, int n, std::vector<double>& latencies,
-             FlashResult& result) {
-    struct Call {
-      booking::CreateBookingRequest request;
-      booking::Booking reply;
-      std::unique_ptr<grpc::ClientContext> context;
-      absl::Time start;
-      int stub = 0;
-    };
+  void Race(Calls& calls, std::vector<double>& latencies, FlashResult& result,
+            const std::function<void()>& meanwhile) {
     absl::Mutex mu;
-    int remaining = n;
-    std::vector<std::unique_ptr<Call>> calls(n);
+    int remaining = static_cast<int>(calls.size());
     std::function<void(Call*)> issue;
     issue = [&](Call* call) {
       call->context = Context();
@@ -257,24 +350,11 @@ class Bench {
             --remaining;
           });
     };
-    for (int i = 0; i < n; ++i) {
-      auto call = std::make_unique<Call>();
-      call->request.set_request_id(NewRequestId());
-      call->request.mutable_booking()->set_session(session);
-      auto* a = call->request.mutable_booking()->mutable_attendee();
-      a->set_display_name(absl::StrCat("Person ", i));
-      a->set_email(absl::StrCat("p", i, "@nhs.example"));
-      a->set_organisation("Northshire NHS Trust");
-      a->set_agency_type(training::type::v1::HEALTH);
-      a->set_job_role("Health visitor");
-      a->set_consent_given(true);
-      call->stub = i % booking_stubs_.size();
-      calls[i] = std::move(call);
-    }
     for (auto& call : calls) {
       call->start = absl::Now();
       issue(call.get());
     }
+    meanwhile();
     absl::MutexLock lock(&mu);
     mu.Await(absl::Condition(
         +[](int* left) { return *left == 0; }, &remaining));
@@ -283,7 +363,9 @@ class Bench {
   // A request id as clients make them: version 7 (RFC 9562: 48 bits of
   // Unix milliseconds, then random) sorts by time, so a batch's entries
   // land together in the request-id index; version 4 is all random.
-  std::string NewRequestId() {
+  // Called from gRPC's threads too: each thread has its own generator.
+  static std::string NewRequestId() {
+    thread_local absl::BitGen bitgen_;
     const bool v7 = absl::GetFlag(FLAGS_request_ids) == "v7";
     const uint64_t ms = absl::ToUnixMillis(absl::Now());
     return absl::StrFormat(
@@ -524,7 +606,6 @@ class Bench {
   std::string booking_url_;
   std::string raw_url_;
   std::unique_ptr<sql::Database> raw_db_;
-  absl::BitGen bitgen_;
 };
 
 // Marks a phase's start on stderr, for profilers attached to one phase.
