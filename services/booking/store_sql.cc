@@ -307,6 +307,43 @@ constexpr char kBookingColumns[] =
     "confirm_us, update_us, cancel_us, cancel_cause, cancel_reason, "
     "cancel_late, attendance, attendance_us, offer_us, expire_us, version";
 
+}  // namespace
+
+sql::Statement HeadOfWaitlistStatement(sql::Engine engine,
+                                       const SessionInventory& session,
+                                       int limit) {
+  // One branch per index, each in seq order: with the two conditions
+  // OR-ed, PostgreSQL walked the primary key in seq order and, when nobody
+  // was waiting, filtered the whole table (65 ms at 600,000 bookings, on
+  // every session scheduled or place freed). Each branch reads its waiting
+  // rows behind a fence (OFFSET 0; SQLite needs a LIMIT with it) and sorts
+  // only those: the text is the same for every call, so PostgreSQL keeps
+  // one generic plan, and without the fence that plan walked the primary
+  // key again to avoid the sort (28 ms at 98,000 bookings for a session
+  // with nobody waiting).
+  const char* fence =
+      engine == sql::Engine::kPostgres ? " OFFSET 0" : " LIMIT -1 OFFSET 0";
+  return {absl::StrCat(
+              "SELECT * FROM (SELECT * FROM (SELECT ", kBookingColumns,
+              " FROM bookings WHERE session = $1 AND state = 2 AND scope <> 2",
+              fence,
+              ") AS waiting ORDER BY seq LIMIT $4) AS by_session UNION ALL "
+              "SELECT * FROM (SELECT * FROM (SELECT ",
+              kBookingColumns,
+              " FROM bookings WHERE scope = 2 AND state = 2 AND course = $2 "
+              "AND delivery_preference IN (0, $3)",
+              fence,
+              ") AS waiting ORDER BY seq LIMIT $4) AS any_date ORDER BY seq "
+              "LIMIT $4"),
+          {session.session, session.course,
+           int64_t{session.delivery_mode == 2   ? 1
+                   : session.delivery_mode == 1 ? 2
+                                                : -1},
+           int64_t{limit}}};
+}
+
+namespace {
+
 absl::StatusOr<StoredBooking> DecodeBooking(const ResultSet& rows, size_t i) {
   StoredBooking stored;
   v1::Booking& b = stored.booking;
@@ -700,37 +737,9 @@ class SqlBookingTransaction final : public BookingTransaction {
 
   absl::StatusOr<std::vector<StoredBooking>> HeadOfWaitlist(
       const SessionInventory& session, int limit) override {
-    // One branch per index, each in seq order: with the two conditions
-    // OR-ed, PostgreSQL walked the primary key in seq order and, when
-    // nobody was waiting, filtered the whole table (65 ms at 600,000
-    // bookings, on every session scheduled or place freed). Each branch
-    // reads its waiting rows behind a fence (OFFSET 0; SQLite needs a
-    // LIMIT with it) and sorts only those: the statement's text is the
-    // same for every call, so PostgreSQL keeps one generic plan, and
-    // without the fence that plan walked the primary key again to avoid
-    // the sort (28 ms at 98,000 bookings for a session with nobody
-    // waiting).
-    const char* fence = tx_.engine() == sql::Engine::kPostgres
-                            ? " OFFSET 0"
-                            : " LIMIT -1 OFFSET 0";
-    return Bookings(
-        absl::StrCat(
-            "SELECT * FROM (SELECT * FROM (SELECT ", kBookingColumns,
-            " FROM bookings WHERE session = $1 AND state = 2 AND scope <> 2",
-            fence,
-            ") AS waiting ORDER BY seq LIMIT $4) AS by_session UNION ALL "
-            "SELECT * FROM (SELECT * FROM (SELECT ",
-            kBookingColumns,
-            " FROM bookings WHERE scope = 2 AND state = 2 AND course = $2 AND "
-            "delivery_preference IN (0, $3)",
-            fence,
-            ") AS waiting ORDER BY seq LIMIT $4) AS any_date ORDER BY seq "
-            "LIMIT $4"),
-        {session.session, session.course,
-         int64_t{session.delivery_mode == 2   ? 1
-                 : session.delivery_mode == 1 ? 2
-                                              : -1},
-         int64_t{limit}});
+    const sql::Statement head =
+        HeadOfWaitlistStatement(tx_.engine(), session, limit);
+    return Bookings(head.sql, head.params);
   }
 
   absl::StatusOr<std::vector<StoredBooking>> ActiveBookings(

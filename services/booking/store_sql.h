@@ -19,6 +19,13 @@ inline constexpr char kBookingStream[] = "training.events.booking";
 // The booking service's tables (component "booking").
 std::vector<sql::Migration> BookingMigrations();
 
+// The first `limit` entries waiting for `session` (its own, then the
+// course's any-date entries), in seq order. Exposed so that tests can
+// check the plan PostgreSQL keeps for it.
+sql::Statement HeadOfWaitlistStatement(sql::Engine engine,
+                                       const SessionInventory& session,
+                                       int limit);
+
 class SqlBookingStore final : public BookingStore {
  public:
   // Applies the booking and outbox migrations. `db` is not owned.
