@@ -216,7 +216,10 @@ class Bench {
               std::vector<std::string> made = bench->NewSessions(kAhead);
               absl::MutexLock lock(&mu_);
               ready_.insert(ready_.end(), made.begin(), made.end());
-              if (made.empty()) failed_ = true;
+              if (made.empty()) {
+                failed_ = true;  // Next() reports it; no retrying in a loop
+                return;
+              }
             }
           }) {}
     ~SessionSupply() {
@@ -302,25 +305,20 @@ class Bench {
   Calls Prepare(const std::string& session, int n) {
     Calls calls(n);
     for (int i = 0; i < n; ++i) {
-      calls[i] = std::make_unique<Call>();
-      Fill(*calls[i], session, i);
-      calls[i]->stub = i % booking_stubs_.size();
+      auto call = std::make_unique<Call>();
+      call->request.set_request_id(NewRequestId());
+      call->request.mutable_booking()->set_session(session);
+      auto* a = call->request.mutable_booking()->mutable_attendee();
+      a->set_display_name(absl::StrCat("Person ", i));
+      a->set_email(absl::StrCat("p", i, "@nhs.example"));
+      a->set_organisation("Northshire NHS Trust");
+      a->set_agency_type(training::type::v1::HEALTH);
+      a->set_job_role("Health visitor");
+      a->set_consent_given(true);
+      call->stub = i % booking_stubs_.size();
+      calls[i] = std::move(call);
     }
     return calls;
-  }
-
-  // Client i's booking of `session`, under a new request id.
-  void Fill(Call& call, const std::string& session, int i) {
-    call.request.Clear();
-    call.request.set_request_id(NewRequestId());
-    call.request.mutable_booking()->set_session(session);
-    auto* a = call.request.mutable_booking()->mutable_attendee();
-    a->set_display_name(absl::StrCat("Person ", i));
-    a->set_email(absl::StrCat("p", i, "@nhs.example"));
-    a->set_organisation("Northshire NHS Trust");
-    a->set_agency_type(training::type::v1::HEALTH);
-    a->set_job_role("Health visitor");
-    a->set_consent_given(true);
   }
 
   // Puts every call in flight at once, runs `meanwhile`, and returns when
@@ -363,9 +361,7 @@ class Bench {
   // A request id as clients make them: version 7 (RFC 9562: 48 bits of
   // Unix milliseconds, then random) sorts by time, so a batch's entries
   // land together in the request-id index; version 4 is all random.
-  // Called from gRPC's threads too: each thread has its own generator.
-  static std::string NewRequestId() {
-    thread_local absl::BitGen bitgen_;
+  std::string NewRequestId() {
     const bool v7 = absl::GetFlag(FLAGS_request_ids) == "v7";
     const uint64_t ms = absl::ToUnixMillis(absl::Now());
     return absl::StrFormat(
@@ -603,6 +599,7 @@ class Bench {
   std::unique_ptr<catalogue::CatalogueService::Stub> catalogue_stub_;
   std::vector<std::unique_ptr<booking::BookingService::Stub>> booking_stubs_;
   std::vector<std::unique_ptr<Health::Stub>> health_stubs_;
+  absl::BitGen bitgen_;
   std::string booking_url_;
   std::string raw_url_;
   std::unique_ptr<sql::Database> raw_db_;

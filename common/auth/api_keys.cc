@@ -47,7 +47,7 @@ std::string Sha256Hex(absl::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   // Fetched once: with EVP_sha256() OpenSSL 3 looks the algorithm up in
-  // its provider on every call, a third of the digest's cost for the
+  // its provider on every call, nearly half the digest's cost for the
   // short inputs hashed per call (API keys, request fingerprints).
   static const EVP_MD* const sha256 = [] {
     const EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
