@@ -190,7 +190,7 @@ class Bench {
     booking::Booking reply;
     std::unique_ptr<grpc::ClientContext> context;
     absl::Time start;
-    int stub = 0;
+    int stub_index = 0;  // which of booking_stubs_ carries it
   };
   using Calls = std::vector<std::unique_ptr<Call>>;
 
@@ -315,7 +315,7 @@ class Bench {
       a->set_agency_type(training::type::v1::HEALTH);
       a->set_job_role("Health visitor");
       a->set_consent_given(true);
-      call->stub = i % booking_stubs_.size();
+      call->stub_index = i % booking_stubs_.size();
       calls[i] = std::move(call);
     }
     return calls;
@@ -331,13 +331,13 @@ class Bench {
     std::function<void(Call*)> issue;
     issue = [&](Call* call) {
       call->context = Context();
-      booking_stubs_[call->stub]->async()->CreateBooking(
+      booking_stubs_[call->stub_index]->async()->CreateBooking(
           call->context.get(), &call->request, &call->reply,
           [&, call](grpc::Status status) {
             if (Retryable(status)) {
               absl::MutexLock lock(&mu);
               ++result.retries;
-              call->stub = (call->stub + 1) % booking_stubs_.size();
+              call->stub_index = (call->stub_index + 1) % booking_stubs_.size();
               issue(call);
               return;
             }
