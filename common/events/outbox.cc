@@ -309,15 +309,35 @@ absl::StatusOr<int> Xadd(redis::RedisClient& redis,
   return static_cast<int>(commands.size());
 }
 
+// Marks exactly the rows of `rows` sent. Not the range from the first seq
+// read to the last: on PostgreSQL seqs are taken in one order and committed
+// in another, so a row inside that range can commit after the pass read
+// its rows; a range UPDATE (a new snapshot under READ COMMITTED) would mark
+// it sent although it was never published. The rows are marked by runs of
+// consecutive seqs (usually one run: one statement), since a run of
+// consecutive integers holds no row that was not read.
 absl::Status MarkSent(sql::Transaction& tx, const sql::ResultSet& rows) {
-  ASSIGN_OR_RETURN(int64_t first, rows.GetInt64(0, "seq"));
-  ASSIGN_OR_RETURN(int64_t last, rows.GetInt64(rows.size() - 1, "seq"));
-  return tx
-      .Execute(
-          "UPDATE outbox SET sent_at_us = $1 WHERE seq >= $2 AND seq <= "
-          "$3 AND sent_at_us IS NULL",
-          {absl::ToUnixMicros(absl::Now()), first, last})
-      .status();
+  const int64_t now = absl::ToUnixMicros(absl::Now());
+  ASSIGN_OR_RETURN(int64_t run_first, rows.GetInt64(0, "seq"));
+  int64_t run_last = run_first;
+  auto mark = [&]() {
+    return tx
+        .Execute(
+            "UPDATE outbox SET sent_at_us = $1 WHERE seq >= $2 AND seq <= "
+            "$3 AND sent_at_us IS NULL",
+            {now, run_first, run_last})
+        .status();
+  };
+  for (size_t i = 1; i < rows.size(); ++i) {
+    ASSIGN_OR_RETURN(int64_t seq, rows.GetInt64(i, "seq"));
+    if (seq == run_last + 1) {
+      run_last = seq;
+      continue;
+    }
+    RETURN_IF_ERROR(mark());
+    run_first = run_last = seq;
+  }
+  return mark();
 }
 
 }  // namespace
@@ -339,6 +359,7 @@ absl::StatusOr<int> OutboxRelay::PublishOnce() {
                                    SelectUnsent(tx, options_.batch_size));
                   if (rows.empty()) return absl::OkStatus();
                   ASSIGN_OR_RETURN(int events, Xadd(*redis_, rows));
+                  if (after_publish_for_test_) after_publish_for_test_();
                   RETURN_IF_ERROR(MarkSent(tx, rows));
                   published = events;
                   return PruneSent(tx);
@@ -363,6 +384,7 @@ absl::Status OutboxRelay::PublishOutsideTheWriteLock(int& published) {
       }));
   if (rows.empty()) return absl::OkStatus();
   ASSIGN_OR_RETURN(int events, Xadd(*redis_, rows));
+  if (after_publish_for_test_) after_publish_for_test_();
   RETURN_IF_ERROR(sql::RunInTransaction(
       *db_, sql::TxMode::kWrite, [&](sql::Transaction& tx) -> absl::Status {
         RETURN_IF_ERROR(MarkSent(tx, rows));

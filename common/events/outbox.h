@@ -4,13 +4,16 @@
 // The transactional outbox: a service writes its events in the same
 // transaction as the change they describe, so that an event exists if and
 // only if the change committed. OutboxRelay then publishes unsent rows to
-// Redis Streams in order and marks them sent.
+// Redis Streams in seq order, as far as they have committed (on PostgreSQL a
+// row can commit after a later one, and is published after it), and marks
+// exactly the rows it published sent.
 //
 // Delivery is at least once: a relay that dies between XADD and marking the
-// rows sent publishes them again (duplicates, never gaps, never reordering).
+// rows sent publishes them again (duplicates, never gaps).
 // Consumers are idempotent by Event.id (see consumer.h).
 
 #include <atomic>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -102,6 +105,12 @@ class OutboxRelay {
   void Start();
   void Stop();
 
+  // Called in each pass after its events were published and before their
+  // rows are marked sent: tests commit another transaction there.
+  void SetAfterPublishHookForTest(std::function<void()> hook) {
+    after_publish_for_test_ = std::move(hook);
+  }
+
  private:
   // PublishOnce on SQLite: the rows are read, published and then marked,
   // without holding the one write lock across the Redis round trip.
@@ -109,6 +118,7 @@ class OutboxRelay {
   absl::Status PruneSent(sql::Transaction& tx);
 
   absl::Mutex publish_mu_;
+  std::function<void()> after_publish_for_test_;
 
   sql::Database* db_;
   redis::RedisClient* redis_;
