@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "common/sql/postgres_database.h"
 #include "common/sql/sqlite_database.h"
+#include "common/status/errors.h"
 #include "common/status_macros.h"
 
 namespace training::sql {
@@ -172,7 +173,9 @@ absl::Status RunInTransaction(
       last = body(**tx);
       if (last.ok()) last = (*tx)->Commit();
     }
-    if (last.code() != absl::StatusCode::kAborted) return last;
+    // Only a conflict is worth another attempt: a domain refusal that
+    // happens to be ABORTED (a stale etag) would be refused again.
+    if (!IsTransactionConflict(last)) return last;
     // Back off 1–2, 2–4, 4–8 … ms so that contenders stop colliding.
     const int base_ms = 1 << std::min(attempt - 1, 6);
     absl::SleepFor(

@@ -14,8 +14,9 @@
 // never an `if (sqlite)` in a store.
 //
 // Errors: ALREADY_EXISTS on a unique violation, FAILED_PRECONDITION on other
-// constraint violations, ABORTED on a serialization failure, deadlock or
-// lock timeout (retry the whole transaction: RunInTransaction does),
+// constraint violations, ABORTED on a serialization failure or deadlock
+// (marked IsTransactionConflict: retry the whole transaction, as
+// RunInTransaction does) and on a lock timeout (not marked),
 // DEADLINE_EXCEEDED on a statement timeout, UNAVAILABLE when the database
 // cannot be reached or no connection is free in time, INTERNAL for SQL
 // errors (a bug). Messages name tables and columns, never values.
@@ -165,10 +166,12 @@ class Database {
 };
 
 // Runs `body` in a transaction and commits it; when the transaction fails
-// with ABORTED (serialization failure, deadlock, lock timeout) it is rolled
-// back and run again, up to `max_attempts` times with a short jittered
-// backoff. `body` must be safe to run again. A non-OK status from `body`
-// rolls back and is returned as it is.
+// with a conflict (IsTransactionConflict: a serialization failure or
+// deadlock, or `body` returning TransactionConflictError because what it
+// read moved) it is rolled back and run again, up to `max_attempts` times
+// with a short jittered backoff. `body` must be safe to run again. Any
+// other non-OK status, a plain ABORTED included, rolls back and is
+// returned as it is.
 absl::Status RunInTransaction(
     Database& db, TxMode mode,
     const std::function<absl::Status(Transaction&)>& body,

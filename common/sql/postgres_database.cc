@@ -16,6 +16,7 @@
 #include "common/metrics/metrics.h"
 #include "common/pool/idle_pool.h"
 #include "common/sql/statement_cache.h"
+#include "common/status/errors.h"
 #include "common/status_macros.h"
 
 namespace training::sql {
@@ -76,9 +77,12 @@ absl::Status StatusFromResult(PGconn* conn, const PGresult* result,
   if (sqlstate == "23505") return absl::AlreadyExistsError(message);
   if (absl::StartsWith(sqlstate, "23"))
     return absl::FailedPreconditionError(message);
-  if (sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03") {
-    return absl::AbortedError(message);
+  // A serialisation failure or deadlock is worth running the transaction
+  // again; a lock timeout (55P03) already waited as long as it was told to.
+  if (sqlstate == "40001" || sqlstate == "40P01") {
+    return TransactionConflictError(message);
   }
+  if (sqlstate == "55P03") return absl::AbortedError(message);
   if (sqlstate == "57014") return absl::DeadlineExceededError(message);
   if (absl::StartsWith(sqlstate, "08") || absl::StartsWith(sqlstate, "57P") ||
       PQstatus(conn) == CONNECTION_BAD) {

@@ -11,6 +11,7 @@
 #include "common/metrics/metrics.h"
 #include "common/pool/idle_pool.h"
 #include "common/sql/statement_cache.h"
+#include "common/status/errors.h"
 #include "common/status_macros.h"
 
 namespace training::sql {
@@ -54,6 +55,9 @@ absl::Status StatusFromSqlite(sqlite3* db, int rc, absl::string_view what) {
       return absl::FailedPreconditionError(message);
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
+      // A read transaction's snapshot went stale under a write: run it
+      // again. Other lock waits already lasted the busy timeout.
+      if (rc == SQLITE_BUSY_SNAPSHOT) return TransactionConflictError(message);
       return absl::AbortedError(message);
     case SQLITE_CANTOPEN:
     case SQLITE_IOERR:

@@ -14,6 +14,7 @@ namespace {
 constexpr char kBadRequestUrl[] = "type.googleapis.com/google.rpc.BadRequest";
 constexpr char kErrorInfoUrl[] = "type.googleapis.com/google.rpc.ErrorInfo";
 constexpr char kRetryInfoUrl[] = "type.googleapis.com/google.rpc.RetryInfo";
+constexpr char kConflictUrl[] = "training.internal/TransactionConflict";
 
 template <typename Proto>
 std::optional<Proto> GetPayload(const absl::Status& status, const char* url) {
@@ -62,6 +63,17 @@ absl::Status WithRetryInfo(absl::Status status, absl::Duration delay) {
       static_cast<int32_t>(nanos % 1000000000));
   status.SetPayload(kRetryInfoUrl, absl::Cord(info.SerializeAsString()));
   return status;
+}
+
+absl::Status TransactionConflictError(absl::string_view message) {
+  absl::Status status = absl::AbortedError(message);
+  status.SetPayload(kConflictUrl, absl::Cord());
+  return status;
+}
+
+bool IsTransactionConflict(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kAborted &&
+         status.GetPayload(kConflictUrl).has_value();
 }
 
 std::vector<FieldViolation> GetFieldViolations(const absl::Status& status) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace training {
@@ -40,6 +41,15 @@ absl::Status WithErrorInfo(absl::Status status, std::string reason,
 
 // Returns `status` with a RetryInfo advising to retry after `delay`.
 absl::Status WithRetryInfo(absl::Status status, absl::Duration delay);
+
+// ABORTED marked as a transaction conflict: what the transaction read
+// moved under it (a serialisation failure, a deadlock, a store's own check
+// that a row changed between two reads), so running the whole transaction
+// again may well succeed. sql::RunInTransaction reruns these and only
+// these: a plain ABORTED (a stale etag) is the caller's to handle. The mark
+// is internal and never leaves the process (ToRpcStatus drops it).
+absl::Status TransactionConflictError(absl::string_view message);
+bool IsTransactionConflict(const absl::Status& status);
 
 // The field violations of a status; empty when it has none.
 std::vector<FieldViolation> GetFieldViolations(const absl::Status& status);

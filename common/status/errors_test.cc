@@ -79,5 +79,21 @@ TEST(ErrorsTest, PlainGrpcStatusWithoutDetailsReadsBack) {
   EXPECT_FALSE(GetRetryDelay(back).has_value());
 }
 
+TEST(ErrorsTest, ATransactionConflictIsAbortedMarkedAndNeverSent) {
+  absl::Status conflict = TransactionConflictError("booking: placed meanwhile");
+  absl::Status stale_etag = absl::AbortedError("etag: changed");
+
+  grpc::Status wire = ToGrpcStatus(conflict);
+  google::rpc::Status details;
+  ASSERT_TRUE(details.ParseFromString(wire.error_details()));
+
+  EXPECT_THAT(conflict, StatusIs(absl::StatusCode::kAborted));
+  EXPECT_TRUE(IsTransactionConflict(conflict));
+  EXPECT_FALSE(IsTransactionConflict(stale_etag));
+  EXPECT_FALSE(IsTransactionConflict(absl::UnavailableError("down")));
+  EXPECT_EQ(details.details_size(), 0) << "the mark stays in the process";
+  EXPECT_FALSE(IsTransactionConflict(FromGrpcStatus(wire)));
+}
+
 }  // namespace
 }  // namespace training

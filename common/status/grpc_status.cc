@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/cord.h"
+#include "absl/strings/match.h"
 
 namespace training {
 
@@ -12,6 +13,8 @@ google::rpc::Status ToRpcStatus(const absl::Status& status) {
   rpc.set_message(std::string(status.message()));
   status.ForEachPayload(
       [&rpc](absl::string_view type_url, const absl::Cord& payload) {
+        // Marks for the process itself (errors.h) are not details.
+        if (absl::StartsWith(type_url, "training.internal/")) return;
         auto* any = rpc.add_details();
         any->set_type_url(std::string(type_url));
         any->set_value(std::string(payload));

@@ -12,7 +12,7 @@
 namespace training {
 
 // The google.rpc.Status equivalent of `status`: code, message and every
-// payload as an Any.
+// payload as an Any, except the process's own marks (errors.h).
 google::rpc::Status ToRpcStatus(const absl::Status& status);
 
 // `status` as a grpc::Status whose error details are ToRpcStatus(status).

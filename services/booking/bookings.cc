@@ -434,7 +434,7 @@ std::vector<absl::StatusOr<Bookings::BookingResult>> Bookings::DecideBookings(
         // a concurrent use of one request id on another replica: decide the
         // whole batch again.
         if (absl::IsAlreadyExists(saved)) {
-          return absl::AbortedError(
+          return TransactionConflictError(
               "booking: reference clash or request id raced");
         }
         RETURN_IF_ERROR(saved);
@@ -611,7 +611,8 @@ absl::StatusOr<v1::Booking> Bookings::ChangeBooking(
         }
         ASSIGN_OR_RETURN(found, tx.FindBooking(reference));
         if (found->booking.session() != inventory.session) {
-          return absl::AbortedError("booking: placed meanwhile; run again");
+          return TransactionConflictError(
+              "booking: placed meanwhile; run again");
         }
         stored = *std::move(found);
         return change(tx, stored, inventory);
@@ -1070,7 +1071,7 @@ absl::StatusOr<v1::Booking> Bookings::CreateAnyDate(
         std::vector<StoredBooking> rows = {stored};
         absl::Status inserted = tx.InsertBookings(rows);
         if (absl::IsAlreadyExists(inserted)) {
-          return absl::AbortedError("booking: reference clash");
+          return TransactionConflictError("booking: reference clash");
         }
         RETURN_IF_ERROR(inserted);
         Event event = NewEvent(caller, b.name());
@@ -1250,7 +1251,8 @@ absl::StatusOr<v1::ErasePersonalDataResponse> Bookings::ErasePersonalData(
           if (IsActive(b.state()) && !b.session().empty() &&
               locked == inventories.end()) {
             // Placed on a date between the two reads: lock it too.
-            return absl::AbortedError("erasure: a booking moved; run again");
+            return TransactionConflictError(
+                "erasure: a booking moved; run again");
           }
           SessionInventory no_session;
           // A place on a session still to come would be held by nobody:
