@@ -152,8 +152,10 @@ absl::Status Bookings::LearnSession(const std::string& session,
   ASSIGN_OR_RETURN(auto facts, directory_->Lookup(session, caller));
   return store_->Run(
       BookingStore::Mode::kWrite, [&](BookingTransaction& tx) -> absl::Status {
-        RETURN_IF_ERROR(tx.PutCourseRules(facts.second).status());
-        return tx.PutSessionFacts(facts.first).status();
+        // The session's row before its course's: the one lock order (the
+        // SessionScheduled event takes them so on another replica).
+        RETURN_IF_ERROR(tx.PutSessionFacts(facts.first).status());
+        return tx.PutCourseRules(facts.second).status();
       });
 }
 
@@ -979,6 +981,20 @@ absl::StatusOr<v1::Booking> Bookings::CreateAnyDate(
       BookingStore::Mode::kWrite, [&](BookingTransaction& tx) -> absl::Status {
         placed_on = SessionInventory{};
         const absl::Time now = clock_->Now();
+        // Every session of the course, locked in name order, then the
+        // course: the order every multi-session change uses.
+        ASSIGN_OR_RETURN(std::vector<std::string> names,
+                         tx.SessionsOfCourse(course, now));
+        std::vector<SessionInventory> sessions;
+        for (const std::string& name : names) {
+          ASSIGN_OR_RETURN(std::optional<SessionInventory> locked,
+                           tx.LockInventory(name));
+          if (locked) sessions.push_back(*std::move(locked));
+        }
+        RETURN_IF_ERROR(tx.LockCourse(course));
+        // The request record under the locks: the same request sent to
+        // another replica meanwhile is then found and replayed, not taken
+        // for a second entry of the same address.
         ASSIGN_OR_RETURN(std::optional<RequestRecord> record,
                          tx.FindRequest(r.request_id(), now));
         if (record && record->fingerprint != fingerprint) {
@@ -995,17 +1011,6 @@ absl::StatusOr<v1::Booking> Bookings::CreateAnyDate(
           ASSIGN_OR_RETURN(view, View(tx, *earlier, caller, true));
           return absl::OkStatus();
         }
-        // Every session of the course, locked in name order, then the
-        // course: the order every multi-session change uses.
-        ASSIGN_OR_RETURN(std::vector<std::string> names,
-                         tx.SessionsOfCourse(course, now));
-        std::vector<SessionInventory> sessions;
-        for (const std::string& name : names) {
-          ASSIGN_OR_RETURN(std::optional<SessionInventory> locked,
-                           tx.LockInventory(name));
-          if (locked) sessions.push_back(*std::move(locked));
-        }
-        RETURN_IF_ERROR(tx.LockCourse(course));
         ASSIGN_OR_RETURN(std::optional<CourseRules> rules,
                          tx.FindCourseRules(course));
         if (!rules) {

@@ -496,15 +496,16 @@ class SqlBookingTransaction final : public BookingTransaction {
   absl::StatusOr<BatchReading> ReadForBatch(
       const std::string& session, const std::vector<std::string>& request_ids,
       const std::vector<std::string>& email_keys, absl::Time now) override {
-    // Request records first: they need no lock. The addresses after the
-    // lock, so that nothing about the session's places is read before it.
-    std::vector<sql::Statement> statements;
+    // The lock first, then everything else: under READ COMMITTED each
+    // statement after it sees what another replica's batch for the session
+    // committed while this one waited. Request records read before the
+    // lock missed a retry of the same request that the other replica had
+    // just booked, and the retry was refused as a duplicate address
+    // instead of getting its booking.
+    std::vector<sql::Statement> statements = LockStatements(session);
+    const size_t lock_count = statements.size();
     if (!request_ids.empty()) {
       statements.push_back(FindRequestsStatement(tx_.engine(), request_ids));
-    }
-    const size_t lock_at = statements.size();
-    for (sql::Statement& s : LockStatements(session)) {
-      statements.push_back(std::move(s));
     }
     if (!email_keys.empty()) {
       statements.push_back(
@@ -512,14 +513,14 @@ class SqlBookingTransaction final : public BookingTransaction {
     }
     ASSIGN_OR_RETURN(std::vector<ResultSet> results, tx_.QueryAll(statements));
     BatchReading reading;
-    if (!request_ids.empty()) {
-      ASSIGN_OR_RETURN(
-          reading.records,
-          DecodeRequests(results[0], now, &reading.expired_request_ids));
-    }
     ASSIGN_OR_RETURN(reading.inventory,
-                     LockedInventory(session, {results.begin() + lock_at,
-                                               results.begin() + lock_at + 3}));
+                     LockedInventory(session, {results.begin(),
+                                               results.begin() + lock_count}));
+    if (!request_ids.empty()) {
+      ASSIGN_OR_RETURN(reading.records,
+                       DecodeRequests(results[lock_count], now,
+                                      &reading.expired_request_ids));
+    }
     if (!email_keys.empty()) {
       for (size_t i = 0; i < results.back().size(); ++i) {
         ASSIGN_OR_RETURN(std::string key,
