@@ -6,11 +6,13 @@
 //      and echoes `x-request-id` back;
 //   2. authenticates and checks the RPC's declared (training.api.v1.access)
 //      rule (UNAUTHENTICATED / PERMISSION_DENIED before any handler runs);
-//   3. runs the method's handler on the worker pool, never on the reactor
+//   3. refuses control characters in the request's text fields
+//      (control_characters.h: INVALID_ARGUMENT naming each field);
+//   4. runs the method's handler on the worker pool, never on the reactor
 //      (unless it is declared non-blocking), and finishes the call
 //      (UNIMPLEMENTED for a method with no handler yet; RESOURCE_EXHAUSTED with
 //      a retry hint when the pool's queue is full);
-//   4. logs one line and counts the call by method and status code.
+//   5. logs one line and counts the call by method and status code.
 // Handlers are plain functions of (CallContext, request) returning
 // absl::StatusOr<response>; rich errors become google.rpc.Status details.
 //
@@ -30,6 +32,7 @@
 #include "common/auth/api_keys.h"
 #include "common/metrics/metrics.h"
 #include "common/runtime/call_context.h"
+#include "common/runtime/control_characters.h"
 #include "common/runtime/worker_pool.h"
 #include "google/protobuf/descriptor.h"
 #include "grpcpp/generic/async_generic_service.h"
@@ -85,7 +88,9 @@ class Dispatcher {
                    AsyncHandler<Request, Response> handler) {
     Method& method = FindMethodOrDie(method_name, Request::descriptor(),
                                      Response::descriptor());
-    method.invoke = [handler = std::move(handler)](
+    auto text_check =
+        std::make_shared<const ControlCharacterCheck>(Request::descriptor());
+    method.invoke = [handler = std::move(handler), text_check](
                         std::shared_ptr<const CallContext> context,
                         grpc::ByteBuffer* request, grpc::ByteBuffer* response,
                         std::function<void(absl::Status)> done) {
@@ -94,6 +99,11 @@ class Dispatcher {
                                                            parsed.get())
                .ok()) {
         done(absl::InvalidArgumentError("request: does not parse"));
+        return;
+      }
+      if (std::vector<FieldViolation> violations = text_check->Check(*parsed);
+          !violations.empty()) {
+        done(InvalidArgumentError(std::move(violations)));
         return;
       }
       const CallContext& context_ref = *context;

@@ -283,6 +283,17 @@ metrics::HistogramFamily& BatchSizes() {
   return family;
 }
 
+prometheus::Counter& BatchSplits() {
+  static auto& counter =
+      metrics::DefaultRegistry()
+          .Counter("training_booking_batch_splits_total",
+                   "Failed booking batches decided again in halves, to "
+                   "isolate a request whose write failed.",
+                   {})
+          .Child({});
+  return counter;
+}
+
 metrics::HistogramFamily& BatchCommitSeconds() {
   static auto& family = metrics::DefaultRegistry().Histogram(
       "training_booking_batch_commit_seconds",
@@ -444,9 +455,7 @@ std::vector<absl::StatusOr<Bookings::BookingResult>> Bookings::DecideBookings(
           made[row_of[k]] = std::move(rows[k]);
         }
         placed = static_cast<int>(rows.size());
-        if (batch_hook_for_test_) {
-          return batch_hook_for_test_(static_cast<int>(n));
-        }
+        if (batch_hook_for_test_) return batch_hook_for_test_(ids);
         return absl::OkStatus();
       });
   BatchSizes().Observe({}, static_cast<double>(n));
@@ -458,16 +467,22 @@ std::vector<absl::StatusOr<Bookings::BookingResult>> Bookings::DecideBookings(
   if (!status.ok()) {
     // The batch did not commit: nobody was booked, and a retry with the
     // same request id is safe.
-    const absl::Status failed =
-        absl::IsUnavailable(status) || absl::IsAborted(status) ||
-                absl::IsDeadlineExceeded(status)
-            ? WithRetryInfo(
-                  absl::UnavailableError(
-                      "booking: could not be saved; retry with the same "
-                      "request_id"),
-                  absl::Milliseconds(500))
-            : status;
-    for (size_t i = 0; i < n; ++i) results.push_back(failed);
+    if (absl::IsUnavailable(status) || absl::IsAborted(status) ||
+        absl::IsDeadlineExceeded(status) || absl::IsResourceExhausted(status)) {
+      const absl::Status failed = WithRetryInfo(
+          absl::UnavailableError(
+              "booking: could not be saved; retry with the same request_id"),
+          absl::Milliseconds(500));
+      for (size_t i = 0; i < n; ++i) results.push_back(failed);
+      return results;
+    }
+    // Anything else failed for one request's sake (a value the database
+    // refuses): it must not fail its neighbours. The halves are decided
+    // apart, in arrival order, until the failure is alone.
+    if (n > 1) return DecideInHalves(session, batch);
+    log::Warning("booking.request_not_saved",
+                 {{"error", log::ScrubbedText(status.message())}});
+    results.push_back(status);
     return results;
   }
   if (placed > 0) {
@@ -498,6 +513,22 @@ std::vector<absl::StatusOr<Bookings::BookingResult>> Bookings::DecideBookings(
     } else {
       results.push_back(absl::InternalError("booking: lost in its batch"));
     }
+  }
+  return results;
+}
+
+std::vector<absl::StatusOr<Bookings::BookingResult>> Bookings::DecideInHalves(
+    const std::string& session,
+    const std::vector<const PendingBooking*>& batch) {
+  BatchSplits().Increment();
+  const size_t half = batch.size() / 2;
+  std::vector<absl::StatusOr<BookingResult>> results = DecideBookings(
+      session,
+      std::vector<const PendingBooking*>(batch.begin(), batch.begin() + half));
+  for (auto& result :
+       DecideBookings(session, std::vector<const PendingBooking*>(
+                                   batch.begin() + half, batch.end()))) {
+    results.push_back(std::move(result));
   }
   return results;
 }

@@ -108,9 +108,11 @@ class Bookings {
   size_t PendingBookings() const { return queue_.pending(); }
 
   // Called inside each booking batch's transaction, before it commits, with
-  // the batch size: tests hold a session's transaction open here, or fail
-  // the batch by returning an error.
-  void SetBatchHookForTest(std::function<absl::Status(int)> hook) {
+  // the batch's request ids: tests hold a session's transaction open here,
+  // or fail the batch by returning an error.
+  using BatchHook =
+      std::function<absl::Status(const std::vector<std::string>& request_ids)>;
+  void SetBatchHookForTest(BatchHook hook) {
     batch_hook_for_test_ = std::move(hook);
   }
 
@@ -154,8 +156,15 @@ class Bookings {
   };
 
   // Decides one batch of bookings for `session` in one transaction: one
-  // lock, set-based reads and writes, one commit.
+  // lock, set-based reads and writes, one commit. When the transaction
+  // fails for a reason a retry may cure (the database unreachable, a
+  // conflict), every request gets UNAVAILABLE with a retry hint; for any
+  // other reason the batch is decided again in halves, so that a request
+  // whose write fails gets that failure alone.
   std::vector<absl::StatusOr<BookingResult>> DecideBookings(
+      const std::string& session,
+      const std::vector<const PendingBooking*>& batch);
+  std::vector<absl::StatusOr<BookingResult>> DecideInHalves(
       const std::string& session,
       const std::vector<const PendingBooking*>& batch);
 
@@ -204,7 +213,7 @@ class Bookings {
   SessionDirectory* directory_;
   AvailabilityCache* cache_;
   const Offload offload_;  // runs here when none was given
-  std::function<absl::Status(int)> batch_hook_for_test_;
+  BatchHook batch_hook_for_test_;
   absl::Mutex known_mu_;
   absl::flat_hash_set<std::string> known_sessions_ ABSL_GUARDED_BY(known_mu_);
   GroupCommitQueue<PendingBooking, BookingResult> queue_;

@@ -511,7 +511,8 @@ TEST_P(BookingsTest, RequestsQueuedBehindAHeldTransactionCommitAsOneBatch) {
   absl::Mutex mu;
   std::vector<int> batch_sizes;
   absl::Notification held, release;
-  bookings_->SetBatchHookForTest([&](int size) {
+  bookings_->SetBatchHookForTest([&](const std::vector<std::string>& ids) {
+    const int size = static_cast<int>(ids.size());
     bool first;
     {
       absl::MutexLock lock(&mu);
@@ -581,7 +582,7 @@ TEST_P(BookingsTest, OffloadedCreateBookingAsyncNeverBlocksItsCaller) {
                      });
   absl::Notification held, release;
   std::atomic<int> batches{0};
-  offloaded.SetBatchHookForTest([&](int) {
+  offloaded.SetBatchHookForTest([&](const std::vector<std::string>&) {
     if (batches.fetch_add(1) == 0) {
       held.Notify();
       release.WaitForNotificationWithTimeout(absl::Seconds(120));
@@ -639,7 +640,8 @@ TEST_P(BookingsTest, ABatchWritesEachBookingsOwnValuesWhateverTheyHold) {
   absl::Notification held, release;
   std::atomic<int> batches{0};
   std::vector<int> sizes;
-  batched.SetBatchHookForTest([&](int n) {
+  batched.SetBatchHookForTest([&](const std::vector<std::string>& ids) {
+    const int n = static_cast<int>(ids.size());
     sizes.push_back(n);
     if (batches.fetch_add(1) == 0) {
       held.Notify();
@@ -706,7 +708,7 @@ TEST_P(BookingsTest, ABatchWritesEachBookingsOwnValuesWhateverTheyHold) {
 
 TEST_P(BookingsTest, AFailedBatchCommitFailsEveryoneRetryablyAndRetriesWork) {
   std::atomic<bool> fail{true};
-  bookings_->SetBatchHookForTest([&](int) {
+  bookings_->SetBatchHookForTest([&](const std::vector<std::string>&) {
     return fail.load() ? absl::UnavailableError("injected commit failure")
                        : absl::OkStatus();
   });
@@ -729,7 +731,7 @@ TEST_P(BookingsTest, PastThePendingLimitRequestsAreRefusedWithARetryHint) {
       GroupCommitOptions{.max_batch = 256, .max_pending = 2});
   absl::Notification held, release;
   std::atomic<int> batches{0};
-  bookings_->SetBatchHookForTest([&](int) {
+  bookings_->SetBatchHookForTest([&](const std::vector<std::string>&) {
     if (batches++ == 0) {
       held.Notify();
       release.WaitForNotificationWithTimeout(absl::Seconds(120));
