@@ -65,6 +65,11 @@ absl::Status WithRetryInfo(absl::Status status, absl::Duration delay) {
   return status;
 }
 
+absl::Status OverloadedError(absl::string_view message,
+                             absl::Duration retry_after) {
+  return WithRetryInfo(absl::ResourceExhaustedError(message), retry_after);
+}
+
 absl::Status TransactionConflictError(absl::string_view message) {
   absl::Status status = absl::AbortedError(message);
   status.SetPayload(kConflictUrl, absl::Cord());

@@ -51,6 +51,12 @@ absl::Status WithRetryInfo(absl::Status status, absl::Duration delay);
 absl::Status TransactionConflictError(absl::string_view message);
 bool IsTransactionConflict(const absl::Status& status);
 
+// RESOURCE_EXHAUSTED with a RetryInfo of `retry_after`: the server is too
+// busy to take the call now, and a retry shortly is welcome.
+absl::Status OverloadedError(
+    absl::string_view message,
+    absl::Duration retry_after = absl::Milliseconds(200));
+
 // The field violations of a status; empty when it has none.
 std::vector<FieldViolation> GetFieldViolations(const absl::Status& status);
 

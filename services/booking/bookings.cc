@@ -23,6 +23,12 @@ namespace {
 
 using ::training::events::v1::Event;
 
+// No thread was free for work that may block: never run it on the caller's
+// thread (gRPC's own), ask for a retry instead.
+absl::Status Busy() {
+  return OverloadedError("booking: too busy to take this now; retry shortly");
+}
+
 absl::Status BookingNotFound() {
   return absl::NotFoundError("booking: not found");
 }
@@ -147,18 +153,6 @@ void Bookings::RefreshCache(const SessionInventory& inventory) {
 
 // --- Booking ---
 
-absl::Status Bookings::LearnSession(const std::string& session,
-                                    const Caller& caller) {
-  ASSIGN_OR_RETURN(auto facts, directory_->Lookup(session, caller));
-  return store_->Run(
-      BookingStore::Mode::kWrite, [&](BookingTransaction& tx) -> absl::Status {
-        // The session's row before its course's: the one lock order (the
-        // SessionScheduled event takes them so on another replica).
-        RETURN_IF_ERROR(tx.PutSessionFacts(facts.first).status());
-        return tx.PutCourseRules(facts.second).status();
-      });
-}
-
 Bookings::Bookings(BookingStore* store, const Clock* clock,
                    const ManageTokens* tokens, SessionDirectory* directory,
                    AvailabilityCache* cache, GroupCommitOptions options,
@@ -166,10 +160,13 @@ Bookings::Bookings(BookingStore* store, const Clock* clock,
     : store_(store),
       clock_(clock),
       tokens_(tokens),
-      directory_(directory),
       cache_(cache),
       offload_(offload ? std::move(offload)
-                       : [](std::function<void()> work) { work(); }),
+                       : [](std::function<void()> work) {
+                           work();
+                           return true;
+                         }),
+      learner_(store, directory, offload_),
       queue_(
           [this](const std::string& session,
                  const std::vector<const PendingBooking*>& batch) {
@@ -189,28 +186,6 @@ absl::StatusOr<v1::Booking> Bookings::CreateBooking(
   return result;
 }
 
-bool Bookings::IsKnown(const std::string& session) {
-  absl::MutexLock lock(&known_mu_);
-  return known_sessions_.contains(session);
-}
-
-absl::Status Bookings::EnsureKnown(const std::string& session,
-                                   const Caller& caller) {
-  if (IsKnown(session)) return absl::OkStatus();
-  bool stored = false;
-  RETURN_IF_ERROR(store_->Run(
-      BookingStore::Mode::kRead, [&](BookingTransaction& tx) -> absl::Status {
-        ASSIGN_OR_RETURN(auto inventory, tx.ReadInventory(session));
-        stored = inventory.has_value();
-        return absl::OkStatus();
-      }));
-  // Asked once per session: afterwards catalogue events keep it fresh.
-  if (!stored) RETURN_IF_ERROR(LearnSession(session, caller));
-  absl::MutexLock lock(&known_mu_);
-  known_sessions_.insert(session);
-  return absl::OkStatus();
-}
-
 void Bookings::CreateBookingAsync(
     const Caller& caller, const v1::CreateBookingRequest& r,
     std::function<void(absl::StatusOr<v1::Booking>)> done) {
@@ -221,9 +196,14 @@ void Bookings::CreateBookingAsync(
   const v1::Booking& asked = r.booking();
   if (asked.scope() == v1::Booking::ANY_DATE) {
     // Not batched: it may touch every session of the course.
-    offload_([this, caller, &r, done = std::move(done)] {
-      done(CreateAnyDate(caller, r));
-    });
+    auto shared_done =
+        std::make_shared<std::function<void(absl::StatusOr<v1::Booking>)>>(
+            std::move(done));
+    if (!offload_([this, caller, &r, shared_done] {
+          (*shared_done)(CreateAnyDate(caller, r));
+        })) {
+      (*shared_done)(Busy());
+    }
     return;
   }
   if (!IsSessionName(asked.session())) {
@@ -235,18 +215,19 @@ void Bookings::CreateBookingAsync(
     done(InvalidArgumentError(std::move(violations)));
     return;
   }
-  if (IsKnown(asked.session())) {
+  if (learner_.IsKnown(asked.session())) {
     QueueBooking(caller, r, std::move(done));
     return;
   }
-  offload_([this, caller, &r, done = std::move(done)]() mutable {
-    if (absl::Status known = EnsureKnown(r.booking().session(), caller);
-        !known.ok()) {
-      done(known);
-      return;
-    }
-    QueueBooking(caller, r, std::move(done));
-  });
+  learner_.WhenKnown(
+      asked.session(), caller,
+      [this, caller, &r, done = std::move(done)](absl::Status known) mutable {
+        if (!known.ok()) {
+          done(known);
+          return;
+        }
+        QueueBooking(caller, r, std::move(done));
+      });
 }
 
 void Bookings::QueueBooking(
@@ -1382,7 +1363,7 @@ absl::StatusOr<v1::BatchGetAvailabilityResponse> Bookings::BatchGetAvailability(
     // Sessions announced moments ago may not have reached us as events
     // yet: the catalogue is asked, as when one is first booked.
     for (const std::string& session : unknown) {
-      absl::Status learned = LearnSession(session, caller);
+      absl::Status learned = learner_.EnsureKnown(session, caller);
       if (absl::IsNotFound(learned)) {
         return absl::NotFoundError(
             "sessions: names a session the catalogue does not know");

@@ -15,39 +15,18 @@
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/time/clock.h"
 #include "services/booking/availability_cache.h"
+#include "services/booking/caller.h"
 #include "services/booking/group_commit.h"
 #include "services/booking/manage_token.h"
+#include "services/booking/session_learner.h"
 #include "services/booking/store.h"
 #include "training/booking/v1/booking_service.pb.h"
 
 namespace training::booking {
-
-// Who is calling, as far as booking cares, and what to stamp on events.
-struct Caller {
-  enum class Kind { kPublic, kAgency, kAdmin, kService, kTokenHolder };
-  Kind kind = Kind::kPublic;
-  std::string organisation;  // agency keys
-  std::string manage_token;  // kTokenHolder
-  std::string request_id;
-  std::string traceparent;
-  std::string tracestate;
-};
-
-// Where booking learns about a session it has not heard of yet (the
-// catalogue, over gRPC, in production).
-class SessionDirectory {
- public:
-  virtual ~SessionDirectory() = default;
-  // The session's facts and its course's rules. NOT_FOUND when the catalogue
-  // has no such session; UNAVAILABLE when it cannot answer in time.
-  virtual absl::StatusOr<std::pair<SessionFacts, CourseRules>> Lookup(
-      const std::string& session, const Caller& caller) = 0;
-};
 
 class Bookings {
  public:
@@ -56,8 +35,9 @@ class Bookings {
   // Bookings for one session are decided in batches (group_commit.h);
   // `options` bounds the batch size and the requests waiting.
   // `offload` runs work that may block (SQL, the catalogue) away from
-  // CreateBookingAsync's caller; null: on the caller's thread.
-  using Offload = std::function<void(std::function<void()> work)>;
+  // CreateBookingAsync's caller; null: on the caller's thread. When it
+  // refuses (the pool is full), the request is answered RESOURCE_EXHAUSTED
+  // with a retry hint: blocking work never runs on the caller's thread.
   Bookings(BookingStore* store, const Clock* clock, const ManageTokens* tokens,
            SessionDirectory* directory, AvailabilityCache* cache,
            GroupCommitOptions options = {}, Offload offload = nullptr);
@@ -196,12 +176,6 @@ class Bookings {
       const Caller& caller, const std::string& name,
       const std::function<absl::Status(BookingTransaction&, StoredBooking&,
                                        SessionInventory&)>& change);
-  // Fetches an unknown session from the directory and records it.
-  absl::Status LearnSession(const std::string& session, const Caller& caller);
-  // Makes sure the session's inventory is stored before a booking for it is
-  // queued (the committing thread must never wait for the catalogue).
-  absl::Status EnsureKnown(const std::string& session, const Caller& caller);
-  bool IsKnown(const std::string& session);
   // Queues a valid request of a known session for its batch.
   void QueueBooking(const Caller& caller, const v1::CreateBookingRequest& r,
                     std::function<void(absl::StatusOr<v1::Booking>)> done);
@@ -210,12 +184,12 @@ class Bookings {
   BookingStore* store_;
   const Clock* clock_;
   const ManageTokens* tokens_;
-  SessionDirectory* directory_;
   AvailabilityCache* cache_;
   const Offload offload_;  // runs here when none was given
   BatchHook batch_hook_for_test_;
-  absl::Mutex known_mu_;
-  absl::flat_hash_set<std::string> known_sessions_ ABSL_GUARDED_BY(known_mu_);
+  // Sessions are stored before a booking for them is queued: the
+  // committing thread never waits for the catalogue.
+  SessionLearner learner_;
   GroupCommitQueue<PendingBooking, BookingResult> queue_;
 };
 

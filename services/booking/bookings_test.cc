@@ -578,7 +578,7 @@ TEST_P(BookingsTest, OffloadedCreateBookingAsyncNeverBlocksItsCaller) {
   runtime::WorkerPool pool(4, 100);
   Bookings offloaded(store_.get(), &clock_, tokens_.get(), &directory_,
                      cache_.get(), {}, [&pool](std::function<void()> work) {
-                       ASSERT_TRUE(pool.TrySubmit(std::move(work)));
+                       return pool.TrySubmit(std::move(work));
                      });
   absl::Notification held, release;
   std::atomic<int> batches{0};
@@ -635,7 +635,7 @@ TEST_P(BookingsTest, ABatchWritesEachBookingsOwnValuesWhateverTheyHold) {
   runtime::WorkerPool pool(2, 100);
   Bookings batched(store_.get(), &clock_, tokens_.get(), &directory_,
                    cache_.get(), {}, [&pool](std::function<void()> work) {
-                     ASSERT_TRUE(pool.TrySubmit(std::move(work)));
+                     return pool.TrySubmit(std::move(work));
                    });
   absl::Notification held, release;
   std::atomic<int> batches{0};

@@ -5,6 +5,7 @@
 // (both engines), a real Redis, a fake clock and catalogue, a Bookings, and
 // helpers to schedule sessions, book, read and count.
 
+#include <functional>
 #include <map>
 #include <string>
 
@@ -88,9 +89,15 @@ inline catalogue::Session CatalogueSession(const std::string& name,
 class FakeDirectory final : public SessionDirectory {
  public:
   absl::StatusOr<std::pair<SessionFacts, CourseRules>> Lookup(
-      const std::string& session, const Caller&) override {
+      const std::string& session, const Caller& caller) override {
+    std::function<void(const Caller&)> hook;
+    {
+      absl::MutexLock lock(&mu_);
+      ++lookups_;
+      hook = hook_;
+    }
+    if (hook) hook(caller);
     absl::MutexLock lock(&mu_);
-    ++lookups_;
     auto it = sessions_.find(session);
     if (it == sessions_.end()) return absl::NotFoundError("no such session");
     return std::make_pair(FactsFromCatalogue(it->second),
@@ -104,9 +111,15 @@ class FakeDirectory final : public SessionDirectory {
     absl::MutexLock lock(&mu_);
     return lookups_;
   }
+  // Called in each look-up, after it is counted: tests hold look-ups there.
+  void SetLookupHookForTest(std::function<void(const Caller&)> hook) {
+    absl::MutexLock lock(&mu_);
+    hook_ = std::move(hook);
+  }
 
  private:
   absl::Mutex mu_;
+  std::function<void(const Caller&)> hook_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, catalogue::Session> sessions_ ABSL_GUARDED_BY(mu_);
   int lookups_ ABSL_GUARDED_BY(mu_) = 0;
 };

@@ -52,16 +52,21 @@ class GroupCommitQueue {
       const std::string& key, const std::vector<const Request*>& batch)>;
 
   // How a run of batches is started when a key was idle: `run` decides
-  // batches for the key until none is waiting. Null: on the submitting
+  // batches for the key until none is waiting. Returns false when it will
+  // not run it (no thread free): everything waiting for the key is then
+  // answered RESOURCE_EXHAUSTED with a retry hint. Null: on the submitting
   // thread.
-  using Starter = std::function<void(std::function<void()> run)>;
+  using Starter = std::function<bool(std::function<void()> run)>;
 
   GroupCommitQueue(Runner runner, GroupCommitOptions options,
                    Starter start = nullptr)
       : runner_(std::move(runner)),
         options_(options),
         start_(start ? std::move(start)
-                     : [](std::function<void()> run) { run(); }),
+                     : [](std::function<void()> run) {
+                         run();
+                         return true;
+                       }),
         replier_([this] { AnswerHandedOver(); }) {}
 
   // Answers whatever was handed over, then stops.
@@ -82,10 +87,8 @@ class GroupCommitQueue {
     mu_.Lock();
     if (pending_ >= static_cast<size_t>(options_.max_pending)) {
       mu_.Unlock();
-      done(WithRetryInfo(
-          absl::ResourceExhaustedError(
-              "booking: too many bookings waiting; retry shortly"),
-          absl::Milliseconds(200)));
+      done(
+          OverloadedError("booking: too many bookings waiting; retry shortly"));
       return;
     }
     Queue& queue = queues_[key];
@@ -97,7 +100,7 @@ class GroupCommitQueue {
     }
     queue.running = true;
     mu_.Unlock();
-    start_([this, key] { RunBatches(key); });
+    if (!start_([this, key] { RunBatches(key); })) RefuseWaiting(key);
   }
 
   // The same, waiting for the result (for callers with a thread to spare).
@@ -133,6 +136,24 @@ class GroupCommitQueue {
     std::vector<Waiting> batch;
     std::vector<absl::StatusOr<Result>> results;
   };
+
+  // Answers everything waiting for `key` (marked running, but with no
+  // thread to run it) RESOURCE_EXHAUSTED, and forgets the key.
+  void RefuseWaiting(const std::string& key) {
+    std::deque<Waiting> refused;
+    {
+      absl::MutexLock lock(&mu_);
+      auto queue = queues_.find(key);
+      if (queue == queues_.end()) return;
+      refused.swap(queue->second.pending);
+      pending_ -= refused.size();
+      queues_.erase(queue);
+    }
+    for (Waiting& waiting : refused) {
+      waiting.done(
+          OverloadedError("booking: too busy to take this now; retry shortly"));
+    }
+  }
 
   // Decides batches for `key` (marked running) until none is waiting.
   void RunBatches(const std::string& key) {
