@@ -1,5 +1,7 @@
 #include "services/booking/catalogue_directory.h"
 
+#include <algorithm>
+
 #include "absl/time/clock.h"
 #include "common/status/errors.h"
 #include "common/time/proto_time.h"
@@ -17,7 +19,10 @@ CatalogueDirectory::CatalogueDirectory(std::shared_ptr<grpc::Channel> channel,
 
 void CatalogueDirectory::Prepare(grpc::ClientContext& context,
                                  const Caller& caller) const {
-  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+  // Never longer than the caller will wait: an answer after that helps
+  // nobody, and the thread waiting for it is needed.
+  context.set_deadline(
+      absl::ToChronoTime(std::min(absl::Now() + timeout_, caller.deadline)));
   context.AddMetadata("authorization", "Bearer " + service_key_);
   if (!caller.request_id.empty()) {
     context.AddMetadata("x-request-id", caller.request_id);

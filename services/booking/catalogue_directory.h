@@ -2,7 +2,8 @@
 #define TRAINING_SERVICES_BOOKING_CATALOGUE_DIRECTORY_H_
 
 // SessionDirectory over the catalogue's gRPC API, called with booking's own
-// service key, the caller's request id and trace, and a deadline.
+// service key, the caller's request id and trace, and a deadline: the
+// configured timeout, or the caller's own deadline when that comes first.
 
 #include <memory>
 #include <string>

@@ -29,6 +29,7 @@ Caller CallerOf(const runtime::CallContext& context) {
   caller.request_id = context.request_id();
   caller.traceparent = context.trace().ToHeader();
   caller.tracestate = context.trace().tracestate;
+  caller.deadline = context.deadline();
   return caller;
 }
 

@@ -29,7 +29,8 @@
 ABSL_FLAG(std::string, catalogue_address, "127.0.0.1:50051",
           "The catalogue's gRPC address, for sessions not heard of yet.");
 ABSL_FLAG(absl::Duration, catalogue_timeout, absl::Seconds(2),
-          "Deadline of each call to the catalogue.");
+          "Deadline of each call to the catalogue (the caller's own "
+          "deadline when that comes first).");
 ABSL_FLAG(std::string, manage_token_secrets, "",
           "Secrets manage tokens are derived with: kid:base64url,… (the "
           "first is current; older ones are still accepted). Every replica "
@@ -106,8 +107,9 @@ absl::Status RegisterBooking(runtime::ServerRunner& runner) {
   auto bookings = std::make_shared<Bookings>(
       store.get(), Clock::Real(), shared_tokens.get(), directory.get(),
       cache.get(), group_commit, [pool](std::function<void()> work) {
-        // A full (or stopping) pool: run it here rather than lose it.
-        if (!pool->TrySubmit(work)) work();
+        // A full (or stopping) pool refuses: the caller is told to retry,
+        // and blocking work never runs on gRPC's own threads.
+        return pool->TrySubmit(std::move(work));
       });
   metrics::DefaultRegistry().Gauge(
       "training_booking_pending", "Booking requests waiting for their batch.",
