@@ -8,6 +8,7 @@
 #include "common/logging/log.h"
 #include "common/status/errors.h"
 #include "common/status/grpc_status.h"
+#include "common/time/deadline.h"
 
 namespace training::runtime {
 namespace {
@@ -132,6 +133,8 @@ grpc::ServerUnaryReactor* Dispatcher::Serve(
     } else if (absl::Now() > call->deadline()) {
       finish(absl::DeadlineExceededError("deadline passed while queued"));
     } else {
+      // Waits on the database never outlast the caller's deadline.
+      ScopedDeadline deadline(call->deadline());
       method.invoke(call, request_copy.get(), response, std::move(finish));
     }
   };

@@ -90,10 +90,28 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     }
     if (s.ok())
       s = TakeMillis(params, "lock_timeout_ms", 0, &options.lock_timeout);
+    if (s.ok())
+      s = TakeMillis(params, "call_timeout_ms", 1, &options.call_timeout);
     if (!s.ok()) return s;
-    // (try_emplace rather than operator[]= dodges a GCC 12 -Wrestrict false
-    // positive on std::string assignment.)
+    // libpq's own options, with defaults that notice a dead peer. (try_emplace
+    // rather than operator[]= dodges a GCC 12 -Wrestrict false positive on
+    // std::string assignment.)
     params.try_emplace("connect_timeout", "5");
+    params.try_emplace("keepalives", "1");
+    params.try_emplace("keepalives_idle", "30");
+    params.try_emplace("keepalives_interval", "10");
+    params.try_emplace("keepalives_count", "3");
+    params.try_emplace("tcp_user_timeout", "30000");
+    // libpq's connect_timeout bounds PQconnectdb only; the engine opens
+    // connections asynchronously and bounds them itself.
+    int connect_seconds = 0;
+    if (!absl::SimpleAtoi(params["connect_timeout"], &connect_seconds) ||
+        connect_seconds < 1) {
+      return absl::InvalidArgumentError(
+          "database URL: connect_timeout must be a whole number of seconds, "
+          "at least 1");
+    }
+    options.connect_timeout = absl::Seconds(connect_seconds);
     std::vector<std::string> rest;
     for (const auto& [k, v] : params) rest.push_back(absl::StrCat(k, "=", v));
     return OpenPostgres(absl::StrCat(base, "?", absl::StrJoin(rest, "&")),

@@ -6,7 +6,17 @@
 //   sqlite:///abs/path/file.db   sqlite://relative/file.db
 //       ?readers=4&busy_timeout_ms=5000
 //   postgresql://user@host:port/db?pool_size=8&acquire_timeout_ms=5000
-//       &statement_timeout_ms=30000&lock_timeout_ms=0  (+ any libpq option)
+//       &statement_timeout_ms=30000&lock_timeout_ms=0&call_timeout_ms=35000
+//       (+ any libpq option; connect_timeout defaults to 5 seconds, TCP
+//       keepalives to idle 30 s / interval 10 s / count 3, and
+//       tcp_user_timeout to 30000 ms, so that a dead peer is noticed)
+//
+// Every wait for the database is bounded on the client side by the
+// thread's CurrentDeadline() (common/time/deadline.h): the caller's
+// deadline, when there is one. On PostgreSQL each wait for the server is
+// also bounded by call_timeout (for work without a caller, such as the
+// outbox relay); on SQLite the busy wait for another process's lock is.
+// Past it: DEADLINE_EXCEEDED, and a PostgreSQL connection is discarded.
 //
 // SQL is written once with `$1, $2, …` placeholders, which both engines
 // bind. Where the engines differ, the difference is a named operation of
@@ -139,9 +149,15 @@ struct DatabaseOptions {
   absl::Duration acquire_timeout = absl::Seconds(5);
   // SQLite busy timeout: how long to wait for another process's lock.
   absl::Duration busy_timeout = absl::Seconds(5);
-  // PostgreSQL statement_timeout (0 = none) and lock_timeout (0 = none).
+  // PostgreSQL statement_timeout (0 = none) and lock_timeout (0 = none),
+  // enforced by the server.
   absl::Duration statement_timeout = absl::Seconds(30);
   absl::Duration lock_timeout = absl::ZeroDuration();
+  // PostgreSQL, on the client: the longest any one wait for the server may
+  // take (a server that stopped answering enforces nothing), and the
+  // longest opening a connection may take.
+  absl::Duration call_timeout = absl::Seconds(35);
+  absl::Duration connect_timeout = absl::Seconds(5);
 };
 
 class Database {

@@ -15,9 +15,11 @@
 #include "absl/time/clock.h"
 #include "common/metrics/metrics.h"
 #include "common/pool/idle_pool.h"
+#include "common/sql/postgres_wire.h"
 #include "common/sql/statement_cache.h"
 #include "common/status/errors.h"
 #include "common/status_macros.h"
+#include "common/time/deadline.h"
 
 namespace training::sql {
 namespace {
@@ -186,35 +188,41 @@ ResultSet ToResultSet(const PGresult* result) {
 // Prepared statements kept per connection (see SqliteConnection).
 constexpr size_t kStatementsPerConnection = 200;
 
-// An open connection and the names of the statements prepared on it. A
-// statement let go of is deallocated at once: it is only let go of right
-// after another was prepared, so the transaction is healthy.
+// An open connection and the names of the statements prepared on it.
 struct PostgresConnection {
   explicit PostgresConnection(PGconn* conn)
       : conn(conn),
         statements(kStatementsPerConnection, [this](std::string& name) {
-          if (closing) return;
-          PQclear(
-              PQexec(this->conn, absl::StrCat("DEALLOCATE ", name).c_str()));
+          evicted.push_back(std::move(name));
         }) {}
-  ~PostgresConnection() {
-    closing = true;  // the server forgets them with the session
-    statements.Clear();
-    PQfinish(conn);
-  }
+  // The server forgets prepared statements with the session.
+  ~PostgresConnection() { PQfinish(conn); }
   PGconn* const conn;
-  bool closing = false;
   int64_t prepared = 0;  // statements prepared so far: names them
   StatementCache<std::string> statements;
+  // Let go of by the cache (only ever right after another was prepared,
+  // so in a healthy transaction), still to DEALLOCATE.
+  std::vector<std::string> evicted;
 };
 
 class PostgresDatabase;
 
+// Every exchange with the server goes through postgres_wire.h, bounded by
+// CallDeadline(): the thread's deadline when the transaction began, or
+// call_timeout from the exchange's start, whichever comes first. A wire
+// failure (the deadline passed, the connection dropped) leaves the
+// connection mid-conversation: it is marked broken, every later call
+// fails, and it is closed rather than pooled.
 class PostgresTransaction final : public Transaction {
  public:
   Engine engine() const override { return Engine::kPostgres; }
-  PostgresTransaction(PostgresDatabase* owner, PostgresConnection* connection)
-      : owner_(owner), connection_(connection), conn_(connection->conn) {}
+  PostgresTransaction(PostgresDatabase* owner, PostgresConnection* connection,
+                      absl::Time deadline, absl::Duration call_timeout)
+      : owner_(owner),
+        connection_(connection),
+        conn_(connection->conn),
+        deadline_(deadline),
+        call_timeout_(call_timeout) {}
   ~PostgresTransaction() override;
 
   absl::StatusOr<ResultSet> QueryForUpdate(absl::string_view select,
@@ -222,101 +230,154 @@ class PostgresTransaction final : public Transaction {
     return Run(absl::StrCat(select, " FOR UPDATE"), params, nullptr);
   }
   absl::Status ExecuteScript(absl::string_view sql) override {
-    if (done_)
-      return absl::FailedPreconditionError("postgres: transaction finished");
-    PGresult* result = PQexec(conn_, std::string(sql).c_str());
-    absl::Status status = absl::OkStatus();
-    const ExecStatusType s = PQresultStatus(result);
-    if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
-      status = StatusFromResult(conn_, result, "script");
-    }
-    PQclear(result);
-    return status;
+    RETURN_IF_ERROR(Usable());
+    return SendAndCollect(std::string(sql), "script").status();
   }
   absl::Status Commit() override { return Finish("COMMIT"); }
   absl::Status Rollback() override { return Finish("ROLLBACK"); }
 
   absl::Status Begin(TxMode mode) {
-    return Simple(mode == TxMode::kRead ? "BEGIN READ ONLY" : "BEGIN", "begin");
+    return SendAndCollect(mode == TxMode::kRead ? "BEGIN READ ONLY" : "BEGIN",
+                          "begin")
+        .status();
   }
 
   void MarkDone() { done_ = true; }
+  bool broken() const { return broken_; }
 
  private:
-  absl::Status Simple(const char* sql, const char* what) {
-    PGresult* result = PQexec(conn_, sql);
-    absl::Status status = PQresultStatus(result) == PGRES_COMMAND_OK
-                              ? absl::OkStatus()
-                              : StatusFromResult(conn_, result, what);
-    PQclear(result);
+  absl::Time CallDeadline() const {
+    return std::min(deadline_, absl::Now() + call_timeout_);
+  }
+
+  absl::Status Usable() const {
+    if (broken_) return absl::UnavailableError("postgres: connection lost");
+    if (done_) {
+      return absl::FailedPreconditionError("postgres: transaction finished");
+    }
+    return absl::OkStatus();
+  }
+
+  // A wire failure: the connection cannot be trusted any more.
+  absl::Status Broken(absl::Status status) {
+    broken_ = true;
+    done_ = true;
     return status;
   }
 
-  absl::Status Finish(const char* sql) {
-    if (done_)
-      return absl::FailedPreconditionError("postgres: transaction finished");
-    done_ = true;
-    PGresult* result = PQexec(conn_, sql);
-    absl::Status status = absl::OkStatus();
-    if (PQresultStatus(result) != PGRES_COMMAND_OK) {
-      status = StatusFromResult(conn_, result, sql);
-    } else if (std::string(sql) == "COMMIT" &&
-               std::string(PQcmdStatus(result)) == "ROLLBACK") {
-      // COMMIT of a transaction that had failed rolls back instead.
-      status =
-          absl::AbortedError("postgres: transaction had failed; rolled back");
+  // Reads every result of what was sent last, to its end so that the
+  // connection stays in step. Returns the first result, or the first SQL
+  // error as a status.
+  absl::StatusOr<postgres::ResultPtr> Collect(absl::Time deadline,
+                                              absl::string_view what) {
+    postgres::ResultPtr first(nullptr, PQclear);
+    absl::Status failure = absl::OkStatus();
+    while (true) {
+      absl::StatusOr<postgres::ResultPtr> next =
+          postgres::NextResult(conn_, deadline);
+      if (!next.ok()) return Broken(next.status());
+      if (*next == nullptr) break;
+      const ExecStatusType s = PQresultStatus(next->get());
+      if (failure.ok() && s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
+        failure = StatusFromResult(conn_, next->get(), what);
+      }
+      if (first == nullptr) first = *std::move(next);
     }
-    PQclear(result);
-    return status;
+    if (!failure.ok()) return failure;
+    if (first == nullptr) {
+      return absl::InternalError("postgres: a command returned no result");
+    }
+    return first;
+  }
+
+  // Sends `sql` (no parameters; several statements allowed) and collects.
+  absl::StatusOr<postgres::ResultPtr> SendAndCollect(const std::string& sql,
+                                                     absl::string_view what) {
+    const absl::Time deadline = CallDeadline();
+    if (PQsendQuery(conn_, sql.c_str()) != 1) {
+      return Broken(absl::UnavailableError("postgres: connection lost"));
+    }
+    if (absl::Status sent = postgres::Flush(conn_, deadline); !sent.ok()) {
+      return Broken(sent);
+    }
+    return Collect(deadline, what);
+  }
+
+  absl::Status Finish(const char* sql) {
+    RETURN_IF_ERROR(Usable());
+    absl::StatusOr<postgres::ResultPtr> result = SendAndCollect(sql, sql);
+    done_ = true;
+    if (!result.ok()) return result.status();
+    if (std::string(sql) == "COMMIT" &&
+        std::string(PQcmdStatus(result->get())) == "ROLLBACK") {
+      // COMMIT of a transaction that had failed rolls back instead.
+      return absl::AbortedError(
+          "postgres: transaction had failed; rolled back");
+    }
+    return absl::OkStatus();
+  }
+
+  // DEALLOCATEs what the statement cache let go of.
+  absl::Status DeallocateEvicted() {
+    std::vector<std::string> evicted;
+    evicted.swap(connection_->evicted);
+    for (const std::string& name : evicted) {
+      RETURN_IF_ERROR(
+          SendAndCollect(absl::StrCat("DEALLOCATE ", name), "deallocate")
+              .status());
+    }
+    return absl::OkStatus();
   }
 
   // Transaction:
   absl::StatusOr<ResultSet> Run(absl::string_view sql, const Params& params,
                                 int64_t* changed) override {
-    if (done_)
-      return absl::FailedPreconditionError("postgres: transaction finished");
+    RETURN_IF_ERROR(Usable());
     const absl::Time start = absl::Now();
+    const absl::Time deadline = CallDeadline();
     const std::string* name = connection_->statements.Find(sql);
     if (name == nullptr) {
       std::string fresh = absl::StrCat("training_", ++connection_->prepared);
-      PGresult* prepared =
-          PQprepare(conn_, fresh.c_str(), std::string(sql).c_str(),
-                    static_cast<int>(params.size()), nullptr);
-      std::unique_ptr<PGresult, void (*)(PGresult*)> prepared_guard(prepared,
-                                                                    PQclear);
-      if (PQresultStatus(prepared) != PGRES_COMMAND_OK) {
-        return StatusFromResult(conn_, prepared, "prepare");
+      if (PQsendPrepare(conn_, fresh.c_str(), std::string(sql).c_str(),
+                        static_cast<int>(params.size()), nullptr) != 1) {
+        return Broken(absl::UnavailableError("postgres: connection lost"));
       }
+      if (absl::Status sent = postgres::Flush(conn_, deadline); !sent.ok()) {
+        return Broken(sent);
+      }
+      RETURN_IF_ERROR(Collect(deadline, "prepare").status());
       name = connection_->statements.Insert(std::string(sql), std::move(fresh));
+      RETURN_IF_ERROR(DeallocateEvicted());
     }
     BoundParams bound(params);
-    PGresult* result = PQexecPrepared(
-        conn_, name->c_str(), static_cast<int>(params.size()),
-        bound.values.data(), bound.lengths.data(), bound.formats.data(),
-        /*resultFormat=*/0);
-    std::unique_ptr<PGresult, void (*)(PGresult*)> guard(result, PQclear);
-    const ExecStatusType s = PQresultStatus(result);
-    if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
-      return StatusFromResult(conn_, result, "query");
+    if (PQsendQueryPrepared(conn_, name->c_str(),
+                            static_cast<int>(params.size()),
+                            bound.values.data(), bound.lengths.data(),
+                            bound.formats.data(), /*resultFormat=*/0) != 1) {
+      return Broken(absl::UnavailableError("postgres: connection lost"));
     }
+    if (absl::Status sent = postgres::Flush(conn_, deadline); !sent.ok()) {
+      return Broken(sent);
+    }
+    ASSIGN_OR_RETURN(postgres::ResultPtr result, Collect(deadline, "query"));
     if (changed != nullptr) {
       int64_t n = 0;
-      (void)absl::SimpleAtoi(PQcmdTuples(result), &n);
+      (void)absl::SimpleAtoi(PQcmdTuples(result.get()), &n);
       *changed = n;
     }
     QueryLatency().Observe({"postgres"},
                            absl::ToDoubleSeconds(absl::Now() - start));
-    return ToResultSet(result);
+    return ToResultSet(result.get());
   }
 
   absl::StatusOr<std::vector<ResultSet>> QueryAll(
       const std::vector<Statement>& statements) override {
-    if (done_)
-      return absl::FailedPreconditionError("postgres: transaction finished");
+    RETURN_IF_ERROR(Usable());
     if (statements.size() < 2) return Transaction::QueryAll(statements);
     const absl::Time start = absl::Now();
+    const absl::Time deadline = CallDeadline();
     if (PQenterPipelineMode(conn_) != 1) {
-      return StatusFromResult(conn_, nullptr, "pipeline");
+      return Broken(absl::UnavailableError("postgres: pipeline refused"));
     }
     // What was sent, in order: a statement not yet prepared on this
     // connection is prepared in the same round trip, before it runs.
@@ -356,9 +417,11 @@ class PostgresTransaction final : public Transaction {
       sent.push_back({false, i, std::move(text), std::move(name)});
     }
     if (!sending || PQpipelineSync(conn_) != 1) {
-      // The connection is broken: it is dropped when released.
-      done_ = true;
-      return absl::UnavailableError("postgres: pipeline: connection failed");
+      return Broken(absl::UnavailableError("postgres: pipeline: lost"));
+    }
+    if (absl::Status flushed = postgres::Flush(conn_, deadline);
+        !flushed.ok()) {
+      return Broken(flushed);
     }
     // Each command's result, then a null; after a failure the rest come
     // back PIPELINE_ABORTED; the sync's result ends the pipeline.
@@ -366,78 +429,88 @@ class PostgresTransaction final : public Transaction {
     std::vector<ResultSet> results(statements.size());
     std::vector<const Sent*> prepared;
     for (const Sent& s : sent) {
-      std::unique_ptr<PGresult, void (*)(PGresult*)> result(PQgetResult(conn_),
-                                                            PQclear);
-      if (result == nullptr) {
-        done_ = true;
-        return absl::UnavailableError("postgres: pipeline: results missing");
+      absl::StatusOr<postgres::ResultPtr> result =
+          postgres::NextResult(conn_, deadline);
+      if (!result.ok()) return Broken(result.status());
+      if (*result == nullptr) {
+        return Broken(absl::UnavailableError("postgres: pipeline: missing"));
       }
-      while (PGresult* more = PQgetResult(conn_)) PQclear(more);
-      const ExecStatusType status = PQresultStatus(result.get());
+      while (true) {  // to the command's end
+        absl::StatusOr<postgres::ResultPtr> more =
+            postgres::NextResult(conn_, deadline);
+        if (!more.ok()) return Broken(more.status());
+        if (*more == nullptr) break;
+      }
+      const ExecStatusType status = PQresultStatus(result->get());
       if (status == PGRES_PIPELINE_ABORTED) continue;
       if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
         if (failure.ok()) {
-          failure = StatusFromResult(conn_, result.get(),
+          failure = StatusFromResult(conn_, result->get(),
                                      s.prepare ? "prepare" : "query");
         }
       } else if (s.prepare) {
         prepared.push_back(&s);
       } else {
-        results[s.statement] = ToResultSet(result.get());
+        results[s.statement] = ToResultSet(result->get());
       }
     }
-    std::unique_ptr<PGresult, void (*)(PGresult*)> sync(PQgetResult(conn_),
-                                                        PQclear);
-    if (sync == nullptr || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC ||
+    absl::StatusOr<postgres::ResultPtr> sync =
+        postgres::NextResult(conn_, deadline);
+    if (!sync.ok()) return Broken(sync.status());
+    if (*sync == nullptr ||
+        PQresultStatus(sync->get()) != PGRES_PIPELINE_SYNC ||
         PQexitPipelineMode(conn_) != 1) {
-      done_ = true;
-      return absl::UnavailableError("postgres: pipeline: not in step");
+      return Broken(absl::UnavailableError("postgres: pipeline: not in step"));
     }
-    // Remembered only now: the cache's eviction runs DEALLOCATE, which
-    // pipeline mode does not allow. Protocol-level statements outlive a
-    // failed transaction, so those prepared before a failure count too.
+    // Remembered only now: DEALLOCATE of what the cache lets go of cannot
+    // run in pipeline mode. Protocol-level statements outlive a failed
+    // transaction, so those prepared before a failure count too.
     for (const Sent* s : prepared) {
       connection_->statements.Insert(s->text, s->name);
     }
     QueryLatency().Observe({"postgres"},
                            absl::ToDoubleSeconds(absl::Now() - start));
     if (!failure.ok()) return failure;
+    RETURN_IF_ERROR(DeallocateEvicted());
     return results;
   }
 
   // Two round trips: COPY answers before it takes data.
   absl::Status BulkInsert(absl::string_view table, absl::string_view columns,
                           const std::vector<Params>& rows) override {
-    if (done_)
-      return absl::FailedPreconditionError("postgres: transaction finished");
+    RETURN_IF_ERROR(Usable());
     RETURN_IF_ERROR(CheckBulkRows(columns, rows));
     if (rows.empty()) return absl::OkStatus();
     ASSIGN_OR_RETURN(const std::string data, CopyText(rows));
     const absl::Time start = absl::Now();
+    const absl::Time deadline = CallDeadline();
     const std::string copy =
         absl::StrCat("COPY ", table, " (", columns, ") FROM STDIN");
-    std::unique_ptr<PGresult, void (*)(PGresult*)> started(
-        PQexec(conn_, copy.c_str()), PQclear);
-    if (PQresultStatus(started.get()) != PGRES_COPY_IN) {
-      return StatusFromResult(conn_, started.get(), "copy");
+    if (PQsendQuery(conn_, copy.c_str()) != 1) {
+      return Broken(absl::UnavailableError("postgres: connection lost"));
     }
-    // libpq takes at most INT_MAX bytes a call.
-    constexpr size_t kChunk = size_t{1} << 20;
-    bool sent = true;
-    for (size_t at = 0; at < data.size() && sent; at += kChunk) {
-      const size_t n = std::min(kChunk, data.size() - at);
-      sent = PQputCopyData(conn_, data.data() + at, static_cast<int>(n)) == 1;
+    if (absl::Status sent = postgres::Flush(conn_, deadline); !sent.ok()) {
+      return Broken(sent);
     }
-    if (!sent || PQputCopyEnd(conn_, nullptr) != 1) {
-      done_ = true;  // the connection is dropped when released
-      return absl::UnavailableError("postgres: copy: connection failed");
+    absl::StatusOr<postgres::ResultPtr> started =
+        postgres::NextResult(conn_, deadline);
+    if (!started.ok()) return Broken(started.status());
+    if (*started == nullptr ||
+        PQresultStatus(started->get()) != PGRES_COPY_IN) {
+      absl::Status refused = StatusFromResult(conn_, started->get(), "copy");
+      // Read the command to its end; the refusal is what counts.
+      absl::Status rest = Collect(deadline, "copy").status();
+      if (broken_) return rest;
+      return refused;
     }
-    std::unique_ptr<PGresult, void (*)(PGresult*)> ended(PQgetResult(conn_),
-                                                         PQclear);
-    while (PGresult* more = PQgetResult(conn_)) PQclear(more);
-    if (PQresultStatus(ended.get()) != PGRES_COMMAND_OK) {
-      return StatusFromResult(conn_, ended.get(), "copy");
+    if (absl::Status put = postgres::PutCopyData(conn_, data, deadline);
+        !put.ok()) {
+      return Broken(put);
     }
+    if (absl::Status end = postgres::PutCopyEnd(conn_, deadline); !end.ok()) {
+      return Broken(end);
+    }
+    RETURN_IF_ERROR(Collect(deadline, "copy").status());
     QueryLatency().Observe({"postgres"},
                            absl::ToDoubleSeconds(absl::Now() - start));
     return absl::OkStatus();
@@ -446,7 +519,10 @@ class PostgresTransaction final : public Transaction {
   PostgresDatabase* owner_;
   PostgresConnection* connection_;
   PGconn* conn_;
+  const absl::Time deadline_;
+  const absl::Duration call_timeout_;
   bool done_ = false;
+  bool broken_ = false;
 };
 
 class PostgresDatabase final : public Database {
@@ -463,25 +539,29 @@ class PostgresDatabase final : public Database {
   Engine engine() const override { return Engine::kPostgres; }
 
   absl::Status Check() {
-    auto conn = Acquire();
+    auto conn = Acquire(absl::InfiniteFuture());
     if (!conn.ok()) return conn.status();
-    Release(*conn);
+    Release(*conn, /*broken=*/false);
     return absl::OkStatus();
   }
 
   absl::StatusOr<std::unique_ptr<Transaction>> Begin(TxMode mode) override {
-    auto conn = Acquire();
+    const absl::Time deadline = CurrentDeadline();
+    auto conn = Acquire(deadline);
     if (!conn.ok()) return conn.status();
-    auto tx = std::make_unique<PostgresTransaction>(this, *conn);
+    auto tx = std::make_unique<PostgresTransaction>(this, *conn, deadline,
+                                                    options_.call_timeout);
     absl::Status begun = tx->Begin(mode);
-    if (!begun.ok() && PQstatus((*conn)->conn) == CONNECTION_BAD) {
+    if (!begun.ok() && !absl::IsDeadlineExceeded(begun) &&
+        (tx->broken() || PQstatus((*conn)->conn) == CONNECTION_BAD)) {
       // The server dropped this idle connection (restart, failover,
       // pg_terminate_backend): nothing had run yet, so retry on a new one.
       tx->MarkDone();
       tx.reset();
-      conn = Acquire();
+      conn = Acquire(deadline);
       if (!conn.ok()) return conn.status();
-      tx = std::make_unique<PostgresTransaction>(this, *conn);
+      tx = std::make_unique<PostgresTransaction>(this, *conn, deadline,
+                                                 options_.call_timeout);
       begun = tx->Begin(mode);
     }
     if (!begun.ok()) {
@@ -491,8 +571,8 @@ class PostgresDatabase final : public Database {
     return std::unique_ptr<Transaction>(std::move(tx));
   }
 
-  void Release(PostgresConnection* connection) {
-    if (PQstatus(connection->conn) != CONNECTION_OK ||
+  void Release(PostgresConnection* connection, bool broken) {
+    if (broken || PQstatus(connection->conn) != CONNECTION_OK ||
         PQtransactionStatus(connection->conn) != PQTRANS_IDLE) {
       delete connection;
       Reconnects().Add({});
@@ -503,12 +583,20 @@ class PostgresDatabase final : public Database {
   }
 
  private:
-  absl::StatusOr<PostgresConnection*> Acquire() {
+  // A pooled connection (or a new one), waiting at most the acquire
+  // timeout for one to be free and never past `deadline`.
+  absl::StatusOr<PostgresConnection*> Acquire(absl::Time deadline) {
     const absl::Time start = absl::Now();
+    const bool deadline_first = deadline < start + options_.acquire_timeout;
     PostgresConnection* conn = nullptr;
-    const auto slot = pool_.Take(options_.acquire_timeout, &conn);
+    const auto slot = pool_.Take(
+        deadline_first ? deadline - start : options_.acquire_timeout, &conn);
     if (slot == pool::IdlePool<PostgresConnection*>::Slot::kTimedOut) {
-      return absl::UnavailableError("postgres: no connection free in time");
+      return deadline_first ? absl::DeadlineExceededError(
+                                  "postgres: no connection free before the "
+                                  "deadline")
+                            : absl::UnavailableError(
+                                  "postgres: no connection free in time");
     }
     AcquireWait().Observe({"postgres"},
                           absl::ToDoubleSeconds(absl::Now() - start));
@@ -517,7 +605,7 @@ class PostgresDatabase final : public Database {
       delete conn;
       Reconnects().Add({});
     }
-    auto fresh = Connect();
+    auto fresh = Connect(deadline);
     if (!fresh.ok()) {
       pool_.Forget();
       return fresh.status();
@@ -525,30 +613,34 @@ class PostgresDatabase final : public Database {
     return *fresh;
   }
 
-  absl::StatusOr<PostgresConnection*> Connect() {
-    PGconn* conn = PQconnectdb(conninfo_.c_str());
-    if (PQstatus(conn) != CONNECTION_OK) {
-      PQfinish(conn);
-      // libpq's message can carry the host and user, never row data.
-      return absl::UnavailableError("postgres: cannot connect");
-    }
-    // NOTICEs ("relation already exists, skipping") would go to stderr as
-    // free text and break one-JSON-object-per-line logs.
-    PQsetNoticeProcessor(
-        conn, [](void*, const char*) {}, nullptr);
+  absl::StatusOr<PostgresConnection*> Connect(absl::Time deadline) {
+    const absl::Time by =
+        std::min(deadline, absl::Now() + options_.connect_timeout);
+    ASSIGN_OR_RETURN(PGconn * opened, postgres::OpenConnection(conninfo_, by));
+    auto connection = std::make_unique<PostgresConnection>(opened);
     const std::string settings =
         absl::StrCat("SET statement_timeout = ",
                      absl::ToInt64Milliseconds(options_.statement_timeout),
                      "; SET lock_timeout = ",
                      absl::ToInt64Milliseconds(options_.lock_timeout));
-    PGresult* result = PQexec(conn, settings.c_str());
-    const bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
-    PQclear(result);
-    if (!ok) {
-      PQfinish(conn);
-      return absl::UnavailableError("postgres: cannot configure connection");
+    absl::Status configured =
+        PQsendQuery(opened, settings.c_str()) == 1
+            ? postgres::Flush(opened, by)
+            : absl::UnavailableError("postgres: connection lost");
+    while (configured.ok()) {
+      absl::StatusOr<postgres::ResultPtr> result =
+          postgres::NextResult(opened, by);
+      if (!result.ok()) {
+        configured = result.status();
+      } else if (*result == nullptr) {
+        break;
+      } else if (PQresultStatus(result->get()) != PGRES_COMMAND_OK) {
+        configured =
+            absl::UnavailableError("postgres: cannot configure connection");
+      }
     }
-    return new PostgresConnection(conn);
+    if (!configured.ok()) return configured;
+    return connection.release();
   }
 
   const std::string conninfo_;
@@ -557,11 +649,13 @@ class PostgresDatabase final : public Database {
 };
 
 PostgresTransaction::~PostgresTransaction() {
-  if (!done_) {
-    PGresult* result = PQexec(conn_, "ROLLBACK");
-    PQclear(result);
+  if (!done_ && !broken_) {
+    // A transaction dropped without Commit or Rollback rolls back; a
+    // server that does not answer in time gets the connection closed
+    // instead, which rolls back as well.
+    if (!SendAndCollect("ROLLBACK", "rollback").ok()) broken_ = true;
   }
-  owner_->Release(connection_);
+  owner_->Release(connection_, broken_);
 }
 
 }  // namespace

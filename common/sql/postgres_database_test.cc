@@ -2,15 +2,18 @@
 // server drops, the pool, URLs, and conflicts the server detects.
 
 #include <atomic>
+#include <future>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/sql/database.h"
+#include "common/sql/testing/postgres_server.h"
 #include "common/sql/testing/test_databases.h"
 #include "common/status/errors.h"
 #include "common/status_macros.h"
 #include "common/testing/status_matchers.h"
+#include "common/time/deadline.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -108,6 +111,70 @@ TEST(DatabaseUrlTest, UnreachablePostgresIsUnavailable) {
 
   EXPECT_THAT(db, StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_THAT(std::string(db.status().message()), Not(HasSubstr("secret")));
+}
+
+// One round trip on a new transaction: BEGIN, SELECT 1, COMMIT.
+absl::Status SelectOne(Database& db) {
+  ASSIGN_OR_RETURN(auto tx, db.Begin(TxMode::kRead));
+  RETURN_IF_ERROR(tx->Query("SELECT 1 AS one").status());
+  return tx->Commit();
+}
+
+// `work` on another thread; fails the test (and gives the answer up)
+// unless it finishes within the watchdog: proof that nothing hangs, not a
+// claim about how long it takes.
+absl::Status WithinWatchdog(std::function<absl::Status()> work,
+                            const std::function<void()>& on_hang) {
+  auto future = std::async(std::launch::async, std::move(work));
+  if (future.wait_for(std::chrono::seconds(120)) != std::future_status::ready) {
+    ADD_FAILURE() << "still waiting after the watchdog";
+    on_hang();
+  }
+  return future.get();
+}
+
+// PostgreSQL stops answering (every process of it frozen, as on a hung
+// host): a wait for it ends at the caller's deadline, or at call_timeout
+// for work without a caller, with DEADLINE_EXCEEDED, on a pooled
+// connection and on a new one alike; once it answers again, so does the
+// database, on fresh connections.
+TEST(PostgresDatabaseTest, AFrozenServerCostsNoWaitPastTheDeadline) {
+  testing::PostgresServer server;
+  ASSERT_TRUE(server.Start()) << server.Log();
+  auto with_deadlines = Database::Open(server.url() + "?pool_size=1");
+  auto without =
+      Database::Open(server.url() + "?pool_size=1&call_timeout_ms=500");
+  ASSERT_THAT(with_deadlines, IsOk());
+  ASSERT_THAT(without, IsOk());
+  ASSERT_THAT(SelectOne(**with_deadlines), IsOk());
+  ASSERT_THAT(SelectOne(**without), IsOk());
+  auto thaw = [&] { server.Thaw(); };
+
+  server.Freeze();
+  absl::Status pooled = WithinWatchdog(
+      [&] {
+        ScopedDeadline deadline(absl::Now() + absl::Milliseconds(500));
+        return SelectOne(**with_deadlines);
+      },
+      thaw);
+  absl::Status fresh = WithinWatchdog(
+      [&] {
+        ScopedDeadline deadline(absl::Now() + absl::Milliseconds(500));
+        return SelectOne(**with_deadlines);  // the pooled one was discarded
+      },
+      thaw);
+  absl::Status no_caller =
+      WithinWatchdog([&] { return SelectOne(**without); }, thaw);
+  server.Thaw();
+
+  EXPECT_THAT(pooled, StatusIs(absl::StatusCode::kDeadlineExceeded));
+  EXPECT_THAT(fresh, StatusIs(absl::StatusCode::kDeadlineExceeded));
+  EXPECT_THAT(no_caller, StatusIs(absl::StatusCode::kDeadlineExceeded));
+  EXPECT_THAT(
+      WithinWatchdog([&] { return SelectOne(**with_deadlines); }, [] {}),
+      IsOk());
+  EXPECT_THAT(WithinWatchdog([&] { return SelectOne(**without); }, [] {}),
+              IsOk());
 }
 
 // Two transactions lock two rows in opposite orders: PostgreSQL picks one

@@ -13,6 +13,7 @@
 #include "common/sql/statement_cache.h"
 #include "common/status/errors.h"
 #include "common/status_macros.h"
+#include "common/time/deadline.h"
 
 namespace training::sql {
 namespace {
@@ -80,9 +81,10 @@ int BusyHandler(void* timeout_ms_ptr, int count) {
     if (busy_observer != nullptr) (*busy_observer)();
   }
   // 1, 2, 4 … 32 ms, then 32 ms steps; the total approximates the timeout.
+  // Never past the caller's deadline: it has stopped waiting for us.
   const int delay = count < 5 ? (1 << count) : 32;
   const int waited = count < 5 ? (1 << count) - 1 : 31 + (count - 5) * 32;
-  if (waited >= timeout_ms) return 0;
+  if (waited >= timeout_ms || absl::Now() >= CurrentDeadline()) return 0;
   sqlite3_sleep(delay);
   return 1;
 }
@@ -260,8 +262,15 @@ class SqliteDatabase final : public Database {
   absl::StatusOr<SqliteConnection*> Take(
       pool::IdlePool<SqliteConnection*>& pool, const char* busy) {
     SqliteConnection* conn = nullptr;
-    switch (pool.Take(options_.acquire_timeout, &conn)) {
+    const absl::Duration until_deadline = CurrentDeadline() - absl::Now();
+    const bool deadline_first = until_deadline < options_.acquire_timeout;
+    switch (pool.Take(
+        deadline_first ? until_deadline : options_.acquire_timeout, &conn)) {
       case pool::IdlePool<SqliteConnection*>::Slot::kTimedOut:
+        if (deadline_first) {
+          return absl::DeadlineExceededError(
+              absl::StrCat("sqlite: ", busy, " until the deadline"));
+        }
         return absl::UnavailableError(absl::StrCat("sqlite: ", busy));
       case pool::IdlePool<SqliteConnection*>::Slot::kIdle:
         return conn;

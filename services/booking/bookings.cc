@@ -16,6 +16,7 @@
 #include "common/status/errors.h"
 #include "common/status_macros.h"
 #include "common/text/text.h"
+#include "common/time/deadline.h"
 #include "common/time/proto_time.h"
 
 namespace training::booking {
@@ -200,6 +201,7 @@ void Bookings::CreateBookingAsync(
         std::make_shared<std::function<void(absl::StatusOr<v1::Booking>)>>(
             std::move(done));
     if (!offload_([this, caller, &r, shared_done] {
+          ScopedDeadline deadline(caller.deadline);
           (*shared_done)(CreateAnyDate(caller, r));
         })) {
       (*shared_done)(Busy());
@@ -290,6 +292,13 @@ std::vector<absl::StatusOr<Bookings::BookingResult>> Bookings::DecideBookings(
   const absl::Time started = absl::Now();
   const absl::Time now = clock_->Now();
   const size_t n = batch.size();
+  // The database is waited for as long as the most patient caller in the
+  // batch waits, and no longer.
+  absl::Time latest_deadline = absl::InfinitePast();
+  for (const PendingBooking* p : batch) {
+    latest_deadline = std::max(latest_deadline, p->caller.deadline);
+  }
+  ScopedDeadline deadline(latest_deadline);
   std::vector<std::optional<absl::Status>> refused;
   std::vector<std::optional<StoredBooking>> made;
   std::vector<int> positions;

@@ -6,6 +6,7 @@
 #include "absl/time/clock.h"
 #include "common/status/errors.h"
 #include "common/status_macros.h"
+#include "common/time/deadline.h"
 
 namespace training::booking {
 namespace {
@@ -60,8 +61,10 @@ void SessionLearner::WhenKnown(const std::string& session, const Caller& caller,
     return;
   }
   if (!Join(session, std::move(then))) return;  // asked already: wait
-  const bool offloaded = offload_(
-      [this, session, caller] { Land(session, ReadOrAsk(session, caller)); });
+  const bool offloaded = offload_([this, session, caller] {
+    ScopedDeadline deadline(caller.deadline);
+    Land(session, ReadOrAsk(session, caller));
+  });
   if (!offloaded) {
     Land(session,
          OverloadedError("booking: too busy to look the session up; retry "
