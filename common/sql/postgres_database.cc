@@ -615,7 +615,8 @@ class PostgresDatabase final : public Database {
 
   absl::StatusOr<PostgresConnection*> Connect(absl::Time deadline) {
     const absl::Time by =
-        std::min(deadline, absl::Now() + options_.connect_timeout);
+        std::min(deadline, absl::Now() + std::min(options_.connect_timeout,
+                                                  options_.call_timeout));
     ASSIGN_OR_RETURN(PGconn * opened, postgres::OpenConnection(conninfo_, by));
     auto connection = std::make_unique<PostgresConnection>(opened);
     const std::string settings =
