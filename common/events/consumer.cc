@@ -52,16 +52,6 @@ std::map<std::string, std::string> Fields(const redis::Reply& array) {
   return out;
 }
 
-// Stream ids "ms-seq", compared numerically.
-std::pair<uint64_t, uint64_t> ParseId(const std::string& id) {
-  std::pair<std::string, std::string> parts =
-      absl::StrSplit(id, absl::MaxSplits('-', 1));
-  std::pair<uint64_t, uint64_t> out{0, 0};
-  (void)absl::SimpleAtoi(parts.first, &out.first);
-  (void)absl::SimpleAtoi(parts.second, &out.second);
-  return out;
-}
-
 std::string Millis(absl::Duration d) {
   return absl::StrCat(absl::ToInt64Milliseconds(d));
 }
@@ -73,7 +63,36 @@ StreamConsumer::StreamConsumer(sql::Database* db, redis::RedisClient* redis,
     : db_(db),
       redis_(redis),
       options_(std::move(options)),
-      handler_(std::move(handler)) {}
+      handler_(std::move(handler)),
+      retries_key_(absl::StrCat(options_.stream, ".retries.", options_.group)),
+      clock_(options_.clock != nullptr ? options_.clock : Clock::Real()) {}
+
+bool IsTransientFailure(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+    case absl::StatusCode::kAborted:
+    case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kCancelled:
+      return true;
+    default:
+      return false;
+  }
+}
+
+absl::Status StreamConsumer::Acknowledge(const std::string& entry_id) {
+  ASSIGN_OR_RETURN(
+      std::vector<redis::Reply> replies,
+      redis_->Pipeline({{"XACK", options_.stream, options_.group, entry_id},
+                        {"HDEL", retries_key_, entry_id}}));
+  for (const redis::Reply& reply : replies) {
+    if (reply.is_error()) {
+      return absl::UnavailableError("events: acknowledgement failed");
+    }
+  }
+  last_error_.erase(entry_id);
+  return absl::OkStatus();
+}
 
 StreamConsumer::~StreamConsumer() { Stop(); }
 
@@ -101,18 +120,16 @@ absl::Status StreamConsumer::DeadLetter(
                                    "reason",
                                    reason};
   for (const auto& [k, v] : fields) {
+    // A replayed entry's address is not part of the event.
+    if (k == "for_group" || k == "replay_of") continue;
     xadd.push_back(k);
     xadd.push_back(v);
   }
-  ASSIGN_OR_RETURN(
-      auto replies,
-      redis_->Pipeline(
-          {xadd, {"XACK", options_.stream, options_.group, entry_id}}));
-  for (const auto& r : replies) {
-    if (r.is_error())
-      return absl::UnavailableError("events: dead-letter failed");
+  ASSIGN_OR_RETURN(redis::Reply added, redis_->Command(xadd));
+  if (added.is_error()) {
+    return absl::UnavailableError("events: dead-letter failed");
   }
-  last_error_.erase(entry_id);
+  RETURN_IF_ERROR(Acknowledge(entry_id));
   Consumed().Add({"dead_lettered"});
   log::Warning("events.dead_lettered", {{"stream", log::Id(options_.stream)},
                                         {"entry", log::Id(entry_id)}});
@@ -122,6 +139,13 @@ absl::Status StreamConsumer::DeadLetter(
 absl::StatusOr<bool> StreamConsumer::Handle(
     const std::string& entry_id,
     const std::map<std::string, std::string>& fields) {
+  // A replayed dead letter is for the group that set it aside only.
+  if (auto for_group = fields.find("for_group");
+      for_group != fields.end() && for_group->second != options_.group) {
+    RETURN_IF_ERROR(Acknowledge(entry_id));
+    Consumed().Add({"for_another_group"});
+    return true;
+  }
   Event event;
   auto payload = fields.find("payload");
   if (payload == fields.end() || !event.ParseFromString(payload->second) ||
@@ -138,11 +162,11 @@ absl::StatusOr<bool> StreamConsumer::Handle(
         // violation: PostgreSQL aborts the whole transaction on one.)
         ASSIGN_OR_RETURN(
             int64_t inserted,
-            tx.Execute(
-                "INSERT INTO processed_events (consumer, event_id, "
-                "processed_at_us) VALUES ($1, $2, $3) ON CONFLICT "
-                "(consumer, event_id) DO NOTHING",
-                {options_.group, event.id(), absl::ToUnixMicros(absl::Now())}));
+            tx.Execute("INSERT INTO processed_events (consumer, event_id, "
+                       "processed_at_us) VALUES ($1, $2, $3) ON CONFLICT "
+                       "(consumer, event_id) DO NOTHING",
+                       {options_.group, event.id(),
+                        absl::ToUnixMicros(clock_->Now())}));
         if (inserted == 0) {
           duplicate = true;
           return absl::OkStatus();
@@ -150,15 +174,21 @@ absl::StatusOr<bool> StreamConsumer::Handle(
         return handler_(tx, event);
       });
   if (!handled.ok()) {
-    last_error_[entry_id] = std::string(handled.message()).substr(0, 500);
-    Consumed().Add({"failed"});
+    if (IsTransientFailure(handled)) {
+      // Not the event's fault: this delivery is taken off its count. (If
+      // Redis cannot take the tally either, the delivery counts; an outage
+      // of both costs at most one delivery per claim.)
+      (void)redis_->Command({"HINCRBY", retries_key_, entry_id, "1"});
+      Consumed().Add({"retry_later"});
+    } else {
+      // The reason given if the entry is dead-lettered.
+      last_error_[entry_id] = std::string(handled.message()).substr(0, 500);
+      Consumed().Add({"failed"});
+    }
     return false;
   }
   runtime::CrashPoint("consumer.before_ack");
-  ASSIGN_OR_RETURN(
-      redis::Reply ack,
-      redis_->Command({"XACK", options_.stream, options_.group, entry_id}));
-  last_error_.erase(entry_id);
+  RETURN_IF_ERROR(Acknowledge(entry_id));
   Consumed().Add({duplicate ? "duplicate" : "handled"});
   if (!duplicate && event.has_occur_time()) {
     const absl::Time occurred =
@@ -185,11 +215,27 @@ absl::StatusOr<int> StreamConsumer::DeadLetterExhausted() {
                    redis_->Command({"XPENDING", options_.stream, options_.group,
                                     "IDLE", Millis(options_.claim_idle), "-",
                                     "+", absl::StrCat(options_.batch_size)}));
+  // Deliveries that failed transiently do not count.
+  std::vector<std::string> tallies = {"HMGET", retries_key_};
+  for (const redis::Reply& p : pending.elements) {
+    if (p.elements.size() >= 4) tallies.push_back(p.elements[0].str);
+  }
+  std::map<std::string, int64_t> transient;
+  if (tallies.size() > 2) {
+    ASSIGN_OR_RETURN(redis::Reply counts, redis_->Command(tallies));
+    for (size_t i = 0; i < counts.elements.size(); ++i) {
+      int64_t n = 0;
+      if (absl::SimpleAtoi(counts.elements[i].str, &n)) {
+        transient[tallies[i + 2]] = n;
+      }
+    }
+  }
   int dead = 0;
   for (const redis::Reply& p : pending.elements) {
     if (p.elements.size() < 4) continue;
     const std::string& id = p.elements[0].str;
-    if (p.elements[3].integer < options_.max_deliveries) continue;
+    const int64_t counted = p.elements[3].integer - transient[id];
+    if (counted < options_.max_deliveries) continue;
     ASSIGN_OR_RETURN(redis::Reply range,
                      redis_->Command({"XRANGE", options_.stream, id, id}));
     std::map<std::string, std::string> fields;
@@ -197,12 +243,11 @@ absl::StatusOr<int> StreamConsumer::DeadLetterExhausted() {
       fields = Fields(range.elements[0].elements[1]);
     }
     auto reason = last_error_.find(id);
-    RETURN_IF_ERROR(
-        DeadLetter(id, fields,
-                   reason != last_error_.end()
-                       ? reason->second
-                       : absl::StrCat("not handled after ",
-                                      p.elements[3].integer, " deliveries")));
+    RETURN_IF_ERROR(DeadLetter(
+        id, fields,
+        reason != last_error_.end()
+            ? reason->second
+            : absl::StrCat("not handled after ", counted, " deliveries")));
     ++dead;
   }
   return dead;
@@ -269,42 +314,6 @@ void StreamConsumer::Start() {
 void StreamConsumer::Stop() {
   if (!stop_.HasBeenNotified()) stop_.Notify();
   if (thread_.joinable()) thread_.join();
-}
-
-absl::StatusOr<int64_t> TrimStream(redis::RedisClient& redis,
-                                   const std::string& stream) {
-  ASSIGN_OR_RETURN(redis::Reply groups,
-                   redis.Command({"XINFO", "GROUPS", stream}));
-  if (groups.elements.empty()) return 0;  // nobody has read it: keep all
-  std::optional<std::pair<uint64_t, uint64_t>> bound;
-  std::string bound_id;
-  for (const redis::Reply& group : groups.elements) {
-    std::map<std::string, std::string> info;
-    int64_t pending = 0;
-    for (size_t i = 0; i + 1 < group.elements.size(); i += 2) {
-      const std::string& key = group.elements[i].str;
-      if (key == "pending") pending = group.elements[i + 1].integer;
-      info[key] = group.elements[i + 1].str;
-    }
-    // Everything up to last-delivered-id is acknowledged unless pending;
-    // everything after it is not yet delivered to this group.
-    std::string keep_from = info["last-delivered-id"];
-    if (pending > 0) {
-      ASSIGN_OR_RETURN(redis::Reply summary,
-                       redis.Command({"XPENDING", stream, info["name"]}));
-      if (summary.elements.size() >= 2 && !summary.elements[1].is_nil() &&
-          ParseId(summary.elements[1].str) < ParseId(keep_from)) {
-        keep_from = summary.elements[1].str;
-      }
-    }
-    if (!bound.has_value() || ParseId(keep_from) < *bound) {
-      bound = ParseId(keep_from);
-      bound_id = keep_from;
-    }
-  }
-  ASSIGN_OR_RETURN(redis::Reply trimmed,
-                   redis.Command({"XTRIM", stream, "MINID", bound_id}));
-  return trimmed.integer;
 }
 
 }  // namespace training::events

@@ -9,11 +9,23 @@
 //   republished, or an entry was reclaimed after a crash before XACK) finds
 //   the record and is acknowledged without running the handler again.
 // * Entries left pending by a dead consumer for `claim_idle` are taken over
-//   with XAUTOCLAIM.
-// * An entry delivered `max_deliveries` times without success, or whose
-//   payload does not parse, goes to the dead-letter stream
-//   (`<stream>.dead`) with the reason, and is acknowledged. Delivery counts
-//   come from XPENDING (XAUTOCLAIM does not return them).
+//   with XAUTOCLAIM (and so are entries whose handling failed: they are
+//   tried again after `claim_idle`).
+// * A failure is either a verdict on the event (the handler refused it, or
+//   a bug) or transient: UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED,
+//   RESOURCE_EXHAUSTED or CANCELLED, as when the database is down. Only
+//   verdicts, and deliveries that ended without any answer (a consumer
+//   that crashed on the entry), count towards dead-lettering: transient
+//   failures are tallied per entry in the hash `<stream>.retries.<group>`
+//   and taken off the delivery count XPENDING reports. So an outage of any
+//   length dead-letters nothing, and an entry that crashes its consumer is
+//   still set aside after `max_deliveries`.
+// * An entry with `max_deliveries` counted deliveries, or whose payload does
+//   not parse, goes to the dead-letter stream (`<stream>.dead`) with the
+//   reason, its group and original id, and is acknowledged. Dead letters
+//   are put back with ReplayDeadLetters (dead_letters.h), addressed to the
+//   group that set them aside (field `for_group`): other groups acknowledge
+//   such an entry without handling it.
 //
 // Not thread-safe: one consumer object per thread; run several (different
 // names) for parallelism.
@@ -28,6 +40,7 @@
 #include "absl/time/time.h"
 #include "common/redis/redis_client.h"
 #include "common/sql/database.h"
+#include "common/time/clock.h"
 #include "training/events/v1/events.pb.h"
 
 namespace training::events {
@@ -47,7 +60,13 @@ struct ConsumerOptions {
   // Pending this long with no ACK: the consumer is presumed dead.
   absl::Duration claim_idle = absl::Seconds(30);
   int max_deliveries = 5;
+  // Stamps processed_events rows (tests inject one); null: the real clock.
+  const Clock* clock = nullptr;
 };
+
+// Whether a handling failure is transient (see above): not the event's
+// fault, and not counted towards dead-lettering.
+bool IsTransientFailure(const absl::Status& status);
 
 class StreamConsumer {
  public:
@@ -75,23 +94,20 @@ class StreamConsumer {
                           const std::map<std::string, std::string>& fields,
                           const std::string& reason);
   absl::StatusOr<int> HandleEntries(const redis::Reply& entries);
+  // Acknowledges an entry and forgets its tally of transient failures.
+  absl::Status Acknowledge(const std::string& entry_id);
 
   sql::Database* db_;
   redis::RedisClient* redis_;
   const ConsumerOptions options_;
   EventHandler handler_;
+  const std::string retries_key_;  // <stream>.retries.<group>
+  const Clock* clock_;
   // Last failure per entry, for the dead-letter reason.
   std::map<std::string, std::string> last_error_;
   absl::Notification stop_;
   std::thread thread_;
 };
-
-// Trims `stream` below the oldest entry that any group still needs (pending
-// or not yet delivered): XTRIM MINID, never dropping a pending entry (plain
-// XTRIM would, and XAUTOCLAIM would then silently forget it). Returns the
-// number of entries removed.
-absl::StatusOr<int64_t> TrimStream(redis::RedisClient& redis,
-                                   const std::string& stream);
 
 }  // namespace training::events
 

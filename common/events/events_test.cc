@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/events/events_test_fixture.h"
+#include "common/events/retention.h"
 #include "common/testing/process.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -219,7 +220,7 @@ TEST_P(EventsTest, TrimWhileEntriesArePendingLosesNoneOfThem) {
   ASSERT_EQ(first.PollOnce().value_or(-1), 5);
   ASSERT_EQ(Pending("g"), 5);
 
-  auto trimmed = TrimStream(*redis_, kStream);
+  auto trimmed = TrimStream(*redis_, kStream, absl::InfiniteFuture());
 
   ASSERT_THAT(trimmed, IsOk());
   EXPECT_EQ(*trimmed, 5);

@@ -113,7 +113,11 @@ ALTER TABLE outbox ADD COLUMN event_count INTEGER NOT NULL DEFAULT 1;
            "outbox payloads uncompressed",
            {.sqlite = "-- SQLite never compresses.", .postgres = R"sql(
 ALTER TABLE outbox ALTER COLUMN payload SET STORAGE EXTERNAL;
-)sql"}}};
+)sql"}},
+          // Retention forgets processed events by age (retention.h).
+          {5, "processed events by age", sql::PortableDdl(R"sql(
+CREATE INDEX processed_events_by_age ON processed_events (processed_at_us);
+)sql")}};
 }
 
 Event NewEvent(absl::string_view source, absl::string_view subject,

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/events/consumer.h"
 #include "common/events/outbox.h"
+#include "common/events/retention_flags.h"
 #include "common/metrics/metrics.h"
 #include "common/redis/redis_client.h"
 #include "common/runtime/server_runner.h"
@@ -114,7 +115,12 @@ absl::Status RegisterBooking(runtime::ServerRunner& runner) {
   metrics::DefaultRegistry().Gauge(
       "training_booking_pending", "Booking requests waiting for their batch.",
       [b = bookings] { return static_cast<double>(b->PendingBookings()); });
+  ASSIGN_OR_RETURN(events::RetentionOptions retention,
+                   events::RetentionOptionsFromFlags());
   auto relay = std::make_shared<events::OutboxRelay>(db.get(), redis.get());
+  auto housekeeping = std::make_shared<events::EventHousekeeping>(
+      db.get(), redis.get(), std::vector<std::string>{kBookingStream},
+      retention, Clock::Real());
   char host[256] = {};
   gethostname(host, sizeof(host) - 1);
   auto consumer = std::make_shared<events::StreamConsumer>(
@@ -139,11 +145,12 @@ absl::Status RegisterBooking(runtime::ServerRunner& runner) {
       absl::GetFlag(FLAGS_due_work_interval));
   relay->Start();
   consumer->Start();
+  housekeeping->Start();
   // Released newest first: consumer and relay stop before what they use.
   for (std::shared_ptr<void> kept :
        std::initializer_list<std::shared_ptr<void>>{
            shared_tokens, db, redis, store, cache, directory, bookings, records,
-           relay, consumer, maintenance}) {
+           relay, consumer, housekeeping, maintenance}) {
     runner.Keep(std::move(kept));
   }
 

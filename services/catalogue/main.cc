@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "common/events/outbox.h"
+#include "common/events/retention_flags.h"
 #include "common/redis/redis_client.h"
 #include "common/runtime/server_runner.h"
 #include "common/sql/database.h"
@@ -27,14 +28,21 @@ absl::Status RegisterCatalogue(runtime::ServerRunner& runner) {
   ASSIGN_OR_RETURN(std::shared_ptr<SqlCatalogueStore> store,
                    SqlCatalogueStore::Open(db.get()));
   auto catalogue = std::make_shared<Catalogue>(store.get(), Clock::Real());
+  ASSIGN_OR_RETURN(events::RetentionOptions retention,
+                   events::RetentionOptionsFromFlags());
   auto relay = std::make_shared<events::OutboxRelay>(db.get(), redis.get());
+  auto housekeeping = std::make_shared<events::EventHousekeeping>(
+      db.get(), redis.get(), std::vector<std::string>{kCatalogueStream},
+      retention, Clock::Real());
   relay->Start();
+  housekeeping->Start();
   // Released newest first: the relay stops before Redis and the database.
   runner.Keep(db);
   runner.Keep(redis);
   runner.Keep(store);
   runner.Keep(catalogue);
   runner.Keep(relay);
+  runner.Keep(housekeeping);
 
   runtime::DispatchedService service =
       runtime::MakeService<v1::CatalogueService>(runner.runtime());
