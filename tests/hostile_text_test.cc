@@ -38,7 +38,7 @@ class HostileTextTest : public BookingProcessTest {
     }
   }
 
-  // 200 genuine requests with 20 poisoned ones among them (every tenth),
+  // 200 genuine requests with 20 poisoned ones among them (one in eleven),
   // from 40 threads over `stubs`. Genuine ones are retried with the same
   // request id while the answer is transient.
   void Crowd(const std::vector<booking::BookingService::Stub*>& stubs,

@@ -48,7 +48,7 @@ int Fail(const absl::Status& status) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  using namespace training;
+  namespace events = training::events;
   if (argc == 2 && (std::strcmp(argv[1], "--help") == 0 ||
                     std::strcmp(argv[1], "-h") == 0)) {
     std::fputs(kUsage, stdout);
@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
     std::fputs(kUsage, stderr);
     return 2;
   }
-  auto redis = redis::RedisClient::Create(argv[2]);
+  auto redis = training::redis::RedisClient::Create(argv[2]);
   if (!redis.ok()) return Fail(redis.status());
   const std::string stream = argv[3];
   if (list) {

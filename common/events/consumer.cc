@@ -91,6 +91,7 @@ absl::Status StreamConsumer::Acknowledge(const std::string& entry_id) {
     }
   }
   last_error_.erase(entry_id);
+  last_transient_error_.erase(entry_id);
   return absl::OkStatus();
 }
 
@@ -177,8 +178,16 @@ absl::StatusOr<bool> StreamConsumer::Handle(
     if (IsTransientFailure(handled)) {
       // Not the event's fault: this delivery is taken off its count. (If
       // Redis cannot take the tally either, the delivery counts; an outage
-      // of both costs at most one delivery per claim.)
-      (void)redis_->Command({"HINCRBY", retries_key_, entry_id, "1"});
+      // of both costs at most one delivery per claim.) The tallies expire
+      // together once none has been added for longer than an entry can
+      // wait, so that a tally orphaned by a race goes too.
+      last_transient_error_[entry_id] =
+          std::string(handled.message()).substr(0, 500);
+      (void)redis_->Pipeline(
+          {{"HINCRBY", retries_key_, entry_id, "1"},
+           {"EXPIRE", retries_key_,
+            absl::StrCat(absl::ToInt64Seconds(options_.give_up_after +
+                                              absl::Hours(24)))}});
       Consumed().Add({"retry_later"});
     } else {
       // The reason given if the entry is dead-lettered.
@@ -231,23 +240,37 @@ absl::StatusOr<int> StreamConsumer::DeadLetterExhausted() {
     }
   }
   int dead = 0;
+  const absl::Time now = clock_->Now();
   for (const redis::Reply& p : pending.elements) {
     if (p.elements.size() < 4) continue;
     const std::string& id = p.elements[0].str;
     const int64_t counted = p.elements[3].integer - transient[id];
-    if (counted < options_.max_deliveries) continue;
+    int64_t added_ms = 0;
+    (void)absl::SimpleAtoi(id.substr(0, id.find('-')), &added_ms);
+    const absl::Duration age = now - absl::FromUnixMillis(added_ms);
+    std::string reason;
+    if (counted >= options_.max_deliveries) {
+      auto verdict = last_error_.find(id);
+      reason = verdict != last_error_.end()
+                   ? verdict->second
+                   : absl::StrCat("not handled after ", counted, " deliveries");
+    } else if (transient[id] > 0 && age >= options_.give_up_after) {
+      auto last = last_transient_error_.find(id);
+      reason = absl::StrCat(
+          "still failing ",
+          absl::FormatDuration(absl::Trunc(age, absl::Minutes(1))),
+          " after it was added",
+          last != last_transient_error_.end() ? ": " + last->second : "");
+    } else {
+      continue;
+    }
     ASSIGN_OR_RETURN(redis::Reply range,
                      redis_->Command({"XRANGE", options_.stream, id, id}));
     std::map<std::string, std::string> fields;
     if (!range.elements.empty() && range.elements[0].elements.size() >= 2) {
       fields = Fields(range.elements[0].elements[1]);
     }
-    auto reason = last_error_.find(id);
-    RETURN_IF_ERROR(DeadLetter(
-        id, fields,
-        reason != last_error_.end()
-            ? reason->second
-            : absl::StrCat("not handled after ", counted, " deliveries")));
+    RETURN_IF_ERROR(DeadLetter(id, fields, reason));
     ++dead;
   }
   return dead;
@@ -259,8 +282,12 @@ absl::StatusOr<int> StreamConsumer::PollOnce() {
   ASSIGN_OR_RETURN(
       redis::Reply claimed,
       redis_->Command({"XAUTOCLAIM", options_.stream, options_.group,
-                       options_.consumer, Millis(options_.claim_idle), "0-0",
-                       "COUNT", absl::StrCat(options_.batch_size)}));
+                       options_.consumer, Millis(options_.claim_idle),
+                       claim_cursor_, "COUNT",
+                       absl::StrCat(options_.batch_size)}));
+  if (!claimed.elements.empty() && !claimed.elements[0].str.empty()) {
+    claim_cursor_ = claimed.elements[0].str;  // 0-0 once the scan is done
+  }
   if (claimed.elements.size() >= 2) {
     ASSIGN_OR_RETURN(int n, HandleEntries(claimed.elements[1]));
     acked += n;

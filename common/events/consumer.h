@@ -20,9 +20,10 @@
 //   and taken off the delivery count XPENDING reports. So an outage of any
 //   length dead-letters nothing, and an entry that crashes its consumer is
 //   still set aside after `max_deliveries`.
-// * An entry with `max_deliveries` counted deliveries, or whose payload does
-//   not parse, goes to the dead-letter stream (`<stream>.dead`) with the
-//   reason, its group and original id, and is acknowledged. Dead letters
+// * An entry with `max_deliveries` counted deliveries, one still failing
+//   transiently `give_up_after` after it was added, or one whose payload
+//   does not parse, goes to the dead-letter stream (`<stream>.dead`) with
+//   the reason, its group and original id, and is acknowledged. Dead letters
 //   are put back with ReplayDeadLetters (dead_letters.h), addressed to the
 //   group that set them aside (field `for_group`): other groups acknowledge
 //   such an entry without handling it.
@@ -60,7 +61,13 @@ struct ConsumerOptions {
   // Pending this long with no ACK: the consumer is presumed dead.
   absl::Duration claim_idle = absl::Seconds(30);
   int max_deliveries = 5;
-  // Stamps processed_events rows (tests inject one); null: the real clock.
+  // An entry still failing transiently this long after it reached the
+  // stream is set aside anyway (the reason says so), so that it cannot
+  // hold back its group's trimming for ever; replay it once the cause is
+  // gone.
+  absl::Duration give_up_after = absl::Hours(24 * 7);
+  // Stamps processed_events rows and ages entries (tests inject one);
+  // null: the real clock.
   const Clock* clock = nullptr;
 };
 
@@ -103,8 +110,14 @@ class StreamConsumer {
   EventHandler handler_;
   const std::string retries_key_;  // <stream>.retries.<group>
   const Clock* clock_;
-  // Last failure per entry, for the dead-letter reason.
+  // Last verdict and last transient failure per entry, for the
+  // dead-letter reason.
   std::map<std::string, std::string> last_error_;
+  std::map<std::string, std::string> last_transient_error_;
+  // Where the next XAUTOCLAIM scan starts: each round takes up the scan
+  // where the last ended, so that entries failing for good at the front
+  // cannot keep later ones from being reclaimed.
+  std::string claim_cursor_ = "0-0";
   absl::Notification stop_;
   std::thread thread_;
 };

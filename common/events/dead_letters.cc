@@ -1,9 +1,11 @@
 #include "common/events/dead_letters.h"
 
+#include <algorithm>
 #include <map>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/events/retention.h"
 #include "common/status_macros.h"
 
 namespace training::events {
@@ -26,19 +28,14 @@ struct Entry {
   }
 };
 
-// The first id an entry added at `time` or later can have.
-std::string IdAt(absl::Time time) {
-  return absl::StrCat(std::max<int64_t>(0, absl::ToUnixMillis(time)), "-0");
-}
-
-// Up to `limit` entries of `<stream>.dead` from `start` on (an id, or
-// `(id` for those after it), oldest first.
+// Up to `limit` entries of `<stream>.dead` from `start` (an id, or `(id`
+// for those after it) to `end` (an id, or + for the newest), oldest first.
 absl::StatusOr<std::vector<Entry>> ReadDead(redis::RedisClient& redis,
                                             const std::string& stream,
                                             const std::string& start,
-                                            int limit) {
+                                            const std::string& end, int limit) {
   ASSIGN_OR_RETURN(redis::Reply range,
-                   redis.Command({"XRANGE", stream + ".dead", start, "+",
+                   redis.Command({"XRANGE", stream + ".dead", start, end,
                                   "COUNT", absl::StrCat(limit)}));
   std::vector<Entry> entries;
   for (const redis::Reply& item : range.elements) {
@@ -59,7 +56,7 @@ absl::StatusOr<std::vector<DeadLetter>> ListDeadLetters(
     redis::RedisClient& redis, const std::string& stream, absl::Time since,
     int limit) {
   ASSIGN_OR_RETURN(std::vector<Entry> entries,
-                   ReadDead(redis, stream, IdAt(since), limit));
+                   ReadDead(redis, stream, StreamIdAt(since), "+", limit));
   std::vector<DeadLetter> letters;
   for (const Entry& entry : entries) {
     DeadLetter& letter = letters.emplace_back();
@@ -82,12 +79,22 @@ absl::StatusOr<int> ReplayDeadLetters(redis::RedisClient& redis,
                                       const std::string& group) {
   constexpr int kPage = 100;
   int replayed = 0;
-  std::string start = IdAt(since);
+  // Only what is there now: an entry set aside again while this runs
+  // waits for the next replay.
+  ASSIGN_OR_RETURN(
+      redis::Reply newest,
+      redis.Command({"XREVRANGE", stream + ".dead", "+", "-", "COUNT", "1"}));
+  if (newest.elements.empty()) return 0;
+  const std::string last = newest.elements[0].elements[0].str;
+  std::string start = StreamIdAt(since);
   while (true) {
     ASSIGN_OR_RETURN(std::vector<Entry> entries,
-                     ReadDead(redis, stream, start, kPage));
+                     ReadDead(redis, stream, start, last, kPage));
     for (const Entry& entry : entries) {
       const std::string set_aside_by = entry.Field("group");
+      // A letter with no group could be addressed to nobody (every group
+      // would acknowledge it unhandled): it stays where it is.
+      if (set_aside_by.empty()) continue;
       if (!group.empty() && set_aside_by != group) continue;
       std::vector<std::string> xadd = {"XADD", stream, "*"};
       for (const auto& [k, v] : entry.fields) {

@@ -32,11 +32,12 @@ absl::StatusOr<std::vector<DeadLetter>> ListDeadLetters(
     int limit = 1000);
 
 // Puts the dead letters of `stream` set aside at or after `since` (only
-// `group`'s, unless empty) back on the stream, each addressed to the group
-// that set it aside (field `for_group`; other groups acknowledge it without
-// handling it), and removes each from the dead letters in the same MULTI.
-// Returns how many. The replayed entry counts its deliveries afresh; if
-// it fails again it is set aside again.
+// `group`'s, unless empty) and before the call began back on the stream,
+// each addressed to the group that set it aside (field `for_group`; other
+// groups acknowledge it without handling it), and removes each from the
+// dead letters in the same MULTI. A letter that names no group stays.
+// Returns how many were put back. The replayed entry counts its
+// deliveries afresh; if it fails again it is set aside again.
 absl::StatusOr<int> ReplayDeadLetters(redis::RedisClient& redis,
                                       const std::string& stream,
                                       absl::Time since,

@@ -1,5 +1,6 @@
 #include "common/events/retention.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <utility>
@@ -26,11 +27,6 @@ StreamId ParseId(const std::string& id) {
   return out;
 }
 
-// The first id a stream entry added at `time` or later can have.
-std::string IdAt(absl::Time time) {
-  return absl::StrCat(std::max<int64_t>(0, absl::ToUnixMillis(time)), "-0");
-}
-
 metrics::CounterFamily& Removed() {
   static auto& family = metrics::DefaultRegistry().Counter(
       "training_events_retention_removed_total",
@@ -42,6 +38,10 @@ metrics::CounterFamily& Removed() {
 
 }  // namespace
 
+std::string StreamIdAt(absl::Time time) {
+  return absl::StrCat(std::max<int64_t>(0, absl::ToUnixMillis(time)), "-0");
+}
+
 absl::StatusOr<int64_t> TrimStream(redis::RedisClient& redis,
                                    const std::string& stream,
                                    absl::Time keep_since) {
@@ -49,7 +49,7 @@ absl::StatusOr<int64_t> TrimStream(redis::RedisClient& redis,
   if (exists.integer == 0) return 0;
   ASSIGN_OR_RETURN(redis::Reply groups,
                    redis.Command({"XINFO", "GROUPS", stream}));
-  std::string bound = IdAt(keep_since);
+  std::string bound = StreamIdAt(keep_since);
   for (const redis::Reply& group : groups.elements) {
     std::map<std::string, std::string> info;
     int64_t pending = 0;
@@ -80,9 +80,9 @@ absl::StatusOr<int64_t> TrimStream(redis::RedisClient& redis,
 absl::StatusOr<int64_t> TrimDeadLetters(redis::RedisClient& redis,
                                         const std::string& stream,
                                         absl::Time keep_since) {
-  ASSIGN_OR_RETURN(
-      redis::Reply trimmed,
-      redis.Command({"XTRIM", stream + ".dead", "MINID", IdAt(keep_since)}));
+  ASSIGN_OR_RETURN(redis::Reply trimmed,
+                   redis.Command({"XTRIM", stream + ".dead", "MINID",
+                                  StreamIdAt(keep_since)}));
   Removed().Add({"dead_letters"}, static_cast<double>(trimmed.integer));
   return trimmed.integer;
 }

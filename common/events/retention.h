@@ -38,6 +38,10 @@ struct RetentionOptions {
   absl::Duration interval = absl::Minutes(10);
 };
 
+// The first stream entry id a Redis stream can give an entry added at
+// `time` or later (`<unix ms>-0`).
+std::string StreamIdAt(absl::Time time);
+
 // Trims `stream` to the entries some group still needs (pending, or not
 // yet delivered to it) and those added since `keep_since`, whichever reach
 // further back: XTRIM MINID, never dropping a pending entry (plain XTRIM

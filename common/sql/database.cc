@@ -90,6 +90,13 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     }
     if (s.ok())
       s = TakeMillis(params, "lock_timeout_ms", 0, &options.lock_timeout);
+    // Unless given, the client waits for one statement a little longer
+    // than the server lets it run, so that it hears the server's own
+    // statement timeout rather than giving up first.
+    if (options.statement_timeout > absl::ZeroDuration()) {
+      options.call_timeout = std::max(
+          options.call_timeout, options.statement_timeout + absl::Seconds(5));
+    }
     if (s.ok())
       s = TakeMillis(params, "call_timeout_ms", 1, &options.call_timeout);
     if (!s.ok()) return s;

@@ -6,7 +6,8 @@
 //   sqlite:///abs/path/file.db   sqlite://relative/file.db
 //       ?readers=4&busy_timeout_ms=5000
 //   postgresql://user@host:port/db?pool_size=8&acquire_timeout_ms=5000
-//       &statement_timeout_ms=30000&lock_timeout_ms=0&call_timeout_ms=35000
+//       &statement_timeout_ms=30000&lock_timeout_ms=0
+//       &call_timeout_ms=35000 (default: statement_timeout_ms + 5000)
 //       (+ any libpq option; connect_timeout defaults to 5 seconds, TCP
 //       keepalives to idle 30 s / interval 10 s / count 3, and
 //       tcp_user_timeout to 30000 ms, so that a dead peer is noticed)
@@ -17,6 +18,8 @@
 // also bounded by call_timeout (for work without a caller, such as the
 // outbox relay); on SQLite the busy wait for another process's lock is.
 // Past it: DEADLINE_EXCEEDED, and a PostgreSQL connection is discarded.
+// (libpq resolves a host name before any wait begins, and the resolver's
+// own timeouts bound that: give an address, or a resolver close by.)
 //
 // SQL is written once with `$1, $2, …` placeholders, which both engines
 // bind. Where the engines differ, the difference is a named operation of

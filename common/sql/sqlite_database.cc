@@ -59,6 +59,10 @@ absl::Status StatusFromSqlite(sqlite3* db, int rc, absl::string_view what) {
       // A read transaction's snapshot went stale under a write: run it
       // again. Other lock waits already lasted the busy timeout.
       if (rc == SQLITE_BUSY_SNAPSHOT) return TransactionConflictError(message);
+      // The busy handler gave up at the caller's deadline.
+      if (absl::Now() >= CurrentDeadline()) {
+        return absl::DeadlineExceededError(message);
+      }
       return absl::AbortedError(message);
     case SQLITE_CANTOPEN:
     case SQLITE_IOERR:

@@ -21,7 +21,10 @@ namespace training {
 absl::Time CurrentDeadline();
 
 // Sets this thread's deadline to `deadline` until destroyed, then puts back
-// the one before. Not copyable; lives on one thread's stack.
+// the one before. It replaces rather than narrows: work done for several
+// callers (a booking batch, a look-up many requests wait on) may wait as
+// long as the most patient of them, even on a thread that was serving a
+// hurried one. Not copyable; lives on one thread's stack.
 class ScopedDeadline {
  public:
   explicit ScopedDeadline(absl::Time deadline);

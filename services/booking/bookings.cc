@@ -466,13 +466,18 @@ std::vector<absl::StatusOr<Bookings::BookingResult>> Bookings::DecideBookings(
       for (size_t i = 0; i < n; ++i) results.push_back(failed);
       return results;
     }
-    // Anything else failed for one request's sake (a value the database
-    // refuses): it must not fail its neighbours. The halves are decided
-    // apart, in arrival order, until the failure is alone.
-    if (n > 1) return DecideInHalves(session, batch);
-    log::Warning("booking.request_not_saved",
-                 {{"error", log::ScrubbedText(status.message())}});
-    results.push_back(status);
+    // A value the database refuses (INVALID_ARGUMENT, or a constraint)
+    // fails for one request's sake: it must not fail its neighbours. The
+    // halves are decided apart, in arrival order, until the failure is
+    // alone. Anything else (a bug) would fail every half: not split.
+    const bool one_requests_fault = absl::IsInvalidArgument(status) ||
+                                    absl::IsFailedPrecondition(status) ||
+                                    absl::IsOutOfRange(status);
+    if (one_requests_fault && n > 1) return DecideInHalves(session, batch);
+    log::Warning("booking.batch_not_saved",
+                 {{"error", log::ScrubbedText(status.message())},
+                  {"requests", static_cast<int64_t>(n)}});
+    for (size_t i = 0; i < n; ++i) results.push_back(status);
     return results;
   }
   if (placed > 0) {

@@ -138,9 +138,10 @@ class Bookings {
   // Decides one batch of bookings for `session` in one transaction: one
   // lock, set-based reads and writes, one commit. When the transaction
   // fails for a reason a retry may cure (the database unreachable, a
-  // conflict), every request gets UNAVAILABLE with a retry hint; for any
-  // other reason the batch is decided again in halves, so that a request
-  // whose write fails gets that failure alone.
+  // conflict), every request gets UNAVAILABLE with a retry hint; when a
+  // value was refused (INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE)
+  // the batch is decided again in halves, so that the request whose write
+  // fails gets that failure alone; any other failure fails the batch.
   std::vector<absl::StatusOr<BookingResult>> DecideBookings(
       const std::string& session,
       const std::vector<const PendingBooking*>& batch);

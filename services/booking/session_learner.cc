@@ -62,8 +62,7 @@ void SessionLearner::WhenKnown(const std::string& session, const Caller& caller,
   }
   if (!Join(session, std::move(then))) return;  // asked already: wait
   const bool offloaded = offload_([this, session, caller] {
-    ScopedDeadline deadline(caller.deadline);
-    Land(session, ReadOrAsk(session, caller));
+    Land(session, ReadOrAskForAll(session, caller));
   });
   if (!offloaded) {
     Land(session,
@@ -82,7 +81,7 @@ absl::Status SessionLearner::EnsureKnown(const std::string& session,
     landed->Notify();
   });
   if (asking) {
-    Land(session, ReadOrAsk(session, caller));
+    Land(session, ReadOrAskForAll(session, caller));
     return *outcome;
   }
   // The flight in the air may be queued behind busy workers, some of them
@@ -97,6 +96,18 @@ absl::Status SessionLearner::EnsureKnown(const std::string& session,
         "booking.session: still being looked up when the deadline passed");
   }
   return ReadOrAsk(session, caller);
+}
+
+absl::Status SessionLearner::ReadOrAskForAll(const std::string& session,
+                                             const Caller& caller) {
+  // A flight answers every request waiting for it, so it runs under none
+  // of their deadlines (a hurried first caller would fail the whole
+  // crowd): the catalogue call has its own timeout, the database its
+  // call_timeout.
+  ScopedDeadline unhurried(absl::InfiniteFuture());
+  Caller asking = caller;
+  asking.deadline = absl::InfiniteFuture();
+  return ReadOrAsk(session, asking);
 }
 
 absl::Status SessionLearner::ReadOrAsk(const std::string& session,

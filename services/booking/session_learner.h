@@ -54,7 +54,9 @@ class SessionLearner {
   // database or the catalogue did not answer (retry), RESOURCE_EXHAUSTED
   // with a retry hint when no thread was free to ask. Never blocks: the
   // asking runs on `offload`, and `then` on that thread, or on this one
-  // when the session is known or the offload refused.
+  // when the session is known or the offload refused. The asking serves
+  // every request waiting for it, so it runs under no caller's deadline,
+  // bounded by the catalogue's timeout and the database's call_timeout.
   void WhenKnown(const std::string& session, const Caller& caller,
                  std::function<void(absl::Status)> then);
 
@@ -74,6 +76,9 @@ class SessionLearner {
   // Reads the session from the database, or asks the catalogue and stores
   // what it says.
   absl::Status ReadOrAsk(const std::string& session, const Caller& caller);
+  // The same for a flight: under no caller's deadline.
+  absl::Status ReadOrAskForAll(const std::string& session,
+                               const Caller& caller);
 
   BookingStore* store_;
   SessionDirectory* directory_;
