@@ -172,6 +172,27 @@ class BookingProcessTest : public ::testing::Test {
     return r;
   }
 
+  // Calls CreateBooking on `stubs` in turn from `start`, retrying with the
+  // same request id while the answer is transient (UNAVAILABLE, ABORTED,
+  // RESOURCE_EXHAUSTED), up to 20 times; returns the last status.
+  static grpc::Status CreateRetrying(
+      const std::vector<booking::BookingService::Stub*>& stubs, size_t start,
+      const booking::CreateBookingRequest& request, booking::Booking* reply) {
+    grpc::Status status;
+    for (int attempt = 0; attempt < 20; ++attempt) {
+      reply->Clear();
+      status = stubs[(start + attempt) % stubs.size()]->CreateBooking(
+          Context().get(), request, reply);
+      if (status.error_code() != grpc::StatusCode::UNAVAILABLE &&
+          status.error_code() != grpc::StatusCode::ABORTED &&
+          status.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED) {
+        break;
+      }
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    return status;
+  }
+
   // Books `count` people at once from `threads` threads, spreading calls
   // over `stubs`; a call that fails with a transient code is retried with
   // the same request id. Returns every final reply; counts failures.
@@ -193,18 +214,7 @@ class BookingProcessTest : public ::testing::Test {
           const booking::CreateBookingRequest r =
               BookingRequest(session, first_id + i);
           booking::Booking reply;
-          grpc::Status status;
-          for (int attempt = 0; attempt < 20; ++attempt) {
-            reply.Clear();
-            status = stubs[(i + attempt + t) % stubs.size()]->CreateBooking(
-                Context().get(), r, &reply);
-            if (status.error_code() != grpc::StatusCode::UNAVAILABLE &&
-                status.error_code() != grpc::StatusCode::ABORTED &&
-                status.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED) {
-              break;
-            }
-            absl::SleepFor(absl::Milliseconds(50));
-          }
+          const grpc::Status status = CreateRetrying(stubs, i + t, r, &reply);
           absl::MutexLock lock(&mu);
           if (status.ok()) {
             run.replies.push_back(reply);

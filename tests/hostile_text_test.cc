@@ -52,19 +52,8 @@ class HostileTextTest : public BookingProcessTest {
           booking::CreateBookingRequest r = BookingRequest(session, n);
           const bool poisoned = n % 11 == 5;
           const std::string field = poisoned ? Poison(r, n) : "";
-          grpc::Status status;
           booking::Booking reply;
-          for (int attempt = 0; attempt < 20; ++attempt) {
-            status = stubs[(n + t + attempt) % stubs.size()]->CreateBooking(
-                Context().get(), r, &reply);
-            const auto code = status.error_code();
-            if (code != grpc::StatusCode::UNAVAILABLE &&
-                code != grpc::StatusCode::ABORTED &&
-                code != grpc::StatusCode::RESOURCE_EXHAUSTED) {
-              break;
-            }
-            absl::SleepFor(absl::Milliseconds(50));
-          }
+          const grpc::Status status = CreateRetrying(stubs, n + t, r, &reply);
           if (!poisoned) {
             EXPECT_TRUE(status.ok()) << n << ": " << status.error_code() << " "
                                      << status.error_message();

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/events/dead_letters.h"
 #include "common/events/events_test_fixture.h"
+#include "common/sql/testing/engines.h"
 #include "common/sql/testing/postgres_server.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -165,12 +166,8 @@ TEST_P(DeadLetterTest, ADeadLetterIsReplayedForItsOwnGroupOnly) {
 }
 
 INSTANTIATE_TEST_SUITE_P(BothEngines, DeadLetterTest,
-                         ::testing::Values(sql::Engine::kSqlite,
-                                           sql::Engine::kPostgres),
-                         [](const auto& info) {
-                           return std::string(
-                               sql::testing::EngineName(info.param));
-                         });
+                         sql::testing::BothEngines(),
+                         sql::testing::EngineParamName());
 
 // The consumer's own PostgreSQL stops answering (every process frozen)
 // for many claim rounds: nothing is dead-lettered, and the event takes

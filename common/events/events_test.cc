@@ -7,6 +7,7 @@
 #include "absl/time/clock.h"
 #include "common/events/events_test_fixture.h"
 #include "common/events/retention.h"
+#include "common/sql/testing/engines.h"
 #include "common/testing/process.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -318,13 +319,8 @@ TEST_P(EventsTest, TenThousandEventsThroughTwoConsumersTakeEffectExactlyOnce) {
   EXPECT_EQ(Pending("g"), 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(BothEngines, EventsTest,
-                         ::testing::Values(sql::Engine::kSqlite,
-                                           sql::Engine::kPostgres),
-                         [](const auto& info) {
-                           return std::string(
-                               sql::testing::EngineName(info.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(BothEngines, EventsTest, sql::testing::BothEngines(),
+                         sql::testing::EngineParamName());
 
 }  // namespace
 }  // namespace training::events

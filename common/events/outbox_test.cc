@@ -13,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/events/events_test_fixture.h"
+#include "common/sql/testing/engines.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -82,11 +83,8 @@ TEST_P(OutboxRelayOnPostgresTest,
 }
 
 INSTANTIATE_TEST_SUITE_P(Postgres, OutboxRelayOnPostgresTest,
-                         ::testing::Values(sql::Engine::kPostgres),
-                         [](const auto& info) {
-                           return std::string(
-                               sql::testing::EngineName(info.param));
-                         });
+                         sql::testing::PostgresOnly(),
+                         sql::testing::EngineParamName());
 
 // Writers commit in an order unrelated to their seqs while the relay
 // publishes in the background: every event written reaches the stream,
@@ -162,12 +160,8 @@ TEST_P(OutboxRelayTest, ConcurrentWritersLoseNoEventThroughTheRelay) {
 }
 
 INSTANTIATE_TEST_SUITE_P(BothEngines, OutboxRelayTest,
-                         ::testing::Values(sql::Engine::kSqlite,
-                                           sql::Engine::kPostgres),
-                         [](const auto& info) {
-                           return std::string(
-                               sql::testing::EngineName(info.param));
-                         });
+                         sql::testing::BothEngines(),
+                         sql::testing::EngineParamName());
 
 }  // namespace
 }  // namespace training::events

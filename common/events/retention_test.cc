@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/events/events_test_fixture.h"
+#include "common/sql/testing/engines.h"
 #include "gtest/gtest.h"
 
 namespace training::events {
@@ -95,12 +96,8 @@ TEST_P(RetentionTest, ALongRunStaysBoundedAndALateGroupStartsAtTheFloor) {
 }
 
 INSTANTIATE_TEST_SUITE_P(BothEngines, RetentionTest,
-                         ::testing::Values(sql::Engine::kSqlite,
-                                           sql::Engine::kPostgres),
-                         [](const auto& info) {
-                           return std::string(
-                               sql::testing::EngineName(info.param));
-                         });
+                         sql::testing::BothEngines(),
+                         sql::testing::EngineParamName());
 
 }  // namespace
 }  // namespace training::events

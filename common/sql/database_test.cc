@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/sql/migrations.h"
+#include "common/sql/testing/engines.h"
 #include "common/sql/testing/test_databases.h"
 #include "common/status/errors.h"
 #include "common/status_macros.h"
@@ -560,11 +561,8 @@ TEST_P(DatabaseTest, BulkInsertFailsWholeOnAClashAndRefusesBadRows) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(BothEngines, DatabaseTest,
-                         ::testing::Values(Engine::kSqlite, Engine::kPostgres),
-                         [](const auto& info) {
-                           return std::string(testing::EngineName(info.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(BothEngines, DatabaseTest, testing::BothEngines(),
+                         testing::EngineParamName());
 
 }  // namespace
 }  // namespace training::sql

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "absl/synchronization/notification.h"
+#include "common/sql/testing/engines.h"
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "services/booking/bookings_test_fixture.h"
@@ -120,12 +121,8 @@ TEST_P(BatchIsolationTest, AFailureOfEveryRequestIsNotSplit) {
 }
 
 INSTANTIATE_TEST_SUITE_P(BothEngines, BatchIsolationTest,
-                         ::testing::Values(sql::Engine::kSqlite,
-                                           sql::Engine::kPostgres),
-                         [](const auto& info) {
-                           return std::string(
-                               sql::testing::EngineName(info.param));
-                         });
+                         sql::testing::BothEngines(),
+                         sql::testing::EngineParamName());
 
 }  // namespace
 }  // namespace training::booking

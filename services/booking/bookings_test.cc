@@ -16,6 +16,7 @@
 #include "absl/synchronization/notification.h"
 #include "common/redis/testing_redis_server.h"
 #include "common/runtime/worker_pool.h"
+#include "common/sql/testing/engines.h"
 #include "common/sql/testing/test_databases.h"
 #include "common/status/errors.h"
 #include "common/testing/status_matchers.h"
@@ -935,13 +936,8 @@ TEST_P(BookingsTest, AStormOfBookingsAndCancellationsKeepsTheInvariants) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(BothEngines, BookingsTest,
-                         ::testing::Values(sql::Engine::kSqlite,
-                                           sql::Engine::kPostgres),
-                         [](const auto& info) {
-                           return std::string(
-                               sql::testing::EngineName(info.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(BothEngines, BookingsTest, sql::testing::BothEngines(),
+                         sql::testing::EngineParamName());
 
 }  // namespace
 }  // namespace training::booking

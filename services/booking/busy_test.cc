@@ -8,6 +8,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/synchronization/notification.h"
 #include "common/runtime/worker_pool.h"
+#include "common/sql/testing/engines.h"
 #include "common/status/errors.h"
 #include "common/testing/status_matchers.h"
 #include "services/booking/bookings_test_fixture.h"
@@ -41,6 +42,51 @@ class BusyTest : public BookingsFixture {
                                   }
                                 });
     return answer;
+  }
+
+  // `count` requests for `session` (10 places; booking has not seen it)
+  // reach a Bookings offloading to a pool of four, the i-th from
+  // `caller_of(i)`, while the catalogue holds its first answer until all of
+  // them have arrived. Returns their results.
+  std::vector<absl::StatusOr<v1::Booking>> CrowdOnANewSession(
+      const std::string& session, int count,
+      const std::function<Caller(int)>& caller_of) {
+    // Declared first, so that they outlive everything that answers into
+    // them, whatever happens.
+    std::vector<v1::CreateBookingRequest> requests;
+    for (int i = 0; i < count; ++i)
+      requests.push_back(Request(session, 10 + i));
+    std::vector<absl::StatusOr<v1::Booking>> results(
+        count, absl::UnknownError("not answered"));
+    std::vector<absl::Notification> answered(count);
+    absl::Notification answer;
+    runtime::WorkerPool pool(4, 1000);
+    absl::Cleanup unblock = [&] {
+      if (!answer.HasBeenNotified()) answer.Notify();
+    };
+    std::unique_ptr<Bookings> bookings = OffloadingTo(pool);
+    directory_.Put(CatalogueSession(session, 10, kNow - absl::Hours(10)));
+    directory_.SetLookupHookForTest(
+        [&](const Caller&) { answer.WaitForNotification(); });
+
+    for (int i = 0; i < count; ++i) {
+      bookings->CreateBookingAsync(caller_of(i), requests[i],
+                                   [&, i](absl::StatusOr<v1::Booking> b) {
+                                     results[i] = std::move(b);
+                                     answered[i].Notify();
+                                   });
+    }
+    for (absl::Time end = absl::Now() + absl::Seconds(120);
+         directory_.lookups() == 0 && absl::Now() < end;) {
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+    answer.Notify();
+    for (auto& a : answered) {
+      EXPECT_TRUE(a.WaitForNotificationWithTimeout(absl::Seconds(120)));
+    }
+    directory_.SetLookupHookForTest(nullptr);
+    pool.Shutdown();
+    return results;
   }
 
   static v1::CreateBookingRequest Request(const std::string& session, int n) {
@@ -114,35 +160,10 @@ TEST_P(BusyTest, AFullPoolAnswersRetryLaterAndRunsNothingOnTheCaller) {
 // first look-up is still out: the catalogue is asked once, and all fifty
 // are decided once it answers.
 TEST_P(BusyTest, AFlashCrowdOnANewSessionAsksTheCatalogueOnce) {
-  absl::Notification answer;
-  runtime::WorkerPool pool(4, 1000);
-  absl::Cleanup unblock = [&] {
-    if (!answer.HasBeenNotified()) answer.Notify();
-  };
-  std::unique_ptr<Bookings> bookings = OffloadingTo(pool);
   const std::string session = "courses/intro-mi/sessions/crowd";
-  directory_.Put(CatalogueSession(session, 10, kNow - absl::Hours(10)));
-  directory_.SetLookupHookForTest(
-      [&](const Caller&) { answer.WaitForNotification(); });
-  constexpr int kCrowd = 50;
-  std::vector<v1::CreateBookingRequest> requests;
-  for (int i = 0; i < kCrowd; ++i) requests.push_back(Request(session, 10 + i));
-  std::vector<absl::StatusOr<v1::Booking>> results(
-      kCrowd, absl::UnknownError("not answered"));
-  std::vector<absl::Notification> answered(kCrowd);
 
-  for (int i = 0; i < kCrowd; ++i) {
-    bookings->CreateBookingAsync(Public(), requests[i],
-                                 [&, i](absl::StatusOr<v1::Booking> b) {
-                                   results[i] = std::move(b);
-                                   answered[i].Notify();
-                                 });
-  }
-  while (directory_.lookups() == 0) absl::SleepFor(absl::Milliseconds(1));
-  answer.Notify();
-  for (auto& a : answered) {
-    ASSERT_TRUE(a.WaitForNotificationWithTimeout(absl::Seconds(120)));
-  }
+  std::vector<absl::StatusOr<v1::Booking>> results =
+      CrowdOnANewSession(session, 50, [](int) { return Public(); });
 
   EXPECT_EQ(directory_.lookups(), 1);
   int confirmed = 0;
@@ -152,58 +173,26 @@ TEST_P(BusyTest, AFlashCrowdOnANewSessionAsksTheCatalogueOnce) {
   }
   EXPECT_EQ(confirmed, 10);
   ExpectInvariants(session);
-  pool.Shutdown();
 }
 
 // The first request for a new session comes from a caller whose deadline
 // has already passed; nine more wait on its look-up. The look-up serves
 // them all, so it runs under none of their deadlines: the nine are booked.
 TEST_P(BusyTest, AHurriedFirstCallerDoesNotFailTheCrowdWaitingOnItsLookUp) {
-  absl::Notification answer;
-  runtime::WorkerPool pool(4, 1000);
-  absl::Cleanup unblock = [&] {
-    if (!answer.HasBeenNotified()) answer.Notify();
-  };
-  std::unique_ptr<Bookings> bookings = OffloadingTo(pool);
   const std::string session = "courses/intro-mi/sessions/hurried";
-  directory_.Put(CatalogueSession(session, 10, kNow - absl::Hours(10)));
-  directory_.SetLookupHookForTest(
-      [&](const Caller&) { answer.WaitForNotification(); });
-  constexpr int kCrowd = 10;
-  std::vector<v1::CreateBookingRequest> requests;
-  for (int i = 0; i < kCrowd; ++i) requests.push_back(Request(session, 70 + i));
-  std::vector<absl::StatusOr<v1::Booking>> results(
-      kCrowd, absl::UnknownError("not answered"));
-  std::vector<absl::Notification> answered(kCrowd);
   Caller hurried;
   hurried.deadline = absl::Now() - absl::Seconds(1);
 
-  for (int i = 0; i < kCrowd; ++i) {
-    bookings->CreateBookingAsync(i == 0 ? hurried : Public(), requests[i],
-                                 [&, i](absl::StatusOr<v1::Booking> b) {
-                                   results[i] = std::move(b);
-                                   answered[i].Notify();
-                                 });
-  }
-  while (directory_.lookups() == 0) absl::SleepFor(absl::Milliseconds(1));
-  answer.Notify();
-  for (auto& a : answered) {
-    ASSERT_TRUE(a.WaitForNotificationWithTimeout(absl::Seconds(120)));
-  }
+  std::vector<absl::StatusOr<v1::Booking>> results = CrowdOnANewSession(
+      session, 10, [&](int i) { return i == 0 ? hurried : Public(); });
 
   EXPECT_EQ(directory_.lookups(), 1);
-  for (int i = 1; i < kCrowd; ++i) EXPECT_THAT(results[i], IsOk()) << i;
+  for (int i = 1; i < 10; ++i) EXPECT_THAT(results[i], IsOk()) << i;
   ExpectInvariants(session);
-  pool.Shutdown();
 }
 
-INSTANTIATE_TEST_SUITE_P(BothEngines, BusyTest,
-                         ::testing::Values(sql::Engine::kSqlite,
-                                           sql::Engine::kPostgres),
-                         [](const auto& info) {
-                           return std::string(
-                               sql::testing::EngineName(info.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(BothEngines, BusyTest, sql::testing::BothEngines(),
+                         sql::testing::EngineParamName());
 
 }  // namespace
 }  // namespace training::booking

@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "common/sql/testing/engines.h"
 #include "services/booking/bookings_test_fixture.h"
 
 namespace training::booking {
@@ -65,11 +66,8 @@ TEST_P(FirstSightOnPostgresTest, LearningASessionTakesItsRowBeforeItsCourses) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Postgres, FirstSightOnPostgresTest,
-                         ::testing::Values(sql::Engine::kPostgres),
-                         [](const auto& info) {
-                           return std::string(
-                               sql::testing::EngineName(info.param));
-                         });
+                         sql::testing::PostgresOnly(),
+                         sql::testing::EngineParamName());
 
 }  // namespace
 }  // namespace training::booking

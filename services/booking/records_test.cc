@@ -14,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/events/outbox.h"
 #include "common/logging/log.h"
+#include "common/sql/testing/engines.h"
 #include "common/status/errors.h"
 #include "gmock/gmock.h"
 #include "services/booking/bookings_test_fixture.h"
@@ -598,21 +599,13 @@ TEST_P(PersonalDataTest, AccessNeedsGoOnceTheirRetentionHasPassed) {
       Scalar("SELECT COUNT(*) AS n FROM bookings WHERE access_needs <> ''"), 0);
 }
 
-std::string EngineName(const ::testing::TestParamInfo<sql::Engine>& info) {
-  return std::string(sql::testing::EngineName(info.param));
-}
-INSTANTIATE_TEST_SUITE_P(BothEngines, RecordsTest,
-                         ::testing::Values(sql::Engine::kSqlite,
-                                           sql::Engine::kPostgres),
-                         EngineName);
-INSTANTIATE_TEST_SUITE_P(BothEngines, ReportsTest,
-                         ::testing::Values(sql::Engine::kSqlite,
-                                           sql::Engine::kPostgres),
-                         EngineName);
+INSTANTIATE_TEST_SUITE_P(BothEngines, RecordsTest, sql::testing::BothEngines(),
+                         sql::testing::EngineParamName());
+INSTANTIATE_TEST_SUITE_P(BothEngines, ReportsTest, sql::testing::BothEngines(),
+                         sql::testing::EngineParamName());
 INSTANTIATE_TEST_SUITE_P(BothEngines, PersonalDataTest,
-                         ::testing::Values(sql::Engine::kSqlite,
-                                           sql::Engine::kPostgres),
-                         EngineName);
+                         sql::testing::BothEngines(),
+                         sql::testing::EngineParamName());
 
 }  // namespace
 }  // namespace training::booking

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/sql/testing/engines.h"
 #include "common/status/errors.h"
 #include "gmock/gmock.h"
 #include "services/booking/bookings_test_fixture.h"
@@ -861,13 +862,8 @@ TEST_P(WaitlistTest, WaitingListHeadIsReadThroughTheSessionIndex) {
       << plan;
 }
 
-INSTANTIATE_TEST_SUITE_P(BothEngines, WaitlistTest,
-                         ::testing::Values(sql::Engine::kSqlite,
-                                           sql::Engine::kPostgres),
-                         [](const auto& info) {
-                           return std::string(
-                               sql::testing::EngineName(info.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(BothEngines, WaitlistTest, sql::testing::BothEngines(),
+                         sql::testing::EngineParamName());
 
 }  // namespace
 }  // namespace training::booking

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/events/outbox.h"
 #include "common/redis/testing_redis_server.h"
+#include "common/sql/testing/engines.h"
 #include "common/sql/testing/test_databases.h"
 #include "common/status/errors.h"
 #include "common/testing/status_matchers.h"
@@ -834,12 +835,8 @@ TEST_P(CatalogueTest, BatchGetReturnsInOrderAndFailsOnAnyMissing) {
 }
 
 INSTANTIATE_TEST_SUITE_P(BothEngines, CatalogueTest,
-                         ::testing::Values(sql::Engine::kSqlite,
-                                           sql::Engine::kPostgres),
-                         [](const auto& info) {
-                           return std::string(
-                               sql::testing::EngineName(info.param));
-                         });
+                         sql::testing::BothEngines(),
+                         sql::testing::EngineParamName());
 
 }  // namespace
 }  // namespace training::catalogue
