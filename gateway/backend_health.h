@@ -20,7 +20,7 @@ namespace training::gateway {
 
 struct Backend {
   std::string name;     // `catalogue`
-  std::string address;  // `127.0.0.1:50051`
+  std::string address;  // `127.0.0.1:7051`
 };
 
 class BackendHealth {

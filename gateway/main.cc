@@ -25,13 +25,13 @@ ABSL_FLAG(int, metrics_port, 9105, "Prometheus metrics port; 0 picks one.");
 ABSL_FLAG(std::string, port_file, "",
           "If set, the bound HTTP port is written here once serving.");
 ABSL_FLAG(int, http_threads, 2, "HTTP I/O threads.");
-ABSL_FLAG(std::string, catalogue_address, "127.0.0.1:50051",
+ABSL_FLAG(std::string, catalogue_address, "127.0.0.1:7051",
           "Catalogue service gRPC address.");
-ABSL_FLAG(std::string, booking_address, "127.0.0.1:50052",
+ABSL_FLAG(std::string, booking_address, "127.0.0.1:7052",
           "Booking service gRPC address.");
-ABSL_FLAG(std::string, notification_address, "127.0.0.1:50053",
+ABSL_FLAG(std::string, notification_address, "127.0.0.1:7053",
           "Notification service gRPC address.");
-ABSL_FLAG(std::string, content_address, "127.0.0.1:50054",
+ABSL_FLAG(std::string, content_address, "127.0.0.1:7054",
           "Content service gRPC address.");
 ABSL_FLAG(absl::Duration, readiness_interval, absl::Seconds(1),
           "How often backends' health is checked.");
@@ -100,12 +100,21 @@ int main(int argc, char** argv) {
   auto metrics_server = training::metrics::MetricsServer::Start(
       absl::GetFlag(FLAGS_host), absl::GetFlag(FLAGS_metrics_port), &registry);
   if (!metrics_server.ok()) {
-    log::Error(
-        "metrics.start_failed",
-        {{"error", log::ScrubbedText(metrics_server.status().message())}});
+    log::Error("metrics.start_failed",
+               {{"error", log::ScrubbedText(metrics_server.status().message())},
+                {"change_with", "--metrics_port (TRAINING_METRICS_PORT)"}});
     return 1;
   }
 
+  log::Info(
+      "config",
+      {{"listen", log::Id(absl::StrCat(absl::GetFlag(FLAGS_host), ":",
+                                       absl::GetFlag(FLAGS_http_port)))},
+       {"metrics_port", absl::GetFlag(FLAGS_metrics_port)},
+       {"catalogue", log::Id(absl::GetFlag(FLAGS_catalogue_address))},
+       {"booking", log::Id(absl::GetFlag(FLAGS_booking_address))},
+       {"notification", log::Id(absl::GetFlag(FLAGS_notification_address))},
+       {"content", log::Id(absl::GetFlag(FLAGS_content_address))}});
   training::gateway::BackendHealth backends(
       {{"catalogue", absl::GetFlag(FLAGS_catalogue_address)},
        {"booking", absl::GetFlag(FLAGS_booking_address)},
@@ -150,7 +159,8 @@ int main(int argc, char** argv) {
       absl::GetFlag(FLAGS_http_threads), handler);
   if (!server.ok()) {
     log::Error("http.start_failed",
-               {{"error", log::ScrubbedText(server.status().message())}});
+               {{"error", log::ScrubbedText(server.status().message())},
+                {"change_with", "--http_port (TRAINING_HTTP_PORT)"}});
     return 1;
   }
   WritePortFile(absl::GetFlag(FLAGS_port_file), (*server)->port());

@@ -192,12 +192,16 @@ int Call(const std::string& address, const std::string& method_path,
   return 0;
 }
 
+constexpr char kUsage[] =
+    "usage: training_grpc health <host:port> [service]\n"
+    "       training_grpc list <host:port>\n"
+    "       training_grpc methods <package.Service>\n"
+    "       training_grpc call <host:port> <package.Service/Method> [json]\n"
+    "environment: TRAINING_KEY, TRAINING_REQUEST_ID, "
+    "TRAINING_DEADLINE_SECONDS (10)\n";
+
 int Usage() {
-  std::cerr << "usage: training_grpc health <host:port> [service]\n"
-               "       training_grpc list <host:port>\n"
-               "       training_grpc methods <package.Service>\n"
-               "       training_grpc call <host:port> <package.Service/Method> "
-               "[json]\n";
+  std::cerr << kUsage;
   return 2;
 }
 
@@ -205,6 +209,10 @@ int Usage() {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.size() == 1 && (args[0] == "--help" || args[0] == "-h")) {
+    std::cout << kUsage;
+    return 0;
+  }
   if (args.size() >= 2 && args[0] == "health") {
     return Health(args[1], args.size() >= 3 ? args[2] : "");
   }

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/logging/log.h"
+#include "common/testing/process.h"
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -87,7 +88,7 @@ TEST(ApiKeysTest, RejectsMalformedFilesNamingTheEntry) {
 }
 
 TEST(ApiKeysTest, StoreReloadsWhenTheFileChangesAndKeepsOldKeysOnError) {
-  const std::string dir = ::testing::TempDir();
+  const std::string dir = training::testing::MakeTempDir("keys");
   const std::string path = dir + "/keys_reload.json";
   const std::string first = GenerateKey();
   const std::string second = GenerateKey();
@@ -113,7 +114,8 @@ TEST(ApiKeysTest, StoreReloadsWhenTheFileChangesAndKeepsOldKeysOnError) {
 }
 
 TEST(ApiKeysTest, InlineKeysAndFileKeysMerge) {
-  const std::string path = ::testing::TempDir() + "/keys_merge.json";
+  const std::string path =
+      training::testing::MakeTempDir("keys") + "/keys_merge.json";
   const std::string from_file = GenerateKey();
   const std::string from_env = GenerateKey();
   WriteAtomically(path, KeyFileJson("file-key", from_file));

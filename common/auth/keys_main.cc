@@ -36,10 +36,13 @@ ApiKey Entry(const std::string& name, KeyRole role, const std::string& key,
   return entry;
 }
 
+constexpr char kUsage[] =
+    "usage: training_keys new <name> <agency|admin|service> [organisation] "
+    "[scope,...]\n"
+    "       training_keys demo <file>\n";
+
 int Usage() {
-  std::cerr << "usage: training_keys new <name> <agency|admin|service> "
-               "[organisation] [scope,...]\n"
-               "       training_keys demo <file>\n";
+  std::cerr << kUsage;
   return 2;
 }
 
@@ -47,6 +50,10 @@ int Usage() {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.size() == 1 && (args[0] == "--help" || args[0] == "-h")) {
+    std::cout << kUsage;
+    return 0;
+  }
   if (args.size() >= 3 && args[0] == "new") {
     KeyRole role;
     if (args[2] == "agency") {

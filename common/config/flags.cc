@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <map>
 
 #include "absl/flags/reflection.h"
 #include "absl/strings/ascii.h"
@@ -104,16 +105,22 @@ absl::Status ParseFlags(const std::vector<std::string>& args,
 }
 
 void ParseFlagsOrExit(int argc, char** argv, absl::string_view usage) {
+  // The defaults as this binary has them: a binary may set its own before
+  // parsing (a service's port), which the flag's declaration cannot know.
+  std::map<std::string, std::string> defaults;
+  for (const auto& [name, flag] : absl::GetAllFlags()) {
+    if (IsOwnFlag(*flag)) defaults[std::string(name)] = flag->CurrentValue();
+  }
   std::vector<std::string> args(argv + 1, argv + argc);
   bool help = false;
   absl::Status status = ParseFlags(args, ProcessEnvironment(), &help);
   if (help) {
     std::cout << usage << "\n\nFlags (each also read from TRAINING_<NAME>):\n";
-    for (const auto& [name, flag] : absl::GetAllFlags()) {
-      if (!IsOwnFlag(*flag)) continue;
+    for (const auto& [name, value] : defaults) {
       std::cout << "  --" << name << " (" << EnvNameForFlag(name)
-                << ")  default " << flag->DefaultValue() << "\n      "
-                << flag->Help() << "\n";
+                << ")  default " << (value.empty() ? "\"\"" : value)
+                << "\n      " << absl::FindCommandLineFlag(name)->Help()
+                << "\n";
     }
     std::exit(0);
   }
@@ -128,6 +135,16 @@ void ExitIfInvalid(const absl::Status& status) {
   if (status.ok()) return;
   std::cerr << "configuration error: " << status.message() << "\n";
   std::exit(2);
+}
+
+std::string EndpointOf(absl::string_view url) {
+  url = url.substr(0, url.find('?'));
+  const size_t scheme = url.find("://");
+  const size_t authority = scheme == absl::string_view::npos ? 0 : scheme + 3;
+  const size_t path = url.find('/', authority);
+  const size_t at = url.substr(0, path).rfind('@');
+  if (at == absl::string_view::npos || at < authority) return std::string(url);
+  return absl::StrCat(url.substr(0, authority), url.substr(at + 1));
 }
 
 absl::Status ValidatePort(absl::string_view flag_name, int port) {

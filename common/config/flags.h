@@ -36,12 +36,19 @@ absl::Status ParseFlags(const std::vector<std::string>& args,
 
 // ParseFlags on the real argv and environment; on error prints
 // "<program>: <message>" to stderr and exits 2; on --help prints `usage`
-// and the flags of this program, and exits 0.
+// and the flags of this program, in name order, each with the default this
+// binary really uses (its values before parsing, so a default a binary
+// sets for itself shows; `""` when empty), and exits 0.
 void ParseFlagsOrExit(int argc, char** argv, absl::string_view usage);
 
 // For start-up validation beyond parsing: when `status` is not OK, prints it
 // and exits 2.
 void ExitIfInvalid(const absl::Status& status);
+
+// `url` without credentials or parameters, for a log line saying where a
+// process connects: `scheme://host:port/path` (`user:password@` and `?…`
+// dropped).
+std::string EndpointOf(absl::string_view url);
 
 // Checks a TCP port flag: 0 (pick a free one) to 65535.
 absl::Status ValidatePort(absl::string_view flag_name, int port);

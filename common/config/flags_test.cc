@@ -91,5 +91,22 @@ TEST_F(FlagsTest, PortValidationNamesTheFlagAndVariable) {
                        HasSubstr("--port (TRAINING_PORT)")));
 }
 
+TEST(EndpointOfTest, DropsCredentialsAndParameters) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"postgresql://booking:s3cret@db.example:5432/booking?pool_size=8",
+       "postgresql://db.example:5432/booking"},
+      {"redis://:pa@ss@127.0.0.1:6379?timeout_ms=500",
+       "redis://127.0.0.1:6379"},
+      {"sqlite:///var/lib/training/booking.db",
+       "sqlite:///var/lib/training/booking.db"},
+      {"127.0.0.1:7051", "127.0.0.1:7051"},
+  };
+  for (const auto& [url, expected] : cases) {
+    SCOPED_TRACE(expected);
+
+    EXPECT_EQ(EndpointOf(url), expected);
+  }
+}
+
 }  // namespace
 }  // namespace training::config

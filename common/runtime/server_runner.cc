@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -48,9 +49,10 @@ ABSL_FLAG(absl::Duration, api_keys_reload_interval, absl::Seconds(2),
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error.");
 ABSL_FLAG(std::string, service_key, "",
           "This service's own API key, for calls to other services.");
-ABSL_FLAG(std::string, data_dir, ".",
-          "Directory for local data (SQLite files) when no database URL is "
-          "given.");
+ABSL_FLAG(std::string, data_dir, "/var/lib/training",
+          "Directory for local data: the SQLite database when no "
+          "--database_url is given (created when missing). Never the "
+          "working directory unless asked for.");
 ABSL_FLAG(std::string, database_url, "",
           "The service's database: sqlite:///path/file.db or "
           "postgresql://user@host:port/db (see common/sql/database.h). "
@@ -129,6 +131,16 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags(std::string service_name) {
         absl::StrCat("sqlite://", o.data_dir, "/", o.service_name, ".db");
   }
   o.redis_url = absl::GetFlag(FLAGS_redis_url);
+  if (absl::GetFlag(FLAGS_database_url).empty()) {
+    std::error_code error;
+    std::filesystem::create_directories(o.data_dir, error);
+    if (error || access(o.data_dir.c_str(), W_OK) != 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--data_dir (TRAINING_DATA_DIR): ", o.data_dir,
+          " cannot be created or written; give a directory this service may "
+          "write, or a --database_url"));
+    }
+  }
 
   if (absl::Status s = config::ValidatePort("port", o.port); !s.ok()) return s;
   if (absl::Status s = config::ValidatePort("metrics_port", o.metrics_port);
@@ -209,9 +221,11 @@ int ServerRunner::Run() {
   auto metrics_server = metrics::MetricsServer::Start(
       options_.host, options_.metrics_port, &registry);
   if (!metrics_server.ok()) {
-    log::Error(
-        "metrics.start_failed",
-        {{"error", log::ScrubbedText(metrics_server.status().message())}});
+    log::Error("metrics.start_failed",
+               {{"error", log::ScrubbedText(metrics_server.status().message())},
+                {"address", log::Id(absl::StrCat(options_.host, ":",
+                                                 options_.metrics_port))},
+                {"change_with", "--metrics_port (TRAINING_METRICS_PORT)"}});
     return 1;
   }
 
@@ -227,7 +241,11 @@ int ServerRunner::Run() {
   for (auto& service : services_) builder.RegisterService(service.get());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || bound_port == 0) {
-    log::Error("server.start_failed", {{"port", options_.port}});
+    // Most often the port is taken by another process.
+    log::Error(
+        "server.start_failed",
+        {{"address", log::Id(absl::StrCat(options_.host, ":", options_.port))},
+         {"change_with", "--port (TRAINING_PORT)"}});
     return 1;
   }
   health.SetServing("", true);
@@ -307,6 +325,16 @@ int ServiceMain(
 
   auto server_options = ServerOptionsFromFlags(options.service_name);
   config::ExitIfInvalid(server_options.status());
+  // Where this process listens and what it talks to, as resolved from
+  // flags, environment and defaults.
+  log::Info(
+      "config",
+      {{"listen",
+        log::Id(absl::StrCat(server_options->host, ":", server_options->port))},
+       {"metrics_port", server_options->metrics_port},
+       {"database", log::Id(config::EndpointOf(server_options->database_url))},
+       {"redis", log::Id(config::EndpointOf(server_options->redis_url))},
+       {"data_dir", log::Id(server_options->data_dir)}});
   auto runner = ServerRunner::Create(*std::move(server_options));
   config::ExitIfInvalid(runner.status());
   absl::Status registered = register_services(**runner);

@@ -44,7 +44,7 @@ struct ServerOptions {
   std::string api_keys_json;
   absl::Duration api_keys_reload_interval = absl::Seconds(2);
   std::string service_key;  // this service's own key for outgoing calls
-  std::string data_dir = ".";
+  std::string data_dir = "/var/lib/training";
   // Never empty after ServerOptionsFromFlags: SQLite in data_dir by default.
   std::string database_url;
   std::string redis_url;

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -144,10 +145,42 @@ int FreePort() {
   return port;
 }
 
+namespace {
+
+// One directory per test process under $TEST_TMPDIR (or /tmp), holding
+// every directory MakeTempDir makes, and removed when the process exits
+// normally, so that test runs leave nothing behind. (A test process that
+// crashes leaves it, and ./dev test reports it.)
+class TempRoot {
+ public:
+  TempRoot() {
+    const char* base = std::getenv("TEST_TMPDIR");
+    path_ = absl::StrCat(base != nullptr && *base != '\0' ? base : "/tmp",
+                         "/training-test-", getpid());
+    std::filesystem::create_directories(path_);
+    // Servers run as another user (PostgreSQL) need to reach their own
+    // directories inside it.
+    std::filesystem::permissions(path_, std::filesystem::perms(0755));
+  }
+  ~TempRoot() {
+    if (getpid() != owner_) return;  // a forked child that did not exec
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  const pid_t owner_ = getpid();
+};
+
+}  // namespace
+
 std::string MakeTempDir(const std::string& name) {
-  const char* base = std::getenv("TEST_TMPDIR");
-  std::string dir = absl::StrCat(base ? base : "/tmp", "/training-", name, "-",
-                                 getpid(), "-", absl::ToUnixNanos(absl::Now()));
+  static TempRoot root;
+  static std::atomic<int> counter{0};
+  std::string dir =
+      absl::StrCat(root.path(), "/", name, "-", counter.fetch_add(1));
   std::filesystem::create_directories(dir);
   return dir;
 }

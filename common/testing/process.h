@@ -53,7 +53,9 @@ std::optional<std::string> HttpGet(int port, const std::string& path);
 // A TCP port on 127.0.0.1 that was free a moment ago (bind 0, close).
 int FreePort();
 
-// A fresh directory under the test's temp dir.
+// A fresh directory under this test process's own temporary root
+// ($TEST_TMPDIR or /tmp, then training-test-<pid>), which is removed with
+// everything in it when the process exits normally.
 std::string MakeTempDir(const std::string& name);
 
 }  // namespace training::testing

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <memory>
 
@@ -14,6 +15,7 @@
 #include "common/events/consumer.h"
 #include "common/events/outbox.h"
 #include "common/events/retention_flags.h"
+#include "common/logging/log.h"
 #include "common/metrics/metrics.h"
 #include "common/redis/redis_client.h"
 #include "common/runtime/server_runner.h"
@@ -27,7 +29,7 @@
 #include "services/booking/store_sql.h"
 #include "training/booking/v1/booking_service.grpc.pb.h"
 
-ABSL_FLAG(std::string, catalogue_address, "127.0.0.1:50051",
+ABSL_FLAG(std::string, catalogue_address, "127.0.0.1:7051",
           "The catalogue's gRPC address, for sessions not heard of yet.");
 ABSL_FLAG(absl::Duration, catalogue_timeout, absl::Seconds(2),
           "Deadline of each call to the catalogue (the caller's own "
@@ -67,9 +69,21 @@ absl::StatusOr<ManageTokens> LoadTokens(const std::string& data_dir) {
     std::getline(in, spec);
     if (spec.empty()) {
       spec = ManageTokens::NewSpec("local");
+      std::error_code ignored;
+      std::filesystem::create_directories(data_dir, ignored);
       const mode_t old_mask = umask(077);
-      std::ofstream(path) << spec << "\n";
+      std::ofstream out(path);
+      out << spec << "\n";
+      out.close();
       umask(old_mask);
+      // A secret that is not kept would change on every restart and void
+      // every token handed out: refuse to start instead.
+      if (!out) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "--manage_token_secrets (TRAINING_MANAGE_TOKEN_SECRETS) is empty "
+            "and the generated secret cannot be kept in ",
+            path, "; give secrets, or a --data_dir this service may write"));
+      }
     }
   }
   absl::StatusOr<ManageTokens> tokens = ManageTokens::Parse(spec);
@@ -93,6 +107,9 @@ absl::Status RegisterBooking(runtime::ServerRunner& runner) {
                    SqlBookingStore::Open(db.get()));
   auto cache = std::make_shared<AvailabilityCache>(
       redis.get(), absl::GetFlag(FLAGS_availability_ttl));
+  log::Info(
+      "config.booking",
+      {{"catalogue_address", log::Id(absl::GetFlag(FLAGS_catalogue_address))}});
   auto directory = std::make_shared<CatalogueDirectory>(
       grpc::CreateChannel(absl::GetFlag(FLAGS_catalogue_address),
                           grpc::InsecureChannelCredentials()),
@@ -167,7 +184,7 @@ absl::Status RegisterBooking(runtime::ServerRunner& runner) {
 int main(int argc, char** argv) {
   return training::runtime::ServiceMain(argc, argv,
                                         {.service_name = "booking",
-                                         .default_port = 50052,
+                                         .default_port = 7052,
                                          .default_metrics_port = 9102,
                                          .default_worker_threads = 128},
                                         training::booking::RegisterBooking);

@@ -17,7 +17,7 @@
 #include "services/catalogue/demo_programme.h"
 #include "training/catalogue/v1/catalogue_service.grpc.pb.h"
 
-ABSL_FLAG(std::string, address, "127.0.0.1:50051",
+ABSL_FLAG(std::string, address, "127.0.0.1:7051",
           "The catalogue's gRPC address.");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10), "Deadline of each call.");
 

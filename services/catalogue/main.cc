@@ -55,6 +55,6 @@ absl::Status RegisterCatalogue(runtime::ServerRunner& runner) {
 }  // namespace training::catalogue
 
 int main(int argc, char** argv) {
-  return training::runtime::ServiceMain(argc, argv, {"catalogue", 50051, 9101},
+  return training::runtime::ServiceMain(argc, argv, {"catalogue", 7051, 9101},
                                         training::catalogue::RegisterCatalogue);
 }

@@ -7,7 +7,7 @@
 
 int main(int argc, char** argv) {
   return training::runtime::ServiceMain(
-      argc, argv, {"content", 50054, 9104},
+      argc, argv, {"content", 7054, 9104},
       [](training::runtime::ServerRunner& runner) {
         runner.AddService(
             training::runtime::MakeService<

@@ -7,7 +7,7 @@
 
 int main(int argc, char** argv) {
   return training::runtime::ServiceMain(
-      argc, argv, {"notification", 50053, 9103},
+      argc, argv, {"notification", 7053, 9103},
       [](training::runtime::ServerRunner& runner) {
         runner.AddService(training::runtime::MakeService<
                           training::notification::v1::NotificationService>(

@@ -8,7 +8,9 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/testing/process.h"
 
 namespace training::sql::testing {
 namespace {
@@ -59,19 +61,46 @@ absl::StatusOr<std::string> PostgresAdmin(const std::string& sql) {
   return out;
 }
 
+namespace {
+
+// The databases this process made on the test server, dropped when the
+// process exits normally (a run made hundreds, some gigabytes in all).
+class CreatedDatabases {
+ public:
+  void Add(std::string name) {
+    absl::MutexLock lock(&mu_);
+    names_.push_back(std::move(name));
+  }
+  ~CreatedDatabases() {
+    if (getpid() != owner_) return;
+    absl::MutexLock lock(&mu_);
+    for (const std::string& name : names_) {
+      // FORCE: a connection a test left open must not keep it.
+      (void)PostgresAdmin(
+          absl::StrCat("DROP DATABASE IF EXISTS ", name, " WITH (FORCE)"));
+    }
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<std::string> names_ ABSL_GUARDED_BY(mu_);
+  const pid_t owner_ = getpid();
+};
+
+}  // namespace
+
 absl::StatusOr<std::string> NewTestDatabaseUrl(Engine engine) {
   if (engine == Engine::kSqlite) {
-    const char* tmp = std::getenv("TEST_TMPDIR");
-    const std::string dir =
-        absl::StrCat(tmp ? tmp : "/tmp", "/training-sql-", UniqueSuffix());
-    std::filesystem::create_directories(dir);
-    return absl::StrCat("sqlite://", dir, "/test.db");
+    return absl::StrCat("sqlite://", training::testing::MakeTempDir("sql"),
+                        "/test.db");
   }
   auto url = ServerUrl();
   if (!url.ok()) return url.status();
   const std::string name = absl::StrCat("t_", UniqueSuffix());
   auto created = PostgresAdmin(absl::StrCat("CREATE DATABASE ", name));
   if (!created.ok()) return created.status();
+  static CreatedDatabases created_databases;
+  created_databases.Add(name);
   // Replace the database part of postgresql://user@host:port/db.
   const std::string& base = *url;
   const size_t slash = base.find('/', base.find("://") + 3);
