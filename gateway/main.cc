@@ -24,6 +24,8 @@ ABSL_FLAG(int, http_port, 8080, "HTTP port; 0 picks a free one.");
 ABSL_FLAG(int, metrics_port, 9105, "Prometheus metrics port; 0 picks one.");
 ABSL_FLAG(std::string, port_file, "",
           "If set, the bound HTTP port is written here once serving.");
+ABSL_FLAG(std::string, metrics_port_file, "",
+          "If set, the bound metrics port is written to this file.");
 ABSL_FLAG(int, http_threads, 2, "HTTP I/O threads.");
 ABSL_FLAG(std::string, catalogue_address, "127.0.0.1:7051",
           "Catalogue service gRPC address.");
@@ -164,6 +166,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   WritePortFile(absl::GetFlag(FLAGS_port_file), (*server)->port());
+  WritePortFile(absl::GetFlag(FLAGS_metrics_port_file),
+                (*metrics_server)->port());
   log::Info("server.started", {{"http_port", (*server)->port()},
                                {"metrics_port", (*metrics_server)->port()}});
 

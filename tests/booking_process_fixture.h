@@ -59,6 +59,7 @@ inline std::unique_ptr<grpc::ClientContext> Context(
 struct Process {
   std::unique_ptr<ChildProcess> child;
   int port = 0;
+  int metrics_port = 0;
   std::string dir;
 };
 
@@ -81,20 +82,25 @@ class BookingProcessTest : public ::testing::Test {
     Process p;
     p.dir = absl::StrCat(dir_, "/", name);
     std::filesystem::create_directories(p.dir);
-    std::vector<std::string> args = {"--port=0",
-                                     "--metrics_port=0",
-                                     "--port_file=" + p.dir + "/port",
-                                     "--shutdown_grace=0s",
-                                     "--data_dir=" + p.dir,
-                                     "--api_keys_file=" + dir_ + "/keys.json",
-                                     "--redis_url=" + redis_.url(),
-                                     "--worker_threads=16"};
+    std::vector<std::string> args = {
+        "--port=0",
+        "--metrics_port=0",
+        "--port_file=" + p.dir + "/port",
+        "--metrics_port_file=" + p.dir + "/metrics_port",
+        "--shutdown_grace=0s",
+        "--data_dir=" + p.dir,
+        "--api_keys_file=" + dir_ + "/keys.json",
+        "--redis_url=" + redis_.url(),
+        "--worker_threads=16"};
     args.insert(args.end(), extra.begin(), extra.end());
     std::filesystem::remove(p.dir + "/port");
+    std::filesystem::remove(p.dir + "/metrics_port");
     p.child = std::make_unique<ChildProcess>(binary, args, env, p.dir + "/log");
     auto port = WaitForPortFile(p.dir + "/port", kWatchdog);
     EXPECT_TRUE(port.has_value()) << p.child->Log();
     p.port = port.value_or(0);
+    p.metrics_port =
+        WaitForPortFile(p.dir + "/metrics_port", kWatchdog).value_or(0);
     return p;
   }
 

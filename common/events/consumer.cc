@@ -19,9 +19,17 @@ namespace {
 using training::events::v1::Event;
 
 metrics::CounterFamily& Consumed() {
-  static auto& family = metrics::DefaultRegistry().Counter(
-      "training_events_consumed_total",
-      "Stream entries acknowledged, by outcome.", {"outcome"});
+  static auto& family = []() -> metrics::CounterFamily& {
+    auto& f = metrics::DefaultRegistry().Counter(
+        "training_events_consumed_total", "Stream entries handled, by outcome.",
+        {"outcome"});
+    // Every outcome from zero, so that alerts see the first dead letter.
+    for (const char* outcome : {"handled", "duplicate", "failed", "retry_later",
+                                "dead_lettered", "for_another_group"}) {
+      f.Child({outcome});
+    }
+    return f;
+  }();
   return family;
 }
 
@@ -29,7 +37,7 @@ metrics::HistogramFamily& EndToEndLag() {
   static auto& family = metrics::DefaultRegistry().Histogram(
       "training_events_lag_seconds",
       "From an event's occur_time to its handling.", {},
-      {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120});
+      {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120, 300, 900, 3600});
   return family;
 }
 
@@ -65,7 +73,9 @@ StreamConsumer::StreamConsumer(sql::Database* db, redis::RedisClient* redis,
       options_(std::move(options)),
       handler_(std::move(handler)),
       retries_key_(absl::StrCat(options_.stream, ".retries.", options_.group)),
-      clock_(options_.clock != nullptr ? options_.clock : Clock::Real()) {}
+      clock_(options_.clock != nullptr ? options_.clock : Clock::Real()) {
+  Consumed();  // every outcome exported from zero
+}
 
 bool IsTransientFailure(const absl::Status& status) {
   switch (status.code()) {

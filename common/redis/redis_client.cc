@@ -3,6 +3,7 @@
 #include <hiredis/hiredis.h>
 #include <openssl/evp.h>
 
+#include <atomic>
 #include <map>
 
 #include "absl/strings/escaping.h"
@@ -23,12 +24,31 @@ metrics::HistogramFamily& Latency() {
 }
 
 metrics::CounterFamily& Failures() {
-  static auto& family = metrics::DefaultRegistry().Counter(
-      "training_redis_failures_total",
-      "Redis calls that failed: unreachable, timed out, or refused by the "
-      "open breaker.",
-      {"kind"});
+  static auto& family = []() -> metrics::CounterFamily& {
+    auto& f = metrics::DefaultRegistry().Counter(
+        "training_redis_failures_total",
+        "Redis calls that failed: unreachable, timed out, or refused by the "
+        "open breaker.",
+        {"kind"});
+    // Every kind from zero, so that alerts see the first failure.
+    for (const char* kind : {"connect", "io", "breaker_open"}) f.Child({kind});
+    return f;
+  }();
   return family;
+}
+
+// How many of this process's clients have their breaker open now.
+std::atomic<int>& OpenBreakers() {
+  static std::atomic<int>* open = [] {
+    auto* count = new std::atomic<int>(0);
+    metrics::DefaultRegistry().Gauge(
+        "training_redis_breaker_open",
+        "Redis clients of this process whose circuit breaker is open (calls "
+        "fail fast).",
+        [count] { return static_cast<double>(count->load()); });
+    return count;
+  }();
+  return *open;
 }
 
 Reply Convert(const redisReply* r) {
@@ -164,9 +184,16 @@ absl::StatusOr<std::unique_ptr<RedisClient>> RedisClient::Create(
 RedisClient::RedisClient(RedisOptions options)
     : options_(std::move(options)),
       pool_(options_.pool_size),
-      backoff_(options_.breaker_backoff) {}
+      backoff_(options_.breaker_backoff) {
+  // Exported from zero, before the first failure.
+  Failures();
+  OpenBreakers();
+}
 
-RedisClient::~RedisClient() = default;
+RedisClient::~RedisClient() {
+  absl::MutexLock lock(&mu_);
+  if (consecutive_failures_ >= options_.breaker_threshold) --OpenBreakers();
+}
 
 bool RedisClient::LooksAvailable() const {
   absl::MutexLock lock(&mu_);
@@ -189,6 +216,7 @@ absl::Status RedisClient::CheckBreaker() {
 
 void RedisClient::RecordSuccess() {
   absl::MutexLock lock(&mu_);
+  if (consecutive_failures_ >= options_.breaker_threshold) --OpenBreakers();
   consecutive_failures_ = 0;
   trial_in_flight_ = false;
   backoff_ = options_.breaker_backoff;
@@ -197,7 +225,7 @@ void RedisClient::RecordSuccess() {
 
 void RedisClient::RecordFailure() {
   absl::MutexLock lock(&mu_);
-  ++consecutive_failures_;
+  if (++consecutive_failures_ == options_.breaker_threshold) ++OpenBreakers();
   if (consecutive_failures_ >= options_.breaker_threshold) {
     open_until_ = absl::Now() + backoff_;
     if (trial_in_flight_) {

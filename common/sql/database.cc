@@ -12,6 +12,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/metrics/metrics.h"
+#include "common/sql/pool_metrics.h"
 #include "common/sql/postgres_database.h"
 #include "common/sql/sqlite_database.h"
 #include "common/status/errors.h"
@@ -45,8 +47,29 @@ absl::Status TakeMillis(std::map<std::string, std::string>& params,
 
 }  // namespace
 
+namespace {
+
+metrics::CounterFamily& AcquireTimeouts() {
+  static metrics::CounterFamily& timeouts = []() -> metrics::CounterFamily& {
+    auto& family = metrics::DefaultRegistry().Counter(
+        "training_sql_acquire_timeouts_total",
+        "Callers that found no database connection free in time.", {"engine"});
+    family.Child({"sqlite"});
+    family.Child({"postgres"});
+    return family;
+  }();
+  return timeouts;
+}
+
+}  // namespace
+
+void RecordAcquireTimeout(Engine engine) {
+  AcquireTimeouts().Add({engine == Engine::kSqlite ? "sqlite" : "postgres"});
+}
+
 absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     absl::string_view url, DatabaseOptions options) {
+  AcquireTimeouts();  // exported from zero, before the first timeout
   // The URL may hold a password: no message here repeats it.
   std::string base(url.substr(0, url.find('?')));
   std::map<std::string, std::string> params;

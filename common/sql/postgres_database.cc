@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "common/metrics/metrics.h"
 #include "common/pool/idle_pool.h"
+#include "common/sql/pool_metrics.h"
 #include "common/sql/postgres_transaction.h"
 #include "common/sql/postgres_wire.h"
 #include "common/status_macros.h"
@@ -95,6 +96,7 @@ class PostgresDatabase final : public Database,
         deadline_first ? deadline - start : options_.acquire_timeout, &conn);
     if (slot ==
         pool::IdlePool<postgres::PostgresConnection*>::Slot::kTimedOut) {
+      RecordAcquireTimeout(Engine::kPostgres);
       return deadline_first ? absl::DeadlineExceededError(
                                   "postgres: no connection free before the "
                                   "deadline")

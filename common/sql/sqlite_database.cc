@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "common/metrics/metrics.h"
 #include "common/pool/idle_pool.h"
+#include "common/sql/pool_metrics.h"
 #include "common/sql/statement_cache.h"
 #include "common/status/errors.h"
 #include "common/status_macros.h"
@@ -271,6 +272,7 @@ class SqliteDatabase final : public Database {
     switch (pool.Take(
         deadline_first ? until_deadline : options_.acquire_timeout, &conn)) {
       case pool::IdlePool<SqliteConnection*>::Slot::kTimedOut:
+        RecordAcquireTimeout(Engine::kSqlite);
         if (deadline_first) {
           return absl::DeadlineExceededError(
               absl::StrCat("sqlite: ", busy, " until the deadline"));
