@@ -8,6 +8,8 @@
 #include <set>
 #include <sstream>
 
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "tests/booking_process_fixture.h"
@@ -22,19 +24,56 @@ std::string ReadFile(const std::string& path) {
   return text.str();
 }
 
-// The metric names of a Prometheus text exposition: every sample's name
-// and every family's `# TYPE` line.
-std::set<std::string> ExportedNames(const std::string& exposition) {
+// What a Prometheus text exposition holds: the name of every sample (a
+// family with no sample is not enough: a rule on it sees nothing), and
+// every label="value" pair of its samples.
+struct Exported {
   std::set<std::string> names;
+  std::set<std::pair<std::string, std::string>> labels;
+};
+
+void AddExposition(const std::string& exposition, Exported& exported) {
+  static const std::regex label(R"re((\w+)="([^"]*)")re");
   for (absl::string_view line : absl::StrSplit(exposition, '\n')) {
-    if (absl::StartsWith(line, "# TYPE ")) {
-      std::vector<absl::string_view> parts = absl::StrSplit(line, ' ');
-      if (parts.size() >= 3) names.insert(std::string(parts[2]));
-    } else if (!line.empty() && line[0] != '#') {
-      names.insert(std::string(line.substr(0, line.find_first_of("{ "))));
+    if (line.empty() || line[0] == '#') continue;
+    const size_t name_end = line.find_first_of("{ ");
+    if (name_end == absl::string_view::npos) continue;  // not a sample
+    exported.names.insert(std::string(line.substr(0, name_end)));
+    const std::string rest(line.substr(name_end));
+    for (std::sregex_iterator it(rest.begin(), rest.end(), label), end;
+         it != end; ++it) {
+      exported.labels.insert({(*it)[1], (*it)[2]});
     }
   }
-  return names;
+}
+
+// The label="value" matchers of the rules and the dashboard (job and
+// instance come from Prometheus' scrape configuration, not from the
+// services).
+std::vector<std::pair<std::string, std::string>> EqualityMatchers(
+    const std::string& text) {
+  static const std::regex matcher(R"re([{,]\s*(\w+)\s*=\s*"([^"]*)")re");
+  std::vector<std::pair<std::string, std::string>> found;
+  for (std::sregex_iterator it(text.begin(), text.end(), matcher), end;
+       it != end; ++it) {
+    if ((*it)[1] != "job" && (*it)[1] != "instance") {
+      found.push_back({(*it)[1], (*it)[2]});
+    }
+  }
+  return found;
+}
+
+// The codes of grpc_code=~"A|B" matchers.
+std::vector<std::string> CodesMatched(const std::string& text) {
+  static const std::regex matcher(R"re(grpc_code\s*=~\s*"([^"]*)")re");
+  std::vector<std::string> codes;
+  for (std::sregex_iterator it(text.begin(), text.end(), matcher), end;
+       it != end; ++it) {
+    for (absl::string_view code : absl::StrSplit((*it)[1].str(), '|')) {
+      codes.emplace_back(code);
+    }
+  }
+  return codes;
 }
 
 // The suite's metric names a rule file or dashboard mentions (recording
@@ -87,28 +126,69 @@ TEST_F(MetricsContractTest, EveryMetricTheRulesAndDashboardUseIsExported) {
   EXPECT_TRUE(HttpGet(gateway_port, "/healthz").has_value());
   EXPECT_TRUE(HttpGet(gateway_port, "/readyz").has_value());
   // Booking has consumed the catalogue's events (its lag histogram shows).
-  std::set<std::string> exported;
+  Exported exported;
   for (absl::Time end = absl::Now() + kWatchdog; absl::Now() < end;) {
-    exported.clear();
+    exported = Exported();
     for (int port :
          {catalogue_.metrics_port, booking.metrics_port, gateway_metrics}) {
-      std::set<std::string> names =
-          ExportedNames(HttpGet(port, "/metrics").value_or(""));
-      exported.insert(names.begin(), names.end());
+      AddExposition(HttpGet(port, "/metrics").value_or(""), exported);
     }
-    if (exported.contains("training_events_lag_seconds_bucket")) break;
+    if (exported.names.contains("training_events_lag_seconds_bucket")) break;
     absl::SleepFor(absl::Milliseconds(100));
   }
-
-  std::set<std::string> used =
-      UsedNames(ReadFile(MONITORING_DIR "/rules/training.yml"));
-  const std::set<std::string> on_dashboard =
-      UsedNames(ReadFile(MONITORING_DIR "/grafana/booking-health.json"));
+  const std::string rules = ReadFile(MONITORING_DIR "/rules/training.yml");
+  const std::string dashboard =
+      ReadFile(MONITORING_DIR "/grafana/booking-health.json");
+  std::set<std::string> used = UsedNames(rules);
+  const std::set<std::string> on_dashboard = UsedNames(dashboard);
   used.insert(on_dashboard.begin(), on_dashboard.end());
+  std::set<std::string> codes;
+  for (int code = 0; code <= 16; ++code) {
+    codes.insert(absl::StatusCodeToString(static_cast<absl::StatusCode>(code)));
+  }
 
   EXPECT_GE(used.size(), 15u) << "the files were read";
   for (const std::string& name : used) {
-    EXPECT_TRUE(exported.contains(name)) << name << " is not exported";
+    EXPECT_TRUE(exported.names.contains(name)) << name << " is not exported";
+  }
+  for (const std::string& text : {rules, dashboard}) {
+    for (const auto& [label, value] : EqualityMatchers(text)) {
+      if (label == "grpc_code") {
+        // A code the traffic above did not produce still has to be one.
+        EXPECT_TRUE(codes.contains(value)) << "grpc_code " << value;
+      } else {
+        EXPECT_TRUE(exported.labels.contains({label, value}))
+            << label << "=\"" << value << "\" is not exported";
+      }
+    }
+    for (const std::string& code : CodesMatched(text)) {
+      EXPECT_TRUE(codes.contains(code)) << "grpc_code " << code;
+    }
+  }
+}
+
+// Every alert names its runbook section, and the section is there.
+TEST(MonitoringTest, EveryAlertHasItsRunbookSection) {
+  const std::string rules = ReadFile(MONITORING_DIR "/rules/training.yml");
+  const std::string runbook = ReadFile(RUNBOOK_PATH);
+  static const std::regex alert(R"(- alert: (\w+))");
+  static const std::regex link(R"(runbook: doc/runbook\.md#(\w+))");
+  std::vector<std::string> alerts, links;
+  for (std::sregex_iterator it(rules.begin(), rules.end(), alert), end;
+       it != end; ++it) {
+    alerts.push_back((*it)[1]);
+  }
+  for (std::sregex_iterator it(rules.begin(), rules.end(), link), end;
+       it != end; ++it) {
+    links.push_back((*it)[1]);
+  }
+
+  ASSERT_GE(alerts.size(), 15u);
+  ASSERT_EQ(alerts.size(), links.size());
+  for (size_t i = 0; i < alerts.size(); ++i) {
+    SCOPED_TRACE(alerts[i]);
+    EXPECT_EQ(links[i], absl::AsciiStrToLower(alerts[i]));
+    EXPECT_TRUE(absl::StrContains(runbook, "\n## " + alerts[i] + "\n"));
   }
 }
 

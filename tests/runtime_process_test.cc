@@ -226,7 +226,9 @@ TEST(RuntimeProcessTest, BadFlagOrEnvironmentValueExitsTwoNamingIt) {
   for (const Case& c : cases) {
     SCOPED_TRACE(c.named);
     const std::string dir = MakeTempDir("badflag");
-    ChildProcess process(CATALOGUE_BINARY, c.args, c.env, dir + "/log");
+    std::vector<std::string> args = c.args;
+    args.push_back("--data_dir=" + dir);  // never the host's default
+    ChildProcess process(CATALOGUE_BINARY, args, c.env, dir + "/log");
 
     std::optional<int> exit_code = process.Wait(kWatchdog);
 

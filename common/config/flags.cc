@@ -138,13 +138,16 @@ void ExitIfInvalid(const absl::Status& status) {
 }
 
 std::string EndpointOf(absl::string_view url) {
-  url = url.substr(0, url.find('?'));
   const size_t scheme = url.find("://");
   const size_t authority = scheme == absl::string_view::npos ? 0 : scheme + 3;
-  const size_t path = url.find('/', authority);
-  const size_t at = url.substr(0, path).rfind('@');
-  if (at == absl::string_view::npos || at < authority) return std::string(url);
-  return absl::StrCat(url.substr(0, authority), url.substr(at + 1));
+  std::string endpoint(url);
+  // Credentials end at the last `@`: a `?` or `/` inside a malformed
+  // password must not end them early and let part of it through.
+  const size_t at = endpoint.rfind('@');
+  if (at != std::string::npos && at >= authority) {
+    endpoint.erase(authority, at + 1 - authority);
+  }
+  return endpoint.substr(0, endpoint.find('?'));
 }
 
 absl::Status ValidatePort(absl::string_view flag_name, int port) {

@@ -100,6 +100,8 @@ TEST(EndpointOfTest, DropsCredentialsAndParameters) {
       {"sqlite:///var/lib/training/booking.db",
        "sqlite:///var/lib/training/booking.db"},
       {"127.0.0.1:7051", "127.0.0.1:7051"},
+      {"postgresql://booking:pa?ss/word@db.example/booking",
+       "postgresql://db.example/booking"},
   };
   for (const auto& [url, expected] : cases) {
     SCOPED_TRACE(expected);

@@ -41,6 +41,22 @@ metrics::HistogramFamily& EndToEndLag() {
   return family;
 }
 
+// When a consumer of this process last finished a round without failing:
+// a consumer that is stuck, or cannot reach Redis, stops moving it.
+std::atomic<double>& LastSuccessfulPoll() {
+  static std::atomic<double>* at = [] {
+    auto* value = new std::atomic<double>(
+        absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
+    metrics::DefaultRegistry().Gauge(
+        "training_events_last_poll_success_timestamp_seconds",
+        "When an event consumer last finished a round without failing (Unix "
+        "seconds).",
+        [value] { return value->load(); });
+    return value;
+  }();
+  return *at;
+}
+
 std::atomic<double>& PendingGauge() {
   static std::atomic<double>* pending = [] {
     auto* value = new std::atomic<double>(0);
@@ -323,6 +339,7 @@ absl::StatusOr<int> StreamConsumer::PollOnce() {
 
 void StreamConsumer::Start() {
   if (thread_.joinable()) return;
+  LastSuccessfulPoll();  // exported from the start
   thread_ = std::thread([this] {
     // The group is (re)created whenever Redis lacks it: at start, after a
     // Redis restart without persistence, or once the stream is deleted.
@@ -331,6 +348,8 @@ void StreamConsumer::Start() {
     while (!stop_.HasBeenNotified()) {
       absl::Status status = group_ready ? PollOnce().status() : EnsureGroup();
       if (status.ok()) {
+        LastSuccessfulPoll().store(
+            absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
         if (failing) log::Info("events.poll_recovered");
         group_ready = true;
         failing = false;

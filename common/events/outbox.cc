@@ -47,6 +47,23 @@ std::atomic<double>& OutboxLagSeconds() {
   return *lag;
 }
 
+// When this process's relay last finished a pass without failing (it
+// published, or found nothing to publish): a relay that is stuck, or
+// cannot reach Redis or the database, stops moving it.
+std::atomic<double>& LastSuccessfulPass() {
+  static std::atomic<double>* at = [] {
+    auto* value = new std::atomic<double>(
+        absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
+    metrics::DefaultRegistry().Gauge(
+        "training_outbox_last_success_timestamp_seconds",
+        "When the outbox relay last finished a pass without failing (Unix "
+        "seconds).",
+        [value] { return value->load(); });
+    return value;
+  }();
+  return *at;
+}
+
 metrics::CounterFamily& Published() {
   static auto& family = metrics::DefaultRegistry().Counter(
       "training_outbox_published_total", "Outbox rows published to streams.",
@@ -447,13 +464,22 @@ absl::StatusOr<absl::Duration> OutboxRelay::OldestUnsentAge() {
 
 void OutboxRelay::Start() {
   if (thread_.joinable()) return;
+  LastSuccessfulPass();  // exported from the start
   thread_ = std::thread([this] {
+    bool failing = false;
     while (!stop_.HasBeenNotified()) {
       auto published = PublishOnce();
-      if (!published.ok()) {
+      if (published.ok()) {
+        LastSuccessfulPass().store(
+            absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
+        if (failing) log::Info("outbox.publish_recovered");
+        failing = false;
+      } else if (!failing) {
+        // One line per outage, not one per pass (twenty a second).
         log::Warning(
             "outbox.publish_failed",
             {{"error", log::ScrubbedText(published.status().message())}});
+        failing = true;
       }
       if (auto lag = OldestUnsentAge(); lag.ok()) {
         OutboxLagSeconds().store(absl::ToDoubleSeconds(*lag));

@@ -131,16 +131,6 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags(std::string service_name) {
         absl::StrCat("sqlite://", o.data_dir, "/", o.service_name, ".db");
   }
   o.redis_url = absl::GetFlag(FLAGS_redis_url);
-  if (absl::GetFlag(FLAGS_database_url).empty()) {
-    std::error_code error;
-    std::filesystem::create_directories(o.data_dir, error);
-    if (error || access(o.data_dir.c_str(), W_OK) != 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--data_dir (TRAINING_DATA_DIR): ", o.data_dir,
-          " cannot be created or written; give a directory this service may "
-          "write, or a --database_url"));
-    }
-  }
 
   if (absl::Status s = config::ValidatePort("port", o.port); !s.ok()) return s;
   if (absl::Status s = config::ValidatePort("metrics_port", o.metrics_port);
@@ -169,6 +159,24 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags(std::string service_name) {
         "--max_queued_calls (TRAINING_MAX_QUEUED_CALLS): must be at least 1");
   }
   return o;
+}
+
+absl::Status PrepareDataDir(const ServerOptions& options) {
+  std::error_code error;
+  std::filesystem::create_directories(options.data_dir, error);
+  if (error || access(options.data_dir.c_str(), W_OK) != 0) {
+    return absl::InvalidArgumentError(
+        "--data_dir (TRAINING_DATA_DIR): cannot be created or written; give "
+        "a directory this service may write, or a --database_url");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PrepareDatabaseDir(const ServerOptions& options) {
+  log::Info("config.database",
+            {{"database", log::Id(config::EndpointOf(options.database_url))}});
+  if (!absl::GetFlag(FLAGS_database_url).empty()) return absl::OkStatus();
+  return PrepareDataDir(options);
 }
 
 absl::StatusOr<std::unique_ptr<ServerRunner>> ServerRunner::Create(
@@ -252,8 +260,9 @@ int ServerRunner::Run() {
   for (const auto& name : health_names_) health.SetServing(name, true);
   keys_->StartWatching(options_.api_keys_reload_interval);
 
-  WritePortFile(options_.port_file, bound_port);
+  // The metrics port first: a test that sees the gRPC port finds both.
   WritePortFile(options_.metrics_port_file, (*metrics_server)->port());
+  WritePortFile(options_.port_file, bound_port);
   log::Info("server.started", {{"port", bound_port},
                                {"metrics_port", (*metrics_server)->port()},
                                {"services", health_names_.size()}});
@@ -326,15 +335,14 @@ int ServiceMain(
   auto server_options = ServerOptionsFromFlags(options.service_name);
   config::ExitIfInvalid(server_options.status());
   // Where this process listens and what it talks to, as resolved from
-  // flags, environment and defaults.
-  log::Info(
-      "config",
-      {{"listen",
-        log::Id(absl::StrCat(server_options->host, ":", server_options->port))},
-       {"metrics_port", server_options->metrics_port},
-       {"database", log::Id(config::EndpointOf(server_options->database_url))},
-       {"redis", log::Id(config::EndpointOf(server_options->redis_url))},
-       {"data_dir", log::Id(server_options->data_dir)}});
+  // flags, environment and defaults (a service that opens a database logs
+  // where as config.database).
+  log::Info("config",
+            {{"listen", log::Id(absl::StrCat(server_options->host, ":",
+                                             server_options->port))},
+             {"metrics_port", server_options->metrics_port},
+             {"redis", log::Id(config::EndpointOf(server_options->redis_url))},
+             {"data_dir", log::Id(server_options->data_dir)}});
   auto runner = ServerRunner::Create(*std::move(server_options));
   config::ExitIfInvalid(runner.status());
   absl::Status registered = register_services(**runner);

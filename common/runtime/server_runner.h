@@ -54,6 +54,14 @@ struct ServerOptions {
 // INVALID_ARGUMENT naming the flag when a value is out of range.
 absl::StatusOr<ServerOptions> ServerOptionsFromFlags(std::string service_name);
 
+// Makes sure --data_dir exists and can be written (creating it when
+// missing); INVALID_ARGUMENT naming the flag when not.
+absl::Status PrepareDataDir(const ServerOptions& options);
+// For a service that opens a database, before it opens it: logs where
+// (config.database), and prepares --data_dir when the database is the
+// default SQLite file in it (no --database_url given).
+absl::Status PrepareDatabaseDir(const ServerOptions& options);
+
 // Sets the defaults of --port and --metrics_port for this binary; call
 // before parsing flags.
 void SetDefaultPorts(int port, int metrics_port);

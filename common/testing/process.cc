@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -157,15 +158,27 @@ class TempRoot {
     const char* base = std::getenv("TEST_TMPDIR");
     path_ = absl::StrCat(base != nullptr && *base != '\0' ? base : "/tmp",
                          "/training-test-", getpid());
-    std::filesystem::create_directories(path_);
+    std::error_code error;
+    std::filesystem::create_directories(path_, error);
     // Servers run as another user (PostgreSQL) need to reach their own
     // directories inside it.
-    std::filesystem::permissions(path_, std::filesystem::perms(0755));
+    if (!error) {
+      std::filesystem::permissions(path_, std::filesystem::perms(0755), error);
+    }
+    if (error) {
+      std::fprintf(stderr, "test temp root %s: %s\n", path_.c_str(),
+                   error.message().c_str());
+    }
   }
   ~TempRoot() {
     if (getpid() != owner_) return;  // a forked child that did not exec
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
+    std::error_code error;
+    std::filesystem::remove_all(path_, error);
+    // ./dev test would find what stays; say why here.
+    if (error) {
+      std::fprintf(stderr, "test temp root %s not removed: %s\n", path_.c_str(),
+                   error.message().c_str());
+    }
   }
   const std::string& path() const { return path_; }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/time/clock.h"
+#include "common/logging/log.h"
 #include "common/status/errors.h"
 #include "common/time/proto_time.h"
 
@@ -38,6 +39,10 @@ absl::StatusOr<std::pair<SessionFacts, CourseRules>> CatalogueDirectory::Lookup(
     if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
       return absl::NotFoundError("booking.session: no such session");
     }
+    // The caller hears UNAVAILABLE; on-call needs to know why.
+    log::Warning("catalogue.lookup_failed",
+                 {{"code", static_cast<absl::StatusCode>(status.error_code())},
+                  {"error", log::ScrubbedText(status.error_message())}});
     return WithRetryInfo(
         absl::UnavailableError(
             "booking.session: the catalogue could not be asked about it"),

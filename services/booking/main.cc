@@ -6,7 +6,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <filesystem>
 #include <fstream>
 #include <memory>
 
@@ -61,16 +60,15 @@ namespace {
 
 // The configured secrets, or for a local run one made once and kept in the
 // data directory (mode 0600) so that tokens survive restarts.
-absl::StatusOr<ManageTokens> LoadTokens(const std::string& data_dir) {
+absl::StatusOr<ManageTokens> LoadTokens(const runtime::ServerOptions& options) {
   std::string spec = absl::GetFlag(FLAGS_manage_token_secrets);
   if (spec.empty()) {
-    const std::string path = data_dir + "/booking_token_secrets";
+    RETURN_IF_ERROR(runtime::PrepareDataDir(options));
+    const std::string path = options.data_dir + "/booking_token_secrets";
     std::ifstream in(path);
     std::getline(in, spec);
     if (spec.empty()) {
       spec = ManageTokens::NewSpec("local");
-      std::error_code ignored;
-      std::filesystem::create_directories(data_dir, ignored);
       const mode_t old_mask = umask(077);
       std::ofstream out(path);
       out << spec << "\n";
@@ -79,10 +77,11 @@ absl::StatusOr<ManageTokens> LoadTokens(const std::string& data_dir) {
       // A secret that is not kept would change on every restart and void
       // every token handed out: refuse to start instead.
       if (!out) {
-        return absl::FailedPreconditionError(absl::StrCat(
+        return absl::FailedPreconditionError(
             "--manage_token_secrets (TRAINING_MANAGE_TOKEN_SECRETS) is empty "
-            "and the generated secret cannot be kept in ",
-            path, "; give secrets, or a --data_dir this service may write"));
+            "and the generated secret cannot be kept in --data_dir "
+            "(TRAINING_DATA_DIR): give secrets, or a directory this service "
+            "may write");
       }
     }
   }
@@ -97,7 +96,8 @@ absl::StatusOr<ManageTokens> LoadTokens(const std::string& data_dir) {
 
 absl::Status RegisterBooking(runtime::ServerRunner& runner) {
   const runtime::ServerOptions& options = runner.options();
-  ASSIGN_OR_RETURN(ManageTokens tokens, LoadTokens(options.data_dir));
+  RETURN_IF_ERROR(runtime::PrepareDatabaseDir(options));
+  ASSIGN_OR_RETURN(ManageTokens tokens, LoadTokens(options));
   auto shared_tokens = std::make_shared<ManageTokens>(std::move(tokens));
   ASSIGN_OR_RETURN(std::shared_ptr<sql::Database> db,
                    sql::Database::Open(options.database_url));

@@ -21,6 +21,7 @@ namespace {
 
 absl::Status RegisterCatalogue(runtime::ServerRunner& runner) {
   const runtime::ServerOptions& options = runner.options();
+  RETURN_IF_ERROR(runtime::PrepareDatabaseDir(options));
   ASSIGN_OR_RETURN(std::shared_ptr<sql::Database> db,
                    sql::Database::Open(options.database_url));
   ASSIGN_OR_RETURN(std::shared_ptr<redis::RedisClient> redis,
