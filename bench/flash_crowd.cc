@@ -73,10 +73,11 @@ const std::string kAdminKey = "trk_bench_admin_flash_crowd_000000001";
 const std::string kServiceKey = "trk_bench_service_flash_crowd_0000001";
 
 std::string KeyEntry(const std::string& name, const std::string& key,
-                     const std::string& role) {
+                     const std::string& role, const std::string& service = "") {
   return absl::StrCat(R"({"name":")", name, R"(","sha256":")",
                       auth::Sha256Hex(key), R"(","role":")", role,
-                      R"(","organisation":"Bench","scopes":[]})");
+                      R"(","organisation":"Bench","scopes":[],"service":")",
+                      service, R"("})");
 }
 
 std::unique_ptr<grpc::ClientContext> Context(const std::string& key = "") {
@@ -120,7 +121,7 @@ class Bench {
     if (!redis_.Start()) return false;
     std::ofstream(dir_ + "/keys.json")
         << R"({"keys":[)" << KeyEntry("admin", kAdminKey, "ADMIN") << ","
-        << KeyEntry("booking", kServiceKey, "SERVICE") << "]}";
+        << KeyEntry("booking", kServiceKey, "SERVICE", "booking") << "]}";
     catalogue_ = StartServer(CATALOGUE_BINARY, "catalogue", {});
     if (catalogue_.port == 0) return false;
     catalogue_stub_ =

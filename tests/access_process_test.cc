@@ -1,7 +1,7 @@
 // Access control, end to end: all four services run as processes with a key
 // file; every RPC of every service, found by walking the descriptors, is
 // called with no credentials, an agency key without the RPC's scope, an
-// agency key with it, an admin key and a service key, and must answer
+// agency key with it, an admin key and each service's key, and must answer
 // UNAUTHENTICATED / PERMISSION_DENIED / pass the check as its declared rule
 // says. Keys added to or removed from the file take effect without a
 // restart. Finally the gateway reports ready with every backend serving.
@@ -16,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/auth/api_keys.h"
+#include "common/auth/service_names.h"
 #include "common/testing/process.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
@@ -37,50 +38,71 @@ using training::api::v1::AccessRule;
 
 constexpr absl::Duration kWatchdog = absl::Seconds(60);
 
-// What the test sends as credentials.
-enum class Caller {
-  kNone,
-  kAgencyWithoutScope,
-  kAgencyWithScope,
-  kAdmin,
-  kService
+// What the test sends as credentials: none, an agency key without or with
+// the RPC's scope, an admin key, or the service key of one of the suite's
+// services (the internet-facing gateway's among them).
+struct Caller {
+  enum class Kind {
+    kNone,
+    kAgencyWithoutScope,
+    kAgencyWithScope,
+    kAdmin,
+    kService
+  };
+  Kind kind;
+  std::string service;  // for kService
+
+  std::string Describe() const {
+    switch (kind) {
+      case Kind::kNone:
+        return "no credentials";
+      case Kind::kAgencyWithoutScope:
+        return "agency key without the scope";
+      case Kind::kAgencyWithScope:
+        return "agency key with the scope";
+      case Kind::kAdmin:
+        return "admin key";
+      case Kind::kService:
+        return absl::StrCat("the ", service, " service's key");
+    }
+    return "?";
+  }
 };
 
-const char* CallerName(Caller c) {
-  switch (c) {
-    case Caller::kNone:
-      return "no credentials";
-    case Caller::kAgencyWithoutScope:
-      return "agency key without the scope";
-    case Caller::kAgencyWithScope:
-      return "agency key with the scope";
-    case Caller::kAdmin:
-      return "admin key";
-    case Caller::kService:
-      return "service key";
+std::vector<Caller> AllCallers() {
+  std::vector<Caller> callers = {{Caller::Kind::kNone, ""},
+                                 {Caller::Kind::kAgencyWithoutScope, ""},
+                                 {Caller::Kind::kAgencyWithScope, ""},
+                                 {Caller::Kind::kAdmin, ""}};
+  for (absl::string_view service : auth::kServiceNames) {
+    callers.push_back({Caller::Kind::kService, std::string(service)});
   }
-  return "?";
+  return callers;
 }
 
 enum class Outcome { kPasses, kUnauthenticated, kPermissionDenied };
 
 // The declared rule, as a table: what each caller must get.
-Outcome Expected(const AccessRule& rule, Caller caller) {
-  using training::api::v1::Audience;
+Outcome Expected(const AccessRule& rule, const Caller& caller) {
+  using Kind = Caller::Kind;
   if (rule.audience() == training::api::v1::PUBLIC) return Outcome::kPasses;
-  if (caller == Caller::kNone) return Outcome::kUnauthenticated;
+  if (caller.kind == Kind::kNone) return Outcome::kUnauthenticated;
   switch (rule.audience()) {
     case training::api::v1::MANAGE_TOKEN:
     case training::api::v1::ADMIN:
-      return caller == Caller::kAdmin ? Outcome::kPasses
-                                      : Outcome::kPermissionDenied;
+      return caller.kind == Kind::kAdmin ? Outcome::kPasses
+                                         : Outcome::kPermissionDenied;
     case training::api::v1::AGENCY:
-      return caller == Caller::kAdmin || caller == Caller::kAgencyWithScope
+      return caller.kind == Kind::kAdmin ||
+                     caller.kind == Kind::kAgencyWithScope
                  ? Outcome::kPasses
                  : Outcome::kPermissionDenied;
     case training::api::v1::INTERNAL:
-      return caller == Caller::kService ? Outcome::kPasses
-                                        : Outcome::kPermissionDenied;
+      return caller.kind == Kind::kService &&
+                     std::find(rule.callers().begin(), rule.callers().end(),
+                               caller.service) != rule.callers().end()
+                 ? Outcome::kPasses
+                 : Outcome::kPermissionDenied;
     default:
       return Outcome::kPermissionDenied;
   }
@@ -161,8 +183,12 @@ class AccessProcessTest : public ::testing::Test {
     std::vector<std::string> entries = {
         KeyEntry("admin", kAdminKey, "ADMIN", {}),
         KeyEntry("agency-none", kAgencyNoScopeKey, "AGENCY", {}),
-        KeyEntry("agency-all", kAgencyAllScopesKey, "AGENCY", *all_scopes_),
-        KeyEntry("svc", kServiceKey, "SERVICE", {})};
+        KeyEntry("agency-all", kAgencyAllScopesKey, "AGENCY", *all_scopes_)};
+    for (absl::string_view service : auth::kServiceNames) {
+      entries.push_back(ServiceKeyEntry(absl::StrCat("svc-", service),
+                                        ServiceKey(service),
+                                        std::string(service)));
+    }
     if (with_late_key) {
       entries.push_back(KeyEntry("late-admin", kLateKey, "ADMIN", {}));
     }
@@ -191,18 +217,25 @@ class AccessProcessTest : public ::testing::Test {
     return status.error_code();
   }
 
-  static std::string KeyFor(Caller caller) {
-    switch (caller) {
-      case Caller::kNone:
+  // A distinct key per service, 47 characters like real keys.
+  static std::string ServiceKey(absl::string_view service) {
+    std::string key = absl::StrCat("trk_test-service-", service, "-");
+    key.resize(47, '0');
+    return key;
+  }
+
+  static std::string KeyFor(const Caller& caller) {
+    switch (caller.kind) {
+      case Caller::Kind::kNone:
         return "";
-      case Caller::kAgencyWithoutScope:
+      case Caller::Kind::kAgencyWithoutScope:
         return kAgencyNoScopeKey;
-      case Caller::kAgencyWithScope:
+      case Caller::Kind::kAgencyWithScope:
         return kAgencyAllScopesKey;
-      case Caller::kAdmin:
+      case Caller::Kind::kAdmin:
         return kAdminKey;
-      case Caller::kService:
-        return kServiceKey;
+      case Caller::Kind::kService:
+        return ServiceKey(caller.service);
     }
     return "";
   }
@@ -213,8 +246,6 @@ class AccessProcessTest : public ::testing::Test {
       "trk_test-agency-none-00000000000000000000000";
   static inline const std::string kAgencyAllScopesKey =
       "trk_test-agency-all-000000000000000000000000";
-  static inline const std::string kServiceKey =
-      "trk_test-service-key-00000000000000000000000";
   static inline const std::string kLateKey =
       "trk_test-late-key-0000000000000000000000000000";
 
@@ -236,10 +267,8 @@ TEST_F(AccessProcessTest, EveryRpcEnforcesItsDeclaredAccess) {
           method->options().GetExtension(training::api::v1::access);
       const std::string path =
           absl::StrCat("/", server.service->full_name(), "/", method->name());
-      for (Caller caller :
-           {Caller::kNone, Caller::kAgencyWithoutScope,
-            Caller::kAgencyWithScope, Caller::kAdmin, Caller::kService}) {
-        SCOPED_TRACE(absl::StrCat(path, " with ", CallerName(caller)));
+      for (const Caller& caller : AllCallers()) {
+        SCOPED_TRACE(absl::StrCat(path, " with ", caller.Describe()));
 
         grpc::StatusCode code = Call(server, path, KeyFor(caller));
 
@@ -259,8 +288,8 @@ TEST_F(AccessProcessTest, EveryRpcEnforcesItsDeclaredAccess) {
       }
     }
   }
-  // Every service has RPCs, and every RPC was tried with five callers.
-  EXPECT_GT(checked, 5 * 40);
+  // Every service has RPCs, and every RPC was tried with nine callers.
+  EXPECT_GT(checked, 9 * 40);
 }
 
 TEST_F(AccessProcessTest, KeysAddedOrRemovedTakeEffectWithoutARestart) {
@@ -321,7 +350,8 @@ TEST_F(AccessProcessTest, NoKeyOrTokenReachesAServiceLog) {
     const std::string any_method = absl::StrCat(
         "/", r.service->full_name(), "/", r.service->method(0)->name());
     for (const std::string& key :
-         {kAdminKey, kAgencyNoScopeKey, kServiceKey, kLateKey, manage_token}) {
+         {kAdminKey, kAgencyNoScopeKey, ServiceKey("gateway"), kLateKey,
+          manage_token}) {
       Call(r, any_method, key);
     }
   }
@@ -330,8 +360,8 @@ TEST_F(AccessProcessTest, NoKeyOrTokenReachesAServiceLog) {
     SCOPED_TRACE(r.name);
     EXPECT_THAT(log, HasSubstr("\"msg\":\"rpc\""));
     for (const std::string& key :
-         {kAdminKey, kAgencyNoScopeKey, kAgencyAllScopesKey, kServiceKey,
-          kLateKey, manage_token}) {
+         {kAdminKey, kAgencyNoScopeKey, kAgencyAllScopesKey,
+          ServiceKey("gateway"), kLateKey, manage_token}) {
       EXPECT_THAT(log, ::testing::Not(HasSubstr(key)));
     }
   }

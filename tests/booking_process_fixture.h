@@ -70,7 +70,7 @@ class BookingProcessTest : public ::testing::Test {
     dir_ = MakeTempDir("booking-process");
     std::ofstream(dir_ + "/keys.json")
         << KeyFile({KeyEntry("admin", kAdminKey, "ADMIN", {}),
-                    KeyEntry("booking", kBookingKey, "SERVICE", {})});
+                    ServiceKeyEntry("booking", kBookingKey, "booking")});
     catalogue_ = StartProcess(CATALOGUE_BINARY, "catalogue", {}, {});
     ASSERT_NE(catalogue_.port, 0);
     catalogue_stub_ = catalogue::CatalogueService::NewStub(Channel(catalogue_));

@@ -29,17 +29,19 @@ constexpr absl::Duration kWatchdog = absl::Seconds(60);
 const std::string kAdminKey = "trk_admin_catalogue_process_test_0001";
 const std::string kAgencyKey = "trk_agency_catalogue_process_test_001";
 const std::string kServiceKey = "trk_service_catalogue_process_test_01";
+const std::string kNotificationKey = "trk_notification_catalogue_process_01";
 
 class CatalogueProcessTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(redis_.Start());
     dir_ = MakeTempDir("catalogue-process");
-    std::ofstream(dir_ + "/keys.json")
-        << KeyFile({KeyEntry("admin", kAdminKey, "ADMIN", {}),
-                    KeyEntry("agency", kAgencyKey, "AGENCY",
-                             {"bookings.read", "reports.read"}),
-                    KeyEntry("booking", kServiceKey, "SERVICE", {})});
+    std::ofstream(dir_ + "/keys.json") << KeyFile(
+        {KeyEntry("admin", kAdminKey, "ADMIN", {}),
+         KeyEntry("agency", kAgencyKey, "AGENCY",
+                  {"bookings.read", "reports.read"}),
+         ServiceKeyEntry("booking", kServiceKey, "booking"),
+         ServiceKeyEntry("notification", kNotificationKey, "notification")});
     process_ = std::make_unique<ChildProcess>(
         CATALOGUE_BINARY,
         std::vector<std::string>{"--port=0", "--metrics_port=0",
@@ -152,9 +154,15 @@ TEST_F(CatalogueProcessTest, WritesAreForAdminsAndDraftsForAdminEyesOnly) {
       stub_->GetSessionJoiningDetails(As(kAdminKey).get(), joining, &details)
           .error_code(),
       grpc::StatusCode::PERMISSION_DENIED);
-  ASSERT_TRUE(
+  // Only the service the rule names: booking's key is refused.
+  EXPECT_EQ(
       stub_->GetSessionJoiningDetails(As(kServiceKey).get(), joining, &details)
-          .ok());
+          .error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(stub_
+                  ->GetSessionJoiningDetails(As(kNotificationKey).get(),
+                                             joining, &details)
+                  .ok());
   EXPECT_EQ(details.joining_url(), "https://meet.example.org/intro-mi");
 }
 

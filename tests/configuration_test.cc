@@ -3,6 +3,8 @@
 // prints, and its tables hold no flag it lacks. Every binary, the tools
 // included, answers --help with exit status 0.
 
+#include <sys/stat.h>
+
 #include <fstream>
 #include <map>
 #include <regex>
@@ -146,6 +148,31 @@ TEST(ConfigurationTest, EveryToolAnswersHelpWithExitZero) {
 
     EXPECT_EQ(help.exit_code, std::optional<int>(0));
     EXPECT_TRUE(absl::StrContains(help.text, "usage:")) << help.text;
+  }
+}
+
+// The demo key file holds the hashes of admin and service keys: only its
+// owner may read it, even when it replaces a file that others could, and
+// each service key says whose it is.
+TEST(ConfigurationTest, KeysToolWritesTheDemoKeyFileForItsOwnerOnly) {
+  const std::string dir = MakeTempDir("keys-tool");
+  const std::string path = dir + "/keys.json";
+  std::ofstream(path) << "{}";
+  ASSERT_EQ(chmod(path.c_str(), 0644), 0);
+
+  ChildProcess tool(KEYS_BINARY, {"demo", path}, {}, dir + "/out");
+
+  ASSERT_EQ(tool.Wait(kWatchdog), std::optional<int>(0)) << tool.Log();
+  struct stat st;
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+  std::stringstream json;
+  json << std::ifstream(path).rdbuf();
+  for (const char* service :
+       {"catalogue", "booking", "notification", "content", "gateway"}) {
+    EXPECT_TRUE(absl::StrContains(
+        json.str(), absl::StrCat("\"service\": \"", service, "\"")))
+        << service << " in " << json.str();
   }
 }
 

@@ -17,6 +17,13 @@ std::string KeyEntry(const std::string& name, const std::string& key,
                       absl::StrJoin(quoted, ","), "]}");
 }
 
+std::string ServiceKeyEntry(const std::string& name, const std::string& key,
+                            const std::string& service) {
+  return absl::StrCat(R"({"name":")", name, R"(","sha256":")",
+                      auth::Sha256Hex(key), R"(","role":"SERVICE","service":")",
+                      service, R"("})");
+}
+
 std::string KeyFile(const std::vector<std::string>& entries) {
   return absl::StrCat(R"({"keys":[)", absl::StrJoin(entries, ","), "]}");
 }

@@ -14,6 +14,10 @@ std::string KeyEntry(const std::string& name, const std::string& key,
                      const std::string& role,
                      const std::vector<std::string>& scopes);
 
+// The entry of a service key held by `service` (booking, notification, ...).
+std::string ServiceKeyEntry(const std::string& name, const std::string& key,
+                            const std::string& service);
+
 // A whole key file holding `entries`.
 std::string KeyFile(const std::vector<std::string>& entries);
 

@@ -59,6 +59,7 @@ absl::StatusOr<Principal> Authorize(
       principal.key_name = std::move(grant->name);
       principal.organisation = std::move(grant->organisation);
       principal.scopes = std::move(grant->scopes);
+      principal.service = std::move(grant->service);
     } else if (rule.audience() == training::api::v1::MANAGE_TOKEN) {
       principal.kind = Kind::kManageToken;
       principal.manage_token = std::string(credential);
@@ -91,7 +92,11 @@ absl::StatusOr<Principal> Authorize(
       if (principal.kind == Kind::kAdmin) return principal;
       break;
     case training::api::v1::INTERNAL:
-      if (principal.kind == Kind::kService) return principal;
+      if (principal.kind == Kind::kService &&
+          std::find(rule.callers().begin(), rule.callers().end(),
+                    principal.service) != rule.callers().end()) {
+        return principal;
+      }
       break;
     default:
       return Denied("ACCESS_DENIED", "this call declares no access rule");

@@ -33,6 +33,8 @@ struct Principal {
   std::string organisation;
   // For agency keys: the scopes held.
   std::vector<std::string> scopes;
+  // For service keys: which service of the suite holds the key.
+  std::string service;
   // For kManageToken: the presented token.
   std::string manage_token;
 
@@ -43,8 +45,9 @@ struct Principal {
 // and checks it against `rule`:
 //   UNAUTHENTICATED: credentials needed but absent, malformed, or unknown
 //                    (a non-key bearer is accepted only by MANAGE_TOKEN RPCs);
-//   PERMISSION_DENIED: valid credentials of the wrong kind or scope, or an
-//                    RPC whose rule is undeclared (fail closed).
+//   PERMISSION_DENIED: valid credentials of the wrong kind or scope, a
+//                    service key of a service the rule's `callers` do not
+//                    name, or an RPC whose rule is undeclared (fail closed).
 // Every status carries an ErrorInfo reason (CREDENTIALS_MISSING,
 // CREDENTIALS_INVALID, ACCESS_DENIED, SCOPE_MISSING).
 absl::StatusOr<Principal> Authorize(

@@ -19,15 +19,18 @@ class AccessTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto entry = [](const std::string& name, const std::string& key,
-                    const std::string& role, const std::string& scopes) {
+                    const std::string& role, const std::string& scopes,
+                    const std::string& service = "") {
       return absl::StrCat(R"({"name":")", name, R"(","sha256":")",
                           Sha256Hex(key), R"(","role":")", role,
-                          R"(","organisation":"Org","scopes":[)", scopes, "]}");
+                          R"(","organisation":"Org","scopes":[)", scopes,
+                          R"(],"service":")", service, R"("})");
     };
-    auto set = KeySet::FromJson(
-        absl::StrCat(R"({"keys":[)", entry("admin", admin_, "ADMIN", ""), ",",
-                     entry("agency", agency_, "AGENCY", R"("bookings.read")"),
-                     ",", entry("svc", service_, "SERVICE", ""), "]}"));
+    auto set = KeySet::FromJson(absl::StrCat(
+        R"({"keys":[)", entry("admin", admin_, "ADMIN", ""), ",",
+        entry("agency", agency_, "AGENCY", R"("bookings.read")"), ",",
+        entry("svc", service_, "SERVICE", "", "notification"), ",",
+        entry("gw", gateway_, "SERVICE", "", "gateway"), "]}"));
     ASSERT_THAT(set, IsOk());
     keys_ = *set;
   }
@@ -36,6 +39,13 @@ class AccessTest : public ::testing::Test {
     AccessRule rule;
     rule.set_audience(audience);
     rule.set_scope(scope);
+    return rule;
+  }
+
+  // An INTERNAL rule admitting the notification service only.
+  static AccessRule ForNotification() {
+    AccessRule rule = Rule(training::api::v1::INTERNAL);
+    rule.add_callers("notification");
     return rule;
   }
 
@@ -48,7 +58,8 @@ class AccessTest : public ::testing::Test {
 
   std::string admin_ = GenerateKey();
   std::string agency_ = GenerateKey();
-  std::string service_ = GenerateKey();
+  std::string service_ = GenerateKey();  // the notification service's
+  std::string gateway_ = GenerateKey();
   std::shared_ptr<const KeySet> keys_;
 };
 
@@ -88,11 +99,13 @@ TEST_F(AccessTest, TableOfAudiencesAndCallers) {
       {"admin/admin", Rule(training::api::v1::ADMIN), admin_, C::kOk},
       {"admin/unknown", Rule(training::api::v1::ADMIN), token,
        C::kUnauthenticated},
-      {"internal/admin", Rule(training::api::v1::INTERNAL), admin_,
+      {"internal/admin", ForNotification(), admin_, C::kPermissionDenied},
+      {"internal/named service", ForNotification(), service_, C::kOk},
+      {"internal/other service", ForNotification(), gateway_,
        C::kPermissionDenied},
-      {"internal/service", Rule(training::api::v1::INTERNAL), service_, C::kOk},
-      {"internal/anonymous", Rule(training::api::v1::INTERNAL), none,
-       C::kUnauthenticated},
+      {"internal/no callers", Rule(training::api::v1::INTERNAL), service_,
+       C::kPermissionDenied},
+      {"internal/anonymous", ForNotification(), none, C::kUnauthenticated},
       {"undeclared/admin", Rule(training::api::v1::AUDIENCE_UNSPECIFIED),
        admin_, C::kPermissionDenied},
   };
@@ -106,6 +119,19 @@ TEST_F(AccessTest, TableOfAudiencesAndCallers) {
       EXPECT_TRUE(GetErrorInfo(result.status()).has_value());
     }
   }
+}
+
+TEST_F(AccessTest, InternalRpcRefusesTheGatewaysKeyUnlessNamed) {
+  AccessRule rule = ForNotification();
+  EXPECT_THAT(Check(rule, gateway_),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+
+  rule.add_callers("gateway");
+  auto gateway = Check(rule, gateway_);
+
+  ASSERT_THAT(gateway, IsOk());
+  EXPECT_EQ(gateway->kind, Kind::kService);
+  EXPECT_EQ(gateway->service, "gateway");
 }
 
 TEST_F(AccessTest, HandsTheHandlerTheCallersIdentity) {

@@ -11,6 +11,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/auth/service_names.h"
 #include "common/logging/log.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -112,10 +114,20 @@ absl::StatusOr<std::shared_ptr<const KeySet>> KeySet::FromJson(
     for (const auto& scope : key.scopes()) {
       if (!IsScope(scope)) return Invalid(i, "scopes: lower-case dotted names");
     }
+    if (key.role() == training::config::v1::SERVICE &&
+        !IsServiceName(key.service())) {
+      return Invalid(i, absl::StrCat("service: required for a service key, "
+                                     "one of ",
+                                     absl::StrJoin(kServiceNames, ", ")));
+    }
+    if (key.role() != training::config::v1::SERVICE && !key.service().empty()) {
+      return Invalid(i, "service: only a service key names a service");
+    }
     KeyGrant grant{key.name(),
                    key.role(),
                    key.organisation(),
-                   {key.scopes().begin(), key.scopes().end()}};
+                   {key.scopes().begin(), key.scopes().end()},
+                   key.service()};
     if (!set->by_hash_.emplace(key.sha256(), std::move(grant)).second) {
       return Invalid(i, "sha256: the same key is listed twice");
     }

@@ -31,6 +31,7 @@ struct KeyGrant {
   training::config::v1::KeyRole role;
   std::string organisation;
   std::vector<std::string> scopes;
+  std::string service;  // for service keys: whose (see service_names.h)
 };
 
 // An immutable set of keys. Thread-safe.

@@ -74,6 +74,14 @@ TEST(ApiKeysTest, RejectsMalformedFilesNamingTheEntry) {
        "keys[0]: role"},
       {R"({"keys":[{"name":"a","sha256":")" + hash + R"(","role":"AGENCY"}]})",
        "keys[0]: organisation"},
+      {R"({"keys":[{"name":"a","sha256":")" + hash + R"(","role":"SERVICE"}]})",
+       "keys[0]: service: required for a service key"},
+      {R"({"keys":[{"name":"a","sha256":")" + hash +
+           R"(","role":"SERVICE","service":"printer"}]})",
+       "keys[0]: service: required for a service key"},
+      {R"({"keys":[{"name":"a","sha256":")" + hash +
+           R"(","role":"ADMIN","service":"booking"}]})",
+       "keys[0]: service: only a service key"},
       {R"({"keys":[{"name":"a","sha256":")" + hash +
            R"(","role":"ADMIN"},{"name":"a","sha256":")" + Sha256Hex("j") +
            R"(","role":"ADMIN"}]})",

@@ -1,19 +1,25 @@
 // training_keys: makes API keys and key files.
 //
-//   training_keys new <name> <agency|admin|service> [organisation] [scope,...]
+//   training_keys new <name> <agency|admin> [organisation] [scope,...]
+//   training_keys new <name> service <catalogue|booking|notification|...>
 //       prints the new key on the first line and its key-file entry (JSON)
 //       on the second; only the entry goes into the key file.
 //   training_keys demo <file>
 //       writes a key file for local running (an admin key, an agency key and
-//       one service key per service) and prints "<who> <key>" lines.
+//       one service key per service), readable by its owner only, and
+//       prints "<who> <key>" lines.
 
-#include <fstream>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_split.h"
 #include "common/auth/api_keys.h"
+#include "common/auth/service_names.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace {
@@ -31,14 +37,36 @@ ApiKey Entry(const std::string& name, KeyRole role, const std::string& key,
   entry.set_name(name);
   entry.set_sha256(Sha256Hex(key));
   entry.set_role(role);
-  entry.set_organisation(organisation);
+  if (role == training::config::v1::SERVICE) {
+    entry.set_service(organisation);  // the third argument names the service
+  } else {
+    entry.set_organisation(organisation);
+  }
   for (const auto& s : scopes) entry.add_scopes(s);
   return entry;
 }
 
+// Writes `text` to a new file at `path` that only its owner can read: the
+// demo file names admin and service keys' hashes, and a file left readable
+// teaches the wrong habit.
+bool WriteOwnerOnly(const std::string& path, const std::string& text) {
+  const int fd =
+      open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  bool ok = fchmod(fd, 0600) == 0;  // an existing file keeps its mode
+  for (size_t done = 0; ok && done < text.size();) {
+    const ssize_t n = write(fd, text.data() + done, text.size() - done);
+    ok = n > 0;
+    if (ok) done += static_cast<size_t>(n);
+  }
+  return close(fd) == 0 && ok;
+}
+
 constexpr char kUsage[] =
-    "usage: training_keys new <name> <agency|admin|service> [organisation] "
+    "usage: training_keys new <name> <agency|admin> [organisation] "
     "[scope,...]\n"
+    "       training_keys new <name> service "
+    "<catalogue|booking|notification|content|gateway>\n"
     "       training_keys demo <file>\n";
 
 int Usage() {
@@ -60,7 +88,8 @@ int main(int argc, char** argv) {
       role = training::config::v1::AGENCY;
     } else if (args[2] == "admin") {
       role = training::config::v1::ADMIN;
-    } else if (args[2] == "service") {
+    } else if (args[2] == "service" && args.size() == 4 &&
+               training::auth::IsServiceName(args[3])) {
       role = training::config::v1::SERVICE;
     } else {
       return Usage();
@@ -96,16 +125,14 @@ int main(int argc, char** argv) {
       key = GenerateKey();
       add(service,
           Entry(std::string(service) + "-service",
-                training::config::v1::SERVICE, key),
+                training::config::v1::SERVICE, key, service),
           key);
     }
     google::protobuf::util::JsonPrintOptions options;
     options.add_whitespace = true;
     std::string json;
     (void)google::protobuf::util::MessageToJsonString(file, &json, options);
-    std::ofstream out(args[1], std::ios::trunc);
-    out << json;
-    if (!out) {
+    if (!WriteOwnerOnly(args[1], json)) {
       std::cerr << "training_keys: cannot write the key file\n";
       return 1;
     }

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/auth/service_names.h"
 #include "google/api/annotations.pb.h"
 #include "google/api/http.pb.h"
 #include "training/api/v1/access.pb.h"
@@ -75,6 +76,9 @@ class Linter {
         has_access &&
         options.GetExtension(training::api::v1::access).audience() ==
             training::api::v1::INTERNAL;
+    if (has_access) {
+      LintCallers(method, options.GetExtension(training::api::v1::access));
+    }
     const bool has_http = options.HasExtension(google::api::http);
     if (internal && has_http) {
       Add(method.full_name(), "http-on-internal",
@@ -85,6 +89,29 @@ class Linter {
           "a non-internal RPC needs a google.api.http rule");
     }
     if (has_http) LintHttpRule(method, options.GetExtension(google::api::http));
+  }
+
+  // An internal RPC names the services that may call it, from the suite's
+  // own; no other rule names any.
+  void LintCallers(const MethodDescriptor& method,
+                   const training::api::v1::AccessRule& rule) {
+    if (rule.audience() != training::api::v1::INTERNAL) {
+      if (rule.callers_size() > 0) {
+        Add(method.full_name(), "callers",
+            "only an INTERNAL rule names callers");
+      }
+      return;
+    }
+    if (rule.callers_size() == 0) {
+      Add(method.full_name(), "callers",
+          "an INTERNAL rule must name the services that may call it");
+    }
+    for (const std::string& caller : rule.callers()) {
+      if (!training::auth::IsServiceName(caller)) {
+        Add(method.full_name(), "callers",
+            absl::StrCat("'", caller, "' is not a service of the suite"));
+      }
+    }
   }
 
   void LintHttpRule(const MethodDescriptor& method,
