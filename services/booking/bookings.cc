@@ -115,19 +115,36 @@ absl::Status SaveCounts(BookingTransaction& tx, SessionInventory& inventory) {
 // --- Access and views ---
 
 absl::Status Bookings::Authorize(const Caller& caller,
-                                 const std::string& booking_name) const {
+                                 const StoredBooking& stored) const {
   if (caller.kind == Caller::Kind::kAdmin) return absl::OkStatus();
   if (caller.kind == Caller::Kind::kTokenHolder &&
-      tokens_->Verify(booking_name, caller.manage_token)) {
+      tokens_->Verify(stored.booking.name(), stored.token_version,
+                      caller.manage_token)) {
     return absl::OkStatus();
   }
   return BookingNotFound();
 }
 
+absl::StatusOr<bool> Bookings::RetriesItsSubstitution(
+    BookingTransaction& tx, const StoredBooking& stored, const Caller& caller,
+    const v1::SubstituteAttendeeRequest& r,
+    const std::string& fingerprint) const {
+  if (caller.kind != Caller::Kind::kTokenHolder || r.request_id().empty() ||
+      stored.token_version < 2 ||
+      !tokens_->Verify(stored.booking.name(), stored.token_version - 1,
+                       caller.manage_token)) {
+    return false;
+  }
+  ASSIGN_OR_RETURN(std::optional<RequestRecord> record,
+                   tx.FindRequest(r.request_id(), clock_->Now()));
+  return record && record->fingerprint == fingerprint &&
+         record->reference == stored.booking.reference();
+}
+
 absl::StatusOr<v1::Booking> Bookings::View(BookingTransaction& tx,
                                            const StoredBooking& stored,
                                            const Caller& caller,
-                                           bool with_token) {
+                                           TokenInView token) {
   v1::Booking b = stored.booking;
   if (b.state() == v1::Booking::WAITLISTED) {
     ASSIGN_OR_RETURN(int position,
@@ -142,8 +159,11 @@ absl::StatusOr<v1::Booking> Bookings::View(BookingTransaction& tx,
   for (auto& s : substitutions) *b.add_substitutions() = std::move(s);
   if (caller.kind != Caller::Kind::kAdmin)
     b.mutable_attendee()->clear_access_needs();
-  if (with_token)
-    b.set_manage_token(tokens_->Issue(b.name(), stored.token_kid));
+  if (token == TokenInView::kCurrent ||
+      (token == TokenInView::kOriginal && stored.token_version == 1)) {
+    b.set_manage_token(
+        tokens_->Issue(b.name(), stored.token_version, stored.token_kid));
+  }
   return b;
 }
 
@@ -249,8 +269,9 @@ void Bookings::QueueBooking(
                         "retry"));
                   } else {
                     if (!result->token_kid.empty()) {
+                      // A booking just made is at token version 1.
                       result->view.set_manage_token(tokens_->Issue(
-                          result->view.name(), result->token_kid));
+                          result->view.name(), 1, result->token_kid));
                     }
                     done(std::move(result->view));
                   }
@@ -356,8 +377,8 @@ std::vector<absl::StatusOr<Bookings::BookingResult>> Bookings::DecideBookings(
             ASSIGN_OR_RETURN(std::optional<StoredBooking> earlier,
                              tx.FindBooking(record->second.reference));
             if (!earlier) return BookingNotFound();
-            ASSIGN_OR_RETURN(replays[i],
-                             View(tx, *earlier, p.caller, /*with_token=*/true));
+            ASSIGN_OR_RETURN(replays[i], View(tx, *earlier, p.caller,
+                                              TokenInView::kOriginal));
           } else if (!same_as[i]) {
             first_of_id[id] = i;
             fresh.push_back(i);
@@ -531,14 +552,14 @@ std::vector<absl::StatusOr<Bookings::BookingResult>> Bookings::DecideInHalves(
 absl::StatusOr<v1::Booking> Bookings::GetBooking(
     const Caller& caller, const v1::GetBookingRequest& r) {
   ASSIGN_OR_RETURN(std::string reference, CheckBookingName(r.name(), "name"));
-  RETURN_IF_ERROR(Authorize(caller, BookingName(reference)));
   v1::Booking view;
   RETURN_IF_ERROR(store_->Run(
       BookingStore::Mode::kRead, [&](BookingTransaction& tx) -> absl::Status {
         ASSIGN_OR_RETURN(std::optional<StoredBooking> stored,
                          tx.FindBooking(reference));
         if (!stored) return BookingNotFound();
-        ASSIGN_OR_RETURN(view, View(tx, *stored, caller, false));
+        RETURN_IF_ERROR(Authorize(caller, *stored));
+        ASSIGN_OR_RETURN(view, View(tx, *stored, caller, TokenInView::kNone));
         return absl::OkStatus();
       }));
   return view;
@@ -599,7 +620,7 @@ absl::StatusOr<v1::ListBookingsResponse> Bookings::ListBookings(
         if (more) page.resize(limit);
         for (const StoredBooking& stored : page) {
           ASSIGN_OR_RETURN(*response.add_bookings(),
-                           View(tx, stored, caller, false));
+                           View(tx, stored, caller, TokenInView::kNone));
         }
         if (more) {
           response.set_next_page_token(requests::EncodePageToken(
@@ -616,8 +637,13 @@ absl::StatusOr<v1::ListBookingsResponse> Bookings::ListBookings(
 absl::StatusOr<v1::Booking> Bookings::ChangeBooking(
     const Caller& caller, const std::string& reference,
     const std::function<absl::Status(BookingTransaction&, StoredBooking&,
-                                     SessionInventory&)>& change) {
-  RETURN_IF_ERROR(Authorize(caller, BookingName(reference)));
+                                     SessionInventory&)>& change,
+    TokenInView token, ChangeAccess access) {
+  if (!access) {
+    access = [&](BookingTransaction&, const StoredBooking& found) {
+      return Authorize(caller, found);
+    };
+  }
   StoredBooking stored;
   SessionInventory inventory;
   RETURN_IF_ERROR(store_->Run(
@@ -625,9 +651,11 @@ absl::StatusOr<v1::Booking> Bookings::ChangeBooking(
         ASSIGN_OR_RETURN(std::optional<StoredBooking> found,
                          tx.FindBooking(reference));
         if (!found) return BookingNotFound();
-        // Lock the session first, then read the booking again: its state is
-        // only trustworthy under the lock. An any-date entry still waiting
-        // has no session: the course's lock guards it instead.
+        RETURN_IF_ERROR(access(tx, *found));
+        // Lock the session first, then read the booking again: its state
+        // (and its token version) is only trustworthy under the lock. An
+        // any-date entry still waiting has no session: the course's lock guards
+        // it instead.
         inventory = SessionInventory{};
         if (found->booking.session().empty()) {
           RETURN_IF_ERROR(tx.LockCourse(found->booking.course()));
@@ -642,6 +670,7 @@ absl::StatusOr<v1::Booking> Bookings::ChangeBooking(
           return TransactionConflictError(
               "booking: placed meanwhile; run again");
         }
+        RETURN_IF_ERROR(access(tx, *found));
         stored = *std::move(found);
         return change(tx, stored, inventory);
       }));
@@ -652,7 +681,7 @@ absl::StatusOr<v1::Booking> Bookings::ChangeBooking(
         ASSIGN_OR_RETURN(std::optional<StoredBooking> now_stored,
                          tx.FindBooking(reference));
         if (!now_stored) return BookingNotFound();
-        ASSIGN_OR_RETURN(view, View(tx, *now_stored, caller, false));
+        ASSIGN_OR_RETURN(view, View(tx, *now_stored, caller, token));
         return absl::OkStatus();
       }));
   return view;
@@ -1034,7 +1063,8 @@ absl::StatusOr<v1::Booking> Bookings::CreateAnyDate(
           ASSIGN_OR_RETURN(std::optional<StoredBooking> earlier,
                            tx.FindBooking(record->reference));
           if (!earlier) return BookingNotFound();
-          ASSIGN_OR_RETURN(view, View(tx, *earlier, caller, true));
+          ASSIGN_OR_RETURN(view,
+                           View(tx, *earlier, caller, TokenInView::kOriginal));
           return absl::OkStatus();
         }
         ASSIGN_OR_RETURN(std::optional<CourseRules> rules,
@@ -1121,7 +1151,8 @@ absl::StatusOr<v1::Booking> Bookings::CreateAnyDate(
         RETURN_IF_ERROR(tx.AddEvent(std::move(event)));
         RETURN_IF_ERROR(tx.RecordRequest(r.request_id(),
                                          {fingerprint, b.reference()}, now));
-        ASSIGN_OR_RETURN(view, View(tx, rows[0], caller, true));
+        ASSIGN_OR_RETURN(view,
+                         View(tx, rows[0], caller, TokenInView::kOriginal));
         return absl::OkStatus();
       }));
   RefreshCache(placed_on);
@@ -1177,6 +1208,10 @@ absl::StatusOr<v1::Booking> Bookings::SubstituteAttendee(
         const std::string contact_id = auth::GenerateKey().substr(4, 22);
         RETURN_IF_ERROR(tx.AddSubstitution(b.reference(), substitution,
                                            contact_id, b.attendee()));
+        // The place is the colleague's now: the replaced attendee's token
+        // stops opening it, and the answer carries the colleague's.
+        ASSIGN_OR_RETURN(stored.token_version,
+                         tx.RenewTokenVersion(b.reference()));
         *b.mutable_attendee() = r.attendee();
         *b.mutable_update_time() = ToProto(now);
         RETURN_IF_ERROR(tx.UpdateBooking(stored));
@@ -1191,6 +1226,14 @@ absl::StatusOr<v1::Booking> Bookings::SubstituteAttendee(
                                            {fingerprint, b.reference()}, now));
         }
         return absl::OkStatus();
+      },
+      TokenInView::kCurrent,
+      [&](BookingTransaction& tx, const StoredBooking& found) -> absl::Status {
+        absl::Status own = Authorize(caller, found);
+        if (own.ok()) return own;
+        ASSIGN_OR_RETURN(bool retry, RetriesItsSubstitution(tx, found, caller,
+                                                            r, fingerprint));
+        return retry ? absl::OkStatus() : own;
       });
 }
 

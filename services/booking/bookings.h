@@ -70,11 +70,21 @@ class Bookings {
   absl::StatusOr<v1::BatchGetAvailabilityResponse> BatchGetAvailability(
       const Caller& caller, const v1::BatchGetAvailabilityRequest& r);
 
+  // Which manage token a view carries.
+  enum class TokenInView {
+    kNone,
+    // The token CreateBooking handed out, for its replays: only while the
+    // booking is at token version 1, so that a replay after a substitution
+    // never hands the colleague's token to whoever made the booking.
+    kOriginal,
+    // The token of the booking's current version (a substitution's answer).
+    kCurrent,
+  };
   // The booking as `caller` may see it: position, substitutions, access
-  // needs for admins only, the token only when `with_token`.
+  // needs for admins only, the token as `token` says.
   absl::StatusOr<v1::Booking> View(BookingTransaction& tx,
                                    const StoredBooking& stored,
-                                   const Caller& caller, bool with_token);
+                                   const Caller& caller, TokenInView token);
 
   // Erases everything held about an address: bookings of sessions not yet
   // started are cancelled (their places go to the waiting list), then every
@@ -149,10 +159,19 @@ class Bookings {
       const std::string& session,
       const std::vector<const PendingBooking*>& batch);
 
-  // NOT_FOUND unless `caller` is an admin or holds the booking's token:
-  // an unknown reference and a wrong token look the same.
+  // NOT_FOUND unless `caller` is an admin or holds the token of the
+  // booking's current version: an unknown reference and a wrong token look
+  // the same.
   absl::Status Authorize(const Caller& caller,
-                         const std::string& booking_name) const;
+                         const StoredBooking& stored) const;
+  // Whether a token holder refused by Authorize is retrying the substitution
+  // that re-keyed the booking: the token of the version before, the same
+  // request id and the same request. They get their answer (the new token)
+  // again; anyone else, NOT_FOUND.
+  absl::StatusOr<bool> RetriesItsSubstitution(
+      BookingTransaction& tx, const StoredBooking& stored, const Caller& caller,
+      const v1::SubstituteAttendeeRequest& r,
+      const std::string& fingerprint) const;
   // Gives free places to the head of the session's waiting list (its own
   // entries and its course's any-date ones, first come first served, each
   // only where a place is free for their agency type): confirmed at once,
@@ -170,13 +189,18 @@ class Bookings {
   // place free for the person, else the course's any-date list.
   absl::StatusOr<v1::Booking> CreateAnyDate(const Caller& caller,
                                             const v1::CreateBookingRequest& r);
+  // Who may change a booking, decided on the booking as read.
+  using ChangeAccess =
+      std::function<absl::Status(BookingTransaction&, const StoredBooking&)>;
   // Runs a change of one existing booking under its session's lock: finds
-  // it, checks the caller, locks the inventory, reads it again, and hands
-  // both to `change`. Refreshes the cache after the commit.
+  // it, checks the caller (with `access`, or Authorize when none), locks the
+  // inventory, reads it again and checks again, and hands both to `change`.
+  // Refreshes the cache after the commit; the answer carries `token`.
   absl::StatusOr<v1::Booking> ChangeBooking(
       const Caller& caller, const std::string& name,
       const std::function<absl::Status(BookingTransaction&, StoredBooking&,
-                                       SessionInventory&)>& change);
+                                       SessionInventory&)>& change,
+      TokenInView token = TokenInView::kNone, ChangeAccess access = nullptr);
   // Queues a valid request of a known session for its batch.
   void QueueBooking(const Caller& caller, const v1::CreateBookingRequest& r,
                     std::function<void(absl::StatusOr<v1::Booking>)> done);

@@ -44,7 +44,7 @@ TEST_P(BookingsTest, ConfirmsUntilFullThenWaitlistsInOrder) {
     states.push_back(booking->state());
     positions.push_back(booking->waitlist_position());
     EXPECT_FALSE(booking->manage_token().empty());
-    EXPECT_TRUE(tokens_->Verify(booking->name(), booking->manage_token()));
+    EXPECT_TRUE(tokens_->Verify(booking->name(), 1, booking->manage_token()));
   }
 
   EXPECT_THAT(states,
@@ -231,6 +231,86 @@ TEST_P(BookingsTest, ASubstituteKeepsThePlaceAndTheRules) {
   // The old person's details go when the booking ends.
   ASSERT_THAT(Cancel(booking->name()), IsOk());
   EXPECT_EQ(Scalar("SELECT COUNT(*) AS n FROM previous_contacts"), 0);
+}
+
+// The person replaced must lose the colleague's details and the power to
+// cancel their place: the substitution re-keys the booking.
+TEST_P(BookingsTest, ASubstitutionReKeysTheBookingAndTheOldTokenOpensNothing) {
+  auto booking = Book("a@nhs.example", 1);
+  ASSERT_THAT(booking, IsOk());
+  const std::string old_token = booking->manage_token();
+  v1::SubstituteAttendeeRequest r;
+  r.set_name(booking->name());
+  r.set_request_id(Uuid(500));
+  *r.mutable_attendee() = Person("colleague@nhs.example");
+
+  auto substituted = bookings_->SubstituteAttendee(Holder(old_token), r);
+
+  ASSERT_THAT(substituted, IsOk());
+  const std::string new_token = substituted->manage_token();
+  EXPECT_FALSE(new_token.empty()) << "the answer carries the colleague's";
+  EXPECT_NE(new_token, old_token);
+  v1::GetBookingRequest get;
+  get.set_name(booking->name());
+  EXPECT_THAT(bookings_->GetBooking(Holder(old_token), get).status(),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(Cancel(booking->name(), Holder(old_token)).status(),
+              StatusIs(absl::StatusCode::kNotFound));
+  auto seen = bookings_->GetBooking(Holder(new_token), get);
+  ASSERT_THAT(seen, IsOk());
+  EXPECT_EQ(seen->state(), v1::Booking::CONFIRMED);
+  EXPECT_EQ(seen->attendee().email(), "colleague@nhs.example");
+  EXPECT_TRUE(seen->manage_token().empty());
+}
+
+// CreateBooking's replay answers with the booking, but no longer with a
+// token: the only token that opens it now is the colleague's.
+TEST_P(BookingsTest, AReplayedCreateAfterASubstitutionCarriesNoToken) {
+  auto booking = Book("a@nhs.example", 1);
+  ASSERT_THAT(booking, IsOk());
+  v1::SubstituteAttendeeRequest r;
+  r.set_name(booking->name());
+  *r.mutable_attendee() = Person("colleague@nhs.example");
+  ASSERT_THAT(bookings_->SubstituteAttendee(Admin(), r), IsOk());
+
+  auto replay = Book("a@nhs.example", 1);
+
+  ASSERT_THAT(replay, IsOk());
+  EXPECT_EQ(replay->name(), booking->name());
+  EXPECT_TRUE(replay->manage_token().empty());
+}
+
+// A substitution whose answer was lost can be retried with the same request
+// id and the token it was made with, and answers with the same new token;
+// the old token does nothing else, and a second substitution ends even that.
+TEST_P(BookingsTest, ARetriedSubstitutionAnswersAgainWithTheNewTokenOnly) {
+  auto booking = Book("a@nhs.example", 1);
+  ASSERT_THAT(booking, IsOk());
+  const std::string old_token = booking->manage_token();
+  v1::SubstituteAttendeeRequest r;
+  r.set_name(booking->name());
+  r.set_request_id(Uuid(501));
+  *r.mutable_attendee() = Person("colleague@nhs.example");
+  auto first = bookings_->SubstituteAttendee(Holder(old_token), r);
+  ASSERT_THAT(first, IsOk());
+  const std::string before = Snapshot();
+
+  auto retry = bookings_->SubstituteAttendee(Holder(old_token), r);
+  v1::SubstituteAttendeeRequest other = r;
+  other.set_request_id(Uuid(502));
+  *other.mutable_attendee() = Person("third@nhs.example");
+  auto another = bookings_->SubstituteAttendee(Holder(old_token), other);
+
+  ASSERT_THAT(retry, IsOk());
+  EXPECT_EQ(retry->manage_token(), first->manage_token());
+  EXPECT_THAT(another.status(), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(Snapshot(), before);
+  // The colleague passes the place on: the first retry opens nothing now.
+  ASSERT_THAT(
+      bookings_->SubstituteAttendee(Holder(first->manage_token()), other),
+      IsOk());
+  EXPECT_THAT(bookings_->SubstituteAttendee(Holder(old_token), r).status(),
+              StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST_P(BookingsTest, ReplacedAttendeesAreForgottenWhenTheSessionEnds) {
@@ -557,7 +637,7 @@ TEST_P(BookingsTest, RequestsQueuedBehindAHeldTransactionCommitAsOneBatch) {
       if (result->state() == v1::Booking::WAITLISTED) {
         positions.insert(result->waitlist_position());
       }
-      EXPECT_TRUE(tokens_->Verify(result->name(), result->manage_token()));
+      EXPECT_TRUE(tokens_->Verify(result->name(), 1, result->manage_token()));
     } else {
       EXPECT_THAT(result.status(), StatusIs(absl::StatusCode::kAlreadyExists));
       ++duplicates;

@@ -371,16 +371,30 @@ TEST(ManageTokenTest, IssuedTokensVerifyOnlyForTheirBooking) {
   auto tokens = ManageTokens::Parse(ManageTokens::NewSpec("k2"));
   ASSERT_THAT(tokens, IsOk());
 
-  const std::string token = tokens->Issue("bookings/K7QXM4RA", "k2");
+  const std::string token = tokens->Issue("bookings/K7QXM4RA", 1, "k2");
 
   EXPECT_GE(token.size(), 22u);  // ≥ 128 bits in base64
-  EXPECT_TRUE(tokens->Verify("bookings/K7QXM4RA", token));
-  EXPECT_FALSE(tokens->Verify("bookings/K7QXM4RB", token));
-  EXPECT_FALSE(tokens->Verify("bookings/K7QXM4RA", token.substr(1)));
-  EXPECT_FALSE(tokens->Verify("bookings/K7QXM4RA", ""));
+  EXPECT_TRUE(tokens->Verify("bookings/K7QXM4RA", 1, token));
+  EXPECT_FALSE(tokens->Verify("bookings/K7QXM4RB", 1, token));
+  EXPECT_FALSE(tokens->Verify("bookings/K7QXM4RA", 1, token.substr(1)));
+  EXPECT_FALSE(tokens->Verify("bookings/K7QXM4RA", 1, ""));
   std::string flipped = token;
   flipped[5] = flipped[5] == 'A' ? 'B' : 'A';
-  EXPECT_FALSE(tokens->Verify("bookings/K7QXM4RA", flipped));
+  EXPECT_FALSE(tokens->Verify("bookings/K7QXM4RA", 1, flipped));
+}
+
+TEST(ManageTokenTest, ATokenOpensOnlyTheVersionItWasIssuedFor) {
+  auto tokens = ManageTokens::Parse(ManageTokens::NewSpec("k1"));
+  ASSERT_THAT(tokens, IsOk());
+
+  const std::string first = tokens->Issue("bookings/K7QXM4RA", 1, "k1");
+  const std::string second = tokens->Issue("bookings/K7QXM4RA", 2, "k1");
+
+  EXPECT_NE(first, second);
+  EXPECT_FALSE(tokens->Verify("bookings/K7QXM4RA", 2, first));
+  EXPECT_TRUE(tokens->Verify("bookings/K7QXM4RA", 2, second));
+  EXPECT_FALSE(tokens->Verify("bookings/K7QXM4RA", 1, second));
+  EXPECT_FALSE(tokens->Verify("bookings/K7QXM4RA", 3, second));
 }
 
 TEST(ManageTokenTest, OldSecretsAreAcceptedDuringRotation) {
@@ -390,13 +404,13 @@ TEST(ManageTokenTest, OldSecretsAreAcceptedDuringRotation) {
   auto during = ManageTokens::Parse(new_spec + "," + old_spec);
   auto after = ManageTokens::Parse(new_spec);
   ASSERT_TRUE(before.ok() && during.ok() && after.ok());
-  const std::string issued_before = before->Issue("bookings/AAAABBBB", "k1");
+  const std::string issued_before = before->Issue("bookings/AAAABBBB", 1, "k1");
 
-  EXPECT_TRUE(during->Verify("bookings/AAAABBBB", issued_before));
+  EXPECT_TRUE(during->Verify("bookings/AAAABBBB", 1, issued_before));
   EXPECT_EQ(during->current_kid(), "k2");
   // A replay of a booking made under k1 hands out the same token.
-  EXPECT_EQ(during->Issue("bookings/AAAABBBB", "k1"), issued_before);
-  EXPECT_FALSE(after->Verify("bookings/AAAABBBB", issued_before));
+  EXPECT_EQ(during->Issue("bookings/AAAABBBB", 1, "k1"), issued_before);
+  EXPECT_FALSE(after->Verify("bookings/AAAABBBB", 1, issued_before));
 }
 
 // Tokens already handed out must keep verifying whatever the code computing
@@ -425,15 +439,15 @@ TEST(ManageTokenTest, TokensAreTheHmacOfTheNameOnAnyThread) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 500; ++i) {
         const std::string name = absl::StrCat("bookings/T", t, "N", i);
-        const std::string token = tokens->Issue(name, "k1");
-        wrong += token != expected(name) || !tokens->Verify(name, token);
+        const std::string token = tokens->Issue(name, 1, "k1");
+        wrong += token != expected(name) || !tokens->Verify(name, 1, token);
       }
     });
   }
   for (auto& thread : threads) thread.join();
 
   EXPECT_EQ(wrong.load(), 0);
-  EXPECT_EQ(tokens->Issue("bookings/K7QXM4RA", "k1").size(), 43u);
+  EXPECT_EQ(tokens->Issue("bookings/K7QXM4RA", 1, "k1").size(), 43u);
 }
 
 TEST(ManageTokenTest, RejectsWeakOrMalformedSecrets) {

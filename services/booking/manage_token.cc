@@ -85,7 +85,12 @@ std::string ManageTokens::NewSpec(absl::string_view kid) {
 }
 
 std::string ManageTokens::Mac(const Secret& secret,
-                              absl::string_view booking_name) {
+                              absl::string_view booking_name, int64_t version) {
+  // Version 1 signs the name alone, as tokens did before versions, so that
+  // tokens issued then still open their bookings. A name never holds '#'.
+  const std::string message = version == 1
+                                  ? std::string(booking_name)
+                                  : absl::StrCat(booking_name, "#", version);
   std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx(
       EVP_MAC_CTX_dup(secret.keyed.get()), EVP_MAC_CTX_free);
   unsigned char mac[EVP_MAX_MD_SIZE];
@@ -94,10 +99,9 @@ std::string ManageTokens::Mac(const Secret& secret,
       EVP_MAC_update(ctx.get(),
                      reinterpret_cast<const unsigned char*>(kContext),
                      sizeof kContext - 1) != 1 ||
-      EVP_MAC_update(
-          ctx.get(),
-          reinterpret_cast<const unsigned char*>(booking_name.data()),
-          booking_name.size()) != 1 ||
+      EVP_MAC_update(ctx.get(),
+                     reinterpret_cast<const unsigned char*>(message.data()),
+                     message.size()) != 1 ||
       EVP_MAC_final(ctx.get(), mac, &length, sizeof mac) != 1) {
     std::abort();  // out of memory: nothing sensible to hand out
   }
@@ -105,19 +109,19 @@ std::string ManageTokens::Mac(const Secret& secret,
       absl::string_view(reinterpret_cast<const char*>(mac), length));
 }
 
-std::string ManageTokens::Issue(absl::string_view booking_name,
+std::string ManageTokens::Issue(absl::string_view booking_name, int64_t version,
                                 absl::string_view kid) const {
   for (const Secret& secret : secrets_) {
-    if (secret.kid == kid) return Mac(secret, booking_name);
+    if (secret.kid == kid) return Mac(secret, booking_name, version);
   }
-  return Mac(secrets_.front(), booking_name);
+  return Mac(secrets_.front(), booking_name, version);
 }
 
-bool ManageTokens::Verify(absl::string_view booking_name,
+bool ManageTokens::Verify(absl::string_view booking_name, int64_t version,
                           absl::string_view token) const {
   bool match = false;
   for (const Secret& secret : secrets_) {
-    const std::string expected = Mac(secret, booking_name);
+    const std::string expected = Mac(secret, booking_name, version);
     // Every secret is tried, and every byte compared, whatever matches.
     const bool same_size = expected.size() == token.size();
     const std::string& padded = same_size ? std::string(token) : expected;

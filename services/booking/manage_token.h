@@ -2,15 +2,18 @@
 #define TRAINING_SERVICES_BOOKING_MANAGE_TOKEN_H_
 
 // Manage tokens: the secret that, with its reference, manages a booking.
-// A token is HMAC-SHA256 of the booking's name under a server secret
-// (256 bits, URL-safe base64), so the database holds nothing that opens a
-// booking and an idempotent replay can hand the same token out again.
+// A token is HMAC-SHA256 of the booking's name and its token version under
+// a server secret (256 bits, URL-safe base64), so the database holds
+// nothing that opens a booking and an idempotent replay can hand the same
+// token out again. The version starts at 1 and moves on when the place
+// passes to someone else, so that every earlier token stops opening it.
 // Several secrets may be configured while one is rotated out: tokens are
 // issued under the current one (or the one a booking was issued under, while
 // it is still configured) and accepted under any, compared in constant time.
 
 #include <openssl/types.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,14 +36,17 @@ class ManageTokens {
   // The kid new bookings record.
   const std::string& current_kid() const { return secrets_.front().kid; }
 
-  // The token for `booking_name` under secret `kid`, or under the current
-  // secret when `kid` is no longer configured.
-  std::string Issue(absl::string_view booking_name,
+  // The token for version `version` (1 or more) of `booking_name` under
+  // secret `kid`, or under the current secret when `kid` is no longer
+  // configured.
+  std::string Issue(absl::string_view booking_name, int64_t version,
                     absl::string_view kid) const;
 
-  // Whether `token` is the token of `booking_name` under any configured
-  // secret. Takes the same time whatever part of the token is wrong.
-  bool Verify(absl::string_view booking_name, absl::string_view token) const;
+  // Whether `token` is the token of version `version` of `booking_name`
+  // under any configured secret. Takes the same time whatever part of the
+  // token is wrong.
+  bool Verify(absl::string_view booking_name, int64_t version,
+              absl::string_view token) const;
 
  private:
   struct Secret {
@@ -53,7 +59,8 @@ class ManageTokens {
   explicit ManageTokens(std::vector<Secret> secrets)
       : secrets_(std::move(secrets)) {}
 
-  static std::string Mac(const Secret& secret, absl::string_view booking_name);
+  static std::string Mac(const Secret& secret, absl::string_view booking_name,
+                         int64_t version);
 
   std::vector<Secret> secrets_;  // never empty
 };

@@ -312,7 +312,8 @@ absl::StatusOr<v1::PersonalDataExport> Records::ExportPersonalData(
                          tx.BookingsOfEmail(EmailKey(r.email())));
         for (const StoredBooking& stored : found) {
           ASSIGN_OR_RETURN(v1::Booking view,
-                           bookings_->View(tx, stored, caller, false));
+                           bookings_->View(tx, stored, caller,
+                                           Bookings::TokenInView::kNone));
           (*out.mutable_history())[view.name()] =
               HistoryOf(view, stored.attendance_time);
           *out.add_bookings() = std::move(view);

@@ -33,6 +33,9 @@ struct StoredBooking {
   v1::Booking booking;
   int64_t seq = 0;        // arrival order: first come, first served
   std::string token_kid;  // the secret its manage token was issued under
+  // Which manage token opens it: 1 when made, one more at each substitution
+  // (the person replaced must not keep access to the colleague's details).
+  int64_t token_version = 1;
   std::optional<absl::Time> attendance_time;  // when the register was taken
 };
 
@@ -173,6 +176,10 @@ class BookingTransaction {
                                        const v1::Substitution& substitution,
                                        const std::string& contact_id,
                                        const v1::Attendee& previous) = 0;
+  // Moves the booking to its next token version, so that no token issued
+  // before opens it; returns the new version.
+  virtual absl::StatusOr<int64_t> RenewTokenVersion(
+      const std::string& reference) = 0;
   virtual absl::StatusOr<std::vector<v1::Substitution>> Substitutions(
       const std::string& reference) = 0;
   virtual absl::Status ForgetPreviousContacts(const std::string& reference) = 0;

@@ -303,9 +303,10 @@ sql::Statement SaveCountsStatement(const SessionInventory& inventory) {
 constexpr char kBookingColumns[] =
     "seq, reference, session, course, scope, delivery_preference, state, "
     "display_name, email, phone, organisation, agency_type, job_role, "
-    "line_manager_email, access_needs, booked_by_org, token_kid, create_us, "
-    "confirm_us, update_us, cancel_us, cancel_cause, cancel_reason, "
-    "cancel_late, attendance, attendance_us, offer_us, expire_us, version";
+    "line_manager_email, access_needs, booked_by_org, token_kid, "
+    "token_version, create_us, confirm_us, update_us, cancel_us, "
+    "cancel_cause, cancel_reason, cancel_late, attendance, attendance_us, "
+    "offer_us, expire_us, version";
 
 }  // namespace
 
@@ -381,6 +382,7 @@ absl::StatusOr<StoredBooking> DecodeBooking(const ResultSet& rows, size_t i) {
   ASSIGN_OR_RETURN(*b.mutable_booked_by_organisation(),
                    rows.GetString(i, "booked_by_org"));
   ASSIGN_OR_RETURN(stored.token_kid, rows.GetString(i, "token_kid"));
+  ASSIGN_OR_RETURN(stored.token_version, rows.GetInt64(i, "token_version"));
   RETURN_IF_ERROR(
       SetOptionalTime(rows, i, "create_us", b.mutable_create_time()));
   RETURN_IF_ERROR(
@@ -906,6 +908,17 @@ class SqlBookingTransaction final : public BookingTransaction {
         .status();
   }
 
+  absl::StatusOr<int64_t> RenewTokenVersion(
+      const std::string& reference) override {
+    ASSIGN_OR_RETURN(ResultSet rows,
+                     tx_.Query("UPDATE bookings SET token_version = "
+                               "token_version + 1 WHERE reference = $1 "
+                               "RETURNING token_version",
+                               {reference}));
+    if (rows.size() != 1) return absl::NotFoundError("booking: not found");
+    return rows.GetInt64(0, "token_version");
+  }
+
   absl::StatusOr<std::vector<v1::Substitution>> Substitutions(
       const std::string& reference) override {
     ASSIGN_OR_RETURN(
@@ -1413,7 +1426,11 @@ ALTER TABLE requests ALTER COLUMN request_id TYPE TEXT COLLATE "C";
 CREATE INDEX bookings_by_agency ON bookings (booked_by_org, seq)
   WHERE booked_by_org <> '';
 DROP INDEX bookings_by_org;
-)sql"}}};
+)sql"}},
+          {7, "manage tokens re-keyed when a place passes to a colleague",
+           sql::PortableDdl(R"sql(
+ALTER TABLE bookings ADD COLUMN token_version BIGINT NOT NULL DEFAULT 1;
+)sql")}};
 }
 
 absl::StatusOr<std::unique_ptr<SqlBookingStore>> SqlBookingStore::Open(
