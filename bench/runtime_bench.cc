@@ -20,7 +20,7 @@ std::shared_ptr<const training::auth::KeySet> KeysWith(int count,
                                                        std::string* one_key) {
   std::string json = R"({"keys":[)";
   for (int i = 0; i < count; ++i) {
-    std::string key = training::auth::GenerateKey();
+    std::string key = *training::auth::GenerateKey();
     if (i == count / 2) *one_key = key;
     absl::StrAppend(
         &json, i ? "," : "", R"({"name":"k)", i, R"(","sha256":")",

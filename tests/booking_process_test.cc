@@ -44,6 +44,44 @@ TEST_F(BookingProcessTest, TwoReplicasSharingPostgresNeverOverbook) {
   EXPECT_EQ(AvailabilityOf(stub2.get(), session).confirmed(), 25);
 }
 
+// Tokens must open bookings on every replica and after every restart: on
+// PostgreSQL (replicas) the secrets must be given; on SQLite a generated
+// secret that cannot be kept stops the start rather than change on the next.
+TEST_F(BookingProcessTest, RefusesToStartWithTokenSecretsItCannotShareOrKeep) {
+  auto url = sql::testing::NewTestDatabaseUrl(sql::Engine::kPostgres);
+  ASSERT_TRUE(url.ok()) << url.status();
+  const std::string unkept = dir_ + "/unkept";
+  std::filesystem::create_directories(unkept + "/booking_token_secrets.tmp");
+  auto start = [&](const std::string& name, const std::string& data_dir,
+                   const std::string& database_url) {
+    std::vector<std::string> args = {"--port=0", "--metrics_port=0",
+                                     "--data_dir=" + data_dir,
+                                     "--api_keys_file=" + dir_ + "/keys.json",
+                                     "--redis_url=" + redis_.url()};
+    if (!database_url.empty()) args.push_back("--database_url=" + database_url);
+    return std::make_unique<ChildProcess>(BOOKING_BINARY, args,
+                                          std::map<std::string, std::string>{},
+                                          dir_ + "/" + name + ".log");
+  };
+
+  auto on_postgres = start("on-postgres", dir_ + "/pg", *url);
+  auto unwritable = start("unwritable", unkept, "");
+
+  const std::optional<int> postgres_exit = on_postgres->Wait(kWatchdog);
+  ASSERT_TRUE(postgres_exit.has_value()) << "still running";
+  EXPECT_NE(*postgres_exit, 0);
+  EXPECT_THAT(on_postgres->Log(),
+              ::testing::HasSubstr(
+                  "--manage_token_secrets (TRAINING_MANAGE_TOKEN_SECRETS) "
+                  "is required with a PostgreSQL --database_url"));
+  const std::optional<int> unwritable_exit = unwritable->Wait(kWatchdog);
+  ASSERT_TRUE(unwritable_exit.has_value()) << "still running";
+  EXPECT_NE(*unwritable_exit, 0);
+  EXPECT_THAT(unwritable->Log(),
+              ::testing::HasSubstr("the generated secret cannot be kept"));
+  EXPECT_FALSE(std::filesystem::exists(unkept + "/booking_token_secrets"));
+}
+
 TEST_F(BookingProcessTest, RedisStoppedMidRunCostsNoRequestAndTheCacheHeals) {
   const std::string session = CreateSession(25);
   Process booking = StartBooking("booking", "", {}, {"--availability_ttl=1s"});

@@ -56,10 +56,10 @@ class AccessTest : public ::testing::Test {
     return Authorize(rule, header, *keys_);
   }
 
-  std::string admin_ = GenerateKey();
-  std::string agency_ = GenerateKey();
-  std::string service_ = GenerateKey();  // the notification service's
-  std::string gateway_ = GenerateKey();
+  std::string admin_ = *GenerateKey();
+  std::string agency_ = *GenerateKey();
+  std::string service_ = *GenerateKey();  // the notification service's
+  std::string gateway_ = *GenerateKey();
   std::shared_ptr<const KeySet> keys_;
 };
 

@@ -1,7 +1,6 @@
 #include "common/auth/api_keys.h"
 
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <sys/stat.h>
 
 #include <fstream>
@@ -14,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "common/auth/service_names.h"
 #include "common/logging/log.h"
+#include "common/random/secure_bytes.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace training::auth {
@@ -60,15 +60,10 @@ std::string Sha256Hex(absl::string_view data) {
       absl::string_view(reinterpret_cast<const char*>(digest), length));
 }
 
-std::string GenerateKey() {
-  unsigned char bytes[32];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) {
-    // No entropy means no safe key: a broken invariant of the machine.
-    std::abort();
-  }
-  return absl::StrCat("trk_",
-                      absl::WebSafeBase64Escape(absl::string_view(
-                          reinterpret_cast<const char*>(bytes), sizeof bytes)));
+absl::StatusOr<std::string> GenerateKey() {
+  absl::StatusOr<std::string> bytes = random::SecureBytes(32);
+  if (!bytes.ok()) return bytes.status();
+  return absl::StrCat("trk_", absl::WebSafeBase64Escape(*bytes));
 }
 
 absl::StatusOr<std::shared_ptr<const KeySet>> KeySet::FromJson(

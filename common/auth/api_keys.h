@@ -56,8 +56,9 @@ class KeySet {
 // Lower-case hex SHA-256 of `data`.
 std::string Sha256Hex(absl::string_view data);
 
-// A new random key, `trk_` + 43 URL-safe base64 characters.
-std::string GenerateKey();
+// A new random key, `trk_` + 43 URL-safe base64 characters; INTERNAL when
+// the random generator fails.
+absl::StatusOr<std::string> GenerateKey();
 
 // The current keys of a process, from a file and/or inline JSON, reloaded
 // when the file's modification time or size changes (polled) or when

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/logging/log.h"
+#include "common/random/secure_bytes.h"
 #include "common/testing/process.h"
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
@@ -34,8 +35,8 @@ void WriteAtomically(const std::string& path, const std::string& content) {
 }
 
 TEST(ApiKeysTest, GeneratedKeysAreLongRandomAndNeverLoggable) {
-  const std::string a = GenerateKey();
-  const std::string b = GenerateKey();
+  const std::string a = *GenerateKey();
+  const std::string b = *GenerateKey();
 
   EXPECT_NE(a, b);
   EXPECT_EQ(a.size(), 4u + 43u);
@@ -47,8 +48,14 @@ TEST(ApiKeysTest, GeneratedKeysAreLongRandomAndNeverLoggable) {
   EXPECT_THAT(line, ::testing::Not(HasSubstr(a)));
 }
 
+TEST(ApiKeysTest, NoKeyIsMadeWhenTheRandomGeneratorFails) {
+  random::ScopedSecureBytesFailureForTest failing;
+
+  EXPECT_THAT(GenerateKey(), StatusIs(absl::StatusCode::kInternal));
+}
+
 TEST(ApiKeysTest, LooksUpKeysByHashOnly) {
-  const std::string key = GenerateKey();
+  const std::string key = *GenerateKey();
   auto set = KeySet::FromJson(KeyFileJson("portal", key, "AGENCY"));
   ASSERT_THAT(set, IsOk());
 
@@ -98,8 +105,8 @@ TEST(ApiKeysTest, RejectsMalformedFilesNamingTheEntry) {
 TEST(ApiKeysTest, StoreReloadsWhenTheFileChangesAndKeepsOldKeysOnError) {
   const std::string dir = training::testing::MakeTempDir("keys");
   const std::string path = dir + "/keys_reload.json";
-  const std::string first = GenerateKey();
-  const std::string second = GenerateKey();
+  const std::string first = *GenerateKey();
+  const std::string second = *GenerateKey();
   WriteAtomically(path, KeyFileJson("first", first));
   auto store = KeyStore::Create(path, "");
   ASSERT_THAT(store, IsOk());
@@ -124,8 +131,8 @@ TEST(ApiKeysTest, StoreReloadsWhenTheFileChangesAndKeepsOldKeysOnError) {
 TEST(ApiKeysTest, InlineKeysAndFileKeysMerge) {
   const std::string path =
       training::testing::MakeTempDir("keys") + "/keys_merge.json";
-  const std::string from_file = GenerateKey();
-  const std::string from_env = GenerateKey();
+  const std::string from_file = *GenerateKey();
+  const std::string from_env = *GenerateKey();
   WriteAtomically(path, KeyFileJson("file-key", from_file));
 
   auto store = KeyStore::Create(path, KeyFileJson("env-key", from_env));

@@ -97,7 +97,12 @@ int main(int argc, char** argv) {
     std::vector<std::string> scopes;
     if (args.size() >= 5)
       scopes = absl::StrSplit(args[4], ',', absl::SkipEmpty());
-    const std::string key = GenerateKey();
+    const absl::StatusOr<std::string> made = GenerateKey();
+    if (!made.ok()) {
+      std::cerr << "training_keys: " << made.status().message() << "\n";
+      return 1;
+    }
+    const std::string& key = *made;
     std::string json;
     (void)google::protobuf::util::MessageToJsonString(
         Entry(args[1], role, key, args.size() >= 4 ? args[3] : "", scopes),
@@ -113,20 +118,29 @@ int main(int argc, char** argv) {
       *file.add_keys() = std::move(entry);
       printed.emplace_back(who, key);
     };
-    std::string key = GenerateKey();
-    add("admin", Entry("demo-admin", training::config::v1::ADMIN, key), key);
-    key = GenerateKey();
+    // Seven keys, made before anything is written: a failing generator
+    // leaves no half-made file.
+    std::vector<std::string> keys;
+    for (int i = 0; i < 7; ++i) {
+      absl::StatusOr<std::string> made = GenerateKey();
+      if (!made.ok()) {
+        std::cerr << "training_keys: " << made.status().message() << "\n";
+        return 1;
+      }
+      keys.push_back(*std::move(made));
+    }
+    add("admin", Entry("demo-admin", training::config::v1::ADMIN, keys[0]),
+        keys[0]);
     add("agency",
-        Entry("demo-agency", training::config::v1::AGENCY, key,
+        Entry("demo-agency", training::config::v1::AGENCY, keys[1],
               "Northshire Family Services", {"bookings.read", "reports.read"}),
-        key);
-    for (const char* service :
-         {"catalogue", "booking", "notification", "content", "gateway"}) {
-      key = GenerateKey();
+        keys[1]);
+    for (size_t i = 0; i < training::auth::kServiceNames.size(); ++i) {
+      const std::string service(training::auth::kServiceNames[i]);
       add(service,
-          Entry(std::string(service) + "-service",
-                training::config::v1::SERVICE, key, service),
-          key);
+          Entry(service + "-service", training::config::v1::SERVICE,
+                keys[2 + i], service),
+          keys[2 + i]);
     }
     google::protobuf::util::JsonPrintOptions options;
     options.add_whitespace = true;

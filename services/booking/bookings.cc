@@ -4,13 +4,14 @@
 #include <map>
 #include <set>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
-#include "common/auth/api_keys.h"
 #include "common/events/outbox.h"
 #include "common/logging/log.h"
 #include "common/metrics/metrics.h"
+#include "common/random/secure_bytes.h"
 #include "common/requests/requests.h"
 #include "common/runtime/crash_point.h"
 #include "common/status/errors.h"
@@ -403,8 +404,8 @@ std::vector<absl::StatusOr<Bookings::BookingResult>> Bookings::DecideBookings(
         std::vector<size_t> row_of;
         std::vector<Event> events;
         std::vector<std::pair<std::string, RequestRecord>> records_made;
-        std::vector<std::string> references =
-            NewReferences(inventory.session, fresh.size());
+        ASSIGN_OR_RETURN(std::vector<std::string> references,
+                         NewReferences(inventory.session, fresh.size()));
         for (size_t k = 0; k < fresh.size(); ++k) {
           const size_t i = fresh[k];
           if (!decisions[k].ok()) {
@@ -1117,7 +1118,7 @@ absl::StatusOr<v1::Booking> Bookings::CreateAnyDate(
           break;
         }
         if (placed_on.session.empty()) b.set_state(v1::Booking::WAITLISTED);
-        b.set_reference(NewReference(course));
+        ASSIGN_OR_RETURN(*b.mutable_reference(), NewReference(course));
         b.set_name(BookingName(b.reference()));
         b.set_course(course);
         b.set_scope(v1::Booking::ANY_DATE);
@@ -1205,7 +1206,9 @@ absl::StatusOr<v1::Booking> Bookings::SubstituteAttendee(
         *substitution.mutable_substitute_time() = ToProto(now);
         substitution.set_actor(
             caller.kind == Caller::Kind::kAdmin ? "admin" : "attendee");
-        const std::string contact_id = auth::GenerateKey().substr(4, 22);
+        ASSIGN_OR_RETURN(const std::string contact_bytes,
+                         random::SecureBytes(16));
+        const std::string contact_id = absl::WebSafeBase64Escape(contact_bytes);
         RETURN_IF_ERROR(tx.AddSubstitution(b.reference(), substitution,
                                            contact_id, b.attendee()));
         // The place is the colleague's now: the replaced attendee's token

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/notification.h"
+#include "common/random/secure_bytes.h"
 #include "common/redis/testing_redis_server.h"
 #include "common/runtime/worker_pool.h"
 #include "common/sql/testing/engines.h"
@@ -231,6 +232,32 @@ TEST_P(BookingsTest, ASubstituteKeepsThePlaceAndTheRules) {
   // The old person's details go when the booking ends.
   ASSERT_THAT(Cancel(booking->name()), IsOk());
   EXPECT_EQ(Scalar("SELECT COUNT(*) AS n FROM previous_contacts"), 0);
+}
+
+// References and contact ids must not be guessed: when the generator fails,
+// the request fails and nothing is written, never a weak value.
+TEST_P(BookingsTest, NothingIsMadeWhenTheRandomGeneratorFails) {
+  auto booking = Book("a@nhs.example", 1);
+  ASSERT_THAT(booking, IsOk());
+  const std::string before = Snapshot();
+  v1::SubstituteAttendeeRequest substitute;
+  substitute.set_name(booking->name());
+  *substitute.mutable_attendee() = Person("colleague@nhs.example");
+  v1::CreateBookingRequest any_date;
+  any_date.set_request_id(Uuid(2));
+  any_date.mutable_booking()->set_course("courses/intro-mi");
+  any_date.mutable_booking()->set_scope(v1::Booking::ANY_DATE);
+  *any_date.mutable_booking()->mutable_attendee() = Person("b@nhs.example");
+  random::ScopedSecureBytesFailureForTest failing;
+
+  auto made = Book("c@nhs.example", 3);
+  auto entered = bookings_->CreateBooking(Public(), any_date);
+  auto substituted = bookings_->SubstituteAttendee(Admin(), substitute);
+
+  EXPECT_THAT(made.status(), StatusIs(absl::StatusCode::kInternal));
+  EXPECT_THAT(entered.status(), StatusIs(absl::StatusCode::kInternal));
+  EXPECT_THAT(substituted.status(), StatusIs(absl::StatusCode::kInternal));
+  EXPECT_EQ(Snapshot(), before);
 }
 
 // The person replaced must lose the colleague's details and the power to

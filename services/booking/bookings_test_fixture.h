@@ -141,7 +141,7 @@ class BookingsFixture : public ::testing::TestWithParam<sql::Engine> {
     auto store = SqlBookingStore::Open(db_.get());
     ASSERT_THAT(store, IsOk());
     store_ = *std::move(store);
-    auto tokens = ManageTokens::Parse(ManageTokens::NewSpec("t1"));
+    auto tokens = ManageTokens::Parse(*ManageTokens::NewSpec("t1"));
     ASSERT_THAT(tokens, IsOk());
     tokens_ = std::make_unique<ManageTokens>(*std::move(tokens));
     cache_ =

@@ -1,11 +1,10 @@
 #include "services/booking/domain.h"
 
-#include <openssl/rand.h>
-
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/random/secure_bytes.h"
 #include "common/text/text.h"
 #include "common/time/proto_time.h"
 
@@ -111,18 +110,22 @@ void ValidateAttendee(const v1::Attendee& a, absl::string_view prefix,
   }
 }
 
-std::string NewReference(absl::string_view cluster) {
-  return std::move(NewReferences(cluster, 1).front());
+absl::StatusOr<std::string> NewReference(absl::string_view cluster) {
+  absl::StatusOr<std::vector<std::string>> references =
+      NewReferences(cluster, 1);
+  if (!references.ok()) return references.status();
+  return std::move(references->front());
 }
 
-std::vector<std::string> NewReferences(absl::string_view cluster,
-                                       size_t count) {
+absl::StatusOr<std::vector<std::string>> NewReferences(
+    absl::string_view cluster, size_t count) {
   // FNV-1a: stable across processes, unlike absl::Hash.
   uint32_t hash = 2166136261u;
   for (unsigned char c : cluster) hash = (hash ^ c) * 16777619u;
   constexpr size_t kRandom = kReferenceLength - 2;
-  std::vector<unsigned char> bytes(kRandom * count);
-  RAND_bytes(bytes.data(), static_cast<int>(bytes.size()));
+  absl::StatusOr<std::string> random = random::SecureBytes(kRandom * count);
+  if (!random.ok()) return random.status();
+  const std::string& bytes = *random;
   std::vector<std::string> references(count);
   for (size_t i = 0; i < count; ++i) {
     std::string& reference = references[i];
@@ -130,7 +133,9 @@ std::vector<std::string> NewReferences(absl::string_view cluster,
     reference.push_back(kReferenceAlphabet[hash & 31]);
     reference.push_back(kReferenceAlphabet[(hash >> 5) & 31]);
     for (size_t j = 0; j < kRandom; ++j) {
-      reference.push_back(kReferenceAlphabet[bytes[i * kRandom + j] % 32]);
+      reference.push_back(kReferenceAlphabet[static_cast<unsigned char>(
+                                                 bytes[i * kRandom + j]) %
+                                             32]);
     }
   }
   return references;

@@ -96,9 +96,10 @@ void ValidateAttendee(const v1::Attendee& attendee, absl::string_view prefix,
 // references together in the reference index, so that committing 200
 // bookings writes a few index pages instead of 200 scattered ones. The
 // prefix is a fixed hash, the same on every replica and version.
-std::string NewReference(absl::string_view cluster);
+absl::StatusOr<std::string> NewReference(absl::string_view cluster);
 // `count` of them at once, from one draw of random bytes (a batch's).
-std::vector<std::string> NewReferences(absl::string_view cluster, size_t count);
+absl::StatusOr<std::vector<std::string>> NewReferences(
+    absl::string_view cluster, size_t count);
 
 // The canonical reference of `bookings/{reference}`, accepting any case and
 // a hyphen after the fourth character (`k7qx-m4ra`); nullopt when malformed.

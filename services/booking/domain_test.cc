@@ -117,7 +117,7 @@ TEST(AttendeeTest, PhoneMayStartWithPlusAndHoldSpaces) {
 TEST(ReferenceTest, NewReferencesAvoidLookAlikesAndParseBack) {
   std::set<std::string> seen;
   for (int i = 0; i < 2000; ++i) {
-    const std::string reference = NewReference("sessions/s1");
+    const std::string reference = *NewReference("sessions/s1");
     ASSERT_EQ(reference.size(), 8u);
     EXPECT_EQ(reference.find_first_of("01OI"), std::string::npos);
     EXPECT_EQ(ParseBookingName(BookingName(reference)), reference);
@@ -133,20 +133,20 @@ TEST(ReferenceTest, OneClusterSharesAPrefixAndTheRestIsRandom) {
   // out apart from this code.
   std::set<std::string> prefixes, tails;
   for (int i = 0; i < 500; ++i) {
-    const std::string reference = NewReference("sessions/s1");
+    const std::string reference = *NewReference("sessions/s1");
     EXPECT_EQ(reference.substr(0, 2), "XH");
     tails.insert(reference.substr(2));
   }
   EXPECT_GT(tails.size(), 495u);
   for (int i = 0; i < 200; ++i) {
-    prefixes.insert(NewReference(absl::StrCat("sessions/s", i)).substr(0, 2));
+    prefixes.insert(NewReference(absl::StrCat("sessions/s", i))->substr(0, 2));
   }
   // 200 sessions over 1,024 prefixes: a few share, most do not.
   EXPECT_GT(prefixes.size(), 150u);
 }
 
 TEST(ReferenceTest, ABatchOfReferencesSharesThePrefixAndNothingElse) {
-  const std::vector<std::string> batch = NewReferences("sessions/s1", 300);
+  const std::vector<std::string> batch = *NewReferences("sessions/s1", 300);
   ASSERT_EQ(batch.size(), 300u);
   std::set<std::string> tails;
   for (const std::string& reference : batch) {
@@ -156,7 +156,7 @@ TEST(ReferenceTest, ABatchOfReferencesSharesThePrefixAndNothingElse) {
     tails.insert(reference.substr(2));
   }
   EXPECT_GT(tails.size(), 295u);
-  EXPECT_TRUE(NewReferences("sessions/s1", 0).empty());
+  EXPECT_TRUE(NewReferences("sessions/s1", 0)->empty());
 }
 
 TEST(ReferenceTest, AcceptsAnyCaseAndOneHyphen) {
@@ -368,7 +368,7 @@ TEST(AvailabilityTest, RemainingNeverBelowZero) {
 }
 
 TEST(ManageTokenTest, IssuedTokensVerifyOnlyForTheirBooking) {
-  auto tokens = ManageTokens::Parse(ManageTokens::NewSpec("k2"));
+  auto tokens = ManageTokens::Parse(*ManageTokens::NewSpec("k2"));
   ASSERT_THAT(tokens, IsOk());
 
   const std::string token = tokens->Issue("bookings/K7QXM4RA", 1, "k2");
@@ -384,7 +384,7 @@ TEST(ManageTokenTest, IssuedTokensVerifyOnlyForTheirBooking) {
 }
 
 TEST(ManageTokenTest, ATokenOpensOnlyTheVersionItWasIssuedFor) {
-  auto tokens = ManageTokens::Parse(ManageTokens::NewSpec("k1"));
+  auto tokens = ManageTokens::Parse(*ManageTokens::NewSpec("k1"));
   ASSERT_THAT(tokens, IsOk());
 
   const std::string first = tokens->Issue("bookings/K7QXM4RA", 1, "k1");
@@ -398,8 +398,8 @@ TEST(ManageTokenTest, ATokenOpensOnlyTheVersionItWasIssuedFor) {
 }
 
 TEST(ManageTokenTest, OldSecretsAreAcceptedDuringRotation) {
-  const std::string old_spec = ManageTokens::NewSpec("k1");
-  const std::string new_spec = ManageTokens::NewSpec("k2");
+  const std::string old_spec = *ManageTokens::NewSpec("k1");
+  const std::string new_spec = *ManageTokens::NewSpec("k2");
   auto before = ManageTokens::Parse(old_spec);
   auto during = ManageTokens::Parse(new_spec + "," + old_spec);
   auto after = ManageTokens::Parse(new_spec);

@@ -3,14 +3,12 @@
 // availability cache, none of which a booking waits for. Sessions it has
 // not heard of yet are asked of the catalogue (--catalogue_address).
 
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <fstream>
 #include <memory>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/config/secret_file.h"
 #include "common/events/consumer.h"
 #include "common/events/outbox.h"
 #include "common/events/retention_flags.h"
@@ -58,32 +56,25 @@ ABSL_FLAG(absl::Duration, availability_ttl, absl::Seconds(5),
 namespace training::booking {
 namespace {
 
-// The configured secrets, or for a local run one made once and kept in the
-// data directory (mode 0600) so that tokens survive restarts.
+// The configured secrets, or for a local run on SQLite one made once and
+// kept in the data directory (mode 0600) so that tokens survive restarts.
+// Replicas on PostgreSQL must share one list: each making its own would
+// refuse the tokens the others issued.
 absl::StatusOr<ManageTokens> LoadTokens(const runtime::ServerOptions& options) {
   std::string spec = absl::GetFlag(FLAGS_manage_token_secrets);
   if (spec.empty()) {
-    RETURN_IF_ERROR(runtime::PrepareDataDir(options));
-    const std::string path = options.data_dir + "/booking_token_secrets";
-    std::ifstream in(path);
-    std::getline(in, spec);
-    if (spec.empty()) {
-      spec = ManageTokens::NewSpec("local");
-      const mode_t old_mask = umask(077);
-      std::ofstream out(path);
-      out << spec << "\n";
-      out.close();
-      umask(old_mask);
-      // A secret that is not kept would change on every restart and void
-      // every token handed out: refuse to start instead.
-      if (!out) {
-        return absl::FailedPreconditionError(
-            "--manage_token_secrets (TRAINING_MANAGE_TOKEN_SECRETS) is empty "
-            "and the generated secret cannot be kept in --data_dir "
-            "(TRAINING_DATA_DIR): give secrets, or a directory this service "
-            "may write");
-      }
+    if (!absl::StartsWith(options.database_url, "sqlite://")) {
+      return absl::FailedPreconditionError(
+          "--manage_token_secrets (TRAINING_MANAGE_TOKEN_SECRETS) is required "
+          "with a PostgreSQL --database_url: every replica must issue and "
+          "accept the same tokens");
     }
+    RETURN_IF_ERROR(runtime::PrepareDataDir(options));
+    ASSIGN_OR_RETURN(
+        spec, config::ReadOrCreateSecretFile(
+                  options.data_dir + "/booking_token_secrets",
+                  "--manage_token_secrets (TRAINING_MANAGE_TOKEN_SECRETS)",
+                  [] { return ManageTokens::NewSpec("local"); }));
   }
   absl::StatusOr<ManageTokens> tokens = ManageTokens::Parse(spec);
   if (!tokens.ok()) {

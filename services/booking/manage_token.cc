@@ -3,13 +3,13 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include <algorithm>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/random/secure_bytes.h"
 
 namespace training::booking {
 namespace {
@@ -76,12 +76,10 @@ absl::StatusOr<ManageTokens> ManageTokens::Parse(absl::string_view spec) {
   return ManageTokens(std::move(secrets));
 }
 
-std::string ManageTokens::NewSpec(absl::string_view kid) {
-  unsigned char key[32];
-  RAND_bytes(key, sizeof(key));
-  return absl::StrCat(kid, ":",
-                      absl::WebSafeBase64Escape(absl::string_view(
-                          reinterpret_cast<const char*>(key), sizeof(key))));
+absl::StatusOr<std::string> ManageTokens::NewSpec(absl::string_view kid) {
+  absl::StatusOr<std::string> key = random::SecureBytes(32);
+  if (!key.ok()) return key.status();
+  return absl::StrCat(kid, ":", absl::WebSafeBase64Escape(*key));
 }
 
 std::string ManageTokens::Mac(const Secret& secret,

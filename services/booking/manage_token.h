@@ -30,8 +30,9 @@ class ManageTokens {
   // INVALID_ARGUMENT naming the rule (never the secret) otherwise.
   static absl::StatusOr<ManageTokens> Parse(absl::string_view spec);
 
-  // A new spec with one random secret, for a local run that was given none.
-  static std::string NewSpec(absl::string_view kid);
+  // A new spec with one random secret, for a local run that was given none;
+  // INTERNAL when the random generator fails.
+  static absl::StatusOr<std::string> NewSpec(absl::string_view kid);
 
   // The kid new bookings record.
   const std::string& current_kid() const { return secrets_.front().kid; }

@@ -583,8 +583,8 @@ absl::StatusOr<v1::Session> Catalogue::CreateSession(
         }
         RETURN_IF_ERROR(CheckReferences(tx, session, nullptr));
         v1::Session to_store = session;
-        to_store.set_name(
-            absl::StrCat(r.parent(), "/sessions/", NewSessionId()));
+        ASSIGN_OR_RETURN(const std::string id, NewSessionId());
+        to_store.set_name(absl::StrCat(r.parent(), "/sessions/", id));
         RETURN_IF_ERROR(tx.InsertSession(to_store));
         if (has_details) {
           RETURN_IF_ERROR(

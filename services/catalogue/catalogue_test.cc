@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/events/outbox.h"
+#include "common/random/secure_bytes.h"
 #include "common/redis/testing_redis_server.h"
 #include "common/sql/testing/engines.h"
 #include "common/sql/testing/test_databases.h"
@@ -355,6 +356,16 @@ TEST_P(CatalogueTest, ArchivedCoursesTakeNoNewSessions) {
   publish.set_name("courses/intro-mi");
   EXPECT_THAT(catalogue_->PublishCourse(kAdmin, publish).status(),
               StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST_P(CatalogueTest, NoSessionIsMadeWhenTheRandomGeneratorFails) {
+  const std::string before = Snapshot();
+  random::ScopedSecureBytesFailureForTest failing;
+
+  auto created = catalogue_->CreateSession(kAdmin, SessionRequest(30));
+
+  EXPECT_THAT(created.status(), StatusIs(absl::StatusCode::kInternal));
+  EXPECT_EQ(Snapshot(), before);
 }
 
 TEST_P(CatalogueTest, StaleEtagIsAbortedAndChangesNothing) {

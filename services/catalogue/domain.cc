@@ -1,7 +1,5 @@
 #include "services/catalogue/domain.h"
 
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <set>
 
@@ -10,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/random/secure_bytes.h"
 #include "common/text/text.h"
 #include "common/time/proto_time.h"
 #include "google/api/field_behavior.pb.h"
@@ -130,13 +129,14 @@ std::optional<SessionName> ParseSessionName(absl::string_view name) {
   return SessionName{absl::StrCat("courses/", parts[1]), std::string(id)};
 }
 
-std::string NewSessionId() {
+absl::StatusOr<std::string> NewSessionId() {
   // 31 symbols, no 0/o, 1/l/i: ids are read aloud and typed from e-mails.
   static constexpr char kAlphabet[] = "abcdefghjkmnpqrstuvwxyz23456789";
-  unsigned char bytes[10];
-  RAND_bytes(bytes, sizeof(bytes));
+  absl::StatusOr<std::string> bytes = random::SecureBytes(10);
+  if (!bytes.ok()) return bytes.status();
   std::string id;
-  for (unsigned char b : bytes) id.push_back(kAlphabet[b % 31]);
+  for (char b : *bytes)
+    id.push_back(kAlphabet[static_cast<unsigned char>(b) % 31]);
   return id;
 }
 

@@ -54,8 +54,9 @@ struct SessionName {
 };
 std::optional<SessionName> ParseSessionName(absl::string_view name);
 
-// A new random session id: 10 characters of [a-z2-9] without look-alikes.
-std::string NewSessionId();
+// A new random session id: 10 characters of [a-z2-9] without look-alikes;
+// INTERNAL when the random generator fails.
+absl::StatusOr<std::string> NewSessionId();
 
 // A UK postcode in canonical form (`CM1 1XY`), or nullopt when it is not
 // one. The area (postcode district) is the part before the space.

@@ -92,7 +92,7 @@ TEST(SessionNameTest, ParsesCourseAndSession) {
 TEST(SessionNameTest, NewIdsAreValidAndDistinct) {
   std::set<std::string> ids;
   for (int i = 0; i < 1000; ++i) {
-    std::string id = NewSessionId();
+    std::string id = *NewSessionId();
     ASSERT_TRUE(ParseSessionName(absl::StrCat("courses/abc/sessions/", id)));
     ids.insert(id);
   }
