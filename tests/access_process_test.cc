@@ -345,7 +345,9 @@ TEST_F(AccessProcessTest, GatewayIsReadyWhenEveryBackendServes) {
 }
 
 TEST_F(AccessProcessTest, NoKeyOrTokenReachesAServiceLog) {
-  const std::string manage_token = "tmt_a-manage-token-that-must-not-be-logged";
+  // Shaped as the service issues them: 43 URL-safe base64 characters.
+  const std::string manage_token =
+      "Qm8T0pLr2Zk-9aWcYd4EfHgN6sBiU1oXtR7nMqvJ3x_";
   for (const Running& r : *servers_) {
     const std::string any_method = absl::StrCat(
         "/", r.service->full_name(), "/", r.service->method(0)->name());

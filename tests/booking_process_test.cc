@@ -396,5 +396,40 @@ TEST_F(BookingProcessTest, ErasureLeavesNothingInTablesRedisOrTheLog) {
   }
 }
 
+// The log guard must know the tokens the service really issues (43
+// characters of URL-safe base64, no prefix), not an invented shape: a real
+// token, sent where a careless client might put it, reaches no log line.
+TEST_F(BookingProcessTest, NoManageTokenTheServiceIssuedReachesItsLog) {
+  const std::string session = CreateSession(5);
+  Process booking = StartBooking("booking", "");
+  auto stub = booking::BookingService::NewStub(Channel(booking));
+  booking::Booking booked;
+  ASSERT_TRUE(
+      stub->CreateBooking(Context().get(), BookingRequest(session, 1), &booked)
+          .ok());
+  const std::string token = booked.manage_token();
+  ASSERT_EQ(token.size(), 43u);
+
+  booking::GetBookingRequest get;
+  get.set_name(booked.name());
+  booking::Booking seen;
+  // As the bearer credential, as the request id, and inside a field.
+  EXPECT_TRUE(stub->GetBooking(Context(token).get(), get, &seen).ok());
+  auto as_request_id = Context(token);
+  as_request_id->AddMetadata("x-request-id", token);
+  EXPECT_TRUE(stub->GetBooking(as_request_id.get(), get, &seen).ok());
+  booking::GetBookingRequest token_as_name;
+  token_as_name.set_name("bookings/" + token);
+  EXPECT_EQ(
+      stub->GetBooking(Context(token).get(), token_as_name, &seen).error_code(),
+      grpc::StatusCode::INVALID_ARGUMENT);
+
+  booking.child->Signal(SIGTERM);
+  ASSERT_TRUE(booking.child->Wait(kWatchdog).has_value());
+  const std::string log = booking.child->Log();
+  EXPECT_TRUE(absl::StrContains(log, "\"msg\":\"rpc\"")) << log;
+  EXPECT_FALSE(absl::StrContains(log, token)) << log;
+}
+
 }  // namespace
 }  // namespace training::testing

@@ -66,7 +66,7 @@ class AccessTest : public ::testing::Test {
 TEST_F(AccessTest, TableOfAudiencesAndCallers) {
   using C = absl::StatusCode;
   const std::optional<std::string> none;
-  const std::string token = "tmt_some-manage-token";
+  const std::string token = "Qm8T0pLr2Zk-9aWcYd4EfHgN6sBiU1oXtR7nMqvJ3x_";
   struct Row {
     const char* name;
     AccessRule rule;

@@ -89,14 +89,57 @@ std::string Value::ToJson() const {
   return out;
 }
 
-// Credentials are identifier-shaped, so Id() refuses them by their prefix:
-// API keys (common/auth) and booking manage tokens.
-bool IsCredential(absl::string_view text) {
-  return text.substr(0, 4) == "trk_" || text.substr(0, 4) == "tmt_";
+namespace {
+
+bool IsBase64UrlChar(char c) {
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+         c == '-';
+}
+
+// A 256-bit secret in URL-safe base64 is 43 characters; a random one
+// without both upper- and lower-case letters turns up about twice in 10^10,
+// while slugs, hex and UUIDs never have both.
+constexpr size_t kSecretRun = 43;
+
+bool IsSecretRun(absl::string_view run) {
+  if (run.size() < kSecretRun) return false;
+  bool upper = false, lower = false;
+  for (char c : run) {
+    upper |= absl::ascii_isupper(static_cast<unsigned char>(c));
+    lower |= absl::ascii_islower(static_cast<unsigned char>(c));
+  }
+  return upper && lower;
+}
+
+// Calls `found(begin, end)` for each credential-shaped run of `text`.
+template <typename Found>
+void ForEachCredential(absl::string_view text, Found found) {
+  for (size_t i = 0; i < text.size();) {
+    if (!IsBase64UrlChar(text[i])) {
+      ++i;
+      continue;
+    }
+    size_t end = i;
+    while (end < text.size() && IsBase64UrlChar(text[end])) ++end;
+    const absl::string_view run = text.substr(i, end - i);
+    if (IsSecretRun(run) || run.substr(0, 4) == "trk_" ||
+        run.substr(0, 4) == "tmt_") {
+      found(i, end);
+    }
+    i = end;
+  }
+}
+
+}  // namespace
+
+bool LooksLikeCredential(absl::string_view text) {
+  bool any = false;
+  ForEachCredential(text, [&](size_t, size_t) { any = true; });
+  return any;
 }
 
 Value Id(absl::string_view id) {
-  bool ok = !id.empty() && id.size() <= 200 && !IsCredential(id);
+  bool ok = !id.empty() && id.size() <= 200 && !LooksLikeCredential(id);
   for (char c : id) ok = ok && IsIdChar(c);
   return Value(Value::Text{ok ? std::string(id) : "[not-an-id]"});
 }
@@ -109,13 +152,20 @@ std::string Scrub(absl::string_view text) {
   static const std::regex* bearer = new std::regex(
       R"re((bearer|authorization)(\s*[:=]?\s*)\S+)re", std::regex::icase);
   // PostgreSQL details: "Key (email)=(someone@x) already exists."
-  static const std::regex* credential =
-      new std::regex(R"re(\b(trk|tmt)_[A-Za-z0-9_-]+)re");
   static const std::regex* key_value = new std::regex(R"re(\)=\([^)]*\))re");
-  std::string s(text.substr(0, 1000));
+  // Credentials first, by shape, on the whole text: cutting to 1,000
+  // characters first could leave the tail of one too short to recognise.
+  std::string unshaped;
+  size_t copied = 0;
+  ForEachCredential(text, [&](size_t begin, size_t end) {
+    absl::StrAppend(&unshaped, text.substr(copied, begin - copied),
+                    "[redacted]");
+    copied = end;
+  });
+  absl::StrAppend(&unshaped, text.substr(copied));
+  std::string s = unshaped.substr(0, 1000);
   s = std::regex_replace(s, *email, "[email]");
   s = std::regex_replace(s, *bearer, "$1$2[redacted]");
-  s = std::regex_replace(s, *credential, "[redacted]");
   s = std::regex_replace(s, *key_value, ")=([redacted])");
   return s;
 }
@@ -197,7 +247,7 @@ ScopedLogContext::ScopedLogContext(absl::string_view request_id,
     : previous_request_id_(std::move(current_request_id)),
       previous_trace_id_(std::move(current_trace_id)) {
   // Request ids come from callers: keep only identifier-shaped ones.
-  bool ok = request_id.size() <= 128 && !IsCredential(request_id);
+  bool ok = request_id.size() <= 128 && !LooksLikeCredential(request_id);
   for (char c : request_id) ok = ok && IsIdChar(c);
   current_request_id = ok ? std::string(request_id) : "[not-an-id]";
   current_trace_id = std::string(trace_id);

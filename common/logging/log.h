@@ -15,7 +15,7 @@
 // * log::Redacted(...) marks a personal value: only "[redacted]" is written.
 // * log::ScrubbedText(...) is for text from outside (gRPC's own log lines,
 //   database errors): e-mail addresses, bearer credentials and quoted key
-//   values are masked.
+//   values and anything shaped like a credential are masked.
 //
 // Every line carries time, level, service, message and, when the thread is
 // handling a call, its request_id and trace_id (see ScopedLogContext).
@@ -98,6 +98,12 @@ Value Redacted(absl::string_view value);
 Value ScrubbedText(absl::string_view text);
 // The scrubbing ScrubbedText applies, exposed for tests.
 std::string Scrub(absl::string_view text);
+// Whether `text` holds something shaped like a credential, whatever it is
+// called: a run of 43 or more URL-safe base64 characters with both upper-
+// and lower-case letters (every 256-bit secret the suite issues: manage
+// tokens, API keys, token secrets), or a `trk_`/`tmt_` prefixed one. Id()
+// and request ids refuse such text; ScrubbedText masks it.
+bool LooksLikeCredential(absl::string_view text);
 
 // One key/value pair of a log line.
 struct Field {

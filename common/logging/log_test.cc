@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "grpc/grpc.h"
 #include "grpc/support/log.h"
@@ -21,7 +22,10 @@ struct Attendee {
   std::string organisation = "Northshire Family Services";
   std::string access_needs = "hearing loop";
   std::string api_key = "trk_Q2hhcmxpZUJyb3duSXNOb3RBS2V5QXRBbGwxMjM0NTY";
-  std::string manage_token = "tmt_c2VjcmV0LW1hbmFnZS10b2tlbi12YWx1ZQ";
+  // The shapes the suite really issues: a manage token is 43 characters of
+  // URL-safe base64 with no prefix; a token secret sits after its kid.
+  std::string manage_token = "vJ3x_Qm8T0pLr2Zk-9aWcYd4EfHgN6sBiU1oXtR7nMq";
+  std::string token_secret = "k1:Zp0Q-hT5wLm2Rk9xVb7N_cJ3dYf8GsA1eUo4iKn6Wq0";
 };
 
 class LogTest : public ::testing::Test {
@@ -70,7 +74,7 @@ TEST_F(LogTest, NoPersonalFieldReachesTheOutputWhateverTheRoute) {
   // logs (a database's duplicate-key detail, a peer's message, headers).
   for (const std::string* value :
        {&a.display_name, &a.email, &a.organisation, &a.access_needs, &a.api_key,
-        &a.manage_token}) {
+        &a.manage_token, &a.token_secret}) {
     Info("attempt", {{"as_id", Id(*value)}, {"redacted", Redacted(*value)}});
   }
   Error("db",
@@ -81,8 +85,10 @@ TEST_F(LogTest, NoPersonalFieldReachesTheOutputWhateverTheRoute) {
   Error("peer", {{"error", ScrubbedText("rejected " + a.email +
                                         "; authorization: Bearer " + a.api_key +
                                         " token " + a.manage_token)}});
-  {
-    ScopedLogContext context(a.api_key, "0af7651916cd43dd8448eb211c80319c");
+  Error("config", {{"error", ScrubbedText("cannot parse " + a.token_secret +
+                                          ",token=" + a.manage_token)}});
+  for (const std::string* credential : {&a.api_key, &a.manage_token}) {
+    ScopedLogContext context(*credential, "0af7651916cd43dd8448eb211c80319c");
     Info("with.context");
   }
   // gRPC's own log lines only flow once gRPC has initialised its verbosity.
@@ -100,9 +106,32 @@ TEST_F(LogTest, NoPersonalFieldReachesTheOutputWhateverTheRoute) {
   EXPECT_THAT(all, HasSubstr("\"msg\":\"grpc\""));
   for (const std::string& secret :
        {a.display_name, a.email, std::string("jane.smith"), a.organisation,
-        a.access_needs, a.api_key, a.manage_token,
+        a.access_needs, a.api_key, a.manage_token, a.token_secret.substr(3),
         std::string("family-services.example")}) {
     EXPECT_THAT(all, Not(HasSubstr(secret))) << "leaked: " << secret;
+  }
+}
+
+// The guard works by shape, so it must not swallow the identifiers logs
+// are for: slugs, UUIDs, hex ids and resource names of any length.
+TEST_F(LogTest, CredentialShapesAreCaughtAndIdentifiersAreNot) {
+  for (const char* credential :
+       {"vJ3x_Qm8T0pLr2Zk-9aWcYd4EfHgN6sBiU1oXtR7nMq",
+        "trk_Q2hhcmxpZUJyb3duSXNOb3RBS2V5QXRBbGwxMjM0NTY",
+        "bookings/K7QXM4RA?t=vJ3x_Qm8T0pLr2Zk-9aWcYd4EfHgN6sBiU1oXtR7nMq"}) {
+    SCOPED_TRACE(credential);
+    EXPECT_TRUE(LooksLikeCredential(credential));
+    EXPECT_THAT(Scrub(credential), HasSubstr("[redacted]"));
+  }
+  for (const char* id :
+       {"courses/introduction-to-motivational-interviewing-for-practitioners",
+        "0af7651916cd43dd8448eb211c80319c0af7651916cd43dd8448eb211c80319c",
+        "3f2b8c1e-4d5a-4b6c-9e7f-0a1b2c3d4e5f",
+        "training.booking.v1.BookingService/ListParticipationSummaries",
+        "bookings/K7QXM4RA"}) {
+    SCOPED_TRACE(id);
+    EXPECT_FALSE(LooksLikeCredential(id));
+    EXPECT_EQ(Id(id).ToJson(), absl::StrCat("\"", id, "\""));
   }
 }
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/logging/log.h"
 #include "common/random/unique_bytes.h"
 
 namespace training::runtime {
@@ -52,7 +53,10 @@ std::string TraceContext::ToHeader() const {
 }
 
 std::string AcceptOrMintRequestId(absl::string_view from_metadata) {
-  bool ok = !from_metadata.empty() && from_metadata.size() <= 128;
+  // A credential sent by mistake as a request id would travel on to every
+  // service this call reaches and into their logs: mint one instead.
+  bool ok = !from_metadata.empty() && from_metadata.size() <= 128 &&
+            !log::LooksLikeCredential(from_metadata);
   for (char c : from_metadata) {
     ok = ok && (absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
                 c == '.' || c == '_' || c == ':' || c == '-');
