@@ -185,25 +185,65 @@ std::shared_ptr<const KeySet> KeyStore::Current() const {
 
 absl::StatusOr<bool> KeyStore::Reload() { return LoadFile(/*force=*/false); }
 
+namespace {
+
+constexpr char kUnreadable[] =
+    "api keys: --api_keys_file (TRAINING_API_KEYS_FILE) cannot be read";
+
+// The key file's identity and content, read as one regular file; nullopt
+// when it is missing, not a regular file, or fails to read.
+struct KeyFileRead {
+  std::string stamp;
+  std::string content;
+};
+std::optional<KeyFileRead> ReadKeyFile(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  KeyFileRead read;
+  read.stamp = absl::StrCat(st.st_mtim.tv_sec, ".", st.st_mtim.tv_nsec, ":",
+                            st.st_size, ":", st.st_ino);
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::stringstream content;
+  content << in.rdbuf();
+  if (in.bad()) return std::nullopt;
+  read.content = content.str();
+  return read;
+}
+
+}  // namespace
+
 absl::StatusOr<bool> KeyStore::LoadFile(bool force) {
+  // One load at a time, from reading the file to installing its keys: a
+  // SIGHUP and the watcher racing could otherwise install an older read
+  // over a newer one, bringing a revoked key back until the next poll.
+  absl::MutexLock serial(&load_mu_);
   std::shared_ptr<const KeySet> from_file;
   std::string stamp;
   if (!file_path_.empty()) {
-    struct stat st;
-    if (stat(file_path_.c_str(), &st) != 0) {
-      return absl::InvalidArgumentError(
-          "api keys: --api_keys_file (TRAINING_API_KEYS_FILE) cannot be read");
+    std::optional<KeyFileRead> read = ReadKeyFile(file_path_);
+    if (!read) {
+      if (force) return absl::InvalidArgumentError(kUnreadable);
+      // Fail closed: keys that can no longer be read may have been revoked
+      // by removing them. The service runs on and refuses every key until
+      // the file is back.
+      absl::MutexLock lock(&mu_);
+      const bool changed = current_ == nullptr || current_->size() > 0;
+      current_ = std::make_shared<const KeySet>();
+      file_stamp_ = "unreadable";
+      if (changed) {
+        log::Error("api_keys.unreadable_refusing_every_key",
+                   {{"file", log::Id(file_path_)}});
+      }
+      return absl::FailedPreconditionError(
+          absl::StrCat(kUnreadable, "; every key is refused until it can"));
     }
-    stamp = absl::StrCat(st.st_mtim.tv_sec, ".", st.st_mtim.tv_nsec, ":",
-                         st.st_size, ":", st.st_ino);
+    stamp = std::move(read->stamp);
     {
       absl::MutexLock lock(&mu_);
       if (!force && stamp == file_stamp_) return false;
     }
-    std::ifstream in(file_path_);
-    std::stringstream content;
-    content << in.rdbuf();
-    auto parsed = KeySet::FromJson(content.str());
+    auto parsed = KeySet::FromJson(read->content);
     if (!parsed.ok()) return parsed.status();
     from_file = *std::move(parsed);
   }

@@ -62,8 +62,11 @@ absl::StatusOr<std::string> GenerateKey();
 
 // The current keys of a process, from a file and/or inline JSON, reloaded
 // when the file's modification time or size changes (polled) or when
-// Reload() is called (on SIGHUP). A file that fails to parse on reload is
-// logged and the previous keys stay in force. Thread-safe.
+// Reload() is called (on SIGHUP); reloads run one at a time. A file that
+// fails to parse on reload is logged and the previous keys stay in force
+// (an editor's half-written file must not lock everyone out); a file that
+// is gone or cannot be read fails closed: every key, inline ones too, is
+// refused until it can be read again. Thread-safe.
 class KeyStore {
  public:
   // `file_path` may be empty (no file); `inline_json` may be empty. A file
@@ -75,8 +78,9 @@ class KeyStore {
   std::shared_ptr<const KeySet> Current() const;
 
   // Re-reads the file when it changed. Returns true when new keys took
-  // effect, false when nothing changed; an error when the file is invalid
-  // (the old keys stay).
+  // effect, false when nothing changed; INVALID_ARGUMENT when the file is
+  // invalid (the old keys stay); FAILED_PRECONDITION when it cannot be read
+  // (no key is accepted until it can).
   absl::StatusOr<bool> Reload();
 
   // Polls the file every `interval` on a background thread until
@@ -89,6 +93,7 @@ class KeyStore {
 
   const std::string file_path_;
   const std::shared_ptr<const KeySet> inline_keys_;
+  absl::Mutex load_mu_ ABSL_ACQUIRED_BEFORE(mu_);  // one LoadFile at a time
   mutable absl::Mutex mu_;
   std::shared_ptr<const KeySet> current_ ABSL_GUARDED_BY(mu_);
   std::string file_stamp_ ABSL_GUARDED_BY(mu_);

@@ -1,8 +1,11 @@
 #include "common/auth/api_keys.h"
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/logging/log.h"
@@ -126,6 +129,73 @@ TEST(ApiKeysTest, StoreReloadsWhenTheFileChangesAndKeepsOldKeysOnError) {
   WriteAtomically(path, "{broken");
   EXPECT_THAT((*store)->Reload(), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_TRUE((*store)->Current()->Lookup(second).has_value());
+}
+
+// Revoking a key by removing the file (or a volume that vanished) must not
+// leave the last keys in force: every key is refused, the service runs on,
+// and the keys come back with the file.
+TEST(ApiKeysTest, AKeyFileThatIsGoneOrUnreadableRefusesEveryKeyUntilItIsBack) {
+  const std::string dir = training::testing::MakeTempDir("keys");
+  const std::string path = dir + "/keys_gone.json";
+  const std::string from_file = *GenerateKey();
+  const std::string inline_key = *GenerateKey();
+  WriteAtomically(path, KeyFileJson("file-key", from_file));
+  auto store = KeyStore::Create(path, KeyFileJson("env-key", inline_key));
+  ASSERT_THAT(store, IsOk());
+
+  std::filesystem::remove(path);
+  auto gone = (*store)->Reload();
+
+  EXPECT_THAT(gone, StatusIs(absl::StatusCode::kFailedPrecondition,
+                             HasSubstr("every key is refused")));
+  EXPECT_FALSE((*store)->Current()->Lookup(from_file).has_value());
+  EXPECT_FALSE((*store)->Current()->Lookup(inline_key).has_value());
+
+  std::filesystem::create_directory(path);  // there, but no readable file
+  EXPECT_THAT((*store)->Reload(),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ((*store)->Current()->size(), 0u);
+
+  std::filesystem::remove(path);
+  WriteAtomically(path, KeyFileJson("file-key", from_file));
+  ASSERT_THAT((*store)->Reload(), IsOk());
+  EXPECT_TRUE((*store)->Current()->Lookup(from_file).has_value());
+  EXPECT_TRUE((*store)->Current()->Lookup(inline_key).has_value());
+}
+
+// A SIGHUP and the watcher reload at the same time: whatever the
+// interleaving, once a rewrite of the file has been reloaded, the key it
+// revoked stays revoked.
+TEST(ApiKeysTest, ConcurrentReloadsNeverBringARevokedKeyBack) {
+  const std::string dir = training::testing::MakeTempDir("keys");
+  const std::string path = dir + "/keys_race.json";
+  std::vector<std::string> keys;
+  for (int i = 0; i < 300; ++i) keys.push_back(*GenerateKey());
+  WriteAtomically(path, KeyFileJson("k", keys[0]));
+  auto store = KeyStore::Create(path, "");
+  ASSERT_THAT(store, IsOk());
+  std::atomic<bool> done{false};
+  std::vector<std::thread> reloaders;
+  for (int t = 0; t < 3; ++t) {
+    reloaders.emplace_back([&] {
+      while (!done.load()) (void)(*store)->Reload();
+    });
+  }
+
+  int resurrected = 0;
+  for (size_t i = 1; i < keys.size(); ++i) {
+    WriteAtomically(path, KeyFileJson("k", keys[i]));
+    ASSERT_THAT((*store)->Reload(), IsOk());
+    // Let the racing reloaders finish whatever they had read.
+    for (int spin = 0; spin < 20; ++spin) std::this_thread::yield();
+    const auto current = (*store)->Current();
+    resurrected += current->Lookup(keys[i - 1]).has_value() ||
+                   !current->Lookup(keys[i]).has_value();
+  }
+  done = true;
+  for (auto& thread : reloaders) thread.join();
+
+  EXPECT_EQ(resurrected, 0);
 }
 
 TEST(ApiKeysTest, InlineKeysAndFileKeysMerge) {
