@@ -42,7 +42,11 @@ absl::StatusOr<int> EffectivePageSize(int page_size, int default_size,
 }
 
 namespace {
-constexpr char kTokenVersion[] = "p1";
+// p2: each part base64-encoded, so that no value (an organisation holding
+// the separator) can break the token; p1 (parts as they were) is still
+// read, for tokens handed out before.
+constexpr char kTokenVersion[] = "p2";
+constexpr char kOldTokenVersion[] = "p1";
 constexpr char kTokenSeparator = '\x1f';
 
 // Stable across processes and builds, so that any replica accepts a token.
@@ -53,10 +57,11 @@ std::string Fingerprint(absl::string_view filters) {
 
 std::string EncodePageToken(const PageKey& key, absl::string_view filters) {
   const std::string fingerprint = Fingerprint(filters);
+  const std::string separator(1, kTokenSeparator);
   return absl::WebSafeBase64Escape(
-      absl::StrCat(kTokenVersion, std::string(1, kTokenSeparator), fingerprint,
-                   std::string(1, kTokenSeparator), key.sort_key,
-                   std::string(1, kTokenSeparator), key.name));
+      absl::StrCat(kTokenVersion, separator, fingerprint, separator,
+                   absl::WebSafeBase64Escape(key.sort_key), separator,
+                   absl::WebSafeBase64Escape(key.name)));
 }
 
 absl::StatusOr<PageKey> DecodePageToken(absl::string_view token,
@@ -66,12 +71,21 @@ absl::StatusOr<PageKey> DecodePageToken(absl::string_view token,
   std::string raw;
   if (!absl::WebSafeBase64Unescape(token, &raw)) return malformed;
   std::vector<std::string> parts = absl::StrSplit(raw, kTokenSeparator);
-  if (parts.size() != 4 || parts[0] != kTokenVersion) return malformed;
+  if (parts.size() != 4 ||
+      (parts[0] != kTokenVersion && parts[0] != kOldTokenVersion)) {
+    return malformed;
+  }
   if (parts[1] != Fingerprint(filters)) {
     return InvalidArgumentError(
         {{"page_token", "was made for a request with other filters"}});
   }
-  return PageKey{parts[2], parts[3]};
+  PageKey key{parts[2], parts[3]};
+  if (parts[0] == kTokenVersion &&
+      (!absl::WebSafeBase64Unescape(parts[2], &key.sort_key) ||
+       !absl::WebSafeBase64Unescape(parts[3], &key.name))) {
+    return malformed;
+  }
+  return key;
 }
 
 std::string FiltersFingerprint(const Message& request) {

@@ -26,6 +26,24 @@ TEST(PageTokenTest, RoundTripsAndRejectsOthers) {
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+// Keys are encoded, not delimited: an organisation holding the token's own
+// separator (or anything else) pages like any other.
+TEST(PageTokenTest, AKeyHoldingTheSeparatorRoundTrips) {
+  for (const std::string name : {std::string("Smith\x1f"
+                                             "Jones"),
+                                 std::string("a\x1f\x1f"
+                                             "b:c"),
+                                 std::string("\x1f"), std::string("")}) {
+    const std::string token = EncodePageToken({"3:1\x1f", name}, "f");
+
+    auto key = DecodePageToken(token, "f");
+
+    ASSERT_TRUE(key.ok()) << key.status();
+    EXPECT_EQ(key->sort_key, "3:1\x1f");
+    EXPECT_EQ(key->name, name);
+  }
+}
+
 TEST(PageSizeTest, DefaultsAndCaps) {
   EXPECT_EQ(*EffectivePageSize(0), 50);
   EXPECT_EQ(*EffectivePageSize(7), 7);

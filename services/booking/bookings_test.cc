@@ -260,6 +260,32 @@ TEST_P(BookingsTest, NothingIsMadeWhenTheRandomGeneratorFails) {
   EXPECT_EQ(Snapshot(), before);
 }
 
+// The contract: confirm_time is unset while waiting, not 1970-01-01.
+TEST_P(BookingsTest, AWaitingBookingHasNoConfirmTimeUntilConfirmed) {
+  absl::StatusOr<v1::Booking> waiting;
+  std::vector<v1::Booking> confirmed;
+  for (int i = 0; i < 50; ++i) {
+    auto made = Book(absl::StrCat("w", i, "@nhs.example"), 700 + i);
+    ASSERT_THAT(made, IsOk());
+    if (made->state() == v1::Booking::WAITLISTED) {
+      waiting = made;
+      break;
+    }
+    confirmed.push_back(*made);
+  }
+  ASSERT_THAT(waiting, IsOk());
+  ASSERT_FALSE(confirmed.empty());
+
+  EXPECT_FALSE(waiting->has_confirm_time());
+  EXPECT_FALSE(Get(waiting->name())->has_confirm_time());
+  EXPECT_TRUE(Get(confirmed[0].name())->has_confirm_time());
+  ASSERT_THAT(Cancel(confirmed[0].name()), IsOk());
+  auto promoted = Get(waiting->name());
+  ASSERT_THAT(promoted, IsOk());
+  EXPECT_EQ(promoted->state(), v1::Booking::CONFIRMED);
+  EXPECT_TRUE(promoted->has_confirm_time());
+}
+
 // The person replaced must lose the colleague's details and the power to
 // cancel their place: the substitution re-keys the booking.
 TEST_P(BookingsTest, ASubstitutionReKeysTheBookingAndTheOldTokenOpensNothing) {

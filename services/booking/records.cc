@@ -231,24 +231,23 @@ Records::ListParticipationSummaries(
   const absl::Time to = IsSet(r.end_time())
                             ? FromProto(r.end_time())
                             : absl::FromUnixSeconds(int64_t{1} << 40);
-  std::vector<ReachFact> facts;
+  // One more than a page: whether there is a next one.
+  std::vector<v1::ParticipationSummary> page;
   RETURN_IF_ERROR(store_->Run(
       BookingStore::Mode::kRead, [&](BookingTransaction& tx) -> absl::Status {
-        ASSIGN_OR_RETURN(facts, tx.ReachFacts(from, to, "", ""));
+        ASSIGN_OR_RETURN(
+            page,
+            tx.ParticipationPage(
+                from, to,
+                r.group_by() == v1::ListParticipationSummariesRequest::PERSON,
+                after, limit + 1));
         return absl::OkStatus();
       }));
-  std::vector<v1::ParticipationSummary> all = SummariseParticipation(
-      facts, r.group_by() == v1::ListParticipationSummariesRequest::PERSON);
-  auto first = all.begin();
-  if (after) {
-    first = std::upper_bound(all.begin(), all.end(), *after, SummaryBefore);
-  }
   v1::ListParticipationSummariesResponse response;
-  for (auto it = first; it != all.end() && response.summaries_size() < limit;
-       ++it) {
-    *response.add_summaries() = *it;
-  }
-  if (response.summaries_size() == limit && first + limit < all.end()) {
+  const bool more = static_cast<int>(page.size()) > limit;
+  if (more) page.resize(limit);
+  for (auto& summary : page) *response.add_summaries() = std::move(summary);
+  if (more) {
     const v1::ParticipationSummary& last = response.summaries(limit - 1);
     response.set_next_page_token(requests::EncodePageToken(
         {absl::StrCat(last.no_shows(), ":", last.late_cancellations()),

@@ -38,14 +38,17 @@ void SetRate(v1::ReachFigures& figures) {
       recorded == 0 ? 0.0 : static_cast<double>(figures.attended()) / recorded);
 }
 
-// RFC 4180: quoted when it holds a quote, comma or line break; a leading
-// formula character is defused for spreadsheets.
+// RFC 4180: quoted when it holds a quote, comma, semicolon or line break; a
+// leading formula character is defused for spreadsheets. So is any cell
+// with a semicolon: a spreadsheet set to `;` separators would otherwise
+// split it and run what follows as a formula (`Acme;=HYPERLINK(...)`).
 std::string CsvField(absl::string_view text) {
   const bool formula =
-      !text.empty() &&
-      absl::string_view("=+-@\t\r").find(text[0]) != absl::string_view::npos;
+      (!text.empty() && absl::string_view("=+-@\t\r").find(text[0]) !=
+                            absl::string_view::npos) ||
+      text.find(';') != absl::string_view::npos;
   const std::string field = absl::StrCat(formula ? "'" : "", text);
-  if (field.find_first_of("\",\r\n") == std::string::npos) return field;
+  if (field.find_first_of("\",;\r\n") == std::string::npos) return field;
   std::string quoted = "\"";
   for (char c : field) {
     if (c == '"') quoted += '"';
@@ -164,33 +167,6 @@ std::string ReachReportCsv(const v1::ReachReport& report) {
     csv += CsvRow("course", "", "", row.course(), nullptr, row.unmet_demand());
   }
   return csv;
-}
-
-bool SummaryBefore(const v1::ParticipationSummary& a,
-                   const v1::ParticipationSummary& b) {
-  return std::make_tuple(-a.no_shows(), -a.late_cancellations(), a.key()) <
-         std::make_tuple(-b.no_shows(), -b.late_cancellations(), b.key());
-}
-
-std::vector<v1::ParticipationSummary> SummariseParticipation(
-    const std::vector<ReachFact>& facts, bool by_person) {
-  std::map<std::string, v1::ParticipationSummary> groups;
-  for (const ReachFact& fact : facts) {
-    const std::string& key = by_person ? fact.email_key : fact.organisation;
-    if (key.empty()) continue;  // erased: nobody to name
-    v1::ParticipationSummary& s = groups[key];
-    s.set_key(key);
-    s.set_bookings(s.bookings() + 1);
-    if (fact.state == v1::Booking::CANCELLED && fact.late) {
-      s.set_late_cancellations(s.late_cancellations() + 1);
-    }
-    if (fact.attendance == v1::NO_SHOW) s.set_no_shows(s.no_shows() + 1);
-  }
-  std::vector<v1::ParticipationSummary> out;
-  out.reserve(groups.size());
-  for (auto& [key, summary] : groups) out.push_back(std::move(summary));
-  std::sort(out.begin(), out.end(), SummaryBefore);
-  return out;
 }
 
 v1::BookingHistory HistoryOf(const v1::Booking& b,

@@ -54,19 +54,9 @@ v1::ReachReport BuildReachReport(const std::vector<ReachFact>& facts,
 
 // The report as RFC 4180 CSV: UTF-8, CRLF line ends, a header row, one row
 // per total, agency type, organisation and course. Text that a spreadsheet
-// would run as a formula (starting with =, +, -, @, tab or CR) is prefixed
-// with an apostrophe.
+// would run as a formula (starting with =, +, -, @, tab or CR, or holding
+// a semicolon) is prefixed with an apostrophe.
 std::string ReachReportCsv(const v1::ReachReport& report);
-
-// Participation summaries, one per organisation (or per e-mail address,
-// erased bookings left out), sorted as the contract says: most no-shows,
-// then most late cancellations, then key.
-std::vector<v1::ParticipationSummary> SummariseParticipation(
-    const std::vector<ReachFact>& facts, bool by_person);
-
-// Whether `a` comes before `b` in that order.
-bool SummaryBefore(const v1::ParticipationSummary& a,
-                   const v1::ParticipationSummary& b);
 
 // A booking's history, oldest first, from what is stored about it.
 v1::BookingHistory HistoryOf(const v1::Booking& booking,

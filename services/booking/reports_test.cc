@@ -230,24 +230,22 @@ TEST_F(ReachReportTest, CsvParsesBackToTheSameFigures) {
   EXPECT_EQ(csv.substr(csv.size() - 2), "\r\n");
 }
 
-TEST_F(ReachReportTest, ParticipationIsOrderedByNoShowsThenLateness) {
-  auto by_organisation = SummariseParticipation(facts_, false);
-  ASSERT_EQ(by_organisation.size(), 3u);
-  EXPECT_EQ(by_organisation[0].key(), "Northshire NHS");  // 1 no-show, 1 late
-  EXPECT_EQ(by_organisation[0].no_shows(), 1);
-  EXPECT_EQ(by_organisation[0].late_cancellations(), 1);
-  EXPECT_EQ(by_organisation[0].bookings(), 5);
-  EXPECT_EQ(by_organisation[1].key(), "=\"Bad\" Org");  // then by key
-  EXPECT_EQ(by_organisation[2].key(), "Smith, Jones & Co");
+// Spreadsheets set to `;` separators split on it whatever the quoting of a
+// `,` file: a cell holding one is quoted and defused like a formula.
+TEST_F(ReachReportTest, CellsWithSemicolonsAreQuotedAndDefused) {
+  v1::ReachReport report;
+  auto* row = report.add_organisations();
+  row->set_organisation("Acme;=HYPERLINK(\"http://x.example\")");
+  row->set_agency_type(type::HEALTH);
 
-  // By person the erased booking has no key and is left out.
-  auto by_person = SummariseParticipation(facts_, true);
-  int bookings = 0;
-  for (const auto& s : by_person) bookings += s.bookings();
-  EXPECT_EQ(bookings, 10);
-  for (size_t i = 1; i < by_person.size(); ++i) {
-    EXPECT_TRUE(SummaryBefore(by_person[i - 1], by_person[i]));
-  }
+  const std::string csv = ReachReportCsv(report);
+
+  EXPECT_NE(csv.find("\"'Acme;=HYPERLINK(\"\"http://x.example\"\")\""),
+            std::string::npos)
+      << csv;
+  auto rows = ParseCsv(csv);
+  ASSERT_GE(rows.size(), 3u);
+  EXPECT_EQ(rows.back()[2], "'Acme;=HYPERLINK(\"http://x.example\")");
 }
 
 TEST(WaitingAtTest, FollowsTheBookingsLife) {

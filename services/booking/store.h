@@ -205,6 +205,15 @@ class BookingTransaction {
   virtual absl::StatusOr<std::vector<ReachFact>> ReachFacts(
       absl::Time from, absl::Time to, const std::string& course,
       const std::string& booked_by_org) = 0;
+  // One page of participation summaries of sessions starting in [from,
+  // to), grouped by organisation or, when `by_person`, by address (erased
+  // people are nobody to name): most no-shows first, then most late
+  // cancellations, then key in byte order; only those after `after` when
+  // set; at most `limit`. Grouped, ordered and cut by the database.
+  virtual absl::StatusOr<std::vector<v1::ParticipationSummary>>
+  ParticipationPage(absl::Time from, absl::Time to, bool by_person,
+                    const std::optional<v1::ParticipationSummary>& after,
+                    int limit) = 0;
   virtual absl::StatusOr<std::vector<SessionStart>> SessionsStarting(
       absl::Time from, absl::Time to, const std::string& course) = 0;
 

@@ -28,12 +28,16 @@ Value OptionalTime(const google::protobuf::Timestamp& t) {
   return IsSet(t) ? Value(absl::ToUnixMicros(FromProto(t))) : sql::Null();
 }
 
+// Sets the timestamp `mutable_field` gives only when the column holds one:
+// asking a message for a mutable field creates it, and a NULL column must
+// leave the field unset (a waiting booking has no confirm_time).
+template <typename MutableField>
 absl::Status SetOptionalTime(const ResultSet& rows, size_t row,
                              absl::string_view column,
-                             google::protobuf::Timestamp* out) {
+                             MutableField mutable_field) {
   ASSIGN_OR_RETURN(std::optional<int64_t> micros,
                    rows.GetOptionalInt64(row, column));
-  if (micros) *out = ToProto(absl::FromUnixMicros(*micros));
+  if (micros) *mutable_field() = ToProto(absl::FromUnixMicros(*micros));
   return absl::OkStatus();
 }
 
@@ -383,12 +387,12 @@ absl::StatusOr<StoredBooking> DecodeBooking(const ResultSet& rows, size_t i) {
                    rows.GetString(i, "booked_by_org"));
   ASSIGN_OR_RETURN(stored.token_kid, rows.GetString(i, "token_kid"));
   ASSIGN_OR_RETURN(stored.token_version, rows.GetInt64(i, "token_version"));
-  RETURN_IF_ERROR(
-      SetOptionalTime(rows, i, "create_us", b.mutable_create_time()));
-  RETURN_IF_ERROR(
-      SetOptionalTime(rows, i, "confirm_us", b.mutable_confirm_time()));
-  RETURN_IF_ERROR(
-      SetOptionalTime(rows, i, "update_us", b.mutable_update_time()));
+  RETURN_IF_ERROR(SetOptionalTime(rows, i, "create_us",
+                                  [&] { return b.mutable_create_time(); }));
+  RETURN_IF_ERROR(SetOptionalTime(rows, i, "confirm_us",
+                                  [&] { return b.mutable_confirm_time(); }));
+  RETURN_IF_ERROR(SetOptionalTime(rows, i, "update_us",
+                                  [&] { return b.mutable_update_time(); }));
   ASSIGN_OR_RETURN(std::optional<int64_t> cancel_us,
                    rows.GetOptionalInt64(i, "cancel_us"));
   if (cancel_us) {
@@ -1001,6 +1005,59 @@ class SqlBookingTransaction final : public BookingTransaction {
                     {reference, int64_t{attendance}, absl::ToUnixMicros(at)}));
     if (changed == 0) return absl::NotFoundError("booking: not found");
     return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<v1::ParticipationSummary>> ParticipationPage(
+      absl::Time from, absl::Time to, bool by_person,
+      const std::optional<v1::ParticipationSummary>& after,
+      int limit) override {
+    // Keys compare byte by byte, as page tokens and the C++ rule do; the
+    // organisation column keeps the database's collation, so PostgreSQL is
+    // told to compare it as bytes here.
+    const char* key = by_person ? "b.email_key"
+                      : tx_.engine() == sql::Engine::kPostgres
+                          ? "b.organisation COLLATE \"C\""
+                          : "b.organisation";
+    Params params;
+    std::string sql = absl::StrCat(
+        "SELECT k, bookings, late, no_shows FROM (SELECT ", key,
+        " AS k, COUNT(*) AS bookings, SUM(CASE WHEN b.state = ",
+        int{v1::Booking::CANCELLED},
+        " AND b.cancel_late <> 0 THEN 1 ELSE 0 END) AS late, SUM(CASE WHEN "
+        "b.attendance = ",
+        int{v1::NO_SHOW},
+        " THEN 1 ELSE 0 END) AS no_shows FROM bookings b JOIN inventory i ON "
+        "i.session = b.session WHERE i.start_us >= ",
+        sql::AddParam(params, absl::ToUnixMicros(from)), " AND i.start_us < ",
+        sql::AddParam(params, absl::ToUnixMicros(to)), " AND ", key, " <> ''");
+    if (by_person) {
+      absl::StrAppend(&sql, " AND b.email_key NOT LIKE '", kErasedPrefix, "%'");
+    }
+    absl::StrAppend(&sql, " GROUP BY ", key, ") g");
+    if (after) {
+      const std::string no_shows =
+          sql::AddParam(params, int64_t{after->no_shows()});
+      const std::string late =
+          sql::AddParam(params, int64_t{after->late_cancellations()});
+      absl::StrAppend(&sql, " WHERE no_shows < ", no_shows,
+                      " OR (no_shows = ", no_shows, " AND (late < ", late,
+                      " OR (late = ", late, " AND k > ",
+                      sql::AddParam(params, after->key()), ")))");
+    }
+    absl::StrAppend(&sql, " ORDER BY no_shows DESC, late DESC, k LIMIT ",
+                    sql::AddParam(params, int64_t{limit}));
+    ASSIGN_OR_RETURN(ResultSet rows, tx_.Query(sql, params));
+    std::vector<v1::ParticipationSummary> page(rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) {
+      ASSIGN_OR_RETURN(*page[i].mutable_key(), rows.GetString(i, "k"));
+      ASSIGN_OR_RETURN(int64_t bookings, rows.GetInt64(i, "bookings"));
+      ASSIGN_OR_RETURN(int64_t late, rows.GetInt64(i, "late"));
+      ASSIGN_OR_RETURN(int64_t no_shows, rows.GetInt64(i, "no_shows"));
+      page[i].set_bookings(static_cast<int32_t>(bookings));
+      page[i].set_late_cancellations(static_cast<int32_t>(late));
+      page[i].set_no_shows(static_cast<int32_t>(no_shows));
+    }
+    return page;
   }
 
   absl::StatusOr<std::vector<ReachFact>> ReachFacts(
