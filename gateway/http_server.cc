@@ -1,6 +1,8 @@
 #include "gateway/http_server.h"
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <optional>
 #include <thread>
 #include <utility>  // Before Boost.Asio: GCC 12 + C++20 needs it (TRAPS.md).
@@ -8,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "boost/asio/ip/tcp.hpp"
+#include "boost/asio/steady_timer.hpp"
 #include "boost/asio/strand.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
@@ -123,12 +126,16 @@ class BeastHttpServer final : public HttpServer {
   }
 
   int port() const override { return port_; }
+  int64_t accept_failures() const override {
+    return accept_failures_.load(std::memory_order_relaxed);
+  }
 
   void Stop() override {
     if (stopped_.exchange(true)) return;
     asio::post(io_, [this] {
       beast::error_code ec;
       acceptor_.close(ec);
+      accept_timer_.cancel();
     });
     io_.stop();
     for (auto& t : threads_) {
@@ -140,14 +147,34 @@ class BeastHttpServer final : public HttpServer {
   void Accept() {
     acceptor_.async_accept(asio::make_strand(io_), [this](beast::error_code ec,
                                                           tcp::socket socket) {
-      if (!ec) std::make_shared<Session>(std::move(socket), &handler_)->Start();
-      if (acceptor_.is_open()) Accept();
+      if (!acceptor_.is_open()) return;
+      if (!ec) {
+        accept_backoff_ = std::chrono::milliseconds(0);
+        std::make_shared<Session>(std::move(socket), &handler_)->Start();
+        return Accept();
+      }
+      // Out of descriptors (or memory), the connection waits in the
+      // kernel's queue and accept fails again at once: retrying straight
+      // away would spin a core. Wait, doubling up to a second, until
+      // closing connections free some.
+      accept_failures_.fetch_add(1, std::memory_order_relaxed);
+      accept_backoff_ =
+          std::clamp(accept_backoff_ * 2, std::chrono::milliseconds(10),
+                     std::chrono::milliseconds(1000));
+      accept_timer_.expires_after(accept_backoff_);
+      accept_timer_.async_wait([this](beast::error_code wait_ec) {
+        if (!wait_ec && acceptor_.is_open()) Accept();
+      });
     });
   }
 
   HttpHandler handler_;
   asio::io_context io_;
   tcp::acceptor acceptor_{io_};
+  // Touched only by the accept handler, one at a time.
+  asio::steady_timer accept_timer_{io_};
+  std::chrono::milliseconds accept_backoff_{0};
+  std::atomic<int64_t> accept_failures_{0};
   std::vector<std::thread> threads_;
   std::atomic<bool> stopped_{false};
   int port_ = 0;

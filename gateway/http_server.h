@@ -6,6 +6,7 @@
 // hands each request to one handler function, which must not block (the
 // gateway's blocking work happens elsewhere). Thread-safe.
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -37,6 +38,9 @@ class HttpServer {
   virtual ~HttpServer() = default;
 
   virtual int port() const = 0;
+  // How often accepting a connection failed (out of descriptors, say); the
+  // server then waits before trying again rather than spin.
+  virtual int64_t accept_failures() const = 0;
   // Stops accepting and closes connections; joins the I/O threads.
   virtual void Stop() = 0;
 };

@@ -17,6 +17,31 @@
 #include "google/protobuf/util/message_differencer.h"
 
 namespace training::catalogue {
+
+bool IsIanaZoneName(absl::string_view name) {
+  // Area/Location[/Sublocation], UTC, GB-Eire, Etc/GMT+1, EST5EDT: parts of
+  // letters, digits, `_`, `+` and `-`, each starting with a letter, so that
+  // no path (`/etc/passwd`, `../x`), `file:` or `libc:` spec gets through to
+  // the loader, which would read any file it names.
+  if (name.empty() || name.size() > 64) return false;
+  for (absl::string_view part : absl::StrSplit(name, '/')) {
+    if (part.empty() ||
+        !absl::ascii_isalpha(static_cast<unsigned char>(part[0]))) {
+      return false;
+    }
+    for (char c : part) {
+      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' &&
+          c != '+' && c != '-') {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+bool LoadIanaTimeZone(absl::string_view name, absl::TimeZone* zone) {
+  return IsIanaZoneName(name) && absl::LoadTimeZone(std::string(name), zone);
+}
 namespace {
 
 using ::google::protobuf::Descriptor;
@@ -363,7 +388,7 @@ void ValidateSession(const v1::Session& session, const SessionContext& context,
         "must be after start_time and at most 5 days later");
   }
   absl::TimeZone zone;
-  if (!absl::LoadTimeZone(session.time_zone(), &zone)) {
+  if (!LoadIanaTimeZone(session.time_zone(), &zone)) {
     Add(out, prefix, "time_zone", "must be an IANA time zone name");
   }
   switch (session.delivery_mode()) {
@@ -527,7 +552,7 @@ std::vector<SessionChange> SessionChanges(const v1::Session& before,
 
 void FillLocalTimes(v1::Session& session) {
   absl::TimeZone zone;
-  if (!absl::LoadTimeZone(session.time_zone(), &zone)) {
+  if (!LoadIanaTimeZone(session.time_zone(), &zone)) {
     zone = absl::UTCTimeZone();
   }
   constexpr char kFormat[] = "%Y-%m-%dT%H:%M:%S%Ez";
@@ -548,7 +573,7 @@ v1::Session::State EffectiveState(const v1::Session& session, absl::Time now) {
 absl::StatusOr<absl::Time> LocalToInstant(absl::CivilMinute local,
                                           absl::string_view time_zone) {
   absl::TimeZone zone;
-  if (!absl::LoadTimeZone(std::string(time_zone), &zone)) {
+  if (!LoadIanaTimeZone(time_zone, &zone)) {
     return absl::InvalidArgumentError("time_zone: unknown IANA time zone");
   }
   const absl::TimeZone::TimeInfo info = zone.At(absl::CivilSecond(local));

@@ -32,6 +32,13 @@ using ::training::requests::PageKey;
 // The zone sessions are shown in when none is given.
 inline constexpr char kDefaultTimeZone[] = "Europe/London";
 
+// Whether `name` is shaped like an IANA zone name (`Europe/London`, `UTC`,
+// `Etc/GMT+1`): never a path, `file:` or `libc:` spec.
+bool IsIanaZoneName(absl::string_view name);
+// Loads an IANA zone from the system's zone database; false for any other
+// name, or one the database does not hold.
+bool LoadIanaTimeZone(absl::string_view name, absl::TimeZone* zone);
+
 // An online session starting sooner than this after it is created or made
 // online must come with its joining details.
 inline constexpr absl::Duration kJoiningDetailsLeadTime = absl::Hours(24);

@@ -254,6 +254,14 @@ TEST(SessionValidationTest, NamesEachBrokenField) {
        }},
       {"session.time_zone",
        [](v1::Session& s) { s.set_time_zone("Mars/Base"); }},
+      {"session.time_zone",
+       [](v1::Session& s) { s.set_time_zone("file:/etc/localtime"); }},
+      {"session.time_zone",
+       [](v1::Session& s) { s.set_time_zone("/usr/share/zoneinfo/UTC"); }},
+      {"session.time_zone",
+       [](v1::Session& s) { s.set_time_zone("libc:localtime"); }},
+      {"session.time_zone",
+       [](v1::Session& s) { s.set_time_zone("../zoneinfo/Europe/London"); }},
       {"session.title",
        [](v1::Session& s) { s.set_title(std::string(201, 't')); }},
       {"session.trainers",
@@ -436,6 +444,24 @@ TEST(EffectiveStateTest, EndedScheduledSessionsAreCompleted) {
   session.set_state(v1::Session::CANCELLED);
   EXPECT_EQ(EffectiveState(session, FromProto(session.end_time())),
             v1::Session::CANCELLED);
+}
+
+// Only names from the zone database: the loader behind them would read any
+// file a path or `file:` spec named.
+TEST(TimeZoneTest, IanaNamesLoadAndPathsOrSpecsNeverDo) {
+  absl::TimeZone zone;
+  for (const char* name : {"Europe/London", "UTC", "Etc/GMT+1",
+                           "America/Argentina/Buenos_Aires", "EST5EDT"}) {
+    SCOPED_TRACE(name);
+    EXPECT_TRUE(LoadIanaTimeZone(name, &zone));
+  }
+  for (const char* name :
+       {"", "/etc/localtime", "file:/etc/localtime", "libc:localtime",
+        "../zoneinfo/UTC", "Europe/../Europe/London", "Europe//London",
+        "Fixed/UTC+01:00", "Mars/Base", "zone.tab"}) {
+    SCOPED_TRACE(name);
+    EXPECT_FALSE(LoadIanaTimeZone(name, &zone));
+  }
 }
 
 }  // namespace
