@@ -1084,12 +1084,16 @@ absl::StatusOr<v1::Booking> Bookings::CreateAnyDate(
               "booking.attendee.agency_type: not eligible for this course",
               "AGENCY_TYPE_NOT_ELIGIBLE");
         }
-        ASSIGN_OR_RETURN(bool waiting_already,
-                         tx.HasAnyDateEntry(course, email_key));
-        if (waiting_already) {
+        // One any-date entry per address per course, until its place has
+        // been and gone: a confirmed entry still counts, or a second one
+        // could take a second date of the same course.
+        ASSIGN_OR_RETURN(bool entered_already,
+                         tx.HasActiveAnyDateEntry(course, email_key, now));
+        if (entered_already) {
           return WithErrorInfo(
-              absl::AlreadyExistsError("booking.attendee.email: already on "
-                                       "this course's any-date list"),
+              absl::AlreadyExistsError(
+                  "booking.attendee.email: already holds an any-date entry "
+                  "for this course"),
               "ALREADY_BOOKED");
         }
         // A free place on a matching date is taken at once, earliest first.

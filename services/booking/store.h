@@ -138,10 +138,12 @@ class BookingTransaction {
   // 1-based position of a WAITLISTED any-date entry among its course's.
   virtual absl::StatusOr<int> AnyDatePosition(const std::string& course,
                                               int64_t seq) = 0;
-  // Whether the address holds an any-date entry for the course that is
-  // still waiting or has an offer open.
-  virtual absl::StatusOr<bool> HasAnyDateEntry(
-      const std::string& course, const std::string& email_key) = 0;
+  // Whether the address holds an active any-date entry for the course:
+  // waiting, offered, or confirmed on a session that has not ended by
+  // `now` (one any-date entry per address per course).
+  virtual absl::StatusOr<bool> HasActiveAnyDateEntry(
+      const std::string& course, const std::string& email_key,
+      absl::Time now) = 0;
   // The scheduled sessions of a course starting after `starting_after`,
   // by name.
   virtual absl::StatusOr<std::vector<std::string>> SessionsOfCourse(

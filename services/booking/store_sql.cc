@@ -786,13 +786,16 @@ class SqlBookingTransaction final : public BookingTransaction {
     return static_cast<int>(n);
   }
 
-  absl::StatusOr<bool> HasAnyDateEntry(const std::string& course,
-                                       const std::string& email_key) override {
+  absl::StatusOr<bool> HasActiveAnyDateEntry(const std::string& course,
+                                             const std::string& email_key,
+                                             absl::Time now) override {
     ASSIGN_OR_RETURN(
         ResultSet rows,
-        tx_.Query("SELECT COUNT(*) AS n FROM bookings WHERE scope = 2 AND "
-                  "state IN (2, 3) AND course = $1 AND email_key = $2",
-                  {course, email_key}));
+        tx_.Query("SELECT COUNT(*) AS n FROM bookings b LEFT JOIN inventory i "
+                  "ON i.session = b.session WHERE b.scope = 2 AND b.course = "
+                  "$1 AND b.email_key = $2 AND (b.state IN (2, 3) OR "
+                  "(b.state = 1 AND i.end_us > $3))",
+                  {course, email_key, absl::ToUnixMicros(now)}));
     ASSIGN_OR_RETURN(int64_t n, rows.GetInt64(0, "n"));
     return n > 0;
   }

@@ -686,6 +686,31 @@ TEST_P(WaitlistTest, RandomOperationsMatchAReferenceModel) {
 // An any-date entry races single-session bookings and cancellations on
 // two dates: nothing deadlocks (a watchdog), nothing is overbooked, every
 // count matches its rows and positions stay contiguous.
+// One any-date entry per address per course, until its place has been and
+// gone: a confirmed entry still counts, or a second entry would take a
+// second date of the same course.
+TEST_P(WaitlistTest, AConfirmedAnyDateEntryIsStillTheAddressesOneEntry) {
+  ScheduleSession("courses/intro-mi/sessions/first", 5, catalogue::ONLINE,
+                  absl::Hours(24));
+  ScheduleSession("courses/intro-mi/sessions/second", 5, catalogue::ONLINE,
+                  absl::Hours(72));
+  auto entry = BookAnyDate("x@nhs.example", 1);
+  ASSERT_THAT(entry, IsOk());
+  ASSERT_EQ(entry->state(), v1::Booking::CONFIRMED);
+  const std::string before = Snapshot();
+
+  auto again = BookAnyDate("X@nhs.example", 2);
+
+  EXPECT_THAT(again.status(), StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_EQ(GetErrorInfo(again.status())->reason, "ALREADY_BOOKED");
+  EXPECT_EQ(Snapshot(), before);
+  // Once the place has been and gone, the course can be taken again.
+  clock_.Set(kNow + absl::Hours(24 * 60));
+  auto later = BookAnyDate("x@nhs.example", 3);
+  ASSERT_THAT(later, IsOk());
+  EXPECT_EQ(later->state(), v1::Booking::WAITLISTED);
+}
+
 TEST_P(WaitlistTest, AnyDateEntriesAndConcurrentBookingsNeverDeadlock) {
   ScheduleSession(kOnline, 4, catalogue::ONLINE);
   ScheduleSession(kInPerson, 4, catalogue::IN_PERSON, absl::Hours(24));
