@@ -7,6 +7,9 @@
 
 #include <signal.h>
 
+#include <iterator>
+
+#include "absl/strings/ascii.h"
 #include "tests/booking_process_fixture.h"
 
 namespace training::testing {
@@ -320,6 +323,13 @@ TEST_F(BookingProcessTest, ErasureLeavesNothingInTablesRedisOrTheLog) {
   r.mutable_booking()->mutable_attendee()->set_access_needs("BSL interpreter");
   booking::Booking booked;
   ASSERT_TRUE(stub->CreateBooking(Context().get(), r, &booked).ok());
+  // A colleague names her as line manager: that is hers to erase too.
+  booking::CreateBookingRequest colleague = BookingRequest(session, 2);
+  colleague.mutable_booking()->mutable_attendee()->set_line_manager_email(
+      "r.vexley@NHS.example");
+  booking::Booking colleague_booked;
+  ASSERT_TRUE(
+      stub->CreateBooking(Context().get(), colleague, &colleague_booked).ok());
 
   booking::ExportPersonalDataRequest export_request;
   export_request.set_email("r.vexley@NHS.example");
@@ -344,6 +354,25 @@ TEST_F(BookingProcessTest, ErasureLeavesNothingInTablesRedisOrTheLog) {
   ASSERT_TRUE(
       stub->ErasePersonalData(Context(kAdminKey).get(), erase, &erased).ok());
   EXPECT_EQ(erased.erased_bookings(), 1);
+  EXPECT_EQ(erased.line_manager_mentions_erased(), 1);
+
+  // As an auditor would: every byte of every file in the data directory
+  // (the database, its write-ahead log, the log), in any case. Old page
+  // images stay in the log until a checkpoint, and freed space holds old
+  // rows unless zeroed.
+  std::string files;
+  for (const auto& entry :
+       std::filesystem::recursive_directory_iterator(booking.dir)) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    files.append(std::istreambuf_iterator<char>(in), {});
+  }
+  EXPECT_GT(files.size(), 4096u);
+  const std::string lower_files = absl::AsciiStrToLower(files);
+  for (const char* needle : {"vexley", "rhiannon", "bsl interpreter"}) {
+    EXPECT_FALSE(absl::StrContains(lower_files, needle))
+        << needle << " is still in the data directory's files";
+  }
 
   // Wait until the relay has published the erasure event.
   auto redis = redis::RedisClient::Create(redis_.url());

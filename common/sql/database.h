@@ -180,6 +180,17 @@ class Database {
   // acquire timeout or the database is down.
   virtual absl::StatusOr<std::unique_ptr<Transaction>> Begin(TxMode mode) = 0;
 
+  // After personal data was erased from `tables`: removes what the old row
+  // versions left in the database's files, outside any transaction. SQLite
+  // (which zeroes freed space, secure_delete being set on every
+  // connection) copies the write-ahead log into the database file and
+  // truncates it, where the old page images stayed until a checkpoint;
+  // PostgreSQL vacuums the tables, removing dead row versions from them
+  // and their indexes (what stays in WAL segments until they are recycled
+  // is the operator's, see the runbook).
+  virtual absl::Status ScrubFreedSpace(
+      const std::vector<std::string>& tables) = 0;
+
  protected:
   Database() = default;
 };

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/metrics/metrics.h"
@@ -71,6 +72,25 @@ class PostgresDatabase final : public Database,
                                            options_.call_timeout);
     }
     return std::move(started.transaction);
+  }
+
+  absl::Status ScrubFreedSpace(
+      const std::vector<std::string>& tables) override {
+    const absl::Time deadline = CurrentDeadline();
+    for (const std::string& table : tables) {
+      // Table names come from the stores' own code, never from callers.
+      for (char c : table) {
+        if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_') {
+          return absl::InvalidArgumentError("postgres: not a table name");
+        }
+      }
+      auto conn = Acquire(deadline);
+      if (!conn.ok()) return conn.status();
+      RETURN_IF_ERROR(postgres::RunOutsideTransaction(
+          this, *conn, absl::StrCat("VACUUM ", table), deadline,
+          options_.call_timeout));
+    }
+    return absl::OkStatus();
   }
 
   // postgres::ConnectionOwner:

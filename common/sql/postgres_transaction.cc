@@ -379,4 +379,14 @@ Started StartTransaction(ConnectionOwner* owner, PostgresConnection* connection,
   return {begun, dropped};  // the connection goes back as `tx` ends
 }
 
+absl::Status RunOutsideTransaction(ConnectionOwner* owner,
+                                   PostgresConnection* connection,
+                                   absl::string_view sql, absl::Time deadline,
+                                   absl::Duration call_timeout) {
+  PostgresTransaction runner(owner, connection, deadline, call_timeout);
+  absl::Status status = runner.ExecuteScript(sql);
+  runner.MarkDone();  // nothing to roll back
+  return status;
+}
+
 }  // namespace training::sql::postgres

@@ -63,6 +63,13 @@ Started StartTransaction(ConnectionOwner* owner, PostgresConnection* connection,
                          TxMode mode, absl::Time deadline,
                          absl::Duration call_timeout);
 
+// Runs `sql` on `connection` outside any transaction (VACUUM cannot run
+// inside one), then gives the connection back to `owner`.
+absl::Status RunOutsideTransaction(ConnectionOwner* owner,
+                                   PostgresConnection* connection,
+                                   absl::string_view sql, absl::Time deadline,
+                                   absl::Duration call_timeout);
+
 }  // namespace training::sql::postgres
 
 #endif  // TRAINING_COMMON_SQL_POSTGRES_TRANSACTION_H_

@@ -258,6 +258,27 @@ class SqliteDatabase final : public Database {
     return std::unique_ptr<Transaction>(std::move(tx));
   }
 
+  absl::Status ScrubFreedSpace(const std::vector<std::string>&) override {
+    auto writer = Take(writer_, "writer connection busy");
+    if (!writer.ok()) return writer.status();
+    sqlite3* const db = (*writer)->db;
+    // TRUNCATE waits (through the busy handler) for readers of older
+    // snapshots, copies every frame into the file and empties the log.
+    int log_frames = 0, checkpointed = 0;
+    const int rc = sqlite3_wal_checkpoint_v2(
+        db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log_frames, &checkpointed);
+    absl::Status status = absl::OkStatus();
+    if (rc == SQLITE_BUSY) {
+      status = absl::UnavailableError(
+          "sqlite: the write-ahead log could not be emptied: readers held "
+          "old snapshots past the busy timeout");
+    } else if (rc != SQLITE_OK) {
+      status = StatusFromSqlite(db, rc, "wal_checkpoint");
+    }
+    writer_.Put(*writer);
+    return status;
+  }
+
   void Release(SqliteConnection* conn, bool writer) {
     (writer ? writer_ : readers_).Put(conn);
   }
@@ -302,6 +323,10 @@ class SqliteDatabase final : public Database {
     sqlite3_extended_result_codes(db, 1);
     sqlite3_busy_handler(db, BusyHandler, &busy_timeout_ms_);
     sqlite3_exec(db, "PRAGMA foreign_keys=ON", nullptr, nullptr, nullptr);
+    // Freed space is zeroed, so that deleted or overwritten personal data
+    // does not linger in free pages: set here rather than trusted to the
+    // build's default (Debian's is on; SQLite's own is off).
+    sqlite3_exec(db, "PRAGMA secure_delete=ON", nullptr, nullptr, nullptr);
     // Temporary data in memory: a multi-row INSERT keeps a statement
     // journal (the pages it changed, to undo it alone if a row fails),
     // which otherwise goes to a temporary file once past 64 KiB; a batch of

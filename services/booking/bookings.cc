@@ -19,99 +19,21 @@
 #include "common/text/text.h"
 #include "common/time/deadline.h"
 #include "common/time/proto_time.h"
+#include "services/booking/bookings_internal.h"
 
 namespace training::booking {
-namespace {
 
-using ::training::events::v1::Event;
-
-// No thread was free for work that may block: never run it on the caller's
-// thread (gRPC's own), ask for a retry instead.
-absl::Status Busy() {
-  return OverloadedError("booking: too busy to take this now; retry shortly");
-}
-
-absl::Status BookingNotFound() {
-  return absl::NotFoundError("booking: not found");
-}
-
-absl::Status Refused(absl::string_view message, std::string reason) {
-  return WithErrorInfo(absl::FailedPreconditionError(message),
-                       std::move(reason));
-}
-
-// A hash of the whole request, so that a retry can be told from a
-// different request reusing the id.
-std::string Fingerprint(const google::protobuf::Message& request) {
-  return requests::RequestFingerprint(request);
-}
-
-absl::StatusOr<std::string> CheckBookingName(absl::string_view name,
-                                             absl::string_view field) {
-  std::optional<std::string> reference = ParseBookingName(name);
-  if (!reference) {
-    return InvalidArgumentError(
-        {{std::string(field),
-          "must be bookings/{reference} with an 8-character reference"}});
-  }
-  return *reference;
-}
-
-Event NewEvent(const Caller& caller, const std::string& subject) {
-  return events::NewEvent("booking", subject, caller.request_id,
-                          caller.traceparent, caller.tracestate);
-}
-
-const char* StateWord(v1::Booking::State state) {
-  switch (state) {
-    case v1::Booking::CONFIRMED:
-      return "confirmed";
-    case v1::Booking::WAITLISTED:
-      return "waitlisted";
-    case v1::Booking::OFFERED:
-      return "offered";
-    default:
-      return "other";
-  }
-}
-
-bool IsActive(v1::Booking::State state) {
-  return state == v1::Booking::CONFIRMED || state == v1::Booking::WAITLISTED ||
-         state == v1::Booking::OFFERED;
-}
-
-// Takes a booking out of its session's counts and marks it ended.
-void EndBooking(StoredBooking& stored, SessionInventory& inventory,
-                v1::Booking::State end_state, v1::Cancellation::Cause cause,
-                const std::string& reason, absl::Time now) {
-  v1::Booking& b = stored.booking;
-  const bool was_confirmed = b.state() == v1::Booking::CONFIRMED;
-  if (was_confirmed || b.state() == v1::Booking::OFFERED) {
-    --inventory.occupants_by_type[b.attendee().agency_type()];
-  }
-  if (was_confirmed) --inventory.confirmed;
-  if (b.state() == v1::Booking::OFFERED) --inventory.offers;
-  if (b.state() == v1::Booking::WAITLISTED &&
-      b.scope() != v1::Booking::ANY_DATE) {
-    --inventory.waiting;
-  }
-  auto* cancellation = b.mutable_cancellation();
-  *cancellation->mutable_cancel_time() = ToProto(now);
-  cancellation->set_cause(cause);
-  cancellation->set_reason(reason);
-  cancellation->set_late(was_confirmed && IsLateCancellation(inventory, now));
-  b.set_state(end_state);
-  *b.mutable_update_time() = ToProto(now);
-}
-
-// Saves the counts of a locked session; a change to an any-date entry that
-// holds no session has none.
-absl::Status SaveCounts(BookingTransaction& tx, SessionInventory& inventory) {
-  if (inventory.session.empty()) return absl::OkStatus();
-  return tx.SaveCounts(inventory);
-}
-
-}  // namespace
+using internal::BookingNotFound;
+using internal::Busy;
+using internal::CheckBookingName;
+using internal::EndBooking;
+using internal::Event;
+using internal::Fingerprint;
+using internal::IsActive;
+using internal::NewEvent;
+using internal::Refused;
+using internal::SaveCounts;
+using internal::StateWord;
 
 // --- Access and views ---
 
@@ -175,13 +97,13 @@ void Bookings::RefreshCache(const SessionInventory& inventory) {
 
 // --- Booking ---
 
-Bookings::Bookings(BookingStore* store, const Clock* clock,
-                   const ManageTokens* tokens, SessionDirectory* directory,
-                   AvailabilityCache* cache, GroupCommitOptions options,
-                   Offload offload)
+Bookings::Bookings(BookingStore* store, const Clock* clock, BookingKeys keys,
+                   SessionDirectory* directory, AvailabilityCache* cache,
+                   GroupCommitOptions options, Offload offload)
     : store_(store),
       clock_(clock),
-      tokens_(tokens),
+      tokens_(keys.tokens),
+      address_keys_(keys.addresses),
       cache_(cache),
       offload_(offload ? std::move(offload)
                        : [](std::function<void()> work) {
@@ -1264,121 +1186,6 @@ absl::StatusOr<int64_t> Bookings::ForgetAccessNeeds(absl::Duration retention) {
         return absl::OkStatus();
       }));
   return forgotten;
-}
-
-// --- Personal data ---
-
-absl::StatusOr<v1::ErasePersonalDataResponse> Bookings::ErasePersonalData(
-    const Caller& caller, const v1::ErasePersonalDataRequest& r) {
-  std::vector<FieldViolation> violations;
-  if (!IsValidEmail(r.email())) {
-    violations.push_back({"email", "must be an e-mail address"});
-  }
-  if (!r.request_id().empty() && !text::IsUuid(r.request_id())) {
-    violations.push_back({"request_id", "must be a UUID"});
-  }
-  if (!violations.empty()) return InvalidArgumentError(std::move(violations));
-  const std::string email_key = EmailKey(r.email());
-  const std::string fingerprint = Fingerprint(r);
-  v1::ErasePersonalDataResponse response;
-  std::map<std::string, SessionInventory> inventories;
-  RETURN_IF_ERROR(store_->Run(
-      BookingStore::Mode::kWrite, [&](BookingTransaction& tx) -> absl::Status {
-        response.Clear();
-        inventories.clear();
-        const absl::Time now = clock_->Now();
-        if (!r.request_id().empty()) {
-          ASSIGN_OR_RETURN(std::optional<RequestRecord> record,
-                           tx.FindRequest(r.request_id(), now));
-          if (record && record->fingerprint != fingerprint) {
-            return InvalidArgumentError(
-                {{"request_id", "was already used for a different request"}});
-          }
-          int erased = 0;
-          if (record && absl::SimpleAtoi(record->reference, &erased)) {
-            response.set_erased_bookings(erased);  // a retry: already done
-            return absl::OkStatus();
-          }
-        }
-        ASSIGN_OR_RETURN(std::vector<StoredBooking> found,
-                         tx.BookingsOfEmail(email_key));
-        // Sessions whose bookings will be cancelled are locked in name
-        // order (std::map), then their courses and those of waiting
-        // any-date entries in name order (std::set): the one global order
-        // every multi-session change uses. The bookings are read again
-        // under the locks.
-        std::set<std::string> courses;
-        for (const StoredBooking& stored : found) {
-          if (!IsActive(stored.booking.state())) continue;
-          courses.insert(stored.booking.course());
-          if (!stored.booking.session().empty())
-            inventories.emplace(stored.booking.session(), SessionInventory{});
-        }
-        for (auto& [session, inventory] : inventories) {
-          ASSIGN_OR_RETURN(std::optional<SessionInventory> locked,
-                           tx.LockInventory(session));
-          if (!locked) return absl::InternalError("booking: session unknown");
-          inventory = *std::move(locked);
-        }
-        for (const std::string& course : courses) {
-          RETURN_IF_ERROR(tx.LockCourse(course));
-        }
-        ASSIGN_OR_RETURN(found, tx.BookingsOfEmail(email_key));
-        std::vector<Event> events;
-        Event erased_event = NewEvent(caller, "personalData");
-        for (StoredBooking& stored : found) {
-          v1::Booking& b = stored.booking;
-          auto locked = inventories.find(b.session());
-          if (IsActive(b.state()) && !b.session().empty() &&
-              locked == inventories.end()) {
-            // Placed on a date between the two reads: lock it too.
-            return TransactionConflictError(
-                "erasure: a booking moved; run again");
-          }
-          SessionInventory no_session;
-          // A place on a session still to come would be held by nobody:
-          // it is cancelled, never late, and passed to the waiting list; a
-          // waiting any-date entry leaves its list.
-          const bool still_to_come =
-              b.session().empty() ||
-              (locked != inventories.end() && locked->second.start > now);
-          if (IsActive(b.state()) && still_to_come) {
-            const v1::Booking::State before = b.state();
-            EndBooking(
-                stored, b.session().empty() ? no_session : locked->second,
-                before == v1::Booking::WAITLISTED ? v1::Booking::LEFT_WAITLIST
-                                                  : v1::Booking::CANCELLED,
-                v1::Cancellation::ADMIN, "", now);
-            b.mutable_cancellation()->set_late(false);
-            RETURN_IF_ERROR(tx.UpdateBooking(stored));
-            Event event = NewEvent(caller, b.name());
-            auto* cancelled = event.mutable_booking_cancelled();
-            cancelled->set_booking(b.name());
-            cancelled->set_session(b.session());
-            cancelled->set_previous_state(StateWord(before));
-            events.push_back(std::move(event));
-          }
-          RETURN_IF_ERROR(tx.EraseAttendee(b.reference()));
-          erased_event.mutable_personal_data_erased()->add_bookings(b.name());
-        }
-        for (auto& [session, inventory] : inventories) {
-          RETURN_IF_ERROR(Promote(tx, inventory, caller));
-          RETURN_IF_ERROR(tx.SaveCounts(inventory));
-        }
-        RETURN_IF_ERROR(tx.ForgetContactsOf(email_key));
-        response.set_erased_bookings(static_cast<int>(found.size()));
-        if (!found.empty()) events.push_back(std::move(erased_event));
-        RETURN_IF_ERROR(tx.AddEvents(std::move(events)));
-        if (!r.request_id().empty()) {
-          RETURN_IF_ERROR(tx.RecordRequest(
-              r.request_id(),
-              {fingerprint, absl::StrCat(response.erased_bookings())}, now));
-        }
-        return absl::OkStatus();
-      }));
-  for (const auto& [session, inventory] : inventories) RefreshCache(inventory);
-  log::Info("personal_data.erased", {{"bookings", response.erased_bookings()}});
-  return response;
 }
 
 // --- Availability ---

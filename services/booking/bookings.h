@@ -11,12 +11,14 @@
 // Thread-safe.
 
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "common/auth/hmac_keys.h"
 #include "common/time/clock.h"
 #include "services/booking/availability_cache.h"
 #include "services/booking/caller.h"
@@ -28,6 +30,13 @@
 
 namespace training::booking {
 
+// The keys a Bookings signs with.
+struct BookingKeys {
+  const ManageTokens* tokens;
+  // The suite's shared key for hashes of erased addresses (address_hash.h).
+  const auth::HmacKeys* addresses;
+};
+
 class Bookings {
  public:
   // Nothing is owned; everything must outlive this. `cache` may be null
@@ -38,7 +47,7 @@ class Bookings {
   // CreateBookingAsync's caller; null: on the caller's thread. When it
   // refuses (the pool is full), the request is answered RESOURCE_EXHAUSTED
   // with a retry hint: blocking work never runs on the caller's thread.
-  Bookings(BookingStore* store, const Clock* clock, const ManageTokens* tokens,
+  Bookings(BookingStore* store, const Clock* clock, BookingKeys keys,
            SessionDirectory* directory, AvailabilityCache* cache,
            GroupCommitOptions options = {}, Offload offload = nullptr);
 
@@ -93,6 +102,8 @@ class Bookings {
   // PersonalDataErased event. Idempotent.
   absl::StatusOr<v1::ErasePersonalDataResponse> ErasePersonalData(
       const Caller& caller, const v1::ErasePersonalDataRequest& r);
+  // What an erasure locks (defined in erasure.cc).
+  struct ErasureLocks;
 
   // Booking requests waiting for their batch, over every session.
   size_t PendingBookings() const { return queue_.pending(); }
@@ -201,6 +212,15 @@ class Bookings {
       const std::function<absl::Status(BookingTransaction&, StoredBooking&,
                                        SessionInventory&)>& change,
       TokenInView token = TokenInView::kNone, ChangeAccess access = nullptr);
+  // Erasure's work under its locks (erasure.cc).
+  absl::Status EraseUnderLocks(BookingTransaction& tx, const Caller& caller,
+                               const std::string& email_key,
+                               std::vector<StoredBooking>& found,
+                               ErasureLocks& locks,
+                               std::set<std::string>& promote,
+                               v1::ErasePersonalDataResponse& response,
+                               const std::string& request_id,
+                               const std::string& fingerprint, absl::Time now);
   // Queues a valid request of a known session for its batch.
   void QueueBooking(const Caller& caller, const v1::CreateBookingRequest& r,
                     std::function<void(absl::StatusOr<v1::Booking>)> done);
@@ -209,6 +229,7 @@ class Bookings {
   BookingStore* store_;
   const Clock* clock_;
   const ManageTokens* tokens_;
+  const auth::HmacKeys* address_keys_;
   AvailabilityCache* cache_;
   const Offload offload_;  // runs here when none was given
   BatchHook batch_hook_for_test_;

@@ -108,7 +108,7 @@ TEST_P(BookingsTest, SameRequestIdGivesTheSameAnswerEvenAfterARestart) {
   const std::string after_first = Snapshot();
 
   // A new Bookings over the same database is a restarted process.
-  bookings_ = std::make_unique<Bookings>(store_.get(), &clock_, tokens_.get(),
+  bookings_ = std::make_unique<Bookings>(store_.get(), &clock_, Keys(),
                                          &directory_, cache_.get());
   clock_.Advance(absl::Hours(23));
   auto again = Book("a@nhs.example", 7);
@@ -710,8 +710,8 @@ TEST_P(BookingsTest, RequestsQueuedBehindAHeldTransactionCommitAsOneBatch) {
 // answered from the thread that commits its batch.
 TEST_P(BookingsTest, OffloadedCreateBookingAsyncNeverBlocksItsCaller) {
   runtime::WorkerPool pool(4, 100);
-  Bookings offloaded(store_.get(), &clock_, tokens_.get(), &directory_,
-                     cache_.get(), {}, [&pool](std::function<void()> work) {
+  Bookings offloaded(store_.get(), &clock_, Keys(), &directory_, cache_.get(),
+                     {}, [&pool](std::function<void()> work) {
                        return pool.TrySubmit(std::move(work));
                      });
   absl::Notification held, release;
@@ -767,8 +767,8 @@ TEST_P(BookingsTest, OffloadedCreateBookingAsyncNeverBlocksItsCaller) {
 // per column): every booking keeps its own values, however awkward.
 TEST_P(BookingsTest, ABatchWritesEachBookingsOwnValuesWhateverTheyHold) {
   runtime::WorkerPool pool(2, 100);
-  Bookings batched(store_.get(), &clock_, tokens_.get(), &directory_,
-                   cache_.get(), {}, [&pool](std::function<void()> work) {
+  Bookings batched(store_.get(), &clock_, Keys(), &directory_, cache_.get(), {},
+                   [&pool](std::function<void()> work) {
                      return pool.TrySubmit(std::move(work));
                    });
   absl::Notification held, release;
@@ -861,7 +861,7 @@ TEST_P(BookingsTest, AFailedBatchCommitFailsEveryoneRetryablyAndRetriesWork) {
 
 TEST_P(BookingsTest, PastThePendingLimitRequestsAreRefusedWithARetryHint) {
   bookings_ = std::make_unique<Bookings>(
-      store_.get(), &clock_, tokens_.get(), &directory_, cache_.get(),
+      store_.get(), &clock_, Keys(), &directory_, cache_.get(),
       GroupCommitOptions{.max_batch = 256, .max_pending = 2});
   absl::Notification held, release;
   std::atomic<int> batches{0};

@@ -144,9 +144,12 @@ class BookingsFixture : public ::testing::TestWithParam<sql::Engine> {
     auto tokens = ManageTokens::Parse(*ManageTokens::NewSpec("t1"));
     ASSERT_THAT(tokens, IsOk());
     tokens_ = std::make_unique<ManageTokens>(*std::move(tokens));
+    auto address_keys = auth::HmacKeys::Parse(*auth::HmacKeys::NewSpec("a1"));
+    ASSERT_THAT(address_keys, IsOk());
+    address_keys_ = std::make_unique<auth::HmacKeys>(*std::move(address_keys));
     cache_ =
         std::make_unique<AvailabilityCache>(redis_.get(), absl::Seconds(60));
-    bookings_ = std::make_unique<Bookings>(store_.get(), &clock_, tokens_.get(),
+    bookings_ = std::make_unique<Bookings>(store_.get(), &clock_, Keys(),
                                            &directory_, cache_.get());
     Schedule(kSession, 3);
   }
@@ -250,6 +253,8 @@ class BookingsFixture : public ::testing::TestWithParam<sql::Engine> {
   std::unique_ptr<sql::Database> db_;
   std::unique_ptr<SqlBookingStore> store_;
   std::unique_ptr<ManageTokens> tokens_;
+  std::unique_ptr<auth::HmacKeys> address_keys_;
+  BookingKeys Keys() const { return {tokens_.get(), address_keys_.get()}; }
   std::unique_ptr<AvailabilityCache> cache_;
   std::unique_ptr<Bookings> bookings_;
   int changes_ = 0;

@@ -23,7 +23,7 @@ class BusyTest : public BookingsFixture {
   // A Bookings whose blocking work goes to `pool`, as in the server.
   std::unique_ptr<Bookings> OffloadingTo(runtime::WorkerPool& pool) {
     return std::make_unique<Bookings>(
-        store_.get(), &clock_, tokens_.get(), &directory_, cache_.get(),
+        store_.get(), &clock_, Keys(), &directory_, cache_.get(),
         GroupCommitOptions{}, [&pool](std::function<void()> work) {
           return pool.TrySubmit(std::move(work));
         });

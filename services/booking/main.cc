@@ -36,6 +36,12 @@ ABSL_FLAG(std::string, manage_token_secrets, "",
           "first is current; older ones are still accepted). Every replica "
           "needs the same list. When empty, a secret is made once and kept "
           "in <data_dir>/booking_token_secrets (local runs only).");
+ABSL_FLAG(std::string, address_hash_secrets, "",
+          "Secrets the keyed hash of an erased address (in PersonalDataErased "
+          "events) is made with: kid:base64url,… (the first is current). "
+          "Every service of the suite needs the same list. When empty, a "
+          "secret is made once and kept in <data_dir>/address_hash_secrets "
+          "(local runs only).");
 ABSL_FLAG(absl::Duration, maintenance_interval, absl::Minutes(10),
           "How often housekeeping runs (forgetting replaced attendees' "
           "contacts once their session has ended, and access needs once "
@@ -56,33 +62,56 @@ ABSL_FLAG(absl::Duration, availability_ttl, absl::Seconds(5),
 namespace training::booking {
 namespace {
 
-// The configured secrets, or for a local run on SQLite one made once and
-// kept in the data directory (mode 0600) so that tokens survive restarts.
-// Replicas on PostgreSQL must share one list: each making its own would
-// refuse the tokens the others issued.
-absl::StatusOr<ManageTokens> LoadTokens(const runtime::ServerOptions& options) {
-  std::string spec = absl::GetFlag(FLAGS_manage_token_secrets);
-  if (spec.empty()) {
-    if (!absl::StartsWith(options.database_url, "sqlite://")) {
-      return absl::FailedPreconditionError(
-          "--manage_token_secrets (TRAINING_MANAGE_TOKEN_SECRETS) is required "
-          "with a PostgreSQL --database_url: every replica must issue and "
-          "accept the same tokens");
-    }
-    RETURN_IF_ERROR(runtime::PrepareDataDir(options));
-    ASSIGN_OR_RETURN(
-        spec, config::ReadOrCreateSecretFile(
-                  options.data_dir + "/booking_token_secrets",
-                  "--manage_token_secrets (TRAINING_MANAGE_TOKEN_SECRETS)",
-                  [] { return ManageTokens::NewSpec("local"); }));
+// A shared secret list from its flag, or for a local run on SQLite one made
+// once and kept in the data directory (mode 0600) so that what it signs
+// survives restarts. Replicas on PostgreSQL must share one list: each
+// making its own would refuse what the others signed.
+absl::StatusOr<std::string> SecretSpec(const runtime::ServerOptions& options,
+                                       std::string given,
+                                       const std::string& flag,
+                                       const std::string& file) {
+  if (!given.empty()) return given;
+  if (!absl::StartsWith(options.database_url, "sqlite://")) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(flag,
+                     " is required with a PostgreSQL --database_url: every "
+                     "replica must use the same secrets"));
   }
+  RETURN_IF_ERROR(runtime::PrepareDataDir(options));
+  return config::ReadOrCreateSecretFile(
+      options.data_dir + "/" + file, flag,
+      [] { return auth::HmacKeys::NewSpec("local"); });
+}
+
+absl::StatusOr<ManageTokens> LoadTokens(const runtime::ServerOptions& options) {
+  constexpr char kFlag[] =
+      "--manage_token_secrets (TRAINING_MANAGE_TOKEN_SECRETS)";
+  ASSIGN_OR_RETURN(
+      std::string spec,
+      SecretSpec(options, absl::GetFlag(FLAGS_manage_token_secrets), kFlag,
+                 "booking_token_secrets"));
   absl::StatusOr<ManageTokens> tokens = ManageTokens::Parse(spec);
   if (!tokens.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--manage_token_secrets (TRAINING_MANAGE_TOKEN_SECRETS): ",
-                     tokens.status().message()));
+        absl::StrCat(kFlag, ": ", tokens.status().message()));
   }
   return tokens;
+}
+
+absl::StatusOr<auth::HmacKeys> LoadAddressKeys(
+    const runtime::ServerOptions& options) {
+  constexpr char kFlag[] =
+      "--address_hash_secrets (TRAINING_ADDRESS_HASH_SECRETS)";
+  ASSIGN_OR_RETURN(
+      std::string spec,
+      SecretSpec(options, absl::GetFlag(FLAGS_address_hash_secrets), kFlag,
+                 "address_hash_secrets"));
+  absl::StatusOr<auth::HmacKeys> keys = auth::HmacKeys::Parse(spec);
+  if (!keys.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(kFlag, ": ", keys.status().message()));
+  }
+  return keys;
 }
 
 absl::Status RegisterBooking(runtime::ServerRunner& runner) {
@@ -90,6 +119,9 @@ absl::Status RegisterBooking(runtime::ServerRunner& runner) {
   RETURN_IF_ERROR(runtime::PrepareDatabaseDir(options));
   ASSIGN_OR_RETURN(ManageTokens tokens, LoadTokens(options));
   auto shared_tokens = std::make_shared<ManageTokens>(std::move(tokens));
+  ASSIGN_OR_RETURN(auth::HmacKeys address_keys, LoadAddressKeys(options));
+  auto shared_address_keys =
+      std::make_shared<auth::HmacKeys>(std::move(address_keys));
   ASSIGN_OR_RETURN(std::shared_ptr<sql::Database> db,
                    sql::Database::Open(options.database_url));
   ASSIGN_OR_RETURN(std::shared_ptr<redis::RedisClient> redis,
@@ -114,8 +146,10 @@ absl::Status RegisterBooking(runtime::ServerRunner& runner) {
   }
   runtime::WorkerPool* pool = runner.runtime().pool;
   auto bookings = std::make_shared<Bookings>(
-      store.get(), Clock::Real(), shared_tokens.get(), directory.get(),
-      cache.get(), group_commit, [pool](std::function<void()> work) {
+      store.get(), Clock::Real(),
+      BookingKeys{shared_tokens.get(), shared_address_keys.get()},
+      directory.get(), cache.get(), group_commit,
+      [pool](std::function<void()> work) {
         // A full (or stopping) pool refuses: the caller is told to retry,
         // and blocking work never runs on gRPC's own threads.
         return pool->TrySubmit(std::move(work));
@@ -157,8 +191,9 @@ absl::Status RegisterBooking(runtime::ServerRunner& runner) {
   // Released newest first: consumer and relay stop before what they use.
   for (std::shared_ptr<void> kept :
        std::initializer_list<std::shared_ptr<void>>{
-           shared_tokens, db, redis, store, cache, directory, bookings, records,
-           relay, consumer, housekeeping, maintenance}) {
+           shared_tokens, shared_address_keys, db, redis, store, cache,
+           directory, bookings, records, relay, consumer, housekeeping,
+           maintenance}) {
     runner.Keep(std::move(kept));
   }
 

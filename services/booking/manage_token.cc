@@ -1,15 +1,8 @@
 #include "services/booking/manage_token.h"
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
-#include <algorithm>
-
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "common/random/secure_bytes.h"
 
 namespace training::booking {
 namespace {
@@ -18,108 +11,37 @@ namespace {
 // with one signing something else.
 constexpr char kContext[] = "training.booking.v1/manage-token:";
 
-bool IsKid(absl::string_view kid) {
-  return !kid.empty() && kid.size() <= 16 &&
-         std::all_of(kid.begin(), kid.end(), [](char c) {
-           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-         });
-}
-
-// HMAC-SHA256 keyed with `key`; null only if OpenSSL lacks HMAC or SHA-256.
-std::shared_ptr<const EVP_MAC_CTX> KeyedHmac(const std::string& key) {
-  EVP_MAC* hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  if (hmac == nullptr) return nullptr;
-  std::shared_ptr<EVP_MAC_CTX> ctx(EVP_MAC_CTX_new(hmac), EVP_MAC_CTX_free);
-  EVP_MAC_free(hmac);  // the context keeps its own reference
-  char digest[] = "SHA256";
-  const OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-      OSSL_PARAM_construct_end()};
-  if (ctx == nullptr ||
-      EVP_MAC_init(ctx.get(),
-                   reinterpret_cast<const unsigned char*>(key.data()),
-                   key.size(), params) != 1) {
-    return nullptr;
-  }
-  return ctx;
+// Version 1 signs the name alone, as tokens did before versions, so that
+// tokens issued then still open their bookings. A name never holds '#'.
+std::string Message(absl::string_view booking_name, int64_t version) {
+  return version == 1 ? std::string(booking_name)
+                      : absl::StrCat(booking_name, "#", version);
 }
 
 }  // namespace
 
 absl::StatusOr<ManageTokens> ManageTokens::Parse(absl::string_view spec) {
-  std::vector<Secret> secrets;
-  for (absl::string_view entry : absl::StrSplit(spec, ',', absl::SkipEmpty())) {
-    const size_t colon = entry.find(':');
-    if (colon == absl::string_view::npos || !IsKid(entry.substr(0, colon))) {
-      return absl::InvalidArgumentError(
-          "manage token secrets: each entry must be kid:secret with a kid "
-          "of 1 to 16 of a-z and 0-9");
-    }
-    std::string key;
-    if (!absl::WebSafeBase64Unescape(entry.substr(colon + 1), &key) ||
-        key.size() < 32) {
-      return absl::InvalidArgumentError(
-          "manage token secrets: each secret must be URL-safe base64 of at "
-          "least 32 bytes");
-    }
-    std::shared_ptr<const EVP_MAC_CTX> keyed = KeyedHmac(key);
-    if (keyed == nullptr) {
-      return absl::InternalError(
-          "manage token secrets: OpenSSL offers no HMAC-SHA256");
-    }
-    secrets.push_back({std::string(entry.substr(0, colon)), std::move(keyed)});
+  absl::StatusOr<auth::HmacKeys> keys = auth::HmacKeys::Parse(spec);
+  if (!keys.ok()) {
+    return absl::Status(
+        keys.status().code(),
+        absl::StrCat("manage token secrets: ", keys.status().message()));
   }
-  if (secrets.empty()) {
-    return absl::InvalidArgumentError(
-        "manage token secrets: at least one kid:secret is required");
-  }
-  return ManageTokens(std::move(secrets));
-}
-
-absl::StatusOr<std::string> ManageTokens::NewSpec(absl::string_view kid) {
-  absl::StatusOr<std::string> key = random::SecureBytes(32);
-  if (!key.ok()) return key.status();
-  return absl::StrCat(kid, ":", absl::WebSafeBase64Escape(*key));
-}
-
-std::string ManageTokens::Mac(const Secret& secret,
-                              absl::string_view booking_name, int64_t version) {
-  // Version 1 signs the name alone, as tokens did before versions, so that
-  // tokens issued then still open their bookings. A name never holds '#'.
-  const std::string message = version == 1
-                                  ? std::string(booking_name)
-                                  : absl::StrCat(booking_name, "#", version);
-  std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx(
-      EVP_MAC_CTX_dup(secret.keyed.get()), EVP_MAC_CTX_free);
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  size_t length = 0;
-  if (ctx == nullptr ||
-      EVP_MAC_update(ctx.get(),
-                     reinterpret_cast<const unsigned char*>(kContext),
-                     sizeof kContext - 1) != 1 ||
-      EVP_MAC_update(ctx.get(),
-                     reinterpret_cast<const unsigned char*>(message.data()),
-                     message.size()) != 1 ||
-      EVP_MAC_final(ctx.get(), mac, &length, sizeof mac) != 1) {
-    std::abort();  // out of memory: nothing sensible to hand out
-  }
-  return absl::WebSafeBase64Escape(
-      absl::string_view(reinterpret_cast<const char*>(mac), length));
+  return ManageTokens(*std::move(keys));
 }
 
 std::string ManageTokens::Issue(absl::string_view booking_name, int64_t version,
                                 absl::string_view kid) const {
-  for (const Secret& secret : secrets_) {
-    if (secret.kid == kid) return Mac(secret, booking_name, version);
-  }
-  return Mac(secrets_.front(), booking_name, version);
+  return keys_.Mac(keys_.IndexOf(kid), kContext,
+                   Message(booking_name, version));
 }
 
 bool ManageTokens::Verify(absl::string_view booking_name, int64_t version,
                           absl::string_view token) const {
+  const std::string message = Message(booking_name, version);
   bool match = false;
-  for (const Secret& secret : secrets_) {
-    const std::string expected = Mac(secret, booking_name, version);
+  for (size_t i = 0; i < keys_.size(); ++i) {
+    const std::string expected = keys_.Mac(i, kContext, message);
     // Every secret is tried, and every byte compared, whatever matches.
     const bool same_size = expected.size() == token.size();
     const std::string& padded = same_size ? std::string(token) : expected;

@@ -11,31 +11,28 @@
 // issued under the current one (or the one a booking was issued under, while
 // it is still configured) and accepted under any, compared in constant time.
 
-#include <openssl/types.h>
-
 #include <cstdint>
-#include <memory>
 #include <string>
-#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/auth/hmac_keys.h"
 
 namespace training::booking {
 
 class ManageTokens {
  public:
-  // Parses `kid:secret,kid:secret,…` (the first is current). Each kid is 1
-  // to 16 of [a-z0-9]; each secret URL-safe base64 of at least 32 bytes.
-  // INVALID_ARGUMENT naming the rule (never the secret) otherwise.
+  // Parses `kid:secret,kid:secret,…` (the first is current); see HmacKeys.
   static absl::StatusOr<ManageTokens> Parse(absl::string_view spec);
 
   // A new spec with one random secret, for a local run that was given none;
   // INTERNAL when the random generator fails.
-  static absl::StatusOr<std::string> NewSpec(absl::string_view kid);
+  static absl::StatusOr<std::string> NewSpec(absl::string_view kid) {
+    return auth::HmacKeys::NewSpec(kid);
+  }
 
   // The kid new bookings record.
-  const std::string& current_kid() const { return secrets_.front().kid; }
+  const std::string& current_kid() const { return keys_.kid(0); }
 
   // The token for version `version` (1 or more) of `booking_name` under
   // secret `kid`, or under the current secret when `kid` is no longer
@@ -50,20 +47,9 @@ class ManageTokens {
               absl::string_view token) const;
 
  private:
-  struct Secret {
-    std::string kid;
-    // HMAC-SHA256 already keyed with the secret, copied for each token:
-    // setting the key up per token cost as much as the MAC itself. Shared
-    // read-only between threads and copies of this object.
-    std::shared_ptr<const EVP_MAC_CTX> keyed;
-  };
-  explicit ManageTokens(std::vector<Secret> secrets)
-      : secrets_(std::move(secrets)) {}
+  explicit ManageTokens(auth::HmacKeys keys) : keys_(std::move(keys)) {}
 
-  static std::string Mac(const Secret& secret, absl::string_view booking_name,
-                         int64_t version);
-
-  std::vector<Secret> secrets_;  // never empty
+  auth::HmacKeys keys_;
 };
 
 }  // namespace training::booking

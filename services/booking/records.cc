@@ -321,6 +321,10 @@ absl::StatusOr<v1::PersonalDataExport> Records::ExportPersonalData(
                          tx.ReplacedOn(EmailKey(r.email())));
         for (const std::string& reference : replaced)
           out.add_replaced_on_bookings(BookingName(reference));
+        ASSIGN_OR_RETURN(std::vector<std::string> named,
+                         tx.NamedAsLineManagerOn(EmailKey(r.email())));
+        for (const std::string& reference : named)
+          out.add_named_as_line_manager_on(BookingName(reference));
         return absl::OkStatus();
       }));
   *out.mutable_export_time() = ToProto(clock_->Now());

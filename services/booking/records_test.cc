@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "common/auth/address_hash.h"
 #include "common/events/outbox.h"
 #include "common/logging/log.h"
 #include "common/sql/testing/engines.h"
@@ -322,11 +323,11 @@ TEST_P(ReportsTest, ParticipationPagesComeFromTheDatabaseInByteOrder) {
   std::vector<std::string> expected = {"Hill School", "Northshire NHS Trust"};
   clock_.Set(kNow);  // booking is open again
   for (int i = 0; i < 38; ++i) {
-    const std::string organisation =
-        absl::StrCat(i % 3 == 0   ? "alpha "
-                     : i % 3 == 1 ? "Alpha "
-                                  : "\xC3\x89cole ",
-                     i);
+    const std::string organisation = absl::StrCat(i % 3 == 0   ? "alpha "
+                                                  : i % 3 == 1 ? "Alpha "
+                                                               : "\xC3\x89"
+                                                                 "cole ",
+                                                  i);
     expected.push_back(organisation);
     ASSERT_THAT(BookAs({"Someone", absl::StrCat("p", i, "@org.example"),
                         organisation, type::HEALTH},
@@ -603,6 +604,87 @@ TEST_P(PersonalDataTest, ErasureLeavesNoTraceAndKeepsTheReports) {
   auto again = Erase(kZoe.email);
   ASSERT_THAT(again, IsOk());
   EXPECT_EQ(again->erased_bookings(), 0);
+}
+
+// A line manager's address sits on other people's bookings: it is part of
+// what is held about them, so export shows where and erasure blanks it,
+// and the erasure event names the address only as its keyed hash.
+TEST_P(PersonalDataTest,
+       ALineManagerNamedOnSeveralBookingsIsExportedAndErased) {
+  const std::string boss = "Morag.Boss@Council.example";
+  std::vector<std::string> naming;
+  for (int i = 0; i < 3; ++i) {
+    v1::CreateBookingRequest r;
+    r.set_request_id(Uuid(800 + i));
+    r.mutable_booking()->set_session(kSession);
+    *r.mutable_booking()->mutable_attendee() =
+        Person(absl::StrCat("staff", i, "@council.example"));
+    r.mutable_booking()->mutable_attendee()->set_line_manager_email(
+        i == 1 ? "morag.boss@COUNCIL.example" : boss);
+    auto made = bookings_->CreateBooking(Public(), r);
+    ASSERT_THAT(made, IsOk());
+    naming.push_back(made->name());
+  }
+  auto unrelated = BookAs(kColleague, kSession);
+  ASSERT_THAT(unrelated, IsOk());
+
+  auto exported = Export("morag.boss@council.example");
+  ASSERT_THAT(exported, IsOk());
+  EXPECT_THAT(exported->bookings(), IsEmpty());
+  EXPECT_THAT(exported->named_as_line_manager_on(),
+              ::testing::UnorderedElementsAreArray(naming));
+
+  auto erased = Erase("MORAG.BOSS@council.example");
+  ASSERT_THAT(erased, IsOk());
+  EXPECT_EQ(erased->erased_bookings(), 0);
+  EXPECT_EQ(erased->line_manager_mentions_erased(), 3);
+  for (const std::string& name : naming) {
+    auto kept = Get(name);
+    ASSERT_THAT(kept, IsOk());
+    EXPECT_EQ(kept->state(), v1::Booking::CONFIRMED) << "only the address goes";
+    EXPECT_EQ(kept->attendee().line_manager_email(), "");
+  }
+  EXPECT_THAT(Export(boss)->named_as_line_manager_on(), IsEmpty());
+
+  events::OutboxRelay relay(db_.get(), redis_.get());
+  while (true) {
+    auto published = relay.PublishOnce();
+    ASSERT_THAT(published, IsOk());
+    if (*published == 0) break;
+  }
+  auto stream = redis_->Command({"XRANGE", kBookingStream, "-", "+"});
+  ASSERT_THAT(stream, IsOk());
+  std::optional<events::v1::PersonalDataErased> event;
+  for (const redis::Reply& entry : stream->elements) {
+    const auto& fields = entry.elements.at(1).elements;
+    for (size_t i = 0; i + 1 < fields.size(); i += 2) {
+      events::v1::Event parsed;
+      if (fields[i].str == "payload" &&
+          parsed.ParseFromString(fields[i + 1].str) &&
+          parsed.has_personal_data_erased()) {
+        event = parsed.personal_data_erased();
+      }
+    }
+  }
+  ASSERT_TRUE(event.has_value());
+  EXPECT_THAT(event->line_manager_bookings(),
+              ::testing::UnorderedElementsAreArray(naming));
+  const auth::AddressHash expected =
+      auth::HashAddress(*address_keys_, "morag.boss@council.example");
+  EXPECT_EQ(event->address_hash(), expected.hash);
+  EXPECT_EQ(event->address_hash_key(), "a1");
+  EXPECT_EQ(event->address_hash().size(), 43u);
+  for (const std::string& where : {EveryTable(), EveryRedisKey()}) {
+    EXPECT_FALSE(absl::StrContains(absl::AsciiStrToLower(where), "morag"));
+  }
+  // On PostgreSQL the old row versions stay in the table and its indexes
+  // until a vacuum: the erasure ran one on each table it wrote to.
+  if (GetParam() == sql::Engine::kPostgres) {
+    EXPECT_EQ(Scalar("SELECT COUNT(*) AS n FROM pg_stat_user_tables WHERE "
+                     "relname IN ('bookings', 'previous_contacts') AND "
+                     "last_vacuum IS NOT NULL"),
+              2);
+  }
 }
 
 TEST_P(PersonalDataTest, BadRequestsChangeNothing) {

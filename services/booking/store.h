@@ -230,6 +230,14 @@ class BookingTransaction {
   // Removes the attendee's personal fields from a booking, keeping its
   // organisation and agency type for the reports.
   virtual absl::Status EraseAttendee(const std::string& reference) = 0;
+  // References of other people's bookings that name this address as their
+  // line manager.
+  virtual absl::StatusOr<std::vector<std::string>> NamedAsLineManagerOn(
+      const std::string& email_key) = 0;
+  // Blanks this address wherever it is named as line manager; returns the
+  // references of the bookings changed.
+  virtual absl::StatusOr<std::vector<std::string>> ForgetLineManager(
+      const std::string& email_key) = 0;
   // Forgets the replaced-attendee contacts held for this address.
   virtual absl::Status ForgetContactsOf(const std::string& email_key) = 0;
   // Clears access needs of bookings whose session ended before
@@ -270,6 +278,10 @@ class BookingStore {
   virtual absl::Status Run(
       Mode mode,
       const std::function<absl::Status(BookingTransaction&)>& body) = 0;
+
+  // After an erasure: removes what the old versions of the rows holding
+  // personal data left in the database's files (Database::ScrubFreedSpace).
+  virtual absl::Status ScrubFreedSpace() = 0;
 
  protected:
   BookingStore() = default;

@@ -1188,6 +1188,40 @@ class SqlBookingTransaction final : public BookingTransaction {
         .status();
   }
 
+  // The address as line manager is rare to ask for (export, erasure) and
+  // has no index: one scan. Compared in ASCII lower case, as EmailKey()
+  // does (PostgreSQL's lower() of a non-C collation would fold more).
+  static std::string LineManagerKey(sql::Engine engine) {
+    return engine == sql::Engine::kPostgres
+               ? "lower(line_manager_email COLLATE \"C\")"
+               : "lower(line_manager_email)";
+  }
+
+  absl::StatusOr<std::vector<std::string>> NamedAsLineManagerOn(
+      const std::string& email_key) override {
+    ASSIGN_OR_RETURN(
+        ResultSet rows,
+        tx_.Query(absl::StrCat("SELECT reference FROM bookings WHERE "
+                               "line_manager_email <> '' AND ",
+                               LineManagerKey(tx_.engine()),
+                               " = $1 ORDER BY reference"),
+                  {email_key}));
+    return Column(rows, "reference");
+  }
+
+  absl::StatusOr<std::vector<std::string>> ForgetLineManager(
+      const std::string& email_key) override {
+    ASSIGN_OR_RETURN(
+        ResultSet rows,
+        tx_.Query(absl::StrCat("UPDATE bookings SET line_manager_email = '', "
+                               "version = version + 1 WHERE "
+                               "line_manager_email <> '' AND ",
+                               LineManagerKey(tx_.engine()),
+                               " = $1 RETURNING reference"),
+                  {email_key}));
+    return Column(rows, "reference");
+  }
+
   absl::Status ForgetContactsOf(const std::string& email_key) override {
     return tx_
         .Execute("DELETE FROM previous_contacts WHERE email_key = $1",
@@ -1504,6 +1538,12 @@ absl::StatusOr<std::unique_ptr<SqlBookingStore>> SqlBookingStore::Open(
 std::unique_ptr<BookingTransaction> SqlBookingStore::Wrap(
     sql::Transaction& tx) {
   return std::make_unique<SqlBookingTransaction>(tx);
+}
+
+absl::Status SqlBookingStore::ScrubFreedSpace() {
+  // The tables personal data is written to; the outbox's events name
+  // bookings, never people.
+  return db_->ScrubFreedSpace({"bookings", "previous_contacts"});
 }
 
 absl::Status SqlBookingStore::Run(

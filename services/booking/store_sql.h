@@ -40,6 +40,7 @@ class SqlBookingStore final : public BookingStore {
   absl::Status Run(
       Mode mode,
       const std::function<absl::Status(BookingTransaction&)>& body) override;
+  absl::Status ScrubFreedSpace() override;
 
   sql::Database* database() { return db_; }
 
