@@ -156,6 +156,8 @@ class Bench {
            "--catalogue_address=127.0.0.1:" + std::to_string(catalogue_.port),
            "--manage_token_secrets=b1:"
            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
+           "--address_hash_secrets=a1:"
+           "HyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4",
            "--worker_threads=256", "--max_queued_calls=20000",
            "--max_pending_bookings=20000", "--availability_ttl=2s"},
           {{"TRAINING_SERVICE_KEY", kServiceKey}});

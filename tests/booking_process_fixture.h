@@ -43,6 +43,8 @@ inline const std::string kAdminKey = "trk_admin_booking_process_test_000001";
 inline const std::string kBookingKey = "trk_service_booking_process_test_0001";
 inline const std::string kTokenSecrets =
     "t1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+inline const std::string kAddressHashSecrets =
+    "a1:HyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4";
 
 inline std::string Uuid(int n) {
   return absl::StrFormat("00000000-0000-4000-8000-%012d", n);
@@ -113,6 +115,7 @@ class BookingProcessTest : public ::testing::Test {
     extra.push_back("--catalogue_address=127.0.0.1:" +
                     std::to_string(catalogue_.port));
     extra.push_back("--manage_token_secrets=" + kTokenSecrets);
+    extra.push_back("--address_hash_secrets=" + kAddressHashSecrets);
     if (!db_url.empty()) extra.push_back("--database_url=" + db_url);
     return StartProcess(BOOKING_BINARY, name, extra, env);
   }

@@ -201,6 +201,14 @@ absl::StatusOr<bool> StreamConsumer::Handle(
         return handler_(tx, event);
       });
   if (!handled.ok()) {
+    if (absl::IsInvalidArgument(handled)) {
+      // The event itself is out of range (a capacity, a time, a name):
+      // set aside at once, with the handler's reason (never personal data:
+      // handlers name fields, not values).
+      RETURN_IF_ERROR(DeadLetter(
+          entry_id, fields, std::string(handled.message()).substr(0, 500)));
+      return true;
+    }
     if (IsTransientFailure(handled)) {
       // Not the event's fault: this delivery is taken off its count. (If
       // Redis cannot take the tally either, the delivery counts; an outage

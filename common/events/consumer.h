@@ -22,7 +22,9 @@
 //   still set aside after `max_deliveries`.
 // * An entry with `max_deliveries` counted deliveries, one still failing
 //   transiently `give_up_after` after it was added, or one whose payload
-//   does not parse, goes to the dead-letter stream (`<stream>.dead`) with
+//   does not parse or that the handler refuses as out of range
+//   (INVALID_ARGUMENT: retrying cannot change it), goes to the dead-letter
+//   stream (`<stream>.dead`) with
 //   the reason, its group and original id, and is acknowledged. Dead letters
 //   are put back with ReplayDeadLetters (dead_letters.h), addressed to the
 //   group that set them aside (field `for_group`): other groups acknowledge

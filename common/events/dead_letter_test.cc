@@ -88,6 +88,31 @@ TEST_P(DeadLetterTest, AnEntryFailingTransientlyForAWeekIsSetAside) {
 // Consumers that took the entry and died without an answer (delivered
 // three times, never acknowledged): it is set aside after max_deliveries,
 // so that a poison event cannot crash consumers for ever.
+// An event the handler refuses as out of range (INVALID_ARGUMENT) cannot
+// get better by retrying: it is set aside on its first delivery, with the
+// handler's reason, and has no effect.
+TEST_P(DeadLetterTest, AnOutOfRangeEventIsSetAsideAtOnceWithItsReason) {
+  WriteEvents(1);
+  OutboxRelay relay(db_.get(), redis_.get());
+  ASSERT_EQ(relay.PublishOnce().value_or(-1), 1);
+  int failing = 1;
+  StreamConsumer consumer(
+      db_.get(), redis_.get(), Options("c1", absl::ZeroDuration()),
+      FailingWhile(&failing, absl::InvalidArgumentError(
+                                 "session out of range: capacity: must be 1 "
+                                 "to 10000")));
+  ASSERT_THAT(consumer.EnsureGroup(), IsOk());
+
+  ASSERT_THAT(consumer.PollOnce(), IsOk());
+
+  auto letters = ListDeadLetters(*redis_, kStream, absl::InfinitePast());
+  ASSERT_THAT(letters, IsOk());
+  ASSERT_EQ(letters->size(), 1u);
+  EXPECT_THAT(letters->front().reason, HasSubstr("capacity: must be 1"));
+  EXPECT_EQ(Pending("g"), 0);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) AS v FROM effects"), 0);
+}
+
 TEST_P(DeadLetterTest, AnEntryThatKillsItsConsumersIsSetAsideAfterMax) {
   WriteEvents(1);
   OutboxRelay relay(db_.get(), redis_.get());

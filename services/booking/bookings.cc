@@ -1264,14 +1264,16 @@ absl::Status Bookings::ApplyCatalogueEvent(BookingTransaction& tx,
   caller.traceparent = event.traceparent();
   caller.tracestate = event.tracestate();
   switch (event.payload_case()) {
-    case Event::kCoursePublished:
-      return tx
-          .PutCourseRules(RulesFromCatalogue(event.course_published().course()))
-          .status();
-    case Event::kCourseChanged:
-      return tx
-          .PutCourseRules(RulesFromCatalogue(event.course_changed().course()))
-          .status();
+    case Event::kCoursePublished: {
+      ASSIGN_OR_RETURN(CourseRules rules,
+                       RulesFromCatalogue(event.course_published().course()));
+      return tx.PutCourseRules(rules).status();
+    }
+    case Event::kCourseChanged: {
+      ASSIGN_OR_RETURN(CourseRules rules,
+                       RulesFromCatalogue(event.course_changed().course()));
+      return tx.PutCourseRules(rules).status();
+    }
     case Event::kCourseArchived:
       // Archived courses take no new bookings; existing ones stand.
       return tx.ArchiveCourse(event.course_archived().course(),
@@ -1279,10 +1281,12 @@ absl::Status Bookings::ApplyCatalogueEvent(BookingTransaction& tx,
     case Event::kSessionScheduled: {
       // The session's row first, then the course's: the one lock order.
       const auto& session = event.session_scheduled().session();
-      RETURN_IF_ERROR(tx.PutSessionFacts(FactsFromCatalogue(session)).status());
-      RETURN_IF_ERROR(tx.PutCourseRules(RulesFromCatalogue(
-                                            event.session_scheduled().course()))
-                          .status());
+      // Both checked before either is written.
+      ASSIGN_OR_RETURN(SessionFacts facts, FactsFromCatalogue(session));
+      ASSIGN_OR_RETURN(CourseRules rules,
+                       RulesFromCatalogue(event.session_scheduled().course()));
+      RETURN_IF_ERROR(tx.PutSessionFacts(facts).status());
+      RETURN_IF_ERROR(tx.PutCourseRules(rules).status());
       // A new date offers its places to the course's any-date entries.
       ASSIGN_OR_RETURN(std::optional<SessionInventory> locked,
                        tx.LockInventory(session.name()));
@@ -1292,11 +1296,11 @@ absl::Status Bookings::ApplyCatalogueEvent(BookingTransaction& tx,
     }
     case Event::kSessionChanged: {
       const auto& session = event.session_changed().session();
+      ASSIGN_OR_RETURN(SessionFacts facts, FactsFromCatalogue(session));
       ASSIGN_OR_RETURN(std::optional<SessionInventory> locked,
                        tx.LockInventory(session.name()));
       if (!locked) return absl::OkStatus();
-      ASSIGN_OR_RETURN(bool applied,
-                       tx.PutSessionFacts(FactsFromCatalogue(session)));
+      ASSIGN_OR_RETURN(bool applied, tx.PutSessionFacts(facts));
       if (!applied) return absl::OkStatus();
       ASSIGN_OR_RETURN(locked, tx.LockInventory(session.name()));
       SessionInventory inventory = *std::move(locked);

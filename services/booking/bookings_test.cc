@@ -6,6 +6,7 @@
 
 #include "services/booking/bookings.h"
 
+#include <limits>
 #include <map>
 #include <random>
 #include <set>
@@ -232,6 +233,24 @@ TEST_P(BookingsTest, ASubstituteKeepsThePlaceAndTheRules) {
   // The old person's details go when the booking ends.
   ASSERT_THAT(Cancel(booking->name()), IsOk());
   EXPECT_EQ(Scalar("SELECT COUNT(*) AS n FROM previous_contacts"), 0);
+}
+
+// Catalogue events come over Redis: one whose capacity would overflow the
+// counts is refused (and so dead-lettered by the consumer) and changes
+// nothing; the booking path goes on as before.
+TEST_P(BookingsTest, AnOutOfRangeCatalogueEventChangesNothing) {
+  ASSERT_THAT(Book("a@nhs.example", 1), IsOk());
+  const std::string before = Snapshot();
+
+  absl::Status huge = ChangeCapacity(std::numeric_limits<int>::max());
+  absl::Status negative = ChangeCapacity(-1);
+
+  EXPECT_THAT(huge, StatusIs(absl::StatusCode::kInvalidArgument,
+                             ::testing::HasSubstr("capacity")));
+  EXPECT_THAT(negative, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(Snapshot(), before);
+  ASSERT_THAT(Book("b@nhs.example", 2), IsOk());
+  ExpectInvariants();
 }
 
 // References and contact ids must not be guessed: when the generator fails,

@@ -100,8 +100,8 @@ class FakeDirectory final : public SessionDirectory {
     absl::MutexLock lock(&mu_);
     auto it = sessions_.find(session);
     if (it == sessions_.end()) return absl::NotFoundError("no such session");
-    return std::make_pair(FactsFromCatalogue(it->second),
-                          RulesFromCatalogue(Course()));
+    return std::make_pair(*FactsFromCatalogue(it->second),
+                          *RulesFromCatalogue(Course()));
   }
   void Put(const catalogue::Session& session) {
     absl::MutexLock lock(&mu_);

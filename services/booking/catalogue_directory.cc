@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/logging/log.h"
 #include "common/status/errors.h"
@@ -67,8 +68,16 @@ absl::StatusOr<std::pair<SessionFacts, CourseRules>> CatalogueDirectory::Lookup(
     grpc::Status status = stub_->GetCourse(&context, course_request, &course);
     if (!status.ok()) return failed(status);
   }
-  return std::make_pair(FactsFromCatalogue(session),
-                        RulesFromCatalogue(course));
+  // What the catalogue answered is checked as its events are: out of
+  // range is the catalogue's fault, not the caller's request.
+  absl::StatusOr<SessionFacts> facts = FactsFromCatalogue(session);
+  absl::StatusOr<CourseRules> rules = RulesFromCatalogue(course);
+  if (!facts.ok() || !rules.ok()) {
+    return absl::InternalError(
+        absl::StrCat("booking: the catalogue's answer is ",
+                     (facts.ok() ? rules.status() : facts.status()).message()));
+  }
+  return std::make_pair(*std::move(facts), *std::move(rules));
 }
 
 }  // namespace training::booking

@@ -26,6 +26,9 @@ class RecordingCatalogue final : public catalogue::CatalogueService::Service {
     session->set_name(request->name());
     session->set_state(catalogue::Session::SCHEDULED);
     session->set_capacity(5);
+    // A real session has its times (booking checks what it is told).
+    session->mutable_start_time()->set_seconds(1893456000);  // 2030-01-01
+    session->mutable_end_time()->set_seconds(1893456000 + 3 * 3600);
     return grpc::Status::OK;
   }
   grpc::Status GetCourse(grpc::ServerContext* context,

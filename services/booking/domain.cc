@@ -326,47 +326,4 @@ v1::Availability AvailabilityOf(const SessionInventory& session,
   return a;
 }
 
-CourseRules RulesFromCatalogue(const catalogue::Course& course) {
-  CourseRules rules;
-  rules.course = course.name();
-  rules.published = course.state() == catalogue::Course::PUBLISHED;
-  rules.eligible_agency_types.assign(course.eligible_agency_types().begin(),
-                                     course.eligible_agency_types().end());
-  rules.late_cancellation_window = FromProto(course.late_cancellation_window());
-  const catalogue::WaitlistPolicy& policy = course.waitlist_policy();
-  rules.offer_policy.offer =
-      policy.mode() == catalogue::WaitlistPolicy::OFFER_WITH_HOLD;
-  if (IsSet(policy.hold_duration())) {
-    rules.offer_policy.hold = FromProto(policy.hold_duration());
-  }
-  if (IsSet(policy.minimum_hold_duration())) {
-    rules.offer_policy.minimum_hold = FromProto(policy.minimum_hold_duration());
-  }
-  rules.source_time = FromProto(course.update_time());
-  return rules;
-}
-
-SessionFacts FactsFromCatalogue(const catalogue::Session& session) {
-  SessionFacts facts;
-  facts.session = session.name();
-  facts.course = session.name().substr(0, session.name().find("/sessions/"));
-  facts.scheduled = session.state() != catalogue::Session::CANCELLED;
-  facts.capacity = session.capacity();
-  facts.booking_open = FromProto(session.booking_open_time());
-  facts.booking_close = FromProto(session.booking_close_time());
-  facts.start = FromProto(session.start_time());
-  facts.end = FromProto(session.end_time());
-  facts.delivery_mode = session.delivery_mode();
-  for (const catalogue::AgencyHold& hold : session.agency_holds()) {
-    HeldPlaces held;
-    held.agency_types.insert(hold.agency_types().begin(),
-                             hold.agency_types().end());
-    held.places = hold.places();
-    held.release = FromProto(hold.release_time());
-    facts.holds.push_back(std::move(held));
-  }
-  facts.source_time = FromProto(session.update_time());
-  return facts;
-}
-
 }  // namespace training::booking

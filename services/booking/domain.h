@@ -212,9 +212,12 @@ struct SessionFacts {
   absl::Time source_time;  // the catalogue's update_time
 };
 
-// What the catalogue's resources say, as kept by booking.
-CourseRules RulesFromCatalogue(const training::catalogue::v1::Course& course);
-SessionFacts FactsFromCatalogue(
+// What the catalogue's resources say, as kept by booking (catalogue_facts.cc),
+// range-checked: events come over Redis, and a capacity, count, time or
+// name out of range is INVALID_ARGUMENT naming the field, never stored.
+absl::StatusOr<CourseRules> RulesFromCatalogue(
+    const training::catalogue::v1::Course& course);
+absl::StatusOr<SessionFacts> FactsFromCatalogue(
     const training::catalogue::v1::Session& session);
 
 }  // namespace training::booking

@@ -33,7 +33,8 @@ TEST_P(FirstSightOnPostgresTest, LearningASessionTakesItsRowBeforeItsCourses) {
   auto event_tx = db_->Begin(sql::TxMode::kWrite);
   ASSERT_THAT(event_tx, IsOk());
   auto applying = SqlBookingStore::Wrap(**event_tx);
-  ASSERT_THAT(applying->PutSessionFacts(FactsFromCatalogue(announced)), IsOk());
+  ASSERT_THAT(applying->PutSessionFacts(*FactsFromCatalogue(announced)),
+              IsOk());
 
   absl::StatusOr<v1::Booking> booked;
   std::thread booking([&] { booked = Book("a@nhs.example", 1, session); });
@@ -51,7 +52,7 @@ TEST_P(FirstSightOnPostgresTest, LearningASessionTakesItsRowBeforeItsCourses) {
       "current_database() AND held.granted AND held.relation = "
       "'courses'::regclass AND held.mode = 'RowExclusiveLock'");
   absl::Status course_rules =
-      applying->PutCourseRules(RulesFromCatalogue(Course())).status();
+      applying->PutCourseRules(*RulesFromCatalogue(Course())).status();
   absl::Status committed = (*event_tx)->Commit();
   booking.join();
 
