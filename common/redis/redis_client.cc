@@ -138,6 +138,33 @@ Script::Script(std::string source) : source_(std::move(source)) {
       absl::string_view(reinterpret_cast<const char*>(digest), length));
 }
 
+namespace {
+
+// RFC 3986 percent-decoding of a URL's user or password.
+bool PercentDecode(absl::string_view in, std::string* out) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  out->clear();
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out->push_back(in[i]);
+      continue;
+    }
+    if (i + 2 >= in.size() || hex(in[i + 1]) < 0 || hex(in[i + 2]) < 0) {
+      return false;
+    }
+    out->push_back(static_cast<char>(hex(in[i + 1]) * 16 + hex(in[i + 2])));
+    i += 2;
+  }
+  return true;
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<RedisClient>> RedisClient::Create(
     absl::string_view url) {
   constexpr absl::string_view kScheme = "redis://";
@@ -150,6 +177,29 @@ absl::StatusOr<std::unique_ptr<RedisClient>> RedisClient::Create(
   if (size_t q = rest.find('?'); q != absl::string_view::npos) {
     query = rest.substr(q + 1);
     rest = rest.substr(0, q);
+  }
+  // Credentials end at the last '@' (a password may hold one, encoded or
+  // not); they never appear in an error message.
+  if (size_t at = rest.rfind('@'); at != absl::string_view::npos) {
+    absl::string_view credentials = rest.substr(0, at);
+    rest = rest.substr(at + 1);
+    const size_t colon = credentials.find(':');
+    std::string user(credentials.substr(0, colon));
+    std::string password;
+    if (colon != absl::string_view::npos &&
+        !PercentDecode(credentials.substr(colon + 1), &password)) {
+      return absl::InvalidArgumentError(
+          "redis URL: the password is not valid percent-encoding");
+    }
+    if (!PercentDecode(user, &options.user)) {
+      return absl::InvalidArgumentError(
+          "redis URL: the user is not valid percent-encoding");
+    }
+    options.password = std::move(password);
+    if (options.password.empty()) {
+      return absl::InvalidArgumentError(
+          "redis URL: credentials need a password (user:password@)");
+    }
   }
   if (size_t colon = rest.rfind(':'); colon != absl::string_view::npos) {
     if (!absl::SimpleAtoi(rest.substr(colon + 1), &options.port) ||
@@ -255,6 +305,27 @@ RedisClient::Acquire() {
     if (context != nullptr) redisFree(context);
     pool_.Forget();
     return absl::UnavailableError("redis: cannot connect");
+  }
+  if (!options_.password.empty()) {
+    std::vector<const char*> argv = {"AUTH"};
+    std::vector<size_t> lengths = {4};
+    if (!options_.user.empty()) {
+      argv.push_back(options_.user.data());
+      lengths.push_back(options_.user.size());
+    }
+    argv.push_back(options_.password.data());
+    lengths.push_back(options_.password.size());
+    auto* reply = static_cast<redisReply*>(redisCommandArgv(
+        context, static_cast<int>(argv.size()), argv.data(), lengths.data()));
+    const bool ok = reply != nullptr && reply->type == REDIS_REPLY_STATUS;
+    if (reply != nullptr) freeReplyObject(reply);
+    if (!ok) {
+      redisFree(context);
+      pool_.Forget();
+      return absl::UnavailableError(
+          "redis: authentication failed: check the user and password of "
+          "--redis_url");
+    }
   }
   return std::make_unique<Connection>(context);
 }

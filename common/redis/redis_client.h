@@ -10,7 +10,12 @@
 // Redis stays down, succeeds. Redis is never the source of truth in this
 // suite: callers treat UNAVAILABLE as "carry on without it".
 //
-// URL: redis://host:port?pool_size=8&timeout_ms=1000&connect_timeout_ms=1000
+// URL: redis://[user:password@]host:port?pool_size=8&timeout_ms=1000
+//      &connect_timeout_ms=1000
+// With a user (a Redis 7 ACL user) or only a password (`redis://:pw@…`),
+// every new connection authenticates first (AUTH); the password may be
+// percent-encoded. hiredis 0.14 has no TLS: run Redis on a private network
+// or behind a TLS sidecar.
 // Thread-safe.
 
 #include <memory>
@@ -41,6 +46,10 @@ struct Reply {
 struct RedisOptions {
   std::string host = "127.0.0.1";
   int port = 6379;
+  // ACL user and password; both empty: no AUTH. A password alone
+  // authenticates as the default user.
+  std::string user = "";
+  std::string password = "";
   int pool_size = 8;
   absl::Duration connect_timeout = absl::Seconds(1);
   absl::Duration command_timeout = absl::Seconds(1);

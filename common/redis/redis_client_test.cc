@@ -139,11 +139,19 @@ TEST(RedisUrlTest, ParsesAndRejects) {
   EXPECT_THAT(
       RedisClient::Create("redis://127.0.0.1:6380?pool_size=2&timeout_ms=50"),
       IsOk());
-  for (const char* bad : {"http://x", "redis://h:0", "redis://h:1?pool_size=0",
-                          "redis://h:1?colour=1"}) {
+  // ACL credentials, the password percent-encoded (it may hold '@').
+  EXPECT_THAT(RedisClient::Create("redis://booking:p%40ss%3Aw0rd@h:6379"),
+              IsOk());
+  EXPECT_THAT(RedisClient::Create("redis://:only-a-password@h:6379"), IsOk());
+  for (const char* bad :
+       {"http://x", "redis://h:0", "redis://h:1?pool_size=0",
+        "redis://h:1?colour=1", "redis://booking@h:1",
+        "redis://booking:%zzsecret@h:1", "redis://booking:secret%4@h:1"}) {
     SCOPED_TRACE(bad);
-    EXPECT_THAT(RedisClient::Create(bad),
-                StatusIs(absl::StatusCode::kInvalidArgument));
+    auto created = RedisClient::Create(bad);
+    EXPECT_THAT(created, StatusIs(absl::StatusCode::kInvalidArgument));
+    EXPECT_THAT(created.status().message(),
+                ::testing::Not(::testing::HasSubstr("secret")));
   }
 }
 

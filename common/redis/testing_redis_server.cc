@@ -22,14 +22,26 @@ std::string RedisServer::url(const std::string& params) const {
                       params);
 }
 
+void RedisServer::UseAclFile(const std::string& path, const std::string& user,
+                             const std::string& password) {
+  acl_file_ = path;
+  acl_user_ = user;
+  acl_password_ = password;
+}
+
 bool RedisServer::Start() {
+  std::vector<std::string> args = {
+      "--port", absl::StrCat(port_), "--bind", "127.0.0.1", "--save",
+      "",       "--appendonly",      "no",     "--dir",     dir_};
+  if (!acl_file_.empty()) {
+    args.push_back("--aclfile");
+    args.push_back(acl_file_);
+  }
   process_ = std::make_unique<training::testing::ChildProcess>(
-      "/usr/bin/redis-server",
-      std::vector<std::string>{"--port", absl::StrCat(port_), "--bind",
-                               "127.0.0.1", "--save", "", "--appendonly", "no",
-                               "--dir", dir_},
-      std::map<std::string, std::string>{}, dir_ + "/redis.log");
-  RedisClient client(RedisOptions{.port = port_});
+      "/usr/bin/redis-server", args, std::map<std::string, std::string>{},
+      dir_ + "/redis.log");
+  RedisClient client(RedisOptions{
+      .port = port_, .user = acl_user_, .password = acl_password_});
   for (absl::Time end = absl::Now() + absl::Seconds(30); absl::Now() < end;) {
     if (client.Command({"PING"}).ok()) return true;
     absl::SleepFor(absl::Milliseconds(20));

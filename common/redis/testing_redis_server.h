@@ -18,6 +18,10 @@ class RedisServer {
 
   // Starts (or restarts on the same port) and waits until it answers PING.
   bool Start();
+  // Before Start: users from an ACL file (`aclfile`); the server is then
+  // pinged as `user` with `password`.
+  void UseAclFile(const std::string& path, const std::string& user,
+                  const std::string& password);
   // SIGTERM and wait.
   void Stop();
   void Freeze();
@@ -29,6 +33,7 @@ class RedisServer {
  private:
   int port_;
   std::string dir_;
+  std::string acl_file_, acl_user_, acl_password_;
   std::unique_ptr<training::testing::ChildProcess> process_;
   bool frozen_ = false;
 };
