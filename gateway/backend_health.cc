@@ -5,12 +5,13 @@
 
 namespace training::gateway {
 
-BackendHealth::BackendHealth(std::vector<Backend> backends,
-                             absl::Duration interval, absl::Duration timeout)
+BackendHealth::BackendHealth(
+    std::vector<Backend> backends,
+    std::shared_ptr<grpc::ChannelCredentials> credentials,
+    absl::Duration interval, absl::Duration timeout)
     : interval_(interval), timeout_(timeout) {
   for (auto& backend : backends) {
-    auto channel = grpc::CreateChannel(backend.address,
-                                       grpc::InsecureChannelCredentials());
+    auto channel = grpc::CreateChannel(backend.address, credentials);
     serving_[backend.name] = false;
     entries_.push_back({std::move(backend), std::move(channel)});
   }

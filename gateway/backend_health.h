@@ -25,8 +25,10 @@ struct Backend {
 
 class BackendHealth {
  public:
-  BackendHealth(std::vector<Backend> backends, absl::Duration interval,
-                absl::Duration timeout);
+  // `credentials`: how to reach the backends (TLS or plaintext).
+  BackendHealth(std::vector<Backend> backends,
+                std::shared_ptr<grpc::ChannelCredentials> credentials,
+                absl::Duration interval, absl::Duration timeout);
   ~BackendHealth();
 
   // Checks every backend once now, then every `interval` until destruction.

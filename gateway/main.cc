@@ -15,6 +15,7 @@
 #include "common/logging/log.h"
 #include "common/metrics/metrics.h"
 #include "common/metrics/metrics_server.h"
+#include "common/runtime/tls.h"
 #include "gateway/backend_health.h"
 #include "gateway/http_server.h"
 
@@ -117,12 +118,19 @@ int main(int argc, char** argv) {
        {"booking", log::Id(absl::GetFlag(FLAGS_booking_address))},
        {"notification", log::Id(absl::GetFlag(FLAGS_notification_address))},
        {"content", log::Id(absl::GetFlag(FLAGS_content_address))}});
+  auto credentials = training::runtime::ChannelCredentials(
+      training::runtime::ClientTlsFilesFromFlags());
+  if (!credentials.ok()) {
+    log::Error("config.tls_failed",
+               {{"error", log::ScrubbedText(credentials.status().message())}});
+    return 2;
+  }
   training::gateway::BackendHealth backends(
       {{"catalogue", absl::GetFlag(FLAGS_catalogue_address)},
        {"booking", absl::GetFlag(FLAGS_booking_address)},
        {"notification", absl::GetFlag(FLAGS_notification_address)},
        {"content", absl::GetFlag(FLAGS_content_address)}},
-      absl::GetFlag(FLAGS_readiness_interval), absl::Seconds(1));
+      *credentials, absl::GetFlag(FLAGS_readiness_interval), absl::Seconds(1));
   backends.Start();
   std::atomic<bool> shutting_down{false};
 

@@ -12,6 +12,10 @@
 //       response; on error prints the status and its details, exits 1.
 //       Environment: TRAINING_KEY (sent as `authorization: Bearer ...`),
 //       TRAINING_REQUEST_ID, TRAINING_DEADLINE_SECONDS (default 10).
+//   Every command that connects speaks TLS when TRAINING_TLS_CA_FILE names
+//   the CA bundle that verifies the server (with TRAINING_TLS_CLIENT_CERT_FILE
+//   and TRAINING_TLS_CLIENT_KEY_FILE for servers that ask for a client
+//   certificate).
 //
 // Debian 12 packages no grpcurl; this needs nothing beyond the build.
 
@@ -24,6 +28,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/runtime/tls.h"
 #include "common/status/errors.h"
 #include "common/status/grpc_status.h"
 #include "google/protobuf/descriptor.h"
@@ -47,8 +52,22 @@ absl::Duration Deadline() {
   return absl::Seconds(seconds);
 }
 
+std::string Env(const char* name) {
+  const char* value = std::getenv(name);
+  return value == nullptr ? "" : value;
+}
+
 std::shared_ptr<grpc::Channel> Connect(const std::string& address) {
-  return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  training::runtime::ClientTlsFiles tls;
+  tls.ca_file = Env("TRAINING_TLS_CA_FILE");
+  tls.cert_file = Env("TRAINING_TLS_CLIENT_CERT_FILE");
+  tls.key_file = Env("TRAINING_TLS_CLIENT_KEY_FILE");
+  auto credentials = training::runtime::ChannelCredentials(tls);
+  if (!credentials.ok()) {
+    std::cerr << "training_grpc: " << credentials.status().message() << "\n";
+    std::exit(2);
+  }
+  return grpc::CreateChannel(address, *credentials);
 }
 
 int Health(const std::string& address, const std::string& service) {

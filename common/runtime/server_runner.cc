@@ -57,6 +57,10 @@ ABSL_FLAG(std::string, database_url, "",
           "The service's database: sqlite:///path/file.db or "
           "postgresql://user@host:port/db (see common/sql/database.h). "
           "Default: <data_dir>/<service>.db on SQLite.");
+ABSL_FLAG(int, health_port, -1,
+          "A plaintext port serving grpc.health.v1 only (no other service), "
+          "for probes that cannot present a certificate when the gRPC port "
+          "speaks TLS; 0 picks a free one; -1: none.");
 ABSL_FLAG(std::string, redis_url, "redis://127.0.0.1:6379",
           "Redis for the availability cache and event streams "
           "(redis://host:port?pool_size=&timeout_ms=).");
@@ -131,6 +135,19 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags(std::string service_name) {
         absl::StrCat("sqlite://", o.data_dir, "/", o.service_name, ".db");
   }
   o.redis_url = absl::GetFlag(FLAGS_redis_url);
+  o.tls = ServerTlsFilesFromFlags();
+  o.health_port = absl::GetFlag(FLAGS_health_port);
+  if (o.health_port != -1) {
+    if (absl::Status s = config::ValidatePort("health_port", o.health_port);
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> tls =
+          ServerCredentials(o.tls);
+      !tls.ok()) {
+    return tls.status();
+  }
 
   if (absl::Status s = config::ValidatePort("port", o.port); !s.ok()) return s;
   if (absl::Status s = config::ValidatePort("metrics_port", o.metrics_port);
@@ -240,11 +257,21 @@ int ServerRunner::Run() {
   // Our own health service (see health_service.h), not gRPC's default.
   grpc::EnableDefaultHealthCheckService(false);
   HealthService health;
+  // The plaintext probe port's own copy, kept in step with `health`.
+  HealthService probe_health;
+  const std::vector<HealthService*> healths = {&health, &probe_health};
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      ServerCredentials(options_.tls);
+  if (!credentials.ok()) {
+    log::Error("server.tls_failed",
+               {{"error", log::ScrubbedText(credentials.status().message())}});
+    return 1;
+  }
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int bound_port = 0;
   builder.AddListeningPort(absl::StrCat(options_.host, ":", options_.port),
-                           grpc::InsecureServerCredentials(), &bound_port);
+                           *credentials, &bound_port);
   builder.RegisterService(&health);
   for (auto& service : services_) builder.RegisterService(service.get());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
@@ -256,8 +283,32 @@ int ServerRunner::Run() {
          {"change_with", "--port (TRAINING_PORT)"}});
     return 1;
   }
-  health.SetServing("", true);
-  for (const auto& name : health_names_) health.SetServing(name, true);
+  std::unique_ptr<grpc::Server> probe_server;
+  if (options_.health_port >= 0) {
+    grpc::ServerBuilder probe_builder;
+    int probe_port = 0;
+    probe_builder.AddListeningPort(
+        absl::StrCat(options_.host, ":", options_.health_port),
+        grpc::InsecureServerCredentials(), &probe_port);
+    probe_builder.RegisterService(&probe_health);
+    probe_server = probe_builder.BuildAndStart();
+    if (probe_server == nullptr || probe_port == 0) {
+      log::Error("server.start_failed",
+                 {{"address", log::Id(absl::StrCat(options_.host, ":",
+                                                   options_.health_port))},
+                  {"change_with", "--health_port (TRAINING_HEALTH_PORT)"}});
+      server->Shutdown();
+      return 1;
+    }
+    WritePortFile(
+        options_.port_file.empty() ? "" : options_.port_file + ".health",
+        probe_port);
+    log::Info("server.health_port", {{"port", probe_port}});
+  }
+  for (HealthService* h : healths) {
+    h->SetServing("", true);
+    for (const auto& name : health_names_) h->SetServing(name, true);
+  }
   keys_->StartWatching(options_.api_keys_reload_interval);
 
   // The metrics port first: a test that sees the gRPC port finds both.
@@ -287,7 +338,7 @@ int ServerRunner::Run() {
 
   // Stop attracting calls but keep serving them, so that load balancers
   // and clients watching health move away before anything is refused.
-  health.SetAllNotServing();
+  for (HealthService* h : healths) h->SetAllNotServing();
   const absl::Time grace_end = absl::Now() + options_.shutdown_grace;
   while (absl::Now() < grace_end) {
     const absl::Duration left = grace_end - absl::Now();
@@ -299,7 +350,8 @@ int ServerRunner::Run() {
   }
   // Ends open health Watch streams; otherwise each would hold the drain
   // open until its deadline.
-  health.Shutdown();
+  for (HealthService* h : healths) h->Shutdown();
+  if (probe_server) probe_server->Shutdown();
   server->Shutdown(absl::ToChronoTime(absl::Now() + options_.drain_timeout));
   server->Wait();
   pool_->Shutdown();

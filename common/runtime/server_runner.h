@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/runtime/dispatcher.h"
+#include "common/runtime/tls.h"
 #include "grpcpp/grpcpp.h"
 
 namespace training::runtime {
@@ -48,6 +49,11 @@ struct ServerOptions {
   // Never empty after ServerOptionsFromFlags: SQLite in data_dir by default.
   std::string database_url;
   std::string redis_url;
+  // TLS on the gRPC port (tls.h); off when no certificate is given.
+  ServerTlsFiles tls;
+  // A plaintext port serving grpc.health.v1 only, for probes that present
+  // no certificate (Kubernetes' gRPC probes); -1: none.
+  int health_port = -1;
 };
 
 // The options given by the shared flags (after config::ParseFlagsOrExit).

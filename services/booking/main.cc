@@ -16,6 +16,7 @@
 #include "common/metrics/metrics.h"
 #include "common/redis/redis_client.h"
 #include "common/runtime/server_runner.h"
+#include "common/runtime/tls.h"
 #include "common/sql/database.h"
 #include "common/status_macros.h"
 #include "services/booking/availability_cache.h"
@@ -133,9 +134,12 @@ absl::Status RegisterBooking(runtime::ServerRunner& runner) {
   log::Info(
       "config.booking",
       {{"catalogue_address", log::Id(absl::GetFlag(FLAGS_catalogue_address))}});
+  ASSIGN_OR_RETURN(
+      std::shared_ptr<grpc::ChannelCredentials> catalogue_credentials,
+      runtime::ChannelCredentials(runtime::ClientTlsFilesFromFlags()));
   auto directory = std::make_shared<CatalogueDirectory>(
       grpc::CreateChannel(absl::GetFlag(FLAGS_catalogue_address),
-                          grpc::InsecureChannelCredentials()),
+                          catalogue_credentials),
       options.service_key, absl::GetFlag(FLAGS_catalogue_timeout));
   const GroupCommitOptions group_commit{
       .max_batch = absl::GetFlag(FLAGS_max_batch_size),

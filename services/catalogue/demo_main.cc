@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/config/flags.h"
+#include "common/runtime/tls.h"
 #include "grpcpp/grpcpp.h"
 #include "services/catalogue/demo_programme.h"
 #include "training/catalogue/v1/catalogue_service.grpc.pb.h"
@@ -92,10 +93,16 @@ int Run() {
                  "API key\n";
     return 2;
   }
-  Loader loader(
-      CatalogueService::NewStub(grpc::CreateChannel(
-          absl::GetFlag(FLAGS_address), grpc::InsecureChannelCredentials())),
-      key);
+  auto credentials = training::runtime::ChannelCredentials(
+      training::runtime::ClientTlsFilesFromFlags());
+  if (!credentials.ok()) {
+    std::cerr << "training_catalogue_demo: " << credentials.status().message()
+              << "\n";
+    return 2;
+  }
+  Loader loader(CatalogueService::NewStub(grpc::CreateChannel(
+                    absl::GetFlag(FLAGS_address), *credentials)),
+                key);
   const DemoProgramme programme =
       MakeDemoProgramme(absl::ToCivilDay(absl::Now(), absl::UTCTimeZone()));
   std::map<std::string, int> created;
