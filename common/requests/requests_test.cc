@@ -29,11 +29,11 @@ TEST(PageTokenTest, RoundTripsAndRejectsOthers) {
 // Keys are encoded, not delimited: an organisation holding the token's own
 // separator (or anything else) pages like any other.
 TEST(PageTokenTest, AKeyHoldingTheSeparatorRoundTrips) {
-  for (const std::string name : {std::string("Smith\x1f"
-                                             "Jones"),
-                                 std::string("a\x1f\x1f"
-                                             "b:c"),
-                                 std::string("\x1f"), std::string("")}) {
+  for (const std::string& name : {std::string("Smith\x1f"
+                                              "Jones"),
+                                  std::string("a\x1f\x1f"
+                                              "b:c"),
+                                  std::string("\x1f"), std::string("")}) {
     const std::string token = EncodePageToken({"3:1\x1f", name}, "f");
 
     auto key = DecodePageToken(token, "f");
