@@ -258,12 +258,20 @@ absl::StatusOr<bool> KeyStore::LoadFile(bool force) {
 void KeyStore::StartWatching(absl::Duration interval) {
   if (file_path_.empty() || watcher_.joinable()) return;
   watcher_ = std::thread([this, interval] {
+    // A failure is logged when it starts (or changes), not at every poll.
+    std::string failing;
     while (!stop_.WaitForNotificationWithTimeout(interval)) {
       auto changed = Reload();
       if (!changed.ok()) {
-        log::Error("api_keys.reload_failed",
-                   {{"error", log::ScrubbedText(changed.status().message())}});
-      } else if (*changed) {
+        if (changed.status().message() != failing) {
+          failing = std::string(changed.status().message());
+          log::Error("api_keys.reload_failed",
+                     {{"error", log::ScrubbedText(failing)}});
+        }
+        continue;
+      }
+      failing.clear();
+      if (*changed) {
         log::Info("api_keys.reloaded", {{"keys", Current()->size()}});
       }
     }

@@ -118,10 +118,10 @@ int main(int argc, char** argv) {
       *file.add_keys() = std::move(entry);
       printed.emplace_back(who, key);
     };
-    // Seven keys, made before anything is written: a failing generator
+    // Every key made before anything is written: a failing generator
     // leaves no half-made file.
     std::vector<std::string> keys;
-    for (int i = 0; i < 7; ++i) {
+    for (size_t i = 0; i < 2 + training::auth::kServiceNames.size(); ++i) {
       absl::StatusOr<std::string> made = GenerateKey();
       if (!made.ok()) {
         std::cerr << "training_keys: " << made.status().message() << "\n";

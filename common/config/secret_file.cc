@@ -60,8 +60,14 @@ absl::Status WriteDurably(const std::string& path, const std::string& text,
 absl::StatusOr<std::string> ReadFirstLine(const std::string& path,
                                           const std::string& what) {
   std::ifstream in(path);
+  if (!in) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, ": ", path,
+        " exists but cannot be read: let this service read it (it holds the "
+        "secret everything issued so far was signed with)"));
+  }
   std::string line;
-  if (!in || !std::getline(in, line) || line.empty()) {
+  if (!std::getline(in, line) || line.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
         what, ": ", path,
         " exists but holds no secret; remove it to make a new one (every "

@@ -202,11 +202,12 @@ absl::StatusOr<bool> StreamConsumer::Handle(
       });
   if (!handled.ok()) {
     if (absl::IsInvalidArgument(handled)) {
-      // The event itself is out of range (a capacity, a time, a name):
-      // set aside at once, with the handler's reason (never personal data:
-      // handlers name fields, not values).
-      RETURN_IF_ERROR(DeadLetter(
-          entry_id, fields, std::string(handled.message()).substr(0, 500)));
+      // The event itself is out of range (a capacity, a time, a name, or
+      // a value the database refuses): set aside at once, with the reason
+      // scrubbed as external text is (a database's message may quote the
+      // refused value).
+      RETURN_IF_ERROR(
+          DeadLetter(entry_id, fields, log::Scrub(handled.message())));
       return true;
     }
     if (IsTransientFailure(handled)) {

@@ -173,11 +173,6 @@ absl::StatusOr<std::unique_ptr<RedisClient>> RedisClient::Create(
   }
   RedisOptions options;
   absl::string_view rest = url.substr(kScheme.size());
-  absl::string_view query;
-  if (size_t q = rest.find('?'); q != absl::string_view::npos) {
-    query = rest.substr(q + 1);
-    rest = rest.substr(0, q);
-  }
   // Credentials end at the last '@' (a password may hold one, encoded or
   // not); they never appear in an error message.
   if (size_t at = rest.rfind('@'); at != absl::string_view::npos) {
@@ -200,6 +195,12 @@ absl::StatusOr<std::unique_ptr<RedisClient>> RedisClient::Create(
       return absl::InvalidArgumentError(
           "redis URL: credentials need a password (user:password@)");
     }
+  }
+  // The query only after the credentials: a password may hold '?'.
+  absl::string_view query;
+  if (size_t q = rest.find('?'); q != absl::string_view::npos) {
+    query = rest.substr(q + 1);
+    rest = rest.substr(0, q);
   }
   if (size_t colon = rest.rfind(':'); colon != absl::string_view::npos) {
     if (!absl::SimpleAtoi(rest.substr(colon + 1), &options.port) ||

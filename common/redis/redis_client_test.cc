@@ -143,6 +143,10 @@ TEST(RedisUrlTest, ParsesAndRejects) {
   EXPECT_THAT(RedisClient::Create("redis://booking:p%40ss%3Aw0rd@h:6379"),
               IsOk());
   EXPECT_THAT(RedisClient::Create("redis://:only-a-password@h:6379"), IsOk());
+  // A '?' or '/' in a password is not the start of the parameters.
+  EXPECT_THAT(
+      RedisClient::Create("redis://booking:123?tail@h:6379?pool_size=2"),
+      IsOk());
   for (const char* bad :
        {"http://x", "redis://h:0", "redis://h:1?pool_size=0",
         "redis://h:1?colour=1", "redis://booking@h:1",

@@ -99,6 +99,29 @@ absl::Status Positive(const char* flag, absl::Duration d, bool allow_zero) {
   return absl::OkStatus();
 }
 
+// The plaintext port serving health alone (--health_port), or null when it
+// cannot listen (logged).
+std::unique_ptr<grpc::Server> StartProbeServer(const ServerOptions& options,
+                                               HealthService& health) {
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(absl::StrCat(options.host, ":", options.health_port),
+                           grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&health);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    log::Error("server.start_failed",
+               {{"address",
+                 log::Id(absl::StrCat(options.host, ":", options.health_port))},
+                {"change_with", "--health_port (TRAINING_HEALTH_PORT)"}});
+    return nullptr;
+  }
+  WritePortFile(options.port_file.empty() ? "" : options.port_file + ".health",
+                port);
+  log::Info("server.health_port", {{"port", port}});
+  return server;
+}
+
 }  // namespace
 
 void BlockShutdownSignals() {
@@ -285,25 +308,11 @@ int ServerRunner::Run() {
   }
   std::unique_ptr<grpc::Server> probe_server;
   if (options_.health_port >= 0) {
-    grpc::ServerBuilder probe_builder;
-    int probe_port = 0;
-    probe_builder.AddListeningPort(
-        absl::StrCat(options_.host, ":", options_.health_port),
-        grpc::InsecureServerCredentials(), &probe_port);
-    probe_builder.RegisterService(&probe_health);
-    probe_server = probe_builder.BuildAndStart();
-    if (probe_server == nullptr || probe_port == 0) {
-      log::Error("server.start_failed",
-                 {{"address", log::Id(absl::StrCat(options_.host, ":",
-                                                   options_.health_port))},
-                  {"change_with", "--health_port (TRAINING_HEALTH_PORT)"}});
+    probe_server = StartProbeServer(options_, probe_health);
+    if (probe_server == nullptr) {
       server->Shutdown();
       return 1;
     }
-    WritePortFile(
-        options_.port_file.empty() ? "" : options_.port_file + ".health",
-        probe_port);
-    log::Info("server.health_port", {{"port", probe_port}});
   }
   for (HealthService* h : healths) {
     h->SetServing("", true);

@@ -185,9 +185,10 @@ class Database {
   // (which zeroes freed space, secure_delete being set on every
   // connection) copies the write-ahead log into the database file and
   // truncates it, where the old page images stayed until a checkpoint;
-  // PostgreSQL vacuums the tables, removing dead row versions from them
-  // and their indexes (what stays in WAL segments until they are recycled
-  // is the operator's, see the runbook).
+  // PostgreSQL vacuums the tables, removing the dead row versions no open
+  // transaction can see from them and their indexes (the freed space is
+  // not overwritten, and WAL segments keep old images until recycled: see
+  // the runbook).
   virtual absl::Status ScrubFreedSpace(
       const std::vector<std::string>& tables) = 0;
 

@@ -326,7 +326,13 @@ class SqliteDatabase final : public Database {
     // Freed space is zeroed, so that deleted or overwritten personal data
     // does not linger in free pages: set here rather than trusted to the
     // build's default (Debian's is on; SQLite's own is off).
-    sqlite3_exec(db, "PRAGMA secure_delete=ON", nullptr, nullptr, nullptr);
+    if (int secure = sqlite3_exec(db, "PRAGMA secure_delete=ON", nullptr,
+                                  nullptr, nullptr);
+        secure != SQLITE_OK) {
+      absl::Status status = StatusFromSqlite(db, secure, "secure_delete");
+      sqlite3_close_v2(db);
+      return absl::UnavailableError(status.message());
+    }
     // Temporary data in memory: a multi-row INSERT keeps a statement
     // journal (the pages it changed, to undo it alone if a row fails),
     // which otherwise goes to a temporary file once past 64 KiB; a batch of

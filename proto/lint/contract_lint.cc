@@ -110,6 +110,10 @@ class Linter {
       if (!training::auth::IsServiceName(caller)) {
         Add(method.full_name(), "callers",
             absl::StrCat("'", caller, "' is not a service of the suite"));
+      } else if (caller == "gateway") {
+        // The one process the internet reaches calls public RPCs only.
+        Add(method.full_name(), "callers",
+            "the gateway may not call internal RPCs");
       }
     }
   }

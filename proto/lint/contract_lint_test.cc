@@ -68,8 +68,9 @@ TEST(ContractLintTest, RejectsEachBadProtoForItsRule) {
       {"access_missing", "access-missing", 1},
       {"http_missing", "http-missing", 1},
       {"http_on_internal", "http-on-internal", 1},
-      // No callers, an unknown one, and callers on an ADMIN rule.
-      {"callers", "callers", 3},
+      // No callers, an unknown one, the gateway, and callers on an ADMIN
+      // rule.
+      {"callers", "callers", 4},
       {"http_verb", "http-verb", 2},
       {"http_path_variable", "http-path-variable", 1},
       {"enum_zero", "enum-zero", 1},

@@ -58,8 +58,21 @@ absl::StatusOr<bool> Bookings::RetriesItsSubstitution(
                        caller.manage_token)) {
     return false;
   }
+  // Only a retry of what just happened: soon after the substitution, and
+  // while nothing has changed the booking since. Later, the old token is
+  // as dead as any other.
+  const absl::Time now = clock_->Now();
+  ASSIGN_OR_RETURN(std::vector<v1::Substitution> substitutions,
+                   tx.Substitutions(stored.booking.reference()));
+  if (substitutions.empty()) return false;
+  const absl::Time substituted =
+      FromProto(substitutions.back().substitute_time());
+  if (now - substituted > kSubstitutionRetryWindow ||
+      FromProto(stored.booking.update_time()) != substituted) {
+    return false;
+  }
   ASSIGN_OR_RETURN(std::optional<RequestRecord> record,
-                   tx.FindRequest(r.request_id(), clock_->Now()));
+                   tx.FindRequest(r.request_id(), now));
   return record && record->fingerprint == fingerprint &&
          record->reference == stored.booking.reference();
 }
@@ -82,6 +95,14 @@ absl::StatusOr<v1::Booking> Bookings::View(BookingTransaction& tx,
   for (auto& s : substitutions) *b.add_substitutions() = std::move(s);
   if (caller.kind != Caller::Kind::kAdmin)
     b.mutable_attendee()->clear_access_needs();
+  if (token == TokenInView::kOriginal && stored.token_version > 1 &&
+      caller.kind != Caller::Kind::kAdmin) {
+    // A replay of the CreateBooking of a place since passed on: whoever
+    // made it gets the booking, but nothing of the colleague who holds it.
+    const auto agency_type = b.attendee().agency_type();
+    b.clear_attendee();
+    b.mutable_attendee()->set_agency_type(agency_type);
+  }
   if (token == TokenInView::kCurrent ||
       (token == TokenInView::kOriginal && stored.token_version == 1)) {
     b.set_manage_token(

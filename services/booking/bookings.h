@@ -102,6 +102,9 @@ class Bookings {
   // PersonalDataErased event. Idempotent.
   absl::StatusOr<v1::ErasePersonalDataResponse> ErasePersonalData(
       const Caller& caller, const v1::ErasePersonalDataRequest& r);
+  // How long after a substitution its caller may retry it with the old
+  // token (an answer lost on the way back).
+  static constexpr absl::Duration kSubstitutionRetryWindow = absl::Minutes(10);
   // What an erasure locks (defined in erasure.cc).
   struct ErasureLocks;
 
@@ -177,7 +180,8 @@ class Bookings {
                          const StoredBooking& stored) const;
   // Whether a token holder refused by Authorize is retrying the substitution
   // that re-keyed the booking: the token of the version before, the same
-  // request id and the same request. They get their answer (the new token)
+  // request id and the same request, within kSubstitutionRetryWindow and
+  // with the booking unchanged since. They get their answer (the new token)
   // again; anyone else, NOT_FOUND.
   absl::StatusOr<bool> RetriesItsSubstitution(
       BookingTransaction& tx, const StoredBooking& stored, const Caller& caller,

@@ -336,8 +336,10 @@ TEST_P(BookingsTest, ASubstitutionReKeysTheBookingAndTheOldTokenOpensNothing) {
 }
 
 // CreateBooking's replay answers with the booking, but no longer with a
-// token: the only token that opens it now is the colleague's.
-TEST_P(BookingsTest, AReplayedCreateAfterASubstitutionCarriesNoToken) {
+// token (the only token that opens it now is the colleague's), nor with
+// anything of the colleague.
+TEST_P(BookingsTest,
+       AReplayedCreateAfterASubstitutionCarriesNoTokenOrColleague) {
   auto booking = Book("a@nhs.example", 1);
   ASSERT_THAT(booking, IsOk());
   v1::SubstituteAttendeeRequest r;
@@ -350,6 +352,11 @@ TEST_P(BookingsTest, AReplayedCreateAfterASubstitutionCarriesNoToken) {
   ASSERT_THAT(replay, IsOk());
   EXPECT_EQ(replay->name(), booking->name());
   EXPECT_TRUE(replay->manage_token().empty());
+  EXPECT_EQ(replay->attendee().email(), "");
+  EXPECT_EQ(replay->attendee().display_name(), "");
+  EXPECT_EQ(replay->attendee().phone(), "");
+  EXPECT_EQ(replay->attendee().line_manager_email(), "");
+  EXPECT_EQ(Get(booking->name())->attendee().email(), "colleague@nhs.example");
 }
 
 // A substitution whose answer was lost can be retried with the same request
@@ -377,12 +384,31 @@ TEST_P(BookingsTest, ARetriedSubstitutionAnswersAgainWithTheNewTokenOnly) {
   EXPECT_EQ(retry->manage_token(), first->manage_token());
   EXPECT_THAT(another.status(), StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(Snapshot(), before);
-  // The colleague passes the place on: the first retry opens nothing now.
-  ASSERT_THAT(
-      bookings_->SubstituteAttendee(Holder(first->manage_token()), other),
-      IsOk());
+  // Past the retry window the old token opens nothing, retry or not.
+  clock_.Advance(Bookings::kSubstitutionRetryWindow + absl::Seconds(1));
   EXPECT_THAT(bookings_->SubstituteAttendee(Holder(old_token), r).status(),
               StatusIs(absl::StatusCode::kNotFound));
+}
+
+// Nor does a retry work once anything changed the booking after the
+// substitution, even within the window: the colleague cancelling, say.
+TEST_P(BookingsTest, ARetriedSubstitutionOpensNothingOnceTheBookingMovedOn) {
+  auto booking = Book("a@nhs.example", 1);
+  ASSERT_THAT(booking, IsOk());
+  v1::SubstituteAttendeeRequest r;
+  r.set_name(booking->name());
+  r.set_request_id(Uuid(503));
+  *r.mutable_attendee() = Person("colleague@nhs.example");
+  auto first =
+      bookings_->SubstituteAttendee(Holder(booking->manage_token()), r);
+  ASSERT_THAT(first, IsOk());
+  clock_.Advance(absl::Seconds(5));
+  ASSERT_THAT(Cancel(booking->name(), Holder(first->manage_token())), IsOk());
+
+  auto retry =
+      bookings_->SubstituteAttendee(Holder(booking->manage_token()), r);
+
+  EXPECT_THAT(retry.status(), StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST_P(BookingsTest, ReplacedAttendeesAreForgottenWhenTheSessionEnds) {

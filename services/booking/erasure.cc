@@ -32,11 +32,12 @@ struct Bookings::ErasureLocks {
   std::map<std::string, SessionInventory> sessions;
   std::set<std::string> courses;
 
-  // A session, or for an entry that holds none its course.
+  // A booking's session when it has one, and always its course: promoting
+  // a session's waiting list locks its course too, and every course must
+  // be taken here, in order, before any of that.
   void Need(const v1::Booking& b) {
-    if (b.session().empty()) {
-      courses.insert(b.course());
-    } else {
+    courses.insert(b.course());
+    if (!b.session().empty()) {
       sessions.emplace(b.session(), SessionInventory{});
     }
   }

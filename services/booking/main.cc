@@ -40,7 +40,8 @@ ABSL_FLAG(std::string, manage_token_secrets, "",
 ABSL_FLAG(std::string, address_hash_secrets, "",
           "Secrets the keyed hash of an erased address (in PersonalDataErased "
           "events) is made with: kid:base64url,… (the first is current). "
-          "Every service of the suite needs the same list. When empty, a "
+          "Every booking replica needs the same list, and so will every "
+          "service that matches the hashes (notification). When empty, a "
           "secret is made once and kept in <data_dir>/address_hash_secrets "
           "(local runs only).");
 ABSL_FLAG(absl::Duration, maintenance_interval, absl::Minutes(10),
@@ -84,45 +85,35 @@ absl::StatusOr<std::string> SecretSpec(const runtime::ServerOptions& options,
       [] { return auth::HmacKeys::NewSpec("local"); });
 }
 
-absl::StatusOr<ManageTokens> LoadTokens(const runtime::ServerOptions& options) {
-  constexpr char kFlag[] =
-      "--manage_token_secrets (TRAINING_MANAGE_TOKEN_SECRETS)";
-  ASSIGN_OR_RETURN(
-      std::string spec,
-      SecretSpec(options, absl::GetFlag(FLAGS_manage_token_secrets), kFlag,
-                 "booking_token_secrets"));
-  absl::StatusOr<ManageTokens> tokens = ManageTokens::Parse(spec);
-  if (!tokens.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(kFlag, ": ", tokens.status().message()));
-  }
-  return tokens;
-}
-
-absl::StatusOr<auth::HmacKeys> LoadAddressKeys(
-    const runtime::ServerOptions& options) {
-  constexpr char kFlag[] =
-      "--address_hash_secrets (TRAINING_ADDRESS_HASH_SECRETS)";
-  ASSIGN_OR_RETURN(
-      std::string spec,
-      SecretSpec(options, absl::GetFlag(FLAGS_address_hash_secrets), kFlag,
-                 "address_hash_secrets"));
-  absl::StatusOr<auth::HmacKeys> keys = auth::HmacKeys::Parse(spec);
+// A secret list parsed by `parse` (ManageTokens::Parse, HmacKeys::Parse),
+// its errors naming `flag`.
+template <typename Keys>
+absl::StatusOr<std::shared_ptr<Keys>> LoadSecrets(
+    const runtime::ServerOptions& options, const std::string& given,
+    const char* flag, const char* file,
+    absl::StatusOr<Keys> (*parse)(absl::string_view)) {
+  ASSIGN_OR_RETURN(std::string spec, SecretSpec(options, given, flag, file));
+  absl::StatusOr<Keys> keys = parse(spec);
   if (!keys.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(kFlag, ": ", keys.status().message()));
+        absl::StrCat(flag, ": ", keys.status().message()));
   }
-  return keys;
+  return std::make_shared<Keys>(*std::move(keys));
 }
 
 absl::Status RegisterBooking(runtime::ServerRunner& runner) {
   const runtime::ServerOptions& options = runner.options();
   RETURN_IF_ERROR(runtime::PrepareDatabaseDir(options));
-  ASSIGN_OR_RETURN(ManageTokens tokens, LoadTokens(options));
-  auto shared_tokens = std::make_shared<ManageTokens>(std::move(tokens));
-  ASSIGN_OR_RETURN(auth::HmacKeys address_keys, LoadAddressKeys(options));
-  auto shared_address_keys =
-      std::make_shared<auth::HmacKeys>(std::move(address_keys));
+  ASSIGN_OR_RETURN(std::shared_ptr<ManageTokens> shared_tokens,
+                   LoadSecrets<ManageTokens>(
+                       options, absl::GetFlag(FLAGS_manage_token_secrets),
+                       "--manage_token_secrets (TRAINING_MANAGE_TOKEN_SECRETS)",
+                       "booking_token_secrets", &ManageTokens::Parse));
+  ASSIGN_OR_RETURN(std::shared_ptr<auth::HmacKeys> shared_address_keys,
+                   LoadSecrets<auth::HmacKeys>(
+                       options, absl::GetFlag(FLAGS_address_hash_secrets),
+                       "--address_hash_secrets (TRAINING_ADDRESS_HASH_SECRETS)",
+                       "address_hash_secrets", &auth::HmacKeys::Parse));
   ASSIGN_OR_RETURN(std::shared_ptr<sql::Database> db,
                    sql::Database::Open(options.database_url));
   ASSIGN_OR_RETURN(std::shared_ptr<redis::RedisClient> redis,

@@ -24,6 +24,14 @@ bool IsIanaZoneName(absl::string_view name) {
   // no path (`/etc/passwd`, `../x`), `file:` or `libc:` spec gets through to
   // the loader, which would read any file it names.
   if (name.empty() || name.size() > 64) return false;
+  // Files of the zone directory that are not zones: the host's own zone
+  // (a link to /etc/localtime), the POSIX default rules, the placeholder.
+  for (absl::string_view not_a_zone : {"localtime", "posixrules", "Factory"}) {
+    if (name == not_a_zone) return false;
+  }
+  if (absl::StartsWith(name, "posix/") || absl::StartsWith(name, "right/")) {
+    return false;
+  }
   for (absl::string_view part : absl::StrSplit(name, '/')) {
     if (part.empty() ||
         !absl::ascii_isalpha(static_cast<unsigned char>(part[0]))) {

@@ -458,7 +458,8 @@ TEST(TimeZoneTest, IanaNamesLoadAndPathsOrSpecsNeverDo) {
   for (const char* name :
        {"", "/etc/localtime", "file:/etc/localtime", "libc:localtime",
         "../zoneinfo/UTC", "Europe/../Europe/London", "Europe//London",
-        "Fixed/UTC+01:00", "Mars/Base", "zone.tab"}) {
+        "Fixed/UTC+01:00", "Mars/Base", "zone.tab", "localtime", "posixrules",
+        "Factory", "posix/Europe/London"}) {
     SCOPED_TRACE(name);
     EXPECT_FALSE(LoadIanaTimeZone(name, &zone));
   }
