@@ -157,7 +157,7 @@ TEST_F(TlsProcessTest, ServicesTalkTlsWithClientCertificatesOnly) {
   int booking_port = 0, booking_health = 0;
   auto booking =
       Start(BOOKING_BINARY, "booking",
-            {absl::StrCat("--catalogue_address=localhost:", catalogue_port),
+            {absl::StrCat("--catalogue_address=127.0.0.1:", catalogue_port),
              "--tls_ca_file=" + Path("ca.pem"),
              "--tls_client_cert_file=" + Path("client.pem"),
              "--tls_client_key_file=" + Path("client.key")},
