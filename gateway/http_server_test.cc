@@ -66,10 +66,18 @@ TEST(HttpServerTest, AcceptBacksOffWhenOutOfDescriptorsAndRecovers) {
   // accept path's types while it can: its slow path opens a pipe, which a
   // process out of descriptors cannot, and would report a false "invalid
   // vptr"; once checked, a type is cached.)
+  const int idle = OpenDescriptors();
   const int warm = Connect((*server)->port());
   ASSERT_GE(warm, 0);
   EXPECT_NE(Get(warm).find("200 OK"), std::string::npos);
   close(warm);
+  // The server closes its side once it has seen ours close: wait for that,
+  // so that the limit below counts only what stays open.
+  for (absl::Time end = absl::Now() + absl::Seconds(30);
+       OpenDescriptors() > idle && absl::Now() < end;) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_EQ(OpenDescriptors(), idle);
   rlimit saved;
   ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
   // Room for the first client and its accepted socket, then the second
