@@ -22,7 +22,7 @@
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "services/booking/availability_cache.h"
+#include "services/booking/redis_availability_cache.h"
 
 namespace training::testing {
 namespace {
@@ -184,7 +184,7 @@ TEST_F(RedisAclTest, BookingsEventsAndCacheRunUnderItsOwnUser) {
   ASSERT_THAT(pending, IsOk());
   EXPECT_EQ(pending->elements.at(0).integer, 0);
 
-  booking::AvailabilityCache cache(booking.get(), absl::Seconds(60));
+  booking::RedisAvailabilityCache cache(booking.get(), absl::Seconds(60));
   booking::v1::Availability availability;
   availability.set_session("courses/a/sessions/b");
   availability.set_remaining(3);
@@ -195,9 +195,10 @@ TEST_F(RedisAclTest, BookingsEventsAndCacheRunUnderItsOwnUser) {
   // And nothing of booking's may the catalogue's user touch.
   EXPECT_THAT(
       catalogue
-          ->Command({"HGET",
-                     booking::AvailabilityCache::KeyOf("courses/a/sessions/b"),
-                     "v"})
+          ->Command(
+              {"HGET",
+               booking::RedisAvailabilityCache::KeyOf("courses/a/sessions/b"),
+               "v"})
           .status(),
       StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("NOPERM")));
 }

@@ -83,11 +83,13 @@ std::string Millis(absl::Duration d) {
 }  // namespace
 
 StreamConsumer::StreamConsumer(sql::Database* db, redis::RedisClient* redis,
-                               ConsumerOptions options, EventHandler handler)
+                               ConsumerOptions options, EventHandler handler,
+                               EventCommitted committed)
     : db_(db),
       redis_(redis),
       options_(std::move(options)),
       handler_(std::move(handler)),
+      committed_(std::move(committed)),
       retries_key_(absl::StrCat(options_.stream, ".retries.", options_.group)),
       clock_(options_.clock != nullptr ? options_.clock : Clock::Real()) {
   Consumed();  // every outcome exported from zero
@@ -231,6 +233,7 @@ absl::StatusOr<bool> StreamConsumer::Handle(
     }
     return false;
   }
+  if (!duplicate && committed_) committed_(event);
   runtime::CrashPoint("consumer.before_ack");
   RETURN_IF_ERROR(Acknowledge(entry_id));
   Consumed().Add({duplicate ? "duplicate" : "handled"});

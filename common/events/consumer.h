@@ -52,6 +52,12 @@ namespace training::events {
 // non-OK status rolls both back and the entry is retried later.
 using EventHandler = std::function<absl::Status(
     sql::Transaction& tx, const training::events::v1::Event& event)>;
+// Runs after the handler's transaction has committed (not for a duplicate
+// or a failure): for work that must not see uncommitted state, such as
+// refreshing a cache. A crash before it runs loses it, so it may only do
+// what heals by itself.
+using EventCommitted =
+    std::function<void(const training::events::v1::Event& event)>;
 
 struct ConsumerOptions {
   std::string stream;
@@ -80,7 +86,8 @@ bool IsTransientFailure(const absl::Status& status);
 class StreamConsumer {
  public:
   StreamConsumer(sql::Database* db, redis::RedisClient* redis,
-                 ConsumerOptions options, EventHandler handler);
+                 ConsumerOptions options, EventHandler handler,
+                 EventCommitted committed = nullptr);
   ~StreamConsumer();
 
   // Creates the group (and stream) if missing.
@@ -110,6 +117,7 @@ class StreamConsumer {
   redis::RedisClient* redis_;
   const ConsumerOptions options_;
   EventHandler handler_;
+  EventCommitted committed_;
   const std::string retries_key_;  // <stream>.retries.<group>
   const Clock* clock_;
   // Last verdict and last transient failure per entry, for the

@@ -40,6 +40,30 @@ TEST_P(EventsTest, OutboxToStreamToConsumerEndToEnd) {
             absl::ZeroDuration());
 }
 
+TEST_P(EventsTest, TheCommittedHookRunsAfterEachCommitAndNotOnFailure) {
+  WriteEvents(2, "fail");
+  OutboxRelay relay(db_.get(), redis_.get());
+  bool fail = true;
+  std::vector<int64_t> effects_seen;  // committed effects, read by the hook
+  StreamConsumer consumer(
+      db_.get(), redis_.get(), Options("c1", absl::ZeroDuration()),
+      testing::CountEffect(&fail), [&](const Event&) {
+        effects_seen.push_back(Scalar("SELECT COUNT(*) AS v FROM effects"));
+      });
+  ASSERT_THAT(consumer.EnsureGroup(), IsOk());
+  ASSERT_EQ(relay.PublishOnce().value_or(-1), 2);
+
+  auto failed = consumer.PollOnce();
+  EXPECT_EQ(failed.value_or(-1), 0);
+  EXPECT_TRUE(effects_seen.empty());  // nothing committed, nothing run
+
+  fail = false;  // the failed entries are reclaimed at once (no idle wait)
+  EXPECT_EQ(consumer.PollOnce().value_or(-1), 2);
+  // From another connection, each run saw its own event's effect
+  // committed: the hook ran after the commit, once per event.
+  EXPECT_THAT(effects_seen, ::testing::ElementsAre(1, 2));
+}
+
 TEST_P(EventsTest, ATransactionsEventsShareARowAndArePublishedOneByOne) {
   // Two transactions of 3 and 2 events, then one of a single event.
   std::vector<std::string> ids;

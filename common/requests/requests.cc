@@ -104,4 +104,11 @@ std::string RequestFingerprint(const Message& request) {
   return auth::Sha256Hex(DeterministicBytes(request));
 }
 
+absl::Status RequestIdReusedError() {
+  return WithErrorInfo(
+      InvalidArgumentError(
+          {{"request_id", "was already used for a different request"}}),
+      "REQUEST_ID_REUSED");
+}
+
 }  // namespace training::requests

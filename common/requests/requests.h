@@ -4,8 +4,9 @@
 // What every service does with list and create requests: page sizes,
 // opaque keyset page tokens bound to the request's filters, and the
 // fingerprint that tells an idempotent retry from a different request that
-// reuses its id.
+// reuses its id, and the one replay check built on it.
 
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -40,6 +41,23 @@ std::string FiltersFingerprint(const google::protobuf::Message& request);
 // SHA-256 (hex) of the whole request serialised deterministically: two
 // requests with one id are the same request exactly when these match.
 std::string RequestFingerprint(const google::protobuf::Message& request);
+
+// INVALID_ARGUMENT on `request_id`, reason REQUEST_ID_REUSED: the id was
+// used before for a different request.
+absl::Status RequestIdReusedError();
+
+// The replay check of every idempotent operation. `record` is what was kept
+// for the request's id (any type with a `fingerprint`), nullopt when nothing
+// was. Returns null for a fresh request, the record for a retry of the same
+// request (answer as the first time), and RequestIdReusedError when the id
+// was used for a different request.
+template <typename Record>
+absl::StatusOr<const Record*> Replayed(const std::optional<Record>& record,
+                                       absl::string_view fingerprint) {
+  if (!record) return nullptr;
+  if (record->fingerprint != fingerprint) return RequestIdReusedError();
+  return &*record;
+}
 
 }  // namespace training::requests
 

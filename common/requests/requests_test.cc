@@ -1,5 +1,6 @@
 #include "common/requests/requests.h"
 
+#include "common/status/errors.h"
 #include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "training/catalogue/v1/catalogue_service.pb.h"
@@ -67,6 +68,31 @@ TEST(FingerprintTest, PagingFieldsDoNotChangeTheFilters) {
   EXPECT_NE(FiltersFingerprint(a), FiltersFingerprint(c));
   EXPECT_NE(RequestFingerprint(a), RequestFingerprint(b));
   EXPECT_EQ(RequestFingerprint(a).size(), 64u);
+}
+
+struct Record {
+  std::string fingerprint;
+  std::string result;
+};
+
+TEST(ReplayTest, FreshReplayedOrReused) {
+  const std::optional<Record> none;
+  const std::optional<Record> kept = Record{"f1", "bookings/K7QXM4RA"};
+
+  absl::StatusOr<const Record*> fresh = Replayed(none, "f1");
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(*fresh, nullptr);
+
+  absl::StatusOr<const Record*> retry = Replayed(kept, "f1");
+  ASSERT_TRUE(retry.ok());
+  ASSERT_NE(*retry, nullptr);
+  EXPECT_EQ((*retry)->result, "bookings/K7QXM4RA");
+
+  absl::StatusOr<const Record*> reused = Replayed(kept, "f2");
+  EXPECT_THAT(reused, StatusIs(absl::StatusCode::kInvalidArgument));
+  ASSERT_TRUE(GetErrorInfo(reused.status()).has_value());
+  EXPECT_EQ(GetErrorInfo(reused.status())->reason, "REQUEST_ID_REUSED");
+  EXPECT_EQ(GetFieldViolations(reused.status()).at(0).field, "request_id");
 }
 
 }  // namespace

@@ -1,81 +1,27 @@
 #include "services/booking/availability_cache.h"
 
-#include "absl/strings/str_cat.h"
-#include "common/metrics/metrics.h"
-
 namespace training::booking {
-namespace {
 
-// Compare-and-set by version: an older value never overwrites a newer one.
-constexpr char kWriteScript[] = R"lua(
-local held = redis.call('HGET', KEYS[1], 'v')
-if held and tonumber(held) >= tonumber(ARGV[1]) then return 0 end
-redis.call('HSET', KEYS[1], 'v', ARGV[1], 'a', ARGV[2])
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return 1
-)lua";
-
-metrics::CounterFamily& CacheOutcomes() {
-  static auto& family = metrics::DefaultRegistry().Counter(
-      "training_availability_cache_total",
-      "Availability cache operations by outcome (hit, miss, write, stale, "
-      "error).",
-      {"outcome"});
-  return family;
+bool InMemoryAvailabilityCache::Write(const v1::Availability& availability,
+                                      int64_t version) {
+  const absl::Time now = clock_->Now();
+  absl::MutexLock lock(&mu_);
+  Entry& entry = entries_[availability.session()];
+  // An expired entry's version no longer counts, as in Redis.
+  if (entry.expires > now && entry.version >= version) return false;
+  entry = Entry{version, availability, now + ttl_};
+  return true;
 }
 
-}  // namespace
-
-AvailabilityCache::AvailabilityCache(redis::RedisClient* redis,
-                                     absl::Duration ttl)
-    : redis_(redis), ttl_(ttl), write_script_(kWriteScript) {}
-
-std::string AvailabilityCache::KeyOf(const std::string& session) {
-  return absl::StrCat("training:availability:", session);
-}
-
-bool AvailabilityCache::Write(const v1::Availability& availability,
-                              int64_t version) {
-  auto reply =
-      redis_->Eval(write_script_, {KeyOf(availability.session())},
-                   {absl::StrCat(version), availability.SerializeAsString(),
-                    absl::StrCat(absl::ToInt64Milliseconds(ttl_))});
-  if (!reply.ok()) {
-    CacheOutcomes().Add({"error"});
-    return false;
-  }
-  const bool stored = reply->integer == 1;
-  CacheOutcomes().Add({stored ? "write" : "stale"});
-  return stored;
-}
-
-void AvailabilityCache::Invalidate(const std::string& session) {
-  if (!redis_->Command({"DEL", KeyOf(session)}).ok()) {
-    CacheOutcomes().Add({"error"});
-  }
-}
-
-std::vector<std::optional<v1::Availability>> AvailabilityCache::Read(
+std::vector<std::optional<v1::Availability>> InMemoryAvailabilityCache::Read(
     const std::vector<std::string>& sessions) {
+  const absl::Time now = clock_->Now();
   std::vector<std::optional<v1::Availability>> out(sessions.size());
-  std::vector<std::vector<std::string>> commands;
-  for (const std::string& session : sessions) {
-    commands.push_back({"HGET", KeyOf(session), "a"});
-  }
-  auto replies = redis_->Pipeline(commands);
-  if (!replies.ok() || replies->size() != sessions.size()) {
-    CacheOutcomes().Add({"error"});
-    return out;
-  }
+  absl::MutexLock lock(&mu_);
   for (size_t i = 0; i < sessions.size(); ++i) {
-    const redis::Reply& reply = (*replies)[i];
-    v1::Availability availability;
-    if (reply.type == redis::Reply::Type::kString &&
-        availability.ParseFromString(reply.str)) {
-      out[i] = std::move(availability);
-      CacheOutcomes().Add({"hit"});
-    } else {
-      CacheOutcomes().Add({"miss"});
+    auto found = entries_.find(sessions[i]);
+    if (found != entries_.end() && found->second.expires > now) {
+      out[i] = found->second.availability;
     }
   }
   return out;

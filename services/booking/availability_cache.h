@@ -1,48 +1,67 @@
 #ifndef TRAINING_SERVICES_BOOKING_AVAILABILITY_CACHE_H_
 #define TRAINING_SERVICES_BOOKING_AVAILABILITY_CACHE_H_
 
-// Seat availability in Redis, for display only. Written through after each
-// committed change with the inventory's version, by a script that refuses
-// to replace a newer version with an older one, and kept for a short TTL,
-// so that a write lost to a crash or an outage heals by itself. Redis being
-// down is never an error here: reads miss and writes are dropped.
+// Seat availability kept for display, so that listings do not read the
+// database. Written after each committed change with the inventory's
+// version, never replacing a newer version with an older one, so that
+// writes racing each other (or a read racing a change) settle on the
+// newest figures. A cache that cannot answer is never an error: reads miss
+// and writes are dropped; entries expire, so that a write lost to a crash
+// heals by itself.
 //
+// Implementations: RedisAvailabilityCache (redis_availability_cache.h),
+// shared by every replica; InMemoryAvailabilityCache, for tests.
 // Thread-safe.
 
+#include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "common/redis/redis_client.h"
+#include "common/time/clock.h"
 #include "training/booking/v1/resources.pb.h"
 
 namespace training::booking {
 
 class AvailabilityCache {
  public:
-  // `redis` is not owned.
-  AvailabilityCache(redis::RedisClient* redis, absl::Duration ttl);
+  virtual ~AvailabilityCache() = default;
 
   // Stores `availability` unless the cache already holds `version` or newer.
   // Returns whether it was stored.
-  bool Write(const v1::Availability& availability, int64_t version);
+  virtual bool Write(const v1::Availability& availability, int64_t version) = 0;
 
-  // Drops the cached value (before a change whose commit this process does
-  // not control, such as an event consumer's).
-  void Invalidate(const std::string& session);
+  // One entry per session, in order; nullopt for a miss or when the cache
+  // does not answer.
+  virtual std::vector<std::optional<v1::Availability>> Read(
+      const std::vector<std::string>& sessions) = 0;
+};
 
-  // One entry per session, in order; nullopt for a miss or when Redis does
-  // not answer.
+// In this process only, expiring after `ttl` by `clock`.
+class InMemoryAvailabilityCache final : public AvailabilityCache {
+ public:
+  // `clock` is not owned.
+  InMemoryAvailabilityCache(const Clock* clock, absl::Duration ttl)
+      : clock_(clock), ttl_(ttl) {}
+
+  bool Write(const v1::Availability& availability, int64_t version) override;
   std::vector<std::optional<v1::Availability>> Read(
-      const std::vector<std::string>& sessions);
-
-  static std::string KeyOf(const std::string& session);
+      const std::vector<std::string>& sessions) override;
 
  private:
-  redis::RedisClient* redis_;
+  struct Entry {
+    int64_t version = 0;
+    v1::Availability availability;
+    absl::Time expires;
+  };
+  const Clock* clock_;
   const absl::Duration ttl_;
-  const redis::Script write_script_;
+  absl::Mutex mu_;
+  std::map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace training::booking

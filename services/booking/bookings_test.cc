@@ -636,7 +636,7 @@ TEST_P(BookingsTest, AvailabilityComesFromTheCacheAndFallsBackWhenRedisIsDown) {
   EXPECT_EQ(cached->availabilities(0).confirmed(), 1);
   EXPECT_EQ(cached->availabilities(0).remaining(), 2);
   auto in_redis =
-      redis_->Command({"HGET", AvailabilityCache::KeyOf(kSession), "v"});
+      redis_->Command({"HGET", RedisAvailabilityCache::KeyOf(kSession), "v"});
   ASSERT_THAT(in_redis, IsOk());
   EXPECT_FALSE(in_redis->is_nil()) << "written through after the commit";
 
@@ -652,7 +652,7 @@ TEST_P(BookingsTest, AvailabilityComesFromTheCacheAndFallsBackWhenRedisIsDown) {
     ASSERT_THAT(Book(absl::StrCat("c", i, "@nhs.example"), 100 + i), IsOk());
     healed = bookings_->BatchGetAvailability(Public(), r);
     auto held =
-        redis_->Command({"HGET", AvailabilityCache::KeyOf(kSession), "a"});
+        redis_->Command({"HGET", RedisAvailabilityCache::KeyOf(kSession), "a"});
     if (held.ok() && !held->is_nil()) break;
     absl::SleepFor(absl::Milliseconds(50));
   }

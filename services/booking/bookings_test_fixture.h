@@ -18,6 +18,7 @@
 #include "common/time/proto_time.h"
 #include "gtest/gtest.h"
 #include "services/booking/bookings.h"
+#include "services/booking/redis_availability_cache.h"
 #include "services/booking/store_sql.h"
 
 namespace training::booking {
@@ -147,8 +148,8 @@ class BookingsFixture : public ::testing::TestWithParam<sql::Engine> {
     auto address_keys = auth::HmacKeys::Parse(*auth::HmacKeys::NewSpec("a1"));
     ASSERT_THAT(address_keys, IsOk());
     address_keys_ = std::make_unique<auth::HmacKeys>(*std::move(address_keys));
-    cache_ =
-        std::make_unique<AvailabilityCache>(redis_.get(), absl::Seconds(60));
+    cache_ = std::make_unique<RedisAvailabilityCache>(redis_.get(),
+                                                      absl::Seconds(60));
     bookings_ = std::make_unique<Bookings>(store_.get(), &clock_, Keys(),
                                            &directory_, cache_.get());
     Schedule(kSession, 3);
@@ -171,9 +172,14 @@ class BookingsFixture : public ::testing::TestWithParam<sql::Engine> {
   }
 
   absl::Status Apply(const events::v1::Event& event) {
-    return store_->Run(BookingStore::Mode::kWrite, [&](BookingTransaction& tx) {
-      return bookings_->ApplyCatalogueEvent(tx, event);
-    });
+    std::vector<SessionInventory> changed;
+    absl::Status applied =
+        store_->Run(BookingStore::Mode::kWrite, [&](BookingTransaction& tx) {
+          changed.clear();
+          return bookings_->ApplyCatalogueEvent(tx, event, changed);
+        });
+    if (applied.ok()) bookings_->AfterCatalogueEvent(changed);
+    return applied;
   }
 
   absl::Status ChangeCapacity(int capacity) {
@@ -255,7 +261,7 @@ class BookingsFixture : public ::testing::TestWithParam<sql::Engine> {
   std::unique_ptr<ManageTokens> tokens_;
   std::unique_ptr<auth::HmacKeys> address_keys_;
   BookingKeys Keys() const { return {tokens_.get(), address_keys_.get()}; }
-  std::unique_ptr<AvailabilityCache> cache_;
+  std::unique_ptr<RedisAvailabilityCache> cache_;
   std::unique_ptr<Bookings> bookings_;
   int changes_ = 0;
 };

@@ -173,8 +173,9 @@ absl::Status CheckBookable(const SessionInventory& session, absl::Time now) {
   return absl::OkStatus();
 }
 
-absl::Status CheckEligible(const SessionInventory& session, int agency_type) {
-  if (session.eligible_agency_types.count(agency_type) > 0) {
+absl::Status CheckEligible(const std::set<int>& eligible_agency_types,
+                           int agency_type) {
+  if (eligible_agency_types.count(agency_type) > 0) {
     return absl::OkStatus();
   }
   return Refused("booking.attendee.agency_type: not eligible for this course",

@@ -117,8 +117,14 @@ inline std::string BookingName(absl::string_view reference) {
 absl::Status CheckBookable(const SessionInventory& session, absl::Time now);
 
 // FAILED_PRECONDITION (AGENCY_TYPE_NOT_ELIGIBLE) when the course does not
-// take staff of `agency_type`.
-absl::Status CheckEligible(const SessionInventory& session, int agency_type);
+// take staff of `agency_type`: the one eligibility rule, for a session's
+// bookings and a course's any-date entries alike.
+absl::Status CheckEligible(const std::set<int>& eligible_agency_types,
+                           int agency_type);
+inline absl::Status CheckEligible(const SessionInventory& session,
+                                  int agency_type) {
+  return CheckEligible(session.eligible_agency_types, agency_type);
+}
 
 // The outcome of one booking request on a bookable session.
 struct Placement {

@@ -19,11 +19,11 @@
 #include "common/runtime/tls.h"
 #include "common/sql/database.h"
 #include "common/status_macros.h"
-#include "services/booking/availability_cache.h"
 #include "services/booking/bookings.h"
 #include "services/booking/catalogue_directory.h"
 #include "services/booking/handler.h"
 #include "services/booking/maintenance.h"
+#include "services/booking/redis_availability_cache.h"
 #include "services/booking/store_sql.h"
 #include "training/booking/v1/booking_service.grpc.pb.h"
 
@@ -120,7 +120,7 @@ absl::Status RegisterBooking(runtime::ServerRunner& runner) {
                    redis::RedisClient::Create(options.redis_url));
   ASSIGN_OR_RETURN(std::shared_ptr<SqlBookingStore> store,
                    SqlBookingStore::Open(db.get()));
-  auto cache = std::make_shared<AvailabilityCache>(
+  auto cache = std::make_shared<RedisAvailabilityCache>(
       redis.get(), absl::GetFlag(FLAGS_availability_ttl));
   log::Info(
       "config.booking",
@@ -160,18 +160,25 @@ absl::Status RegisterBooking(runtime::ServerRunner& runner) {
       retention, Clock::Real());
   char host[256] = {};
   gethostname(host, sizeof(host) - 1);
+  // What the event being handled changed, for the cache once it commits
+  // (the consumer runs on one thread).
+  auto changed = std::make_shared<std::vector<SessionInventory>>();
   auto consumer = std::make_shared<events::StreamConsumer>(
       db.get(), redis.get(),
       events::ConsumerOptions{.stream = "training.events.catalogue",
                               .group = "booking",
                               .consumer = absl::StrCat(host, "-", getpid())},
-      [b = bookings.get()](sql::Transaction& tx,
-                           const training::events::v1::Event& event) {
+      [b = bookings.get(), changed](sql::Transaction& tx,
+                                    const training::events::v1::Event& event) {
+        changed->clear();  // the transaction may be run again
         auto booking_tx = SqlBookingStore::Wrap(tx);
-        return b->ApplyCatalogueEvent(*booking_tx, event);
+        return b->ApplyCatalogueEvent(*booking_tx, event, *changed);
+      },
+      [b = bookings.get(), changed](const training::events::v1::Event&) {
+        b->AfterCatalogueEvent(*changed);
       });
   auto records =
-      std::make_shared<Records>(store.get(), Clock::Real(), bookings.get());
+      std::make_shared<Records>(store.get(), Clock::Real(), &bookings->views());
   if (absl::GetFlag(FLAGS_access_needs_retention) < absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
         "--access_needs_retention: must not be negative");

@@ -7,11 +7,11 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "common/events/outbox.h"
 #include "common/requests/requests.h"
 #include "common/status/errors.h"
 #include "common/status_macros.h"
 #include "common/time/proto_time.h"
+#include "services/booking/booking_events.h"
 
 namespace training::booking {
 namespace {
@@ -54,8 +54,9 @@ void CheckPeriod(const google::protobuf::Timestamp& start,
 
 }  // namespace
 
-Records::Records(BookingStore* store, const Clock* clock, Bookings* bookings)
-    : store_(store), clock_(clock), bookings_(bookings) {}
+Records::Records(BookingStore* store, const Clock* clock,
+                 const BookingViews* views)
+    : store_(store), clock_(clock), views_(views) {}
 
 // --- Register ---
 
@@ -165,9 +166,7 @@ Records::BatchRecordAttendance(const Caller& caller,
         if (!not_on_register.empty()) {
           return InvalidArgumentError(std::move(not_on_register));
         }
-        Event event =
-            events::NewEvent("booking", r.session(), caller.request_id,
-                             caller.traceparent, caller.tracestate);
+        Event event = NewEvent(caller, r.session());
         auto* recorded = event.mutable_attendance_recorded();
         recorded->set_session(r.session());
         for (const auto& [reference, attendance] : marks) {
@@ -310,9 +309,8 @@ absl::StatusOr<v1::PersonalDataExport> Records::ExportPersonalData(
         ASSIGN_OR_RETURN(std::vector<StoredBooking> found,
                          tx.BookingsOfEmail(EmailKey(r.email())));
         for (const StoredBooking& stored : found) {
-          ASSIGN_OR_RETURN(v1::Booking view,
-                           bookings_->View(tx, stored, caller,
-                                           Bookings::TokenInView::kNone));
+          ASSIGN_OR_RETURN(v1::Booking view, views_->View(tx, stored, caller,
+                                                          TokenInView::kNone));
           (*out.mutable_history())[view.name()] =
               HistoryOf(view, stored.attendance_time);
           *out.add_bookings() = std::move(view);

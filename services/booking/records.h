@@ -4,14 +4,14 @@
 // What the training team keeps about the programme once people have
 // booked: the register and its attendance marks, participation summaries,
 // the reach report (as figures and as CSV), and subject access exports.
-// Erasure changes bookings and lives with them (Bookings::ErasePersonalData).
+// Erasure changes bookings and lives with them (personal_data.h).
 //
 // Free of gRPC: the handler maps callers and statuses. Thread-safe.
 
 #include "absl/status/statusor.h"
 #include "common/time/clock.h"
 #include "google/api/httpbody.pb.h"
-#include "services/booking/bookings.h"
+#include "services/booking/booking_view.h"
 #include "services/booking/store.h"
 #include "training/booking/v1/booking_service.pb.h"
 
@@ -19,9 +19,9 @@ namespace training::booking {
 
 class Records {
  public:
-  // Nothing is owned; everything must outlive this. `bookings` gives
-  // exports the same view of a booking as GetBooking.
-  Records(BookingStore* store, const Clock* clock, Bookings* bookings);
+  // Nothing is owned; everything must outlive this. `views` gives exports
+  // the same view of a booking as GetBooking.
+  Records(BookingStore* store, const Clock* clock, const BookingViews* views);
 
   // The confirmed attendees of a session, by name, with attendance.
   absl::StatusOr<v1::Register> GetRegister(const Caller& caller,
@@ -47,7 +47,7 @@ class Records {
 
   BookingStore* store_;
   const Clock* clock_;
-  Bookings* bookings_;
+  const BookingViews* views_;
 };
 
 }  // namespace training::booking

@@ -42,7 +42,7 @@ class RecordsTest : public BookingsFixture {
   void SetUp() override {
     BookingsFixture::SetUp();
     records_ =
-        std::make_unique<Records>(store_.get(), &clock_, bookings_.get());
+        std::make_unique<Records>(store_.get(), &clock_, &bookings_->views());
   }
 
   absl::StatusOr<v1::Booking> BookAs(const Someone& who,

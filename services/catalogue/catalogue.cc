@@ -75,14 +75,10 @@ absl::StatusOr<std::optional<std::string>> ReplayOf(
   if (request_id.empty()) return std::nullopt;
   ASSIGN_OR_RETURN(std::optional<RequestRecord> record,
                    tx.FindRequest(request_id, now));
-  if (!record) return std::nullopt;
-  if (record->fingerprint != fingerprint) {
-    return WithErrorInfo(
-        InvalidArgumentError(
-            {{"request_id", "was already used for a different request"}}),
-        "REQUEST_ID_REUSED");
-  }
-  return record->resource;
+  ASSIGN_OR_RETURN(const RequestRecord* replayed,
+                   requests::Replayed(record, fingerprint));
+  if (replayed == nullptr) return std::nullopt;
+  return replayed->resource;
 }
 
 absl::Status Remember(CatalogueTransaction& tx, const std::string& request_id,

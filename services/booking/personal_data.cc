@@ -13,22 +13,20 @@
 #include "common/status/errors.h"
 #include "common/status_macros.h"
 #include "common/text/text.h"
-#include "services/booking/bookings.h"
-#include "services/booking/bookings_internal.h"
+#include "common/requests/requests.h"
+#include "services/booking/booking_events.h"
 #include "services/booking/domain.h"
+#include "services/booking/personal_data.h"
 
 namespace training::booking {
 
 using internal::EndBooking;
-using internal::Event;
 using internal::Fingerprint;
 using internal::IsActive;
-using internal::NewEvent;
-using internal::StateWord;
 
 // What an erasure locks, in the one global order: sessions by name, then
 // courses by name.
-struct Bookings::ErasureLocks {
+struct PersonalData::ErasureLocks {
   std::map<std::string, SessionInventory> sessions;
   std::set<std::string> courses;
 
@@ -49,7 +47,7 @@ struct Bookings::ErasureLocks {
 
 namespace {
 
-using ErasureLocks = Bookings::ErasureLocks;
+using ErasureLocks = PersonalData::ErasureLocks;
 
 // The request record of an erasure keeps its answer: "erased/mentions"
 // (records made before line managers were erased hold "erased" alone).
@@ -96,8 +94,8 @@ absl::StatusOr<std::vector<StoredBooking>> LineManagerMentions(
 
 }  // namespace
 
-absl::StatusOr<v1::ErasePersonalDataResponse> Bookings::ErasePersonalData(
-    const Caller& caller, const v1::ErasePersonalDataRequest& r) {
+absl::StatusOr<v1::ErasePersonalDataResponse> PersonalData::Erase(
+    const Caller& caller, const v1::ErasePersonalDataRequest& r) const {
   std::vector<FieldViolation> violations;
   if (!IsValidEmail(r.email())) {
     violations.push_back({"email", "must be an e-mail address"});
@@ -111,22 +109,20 @@ absl::StatusOr<v1::ErasePersonalDataResponse> Bookings::ErasePersonalData(
   v1::ErasePersonalDataResponse response;
   ErasureLocks locks;
   std::set<std::string> promote;  // sessions that lost a place
-  RETURN_IF_ERROR(store_->Run(
+  RETURN_IF_ERROR(context_.store->Run(
       BookingStore::Mode::kWrite, [&](BookingTransaction& tx) -> absl::Status {
         response.Clear();
         locks = ErasureLocks{};
         promote.clear();
-        const absl::Time now = clock_->Now();
+        const absl::Time now = context_.clock->Now();
         if (!r.request_id().empty()) {
           ASSIGN_OR_RETURN(std::optional<RequestRecord> record,
                            tx.FindRequest(r.request_id(), now));
-          if (record && record->fingerprint != fingerprint) {
-            return InvalidArgumentError(
-                {{"request_id", "was already used for a different request"}});
-          }
+          ASSIGN_OR_RETURN(const RequestRecord* replayed,
+                           requests::Replayed(record, fingerprint));
           int erased = 0, mentions = 0;
-          if (record &&
-              ParseErasureRecord(record->reference, erased, mentions)) {
+          if (replayed != nullptr &&
+              ParseErasureRecord(replayed->reference, erased, mentions)) {
             response.set_erased_bookings(erased);  // a retry: already done
             response.set_line_manager_mentions_erased(mentions);
             return absl::OkStatus();
@@ -162,12 +158,12 @@ absl::StatusOr<v1::ErasePersonalDataResponse> Bookings::ErasePersonalData(
                                response, r.request_id(), fingerprint, now);
       }));
   for (const std::string& session : promote) {
-    RefreshCache(locks.sessions.at(session));
+    context_.RefreshCache(locks.sessions.at(session));
   }
   // The old row versions still hold the person's data in the database's
   // files until overwritten: remove them before answering, so that an OK
   // means the data is gone. A retry (the erasure replayed) runs this again.
-  RETURN_IF_ERROR(store_->ScrubFreedSpace());
+  RETURN_IF_ERROR(context_.store->ScrubFreedSpace());
   log::Info(
       "personal_data.erased",
       {{"bookings", response.erased_bookings()},
@@ -175,12 +171,12 @@ absl::StatusOr<v1::ErasePersonalDataResponse> Bookings::ErasePersonalData(
   return response;
 }
 
-absl::Status Bookings::EraseUnderLocks(
+absl::Status PersonalData::EraseUnderLocks(
     BookingTransaction& tx, const Caller& caller, const std::string& email_key,
     std::vector<StoredBooking>& found, ErasureLocks& locks,
     std::set<std::string>& promote, v1::ErasePersonalDataResponse& response,
     const std::string& request_id, const std::string& fingerprint,
-    absl::Time now) {
+    absl::Time now) const {
   std::vector<Event> events;
   Event erased_event = NewEvent(caller, "personalData");
   auto* erased = erased_event.mutable_personal_data_erased();
@@ -203,19 +199,14 @@ absl::Status Bookings::EraseUnderLocks(
       b.mutable_cancellation()->set_late(false);
       RETURN_IF_ERROR(tx.UpdateBooking(stored));
       if (!b.session().empty()) promote.insert(b.session());
-      Event event = NewEvent(caller, b.name());
-      auto* cancelled = event.mutable_booking_cancelled();
-      cancelled->set_booking(b.name());
-      cancelled->set_session(b.session());
-      cancelled->set_previous_state(StateWord(before));
-      events.push_back(std::move(event));
+      events.push_back(CancelledEvent(caller, b, before));
     }
     RETURN_IF_ERROR(tx.EraseAttendee(b.reference()));
     erased->add_bookings(b.name());
   }
   for (const std::string& session : promote) {
     SessionInventory& inventory = locks.sessions.at(session);
-    RETURN_IF_ERROR(Promote(tx, inventory, caller));
+    RETURN_IF_ERROR(waitlist_->Promote(tx, inventory, caller));
     RETURN_IF_ERROR(tx.SaveCounts(inventory));
   }
   RETURN_IF_ERROR(tx.ForgetContactsOf(email_key));
@@ -241,6 +232,29 @@ absl::Status Bookings::EraseUnderLocks(
         now));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> PersonalData::ForgetEndedContacts() const {
+  int64_t forgotten = 0;
+  RETURN_IF_ERROR(context_.store->Run(
+      BookingStore::Mode::kWrite, [&](BookingTransaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(forgotten, tx.ForgetContactsOfEndedSessions(
+                                        context_.clock->Now()));
+        return absl::OkStatus();
+      }));
+  return forgotten;
+}
+
+absl::StatusOr<int64_t> PersonalData::ForgetAccessNeeds(
+    absl::Duration retention) const {
+  int64_t forgotten = 0;
+  RETURN_IF_ERROR(context_.store->Run(
+      BookingStore::Mode::kWrite, [&](BookingTransaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(forgotten, tx.ForgetAccessNeeds(context_.clock->Now() -
+                                                         retention));
+        return absl::OkStatus();
+      }));
+  return forgotten;
 }
 
 }  // namespace training::booking

@@ -1,15 +1,19 @@
-#include "services/booking/bookings_internal.h"
+#include "services/booking/booking_context.h"
 
-#include "common/events/outbox.h"
 #include "common/requests/requests.h"
 #include "common/status/errors.h"
 #include "common/time/proto_time.h"
 #include "services/booking/domain.h"
 
-namespace training::booking::internal {
+namespace training::booking {
 
-// No thread was free for work that may block: never run it on the caller's
-// thread (gRPC's own), ask for a retry instead.
+void BookingContext::RefreshCache(const SessionInventory& inventory) const {
+  if (cache == nullptr || inventory.session.empty()) return;
+  cache->Write(AvailabilityOf(inventory, clock->Now()), inventory.version);
+}
+
+namespace internal {
+
 absl::Status Busy() {
   return OverloadedError("booking: too busy to take this now; retry shortly");
 }
@@ -23,8 +27,6 @@ absl::Status Refused(absl::string_view message, std::string reason) {
                        std::move(reason));
 }
 
-// A hash of the whole request, so that a retry can be told from a
-// different request reusing the id.
 std::string Fingerprint(const google::protobuf::Message& request) {
   return requests::RequestFingerprint(request);
 }
@@ -40,30 +42,11 @@ absl::StatusOr<std::string> CheckBookingName(absl::string_view name,
   return *reference;
 }
 
-Event NewEvent(const Caller& caller, const std::string& subject) {
-  return events::NewEvent("booking", subject, caller.request_id,
-                          caller.traceparent, caller.tracestate);
-}
-
-const char* StateWord(v1::Booking::State state) {
-  switch (state) {
-    case v1::Booking::CONFIRMED:
-      return "confirmed";
-    case v1::Booking::WAITLISTED:
-      return "waitlisted";
-    case v1::Booking::OFFERED:
-      return "offered";
-    default:
-      return "other";
-  }
-}
-
 bool IsActive(v1::Booking::State state) {
   return state == v1::Booking::CONFIRMED || state == v1::Booking::WAITLISTED ||
          state == v1::Booking::OFFERED;
 }
 
-// Takes a booking out of its session's counts and marks it ended.
 void EndBooking(StoredBooking& stored, SessionInventory& inventory,
                 v1::Booking::State end_state, v1::Cancellation::Cause cause,
                 const std::string& reason, absl::Time now) {
@@ -87,11 +70,10 @@ void EndBooking(StoredBooking& stored, SessionInventory& inventory,
   *b.mutable_update_time() = ToProto(now);
 }
 
-// Saves the counts of a locked session; a change to an any-date entry that
-// holds no session has none.
 absl::Status SaveCounts(BookingTransaction& tx, SessionInventory& inventory) {
   if (inventory.session.empty()) return absl::OkStatus();
   return tx.SaveCounts(inventory);
 }
 
-}  // namespace training::booking::internal
+}  // namespace internal
+}  // namespace training::booking

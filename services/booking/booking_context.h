@@ -1,0 +1,62 @@
+#ifndef TRAINING_SERVICES_BOOKING_BOOKING_CONTEXT_H_
+#define TRAINING_SERVICES_BOOKING_BOOKING_CONTEXT_H_
+
+// What the parts of the booking service share (creation, any-date entries,
+// changes, the waiting list, catalogue events, personal data, queries):
+// their dependencies in one struct, and the few helpers every part uses.
+// Not for users outside services/booking: they go through Bookings.
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "common/time/clock.h"
+#include "google/protobuf/message.h"
+#include "services/booking/availability_cache.h"
+#include "services/booking/booking_view.h"
+#include "services/booking/caller.h"
+#include "services/booking/store.h"
+
+namespace training::booking {
+
+// The dependencies every part of the service shares. Nothing is owned.
+struct BookingContext {
+  BookingStore* store;
+  const Clock* clock;
+  const BookingViews* views;
+  AvailabilityCache* cache;  // null: availability always from the database
+
+  // Writes a session's availability to the cache once its change has
+  // committed; nothing for an any-date entry that holds no session.
+  void RefreshCache(const SessionInventory& inventory) const;
+};
+
+namespace internal {
+
+// No thread was free for work that may block: never run it on the caller's
+// thread (gRPC's own), ask for a retry instead.
+absl::Status Busy();
+absl::Status BookingNotFound();
+// FAILED_PRECONDITION with an ErrorInfo reason.
+absl::Status Refused(absl::string_view message, std::string reason);
+// A hash of the whole request, so that a retry can be told from a
+// different request reusing the id.
+std::string Fingerprint(const google::protobuf::Message& request);
+absl::StatusOr<std::string> CheckBookingName(absl::string_view name,
+                                             absl::string_view field);
+bool IsActive(v1::Booking::State state);
+// Takes a booking out of its session's counts (ReleasePlace) and marks it
+// ended in `end_state` with a cancellation saying why; late only when a
+// confirmed place is given up inside the late-cancellation window.
+void EndBooking(StoredBooking& stored, SessionInventory& inventory,
+                v1::Booking::State end_state, v1::Cancellation::Cause cause,
+                const std::string& reason, absl::Time now);
+// Saves the counts of a locked session; a change to an any-date entry that
+// holds no session has none.
+absl::Status SaveCounts(BookingTransaction& tx, SessionInventory& inventory);
+
+}  // namespace internal
+}  // namespace training::booking
+
+#endif  // TRAINING_SERVICES_BOOKING_BOOKING_CONTEXT_H_

@@ -1,0 +1,98 @@
+#include "services/booking/booking_events.h"
+
+#include "common/events/outbox.h"
+
+namespace training::booking {
+
+Event NewEvent(const Caller& caller, const std::string& subject) {
+  return events::NewEvent("booking", subject, caller.request_id,
+                          caller.traceparent, caller.tracestate);
+}
+
+const char* StateWord(v1::Booking::State state) {
+  switch (state) {
+    case v1::Booking::CONFIRMED:
+      return "confirmed";
+    case v1::Booking::WAITLISTED:
+      return "waitlisted";
+    case v1::Booking::OFFERED:
+      return "offered";
+    default:
+      return "other";
+  }
+}
+
+Event ConfirmedEvent(const Caller& caller, const v1::Booking& b) {
+  Event event = NewEvent(caller, b.name());
+  auto* confirmed = event.mutable_booking_confirmed();
+  confirmed->set_booking(b.name());
+  confirmed->set_session(b.session());
+  return event;
+}
+
+Event WaitlistedEvent(const Caller& caller, const v1::Booking& b,
+                      int position) {
+  Event event = NewEvent(caller, b.name());
+  auto* waitlisted = event.mutable_booking_waitlisted();
+  waitlisted->set_booking(b.name());
+  waitlisted->set_session(b.session());
+  waitlisted->set_course(b.course());
+  waitlisted->set_position(position);
+  return event;
+}
+
+Event OfferedEvent(const Caller& caller, const v1::Booking& b) {
+  Event event = NewEvent(caller, b.name());
+  auto* offered = event.mutable_place_offered();
+  offered->set_booking(b.name());
+  offered->set_session(b.offer().session());
+  *offered->mutable_expire_time() = b.offer().expire_time();
+  return event;
+}
+
+Event PromotedEvent(const Caller& caller, const v1::Booking& b,
+                    events::v1::BookingPromoted::Via via) {
+  Event event = NewEvent(caller, b.name());
+  auto* promoted = event.mutable_booking_promoted();
+  promoted->set_booking(b.name());
+  promoted->set_session(b.session());
+  promoted->set_via(via);
+  return event;
+}
+
+Event OfferEndedEvent(const Caller& caller, const v1::Booking& b,
+                      v1::Cancellation::Cause cause) {
+  Event event = NewEvent(caller, b.name());
+  if (cause == v1::Cancellation::OFFER_EXPIRED) {
+    event.mutable_offer_expired()->set_booking(b.name());
+    event.mutable_offer_expired()->set_session(b.session());
+  } else {
+    event.mutable_offer_declined()->set_booking(b.name());
+    event.mutable_offer_declined()->set_session(b.session());
+  }
+  return event;
+}
+
+Event CancelledEvent(const Caller& caller, const v1::Booking& b,
+                     v1::Booking::State before, bool session_cancelled) {
+  Event event = NewEvent(caller, b.name());
+  auto* cancelled = event.mutable_booking_cancelled();
+  cancelled->set_booking(b.name());
+  cancelled->set_session(b.session());
+  cancelled->set_late(b.cancellation().late());
+  cancelled->set_session_cancelled(session_cancelled);
+  cancelled->set_previous_state(StateWord(before));
+  return event;
+}
+
+Event SubstitutedEvent(const Caller& caller, const v1::Booking& b,
+                       const std::string& previous_contact_id) {
+  Event event = NewEvent(caller, b.name());
+  auto* substituted = event.mutable_attendee_substituted();
+  substituted->set_booking(b.name());
+  substituted->set_session(b.session());
+  substituted->set_previous_contact_id(previous_contact_id);
+  return event;
+}
+
+}  // namespace training::booking

@@ -1,0 +1,46 @@
+#ifndef TRAINING_SERVICES_BOOKING_BOOKING_EVENTS_H_
+#define TRAINING_SERVICES_BOOKING_BOOKING_EVENTS_H_
+
+// The events booking publishes, one builder per fact, so that every site
+// that confirms, waitlists, offers, promotes, cancels or substitutes says
+// the same thing the same way. Each takes the booking as it stands after
+// the change; none stores anything (the caller adds it to the outbox in
+// its transaction).
+
+#include <string>
+
+#include "absl/time/time.h"
+#include "services/booking/caller.h"
+#include "training/booking/v1/resources.pb.h"
+#include "training/events/v1/events.pb.h"
+
+namespace training::booking {
+
+using ::training::events::v1::Event;
+
+// An event about `subject`, carrying the caller's request id and trace.
+Event NewEvent(const Caller& caller, const std::string& subject);
+
+// How a state is named in BookingCancelled.previous_state.
+const char* StateWord(v1::Booking::State state);
+
+Event ConfirmedEvent(const Caller& caller, const v1::Booking& b);
+// `position`: 1-based, on the session's list or, for an any-date entry,
+// on its course's.
+Event WaitlistedEvent(const Caller& caller, const v1::Booking& b, int position);
+Event OfferedEvent(const Caller& caller, const v1::Booking& b);
+Event PromotedEvent(const Caller& caller, const v1::Booking& b,
+                    events::v1::BookingPromoted::Via via);
+// An offer that ended without a place: declined or expired (by `cause`).
+Event OfferEndedEvent(const Caller& caller, const v1::Booking& b,
+                      v1::Cancellation::Cause cause);
+// `before`: the state the booking left. `session_cancelled`: the whole
+// session was called off.
+Event CancelledEvent(const Caller& caller, const v1::Booking& b,
+                     v1::Booking::State before, bool session_cancelled = false);
+Event SubstitutedEvent(const Caller& caller, const v1::Booking& b,
+                       const std::string& previous_contact_id);
+
+}  // namespace training::booking
+
+#endif  // TRAINING_SERVICES_BOOKING_BOOKING_EVENTS_H_
