@@ -190,9 +190,7 @@ TEST_P(DeadLetterTest, ADeadLetterIsReplayedForItsOwnGroupOnly) {
   EXPECT_EQ(Pending("h"), 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(BothEngines, DeadLetterTest,
-                         sql::testing::BothEngines(),
-                         sql::testing::EngineParamName());
+TRAINING_ON_BOTH_ENGINES(DeadLetterTest);
 
 // The consumer's own PostgreSQL stops answering (every process frozen)
 // for many claim rounds: nothing is dead-lettered, and the event takes

@@ -343,8 +343,7 @@ TEST_P(EventsTest, TenThousandEventsThroughTwoConsumersTakeEffectExactlyOnce) {
   EXPECT_EQ(Pending("g"), 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(BothEngines, EventsTest, sql::testing::BothEngines(),
-                         sql::testing::EngineParamName());
+TRAINING_ON_BOTH_ENGINES(EventsTest);
 
 }  // namespace
 }  // namespace training::events

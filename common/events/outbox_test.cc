@@ -159,9 +159,7 @@ TEST_P(OutboxRelayTest, ConcurrentWritersLoseNoEventThroughTheRelay) {
             0);
 }
 
-INSTANTIATE_TEST_SUITE_P(BothEngines, OutboxRelayTest,
-                         sql::testing::BothEngines(),
-                         sql::testing::EngineParamName());
+TRAINING_ON_BOTH_ENGINES(OutboxRelayTest);
 
 }  // namespace
 }  // namespace training::events

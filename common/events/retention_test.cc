@@ -95,9 +95,7 @@ TEST_P(RetentionTest, ALongRunStaysBoundedAndALateGroupStartsAtTheFloor) {
             absl::StrCat("day", kDays - 8, "-0"));
 }
 
-INSTANTIATE_TEST_SUITE_P(BothEngines, RetentionTest,
-                         sql::testing::BothEngines(),
-                         sql::testing::EngineParamName());
+TRAINING_ON_BOTH_ENGINES(RetentionTest);
 
 }  // namespace
 }  // namespace training::events

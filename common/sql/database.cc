@@ -61,10 +61,27 @@ metrics::CounterFamily& AcquireTimeouts() {
   return timeouts;
 }
 
+const char* EngineLabel(Engine engine) {
+  return engine == Engine::kSqlite ? "sqlite" : "postgres";
+}
+
 }  // namespace
 
 void RecordAcquireTimeout(Engine engine) {
-  AcquireTimeouts().Add({engine == Engine::kSqlite ? "sqlite" : "postgres"});
+  AcquireTimeouts().Add({EngineLabel(engine)});
+}
+
+void RecordAcquireWait(Engine engine, absl::Duration waited) {
+  static auto& family = metrics::DefaultRegistry().Histogram(
+      "training_sql_acquire_seconds", "Time waiting for a database connection.",
+      {"engine"});
+  family.Observe({EngineLabel(engine)}, absl::ToDoubleSeconds(waited));
+}
+
+void RecordQuery(Engine engine, absl::Duration took) {
+  static auto& family = metrics::DefaultRegistry().Histogram(
+      "training_sql_query_seconds", "SQL statement latency.", {"engine"});
+  family.Observe({EngineLabel(engine)}, absl::ToDoubleSeconds(took));
 }
 
 absl::StatusOr<std::unique_ptr<Database>> Database::Open(

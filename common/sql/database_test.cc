@@ -561,8 +561,7 @@ TEST_P(DatabaseTest, BulkInsertFailsWholeOnAClashAndRefusesBadRows) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(BothEngines, DatabaseTest, testing::BothEngines(),
-                         testing::EngineParamName());
+TRAINING_ON_BOTH_ENGINES(DatabaseTest);
 
 }  // namespace
 }  // namespace training::sql

@@ -19,13 +19,6 @@
 namespace training::sql {
 namespace {
 
-metrics::HistogramFamily& AcquireWait() {
-  static auto& family = metrics::DefaultRegistry().Histogram(
-      "training_sql_acquire_seconds", "Time waiting for a database connection.",
-      {"engine"});
-  return family;
-}
-
 metrics::CounterFamily& Reconnects() {
   static auto& family = metrics::DefaultRegistry().Counter(
       "training_sql_reconnects_total",
@@ -123,8 +116,7 @@ class PostgresDatabase final : public Database,
                             : absl::UnavailableError(
                                   "postgres: no connection free in time");
     }
-    AcquireWait().Observe({"postgres"},
-                          absl::ToDoubleSeconds(absl::Now() - start));
+    RecordAcquireWait(Engine::kPostgres, absl::Now() - start);
     if (conn != nullptr && PQstatus(conn->conn) == CONNECTION_OK) return conn;
     if (conn != nullptr) {
       delete conn;

@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/sql/pool_metrics.h"
 #include "common/sql/postgres_values.h"
 #include "common/sql/postgres_wire.h"
 #include "common/status_macros.h"
@@ -180,8 +181,7 @@ class PostgresTransaction final : public Transaction {
       (void)absl::SimpleAtoi(PQcmdTuples(result.get()), &n);
       *changed = n;
     }
-    QueryLatency().Observe({"postgres"},
-                           absl::ToDoubleSeconds(absl::Now() - start));
+    RecordQuery(Engine::kPostgres, absl::Now() - start);
     return ToResultSet(result.get());
   }
 
@@ -197,8 +197,7 @@ class PostgresTransaction final : public Transaction {
     std::vector<ResultSet> results(statements.size());
     absl::Status failure = ReadPipelined(sent, deadline, results);
     if (broken_) return failure;
-    QueryLatency().Observe({"postgres"},
-                           absl::ToDoubleSeconds(absl::Now() - start));
+    RecordQuery(Engine::kPostgres, absl::Now() - start);
     if (!failure.ok()) return failure;
     RETURN_IF_ERROR(DeallocateEvicted());
     return results;
@@ -339,8 +338,7 @@ class PostgresTransaction final : public Transaction {
       return Broken(end);
     }
     RETURN_IF_ERROR(Collect(deadline, "copy").status());
-    QueryLatency().Observe({"postgres"},
-                           absl::ToDoubleSeconds(absl::Now() - start));
+    RecordQuery(Engine::kPostgres, absl::Now() - start);
     return absl::OkStatus();
   }
 

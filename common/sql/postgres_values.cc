@@ -89,12 +89,6 @@ BoundParams::BoundParams(const Params& params) {
   }
 }
 
-metrics::HistogramFamily& QueryLatency() {
-  static auto& family = metrics::DefaultRegistry().Histogram(
-      "training_sql_query_seconds", "SQL statement latency.", {"engine"});
-  return family;
-}
-
 absl::Status StatusFromResult(PGconn* conn, const PGresult* result,
                               absl::string_view what) {
   const char* state =

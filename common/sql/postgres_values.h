@@ -11,7 +11,6 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "common/metrics/metrics.h"
 #include "common/sql/result.h"
 
 namespace training::sql::postgres {
@@ -41,9 +40,6 @@ struct BoundParams {
 
 // The rows of a successful result, typed by column OID.
 ResultSet ToResultSet(const PGresult* result);
-
-// training_sql_query_seconds{engine}.
-metrics::HistogramFamily& QueryLatency();
 
 }  // namespace training::sql::postgres
 

@@ -29,19 +29,6 @@ metrics::CounterFamily& BusyWaits() {
   return family;
 }
 
-metrics::HistogramFamily& QueryLatency() {
-  static auto& family = metrics::DefaultRegistry().Histogram(
-      "training_sql_query_seconds", "SQL statement latency.", {"engine"});
-  return family;
-}
-
-metrics::HistogramFamily& AcquireWait() {
-  static auto& family = metrics::DefaultRegistry().Histogram(
-      "training_sql_acquire_seconds", "Time waiting for a database connection.",
-      {"engine"});
-  return family;
-}
-
 absl::Status StatusFromSqlite(sqlite3* db, int rc, absl::string_view what) {
   const int primary = rc & 0xff;
   // sqlite3_errmsg names tables and columns ("UNIQUE constraint failed:
@@ -250,8 +237,7 @@ class SqliteDatabase final : public Database {
     auto db = writer ? Take(writer_, "writer connection busy")
                      : Take(readers_, "no reader connection free");
     if (!db.ok()) return db.status();
-    AcquireWait().Observe({"sqlite"},
-                          absl::ToDoubleSeconds(absl::Now() - start));
+    RecordAcquireWait(Engine::kSqlite, absl::Now() - start);
     auto tx = std::make_unique<SqliteTransaction>(this, *db, writer);
     absl::Status begun = tx->Begin();
     if (!begun.ok()) return begun;
@@ -493,8 +479,7 @@ absl::StatusOr<ResultSet> SqliteTransaction::Run(absl::string_view sql,
   }
   if (rc != SQLITE_DONE) return StatusFromSqlite(db_, rc, "step");
   if (changes != nullptr) *changes = sqlite3_changes64(db_);
-  QueryLatency().Observe({"sqlite"},
-                         absl::ToDoubleSeconds(absl::Now() - start));
+  RecordQuery(Engine::kSqlite, absl::Now() - start);
   return ResultSet(std::move(columns), std::move(rows));
 }
 

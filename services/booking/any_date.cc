@@ -12,6 +12,7 @@
 #include "common/time/proto_time.h"
 #include "services/booking/booking_events.h"
 #include "services/booking/domain.h"
+#include "services/booking/domain_proto.h"
 
 namespace training::booking {
 
@@ -113,10 +114,8 @@ absl::Status AnyDateEntries::CheckCourseTakes(BookingTransaction& tx,
     return Refused("booking.course: not open for booking",
                    "COURSE_NOT_PUBLISHED");
   }
-  RETURN_IF_ERROR(
-      CheckEligible(std::set<int>(rules->eligible_agency_types.begin(),
-                                  rules->eligible_agency_types.end()),
-                    attendee.agency_type()));
+  RETURN_IF_ERROR(CheckEligible(rules->eligible_agency_types,
+                                AgencyTypeOf(attendee.agency_type())));
   // One any-date entry per address per course, until its place has been
   // and gone: a confirmed entry still counts, or a second one could take
   // a second date of the same course.
@@ -136,7 +135,7 @@ absl::StatusOr<StoredBooking> AnyDateEntries::Place(
     BookingTransaction& tx, const Caller& caller, const v1::Booking& asked,
     std::vector<SessionInventory>& sessions, SessionInventory& placed_on,
     absl::Time now) const {
-  const int agency_type = asked.attendee().agency_type();
+  const AgencyType agency_type = AgencyTypeOf(asked.attendee().agency_type());
   const std::string email_key = EmailKey(asked.attendee().email());
   // A free place on a matching date is taken at once, earliest first.
   std::sort(sessions.begin(), sessions.end(),
@@ -147,8 +146,7 @@ absl::StatusOr<StoredBooking> AnyDateEntries::Place(
   StoredBooking stored;
   v1::Booking& b = stored.booking;
   for (SessionInventory& session : sessions) {
-    if (!PreferenceAccepts(asked.delivery_preference(),
-                           session.delivery_mode) ||
+    if (!PreferenceAccepts(PreferenceOf(asked), session.delivery_mode) ||
         !CheckBookable(session, now).ok() ||
         PlacesFor(session, agency_type, now) <= 0) {
       continue;
@@ -164,7 +162,9 @@ absl::StatusOr<StoredBooking> AnyDateEntries::Place(
     break;
   }
   if (placed_on.session.empty()) b.set_state(v1::Booking::WAITLISTED);
-  ASSIGN_OR_RETURN(*b.mutable_reference(), NewReference(asked.course()));
+  ASSIGN_OR_RETURN(std::vector<std::string> reference,
+                   NewReferences(asked.course(), 1, context_.random_bytes));
+  b.set_reference(std::move(reference.front()));
   b.set_name(BookingName(b.reference()));
   b.set_course(asked.course());
   b.set_scope(v1::Booking::ANY_DATE);

@@ -120,9 +120,7 @@ TEST_P(BatchIsolationTest, AFailureOfEveryRequestIsNotSplit) {
   EXPECT_EQ(Scalar("SELECT COUNT(*) AS n FROM bookings"), 1);
 }
 
-INSTANTIATE_TEST_SUITE_P(BothEngines, BatchIsolationTest,
-                         sql::testing::BothEngines(),
-                         sql::testing::EngineParamName());
+TRAINING_ON_BOTH_ENGINES(BatchIsolationTest);
 
 }  // namespace
 }  // namespace training::booking

@@ -12,6 +12,7 @@
 #include "common/time/proto_time.h"
 #include "services/booking/booking_events.h"
 #include "services/booking/domain.h"
+#include "services/booking/domain_proto.h"
 
 namespace training::booking {
 
@@ -234,7 +235,8 @@ absl::Status BookingChanges::SubstituteLocked(
     return Refused("name: only a confirmed place can be passed on",
                    "NOT_CONFIRMED");
   }
-  RETURN_IF_ERROR(CheckEligible(inventory, r.attendee().agency_type()));
+  RETURN_IF_ERROR(
+      CheckEligible(inventory, AgencyTypeOf(r.attendee().agency_type())));
   ASSIGN_OR_RETURN(
       bool duplicate,
       tx.HasActiveBooking(b.session(), EmailKey(r.attendee().email()),

@@ -4,6 +4,7 @@
 #include "common/status/errors.h"
 #include "common/time/proto_time.h"
 #include "services/booking/domain.h"
+#include "services/booking/domain_proto.h"
 
 namespace training::booking {
 
@@ -43,8 +44,7 @@ absl::StatusOr<std::string> CheckBookingName(absl::string_view name,
 }
 
 bool IsActive(v1::Booking::State state) {
-  return state == v1::Booking::CONFIRMED || state == v1::Booking::WAITLISTED ||
-         state == v1::Booking::OFFERED;
+  return booking::IsActive(static_cast<BookingState>(state));
 }
 
 void EndBooking(StoredBooking& stored, SessionInventory& inventory,
@@ -52,15 +52,7 @@ void EndBooking(StoredBooking& stored, SessionInventory& inventory,
                 const std::string& reason, absl::Time now) {
   v1::Booking& b = stored.booking;
   const bool was_confirmed = b.state() == v1::Booking::CONFIRMED;
-  if (was_confirmed || b.state() == v1::Booking::OFFERED) {
-    --inventory.occupants_by_type[b.attendee().agency_type()];
-  }
-  if (was_confirmed) --inventory.confirmed;
-  if (b.state() == v1::Booking::OFFERED) --inventory.offers;
-  if (b.state() == v1::Booking::WAITLISTED &&
-      b.scope() != v1::Booking::ANY_DATE) {
-    --inventory.waiting;
-  }
+  ReleasePlace(inventory, SeatOf(b));
   auto* cancellation = b.mutable_cancellation();
   *cancellation->mutable_cancel_time() = ToProto(now);
   cancellation->set_cause(cause);

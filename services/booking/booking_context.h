@@ -16,6 +16,7 @@
 #include "services/booking/availability_cache.h"
 #include "services/booking/booking_view.h"
 #include "services/booking/caller.h"
+#include "services/booking/domain.h"
 #include "services/booking/store.h"
 
 namespace training::booking {
@@ -26,6 +27,8 @@ struct BookingContext {
   const Clock* clock;
   const BookingViews* views;
   AvailabilityCache* cache;  // null: availability always from the database
+  // Where new references' random bytes come from (domain.h).
+  RandomBytes random_bytes;
 
   // Writes a session's availability to the cache once its change has
   // committed; nothing for an any-date entry that holds no session.

@@ -1,6 +1,7 @@
 #include "services/booking/bookings.h"
 
 #include "absl/synchronization/notification.h"
+#include "common/random/secure_bytes.h"
 
 namespace training::booking {
 
@@ -8,7 +9,8 @@ Bookings::Bookings(BookingStore* store, const Clock* clock, BookingKeys keys,
                    SessionDirectory* directory, AvailabilityCache* cache,
                    GroupCommitOptions options, Offload offload)
     : views_(keys.tokens, clock),
-      context_{store, clock, &views_, cache},
+      context_{store, clock, &views_, cache,
+               [](size_t n) { return random::SecureBytes(n); }},
       offload_(offload ? std::move(offload)
                        : [](std::function<void()> work) {
                            work();

@@ -132,6 +132,12 @@ class Bookings {
     creation_.SetBatchHookForTest(std::move(hook));
   }
 
+  // Replaces where new references' random bytes come from (to make them
+  // clash). Call before any booking is made.
+  void SetRandomBytesForTest(RandomBytes random_bytes) {
+    context_.random_bytes = std::move(random_bytes);
+  }
+
   // Due work and housekeeping (Maintenance runs them): see waitlist.h and
   // personal_data.h.
   absl::StatusOr<int> ExpireDueOffers(absl::Duration lease) {

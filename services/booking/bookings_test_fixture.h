@@ -18,6 +18,7 @@
 #include "common/time/proto_time.h"
 #include "gtest/gtest.h"
 #include "services/booking/bookings.h"
+#include "services/booking/catalogue_facts.h"
 #include "services/booking/redis_availability_cache.h"
 #include "services/booking/store_sql.h"
 

@@ -191,8 +191,7 @@ TEST_P(BusyTest, AHurriedFirstCallerDoesNotFailTheCrowdWaitingOnItsLookUp) {
   ExpectInvariants(session);
 }
 
-INSTANTIATE_TEST_SUITE_P(BothEngines, BusyTest, sql::testing::BothEngines(),
-                         sql::testing::EngineParamName());
+TRAINING_ON_BOTH_ENGINES(BusyTest);
 
 }  // namespace
 }  // namespace training::booking

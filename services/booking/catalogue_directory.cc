@@ -7,6 +7,7 @@
 #include "common/logging/log.h"
 #include "common/status/errors.h"
 #include "common/time/proto_time.h"
+#include "services/booking/catalogue_facts.h"
 
 namespace training::booking {
 

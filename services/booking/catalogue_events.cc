@@ -5,6 +5,7 @@
 #include "common/status_macros.h"
 #include "common/time/proto_time.h"
 #include "services/booking/booking_events.h"
+#include "services/booking/catalogue_facts.h"
 #include "services/booking/domain.h"
 
 namespace training::booking {

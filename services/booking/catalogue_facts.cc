@@ -4,6 +4,8 @@
 // the year 9999 would overflow the counts and conversions the booking
 // rules do.
 
+#include "services/booking/catalogue_facts.h"
+
 #include <set>
 
 #include "absl/strings/match.h"
@@ -11,6 +13,7 @@
 #include "common/status_macros.h"
 #include "common/time/proto_time.h"
 #include "services/booking/domain.h"
+#include "services/booking/domain_proto.h"
 #include "training/type/v1/agency_type.pb.h"
 
 namespace training::booking {
@@ -101,8 +104,9 @@ absl::StatusOr<CourseRules> RulesFromCatalogue(
   CourseRules rules;
   rules.course = course.name();
   rules.published = course.state() == catalogue::Course::PUBLISHED;
-  rules.eligible_agency_types.assign(course.eligible_agency_types().begin(),
-                                     course.eligible_agency_types().end());
+  for (int type : course.eligible_agency_types()) {
+    rules.eligible_agency_types.insert(static_cast<AgencyType>(type));
+  }
   rules.late_cancellation_window = FromProto(course.late_cancellation_window());
   rules.offer_policy.offer =
       policy.mode() == catalogue::WaitlistPolicy::OFFER_WITH_HOLD;
@@ -166,11 +170,12 @@ absl::StatusOr<SessionFacts> FactsFromCatalogue(
   facts.booking_close = FromProto(session.booking_close_time());
   facts.start = FromProto(session.start_time());
   facts.end = FromProto(session.end_time());
-  facts.delivery_mode = session.delivery_mode();
+  facts.delivery_mode = DeliveryModeOf(session.delivery_mode());
   for (const catalogue::AgencyHold& hold : session.agency_holds()) {
     HeldPlaces places;
-    places.agency_types.insert(hold.agency_types().begin(),
-                               hold.agency_types().end());
+    for (int type : hold.agency_types()) {
+      places.agency_types.insert(static_cast<AgencyType>(type));
+    }
     places.places = hold.places();
     places.release = FromProto(hold.release_time());
     facts.holds.push_back(std::move(places));

@@ -1,3 +1,5 @@
+#include "services/booking/catalogue_facts.h"
+
 #include <functional>
 #include <limits>
 #include <string>

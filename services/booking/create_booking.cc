@@ -16,6 +16,7 @@
 #include "common/time/proto_time.h"
 #include "services/booking/booking_events.h"
 #include "services/booking/domain.h"
+#include "services/booking/domain_proto.h"
 
 namespace training::booking {
 
@@ -253,8 +254,9 @@ absl::Status BookingCreation::MakeBookings(BookingTransaction& tx,
   inventory = *std::move(reading.inventory);
   std::vector<BookingAsk> asks;
   for (size_t i : fresh) {
-    asks.push_back({batch[i]->request->booking().attendee().agency_type(),
-                    batch[i]->email_key});
+    asks.push_back(
+        {AgencyTypeOf(batch[i]->request->booking().attendee().agency_type()),
+         batch[i]->email_key});
   }
   std::vector<absl::StatusOr<Placement>> decisions =
       DecideBatch(inventory, now, asks, std::move(reading.active_email_keys));
@@ -262,8 +264,9 @@ absl::Status BookingCreation::MakeBookings(BookingTransaction& tx,
   std::vector<size_t> row_of;
   std::vector<Event> events;
   std::vector<std::pair<std::string, RequestRecord>> records_made;
-  ASSIGN_OR_RETURN(std::vector<std::string> references,
-                   NewReferences(inventory.session, fresh.size()));
+  ASSIGN_OR_RETURN(
+      std::vector<std::string> references,
+      NewReferences(inventory.session, fresh.size(), context_.random_bytes));
   for (size_t k = 0; k < fresh.size(); ++k) {
     const size_t i = fresh[k];
     if (!decisions[k].ok()) {
@@ -279,7 +282,7 @@ absl::Status BookingCreation::MakeBookings(BookingTransaction& tx,
     b.set_course(inventory.course);
     b.set_scope(v1::Booking::SESSION);
     *b.mutable_attendee() = p.request->booking().attendee();
-    b.set_state(decisions[k]->state);
+    b.set_state(ProtoState(decisions[k]->state));
     if (p.caller.kind == Caller::Kind::kAgency) {
       b.set_booked_by_organisation(p.caller.organisation);
     }

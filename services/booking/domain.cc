@@ -10,8 +10,6 @@
 
 namespace training::booking {
 
-namespace catalogue = training::catalogue::v1;
-
 namespace {
 
 // 32 symbols: no 0/O, 1/I, which people misread from paper and phones.
@@ -119,12 +117,21 @@ absl::StatusOr<std::string> NewReference(absl::string_view cluster) {
 
 absl::StatusOr<std::vector<std::string>> NewReferences(
     absl::string_view cluster, size_t count) {
+  return NewReferences(cluster, count,
+                       [](size_t n) { return random::SecureBytes(n); });
+}
+
+absl::StatusOr<std::vector<std::string>> NewReferences(
+    absl::string_view cluster, size_t count, const RandomBytes& draw) {
   // FNV-1a: stable across processes, unlike absl::Hash.
   uint32_t hash = 2166136261u;
   for (unsigned char c : cluster) hash = (hash ^ c) * 16777619u;
   constexpr size_t kRandom = kReferenceLength - 2;
-  absl::StatusOr<std::string> random = random::SecureBytes(kRandom * count);
+  absl::StatusOr<std::string> random = draw(kRandom * count);
   if (!random.ok()) return random.status();
+  if (random->size() != kRandom * count) {
+    return absl::InternalError("references: too few random bytes");
+  }
   const std::string& bytes = *random;
   std::vector<std::string> references(count);
   for (size_t i = 0; i < count; ++i) {
@@ -173,8 +180,8 @@ absl::Status CheckBookable(const SessionInventory& session, absl::Time now) {
   return absl::OkStatus();
 }
 
-absl::Status CheckEligible(const std::set<int>& eligible_agency_types,
-                           int agency_type) {
+absl::Status CheckEligible(const std::set<AgencyType>& eligible_agency_types,
+                           AgencyType agency_type) {
   if (eligible_agency_types.count(agency_type) > 0) {
     return absl::OkStatus();
   }
@@ -189,12 +196,12 @@ namespace {
 std::vector<int> UnfilledByHold(const SessionInventory& session,
                                 absl::Time now) {
   std::vector<int> unfilled(session.holds.size(), 0);
-  std::map<int, int> left = session.occupants_by_type;
+  std::map<AgencyType, int> left = session.occupants_by_type;
   for (size_t h = 0; h < session.holds.size(); ++h) {
     const HeldPlaces& hold = session.holds[h];
     if (now >= hold.release) continue;
     int filled = 0;
-    for (int type : hold.agency_types) {
+    for (AgencyType type : hold.agency_types) {
       const int take = std::min(hold.places - filled, left[type]);
       left[type] -= take;
       filled += take;
@@ -216,7 +223,16 @@ int HeldUnfilled(const SessionInventory& session, absl::Time now) {
   return std::min(held, std::max(0, session.capacity - Occupied(session)));
 }
 
-int PlacesFor(const SessionInventory& session, int agency_type,
+int FreePlaces(const SessionInventory& session) {
+  return std::max(0, session.capacity - Occupied(session));
+}
+
+bool IsActive(BookingState state) {
+  return state == BookingState::kConfirmed ||
+         state == BookingState::kWaitlisted || state == BookingState::kOffered;
+}
+
+int PlacesFor(const SessionInventory& session, AgencyType agency_type,
               absl::Time now) {
   const std::vector<int> unfilled = UnfilledByHold(session, now);
   int held = 0, held_for_type = 0;
@@ -235,26 +251,38 @@ int Remaining(const SessionInventory& session, absl::Time now) {
       0, session.capacity - Occupied(session) - HeldUnfilled(session, now));
 }
 
-Placement PlaceBooking(SessionInventory& session, int agency_type,
+Placement PlaceBooking(SessionInventory& session, AgencyType agency_type,
                        absl::Time now) {
   if (PlacesFor(session, agency_type, now) > 0) {
     ++session.confirmed;
     ++session.occupants_by_type[agency_type];
-    return {v1::Booking::CONFIRMED, 0};
+    return {BookingState::kConfirmed, 0};
   }
   ++session.waiting;
-  return {v1::Booking::WAITLISTED, session.any_date_waiting + session.waiting};
+  return {BookingState::kWaitlisted,
+          session.any_date_waiting + session.waiting};
 }
 
-bool PreferenceAccepts(int preference, int delivery_mode) {
+bool PreferenceAccepts(DeliveryPreference preference, DeliveryMode mode) {
   switch (preference) {
-    case v1::Booking::ONLINE_ONLY:
-      return delivery_mode == catalogue::ONLINE;
-    case v1::Booking::IN_PERSON_ONLY:
-      return delivery_mode == catalogue::IN_PERSON;
-    default:
+    case DeliveryPreference::kOnlineOnly:
+      return mode == DeliveryMode::kOnline;
+    case DeliveryPreference::kInPersonOnly:
+      return mode == DeliveryMode::kInPerson;
+    case DeliveryPreference::kAny:
       return true;
   }
+  return false;
+}
+
+std::vector<DeliveryPreference> PreferencesAccepting(DeliveryMode mode) {
+  std::vector<DeliveryPreference> accepting;
+  for (DeliveryPreference preference :
+       {DeliveryPreference::kAny, DeliveryPreference::kOnlineOnly,
+        DeliveryPreference::kInPersonOnly}) {
+    if (PreferenceAccepts(preference, mode)) accepting.push_back(preference);
+  }
+  return accepting;
 }
 
 absl::Time OfferExpiry(const SessionInventory& session, absl::Time now) {
@@ -306,6 +334,73 @@ std::vector<absl::StatusOr<Placement>> DecideBatch(
 
 bool TakesPromotions(const SessionInventory& session, absl::Time now) {
   return session.scheduled && now < session.start;
+}
+
+bool ReleasePlace(SessionInventory& session, const SeatHolder& holder) {
+  switch (holder.state) {
+    case BookingState::kConfirmed:
+      --session.confirmed;
+      --session.occupants_by_type[holder.agency_type];
+      return true;
+    case BookingState::kOffered:
+      --session.offers;
+      --session.occupants_by_type[holder.agency_type];
+      return true;
+    case BookingState::kWaitlisted:
+      if (!holder.any_date) --session.waiting;
+      return false;
+    default:
+      return false;  // ended already: holds nothing
+  }
+}
+
+std::vector<Promotion> ChoosePromotions(SessionInventory& session,
+                                        const std::vector<SeatHolder>& queue,
+                                        std::set<std::string> active_email_keys,
+                                        absl::Time now) {
+  std::vector<Promotion> promotions;
+  if (!TakesPromotions(session, now)) return promotions;
+  for (size_t i = 0; i < queue.size() && FreePlaces(session) > 0; ++i) {
+    const SeatHolder& entry = queue[i];
+    if (PlacesFor(session, entry.agency_type, now) <= 0) continue;
+    if (entry.any_date) {
+      // Someone already on this session keeps that booking; the entry
+      // waits for another date.
+      if (!active_email_keys.insert(entry.email_key).second) continue;
+      --session.any_date_waiting;
+    } else {
+      --session.waiting;
+    }
+    ++session.occupants_by_type[entry.agency_type];
+    Promotion promotion{i, BookingState::kConfirmed, absl::InfinitePast()};
+    if (session.offer_policy.offer) {
+      promotion.state = BookingState::kOffered;
+      promotion.offer_expiry = OfferExpiry(session, now);
+      ++session.offers;
+    } else {
+      ++session.confirmed;
+    }
+    promotions.push_back(promotion);
+  }
+  return promotions;
+}
+
+std::vector<size_t> OffersToWithdraw(SessionInventory& session,
+                                     const std::vector<SeatHolder>& offers) {
+  std::vector<size_t> withdrawn;
+  for (size_t i = offers.size();
+       i-- > 0 && Occupied(session) > session.capacity;) {
+    const SeatHolder& offer = offers[i];
+    --session.offers;
+    --session.occupants_by_type[offer.agency_type];
+    if (offer.any_date) {
+      ++session.any_date_waiting;
+    } else {
+      ++session.waiting;
+    }
+    withdrawn.push_back(i);
+  }
+  return withdrawn;
 }
 
 bool IsLateCancellation(const SessionInventory& session, absl::Time now) {

@@ -2,11 +2,13 @@
 #define TRAINING_SERVICES_BOOKING_DOMAIN_H_
 
 // The booking rules in plain C++: who may book what, what a request
-// decides (a place or the waiting list), how many people a freed place
-// promotes, what counts as late, and what references look like. No gRPC,
-// no SQL. Decisions are made from a SessionInventory read under the
-// session's row lock; these functions never look anything up themselves.
+// decides (a place or the waiting list), who gets a freed place, which
+// offers a capacity cut takes back, what counts as late, and what
+// references look like. No gRPC, no SQL, none of the catalogue's types.
+// Decisions are made from a SessionInventory read under the session's row
+// lock; these functions never look anything up themselves.
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -18,58 +20,12 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/status/errors.h"
+#include "services/booking/domain_types.h"
 #include "training/booking/v1/resources.pb.h"
-#include "training/catalogue/v1/resources.pb.h"
 
 namespace training::booking {
 
 namespace v1 = ::training::booking::v1;
-
-// Places of a session held for some agency types until a release time.
-struct HeldPlaces {
-  std::set<int> agency_types;
-  int places = 0;
-  absl::Time release;
-};
-
-// How a freed place reaches the waiting list (the course's policy).
-struct OfferPolicy {
-  bool offer = false;  // false: the head is confirmed at once
-  absl::Duration hold = absl::Hours(48);
-  absl::Duration minimum_hold = absl::Hours(2);
-};
-
-// What the booking service knows of a session and its course's rules, kept
-// from catalogue events (or asked for once when an unknown session is
-// booked), with the live counts the booking path maintains.
-struct SessionInventory {
-  std::string session;    // courses/{course}/sessions/{id}
-  std::string course;     // courses/{course}
-  bool scheduled = true;  // false once cancelled
-  bool course_published = false;
-  int capacity = 0;
-  int confirmed = 0;  // CONFIRMED bookings
-  int offers = 0;     // OFFERED bookings: places held for them
-  int waiting = 0;    // WAITLISTED single-session entries
-  // Any-date entries of the course that would take a place here, all
-  // earlier than any new booking: they come first in the queue.
-  int any_date_waiting = 0;
-  // training.catalogue.v1.DeliveryMode.
-  int delivery_mode = 0;
-  absl::Time booking_open;
-  absl::Time booking_close;
-  absl::Time start;
-  absl::Time end;
-  std::set<int> eligible_agency_types;
-  // Before the start by at most this much, a cancellation is late.
-  absl::Duration late_cancellation_window = absl::Hours(48);
-  OfferPolicy offer_policy;
-  std::vector<HeldPlaces> holds;
-  // CONFIRMED and OFFERED bookings by agency type; read only while a hold
-  // is unreleased (it decides who fills the held places).
-  std::map<int, int> occupants_by_type;
-  int64_t version = 0;  // bumped by every change, orders cache writes
-};
 
 // --- Input rules ---
 
@@ -101,6 +57,12 @@ absl::StatusOr<std::string> NewReference(absl::string_view cluster);
 absl::StatusOr<std::vector<std::string>> NewReferences(
     absl::string_view cluster, size_t count);
 
+// Draws `n` random bytes: random::SecureBytes, unless a test injects a
+// source (to make references clash, for one).
+using RandomBytes = std::function<absl::StatusOr<std::string>(size_t n)>;
+absl::StatusOr<std::vector<std::string>> NewReferences(
+    absl::string_view cluster, size_t count, const RandomBytes& random);
+
 // The canonical reference of `bookings/{reference}`, accepting any case and
 // a hyphen after the fourth character (`k7qx-m4ra`); nullopt when malformed.
 std::optional<std::string> ParseBookingName(absl::string_view name);
@@ -119,18 +81,26 @@ absl::Status CheckBookable(const SessionInventory& session, absl::Time now);
 // FAILED_PRECONDITION (AGENCY_TYPE_NOT_ELIGIBLE) when the course does not
 // take staff of `agency_type`: the one eligibility rule, for a session's
 // bookings and a course's any-date entries alike.
-absl::Status CheckEligible(const std::set<int>& eligible_agency_types,
-                           int agency_type);
+absl::Status CheckEligible(const std::set<AgencyType>& eligible_agency_types,
+                           AgencyType agency_type);
 inline absl::Status CheckEligible(const SessionInventory& session,
-                                  int agency_type) {
+                                  AgencyType agency_type) {
   return CheckEligible(session.eligible_agency_types, agency_type);
 }
 
+// Whether a booking in `state` holds or waits for a place: CONFIRMED,
+// WAITLISTED or OFFERED.
+bool IsActive(BookingState state);
+
 // The outcome of one booking request on a bookable session.
 struct Placement {
-  v1::Booking::State state;   // CONFIRMED or WAITLISTED
-  int waitlist_position = 0;  // 1-based when WAITLISTED
+  BookingState state;         // kConfirmed or kWaitlisted
+  int waitlist_position = 0;  // 1-based when kWaitlisted
 };
+
+// Places neither confirmed nor offered: capacity − confirmed − offers,
+// held places included, never below 0.
+int FreePlaces(const SessionInventory& session);
 
 // Held places not yet filled and not yet released at `now`. Holds are
 // filled in order by CONFIRMED and OFFERED bookings of their types; the
@@ -140,7 +110,8 @@ int HeldUnfilled(const SessionInventory& session, absl::Time now);
 
 // Places a person of `agency_type` may take now: free places nobody holds,
 // plus unfilled places held for that type.
-int PlacesFor(const SessionInventory& session, int agency_type, absl::Time now);
+int PlacesFor(const SessionInventory& session, AgencyType agency_type,
+              absl::Time now);
 
 // Places anyone can book now: capacity − confirmed − offers − held,
 // never below 0.
@@ -149,13 +120,15 @@ int Remaining(const SessionInventory& session, absl::Time now);
 // Confirms when a place is free for the person, otherwise joins the end of
 // the waiting list (behind every earlier entry, any-date ones included);
 // updates the counts in `session` to match.
-Placement PlaceBooking(SessionInventory& session, int agency_type,
+Placement PlaceBooking(SessionInventory& session, AgencyType agency_type,
                        absl::Time now);
 
-// Whether an any-date entry with `preference`
-// (v1::Booking::DeliveryPreference) accepts a session delivered in
-// `delivery_mode` (training.catalogue.v1.DeliveryMode).
-bool PreferenceAccepts(int preference, int delivery_mode);
+// Whether an any-date entry with `preference` accepts a session delivered
+// in `mode`: any mode for kAny, the named one otherwise.
+bool PreferenceAccepts(DeliveryPreference preference, DeliveryMode mode);
+// The same rule turned round: every preference that accepts `mode` (what
+// a store selects waiting entries by).
+std::vector<DeliveryPreference> PreferencesAccepting(DeliveryMode mode);
 
 // When an offer made at `now` lapses: the course's hold, cut short so as
 // not to run past the booking close, but never below the minimum hold.
@@ -167,7 +140,7 @@ std::optional<absl::Time> NextRelease(const std::vector<HeldPlaces>& holds,
 
 // One booking request of a batch, as far as deciding it goes.
 struct BookingAsk {
-  int agency_type = 0;
+  AgencyType agency_type = AgencyType::kUnspecified;
   std::string email_key;
 };
 
@@ -182,9 +155,50 @@ std::vector<absl::StatusOr<Placement>> DecideBatch(
     const std::vector<BookingAsk>& asks,
     std::set<std::string> active_email_keys);
 
+// --- When a place frees ---
+
+// Takes a booking that ends out of its session's counts: a confirmed or
+// offered place is freed (and no longer fills a hold of its type), a
+// single-session waiting entry leaves the session's list; an any-date
+// entry still waiting holds nothing of a session. Returns whether a place
+// was freed.
+bool ReleasePlace(SessionInventory& session, const SeatHolder& holder);
+
 // Whether a freed place may still go to the waiting list: the session is
 // scheduled and has not started.
 bool TakesPromotions(const SessionInventory& session, absl::Time now);
+
+// A freed place given to an entry of the waiting list.
+struct Promotion {
+  size_t entry = 0;  // its index in the queue given to ChoosePromotions
+  BookingState state = BookingState::kConfirmed;  // or kOffered
+  absl::Time offer_expiry;                        // when kOffered
+};
+
+// Who gets the session's free places: the rule for a freed place. `queue`
+// is the head of the session's waiting list, oldest first (its own entries
+// and its course's any-date entries that accept it). In that order, each
+// entry gets a place when one is free for its agency type (held places go
+// only to their types, so an entry may be passed over for a later one of
+// another type); an any-date entry whose address already holds a booking
+// of the session (`active_email_keys`) is passed over and waits for
+// another date. The course's policy says whether a place is confirmed at
+// once or offered until OfferExpiry. Updates the counts in `session`.
+// None when the session takes no promotions (TakesPromotions) or no place
+// is free; the promotions in queue order otherwise. The caller reads the
+// queue a page at a time while FreePlaces stays above 0.
+std::vector<Promotion> ChoosePromotions(SessionInventory& session,
+                                        const std::vector<SeatHolder>& queue,
+                                        std::set<std::string> active_email_keys,
+                                        absl::Time now);
+
+// After a capacity cut: which of the session's open offers (`offers`,
+// oldest first) are taken back so that confirmed + offers fits the
+// capacity again, newest first (confirmed places are never taken back).
+// Each waits again, on the session's list or its course's; the counts in
+// `session` are updated. Returns their indices into `offers`.
+std::vector<size_t> OffersToWithdraw(SessionInventory& session,
+                                     const std::vector<SeatHolder>& offers);
 
 // Whether cancelling at `now` is inside the late-cancellation window.
 bool IsLateCancellation(const SessionInventory& session, absl::Time now);
@@ -192,39 +206,6 @@ bool IsLateCancellation(const SessionInventory& session, absl::Time now);
 // Seats for display: offers out, held places, and what remains.
 v1::Availability AvailabilityOf(const SessionInventory& session,
                                 absl::Time now);
-
-// A course's rules, as the catalogue last announced them.
-struct CourseRules {
-  std::string course;
-  bool published = false;
-  std::vector<int> eligible_agency_types;
-  absl::Duration late_cancellation_window = absl::Hours(48);
-  OfferPolicy offer_policy;
-  absl::Time source_time;  // the catalogue's update_time
-};
-
-// A session's facts, as the catalogue last announced them.
-struct SessionFacts {
-  std::string session;
-  std::string course;
-  bool scheduled = true;
-  int capacity = 0;
-  absl::Time booking_open;
-  absl::Time booking_close;
-  absl::Time start;
-  absl::Time end;
-  int delivery_mode = 0;
-  std::vector<HeldPlaces> holds;
-  absl::Time source_time;  // the catalogue's update_time
-};
-
-// What the catalogue's resources say, as kept by booking (catalogue_facts.cc),
-// range-checked: events come over Redis, and a capacity, count, time or
-// name out of range is INVALID_ARGUMENT naming the field, never stored.
-absl::StatusOr<CourseRules> RulesFromCatalogue(
-    const training::catalogue::v1::Course& course);
-absl::StatusOr<SessionFacts> FactsFromCatalogue(
-    const training::catalogue::v1::Session& session);
 
 }  // namespace training::booking
 

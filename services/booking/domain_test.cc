@@ -36,9 +36,9 @@ v1::Attendee ValidAttendee() {
   return a;
 }
 
-constexpr int kSocialCare = training::type::v1::CHILDRENS_SOCIAL_CARE;
-constexpr int kPolice = training::type::v1::POLICE;
-constexpr int kHealth = training::type::v1::HEALTH;
+constexpr AgencyType kSocialCare = AgencyType::kChildrensSocialCare;
+constexpr AgencyType kPolice = AgencyType::kPolice;
+constexpr AgencyType kHealth = AgencyType::kHealth;
 
 SessionInventory Session(int capacity, int confirmed, int waiting) {
   SessionInventory s;
@@ -52,7 +52,7 @@ SessionInventory Session(int capacity, int confirmed, int waiting) {
   s.booking_close = kNow + absl::Hours(24);
   s.start = kNow + absl::Hours(48);
   s.end = s.start + absl::Hours(3);
-  s.eligible_agency_types = {training::type::v1::CHILDRENS_SOCIAL_CARE};
+  s.eligible_agency_types = {kSocialCare};
   return s;
 }
 
@@ -198,25 +198,24 @@ TEST(BookableTest, RefusesWithAReasonOutsideTheRules) {
 
 TEST(EligibilityTest, OnlyTheCoursesAgencyTypes) {
   const SessionInventory session = Session(10, 0, 0);
-  EXPECT_THAT(CheckEligible(session, training::type::v1::CHILDRENS_SOCIAL_CARE),
-              IsOk());
-  EXPECT_EQ(ReasonOf(CheckEligible(session, training::type::v1::POLICE)),
+  EXPECT_THAT(CheckEligible(session, kSocialCare), IsOk());
+  EXPECT_EQ(ReasonOf(CheckEligible(session, kPolice)),
             "AGENCY_TYPE_NOT_ELIGIBLE");
 }
 
 TEST(PlacementTest, ConfirmsUntilFullThenQueuesInOrder) {
   SessionInventory session = Session(2, 0, 0);
   std::vector<int> positions;
-  std::vector<v1::Booking::State> states;
+  std::vector<BookingState> states;
   for (int i = 0; i < 5; ++i) {
     Placement p = PlaceBooking(session, kSocialCare, kNow);
     states.push_back(p.state);
     positions.push_back(p.waitlist_position);
   }
   EXPECT_THAT(states,
-              ElementsAre(v1::Booking::CONFIRMED, v1::Booking::CONFIRMED,
-                          v1::Booking::WAITLISTED, v1::Booking::WAITLISTED,
-                          v1::Booking::WAITLISTED));
+              ElementsAre(BookingState::kConfirmed, BookingState::kConfirmed,
+                          BookingState::kWaitlisted, BookingState::kWaitlisted,
+                          BookingState::kWaitlisted));
   EXPECT_THAT(positions, ElementsAre(0, 0, 1, 2, 3));
   EXPECT_EQ(session.confirmed, 2);
   EXPECT_EQ(session.waiting, 3);
@@ -225,23 +224,21 @@ TEST(PlacementTest, ConfirmsUntilFullThenQueuesInOrder) {
 TEST(BatchTest, DecidesInArrivalOrderAndRefusalsStandAlone) {
   SessionInventory session = Session(2, 0, 0);
   std::vector<BookingAsk> asks = {
-      {training::type::v1::CHILDRENS_SOCIAL_CARE, "a@x.uk"},
-      {training::type::v1::POLICE, "b@x.uk"},                 // ineligible
-      {training::type::v1::CHILDRENS_SOCIAL_CARE, "a@x.uk"},  // repeat in batch
-      {training::type::v1::CHILDRENS_SOCIAL_CARE, "held@x.uk"},  // already
-      {training::type::v1::CHILDRENS_SOCIAL_CARE, "c@x.uk"},
-      {training::type::v1::CHILDRENS_SOCIAL_CARE, "d@x.uk"},
+      {kSocialCare, "a@x.uk"},    {kPolice, "b@x.uk"},  // ineligible
+      {kSocialCare, "a@x.uk"},                          // repeat in batch
+      {kSocialCare, "held@x.uk"},                       // already
+      {kSocialCare, "c@x.uk"},    {kSocialCare, "d@x.uk"},
   };
 
   auto decisions = DecideBatch(session, kNow, asks, {"held@x.uk"});
 
   ASSERT_EQ(decisions.size(), 6u);
-  EXPECT_EQ(decisions[0]->state, v1::Booking::CONFIRMED);
+  EXPECT_EQ(decisions[0]->state, BookingState::kConfirmed);
   EXPECT_EQ(ReasonOf(decisions[1].status()), "AGENCY_TYPE_NOT_ELIGIBLE");
   EXPECT_EQ(ReasonOf(decisions[2].status()), "ALREADY_BOOKED");
   EXPECT_EQ(ReasonOf(decisions[3].status()), "ALREADY_BOOKED");
-  EXPECT_EQ(decisions[4]->state, v1::Booking::CONFIRMED);
-  EXPECT_EQ(decisions[5]->state, v1::Booking::WAITLISTED);
+  EXPECT_EQ(decisions[4]->state, BookingState::kConfirmed);
+  EXPECT_EQ(decisions[5]->state, BookingState::kWaitlisted);
   EXPECT_EQ(decisions[5]->waitlist_position, 1);
   EXPECT_EQ(session.confirmed, 2);
   EXPECT_EQ(session.waiting, 1);
@@ -250,11 +247,9 @@ TEST(BatchTest, DecidesInArrivalOrderAndRefusalsStandAlone) {
 TEST(BatchTest, AClosedSessionRefusesTheWholeBatch) {
   SessionInventory session = Session(2, 0, 0);
   session.booking_close = kNow;
-  auto decisions =
-      DecideBatch(session, kNow,
-                  {{training::type::v1::CHILDRENS_SOCIAL_CARE, "a@x.uk"},
-                   {training::type::v1::CHILDRENS_SOCIAL_CARE, "b@x.uk"}},
-                  {});
+  auto decisions = DecideBatch(
+      session, kNow, {{kSocialCare, "a@x.uk"}, {kSocialCare, "b@x.uk"}}, {});
+  ASSERT_EQ(decisions.size(), 2u);
   for (const auto& d : decisions)
     EXPECT_EQ(ReasonOf(d.status()), "BOOKING_CLOSED");
   EXPECT_EQ(session.confirmed, 0);
@@ -264,7 +259,7 @@ TEST(PlacementTest, QueuesBehindEarlierAnyDateEntries) {
   SessionInventory session = Session(1, 1, 2);
   session.any_date_waiting = 3;
   Placement p = PlaceBooking(session, kSocialCare, kNow);
-  EXPECT_EQ(p.state, v1::Booking::WAITLISTED);
+  EXPECT_EQ(p.state, BookingState::kWaitlisted);
   EXPECT_EQ(p.waitlist_position, 6);
 }
 
@@ -273,7 +268,7 @@ TEST(OfferTest, OffersHoldPlacesFromNewBookings) {
   session.offers = 2;
   EXPECT_EQ(Remaining(session, kNow), 0);
   EXPECT_EQ(PlaceBooking(session, kSocialCare, kNow).state,
-            v1::Booking::WAITLISTED);
+            BookingState::kWaitlisted);
   v1::Availability a = AvailabilityOf(session, kNow);
   EXPECT_EQ(a.offers_out(), 2);
   EXPECT_EQ(a.remaining(), 0);
@@ -300,13 +295,14 @@ TEST(HoldTest, HeldPlacesGoToTheirAgenciesUntilReleased) {
   EXPECT_EQ(Remaining(session, kNow), 6);
   for (int i = 0; i < 6; ++i) {
     EXPECT_EQ(PlaceBooking(session, kSocialCare, kNow).state,
-              v1::Booking::CONFIRMED);
+              BookingState::kConfirmed);
   }
   EXPECT_EQ(PlacesFor(session, kSocialCare, kNow), 0);
   EXPECT_EQ(PlaceBooking(session, kSocialCare, kNow).state,
-            v1::Booking::WAITLISTED);
+            BookingState::kWaitlisted);
   EXPECT_EQ(PlacesFor(session, kPolice, kNow), 4);
-  EXPECT_EQ(PlaceBooking(session, kPolice, kNow).state, v1::Booking::CONFIRMED);
+  EXPECT_EQ(PlaceBooking(session, kPolice, kNow).state,
+            BookingState::kConfirmed);
   EXPECT_EQ(HeldUnfilled(session, kNow), 3);
   // Confirmed + offers + held never exceeds the capacity.
   EXPECT_EQ(session.confirmed + session.offers + HeldUnfilled(session, kNow),
@@ -341,14 +337,14 @@ TEST(PromotionTest, NoneOnceTheSessionStartedOrWasCancelled) {
 }
 
 TEST(PreferenceTest, AnyDateEntriesAcceptTheirDeliveryModes) {
-  EXPECT_TRUE(PreferenceAccepts(v1::Booking::ONLINE_ONLY,
-                                training::catalogue::v1::ONLINE));
-  EXPECT_FALSE(PreferenceAccepts(v1::Booking::ONLINE_ONLY,
-                                 training::catalogue::v1::IN_PERSON));
-  EXPECT_TRUE(PreferenceAccepts(v1::Booking::IN_PERSON_ONLY,
-                                training::catalogue::v1::IN_PERSON));
-  EXPECT_TRUE(PreferenceAccepts(v1::Booking::DELIVERY_PREFERENCE_UNSPECIFIED,
-                                training::catalogue::v1::ONLINE));
+  EXPECT_TRUE(PreferenceAccepts(DeliveryPreference::kOnlineOnly,
+                                DeliveryMode::kOnline));
+  EXPECT_FALSE(PreferenceAccepts(DeliveryPreference::kOnlineOnly,
+                                 DeliveryMode::kInPerson));
+  EXPECT_TRUE(PreferenceAccepts(DeliveryPreference::kInPersonOnly,
+                                DeliveryMode::kInPerson));
+  EXPECT_TRUE(
+      PreferenceAccepts(DeliveryPreference::kAny, DeliveryMode::kOnline));
 }
 
 TEST(LatenessTest, InsideTheWindowBeforeTheStart) {

@@ -6,6 +6,7 @@
 
 #include "common/sql/testing/engines.h"
 #include "services/booking/bookings_test_fixture.h"
+#include "services/booking/catalogue_facts.h"
 
 namespace training::booking {
 namespace {

@@ -123,11 +123,17 @@ class BookingTransaction {
   virtual absl::Status InsertBookings(std::vector<StoredBooking>& bookings) = 0;
   // Replaces state, attendee, times, cancellation and attendance.
   virtual absl::Status UpdateBooking(const StoredBooking& booking) = 0;
-  // The first `limit` entries of the session's waiting list, oldest first:
-  // its WAITLISTED single-session entries and the any-date entries of its
-  // course whose delivery preference accepts it.
+  // The first `limit` entries of the session's waiting list after
+  // `after_seq` (0: from the start), oldest first: its WAITLISTED
+  // single-session entries and the any-date entries of its course whose
+  // delivery preference accepts it (PreferencesAccepting).
   virtual absl::StatusOr<std::vector<StoredBooking>> HeadOfWaitlist(
-      const SessionInventory& session, int limit) = 0;
+      const SessionInventory& session, int limit, int64_t after_seq) = 0;
+  // Which of `email_keys` hold a CONFIRMED, WAITLISTED or OFFERED booking
+  // of the session.
+  virtual absl::StatusOr<std::set<std::string>> ActiveAddresses(
+      const std::string& session,
+      const std::vector<std::string>& email_keys) = 0;
   // Every CONFIRMED, WAITLISTED or OFFERED booking of the session.
   virtual absl::StatusOr<std::vector<StoredBooking>> ActiveBookings(
       const std::string& session) = 0;

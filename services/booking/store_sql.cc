@@ -13,6 +13,7 @@
 #include "common/events/outbox.h"
 #include "common/status_macros.h"
 #include "common/time/proto_time.h"
+#include "services/booking/domain.h"
 
 namespace training::booking {
 namespace {
@@ -41,20 +42,29 @@ absl::Status SetOptionalTime(const ResultSet& rows, size_t row,
   return absl::OkStatus();
 }
 
-// `|1|3|`: agency types as one column, matched with LIKE if ever needed.
-std::string JoinTypes(const std::vector<int>& types) {
-  if (types.empty()) return "";
-  return absl::StrCat("|", absl::StrJoin(types, "|"), "|");
+// Agency types as their numbers joined by `separator`.
+std::string JoinTypes(const std::set<AgencyType>& types,
+                      absl::string_view separator) {
+  return absl::StrJoin(types, separator, [](std::string* out, AgencyType t) {
+    absl::StrAppend(out, Number(t));
+  });
 }
 
-std::vector<int> SplitTypes(absl::string_view joined) {
-  std::vector<int> types;
+std::set<AgencyType> SplitTypes(absl::string_view joined, char separator) {
+  std::set<AgencyType> types;
   for (absl::string_view part :
-       absl::StrSplit(joined, '|', absl::SkipEmpty())) {
+       absl::StrSplit(joined, separator, absl::SkipEmpty())) {
     int type;
-    if (absl::SimpleAtoi(part, &type)) types.push_back(type);
+    if (absl::SimpleAtoi(part, &type))
+      types.insert(static_cast<AgencyType>(type));
   }
   return types;
+}
+
+// `|1|3|`: a course's eligible agency types as one column.
+std::string EncodeEligible(const std::set<AgencyType>& types) {
+  if (types.empty()) return "";
+  return absl::StrCat("|", JoinTypes(types, "|"), "|");
 }
 
 // Holds as one column: `3.5:4:<release_us>;…` (agency types, places,
@@ -62,7 +72,7 @@ std::vector<int> SplitTypes(absl::string_view joined) {
 std::string EncodeHolds(const std::vector<HeldPlaces>& holds) {
   std::vector<std::string> parts;
   for (const HeldPlaces& hold : holds) {
-    parts.push_back(absl::StrCat(absl::StrJoin(hold.agency_types, "."), ":",
+    parts.push_back(absl::StrCat(JoinTypes(hold.agency_types, "."), ":",
                                  hold.places, ":",
                                  absl::ToUnixMicros(hold.release)));
   }
@@ -75,10 +85,7 @@ std::vector<HeldPlaces> DecodeHolds(absl::string_view text) {
     std::vector<absl::string_view> fields = absl::StrSplit(part, ':');
     if (fields.size() != 3) continue;
     HeldPlaces hold;
-    for (absl::string_view type : absl::StrSplit(fields[0], '.')) {
-      int t;
-      if (absl::SimpleAtoi(type, &t)) hold.agency_types.insert(t);
-    }
+    hold.agency_types = SplitTypes(fields[0], '.');
     int64_t release_us = 0;
     if (!absl::SimpleAtoi(fields[1], &hold.places) ||
         !absl::SimpleAtoi(fields[2], &release_us)) {
@@ -90,10 +97,48 @@ std::vector<HeldPlaces> DecodeHolds(absl::string_view text) {
   return holds;
 }
 
-// The any-date delivery preferences (v1::Booking::DeliveryPreference) that
-// accept a session delivered in the inventory's mode, as SQL.
-constexpr char kAcceptingPreferences[] =
-    "(0, CASE i.delivery_mode WHEN 2 THEN 1 WHEN 1 THEN 2 ELSE -1 END)";
+// The domain's enum values as stored (domain_types.h), for SQL text.
+constexpr int64_t kConfirmed = Number(BookingState::kConfirmed);
+constexpr int64_t kWaitlisted = Number(BookingState::kWaitlisted);
+constexpr int64_t kOffered = Number(BookingState::kOffered);
+constexpr int64_t kAnyDate = Number(BookingScope::kAnyDate);
+
+// `(1, 2, 3)`: the states that hold or wait for a place (IsActive).
+const std::string& ActiveStates() {
+  static const std::string* const list = [] {
+    std::vector<int64_t> states;
+    for (BookingState state :
+         {BookingState::kUnspecified, BookingState::kConfirmed,
+          BookingState::kWaitlisted, BookingState::kOffered,
+          BookingState::kCancelled, BookingState::kLeftWaitlist}) {
+      if (IsActive(state)) states.push_back(Number(state));
+    }
+    return new std::string(absl::StrCat("(", absl::StrJoin(states, ", "), ")"));
+  }();
+  return *list;
+}
+
+// The any-date delivery preferences that accept a session delivered in
+// the mode of inventory row `i`, as SQL: PreferencesAccepting written out
+// for each mode, so that the rule has one home.
+const std::string& AcceptingPreferences() {
+  static const std::string* const sql = [] {
+    std::string cases = "CASE i.delivery_mode";
+    std::string any;
+    for (DeliveryMode mode : {DeliveryMode::kUnspecified,
+                              DeliveryMode::kInPerson, DeliveryMode::kOnline}) {
+      std::vector<int64_t> accepting;
+      for (DeliveryPreference p : PreferencesAccepting(mode)) {
+        accepting.push_back(Number(p));
+      }
+      absl::StrAppend(&cases, " WHEN ", Number(mode),
+                      " THEN b.delivery_preference IN (",
+                      absl::StrJoin(accepting, ", "), ")");
+    }
+    return new std::string(absl::StrCat("(", cases, " ELSE 0 = 1 END)"));
+  }();
+  return *sql;
+}
 
 constexpr char kInventorySelect[] =
     "SELECT i.session, i.course, i.scheduled, i.capacity, i.confirmed, "
@@ -117,7 +162,7 @@ absl::StatusOr<SessionInventory> DecodeInventory(const ResultSet& rows) {
   ASSIGN_OR_RETURN(int64_t hold_us, rows.GetInt64(0, "hold_us"));
   ASSIGN_OR_RETURN(int64_t min_hold_us, rows.GetInt64(0, "min_hold_us"));
   s.offers = static_cast<int>(offers);
-  s.delivery_mode = static_cast<int>(delivery_mode);
+  s.delivery_mode = static_cast<DeliveryMode>(delivery_mode);
   s.holds = DecodeHolds(holds);
   s.offer_policy.offer = offer_mode != 0;
   s.offer_policy.hold = absl::Microseconds(hold_us);
@@ -139,7 +184,7 @@ absl::StatusOr<SessionInventory> DecodeInventory(const ResultSet& rows) {
   s.start = absl::FromUnixMicros(start_us);
   s.end = absl::FromUnixMicros(end_us);
   s.course_published = published != 0;
-  for (int type : SplitTypes(eligible)) s.eligible_agency_types.insert(type);
+  s.eligible_agency_types = SplitTypes(eligible, '|');
   s.late_cancellation_window = absl::Microseconds(late_us);
   return s;
 }
@@ -156,9 +201,9 @@ std::vector<sql::Statement> LockStatements(const std::string& session) {
   statements.push_back({kInventorySelect, {session}});
   statements.push_back(
       {absl::StrCat("SELECT COUNT(*) AS n FROM bookings b JOIN inventory i ON "
-                    "i.session = $1 WHERE b.scope = 2 AND b.state = 2 AND "
-                    "b.course = i.course AND b.delivery_preference IN ",
-                    kAcceptingPreferences),
+                    "i.session = $1 WHERE b.scope = ",
+                    kAnyDate, " AND b.state = ", kWaitlisted,
+                    " AND b.course = i.course AND ", AcceptingPreferences()),
        {session}});
   return statements;
 }
@@ -274,11 +319,12 @@ sql::Statement ActiveEmailKeysStatement(
     const std::vector<std::string>& email_keys) {
   sql::Statement active;
   if (engine == sql::Engine::kPostgres) {
-    active.sql =
-        "SELECT b.email_key FROM unnest($2::text[]) AS asked(email_key) "
-        "CROSS JOIN LATERAL (SELECT email_key FROM bookings WHERE session = "
-        "$1 AND bookings.email_key = asked.email_key AND state IN (1, 2, 3) "
-        "LIMIT 1) AS b";
+    active.sql = absl::StrCat(
+        "SELECT b.email_key FROM unnest($2::text[]) AS "
+        "asked(email_key) CROSS JOIN LATERAL (SELECT email_key FROM bookings "
+        "WHERE session = $1 AND bookings.email_key = "
+        "asked.email_key AND state IN ",
+        ActiveStates(), " LIMIT 1) AS b");
     active.params = {session, TextArray(email_keys)};
     return active;
   }
@@ -290,8 +336,8 @@ sql::Statement ActiveEmailKeysStatement(
   absl::StrAppend(&active.sql,
                   ") AS asked JOIN bookings b ON b.email_key = "
                   "asked.column1 WHERE b.session = ",
-                  sql::AddParam(active.params, session),
-                  " AND b.state IN (1, 2, 3)");
+                  sql::AddParam(active.params, session), " AND b.state IN ",
+                  ActiveStates());
   return active;
 }
 
@@ -316,7 +362,7 @@ constexpr char kBookingColumns[] =
 
 sql::Statement HeadOfWaitlistStatement(sql::Engine engine,
                                        const SessionInventory& session,
-                                       int limit) {
+                                       int limit, int64_t after_seq) {
   // One branch per index, each in seq order: with the two conditions
   // OR-ed, PostgreSQL walked the primary key in seq order and, when nobody
   // was waiting, filtered the whole table (65 ms at 600,000 bookings, on
@@ -325,26 +371,28 @@ sql::Statement HeadOfWaitlistStatement(sql::Engine engine,
   // only those: the text is the same for every call, so PostgreSQL keeps
   // one generic plan, and without the fence that plan walked the primary
   // key again to avoid the sort (28 ms at 98,000 bookings for a session
-  // with nobody waiting).
+  // with nobody waiting). The page's start (`seq > $6`) stays outside the
+  // fence too: inside, it was an index condition on the primary key.
   const char* fence =
       engine == sql::Engine::kPostgres ? " OFFSET 0" : " LIMIT -1 OFFSET 0";
+  // Always two preferences (the first again when only one accepts), so
+  // that the text, and PostgreSQL's plan, is the same for every session.
+  std::vector<DeliveryPreference> accepting =
+      PreferencesAccepting(session.delivery_mode);
+  accepting.resize(2, accepting.front());
   return {absl::StrCat(
               "SELECT * FROM (SELECT * FROM (SELECT ", kBookingColumns,
-              " FROM bookings WHERE session = $1 AND state = 2 AND scope <> 2",
-              fence,
-              ") AS waiting ORDER BY seq LIMIT $4) AS by_session UNION ALL "
-              "SELECT * FROM (SELECT * FROM (SELECT ",
-              kBookingColumns,
-              " FROM bookings WHERE scope = 2 AND state = 2 AND course = $2 "
-              "AND delivery_preference IN (0, $3)",
-              fence,
-              ") AS waiting ORDER BY seq LIMIT $4) AS any_date ORDER BY seq "
-              "LIMIT $4"),
-          {session.session, session.course,
-           int64_t{session.delivery_mode == 2   ? 1
-                   : session.delivery_mode == 1 ? 2
-                                                : -1},
-           int64_t{limit}}};
+              " FROM bookings WHERE session = $1 AND state = ", kWaitlisted,
+              " AND scope <> ", kAnyDate, fence,
+              ") AS waiting WHERE seq > $6 ORDER BY seq LIMIT $5) AS "
+              "by_session UNION ALL SELECT * FROM (SELECT * FROM (SELECT ",
+              kBookingColumns, " FROM bookings WHERE scope = ", kAnyDate,
+              " AND state = ", kWaitlisted,
+              " AND course = $2 AND delivery_preference IN ($3, $4)", fence,
+              ") AS waiting WHERE seq > $6 ORDER BY seq LIMIT $5) AS any_date "
+              "ORDER BY seq LIMIT $5"),
+          {session.session, session.course, Number(accepting[0]),
+           Number(accepting[1]), int64_t{limit}, after_seq}};
 }
 
 namespace {
@@ -588,7 +636,7 @@ class SqlBookingTransaction final : public BookingTransaction {
             "excluded.hold_us, min_hold_us = excluded.min_hold_us "
             "WHERE courses.source_us <= excluded.source_us",
             {rules.course, int64_t{rules.published ? 1 : 0},
-             JoinTypes(rules.eligible_agency_types),
+             EncodeEligible(rules.eligible_agency_types),
              absl::ToInt64Microseconds(rules.late_cancellation_window),
              absl::ToUnixMicros(rules.source_time),
              int64_t{rules.offer_policy.offer ? 1 : 0},
@@ -620,7 +668,7 @@ class SqlBookingTransaction final : public BookingTransaction {
              int64_t{f.capacity}, absl::ToUnixMicros(f.booking_open),
              absl::ToUnixMicros(f.booking_close), absl::ToUnixMicros(f.start),
              absl::ToUnixMicros(f.end), absl::ToUnixMicros(f.source_time),
-             int64_t{f.delivery_mode}, EncodeHolds(f.holds),
+             Number(f.delivery_mode), EncodeHolds(f.holds),
              release ? Value(absl::ToUnixMicros(*release)) : sql::Null()}));
     return changed > 0;
   }
@@ -639,7 +687,7 @@ class SqlBookingTransaction final : public BookingTransaction {
     ASSIGN_OR_RETURN(int64_t published, rows.GetInt64(0, "published"));
     rules.published = published != 0;
     ASSIGN_OR_RETURN(std::string eligible, rows.GetString(0, "eligible"));
-    rules.eligible_agency_types = SplitTypes(eligible);
+    rules.eligible_agency_types = SplitTypes(eligible, '|');
     ASSIGN_OR_RETURN(int64_t late_us, rows.GetInt64(0, "late_window_us"));
     rules.late_cancellation_window = absl::Microseconds(late_us);
     ASSIGN_OR_RETURN(int64_t offer_mode, rows.GetInt64(0, "offer_mode"));
@@ -686,8 +734,9 @@ class SqlBookingTransaction final : public BookingTransaction {
       const std::string& except_reference) override {
     ASSIGN_OR_RETURN(
         ResultSet rows,
-        tx_.Query("SELECT COUNT(*) AS n FROM bookings WHERE session = $1 AND "
-                  "email_key = $2 AND state IN (1, 2, 3) AND reference <> $3",
+        tx_.Query(absl::StrCat("SELECT COUNT(*) AS n FROM bookings WHERE "
+                               "session = $1 AND email_key = $2 AND state IN ",
+                               ActiveStates(), " AND reference <> $3"),
                   {session, email_key, except_reference}));
     ASSIGN_OR_RETURN(int64_t n, rows.GetInt64(0, "n"));
     return n > 0;
@@ -743,17 +792,29 @@ class SqlBookingTransaction final : public BookingTransaction {
   }
 
   absl::StatusOr<std::vector<StoredBooking>> HeadOfWaitlist(
-      const SessionInventory& session, int limit) override {
+      const SessionInventory& session, int limit, int64_t after_seq) override {
     const sql::Statement head =
-        HeadOfWaitlistStatement(tx_.engine(), session, limit);
+        HeadOfWaitlistStatement(tx_.engine(), session, limit, after_seq);
     return Bookings(head.sql, head.params);
+  }
+
+  absl::StatusOr<std::set<std::string>> ActiveAddresses(
+      const std::string& session,
+      const std::vector<std::string>& email_keys) override {
+    if (email_keys.empty()) return std::set<std::string>();
+    const sql::Statement active =
+        ActiveEmailKeysStatement(tx_.engine(), session, email_keys);
+    ASSIGN_OR_RETURN(ResultSet rows, tx_.Query(active.sql, active.params));
+    ASSIGN_OR_RETURN(std::vector<std::string> keys, Column(rows, "email_key"));
+    return std::set<std::string>(keys.begin(), keys.end());
   }
 
   absl::StatusOr<std::vector<StoredBooking>> ActiveBookings(
       const std::string& session) override {
     return Bookings(absl::StrCat("SELECT ", kBookingColumns,
                                  " FROM bookings WHERE session = $1 AND "
-                                 "state IN (1, 2, 3) ORDER BY seq"),
+                                 "state IN ",
+                                 ActiveStates(), " ORDER BY seq"),
                     {session});
   }
 
@@ -765,11 +826,13 @@ class SqlBookingTransaction final : public BookingTransaction {
         tx_.Query(
             absl::StrCat(
                 "SELECT (SELECT COUNT(*) FROM bookings WHERE session = $1 "
-                "AND state = 2 AND scope <> 2 AND seq <= $2) + (SELECT "
-                "COUNT(*) FROM bookings b JOIN inventory i ON i.session "
-                "= $1 WHERE b.scope = 2 AND b.state = 2 AND b.course = "
-                "i.course AND b.delivery_preference IN ",
-                kAcceptingPreferences, " AND b.seq <= $2) AS n"),
+                "AND state = ",
+                kWaitlisted, " AND scope <> ", kAnyDate,
+                " AND seq <= $2) + (SELECT COUNT(*) FROM bookings b JOIN "
+                "inventory i ON i.session = $1 WHERE b.scope = ",
+                kAnyDate, " AND b.state = ", kWaitlisted,
+                " AND b.course = i.course AND ", AcceptingPreferences(),
+                " AND b.seq <= $2) AS n"),
             {session, seq}));
     ASSIGN_OR_RETURN(int64_t n, rows.GetInt64(0, "n"));
     return static_cast<int>(n);
@@ -779,8 +842,10 @@ class SqlBookingTransaction final : public BookingTransaction {
                                       int64_t seq) override {
     ASSIGN_OR_RETURN(
         ResultSet rows,
-        tx_.Query("SELECT COUNT(*) AS n FROM bookings WHERE scope = 2 AND "
-                  "state = 2 AND course = $1 AND seq <= $2",
+        tx_.Query(absl::StrCat("SELECT COUNT(*) AS n FROM bookings WHERE "
+                               "scope = ",
+                               kAnyDate, " AND state = ", kWaitlisted,
+                               " AND course = $1 AND seq <= $2"),
                   {course, seq}));
     ASSIGN_OR_RETURN(int64_t n, rows.GetInt64(0, "n"));
     return static_cast<int>(n);
@@ -791,10 +856,14 @@ class SqlBookingTransaction final : public BookingTransaction {
                                              absl::Time now) override {
     ASSIGN_OR_RETURN(
         ResultSet rows,
-        tx_.Query("SELECT COUNT(*) AS n FROM bookings b LEFT JOIN inventory i "
-                  "ON i.session = b.session WHERE b.scope = 2 AND b.course = "
-                  "$1 AND b.email_key = $2 AND (b.state IN (2, 3) OR "
-                  "(b.state = 1 AND i.end_us > $3))",
+        tx_.Query(absl::StrCat(
+                      "SELECT COUNT(*) AS n FROM bookings b LEFT JOIN "
+                      "inventory i ON i.session = b.session WHERE b.scope = ",
+                      kAnyDate,
+                      " AND b.course = $1 AND b.email_key = $2 AND "
+                      "(b.state IN (",
+                      kWaitlisted, ", ", kOffered,
+                      ") OR (b.state = ", kConfirmed, " AND i.end_us > $3))"),
                   {course, email_key, absl::ToUnixMicros(now)}));
     ASSIGN_OR_RETURN(int64_t n, rows.GetInt64(0, "n"));
     return n > 0;
@@ -825,12 +894,16 @@ class SqlBookingTransaction final : public BookingTransaction {
     const int64_t now_us = absl::ToUnixMicros(now);
     ASSIGN_OR_RETURN(
         ResultSet rows,
-        tx_.Query("UPDATE bookings SET lease_us = $2 WHERE reference IN "
-                  "(SELECT reference FROM bookings WHERE state = 3 AND "
-                  "expire_us <= $1 AND (lease_us IS NULL OR lease_us < $1) "
-                  "ORDER BY expire_us LIMIT $3) AND state = 3 AND (lease_us "
-                  "IS NULL OR lease_us < $1) RETURNING reference, expire_us, "
-                  "seq",
+        tx_.Query(absl::StrCat(
+                      "UPDATE bookings SET lease_us = $2 WHERE reference IN "
+                      "(SELECT reference FROM bookings WHERE state = ",
+                      kOffered,
+                      " AND expire_us <= $1 AND (lease_us IS NULL OR "
+                      "lease_us < $1) ORDER BY expire_us LIMIT $3) AND state "
+                      "= ",
+                      kOffered,
+                      " AND (lease_us IS NULL OR lease_us < "
+                      "$1) RETURNING reference, expire_us, seq"),
                   {now_us, absl::ToUnixMicros(now + lease), int64_t{limit}}));
     // RETURNING keeps no order: oldest due first, then first come.
     std::vector<std::tuple<int64_t, int64_t, std::string>> due;
@@ -1025,7 +1098,7 @@ class SqlBookingTransaction final : public BookingTransaction {
     std::string sql = absl::StrCat(
         "SELECT k, bookings, late, no_shows FROM (SELECT ", key,
         " AS k, COUNT(*) AS bookings, SUM(CASE WHEN b.state = ",
-        int{v1::Booking::CANCELLED},
+        Number(BookingState::kCancelled),
         " AND b.cancel_late <> 0 THEN 1 ELSE 0 END) AS late, SUM(CASE WHEN "
         "b.attendance = ",
         int{v1::NO_SHOW},
@@ -1150,13 +1223,13 @@ class SqlBookingTransaction final : public BookingTransaction {
         absl::StrCat(
             "SELECT ", kBookingColumns,
             " FROM bookings WHERE session IS NULL AND email_key = $1 AND "
-            "state IN (1, 2, 3) UNION ALL SELECT ",
-            kBookingColumns,
+            "state IN ",
+            ActiveStates(), " UNION ALL SELECT ", kBookingColumns,
             " FROM bookings WHERE session IN (SELECT session FROM inventory) "
-            "AND email_key = $1 AND state IN (1, 2, 3) UNION ALL SELECT ",
-            kBookingColumns,
-            " FROM bookings WHERE email_key = $1 AND state NOT IN (1, 2, 3) "
-            "ORDER BY seq"),
+            "AND email_key = $1 AND state IN ",
+            ActiveStates(), " UNION ALL SELECT ", kBookingColumns,
+            " FROM bookings WHERE email_key = $1 AND state NOT IN ",
+            ActiveStates(), " ORDER BY seq"),
         {email_key});
   }
 
@@ -1293,13 +1366,15 @@ class SqlBookingTransaction final : public BookingTransaction {
     if (!inventory.holds.empty()) {
       ASSIGN_OR_RETURN(
           ResultSet types,
-          tx_.Query("SELECT agency_type, COUNT(*) AS n FROM bookings WHERE "
-                    "session = $1 AND state IN (1, 3) GROUP BY agency_type",
+          tx_.Query(absl::StrCat("SELECT agency_type, COUNT(*) AS n FROM "
+                                 "bookings WHERE session = $1 AND state IN (",
+                                 kConfirmed, ", ", kOffered,
+                                 ") GROUP BY agency_type"),
                     {session}));
       for (size_t i = 0; i < types.size(); ++i) {
         ASSIGN_OR_RETURN(int64_t type, types.GetInt64(i, "agency_type"));
         ASSIGN_OR_RETURN(int64_t count, types.GetInt64(i, "n"));
-        inventory.occupants_by_type[static_cast<int>(type)] =
+        inventory.occupants_by_type[static_cast<AgencyType>(type)] =
             static_cast<int>(count);
       }
     }

@@ -24,7 +24,7 @@ std::vector<sql::Migration> BookingMigrations();
 // check the plan PostgreSQL keeps for it.
 sql::Statement HeadOfWaitlistStatement(sql::Engine engine,
                                        const SessionInventory& session,
-                                       int limit);
+                                       int limit, int64_t after_seq = 0);
 
 class SqlBookingStore final : public BookingStore {
  public:

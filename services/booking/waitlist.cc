@@ -1,6 +1,7 @@
 #include "services/booking/waitlist.h"
 
 #include <algorithm>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -8,6 +9,7 @@
 #include "common/time/proto_time.h"
 #include "services/booking/booking_events.h"
 #include "services/booking/domain.h"
+#include "services/booking/domain_proto.h"
 
 namespace training::booking {
 
@@ -18,57 +20,62 @@ absl::Status Waitlist::Promote(BookingTransaction& tx,
                                const Caller& caller) const {
   const absl::Time now = context_.clock->Now();
   if (inventory.session.empty() || !TakesPromotions(inventory, now) ||
-      inventory.capacity - inventory.confirmed - inventory.offers <= 0) {
+      FreePlaces(inventory) == 0) {
     return absl::OkStatus();
   }
   // After the session's row: any-date entries are shared by the course.
   RETURN_IF_ERROR(tx.LockCourse(inventory.course));
-  // Held places may pass over people of other agencies, so read a little
-  // more of the queue than there are places.
-  const int scan =
-      std::max(1, inventory.capacity - inventory.confirmed - inventory.offers) +
-      200;
-  ASSIGN_OR_RETURN(std::vector<StoredBooking> head,
-                   tx.HeadOfWaitlist(inventory, scan));
+  // The queue is read a page at a time for as long as places stay free.
+  // Most promotions need one page: entries are passed over only for a
+  // place held for another agency type, or (any-date entries) for an
+  // address already on the session, so the scan ends when the places are
+  // given or the waiting list is.
   std::vector<Event> events;
-  for (StoredBooking& next : head) {
-    if (inventory.capacity - inventory.confirmed - inventory.offers <= 0) break;
-    v1::Booking& b = next.booking;
-    const int agency_type = b.attendee().agency_type();
-    if (PlacesFor(inventory, agency_type, now) <= 0) continue;
-    const bool any_date = b.scope() == v1::Booking::ANY_DATE;
-    if (any_date) {
-      // Someone already on this session keeps that booking; the entry
-      // waits for another date.
-      ASSIGN_OR_RETURN(bool active,
-                       tx.HasActiveBooking(inventory.session,
-                                           EmailKey(b.attendee().email()), ""));
-      if (active) continue;
-      b.set_session(inventory.session);
-      --inventory.any_date_waiting;
-    } else {
-      --inventory.waiting;
+  int64_t after_seq = 0;
+  while (FreePlaces(inventory) > 0) {
+    ASSIGN_OR_RETURN(std::vector<StoredBooking> page,
+                     tx.HeadOfWaitlist(inventory, kPromotionPage, after_seq));
+    if (page.empty()) break;
+    std::vector<SeatHolder> queue;
+    std::vector<std::string> any_date_keys;
+    for (const StoredBooking& entry : page) {
+      queue.push_back(
+          SeatOf(entry.booking, EmailKey(entry.booking.attendee().email())));
+      if (queue.back().any_date)
+        any_date_keys.push_back(queue.back().email_key);
     }
-    ++inventory.occupants_by_type[agency_type];
-    *b.mutable_update_time() = ToProto(now);
-    if (inventory.offer_policy.offer) {
-      b.set_state(v1::Booking::OFFERED);
-      v1::Offer& offer = *b.mutable_offer();
-      offer.set_session(inventory.session);
-      *offer.mutable_offer_time() = ToProto(now);
-      *offer.mutable_expire_time() = ToProto(OfferExpiry(inventory, now));
-      ++inventory.offers;
-      events.push_back(OfferedEvent(caller, b));
-    } else {
-      b.set_state(v1::Booking::CONFIRMED);
-      *b.mutable_confirm_time() = ToProto(now);
-      ++inventory.confirmed;
-      events.push_back(PromotedEvent(
-          caller, b, ::training::events::v1::BookingPromoted::AUTO_CONFIRM));
+    ASSIGN_OR_RETURN(std::set<std::string> active,
+                     tx.ActiveAddresses(inventory.session, any_date_keys));
+    for (const Promotion& promotion :
+         ChoosePromotions(inventory, queue, std::move(active), now)) {
+      StoredBooking& next = page[promotion.entry];
+      events.push_back(Promoted(next, promotion, inventory, caller, now));
+      RETURN_IF_ERROR(tx.UpdateBooking(next));
     }
-    RETURN_IF_ERROR(tx.UpdateBooking(next));
+    if (page.size() < static_cast<size_t>(kPromotionPage)) break;
+    after_seq = page.back().seq;
   }
   return tx.AddEvents(std::move(events));
+}
+
+Event Waitlist::Promoted(StoredBooking& next, const Promotion& promotion,
+                         const SessionInventory& inventory,
+                         const Caller& caller, absl::Time now) {
+  v1::Booking& b = next.booking;
+  b.set_session(inventory.session);  // an any-date entry's place
+  *b.mutable_update_time() = ToProto(now);
+  if (promotion.state == BookingState::kOffered) {
+    b.set_state(v1::Booking::OFFERED);
+    v1::Offer& offer = *b.mutable_offer();
+    offer.set_session(inventory.session);
+    *offer.mutable_offer_time() = ToProto(now);
+    *offer.mutable_expire_time() = ToProto(promotion.offer_expiry);
+    return OfferedEvent(caller, b);
+  }
+  b.set_state(v1::Booking::CONFIRMED);
+  *b.mutable_confirm_time() = ToProto(now);
+  return PromotedEvent(caller, b,
+                       ::training::events::v1::BookingPromoted::AUTO_CONFIRM);
 }
 
 absl::Status Waitlist::WithdrawOffersBeyondCapacity(
@@ -80,22 +87,18 @@ absl::Status Waitlist::WithdrawOffersBeyondCapacity(
   ASSIGN_OR_RETURN(
       std::vector<StoredBooking> offered,
       tx.SessionBookings(inventory.session, {v1::Booking::OFFERED}));
+  std::vector<SeatHolder> offers;
+  for (const StoredBooking& stored : offered) {
+    offers.push_back(SeatOf(stored.booking));
+  }
   const absl::Time now = context_.clock->Now();
-  for (auto it = offered.rbegin(); it != offered.rend(); ++it) {
-    if (inventory.confirmed + inventory.offers <= inventory.capacity) break;
-    v1::Booking& b = it->booking;
+  for (size_t i : OffersToWithdraw(inventory, offers)) {
+    v1::Booking& b = offered[i].booking;
     b.set_state(v1::Booking::WAITLISTED);
     b.clear_offer();
     *b.mutable_update_time() = ToProto(now);
-    --inventory.offers;
-    --inventory.occupants_by_type[b.attendee().agency_type()];
-    if (b.scope() == v1::Booking::ANY_DATE) {
-      b.clear_session();
-      ++inventory.any_date_waiting;
-    } else {
-      ++inventory.waiting;
-    }
-    RETURN_IF_ERROR(tx.UpdateBooking(*it));
+    if (b.scope() == v1::Booking::ANY_DATE) b.clear_session();
+    RETURN_IF_ERROR(tx.UpdateBooking(offered[i]));
   }
   return absl::OkStatus();
 }

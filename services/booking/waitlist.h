@@ -11,6 +11,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "services/booking/booking_context.h"
+#include "services/booking/booking_events.h"
+#include "services/booking/domain.h"
 
 namespace training::booking {
 
@@ -46,6 +48,14 @@ class Waitlist {
   absl::StatusOr<int> ReleaseDueHolds() const;
 
  private:
+  // Entries of the waiting list read at a time while places are free.
+  static constexpr int kPromotionPage = 100;
+
+  // Makes `next` what `promotion` decided (a place confirmed or offered on
+  // `inventory`'s session) and returns its event.
+  static Event Promoted(StoredBooking& next, const Promotion& promotion,
+                        const SessionInventory& inventory, const Caller& caller,
+                        absl::Time now);
   // Expires one claimed offer, if it is still open and due, under its
   // session's lock. Returns whether it did.
   absl::StatusOr<bool> ExpireOffer(const std::string& reference,

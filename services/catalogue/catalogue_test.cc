@@ -845,9 +845,7 @@ TEST_P(CatalogueTest, BatchGetReturnsInOrderAndFailsOnAnyMissing) {
               StatusIs(absl::StatusCode::kNotFound));
 }
 
-INSTANTIATE_TEST_SUITE_P(BothEngines, CatalogueTest,
-                         sql::testing::BothEngines(),
-                         sql::testing::EngineParamName());
+TRAINING_ON_BOTH_ENGINES(CatalogueTest);
 
 }  // namespace
 }  // namespace training::catalogue

@@ -2,11 +2,9 @@
 #define TRAINING_COMMON_SQL_TESTING_ENGINES_H_
 
 // Store tests run on both engines (STYLE.md). One line instantiates a
-// suite on both, named by engine:
+// suite on both, named by engine (BothEngines/FooTest.Case/sqlite):
 //
-//   INSTANTIATE_TEST_SUITE_P(BothEngines, FooTest,
-//                            sql::testing::BothEngines(),
-//                            sql::testing::EngineParamName());
+//   TRAINING_ON_BOTH_ENGINES(FooTest);
 
 #include <string>
 
@@ -29,5 +27,12 @@ struct EngineParamName {
 };
 
 }  // namespace training::sql::testing
+
+// Runs every TEST_P of `suite` (parameterised by sql::Engine) on SQLite and
+// on PostgreSQL.
+#define TRAINING_ON_BOTH_ENGINES(suite)                             \
+  INSTANTIATE_TEST_SUITE_P(BothEngines, suite,                      \
+                           ::training::sql::testing::BothEngines(), \
+                           ::training::sql::testing::EngineParamName())
 
 #endif  // TRAINING_COMMON_SQL_TESTING_ENGINES_H_
