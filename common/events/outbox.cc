@@ -20,10 +20,8 @@ using training::events::v1::Event;
 
 // Only one relay publishes at a time (PostgreSQL replicas); on SQLite the
 // write transaction already excludes every other writer.
-const sql::SqlText kTryLockRelay{
-    "SELECT 1 AS locked",
-    "SELECT CASE WHEN pg_try_advisory_xact_lock(1953653098) THEN 1 ELSE 0 END "
-    "AS locked"};
+// The lock that makes one relay at a time publish (Transaction::TryLock).
+constexpr int64_t kRelayLock = 1953653098;
 
 std::string NewUuid() {
   std::string b = random::UniqueBytes(16);
@@ -366,16 +364,14 @@ absl::Status MarkSent(sql::Transaction& tx, const sql::ResultSet& rows) {
 absl::StatusOr<int> OutboxRelay::PublishOnce() {
   int published = 0;
   absl::Status status =
-      db_->engine() == sql::Engine::kSqlite
+      db_->HasSingleWriter()
           ? PublishOutsideTheWriteLock(published)
           : sql::RunInTransaction(
                 *db_, sql::TxMode::kWrite,
                 [&](sql::Transaction& tx) -> absl::Status {
                   published = 0;
-                  ASSIGN_OR_RETURN(sql::ResultSet lock,
-                                   tx.Query(kTryLockRelay.For(db_->engine())));
-                  ASSIGN_OR_RETURN(int64_t locked, lock.GetInt64(0, "locked"));
-                  if (locked == 0) return absl::OkStatus();
+                  ASSIGN_OR_RETURN(bool locked, tx.TryLock(kRelayLock));
+                  if (!locked) return absl::OkStatus();
                   ASSIGN_OR_RETURN(sql::ResultSet rows,
                                    SelectUnsent(tx, options_.batch_size));
                   if (rows.empty()) return absl::OkStatus();

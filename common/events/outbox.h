@@ -112,7 +112,8 @@ class OutboxRelay {
   }
 
  private:
-  // PublishOnce on SQLite: the rows are read, published and then marked,
+  // PublishOnce on a database with a single writer (SQLite): the rows are
+  // read, published and then marked,
   // without holding the one write lock across the Redis round trip.
   absl::Status PublishOutsideTheWriteLock(int& published);
   absl::Status PruneSent(sql::Transaction& tx);

@@ -6,6 +6,8 @@
 #include <random>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -209,6 +211,52 @@ absl::Status Transaction::BulkInsert(absl::string_view table,
     RETURN_IF_ERROR(Execute(sql, params).status());
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<int64_t>> Transaction::InsertNumbered(
+    absl::string_view table, absl::string_view columns,
+    std::vector<Params> rows, absl::string_view number_column,
+    absl::string_view /*sequence*/) {
+  RETURN_IF_ERROR(CheckBulkRows(columns, rows));
+  const std::string key_column(
+      absl::StripAsciiWhitespace(columns.substr(0, columns.find(','))));
+  std::vector<int64_t> numbers;
+  numbers.reserve(rows.size());
+  // SQLite binds at most 32,766 parameters per statement.
+  const size_t per_row = rows.empty() ? 1 : rows[0].size();
+  const size_t rows_per_statement = std::max<size_t>(1, 30000 / per_row);
+  for (size_t first = 0; first < rows.size(); first += rows_per_statement) {
+    const size_t end = std::min(rows.size(), first + rows_per_statement);
+    std::string sql =
+        absl::StrCat("INSERT INTO ", table, " (", columns, ") VALUES ");
+    Params params;
+    for (size_t r = first; r < end; ++r) {
+      absl::StrAppend(&sql, r == first ? "(" : ", (");
+      for (size_t c = 0; c < per_row; ++c) {
+        absl::StrAppend(&sql, c == 0 ? "" : ", ", AddParam(params, rows[r][c]));
+      }
+      sql.push_back(')');
+    }
+    // RETURNING keeps no promised order: matched back by key.
+    absl::StrAppend(&sql, " RETURNING ", key_column, " AS k, ", number_column,
+                    " AS n");
+    ASSIGN_OR_RETURN(ResultSet inserted, Query(sql, params));
+    absl::flat_hash_map<std::string, int64_t> by_key;
+    for (size_t i = 0; i < inserted.size(); ++i) {
+      ASSIGN_OR_RETURN(std::string key, inserted.GetString(i, "k"));
+      ASSIGN_OR_RETURN(by_key[key], inserted.GetInt64(i, "n"));
+    }
+    for (size_t r = first; r < end; ++r) {
+      const std::string* key = std::get_if<std::string>(&rows[r][0]);
+      auto found = key == nullptr ? by_key.end() : by_key.find(*key);
+      if (found == by_key.end()) {
+        return absl::InternalError(
+            absl::StrCat(table, ": an inserted row's number is missing"));
+      }
+      numbers.push_back(found->second);
+    }
+  }
+  return numbers;
 }
 
 absl::Status CheckBulkRows(absl::string_view columns,

@@ -121,6 +121,21 @@ class Transaction {
   virtual absl::Status BulkInsert(absl::string_view table,
                                   absl::string_view columns,
                                   const std::vector<Params>& rows);
+  // Appends `rows` as BulkInsert does, numbering them in `number_column`
+  // from `sequence` (the column's own) in row order, and returns the
+  // numbers in that order. The first of `columns` must be unique: rows
+  // are told apart by it. PostgreSQL draws the numbers in one round trip
+  // and COPYs the rows; SQLite INSERTs them RETURNING their numbers.
+  virtual absl::StatusOr<std::vector<int64_t>> InsertNumbered(
+      absl::string_view table, absl::string_view columns,
+      std::vector<Params> rows, absl::string_view number_column,
+      absl::string_view sequence);
+  // Takes the lock named `key` until the transaction ends, if no other
+  // transaction holds it; returns whether it did (never waits). For work
+  // that one process at a time should do. PostgreSQL: an advisory lock;
+  // SQLite: always true (a write transaction already excludes every
+  // other writer).
+  virtual absl::StatusOr<bool> TryLock(int64_t key) = 0;
   // Runs several statements without parameters (DDL, migrations).
   virtual absl::Status ExecuteScript(absl::string_view sql) = 0;
 
@@ -175,6 +190,12 @@ class Database {
   Database& operator=(const Database&) = delete;
 
   virtual Engine engine() const = 0;
+
+  // Whether only this process writes the database, through one writer
+  // at a time (SQLite: one process per file): work that elsewhere needs
+  // a lock between processes needs none, and holding a write transaction
+  // across a slow call would stall every other writer.
+  virtual bool HasSingleWriter() const = 0;
 
   // Starts a transaction. UNAVAILABLE when no connection is free within the
   // acquire timeout or the database is down.

@@ -2,11 +2,14 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/sql/dialect.h"
 #include "common/sql/migrations.h"
 #include "common/sql/testing/engines.h"
 #include "common/sql/testing/test_databases.h"
@@ -532,6 +535,139 @@ TEST_P(DatabaseTest, BulkInsertStoresEachValueAsGiven) {
       EXPECT_EQ(stored->GetDouble(i, "score").value_or(-1), 0.25 * i) << i;
     }
   }
+}
+
+// Numbers come back in row order (arrival order), one per row, however
+// the engine hands out RETURNING rows, and later inserts number higher.
+TEST_P(DatabaseTest, InsertNumberedReturnsEachRowsNumberInRowOrder) {
+  auto insert = [this](int first, int count) {
+    std::vector<Params> rows;
+    for (int i = first; i < first + count; ++i) {
+      rows.push_back({absl::StrCat("code-", 10000 - i), absl::StrCat("h", i)});
+    }
+    std::vector<int64_t> numbers;
+    absl::Status done =
+        RunInTransaction(*db_, TxMode::kWrite, [&](Transaction& tx) {
+          ASSIGN_OR_RETURN(
+              numbers, tx.InsertNumbered("tickets", "code, holder", rows, "seq",
+                                         "tickets_seq_seq"));
+          return absl::OkStatus();
+        });
+    EXPECT_THAT(done, IsOk());
+    return numbers;
+  };
+  // More rows than one SQLite statement binds, so that it takes several.
+  const std::vector<int64_t> first = insert(0, 16000);
+  const std::vector<int64_t> second = insert(16000, 3);
+
+  ASSERT_EQ(first.size(), 16000u);
+  ASSERT_EQ(second.size(), 3u);
+  EXPECT_TRUE(std::is_sorted(first.begin(), first.end()));
+  EXPECT_EQ(std::adjacent_find(first.begin(), first.end()), first.end());
+  EXPECT_GT(second.front(), first.back());
+  auto tx = db_->Begin(TxMode::kRead);
+  ASSERT_THAT(tx, IsOk());
+  auto stored = (*tx)->Query("SELECT seq, holder FROM tickets ORDER BY seq");
+  ASSERT_THAT(stored, IsOk());
+  ASSERT_EQ(stored->size(), 16003u);
+  for (size_t i : {size_t{0}, size_t{7777}, size_t{15999}}) {
+    EXPECT_EQ(stored->GetInt64(i, "seq").value_or(-1), first[i]);
+    EXPECT_EQ(stored->GetString(i, "holder").value_or(""),
+              absl::StrCat("h", i));
+  }
+}
+
+// Many keys at once: only the matching rows, under the extra condition,
+// whatever the number of keys (the text is the same on PostgreSQL).
+TEST_P(DatabaseTest, LookUpManyFindsTheKeysThatMatch) {
+  std::vector<Params> rows;
+  for (int64_t i = 0; i < 50; ++i) {
+    rows.push_back({i, absl::StrCat("n", i), absl::StrCat("u", i, "@x.uk")});
+  }
+  ASSERT_THAT(RunInTransaction(*db_, TxMode::kWrite,
+                               [&](Transaction& tx) {
+                                 return tx.BulkInsert("notes",
+                                                      "id, body, email", rows);
+                               }),
+              IsOk());
+  auto tx = db_->Begin(TxMode::kRead);
+  ASSERT_THAT(tx, IsOk());
+  const Statement some =
+      LookUpMany(GetParam(),
+                 {.columns = "id, email",
+                  .table = "notes",
+                  .key_column = "email",
+                  .condition = "id < $1",
+                  .params = {int64_t{10}}},
+                 {"u3@x.uk", "u12@x.uk", "nobody@x.uk", "u7@x.uk"});
+  const Statement one = LookUpMany(
+      GetParam(), {.columns = "id", .table = "notes", .key_column = "email"},
+      {"u42@x.uk"});
+  auto found = (*tx)->Query(some.sql, some.params);
+  auto alone = (*tx)->Query(one.sql, one.params);
+
+  ASSERT_THAT(found, IsOk());
+  ASSERT_THAT(alone, IsOk());
+  std::set<int64_t> ids;
+  for (size_t i = 0; i < found->size(); ++i) {
+    ids.insert(found->GetInt64(i, "id").value_or(-1));
+  }
+  EXPECT_EQ(ids, (std::set<int64_t>{3, 7}));  // 12 fails the condition
+  ASSERT_EQ(alone->size(), 1u);
+  EXPECT_EQ(alone->GetInt64(0, "id").value_or(-1), 42);
+  if (GetParam() == Engine::kPostgres) {
+    const Statement many = LookUpMany(
+        GetParam(), {.columns = "id", .table = "notes", .key_column = "email"},
+        {"a", "b", "c"});
+    EXPECT_EQ(many.sql, one.sql);
+  }
+}
+
+// Byte order, not the collation's: upper case before lower, accents last.
+TEST_P(DatabaseTest, BytewiseOrdersAsCppCompares) {
+  std::vector<Params> rows;
+  const std::vector<std::string> bodies = {"b", "B", "é", "a", "Z"};
+  for (size_t i = 0; i < bodies.size(); ++i) {
+    rows.push_back({static_cast<int64_t>(i), bodies[i]});
+  }
+  ASSERT_THAT(RunInTransaction(*db_, TxMode::kWrite,
+                               [&](Transaction& tx) {
+                                 return tx.BulkInsert("notes", "id, body",
+                                                      rows);
+                               }),
+              IsOk());
+  auto tx = db_->Begin(TxMode::kRead);
+  ASSERT_THAT(tx, IsOk());
+  auto sorted = (*tx)->Query(absl::StrCat("SELECT body FROM notes ORDER BY ",
+                                          Bytewise(GetParam(), "body")));
+  ASSERT_THAT(sorted, IsOk());
+  std::vector<std::string> got;
+  for (size_t i = 0; i < sorted->size(); ++i) {
+    got.push_back(sorted->GetString(i, "body").value_or(""));
+  }
+  std::vector<std::string> expected = bodies;
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(got, expected);
+}
+
+// One holder of a lock at a time on PostgreSQL; SQLite's single writer
+// needs none and always grants it.
+TEST_P(DatabaseTest, TryLockIsHeldByOneTransactionAtATime) {
+  auto first = db_->Begin(TxMode::kWrite);
+  ASSERT_THAT(first, IsOk());
+  EXPECT_EQ((*first)->TryLock(77).value_or(false), true);
+  if (db_->HasSingleWriter()) {
+    EXPECT_EQ(GetParam(), Engine::kSqlite);
+    return;  // a second writer would wait for the first: nothing to race
+  }
+  auto second = db_->Begin(TxMode::kWrite);
+  ASSERT_THAT(second, IsOk());
+  EXPECT_EQ((*second)->TryLock(77).value_or(true), false);
+  EXPECT_EQ((*second)->TryLock(78).value_or(false), true);
+  ASSERT_THAT((*first)->Commit(), IsOk());
+  auto third = db_->Begin(TxMode::kWrite);
+  ASSERT_THAT(third, IsOk());
+  EXPECT_EQ((*third)->TryLock(77).value_or(false), true);
 }
 
 TEST_P(DatabaseTest, BulkInsertFailsWholeOnAClashAndRefusesBadRows) {

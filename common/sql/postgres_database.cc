@@ -39,6 +39,7 @@ class PostgresDatabase final : public Database,
   }
 
   Engine engine() const override { return Engine::kPostgres; }
+  bool HasSingleWriter() const override { return false; }
 
   absl::Status Check() {
     auto conn = Acquire(absl::InfiniteFuture());

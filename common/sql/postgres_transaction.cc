@@ -36,6 +36,44 @@ class PostgresTransaction final : public Transaction {
                                            const Params& params) override {
     return Run(absl::StrCat(select, " FOR UPDATE"), params, nullptr);
   }
+
+  absl::StatusOr<bool> TryLock(int64_t key) override {
+    ASSIGN_OR_RETURN(ResultSet rows,
+                     Query("SELECT CASE WHEN pg_try_advisory_xact_lock($1) "
+                           "THEN 1 ELSE 0 END AS locked",
+                           {key}));
+    ASSIGN_OR_RETURN(int64_t locked, rows.GetInt64(0, "locked"));
+    return locked != 0;
+  }
+
+  // The numbers drawn in one round trip, then COPY (no plan, no expression
+  // per value: a third of the cost per row of an INSERT from arrays in the
+  // flash-crowd benchmark). They go out in row order, as the column's
+  // default would hand them.
+  absl::StatusOr<std::vector<int64_t>> InsertNumbered(
+      absl::string_view table, absl::string_view columns,
+      std::vector<Params> rows, absl::string_view number_column,
+      absl::string_view sequence) override {
+    RETURN_IF_ERROR(CheckBulkRows(columns, rows));
+    if (rows.empty()) return std::vector<int64_t>();
+    ASSIGN_OR_RETURN(ResultSet drawn,
+                     Query(absl::StrCat("SELECT nextval('", sequence,
+                                        "') AS n FROM generate_series(1, $1)"),
+                           {static_cast<int64_t>(rows.size())}));
+    if (drawn.size() != rows.size()) {
+      return absl::InternalError(
+          absl::StrCat(table, ": sequence numbers missing"));
+    }
+    std::vector<int64_t> numbers(rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) {
+      ASSIGN_OR_RETURN(numbers[i], drawn.GetInt64(i, "n"));
+    }
+    std::sort(numbers.begin(), numbers.end());
+    for (size_t i = 0; i < rows.size(); ++i) rows[i].push_back(numbers[i]);
+    RETURN_IF_ERROR(
+        BulkInsert(table, absl::StrCat(columns, ", ", number_column), rows));
+    return numbers;
+  }
   absl::Status ExecuteScript(absl::string_view sql) override {
     RETURN_IF_ERROR(Usable());
     return SendAndCollect(std::string(sql), "script").status();

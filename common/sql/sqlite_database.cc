@@ -114,6 +114,7 @@ class SqliteDatabase;
 class SqliteTransaction final : public Transaction {
  public:
   Engine engine() const override { return Engine::kSqlite; }
+  absl::StatusOr<bool> TryLock(int64_t) override { return true; }
   SqliteTransaction(SqliteDatabase* owner, SqliteConnection* conn, bool writer)
       : owner_(owner), conn_(conn), db_(conn->db), writer_(writer) {}
   ~SqliteTransaction() override;
@@ -230,6 +231,7 @@ class SqliteDatabase final : public Database {
   }
 
   Engine engine() const override { return Engine::kSqlite; }
+  bool HasSingleWriter() const override { return true; }
 
   absl::StatusOr<std::unique_ptr<Transaction>> Begin(TxMode mode) override {
     const absl::Time start = absl::Now();

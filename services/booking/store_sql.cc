@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/events/outbox.h"
+#include "common/sql/dialect.h"
 #include "common/status_macros.h"
 #include "common/time/proto_time.h"
 #include "services/booking/domain.h"
@@ -208,40 +209,19 @@ std::vector<sql::Statement> LockStatements(const std::string& session) {
   return statements;
 }
 
-// PostgreSQL's array of `texts`, for one parameter in place of a list.
-std::string TextArray(const std::vector<std::string>& texts) {
-  // Arrays of text always have a literal (only blobs have none).
-  return *sql::ArrayLiteral(std::vector<Value>(texts.begin(), texts.end()));
-}
-
-// On PostgreSQL one array of ids, each probed in the primary key
-// (`LATERAL … LIMIT 1`): the text, and so the plan, is the same for every
-// batch, and no table statistics can turn it into a scan. The obvious
-// spellings can: `request_id = ANY($1::text[])` or `IN ($1, …)` were
-// planned as sequential scans while the table was young (3–8 ms a batch,
-// seen with auto_explain; up to 177 ms when PostgreSQL kept that plan as
-// the table grew). SQLite probes the key for a list of parameters anyway.
+// The live and expired records of `request_ids`, each probed in the
+// primary key (sql::LookUpMany: `request_id = ANY($1::text[])` or `IN ($1,
+// …)` were planned as sequential scans on PostgreSQL while the table was
+// young, 3–8 ms a batch, up to 177 ms when PostgreSQL kept that plan as
+// the table grew).
 sql::Statement FindRequestsStatement(
     sql::Engine engine, const std::vector<std::string>& request_ids) {
-  sql::Statement find;
-  if (engine == sql::Engine::kPostgres) {
-    find.sql =
-        "SELECT r.request_id, r.fingerprint, r.reference, r.create_us FROM "
-        "unnest($1::text[]) AS asked(request_id) CROSS JOIN LATERAL (SELECT "
-        "* FROM requests WHERE requests.request_id = asked.request_id LIMIT "
-        "1) AS r";
-    find.params = {TextArray(request_ids)};
-    return find;
-  }
-  find.sql =
-      "SELECT request_id, fingerprint, reference, create_us FROM requests "
-      "WHERE request_id IN (";
-  for (size_t i = 0; i < request_ids.size(); ++i) {
-    absl::StrAppend(&find.sql, i == 0 ? "" : ", ",
-                    sql::AddParam(find.params, request_ids[i]));
-  }
-  find.sql += ")";
-  return find;
+  return sql::LookUpMany(
+      engine,
+      {.columns = "request_id, fingerprint, reference, create_us",
+       .table = "requests",
+       .key_column = "request_id"},
+      request_ids);
 }
 
 // The records found, by id; expired ones are as if never made (their ids
@@ -308,37 +288,21 @@ std::vector<Params> RequestRows(
   return rows;
 }
 
-// Which of the addresses asked hold a place in the session. On
-// PostgreSQL each is probed in the (session, address) index, for the
-// reasons given at FindRequestsStatement (as a join with the array, the
-// plan kept from the table's first rows looped over the session's
-// bookings scanning the array for each: 5 ms a batch). On SQLite a join
-// with the addresses asked rather than `email_key IN ($2, …)`.
+// Which of the addresses asked hold a place in the session, each probed in
+// the (session, address) index (sql::LookUpMany; as a join with an array,
+// the plan PostgreSQL kept from the table's first rows looped over the
+// session's bookings scanning the array for each: 5 ms a batch).
 sql::Statement ActiveEmailKeysStatement(
     sql::Engine engine, const std::string& session,
     const std::vector<std::string>& email_keys) {
-  sql::Statement active;
-  if (engine == sql::Engine::kPostgres) {
-    active.sql = absl::StrCat(
-        "SELECT b.email_key FROM unnest($2::text[]) AS "
-        "asked(email_key) CROSS JOIN LATERAL (SELECT email_key FROM bookings "
-        "WHERE session = $1 AND bookings.email_key = "
-        "asked.email_key AND state IN ",
-        ActiveStates(), " LIMIT 1) AS b");
-    active.params = {session, TextArray(email_keys)};
-    return active;
-  }
-  active.sql = "SELECT b.email_key FROM (VALUES ";
-  for (size_t i = 0; i < email_keys.size(); ++i) {
-    absl::StrAppend(&active.sql, i == 0 ? "(" : ", (",
-                    sql::AddParam(active.params, email_keys[i]), ")");
-  }
-  absl::StrAppend(&active.sql,
-                  ") AS asked JOIN bookings b ON b.email_key = "
-                  "asked.column1 WHERE b.session = ",
-                  sql::AddParam(active.params, session), " AND b.state IN ",
-                  ActiveStates());
-  return active;
+  return sql::LookUpMany(
+      engine,
+      {.columns = "email_key",
+       .table = "bookings",
+       .key_column = "email_key",
+       .condition = absl::StrCat("session = $1 AND state IN ", ActiveStates()),
+       .params = {session}},
+      email_keys);
 }
 
 // Returns the new version: no row means no such session.
@@ -373,8 +337,7 @@ sql::Statement HeadOfWaitlistStatement(sql::Engine engine,
   // key again to avoid the sort (28 ms at 98,000 bookings for a session
   // with nobody waiting). The page's start (`seq > $6`) stays outside the
   // fence too: inside, it was an index condition on the primary key.
-  const char* fence =
-      engine == sql::Engine::kPostgres ? " OFFSET 0" : " LIMIT -1 OFFSET 0";
+  const absl::string_view fence = sql::Fence(engine);
   // Always two preferences (the first again when only one accepts), so
   // that the text, and PostgreSQL's plan, is the same for every session.
   std::vector<DeliveryPreference> accepting =
@@ -511,24 +474,7 @@ constexpr char kInsertColumns[] =
     "organisation, agency_type, job_role, line_manager_email, access_needs, "
     "confirm_us, update_us, cancel_us, cancel_cause, cancel_reason, "
     "cancel_late, attendance, offer_us, expire_us, course, scope, "
-    "delivery_preference, booked_by_org, token_kid, create_us";
-// One row of parameters per booking, the numbers returned: SQLite's way.
-sql::Statement InsertByRows(std::vector<Params>& rows) {
-  sql::Statement insert;
-  insert.sql = absl::StrCat("INSERT INTO bookings (", kInsertColumns,
-                            ", version) VALUES ");
-  for (size_t i = 0; i < rows.size(); ++i) {
-    absl::StrAppend(&insert.sql, i == 0 ? "(" : ", (");
-    for (Value& value : rows[i]) {
-      absl::StrAppend(&insert.sql,
-                      sql::AddParam(insert.params, std::move(value)), ", ");
-    }
-    absl::StrAppend(&insert.sql, "1)");
-  }
-  absl::StrAppend(&insert.sql, " RETURNING reference, seq");
-  return insert;
-}
-
+    "delivery_preference, booked_by_org, token_kid, create_us, version";
 class SqlBookingTransaction final : public BookingTransaction {
  public:
   explicit SqlBookingTransaction(sql::Transaction& tx) : tx_(tx) {}
@@ -755,21 +701,16 @@ class SqlBookingTransaction final : public BookingTransaction {
       row.push_back(b.booked_by_organisation());
       row.push_back(stored.token_kid);
       row.push_back(OptionalTime(b.create_time()));
+      row.push_back(int64_t{1});  // version
       rows.push_back(std::move(row));
     }
-    if (tx_.engine() == sql::Engine::kPostgres)
-      return CopyBookings(bookings, rows);
-    const sql::Statement insert = InsertByRows(rows);
-    ASSIGN_OR_RETURN(ResultSet inserted, tx_.Query(insert.sql, insert.params));
-    absl::flat_hash_map<std::string, int64_t> seqs;
-    for (size_t i = 0; i < inserted.size(); ++i) {
-      ASSIGN_OR_RETURN(std::string reference,
-                       inserted.GetString(i, "reference"));
-      ASSIGN_OR_RETURN(seqs[reference], inserted.GetInt64(i, "seq"));
-    }
-    for (StoredBooking& stored : bookings) {
-      stored.seq = seqs[stored.booking.reference()];
-      stored.booking.set_etag("1");
+    ASSIGN_OR_RETURN(
+        std::vector<int64_t> seqs,
+        tx_.InsertNumbered("bookings", kInsertColumns, std::move(rows), "seq",
+                           "bookings_seq_seq"));
+    for (size_t i = 0; i < bookings.size(); ++i) {
+      bookings[i].seq = seqs[i];
+      bookings[i].booking.set_etag("1");
     }
     return absl::OkStatus();
   }
@@ -1090,10 +1031,9 @@ class SqlBookingTransaction final : public BookingTransaction {
     // Keys compare byte by byte, as page tokens and the C++ rule do; the
     // organisation column keeps the database's collation, so PostgreSQL is
     // told to compare it as bytes here.
-    const char* key = by_person ? "b.email_key"
-                      : tx_.engine() == sql::Engine::kPostgres
-                          ? "b.organisation COLLATE \"C\""
-                          : "b.organisation";
+    const std::string key = by_person
+                                ? "b.email_key"
+                                : sql::Bytewise(tx_.engine(), "b.organisation");
     Params params;
     std::string sql = absl::StrCat(
         "SELECT k, bookings, late, no_shows FROM (SELECT ", key,
@@ -1265,9 +1205,8 @@ class SqlBookingTransaction final : public BookingTransaction {
   // has no index: one scan. Compared in ASCII lower case, as EmailKey()
   // does (PostgreSQL's lower() of a non-C collation would fold more).
   static std::string LineManagerKey(sql::Engine engine) {
-    return engine == sql::Engine::kPostgres
-               ? "lower(line_manager_email COLLATE \"C\")"
-               : "lower(line_manager_email)";
+    return absl::StrCat("lower(", sql::Bytewise(engine, "line_manager_email"),
+                        ")");
   }
 
   absl::StatusOr<std::vector<std::string>> NamedAsLineManagerOn(
@@ -1400,37 +1339,6 @@ class SqlBookingTransaction final : public BookingTransaction {
       out.push_back(std::move(value));
     }
     return out;
-  }
-
-  // PostgreSQL's way: numbers drawn from the sequence in one round trip,
-  // then COPY (no plan, no expression per value; a third of the cost per
-  // row of an INSERT from arrays in the flash-crowd benchmark). The numbers
-  // go out in arrival order, as the column's default would hand them.
-  absl::Status CopyBookings(std::vector<StoredBooking>& bookings,
-                            std::vector<Params>& rows) {
-    ASSIGN_OR_RETURN(ResultSet drawn,
-                     tx_.Query("SELECT nextval('bookings_seq_seq') AS seq FROM "
-                               "generate_series(1, $1)",
-                               {static_cast<int64_t>(rows.size())}));
-    if (drawn.size() != rows.size()) {
-      return absl::InternalError("bookings: sequence numbers missing");
-    }
-    std::vector<int64_t> seqs(rows.size());
-    for (size_t i = 0; i < rows.size(); ++i) {
-      ASSIGN_OR_RETURN(seqs[i], drawn.GetInt64(i, "seq"));
-    }
-    std::sort(seqs.begin(), seqs.end());
-    for (size_t i = 0; i < rows.size(); ++i) {
-      rows[i].push_back(seqs[i]);
-      rows[i].push_back(int64_t{1});  // version
-    }
-    RETURN_IF_ERROR(tx_.BulkInsert(
-        "bookings", absl::StrCat(kInsertColumns, ", seq, version"), rows));
-    for (size_t i = 0; i < bookings.size(); ++i) {
-      bookings[i].seq = seqs[i];
-      bookings[i].booking.set_etag("1");
-    }
-    return absl::OkStatus();
   }
 
   sql::Transaction& tx_;

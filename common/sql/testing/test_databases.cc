@@ -123,6 +123,12 @@ std::vector<Migration> TestMigrations() {
        "notes index",
        {"CREATE INDEX notes_by_score ON notes (score)",
         "CREATE INDEX notes_by_score ON notes (score)"}},
+      {4,
+       "tickets, numbered on insert",
+       {"CREATE TABLE tickets (code TEXT NOT NULL UNIQUE, seq INTEGER "
+        "PRIMARY KEY AUTOINCREMENT, holder TEXT NOT NULL)",
+        "CREATE TABLE tickets (code TEXT NOT NULL UNIQUE, seq BIGSERIAL "
+        "PRIMARY KEY, holder TEXT NOT NULL)"}},
   };
 }
 
