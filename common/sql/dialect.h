@@ -33,8 +33,8 @@ struct LookUp {
   // The text column the keys are matched against.
   std::string key_column;
   // More conditions, ANDed (may be empty); may use `params` as $1, $2, ….
-  std::string condition;
-  Params params;
+  std::string condition = "";
+  Params params = {};
 };
 
 // The rows of `lookup.table` whose key is one of `keys`, with `columns`,

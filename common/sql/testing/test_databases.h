@@ -24,7 +24,8 @@ absl::StatusOr<std::string> NewTestDatabaseUrl(Engine engine);
 // first row, if any.
 absl::StatusOr<std::string> PostgresAdmin(const std::string& sql);
 
-// Three migrations: a table `counters`, a table `notes`, an index.
+// Four migrations: tables `counters` and `notes`, an index, and a table
+// `tickets` numbered on insert (`seq`, sequence tickets_seq_seq).
 std::vector<Migration> TestMigrations();
 
 const char* EngineName(Engine engine);
