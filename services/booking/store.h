@@ -9,6 +9,12 @@
 // row lock (FOR UPDATE on PostgreSQL; the write transaction on SQLite)
 // before any count is read, so that two replicas can never both see "one
 // place left" and both confirm.
+//
+// Errors: every method may fail as the database does (common/sql/
+// database.h): UNAVAILABLE (unreachable, no connection free),
+// DEADLINE_EXCEEDED, ABORTED (a conflict: BookingStore::Run runs the
+// transaction again), INTERNAL (a bug). The comments below name only the
+// errors particular to a method; "nothing else" means none.
 
 #include <cstdint>
 #include <functional>
@@ -73,12 +79,14 @@ class BookingTransaction {
   virtual absl::StatusOr<std::optional<SessionInventory>> ReadInventory(
       const std::string& session) = 0;
   // Writes the counts of a locked inventory and bumps its version; sets
-  // `inventory.version` to the new one.
+  // `inventory.version` to the new one. NOT_FOUND when the session is
+  // unknown.
   virtual absl::Status SaveCounts(SessionInventory& inventory) = 0;
 
   // Record what the catalogue says, unless what is held is newer (by
   // source_time). Return whether anything changed. A session's counts are
-  // kept; a new session starts at zero.
+  // kept; a new session starts at zero. FAILED_PRECONDITION or
+  // INVALID_ARGUMENT when the database refuses a value.
   virtual absl::StatusOr<bool> PutCourseRules(const CourseRules& rules) = 0;
   virtual absl::StatusOr<bool> PutSessionFacts(const SessionFacts& facts) = 0;
   // The course's rules as last recorded; nullopt when never heard of.
@@ -90,7 +98,7 @@ class BookingTransaction {
   // The session is cancelled; its counts are the caller's to save.
   virtual absl::Status CancelSession(const std::string& session) = 0;
 
-  // Bookings.
+  // Bookings. The booking, or nullopt when there is none.
   virtual absl::StatusOr<std::optional<StoredBooking>> FindBooking(
       const std::string& reference) = 0;
   // Whether `email_key` holds a CONFIRMED, WAITLISTED or OFFERED booking of
@@ -110,18 +118,22 @@ class BookingTransaction {
   // adds `events`, records `records` (replacing the expired records of
   // `expired_request_ids`, from ReadForBatch) and saves the locked
   // inventory's counts (as SaveCounts), in a few round trips whatever the
-  // batch's size. ALREADY_EXISTS on a reference clash or a request id
-  // recorded meanwhile by another replica.
+  // batch's size; sets each booking's `seq` and etag. ALREADY_EXISTS on a
+  // reference clash or a request id recorded meanwhile by another replica;
+  // NOT_FOUND when the session is unknown; FAILED_PRECONDITION or
+  // INVALID_ARGUMENT when the database refuses a value (a constraint).
   virtual absl::Status SaveBatch(
       std::vector<StoredBooking>& bookings,
       std::vector<training::events::v1::Event> events,
       const std::vector<std::pair<std::string, RequestRecord>>& records,
       const std::vector<std::string>& expired_request_ids,
       SessionInventory& inventory, absl::Time now) = 0;
-  // Inserts in bulk and sets each `seq` and etag. ALREADY_EXISTS on a
-  // reference clash.
+  // Inserts in bulk and sets each `seq` (arrival order) and etag.
+  // ALREADY_EXISTS on a reference clash; FAILED_PRECONDITION or
+  // INVALID_ARGUMENT when the database refuses a value.
   virtual absl::Status InsertBookings(std::vector<StoredBooking>& bookings) = 0;
   // Replaces state, attendee, times, cancellation and attendance.
+  // NOT_FOUND when the booking is not there.
   virtual absl::Status UpdateBooking(const StoredBooking& booking) = 0;
   // The first `limit` entries of the session's waiting list after
   // `after_seq` (0: from the start), oldest first: its WAITLISTED
@@ -185,7 +197,8 @@ class BookingTransaction {
                                        const std::string& contact_id,
                                        const v1::Attendee& previous) = 0;
   // Moves the booking to its next token version, so that no token issued
-  // before opens it; returns the new version.
+  // before opens it; returns the new version. NOT_FOUND when the booking
+  // is not there.
   virtual absl::StatusOr<int64_t> RenewTokenVersion(
       const std::string& reference) = 0;
   virtual absl::StatusOr<std::vector<v1::Substitution>> Substitutions(
@@ -203,6 +216,7 @@ class BookingTransaction {
   virtual absl::StatusOr<std::map<std::string, StoredBooking>> FindBookings(
       const std::vector<std::string>& references) = 0;
   // Records attendance (and when it was taken) without touching the rest.
+  // NOT_FOUND when the booking is not there.
   virtual absl::Status SetAttendance(const std::string& reference,
                                      v1::Attendance attendance,
                                      absl::Time at) = 0;
@@ -251,14 +265,17 @@ class BookingTransaction {
   virtual absl::StatusOr<int64_t> ForgetAccessNeeds(
       absl::Time ended_before) = 0;
 
-  // Idempotency records, kept for kRequestRetention.
+  // Idempotency records, kept for kRequestRetention: the live record of
+  // an id (nullopt when none, or past retention), and recording one
+  // (ALREADY_EXISTS when the id is recorded already).
   virtual absl::StatusOr<std::optional<RequestRecord>> FindRequest(
       const std::string& request_id, absl::Time now) = 0;
   virtual absl::Status RecordRequest(const std::string& request_id,
                                      const RequestRecord& record,
                                      absl::Time now) = 0;
 
-  // Adds an event to the outbox; published only if this commits.
+  // Adds events to the outbox; published only if this commits. AddEvents
+  // with none adds nothing; nothing else.
   virtual absl::Status AddEvent(training::events::v1::Event event) = 0;
   virtual absl::Status AddEvents(
       std::vector<training::events::v1::Event> events) = 0;
