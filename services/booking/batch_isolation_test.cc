@@ -1,6 +1,6 @@
 // One request whose write fails must not fail the others committed in the
-// same batch with it (group commit, group_commit.h); a failure that is
-// nobody's request's fault must not multiply transactions either.
+// same batch with it (group commit, common/batching/group_commit.h); a failure
+// that is nobody's request's fault must not multiply transactions either.
 
 #include <set>
 #include <thread>

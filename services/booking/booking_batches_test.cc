@@ -262,7 +262,7 @@ TEST_P(BookingBatchesTest,
        PastThePendingLimitRequestsAreRefusedWithARetryHint) {
   bookings_ = std::make_unique<Bookings>(
       store_.get(), &clock_, Keys(), &directory_, cache_.get(),
-      GroupCommitOptions{.max_batch = 256, .max_pending = 2});
+      batching::GroupCommitOptions{.max_batch = 256, .max_pending = 2});
   absl::Notification held, release;
   std::atomic<int> batches{0};
   bookings_->SetBatchHookForTest([&](const std::vector<std::string>&) {

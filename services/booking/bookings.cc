@@ -7,7 +7,7 @@ namespace training::booking {
 
 Bookings::Bookings(BookingStore* store, const Clock* clock, BookingKeys keys,
                    SessionDirectory* directory, AvailabilityCache* cache,
-                   GroupCommitOptions options, Offload offload)
+                   batching::GroupCommitOptions options, Offload offload)
     : views_(keys.tokens, clock),
       context_{store, clock, &views_, cache,
                [](size_t n) { return random::SecureBytes(n); }},

@@ -27,6 +27,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/auth/hmac_keys.h"
+#include "common/batching/group_commit.h"
 #include "common/time/clock.h"
 #include "services/booking/any_date.h"
 #include "services/booking/availability_cache.h"
@@ -37,7 +38,6 @@
 #include "services/booking/caller.h"
 #include "services/booking/catalogue_events.h"
 #include "services/booking/create_booking.h"
-#include "services/booking/group_commit.h"
 #include "services/booking/manage_token.h"
 #include "services/booking/personal_data.h"
 #include "services/booking/session_learner.h"
@@ -58,15 +58,16 @@ class Bookings {
  public:
   // Nothing is owned; everything must outlive this. `cache` may be null
   // (availability then always comes from the database).
-  // Bookings for one session are decided in batches (group_commit.h);
-  // `options` bounds the batch size and the requests waiting.
-  // `offload` runs work that may block (SQL, the catalogue) away from
-  // CreateBookingAsync's caller; null: on the caller's thread. When it
-  // refuses (the pool is full), the request is answered RESOURCE_EXHAUSTED
+  // Bookings for one session are decided in batches
+  // (common/batching/group_commit.h); `options` bounds the batch size and the
+  // requests waiting. `offload` runs work that may block (SQL, the catalogue)
+  // away from CreateBookingAsync's caller; null: on the caller's thread. When
+  // it refuses (the pool is full), the request is answered RESOURCE_EXHAUSTED
   // with a retry hint: blocking work never runs on the caller's thread.
   Bookings(BookingStore* store, const Clock* clock, BookingKeys keys,
            SessionDirectory* directory, AvailabilityCache* cache,
-           GroupCommitOptions options = {}, Offload offload = nullptr);
+           batching::GroupCommitOptions options = {},
+           Offload offload = nullptr);
 
   absl::StatusOr<v1::Booking> CreateBooking(const Caller& caller,
                                             const v1::CreateBookingRequest& r);

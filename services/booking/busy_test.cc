@@ -24,7 +24,7 @@ class BusyTest : public BookingsFixture {
   std::unique_ptr<Bookings> OffloadingTo(runtime::WorkerPool& pool) {
     return std::make_unique<Bookings>(
         store_.get(), &clock_, Keys(), &directory_, cache_.get(),
-        GroupCommitOptions{}, [&pool](std::function<void()> work) {
+        batching::GroupCommitOptions{}, [&pool](std::function<void()> work) {
           return pool.TrySubmit(std::move(work));
         });
   }

@@ -47,6 +47,12 @@ metrics::HistogramFamily& BatchCommitSeconds() {
   return family;
 }
 
+// Refusals name what is queued: "booking: too many waiting".
+batching::GroupCommitOptions Named(batching::GroupCommitOptions options) {
+  options.name = "booking";
+  return options;
+}
+
 }  // namespace
 
 struct BookingCreation::BatchOutcome {
@@ -66,14 +72,15 @@ struct BookingCreation::BatchOutcome {
 BookingCreation::BookingCreation(const BookingContext& context,
                                  SessionLearner* learner,
                                  const AnyDateEntries* any_date,
-                                 GroupCommitOptions options, Offload offload)
+                                 batching::GroupCommitOptions options,
+                                 Offload offload)
     : context_(context),
       learner_(learner),
       any_date_(any_date),
       offload_(std::move(offload)),
       queue_([this](const std::string& session,
                     const Batch& batch) { return Decide(session, batch); },
-             options, offload_) {}
+             Named(std::move(options)), offload_) {}
 
 void BookingCreation::CreateAsync(
     const Caller& caller, const v1::CreateBookingRequest& r,
@@ -146,8 +153,23 @@ void BookingCreation::Queue(
                 });
 }
 
+batching::Decided<BookingCreation::BookingResult> BookingCreation::Decide(
+    const std::string& session, const Batch& batch) {
+  // The newest counts a commit of this batch (or of its halves) left.
+  std::optional<SessionInventory> committed;
+  batching::Decided<BookingResult> decided{
+      DecideResults(session, batch, committed), nullptr};
+  if (committed) {
+    decided.after_answers = [this, inventory = *std::move(committed)] {
+      context_.RefreshCache(inventory);
+    };
+  }
+  return decided;
+}
+
 std::vector<absl::StatusOr<BookingCreation::BookingResult>>
-BookingCreation::Decide(const std::string& session, const Batch& batch) {
+BookingCreation::DecideResults(const std::string& session, const Batch& batch,
+                               std::optional<SessionInventory>& committed) {
   const absl::Time started = absl::Now();
   const absl::Time now = context_.clock->Now();
   // The database is waited for as long as the most patient caller in the
@@ -167,12 +189,14 @@ BookingCreation::Decide(const std::string& session, const Batch& batch) {
   BatchSizes().Observe({}, static_cast<double>(batch.size()));
   BatchCommitSeconds().Observe({},
                                absl::ToDoubleSeconds(absl::Now() - started));
-  if (!status.ok()) return Failed(session, batch, status);
+  if (!status.ok()) return Failed(session, batch, status, committed);
   if (outcome.placed > 0) {
     // A crash here (committed, not answered) is what idempotent retries
     // are for; the cache heals within its TTL.
     runtime::CrashPoint("booking.after_commit");
-    context_.RefreshCache(outcome.inventory);
+    if (!committed || committed->version < outcome.inventory.version) {
+      committed = outcome.inventory;
+    }
   }
   return Answers(batch, outcome);
 }
@@ -352,7 +376,8 @@ BookingCreation::Answers(const Batch& batch, BatchOutcome& outcome) const {
 
 std::vector<absl::StatusOr<BookingCreation::BookingResult>>
 BookingCreation::Failed(const std::string& session, const Batch& batch,
-                        const absl::Status& status) {
+                        const absl::Status& status,
+                        std::optional<SessionInventory>& committed) {
   const size_t n = batch.size();
   // The batch did not commit: nobody was booked, and a retry with the same
   // request id is safe.
@@ -371,7 +396,9 @@ BookingCreation::Failed(const std::string& session, const Batch& batch,
   const bool one_requests_fault = absl::IsInvalidArgument(status) ||
                                   absl::IsFailedPrecondition(status) ||
                                   absl::IsOutOfRange(status);
-  if (one_requests_fault && n > 1) return DecideInHalves(session, batch);
+  if (one_requests_fault && n > 1) {
+    return DecideInHalves(session, batch, committed);
+  }
   log::Warning("booking.batch_not_saved",
                {{"error", log::ScrubbedText(status.message())},
                 {"requests", static_cast<int64_t>(n)}});
@@ -379,14 +406,14 @@ BookingCreation::Failed(const std::string& session, const Batch& batch,
 }
 
 std::vector<absl::StatusOr<BookingCreation::BookingResult>>
-BookingCreation::DecideInHalves(const std::string& session,
-                                const Batch& batch) {
+BookingCreation::DecideInHalves(const std::string& session, const Batch& batch,
+                                std::optional<SessionInventory>& committed) {
   BatchSplits().Increment();
   const size_t half = batch.size() / 2;
-  std::vector<absl::StatusOr<BookingResult>> results =
-      Decide(session, Batch(batch.begin(), batch.begin() + half));
-  for (auto& result :
-       Decide(session, Batch(batch.begin() + half, batch.end()))) {
+  std::vector<absl::StatusOr<BookingResult>> results = DecideResults(
+      session, Batch(batch.begin(), batch.begin() + half), committed);
+  for (auto& result : DecideResults(
+           session, Batch(batch.begin() + half, batch.end()), committed)) {
     results.push_back(std::move(result));
   }
   return results;

@@ -3,9 +3,12 @@
 
 // Booking a place on one session: the request is validated, its session
 // made known (asked of the catalogue once), and queued for its session's
-// next batch (group_commit.h). A batch is decided in one transaction: one
-// lock on the session, one read of everything it needs, DecideBatch, one
-// write. Entries for any date of a course go to AnyDateEntries instead.
+// next batch (common/batching/group_commit.h). A batch is decided in one
+// transaction: one lock on the session, one read of everything it needs,
+// DecideBatch, one write; the session's availability is written to the
+// cache once its callers are answered, off the path from one commit to
+// the next batch. Entries for any date of a course go to AnyDateEntries
+// instead.
 //
 // Thread-safe.
 
@@ -16,9 +19,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/batching/group_commit.h"
 #include "services/booking/any_date.h"
 #include "services/booking/booking_context.h"
-#include "services/booking/group_commit.h"
 #include "services/booking/session_learner.h"
 #include "training/booking/v1/booking_service.pb.h"
 
@@ -31,8 +34,8 @@ class BookingCreation {
   // pool is full), the request is answered RESOURCE_EXHAUSTED with a retry
   // hint.
   BookingCreation(const BookingContext& context, SessionLearner* learner,
-                  const AnyDateEntries* any_date, GroupCommitOptions options,
-                  Offload offload);
+                  const AnyDateEntries* any_date,
+                  batching::GroupCommitOptions options, Offload offload);
 
   // Answers through `done` (called once, on this thread or the one that
   // commits the request's batch); `r` must stay alive until then. Never
@@ -82,10 +85,14 @@ class BookingCreation {
   // value was refused (INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE)
   // the batch is decided again in halves, so that the request whose write
   // fails gets that failure alone; any other failure fails the batch.
-  std::vector<absl::StatusOr<BookingResult>> Decide(const std::string& session,
-                                                    const Batch& batch);
+  batching::Decided<BookingResult> Decide(const std::string& session,
+                                          const Batch& batch);
+  std::vector<absl::StatusOr<BookingResult>> DecideResults(
+      const std::string& session, const Batch& batch,
+      std::optional<SessionInventory>& committed);
   std::vector<absl::StatusOr<BookingResult>> DecideInHalves(
-      const std::string& session, const Batch& batch);
+      const std::string& session, const Batch& batch,
+      std::optional<SessionInventory>& committed);
   // The transaction's body.
   absl::Status DecideIn(BookingTransaction& tx, const std::string& session,
                         const Batch& batch, absl::Time now,
@@ -106,16 +113,16 @@ class BookingCreation {
   std::vector<absl::StatusOr<BookingResult>> Answers(
       const Batch& batch, BatchOutcome& outcome) const;
   // Each request's answer when the batch did not commit.
-  std::vector<absl::StatusOr<BookingResult>> Failed(const std::string& session,
-                                                    const Batch& batch,
-                                                    const absl::Status& status);
+  std::vector<absl::StatusOr<BookingResult>> Failed(
+      const std::string& session, const Batch& batch,
+      const absl::Status& status, std::optional<SessionInventory>& committed);
 
   const BookingContext& context_;
   SessionLearner* learner_;
   const AnyDateEntries* any_date_;
   const Offload offload_;
   BatchHook batch_hook_for_test_;
-  GroupCommitQueue<PendingBooking, BookingResult> queue_;
+  batching::GroupCommitQueue<PendingBooking, BookingResult> queue_;
 };
 
 }  // namespace training::booking

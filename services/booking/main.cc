@@ -132,7 +132,7 @@ absl::Status RegisterBooking(runtime::ServerRunner& runner) {
       grpc::CreateChannel(absl::GetFlag(FLAGS_catalogue_address),
                           catalogue_credentials),
       options.service_key, absl::GetFlag(FLAGS_catalogue_timeout));
-  const GroupCommitOptions group_commit{
+  const batching::GroupCommitOptions group_commit{
       .max_batch = absl::GetFlag(FLAGS_max_batch_size),
       .max_pending = absl::GetFlag(FLAGS_max_pending_bookings)};
   if (group_commit.max_batch < 1 || group_commit.max_pending < 1) {

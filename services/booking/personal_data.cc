@@ -3,6 +3,8 @@
 // replaced attendee, and the address wherever someone else named it as
 // their line manager; then the bytes the old row versions left behind.
 
+#include "services/booking/personal_data.h"
+
 #include <map>
 #include <set>
 
@@ -10,13 +12,12 @@
 #include "absl/strings/str_cat.h"
 #include "common/auth/address_hash.h"
 #include "common/logging/log.h"
+#include "common/requests/requests.h"
 #include "common/status/errors.h"
 #include "common/status_macros.h"
 #include "common/text/text.h"
-#include "common/requests/requests.h"
 #include "services/booking/booking_events.h"
 #include "services/booking/domain.h"
-#include "services/booking/personal_data.h"
 
 namespace training::booking {
 
@@ -238,8 +239,8 @@ absl::StatusOr<int64_t> PersonalData::ForgetEndedContacts() const {
   int64_t forgotten = 0;
   RETURN_IF_ERROR(context_.store->Run(
       BookingStore::Mode::kWrite, [&](BookingTransaction& tx) -> absl::Status {
-        ASSIGN_OR_RETURN(forgotten, tx.ForgetContactsOfEndedSessions(
-                                        context_.clock->Now()));
+        ASSIGN_OR_RETURN(
+            forgotten, tx.ForgetContactsOfEndedSessions(context_.clock->Now()));
         return absl::OkStatus();
       }));
   return forgotten;
@@ -250,8 +251,8 @@ absl::StatusOr<int64_t> PersonalData::ForgetAccessNeeds(
   int64_t forgotten = 0;
   RETURN_IF_ERROR(context_.store->Run(
       BookingStore::Mode::kWrite, [&](BookingTransaction& tx) -> absl::Status {
-        ASSIGN_OR_RETURN(forgotten, tx.ForgetAccessNeeds(context_.clock->Now() -
-                                                         retention));
+        ASSIGN_OR_RETURN(
+            forgotten, tx.ForgetAccessNeeds(context_.clock->Now() - retention));
         return absl::OkStatus();
       }));
   return forgotten;

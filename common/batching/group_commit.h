@@ -1,11 +1,11 @@
-#ifndef TRAINING_SERVICES_BOOKING_GROUP_COMMIT_H_
-#define TRAINING_SERVICES_BOOKING_GROUP_COMMIT_H_
+#ifndef TRAINING_COMMON_BATCHING_GROUP_COMMIT_H_
+#define TRAINING_COMMON_BATCHING_GROUP_COMMIT_H_
 
-// Group commit: requests for the same key (a session) are decided in
-// batches, one transaction per batch. While a batch for a key is running,
-// new arrivals for that key gather; when it finishes, the thread that ran it
-// runs the next batch with everything that gathered (up to max_batch), in
-// arrival order, until none is left. Nobody waits when nothing is running:
+// Group commit: requests for the same key (a booking's session, say) are
+// decided in batches, one transaction per batch. While a batch for a key is
+// running, new arrivals for that key gather; when it finishes, the thread that
+// ran it runs the next batch with everything that gathered (up to max_batch),
+// in arrival order, until none is left. Nobody waits when nothing is running:
 // at low load a batch is one request, run at once on the caller's thread
 // (or, given a Starter, handed at once to a thread that may block, for
 // callers that must not: gRPC's own threads).
@@ -17,9 +17,11 @@
 // are answered by the queue's replier thread, so that the next batch starts
 // at once (answering 200 gRPC calls takes a few milliseconds the database
 // would otherwise sit idle); when none are waiting, the committing thread
-// answers them itself and no hop is added. Memory is bounded: past
-// max_pending waiting requests, `done` is called at once with
-// RESOURCE_EXHAUSTED and a retry hint.
+// answers them itself and no hop is added. Whoever answers a batch then
+// runs its follow-up (Decided::after_answers, such as a cache write), so
+// that it delays neither the callers nor the next batch. Memory is
+// bounded: past max_pending waiting requests, `done` is called at once
+// with RESOURCE_EXHAUSTED and a retry hint.
 //
 // Thread-safe.
 
@@ -32,23 +34,34 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "common/status/errors.h"
 
-namespace training::booking {
+namespace training::batching {
 
 struct GroupCommitOptions {
   int max_batch = 256;
   int max_pending = 5000;
+  // Names what is queued in refusals ("booking: too many waiting").
+  std::string name = "batch";
+};
+
+// What a batch decided: one result per request, in order, and what to do
+// once they are all answered (may be empty).
+template <typename Result>
+struct Decided {
+  std::vector<absl::StatusOr<Result>> results;
+  std::function<void()> after_answers;
 };
 
 template <typename Request, typename Result>
 class GroupCommitQueue {
  public:
-  // Decides one batch for `key`; returns one result per request, in order.
-  using Runner = std::function<std::vector<absl::StatusOr<Result>>(
+  // Decides one batch for `key`.
+  using Runner = std::function<Decided<Result>(
       const std::string& key, const std::vector<const Request*>& batch)>;
 
   // How a run of batches is started when a key was idle: `run` decides
@@ -87,8 +100,8 @@ class GroupCommitQueue {
     mu_.Lock();
     if (pending_ >= static_cast<size_t>(options_.max_pending)) {
       mu_.Unlock();
-      done(
-          OverloadedError("booking: too many bookings waiting; retry shortly"));
+      done(OverloadedError(
+          absl::StrCat(options_.name, ": too many waiting; retry shortly")));
       return;
     }
     Queue& queue = queues_[key];
@@ -131,10 +144,10 @@ class GroupCommitQueue {
     std::deque<Waiting> pending;
     bool running = false;
   };
-  // A committed batch and its results, to be answered.
+  // A committed batch and what it decided, to be answered.
   struct Answers {
     std::vector<Waiting> batch;
-    std::vector<absl::StatusOr<Result>> results;
+    Decided<Result> decided;
   };
 
   // Answers everything waiting for `key` (marked running, but with no
@@ -150,8 +163,8 @@ class GroupCommitQueue {
       queues_.erase(queue);
     }
     for (Waiting& waiting : refused) {
-      waiting.done(
-          OverloadedError("booking: too busy to take this now; retry shortly"));
+      waiting.done(OverloadedError(absl::StrCat(
+          options_.name, ": too busy to take this now; retry shortly")));
     }
   }
 
@@ -191,12 +204,14 @@ class GroupCommitQueue {
   }
 
   static void Answer(Answers& answers) {
+    std::vector<absl::StatusOr<Result>>& results = answers.decided.results;
     for (size_t i = 0; i < answers.batch.size(); ++i) {
-      answers.batch[i].done(i < answers.results.size()
-                                ? std::move(answers.results[i])
+      answers.batch[i].done(i < results.size()
+                                ? std::move(results[i])
                                 : absl::StatusOr<Result>(absl::InternalError(
-                                      "booking: batch result missing")));
+                                      "batch: a result is missing")));
     }
+    if (answers.decided.after_answers) answers.decided.after_answers();
   }
 
   // The replier thread: answers batches handed over, until stopped and
@@ -232,6 +247,6 @@ class GroupCommitQueue {
   std::thread replier_;  // last: started once everything above exists
 };
 
-}  // namespace training::booking
+}  // namespace training::batching
 
-#endif  // TRAINING_SERVICES_BOOKING_GROUP_COMMIT_H_
+#endif  // TRAINING_COMMON_BATCHING_GROUP_COMMIT_H_
