@@ -113,11 +113,13 @@ class OutboxRelay {
 
  private:
   // PublishOnce on a database with a single writer (SQLite): the rows are
-  // read, published and then marked,
-  // without holding the one write lock across the Redis round trip.
+  // read, published and then marked, without holding the one write lock
+  // across the Redis round trip.
   absl::Status PublishOutsideTheWriteLock(int& published);
   absl::Status PruneSent(sql::Transaction& tx);
 
+  // Guards no data but a section: held across PublishOutsideTheWriteLock,
+  // so that one publisher of this process runs it at a time.
   absl::Mutex publish_mu_;
   std::function<void()> after_publish_for_test_;
 

@@ -25,7 +25,6 @@
 
 namespace training::booking {
 
-namespace v1 = ::training::booking::v1;
 
 // --- Input rules ---
 
