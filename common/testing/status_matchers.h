@@ -48,4 +48,18 @@ MATCHER_P2(StatusIs, code, message_matcher,
 
 }  // namespace training::testing
 
+// Asserts that `rexpr` (a StatusOr) is OK, then moves its value into
+// `lhs` (a declaration or a variable); on failure the test stops there,
+// never reading a value that is not there.
+#define ASSERT_OK_AND_ASSIGN(lhs, rexpr) \
+  TRAINING_ASSERT_OK_AND_ASSIGN_IMPL_(   \
+      TRAINING_STATUS_MATCHERS_CONCAT_(status_or_, __LINE__), lhs, rexpr)
+#define TRAINING_ASSERT_OK_AND_ASSIGN_IMPL_(statusor, lhs, rexpr) \
+  auto statusor = (rexpr);                                        \
+  ASSERT_TRUE(statusor.ok()) << statusor.status();                \
+  lhs = *std::move(statusor)
+#define TRAINING_STATUS_MATCHERS_CONCAT_(a, b) \
+  TRAINING_STATUS_MATCHERS_CONCAT_INNER_(a, b)
+#define TRAINING_STATUS_MATCHERS_CONCAT_INNER_(a, b) a##b
+
 #endif  // TRAINING_COMMON_TESTING_STATUS_MATCHERS_H_

@@ -60,7 +60,7 @@ TEST_P(AnyDateTest, AnyDateEntriesQueueFairlyAcrossTheirDates) {
   ASSERT_THAT(placed, IsOk());
   EXPECT_EQ(placed->state(), v1::Booking::OFFERED);
   EXPECT_EQ(placed->session(), kOnline);
-  EXPECT_EQ(Get(online_waiter->name())->waitlist_position(), 1);
+  EXPECT_EQ(Current(online_waiter->name()).waitlist_position(), 1);
   ExpectOfferInvariants(kOnline);
 
   // With a place free on a matching date, an any-date entry takes it.
@@ -112,7 +112,7 @@ TEST_P(AnyDateTest, AConfirmedAnyDateEntryIsStillTheAddressesOneEntry) {
   auto again = BookAnyDate("X@nhs.example", 2);
 
   EXPECT_THAT(again.status(), StatusIs(absl::StatusCode::kAlreadyExists));
-  EXPECT_EQ(GetErrorInfo(again.status())->reason, "ALREADY_BOOKED");
+  EXPECT_EQ(ReasonOf(again.status()), "ALREADY_BOOKED");
   EXPECT_EQ(Snapshot(), before);
   // Once the place has been and gone, the course can be taken again.
   clock_.Set(kNow + absl::Hours(24 * 60));

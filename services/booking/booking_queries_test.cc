@@ -207,6 +207,17 @@ TEST_P(BookingQueriesTest,
   ASSERT_THAT(now, IsOk());
   EXPECT_EQ(now->availabilities(0).confirmed(), confirmed);
   EXPECT_EQ(now->availabilities(0).waiting(), waiting);
+  // And reads come from the cache again: a probe written straight into
+  // Redis, newer than anything booking wrote, is what the next read says.
+  v1::Availability probe = now->availabilities(0);
+  probe.set_confirmed(999);
+  ASSERT_THAT(
+      redis_->Command({"HSET", RedisAvailabilityCache::KeyOf(kSession), "v",
+                       "999999999", "a", probe.SerializeAsString()}),
+      IsOk());
+  auto from_cache = bookings_->BatchGetAvailability(Public(), r);
+  ASSERT_THAT(from_cache, IsOk());
+  EXPECT_EQ(from_cache->availabilities(0).confirmed(), 999);
 }
 
 TEST_P(BookingQueriesTest, AnOlderCacheWriteNeverReplacesANewerOne) {

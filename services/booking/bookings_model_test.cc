@@ -184,9 +184,36 @@ TEST_P(BookingsModelTest, AStormOfBookingsAndCancellationsKeepsTheInvariants) {
       }
     });
   }
+  // While the storm runs: each look, one statement (one snapshot on both
+  // engines), finds the session's counts equal to its rows, nobody
+  // confirmed beyond the capacity and no place free while someone waits.
+  std::atomic<bool> storming{true};
+  std::atomic<int> looks{0}, broken{0};
+  std::thread watcher([&] {
+    const std::string where = absl::StrCat("session = '", kSession, "'");
+    const std::string check = absl::StrCat(
+        "SELECT CASE WHEN i.confirmed = (SELECT COUNT(*) FROM bookings WHERE "
+        "state = 1 AND ",
+        where,
+        ") AND i.waiting = (SELECT COUNT(*) FROM "
+        "bookings WHERE state = 2 AND ",
+        where,
+        ") AND i.confirmed <= i.capacity AND (i.confirmed = i.capacity OR "
+        "i.waiting = 0) THEN 0 ELSE 1 END AS n FROM inventory i WHERE i.",
+        where);
+    while (storming.load()) {
+      const int64_t bad = Scalar(check);
+      if (bad != 0) ++broken;  // -1: the read failed, which is wrong too
+      ++looks;
+    }
+  });
   for (auto& thread : threads) thread.join();
+  storming = false;
+  watcher.join();
 
   EXPECT_EQ(failures.load(), 0);
+  EXPECT_GT(looks.load(), 0);
+  EXPECT_EQ(broken.load(), 0) << "of " << looks.load() << " looks";
   ExpectInvariants();
   EXPECT_LE(Scalar("SELECT COUNT(*) AS n FROM bookings WHERE state = 1"), 3);
   auto tx = db_->Begin(sql::TxMode::kRead);

@@ -14,6 +14,7 @@
 #include "common/events/outbox.h"
 #include "common/redis/testing_redis_server.h"
 #include "common/sql/testing/test_databases.h"
+#include "common/status/errors.h"
 #include "common/testing/status_matchers.h"
 #include "common/time/proto_time.h"
 #include "gtest/gtest.h"
@@ -102,8 +103,11 @@ class FakeDirectory final : public SessionDirectory {
     absl::MutexLock lock(&mu_);
     auto it = sessions_.find(session);
     if (it == sessions_.end()) return absl::NotFoundError("no such session");
-    return std::make_pair(*FactsFromCatalogue(it->second),
-                          *RulesFromCatalogue(Course()));
+    absl::StatusOr<SessionFacts> facts = FactsFromCatalogue(it->second);
+    absl::StatusOr<CourseRules> rules = RulesFromCatalogue(Course());
+    if (!facts.ok()) return facts.status();
+    if (!rules.ok()) return rules.status();
+    return std::make_pair(*std::move(facts), *std::move(rules));
   }
   void Put(const catalogue::Session& session) {
     absl::MutexLock lock(&mu_);
@@ -205,6 +209,20 @@ class BookingsFixture : public ::testing::TestWithParam<sql::Engine> {
     v1::GetBookingRequest r;
     r.set_name(name);
     return bookings_->GetBooking(Admin(), r);
+  }
+
+  // The booking as an admin sees it now; a failed read fails the test
+  // and gives an empty booking (never a value that is not there).
+  v1::Booking Current(const std::string& name) {
+    absl::StatusOr<v1::Booking> booking = Get(name);
+    EXPECT_TRUE(booking.ok()) << booking.status();
+    return booking.value_or(v1::Booking());
+  }
+
+  // The ErrorInfo reason of `status`; "" when it has none.
+  static std::string ReasonOf(const absl::Status& status) {
+    std::optional<ErrorInfo> info = GetErrorInfo(status);
+    return info ? info->reason : "";
   }
 
   absl::StatusOr<v1::Booking> Cancel(const std::string& name,

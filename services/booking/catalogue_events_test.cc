@@ -54,29 +54,32 @@ TEST_P(CatalogueEventsTest, AnOutOfRangeCatalogueEventChangesNothing) {
 TEST_P(CatalogueEventsTest, CapacityChangesPromoteWhoFitsAndBumpNobody) {
   std::vector<v1::Booking> made;
   for (int i = 0; i < 6; ++i) {
-    made.push_back(*Book(absl::StrCat("p", i, "@nhs.example"), i));
+    ASSERT_OK_AND_ASSIGN(made.emplace_back(),
+                         Book(absl::StrCat("p", i, "@nhs.example"), i));
   }
 
   ASSERT_THAT(ChangeCapacity(5), IsOk());
-  EXPECT_EQ(Get(made[3].name())->state(), v1::Booking::CONFIRMED);
-  EXPECT_EQ(Get(made[4].name())->state(), v1::Booking::CONFIRMED);
-  EXPECT_EQ(Get(made[5].name())->waitlist_position(), 1);
+  EXPECT_EQ(Current(made[3].name()).state(), v1::Booking::CONFIRMED);
+  EXPECT_EQ(Current(made[4].name()).state(), v1::Booking::CONFIRMED);
+  EXPECT_EQ(Current(made[5].name()).waitlist_position(), 1);
   ExpectInvariants();
 
   ASSERT_THAT(ChangeCapacity(2), IsOk());
   for (int i = 0; i < 5; ++i) {
-    EXPECT_EQ(Get(made[i].name())->state(), v1::Booking::CONFIRMED) << i;
+    EXPECT_EQ(Current(made[i].name()).state(), v1::Booking::CONFIRMED) << i;
   }
   ASSERT_THAT(Cancel(made[0].name()), IsOk());
-  EXPECT_EQ(Get(made[5].name())->state(), v1::Booking::WAITLISTED)
+  EXPECT_EQ(Current(made[5].name()).state(), v1::Booking::WAITLISTED)
       << "no confirmation until below the new capacity";
-  EXPECT_EQ(Book("new@nhs.example", 99)->state(), v1::Booking::WAITLISTED);
+  EXPECT_EQ(Book("new@nhs.example", 99).value_or(v1::Booking()).state(),
+            v1::Booking::WAITLISTED);
 }
 
 TEST_P(CatalogueEventsTest, ACancelledSessionCancelsEveryBookingWithTheReason) {
   std::vector<v1::Booking> made;
   for (int i = 0; i < 4; ++i) {
-    made.push_back(*Book(absl::StrCat("p", i, "@nhs.example"), i));
+    ASSERT_OK_AND_ASSIGN(made.emplace_back(),
+                         Book(absl::StrCat("p", i, "@nhs.example"), i));
   }
   events::v1::Event event;
   event.mutable_session_cancelled()->set_session(kSession);
@@ -92,7 +95,7 @@ TEST_P(CatalogueEventsTest, ACancelledSessionCancelsEveryBookingWithTheReason) {
     EXPECT_EQ(now->cancellation().reason(), "Trainer unwell");
     EXPECT_FALSE(now->cancellation().late());
   }
-  EXPECT_EQ(GetErrorInfo(Book("new@nhs.example", 99).status())->reason,
+  EXPECT_EQ(ReasonOf(Book("new@nhs.example", 99).status()),
             "SESSION_CANCELLED");
   ExpectInvariants();
 }

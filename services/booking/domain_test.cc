@@ -117,7 +117,8 @@ TEST(AttendeeTest, PhoneMayStartWithPlusAndHoldSpaces) {
 TEST(ReferenceTest, NewReferencesAvoidLookAlikesAndParseBack) {
   std::set<std::string> seen;
   for (int i = 0; i < 2000; ++i) {
-    const std::string reference = *NewReference("sessions/s1");
+    ASSERT_OK_AND_ASSIGN(const std::string reference,
+                         NewReference("sessions/s1"));
     ASSERT_EQ(reference.size(), 8u);
     EXPECT_EQ(reference.find_first_of("01OI"), std::string::npos);
     EXPECT_EQ(ParseBookingName(BookingName(reference)), reference);
@@ -133,7 +134,8 @@ TEST(ReferenceTest, OneClusterSharesAPrefixAndTheRestIsRandom) {
   // out apart from this code.
   std::set<std::string> prefixes, tails;
   for (int i = 0; i < 500; ++i) {
-    const std::string reference = *NewReference("sessions/s1");
+    ASSERT_OK_AND_ASSIGN(const std::string reference,
+                         NewReference("sessions/s1"));
     EXPECT_EQ(reference.substr(0, 2), "XH");
     tails.insert(reference.substr(2));
   }
@@ -146,7 +148,8 @@ TEST(ReferenceTest, OneClusterSharesAPrefixAndTheRestIsRandom) {
 }
 
 TEST(ReferenceTest, ABatchOfReferencesSharesThePrefixAndNothingElse) {
-  const std::vector<std::string> batch = *NewReferences("sessions/s1", 300);
+  ASSERT_OK_AND_ASSIGN(const std::vector<std::string> batch,
+                       NewReferences("sessions/s1", 300));
   ASSERT_EQ(batch.size(), 300u);
   std::set<std::string> tails;
   for (const std::string& reference : batch) {

@@ -34,8 +34,9 @@ TEST_P(FirstSightOnPostgresTest, LearningASessionTakesItsRowBeforeItsCourses) {
   auto event_tx = db_->Begin(sql::TxMode::kWrite);
   ASSERT_THAT(event_tx, IsOk());
   auto applying = SqlBookingStore::Wrap(**event_tx);
-  ASSERT_THAT(applying->PutSessionFacts(*FactsFromCatalogue(announced)),
-              IsOk());
+  ASSERT_OK_AND_ASSIGN(const SessionFacts facts, FactsFromCatalogue(announced));
+  ASSERT_OK_AND_ASSIGN(const CourseRules rules, RulesFromCatalogue(Course()));
+  ASSERT_THAT(applying->PutSessionFacts(facts), IsOk());
 
   absl::StatusOr<v1::Booking> booked;
   std::thread booking([&] { booked = Book("a@nhs.example", 1, session); });
@@ -52,8 +53,7 @@ TEST_P(FirstSightOnPostgresTest, LearningASessionTakesItsRowBeforeItsCourses) {
       "w.pid = held.pid WHERE w.wait_event_type = 'Lock' AND w.datname = "
       "current_database() AND held.granted AND held.relation = "
       "'courses'::regclass AND held.mode = 'RowExclusiveLock'");
-  absl::Status course_rules =
-      applying->PutCourseRules(*RulesFromCatalogue(Course())).status();
+  absl::Status course_rules = applying->PutCourseRules(rules).status();
   absl::Status committed = (*event_tx)->Commit();
   booking.join();
 

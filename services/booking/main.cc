@@ -101,6 +101,45 @@ absl::StatusOr<std::shared_ptr<Keys>> LoadSecrets(
   return std::make_shared<Keys>(*std::move(keys));
 }
 
+// The catalogue, asked about sessions booking has not heard of yet.
+absl::StatusOr<std::shared_ptr<CatalogueDirectory>> OpenCatalogueDirectory(
+    const runtime::ServerOptions& options) {
+  log::Info(
+      "config.booking",
+      {{"catalogue_address", log::Id(absl::GetFlag(FLAGS_catalogue_address))}});
+  ASSIGN_OR_RETURN(
+      std::shared_ptr<grpc::ChannelCredentials> catalogue_credentials,
+      runtime::ChannelCredentials(runtime::ClientTlsFilesFromFlags()));
+  return std::make_shared<CatalogueDirectory>(
+      grpc::CreateChannel(absl::GetFlag(FLAGS_catalogue_address),
+                          catalogue_credentials),
+      options.service_key, absl::GetFlag(FLAGS_catalogue_timeout));
+}
+
+// The consumer of the catalogue's events: each applied in the consumer's
+// transaction, the cache refreshed once it commits.
+std::shared_ptr<events::StreamConsumer> CatalogueConsumer(
+    sql::Database* db, redis::RedisClient* redis, Bookings* bookings) {
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  // What the event being handled changed (the consumer runs on one thread).
+  auto changed = std::make_shared<std::vector<SessionInventory>>();
+  return std::make_shared<events::StreamConsumer>(
+      db, redis,
+      events::ConsumerOptions{.stream = "training.events.catalogue",
+                              .group = "booking",
+                              .consumer = absl::StrCat(host, "-", getpid())},
+      [bookings, changed](sql::Transaction& tx,
+                          const training::events::v1::Event& event) {
+        changed->clear();  // the transaction may be run again
+        auto booking_tx = SqlBookingStore::Wrap(tx);
+        return bookings->ApplyCatalogueEvent(*booking_tx, event, *changed);
+      },
+      [bookings, changed](const training::events::v1::Event&) {
+        bookings->AfterCatalogueEvent(*changed);
+      });
+}
+
 absl::Status RegisterBooking(runtime::ServerRunner& runner) {
   const runtime::ServerOptions& options = runner.options();
   RETURN_IF_ERROR(runtime::PrepareDatabaseDir(options));
@@ -122,16 +161,8 @@ absl::Status RegisterBooking(runtime::ServerRunner& runner) {
                    SqlBookingStore::Open(db.get()));
   auto cache = std::make_shared<RedisAvailabilityCache>(
       redis.get(), absl::GetFlag(FLAGS_availability_ttl));
-  log::Info(
-      "config.booking",
-      {{"catalogue_address", log::Id(absl::GetFlag(FLAGS_catalogue_address))}});
-  ASSIGN_OR_RETURN(
-      std::shared_ptr<grpc::ChannelCredentials> catalogue_credentials,
-      runtime::ChannelCredentials(runtime::ClientTlsFilesFromFlags()));
-  auto directory = std::make_shared<CatalogueDirectory>(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_catalogue_address),
-                          catalogue_credentials),
-      options.service_key, absl::GetFlag(FLAGS_catalogue_timeout));
+  ASSIGN_OR_RETURN(std::shared_ptr<CatalogueDirectory> directory,
+                   OpenCatalogueDirectory(options));
   const batching::GroupCommitOptions group_commit{
       .max_batch = absl::GetFlag(FLAGS_max_batch_size),
       .max_pending = absl::GetFlag(FLAGS_max_pending_bookings)};
@@ -158,25 +189,8 @@ absl::Status RegisterBooking(runtime::ServerRunner& runner) {
   auto housekeeping = std::make_shared<events::EventHousekeeping>(
       db.get(), redis.get(), std::vector<std::string>{kBookingStream},
       retention, Clock::Real());
-  char host[256] = {};
-  gethostname(host, sizeof(host) - 1);
-  // What the event being handled changed, for the cache once it commits
-  // (the consumer runs on one thread).
-  auto changed = std::make_shared<std::vector<SessionInventory>>();
-  auto consumer = std::make_shared<events::StreamConsumer>(
-      db.get(), redis.get(),
-      events::ConsumerOptions{.stream = "training.events.catalogue",
-                              .group = "booking",
-                              .consumer = absl::StrCat(host, "-", getpid())},
-      [b = bookings.get(), changed](sql::Transaction& tx,
-                                    const training::events::v1::Event& event) {
-        changed->clear();  // the transaction may be run again
-        auto booking_tx = SqlBookingStore::Wrap(tx);
-        return b->ApplyCatalogueEvent(*booking_tx, event, *changed);
-      },
-      [b = bookings.get(), changed](const training::events::v1::Event&) {
-        b->AfterCatalogueEvent(*changed);
-      });
+  std::shared_ptr<events::StreamConsumer> consumer =
+      CatalogueConsumer(db.get(), redis.get(), bookings.get());
   auto records =
       std::make_shared<Records>(store.get(), Clock::Real(), &bookings->views());
   if (absl::GetFlag(FLAGS_access_needs_retention) < absl::ZeroDuration()) {

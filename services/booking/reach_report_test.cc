@@ -19,11 +19,11 @@ class ReportsTest : public RecordsFixture {
   void SetUp() override {
     RecordsFixture::SetUp();
     if (HasFatalFailure()) return;
-    ann_ = *BookAs(kAnn, kSession);
-    ben_ = *BookAs(kBen, kSession, Agency("Hill School"));
-    cat_ = *BookAs(kCat, kSession);
-    dan_ = *BookAs(kDan, kSession, Agency("Hill School"));
-    eve_ = *BookAs(kEve, kSession);
+    ASSERT_OK_AND_ASSIGN(ann_, BookAs(kAnn, kSession));
+    ASSERT_OK_AND_ASSIGN(ben_, BookAs(kBen, kSession, Agency("Hill School")));
+    ASSERT_OK_AND_ASSIGN(cat_, BookAs(kCat, kSession));
+    ASSERT_OK_AND_ASSIGN(dan_, BookAs(kDan, kSession, Agency("Hill School")));
+    ASSERT_OK_AND_ASSIGN(eve_, BookAs(kEve, kSession));
     ASSERT_EQ(eve_.waitlist_position(), 2);
     clock_.Set(kNow + absl::Hours(24 * 9 + 12));  // inside the 48 h window
     ASSERT_THAT(Cancel(cat_.name(), Holder(cat_.manage_token())), IsOk());

@@ -52,6 +52,35 @@ void CheckPeriod(const google::protobuf::Timestamp& start,
   }
 }
 
+// The request's marks by reference (and each one's index in the request),
+// with a violation for each that is malformed, repeated or not a mark.
+void ParseMarks(const v1::BatchRecordAttendanceRequest& r,
+                std::map<std::string, v1::Attendance>& marks,
+                std::map<std::string, int>& index_of,
+                std::vector<FieldViolation>& violations) {
+  if (r.marks().empty() || r.marks_size() > 1000) {
+    violations.push_back({"marks", "must hold 1 to 1,000 marks"});
+  }
+  for (int i = 0; i < r.marks_size() && i < 1000; ++i) {
+    const v1::AttendanceMark& mark = r.marks(i);
+    const std::string field = absl::StrCat("marks[", i, "]");
+    std::optional<std::string> reference = ParseBookingName(mark.booking());
+    if (!reference) {
+      violations.push_back({field + ".booking",
+                            "must be bookings/{reference} with an "
+                            "8-character reference"});
+    } else if (!marks.emplace(*reference, mark.attendance()).second) {
+      violations.push_back({field + ".booking", "is marked twice"});
+    } else {
+      index_of[*reference] = i;
+    }
+    if (mark.attendance() != v1::ATTENDED && mark.attendance() != v1::NO_SHOW) {
+      violations.push_back(
+          {field + ".attendance", "must be ATTENDED or NO_SHOW"});
+    }
+  }
+}
+
 }  // namespace
 
 Records::Records(BookingStore* store, const Clock* clock,
@@ -108,29 +137,9 @@ Records::BatchRecordAttendance(const Caller& caller,
                                const v1::BatchRecordAttendanceRequest& r) {
   std::vector<FieldViolation> violations;
   CheckSession(r.session(), violations);
-  if (r.marks().empty() || r.marks_size() > 1000) {
-    violations.push_back({"marks", "must hold 1 to 1,000 marks"});
-  }
   std::map<std::string, v1::Attendance> marks;  // by reference
   std::map<std::string, int> index_of;
-  for (int i = 0; i < r.marks_size() && i < 1000; ++i) {
-    const v1::AttendanceMark& mark = r.marks(i);
-    const std::string field = absl::StrCat("marks[", i, "]");
-    std::optional<std::string> reference = ParseBookingName(mark.booking());
-    if (!reference) {
-      violations.push_back({field + ".booking",
-                            "must be bookings/{reference} with an "
-                            "8-character reference"});
-    } else if (!marks.emplace(*reference, mark.attendance()).second) {
-      violations.push_back({field + ".booking", "is marked twice"});
-    } else {
-      index_of[*reference] = i;
-    }
-    if (mark.attendance() != v1::ATTENDED && mark.attendance() != v1::NO_SHOW) {
-      violations.push_back(
-          {field + ".attendance", "must be ATTENDED or NO_SHOW"});
-    }
-  }
+  ParseMarks(r, marks, index_of, violations);
   if (!violations.empty()) return InvalidArgumentError(std::move(violations));
 
   v1::BatchRecordAttendanceResponse response;

@@ -21,7 +21,7 @@ TEST_P(RecordsTest, AttendanceBeforeTheStartIsRefusedAndCountsOnce) {
   const std::string before = Snapshot();
 
   auto early = Mark({{ann->name(), v1::ATTENDED}});
-  EXPECT_EQ(GetErrorInfo(early.status())->reason, "SESSION_NOT_STARTED");
+  EXPECT_EQ(ReasonOf(early.status()), "SESSION_NOT_STARTED");
   EXPECT_EQ(Snapshot(), before);
 
   clock_.Set(kStarted);
