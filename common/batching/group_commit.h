@@ -17,11 +17,13 @@
 // are answered by the queue's replier thread, so that the next batch starts
 // at once (answering 200 gRPC calls takes a few milliseconds the database
 // would otherwise sit idle); when none are waiting, the committing thread
-// answers them itself and no hop is added. Whoever answers a batch then
-// runs its follow-up (Decided::after_answers, such as a cache write), so
-// that it delays neither the callers nor the next batch. Memory is
-// bounded: past max_pending waiting requests, `done` is called at once
-// with RESOURCE_EXHAUSTED and a retry hint.
+// answers them itself and no hop is added. Whoever answers a batch first
+// runs its last step (Decided::before_answers, such as a cache write): off
+// the path from one commit to the next batch whenever requests wait, and
+// done by the time a caller hears its answer, so that what the caller
+// reads next reflects its batch. Memory is bounded: past max_pending
+// waiting requests, `done` is called at once with RESOURCE_EXHAUSTED and a
+// retry hint.
 //
 // Thread-safe.
 
@@ -50,11 +52,11 @@ struct GroupCommitOptions {
 };
 
 // What a batch decided: one result per request, in order, and what to do
-// once they are all answered (may be empty).
+// just before they are answered (may be empty).
 template <typename Result>
 struct Decided {
   std::vector<absl::StatusOr<Result>> results;
-  std::function<void()> after_answers;
+  std::function<void()> before_answers;
 };
 
 template <typename Request, typename Result>
@@ -204,6 +206,7 @@ class GroupCommitQueue {
   }
 
   static void Answer(Answers& answers) {
+    if (answers.decided.before_answers) answers.decided.before_answers();
     std::vector<absl::StatusOr<Result>>& results = answers.decided.results;
     for (size_t i = 0; i < answers.batch.size(); ++i) {
       answers.batch[i].done(i < results.size()
@@ -211,7 +214,6 @@ class GroupCommitQueue {
                                 : absl::StatusOr<Result>(absl::InternalError(
                                       "batch: a result is missing")));
     }
-    if (answers.decided.after_answers) answers.decided.after_answers();
   }
 
   // The replier thread: answers batches handed over, until stopped and

@@ -28,7 +28,7 @@ struct Recorder {
   std::vector<std::vector<int>> batches ABSL_GUARDED_BY(mu);
   absl::Notification first_started;
   absl::Notification release;
-  std::atomic<int> after_answers{0};
+  std::atomic<int> before_answers{0};
 
   Queue::Runner Runner() {
     return [this](const std::string&, const std::vector<const int*>& batch) {
@@ -46,7 +46,7 @@ struct Recorder {
       }
       Decided<int> decided;
       for (const int* r : batch) decided.results.push_back(*r * 10);
-      decided.after_answers = [this] { ++after_answers; };
+      decided.before_answers = [this] { ++before_answers; };
       return decided;
     };
   }
@@ -160,7 +160,7 @@ TEST(GroupCommitTest, TheNextBatchStartsWhileThePreviousIsStillBeingAnswered) {
 }
 
 // Every answer handed to the replier is given before the queue is gone,
-// and each batch's follow-up runs after its answers.
+// and each batch's last step runs once.
 TEST(GroupCommitTest, DestructionDrainsEveryHandedOverAnswer) {
   Recorder recorder;
   Answers answers;
@@ -180,19 +180,20 @@ TEST(GroupCommitTest, DestructionDrainsEveryHandedOverAnswer) {
   }
   EXPECT_EQ(answers.count.load(), 50);
   const auto batches = recorder.Batches();
-  EXPECT_EQ(recorder.after_answers.load(), static_cast<int>(batches.size()));
+  EXPECT_EQ(recorder.before_answers.load(), static_cast<int>(batches.size()));
   for (const auto& batch : batches) EXPECT_LE(batch.size(), 7u);
 }
 
-// A follow-up sees every answer of its batch already given.
-TEST(GroupCommitTest, AFollowUpRunsOnceItsBatchIsAnswered) {
+// A batch's last step runs before any of its callers hears its answer, so
+// that what a caller reads next reflects its batch.
+TEST(GroupCommitTest, ABatchsLastStepRunsBeforeItsAnswers) {
   std::atomic<int> answered{0};
   int answered_when_followed_up = -1;
   Queue queue(
       [&](const std::string&, const std::vector<const int*>& batch) {
         Decided<int> decided;
         for (const int* r : batch) decided.results.push_back(*r);
-        decided.after_answers = [&] {
+        decided.before_answers = [&] {
           answered_when_followed_up = answered.load();
         };
         return decided;
@@ -200,7 +201,8 @@ TEST(GroupCommitTest, AFollowUpRunsOnceItsBatchIsAnswered) {
       {});
   const int one = 1;
   queue.Submit("s", one, [&](absl::StatusOr<int>) { ++answered; });
-  EXPECT_EQ(answered_when_followed_up, 1);
+  EXPECT_EQ(answered_when_followed_up, 0);
+  EXPECT_EQ(answered.load(), 1);
 }
 
 // When no thread will run a key's batches, everyone waiting for the key

@@ -95,4 +95,33 @@ Event SubstitutedEvent(const Caller& caller, const v1::Booking& b,
   return event;
 }
 
+Event AttendanceEvent(const Caller& caller, const std::string& session,
+                      const std::vector<std::string>& attended,
+                      const std::vector<std::string>& no_shows) {
+  Event event = NewEvent(caller, session);
+  auto* recorded = event.mutable_attendance_recorded();
+  recorded->set_session(session);
+  for (const std::string& name : attended) {
+    recorded->add_attended_bookings(name);
+  }
+  for (const std::string& name : no_shows) recorded->add_no_show_bookings(name);
+  return event;
+}
+
+Event ErasedEvent(const Caller& caller,
+                  const std::vector<std::string>& bookings,
+                  const std::vector<std::string>& line_manager_bookings,
+                  const std::string& address_hash,
+                  const std::string& address_hash_key) {
+  Event event = NewEvent(caller, "personalData");
+  auto* erased = event.mutable_personal_data_erased();
+  for (const std::string& name : bookings) erased->add_bookings(name);
+  for (const std::string& name : line_manager_bookings) {
+    erased->add_line_manager_bookings(name);
+  }
+  erased->set_address_hash(address_hash);
+  erased->set_address_hash_key(address_hash_key);
+  return event;
+}
+
 }  // namespace training::booking

@@ -8,6 +8,7 @@
 // its transaction).
 
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "services/booking/caller.h"
@@ -40,6 +41,17 @@ Event CancelledEvent(const Caller& caller, const v1::Booking& b,
                      v1::Booking::State before, bool session_cancelled = false);
 Event SubstitutedEvent(const Caller& caller, const v1::Booking& b,
                        const std::string& previous_contact_id);
+// The register taken: booking names marked attended and no-show.
+Event AttendanceEvent(const Caller& caller, const std::string& session,
+                      const std::vector<std::string>& attended,
+                      const std::vector<std::string>& no_shows);
+// A person's data erased: the bookings that held it, those that named the
+// address as line manager, and the address as its keyed hash only.
+Event ErasedEvent(const Caller& caller,
+                  const std::vector<std::string>& bookings,
+                  const std::vector<std::string>& line_manager_bookings,
+                  const std::string& address_hash,
+                  const std::string& address_hash_key);
 
 }  // namespace training::booking
 

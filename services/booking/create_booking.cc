@@ -160,7 +160,10 @@ batching::Decided<BookingCreation::BookingResult> BookingCreation::Decide(
   batching::Decided<BookingResult> decided{
       DecideResults(session, batch, committed), nullptr};
   if (committed) {
-    decided.after_answers = [this, inventory = *std::move(committed)] {
+    // By whoever answers the batch, just before: off the path from this
+    // commit to the next batch when requests wait, and done by the time a
+    // caller can read availability again.
+    decided.before_answers = [this, inventory = *std::move(committed)] {
       context_.RefreshCache(inventory);
     };
   }

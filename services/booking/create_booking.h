@@ -6,9 +6,9 @@
 // next batch (common/batching/group_commit.h). A batch is decided in one
 // transaction: one lock on the session, one read of everything it needs,
 // DecideBatch, one write; the session's availability is written to the
-// cache once its callers are answered, off the path from one commit to
-// the next batch. Entries for any date of a course go to AnyDateEntries
-// instead.
+// cache by whoever answers the batch, just before answering: off the path
+// from one commit to the next batch while requests wait. Entries for any
+// date of a course go to AnyDateEntries instead.
 //
 // Thread-safe.
 

@@ -246,6 +246,21 @@ int PlacesFor(const SessionInventory& session, AgencyType agency_type,
   return std::max(0, std::min(free, std::max(0, free - held) + held_for_type));
 }
 
+std::optional<std::set<AgencyType>> TypesWithPlaces(
+    const SessionInventory& session, absl::Time now) {
+  std::set<AgencyType> types;
+  if (FreePlaces(session) == 0) return types;
+  if (FreePlaces(session) > HeldUnfilled(session, now)) return std::nullopt;
+  const std::vector<int> unfilled = UnfilledByHold(session, now);
+  for (size_t h = 0; h < unfilled.size(); ++h) {
+    if (unfilled[h] > 0) {
+      types.insert(session.holds[h].agency_types.begin(),
+                   session.holds[h].agency_types.end());
+    }
+  }
+  return types;
+}
+
 int Remaining(const SessionInventory& session, absl::Time now) {
   return std::max(
       0, session.capacity - Occupied(session) - HeldUnfilled(session, now));

@@ -25,7 +25,6 @@
 
 namespace training::booking {
 
-
 // --- Input rules ---
 
 // A work e-mail address: at most 254 characters, one '@', a non-empty local
@@ -112,6 +111,13 @@ int HeldUnfilled(const SessionInventory& session, absl::Time now);
 int PlacesFor(const SessionInventory& session, AgencyType agency_type,
               absl::Time now);
 
+// The agency types whose staff could take a place now: nullopt (any type)
+// while a place nobody holds is free; otherwise the types of the
+// unreleased holds with places unfilled (empty when nothing is free).
+// Exactly the types for which PlacesFor is above 0.
+std::optional<std::set<AgencyType>> TypesWithPlaces(
+    const SessionInventory& session, absl::Time now);
+
 // Places anyone can book now: capacity − confirmed − offers − held,
 // never below 0.
 int Remaining(const SessionInventory& session, absl::Time now);
@@ -185,7 +191,8 @@ struct Promotion {
 // once or offered until OfferExpiry. Updates the counts in `session`.
 // None when the session takes no promotions (TakesPromotions) or no place
 // is free; the promotions in queue order otherwise. The caller reads the
-// queue a page at a time while FreePlaces stays above 0.
+// queue a page at a time, only entries of TypesWithPlaces, while any place
+// is free: so it reads about as many entries as it places.
 std::vector<Promotion> ChoosePromotions(SessionInventory& session,
                                         const std::vector<SeatHolder>& queue,
                                         std::set<std::string> active_email_keys,

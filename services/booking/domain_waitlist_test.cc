@@ -2,6 +2,8 @@
 // choosing who gets it, taking offers back after a capacity cut, and which
 // any-date entries a session's delivery accepts.
 
+#include <algorithm>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -206,6 +208,35 @@ TEST(ChoosePromotionsTest, NoneOnceStartedOrCancelledOrFull) {
   SessionInventory full = Session(5, 4, 1, 1, 0);
   EXPECT_THAT(ChoosePromotions(full, {Waiting("a@x.uk")}, {}, kNow), IsEmpty());
   EXPECT_EQ(full.waiting, 1);
+}
+
+// TypesWithPlaces is PlacesFor turned round: exactly the types with a
+// place, for every mix of free, held and filled places.
+TEST(TypesWithPlacesTest, ExactlyTheTypesThatHaveAPlace) {
+  const AgencyType all[] = {kSocialCare, kPolice, AgencyType::kHealth};
+  for (int capacity = 3; capacity <= 6; ++capacity) {
+    for (int confirmed = 0; confirmed <= capacity; ++confirmed) {
+      for (int police_in = 0; police_in <= std::min(confirmed, 2);
+           ++police_in) {
+        SessionInventory s = Session(capacity, confirmed, 0, 0, 0);
+        s.holds = {{{kPolice}, 2, kNow + absl::Hours(24)}};
+        s.occupants_by_type = {{kSocialCare, confirmed - police_in},
+                               {kPolice, police_in}};
+        const std::optional<std::set<AgencyType>> types =
+            TypesWithPlaces(s, kNow);
+        for (AgencyType t : all) {
+          const bool listed = !types || types->count(t) > 0;
+          EXPECT_EQ(listed, PlacesFor(s, t, kNow) > 0)
+              << capacity << " " << confirmed << " " << police_in << " "
+              << Number(t);
+        }
+      }
+    }
+  }
+  SessionInventory open = Session(5, 2, 0, 0, 0);
+  EXPECT_EQ(TypesWithPlaces(open, kNow), std::nullopt);  // any type
+  SessionInventory full = Session(5, 5, 0, 0, 0);
+  EXPECT_EQ(TypesWithPlaces(full, kNow), std::set<AgencyType>());
 }
 
 TEST(OffersToWithdrawTest, NewestOffersGoBackUntilTheCapacityFits) {

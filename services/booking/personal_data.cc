@@ -179,8 +179,7 @@ absl::Status PersonalData::EraseUnderLocks(
     const std::string& request_id, const std::string& fingerprint,
     absl::Time now) const {
   std::vector<Event> events;
-  Event erased_event = NewEvent(caller, "personalData");
-  auto* erased = erased_event.mutable_personal_data_erased();
+  std::vector<std::string> erased;
   for (StoredBooking& stored : found) {
     v1::Booking& b = stored.booking;
     // A place on a session still to come would be held by nobody: it is
@@ -203,7 +202,7 @@ absl::Status PersonalData::EraseUnderLocks(
       events.push_back(CancelledEvent(caller, b, before));
     }
     RETURN_IF_ERROR(tx.EraseAttendee(b.reference()));
-    erased->add_bookings(b.name());
+    erased.push_back(b.name());
   }
   for (const std::string& session : promote) {
     SessionInventory& inventory = locks.sessions.at(session);
@@ -213,16 +212,15 @@ absl::Status PersonalData::EraseUnderLocks(
   RETURN_IF_ERROR(tx.ForgetContactsOf(email_key));
   ASSIGN_OR_RETURN(std::vector<std::string> blanked,
                    tx.ForgetLineManager(email_key));
+  std::vector<std::string> named;
   for (const std::string& reference : blanked) {
-    erased->add_line_manager_bookings(BookingName(reference));
+    named.push_back(BookingName(reference));
   }
   response.set_erased_bookings(static_cast<int>(found.size()));
   response.set_line_manager_mentions_erased(static_cast<int>(blanked.size()));
   if (!found.empty() || !blanked.empty()) {
     const auth::AddressHash hash = auth::HashAddress(*address_keys_, email_key);
-    erased->set_address_hash(hash.hash);
-    erased->set_address_hash_key(hash.kid);
-    events.push_back(std::move(erased_event));
+    events.push_back(ErasedEvent(caller, erased, named, hash.hash, hash.kid));
   }
   RETURN_IF_ERROR(tx.AddEvents(std::move(events)));
   if (!request_id.empty()) {

@@ -175,22 +175,16 @@ Records::BatchRecordAttendance(const Caller& caller,
         if (!not_on_register.empty()) {
           return InvalidArgumentError(std::move(not_on_register));
         }
-        Event event = NewEvent(caller, r.session());
-        auto* recorded = event.mutable_attendance_recorded();
-        recorded->set_session(r.session());
+        std::vector<std::string> attended, no_shows;
         for (const auto& [reference, attendance] : marks) {
           if (found[reference].booking.attendance() == attendance) continue;
           RETURN_IF_ERROR(tx.SetAttendance(reference, attendance, now));
-          if (attendance == v1::ATTENDED) {
-            recorded->add_attended_bookings(BookingName(reference));
-          } else {
-            recorded->add_no_show_bookings(BookingName(reference));
-          }
+          (attendance == v1::ATTENDED ? attended : no_shows)
+              .push_back(BookingName(reference));
         }
-        if (recorded->attended_bookings_size() +
-                recorded->no_show_bookings_size() >
-            0) {
-          RETURN_IF_ERROR(tx.AddEvent(std::move(event)));
+        if (!attended.empty() || !no_shows.empty()) {
+          RETURN_IF_ERROR(tx.AddEvent(
+              AttendanceEvent(caller, r.session(), attended, no_shows)));
         }
         ASSIGN_OR_RETURN(*response.mutable_register_(),
                          ReadRegister(tx, r.session()));

@@ -138,9 +138,11 @@ class BookingTransaction {
   // The first `limit` entries of the session's waiting list after
   // `after_seq` (0: from the start), oldest first: its WAITLISTED
   // single-session entries and the any-date entries of its course whose
-  // delivery preference accepts it (PreferencesAccepting).
+  // delivery preference accepts it (PreferencesAccepting); only those of
+  // `agency_types` when given.
   virtual absl::StatusOr<std::vector<StoredBooking>> HeadOfWaitlist(
-      const SessionInventory& session, int limit, int64_t after_seq) = 0;
+      const SessionInventory& session, int limit, int64_t after_seq,
+      const std::optional<std::set<AgencyType>>& agency_types) = 0;
   // Which of `email_keys` hold a CONFIRMED, WAITLISTED or OFFERED booking
   // of the session.
   virtual absl::StatusOr<std::set<std::string>> ActiveAddresses(

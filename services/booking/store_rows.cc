@@ -91,7 +91,15 @@ const std::string& AcceptingPreferences() {
                       " THEN b.delivery_preference IN (",
                       absl::StrJoin(accepting, ", "), ")");
     }
-    return new std::string(absl::StrCat("(", cases, " ELSE 0 = 1 END)"));
+    // A mode this code does not know takes what kUnspecified takes.
+    std::vector<int64_t> otherwise;
+    for (DeliveryPreference p :
+         PreferencesAccepting(DeliveryMode::kUnspecified)) {
+      otherwise.push_back(Number(p));
+    }
+    return new std::string(
+        absl::StrCat("(", cases, " ELSE b.delivery_preference IN (",
+                     absl::StrJoin(otherwise, ", "), ") END)"));
   }();
   return *sql;
 }

@@ -4,6 +4,8 @@
 // BookingStore over common/sql (SQLite or PostgreSQL).
 
 #include <memory>
+#include <optional>
+#include <set>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -22,9 +24,10 @@ std::vector<sql::Migration> BookingMigrations();
 // The first `limit` entries waiting for `session` (its own, then the
 // course's any-date entries), in seq order. Exposed so that tests can
 // check the plan PostgreSQL keeps for it.
-sql::Statement HeadOfWaitlistStatement(sql::Engine engine,
-                                       const SessionInventory& session,
-                                       int limit, int64_t after_seq = 0);
+sql::Statement HeadOfWaitlistStatement(
+    sql::Engine engine, const SessionInventory& session, int limit,
+    int64_t after_seq = 0,
+    const std::optional<std::set<AgencyType>>& agency_types = std::nullopt);
 
 class SqlBookingStore final : public BookingStore {
  public:

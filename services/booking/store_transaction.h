@@ -52,7 +52,8 @@ class SqlBookingTransaction final : public BookingTransaction {
   absl::Status InsertBookings(std::vector<StoredBooking>& bookings) override;
   absl::Status UpdateBooking(const StoredBooking& stored) override;
   absl::StatusOr<std::vector<StoredBooking>> HeadOfWaitlist(
-      const SessionInventory& session, int limit, int64_t after_seq) override;
+      const SessionInventory& session, int limit, int64_t after_seq,
+      const std::optional<std::set<AgencyType>>& agency_types) override;
   absl::StatusOr<std::set<std::string>> ActiveAddresses(
       const std::string& session,
       const std::vector<std::string>& email_keys) override;

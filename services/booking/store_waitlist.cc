@@ -25,10 +25,11 @@ namespace training::booking {
 namespace sql_store {
 
 absl::StatusOr<std::vector<StoredBooking>>
-SqlBookingTransaction::HeadOfWaitlist(const SessionInventory& session,
-                                      int limit, int64_t after_seq) {
-  const sql::Statement head =
-      HeadOfWaitlistStatement(tx_.engine(), session, limit, after_seq);
+SqlBookingTransaction::HeadOfWaitlist(
+    const SessionInventory& session, int limit, int64_t after_seq,
+    const std::optional<std::set<AgencyType>>& agency_types) {
+  const sql::Statement head = HeadOfWaitlistStatement(
+      tx_.engine(), session, limit, after_seq, agency_types);
   return Bookings(head.sql, head.params);
 }
 
@@ -177,13 +178,15 @@ SqlBookingTransaction::SessionBookings(const std::string& session,
 
 }  // namespace sql_store
 
+using sql_store::JoinTypes;
 using sql_store::kAnyDate;
 using sql_store::kBookingColumns;
 using sql_store::kWaitlisted;
 
-sql::Statement HeadOfWaitlistStatement(sql::Engine engine,
-                                       const SessionInventory& session,
-                                       int limit, int64_t after_seq) {
+sql::Statement HeadOfWaitlistStatement(
+    sql::Engine engine, const SessionInventory& session, int limit,
+    int64_t after_seq,
+    const std::optional<std::set<AgencyType>>& agency_types) {
   // One branch per index, each in seq order: with the two conditions
   // OR-ed, PostgreSQL walked the primary key in seq order and, when nobody
   // was waiting, filtered the whole table (65 ms at 600,000 bookings, on
@@ -192,27 +195,32 @@ sql::Statement HeadOfWaitlistStatement(sql::Engine engine,
   // only those: the text is the same for every call, so PostgreSQL keeps
   // one generic plan, and without the fence that plan walked the primary
   // key again to avoid the sort (28 ms at 98,000 bookings for a session
-  // with nobody waiting). The page's start (`seq > $6`) stays outside the
-  // fence too: inside, it was an index condition on the primary key.
+  // with nobody waiting). The page's start (`seq > $6`) and the agency
+  // types (`$7`, `|3|5|`, empty for any) stay outside the fence too:
+  // inside, the start was an index condition on the primary key.
   const absl::string_view fence = sql::Fence(engine);
   // Always two preferences (the first again when only one accepts), so
   // that the text, and PostgreSQL's plan, is the same for every session.
   std::vector<DeliveryPreference> accepting =
       PreferencesAccepting(session.delivery_mode);
   accepting.resize(2, accepting.front());
+  constexpr char kPage[] =
+      ") AS waiting WHERE seq > $6 AND ($7 = '' OR $7 LIKE '%|' || "
+      "agency_type || '|%') ORDER BY seq LIMIT $5) AS ";
+  const std::string types =
+      agency_types ? absl::StrCat("|", JoinTypes(*agency_types, "|"), "|") : "";
   return {absl::StrCat(
               "SELECT * FROM (SELECT * FROM (SELECT ", kBookingColumns,
               " FROM bookings WHERE session = $1 AND state = ", kWaitlisted,
-              " AND scope <> ", kAnyDate, fence,
-              ") AS waiting WHERE seq > $6 ORDER BY seq LIMIT $5) AS "
-              "by_session UNION ALL SELECT * FROM (SELECT * FROM (SELECT ",
+              " AND scope <> ", kAnyDate, fence, kPage,
+              "by_session UNION ALL SELECT * FROM (SELECT * FROM "
+              "(SELECT ",
               kBookingColumns, " FROM bookings WHERE scope = ", kAnyDate,
               " AND state = ", kWaitlisted,
               " AND course = $2 AND delivery_preference IN ($3, $4)", fence,
-              ") AS waiting WHERE seq > $6 ORDER BY seq LIMIT $5) AS any_date "
-              "ORDER BY seq LIMIT $5"),
+              kPage, "any_date ORDER BY seq LIMIT $5"),
           {session.session, session.course, Number(accepting[0]),
-           Number(accepting[1]), int64_t{limit}, after_seq}};
+           Number(accepting[1]), int64_t{limit}, after_seq, types}};
 }
 
 }  // namespace training::booking

@@ -25,16 +25,20 @@ absl::Status Waitlist::Promote(BookingTransaction& tx,
   }
   // After the session's row: any-date entries are shared by the course.
   RETURN_IF_ERROR(tx.LockCourse(inventory.course));
-  // The queue is read a page at a time for as long as places stay free.
-  // Most promotions need one page: entries are passed over only for a
-  // place held for another agency type, or (any-date entries) for an
-  // address already on the session, so the scan ends when the places are
-  // given or the waiting list is.
+  // The queue is read a page at a time while a place is free, and only
+  // entries of the agency types that could take one (TypesWithPlaces):
+  // every entry read gets a place but an any-date entry whose address is
+  // on the session already. So the scan reads about as many entries as it
+  // places, and ends when the places are given or the waiting list is.
   std::vector<Event> events;
   int64_t after_seq = 0;
   while (FreePlaces(inventory) > 0) {
-    ASSIGN_OR_RETURN(std::vector<StoredBooking> page,
-                     tx.HeadOfWaitlist(inventory, kPromotionPage, after_seq));
+    const std::optional<std::set<AgencyType>> types =
+        TypesWithPlaces(inventory, now);
+    if (types && types->empty()) break;
+    ASSIGN_OR_RETURN(
+        std::vector<StoredBooking> page,
+        tx.HeadOfWaitlist(inventory, kPromotionPage, after_seq, types));
     if (page.empty()) break;
     std::vector<SeatHolder> queue;
     std::vector<std::string> any_date_keys;

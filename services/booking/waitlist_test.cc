@@ -156,6 +156,70 @@ TEST_P(WaitlistTest, HeldPlacesWaitForTheirAgencyUntilReleased) {
   ExpectOfferInvariants(kOnline);
 }
 
+// A freed place held for police goes to the first police officer waiting,
+// however many of other agencies wait ahead: the head of the list is
+// read only for the types that could take the place, a page at a time.
+TEST_P(WaitlistTest, AFreedHeldPlaceReachesItsAgencyDeepInTheList) {
+  ScheduleSession(kOnline, 3, catalogue::ONLINE, absl::ZeroDuration(), 1);
+  auto first_police = Book("p1@police.example", 1, kOnline, type::POLICE);
+  ASSERT_THAT(first_police, IsOk());
+  ASSERT_EQ(first_police->state(), v1::Booking::CONFIRMED);
+  for (int i = 0; i < 252; ++i) {  // two places, then 250 waiting
+    ASSERT_THAT(Book(absl::StrCat("h", i, "@nhs.example"), 10 + i, kOnline),
+                IsOk());
+  }
+  auto second_police = Book("p2@police.example", 999, kOnline, type::POLICE);
+  ASSERT_THAT(second_police, IsOk());
+  ASSERT_EQ(second_police->waitlist_position(), 251);
+
+  ASSERT_THAT(Cancel(first_police->name()), IsOk());
+
+  EXPECT_EQ(StateOf(second_police->name()), v1::Booking::OFFERED);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) AS n FROM bookings WHERE state = 3"), 1);
+  ExpectOfferInvariants(kOnline);
+}
+
+// Pages of the waiting list follow each other in arrival order, and the
+// agency-type filter keeps only the types asked for.
+TEST_P(WaitlistTest, TheHeadOfTheListPagesInOrderAndFiltersByType) {
+  ScheduleSession(kOnline, 1, catalogue::ONLINE);
+  ASSERT_THAT(Book("first@nhs.example", 1, kOnline), IsOk());
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_THAT(Book(absl::StrCat("w", i, "@x.example"), 10 + i, kOnline,
+                     i % 2 == 0 ? type::HEALTH : type::POLICE),
+                IsOk());
+  }
+  std::vector<std::string> paged, police;
+  ASSERT_THAT(store_->Run(BookingStore::Mode::kRead,
+                          [&](BookingTransaction& tx) -> absl::Status {
+                            auto inventory = tx.ReadInventory(kOnline);
+                            if (!inventory.ok()) return inventory.status();
+                            int64_t after = 0;
+                            for (int pages = 0; pages < 10; ++pages) {
+                              auto page = tx.HeadOfWaitlist(
+                                  **inventory, 2, after, std::nullopt);
+                              if (!page.ok()) return page.status();
+                              if (page->empty()) break;
+                              for (const StoredBooking& b : *page) {
+                                paged.push_back(b.booking.attendee().email());
+                              }
+                              after = page->back().seq;
+                            }
+                            auto only = tx.HeadOfWaitlist(
+                                **inventory, 10, 0,
+                                std::set<AgencyType>{AgencyType::kPolice});
+                            if (!only.ok()) return only.status();
+                            for (const StoredBooking& b : *only) {
+                              police.push_back(b.booking.attendee().email());
+                            }
+                            return absl::OkStatus();
+                          }),
+              IsOk());
+  EXPECT_THAT(paged, ElementsAre("w0@x.example", "w1@x.example", "w2@x.example",
+                                 "w3@x.example", "w4@x.example"));
+  EXPECT_THAT(police, ElementsAre("w1@x.example", "w3@x.example"));
+}
+
 // The waiting-list head runs for every session scheduled and every place
 // freed, with the same text each time, so PostgreSQL plans it once,
 // generically, and keeps that plan. However large the table, the plan must
@@ -212,7 +276,7 @@ TEST_P(WaitlistTest, WaitingListHeadIsReadThroughTheSessionIndex) {
                 IsOk());
     auto explained = (*tx)->Query(
         "EXPLAIN EXECUTE head_of_waitlist('courses/intro-mi/sessions/new', "
-        "'courses/intro-mi', 0, 0, 300, 0)");
+        "'courses/intro-mi', 0, 0, 300, 0, '')");
     ASSERT_THAT(explained, IsOk());
     for (size_t i = 0; i < explained->size(); ++i) {
       absl::StrAppend(&plan, explained->GetString(i, "QUERY PLAN").value_or(""),
