@@ -185,20 +185,30 @@ absl::StatusOr<std::vector<ResultSet>> Transaction::QueryAll(
   return results;
 }
 
-absl::Status Transaction::BulkInsert(absl::string_view table,
-                                     absl::string_view columns,
-                                     const std::vector<Params>& rows) {
+namespace {
+
+// Multi-row INSERTs of `rows`, as many per statement as SQLite binds (at
+// most 32,766 parameters), each ending with `suffix`; with the range of
+// rows each covers.
+struct RowsInsert {
+  Statement statement;
+  size_t first, end;
+};
+absl::StatusOr<std::vector<RowsInsert>> MultiRowInserts(
+    absl::string_view table, absl::string_view columns,
+    const std::vector<Params>& rows, absl::string_view suffix) {
   RETURN_IF_ERROR(CheckBulkRows(columns, rows));
-  // SQLite binds at most 32,766 parameters per statement.
+  std::vector<RowsInsert> inserts;
   const size_t per_row = rows.empty() ? 1 : rows[0].size();
   const size_t rows_per_statement = std::max<size_t>(1, 30000 / per_row);
   for (size_t first = 0; first < rows.size(); first += rows_per_statement) {
-    const size_t end = std::min(rows.size(), first + rows_per_statement);
-    std::string sql =
-        absl::StrCat("INSERT INTO ", table, " (", columns, ") VALUES ");
-    Params params;
-    params.reserve((end - first) * per_row);
-    for (size_t r = first; r < end; ++r) {
+    RowsInsert insert{
+        {}, first, std::min(rows.size(), first + rows_per_statement)};
+    std::string& sql = insert.statement.sql;
+    Params& params = insert.statement.params;
+    sql = absl::StrCat("INSERT INTO ", table, " (", columns, ") VALUES ");
+    params.reserve((insert.end - first) * per_row);
+    for (size_t r = first; r < insert.end; ++r) {
       absl::StrAppend(&sql, r == first ? "(" : ", (");
       for (size_t c = 0; c < per_row; ++c) {
         if (std::holds_alternative<Blob>(rows[r][c])) {
@@ -208,7 +218,22 @@ absl::Status Transaction::BulkInsert(absl::string_view table,
       }
       sql.push_back(')');
     }
-    RETURN_IF_ERROR(Execute(sql, params).status());
+    absl::StrAppend(&sql, suffix);
+    inserts.push_back(std::move(insert));
+  }
+  return inserts;
+}
+
+}  // namespace
+
+absl::Status Transaction::BulkInsert(absl::string_view table,
+                                     absl::string_view columns,
+                                     const std::vector<Params>& rows) {
+  ASSIGN_OR_RETURN(std::vector<RowsInsert> inserts,
+                   MultiRowInserts(table, columns, rows, ""));
+  for (const RowsInsert& insert : inserts) {
+    RETURN_IF_ERROR(
+        Execute(insert.statement.sql, insert.statement.params).status());
   }
   return absl::OkStatus();
 }
@@ -217,36 +242,25 @@ absl::StatusOr<std::vector<int64_t>> Transaction::InsertNumbered(
     absl::string_view table, absl::string_view columns,
     std::vector<Params> rows, absl::string_view number_column,
     absl::string_view /*sequence*/) {
-  RETURN_IF_ERROR(CheckBulkRows(columns, rows));
   const std::string key_column(
       absl::StripAsciiWhitespace(columns.substr(0, columns.find(','))));
+  // RETURNING keeps no promised order: matched back by key.
+  ASSIGN_OR_RETURN(
+      std::vector<RowsInsert> inserts,
+      MultiRowInserts(table, columns, rows,
+                      absl::StrCat(" RETURNING ", key_column, " AS k, ",
+                                   number_column, " AS n")));
   std::vector<int64_t> numbers;
   numbers.reserve(rows.size());
-  // SQLite binds at most 32,766 parameters per statement.
-  const size_t per_row = rows.empty() ? 1 : rows[0].size();
-  const size_t rows_per_statement = std::max<size_t>(1, 30000 / per_row);
-  for (size_t first = 0; first < rows.size(); first += rows_per_statement) {
-    const size_t end = std::min(rows.size(), first + rows_per_statement);
-    std::string sql =
-        absl::StrCat("INSERT INTO ", table, " (", columns, ") VALUES ");
-    Params params;
-    for (size_t r = first; r < end; ++r) {
-      absl::StrAppend(&sql, r == first ? "(" : ", (");
-      for (size_t c = 0; c < per_row; ++c) {
-        absl::StrAppend(&sql, c == 0 ? "" : ", ", AddParam(params, rows[r][c]));
-      }
-      sql.push_back(')');
-    }
-    // RETURNING keeps no promised order: matched back by key.
-    absl::StrAppend(&sql, " RETURNING ", key_column, " AS k, ", number_column,
-                    " AS n");
-    ASSIGN_OR_RETURN(ResultSet inserted, Query(sql, params));
+  for (const RowsInsert& insert : inserts) {
+    ASSIGN_OR_RETURN(ResultSet inserted,
+                     Query(insert.statement.sql, insert.statement.params));
     absl::flat_hash_map<std::string, int64_t> by_key;
     for (size_t i = 0; i < inserted.size(); ++i) {
       ASSIGN_OR_RETURN(std::string key, inserted.GetString(i, "k"));
       ASSIGN_OR_RETURN(by_key[key], inserted.GetInt64(i, "n"));
     }
-    for (size_t r = first; r < end; ++r) {
+    for (size_t r = insert.first; r < insert.end; ++r) {
       const std::string* key = std::get_if<std::string>(&rows[r][0]);
       auto found = key == nullptr ? by_key.end() : by_key.find(*key);
       if (found == by_key.end()) {

@@ -79,11 +79,10 @@ absl::StatusOr<v1::Booking> AnyDateEntries::Create(
         // The request record under the locks: the same request sent to
         // another replica meanwhile is then found and replayed, not taken
         // for a second entry of the same address.
-        ASSIGN_OR_RETURN(std::optional<RequestRecord> record,
-                         tx.FindRequest(r.request_id(), now));
-        ASSIGN_OR_RETURN(const RequestRecord* replayed,
-                         requests::Replayed(record, fingerprint));
-        if (replayed != nullptr) {
+        ASSIGN_OR_RETURN(
+            std::optional<RequestRecord> replayed,
+            internal::EarlierRun(tx, r.request_id(), fingerprint, now));
+        if (replayed) {
           ASSIGN_OR_RETURN(std::optional<StoredBooking> earlier,
                            tx.FindBooking(replayed->reference));
           if (!earlier) return BookingNotFound();

@@ -223,13 +223,9 @@ absl::Status BookingChanges::SubstituteLocked(
     const v1::SubstituteAttendeeRequest& r, const std::string& fingerprint,
     StoredBooking& stored, const SessionInventory& inventory) const {
   const absl::Time now = context_.clock->Now();
-  if (!r.request_id().empty()) {
-    ASSIGN_OR_RETURN(std::optional<RequestRecord> record,
-                     tx.FindRequest(r.request_id(), now));
-    ASSIGN_OR_RETURN(const RequestRecord* replayed,
-                     requests::Replayed(record, fingerprint));
-    if (replayed != nullptr) return absl::OkStatus();  // done already
-  }
+  ASSIGN_OR_RETURN(std::optional<RequestRecord> earlier,
+                   internal::EarlierRun(tx, r.request_id(), fingerprint, now));
+  if (earlier) return absl::OkStatus();  // done already
   v1::Booking& b = stored.booking;
   if (b.state() != v1::Booking::CONFIRMED) {
     return Refused("name: only a confirmed place can be passed on",

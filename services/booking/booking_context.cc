@@ -2,6 +2,7 @@
 
 #include "common/requests/requests.h"
 #include "common/status/errors.h"
+#include "common/status_macros.h"
 #include "common/time/proto_time.h"
 #include "services/booking/domain.h"
 #include "services/booking/domain_proto.h"
@@ -60,6 +61,18 @@ void EndBooking(StoredBooking& stored, SessionInventory& inventory,
   cancellation->set_late(was_confirmed && IsLateCancellation(inventory, now));
   b.set_state(end_state);
   *b.mutable_update_time() = ToProto(now);
+}
+
+absl::StatusOr<std::optional<RequestRecord>> EarlierRun(
+    BookingTransaction& tx, const std::string& request_id,
+    const std::string& fingerprint, absl::Time now) {
+  if (request_id.empty()) return std::nullopt;
+  ASSIGN_OR_RETURN(std::optional<RequestRecord> record,
+                   tx.FindRequest(request_id, now));
+  ASSIGN_OR_RETURN(const RequestRecord* replayed,
+                   requests::Replayed(record, fingerprint));
+  if (replayed == nullptr) return std::nullopt;
+  return record;
 }
 
 absl::Status SaveCounts(BookingTransaction& tx, SessionInventory& inventory) {

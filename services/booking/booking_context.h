@@ -55,6 +55,12 @@ bool IsActive(v1::Booking::State state);
 void EndBooking(StoredBooking& stored, SessionInventory& inventory,
                 v1::Booking::State end_state, v1::Cancellation::Cause cause,
                 const std::string& reason, absl::Time now);
+// The record of an earlier run of this same request (requests::Replayed):
+// nullopt when `request_id` is empty or new; INVALID_ARGUMENT
+// REQUEST_ID_REUSED when it was used for a different request.
+absl::StatusOr<std::optional<RequestRecord>> EarlierRun(
+    BookingTransaction& tx, const std::string& request_id,
+    const std::string& fingerprint, absl::Time now);
 // Saves the counts of a locked session; a change to an any-date entry that
 // holds no session has none.
 absl::Status SaveCounts(BookingTransaction& tx, SessionInventory& inventory);

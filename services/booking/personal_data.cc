@@ -116,18 +116,15 @@ absl::StatusOr<v1::ErasePersonalDataResponse> PersonalData::Erase(
         locks = ErasureLocks{};
         promote.clear();
         const absl::Time now = context_.clock->Now();
-        if (!r.request_id().empty()) {
-          ASSIGN_OR_RETURN(std::optional<RequestRecord> record,
-                           tx.FindRequest(r.request_id(), now));
-          ASSIGN_OR_RETURN(const RequestRecord* replayed,
-                           requests::Replayed(record, fingerprint));
-          int erased = 0, mentions = 0;
-          if (replayed != nullptr &&
-              ParseErasureRecord(replayed->reference, erased, mentions)) {
-            response.set_erased_bookings(erased);  // a retry: already done
-            response.set_line_manager_mentions_erased(mentions);
-            return absl::OkStatus();
-          }
+        ASSIGN_OR_RETURN(
+            std::optional<RequestRecord> earlier,
+            internal::EarlierRun(tx, r.request_id(), fingerprint, now));
+        int erased_before = 0, mentions_before = 0;
+        if (earlier && ParseErasureRecord(earlier->reference, erased_before,
+                                          mentions_before)) {
+          response.set_erased_bookings(erased_before);  // a retry: done
+          response.set_line_manager_mentions_erased(mentions_before);
+          return absl::OkStatus();
         }
         // Everything to lock, read before the locks and checked again
         // under them.

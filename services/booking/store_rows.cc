@@ -349,4 +349,14 @@ Params MutableColumns(const StoredBooking& stored) {
       b.has_offer() ? OptionalTime(b.offer().expire_time()) : sql::Null()};
 }
 
+std::string StatesIn(sql::Params& params, const std::vector<int>& states) {
+  if (states.empty()) return "";
+  std::vector<std::string> placeholders;
+  for (int state : states) {
+    placeholders.push_back(sql::AddParam(params, int64_t{state}));
+  }
+  return absl::StrCat(" AND state IN (", absl::StrJoin(placeholders, ", "),
+                      ")");
+}
+
 }  // namespace training::booking::sql_store

@@ -93,6 +93,10 @@ absl::StatusOr<SessionInventory> DecodeInventory(const ResultSet& rows);
 // new waiting entry gets). Read by LockedInventory.
 std::vector<sql::Statement> LockStatements(const std::string& session);
 
+// ` AND state IN ($n, …)` for `states`, binding them into `params`; empty
+// when there are none (any state).
+std::string StatesIn(sql::Params& params, const std::vector<int>& states);
+
 // The live and expired records of `request_ids`, each probed in the
 // primary key (sql::LookUpMany: `request_id = ANY($1::text[])` or `IN ($1,
 // …)` were planned as sequential scans on PostgreSQL while the table was

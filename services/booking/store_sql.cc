@@ -217,13 +217,7 @@ absl::StatusOr<std::vector<StoredBooking>> SqlBookingTransaction::ListBookings(
         &sql, " AND booked_by_org = ", sql::AddParam(params, organisation),
         " AND booked_by_org <> ''");
   }
-  if (!states.empty()) {
-    std::vector<std::string> placeholders;
-    for (int state : states)
-      placeholders.push_back(sql::AddParam(params, int64_t{state}));
-    absl::StrAppend(&sql, " AND state IN (", absl::StrJoin(placeholders, ", "),
-                    ")");
-  }
+  absl::StrAppend(&sql, StatesIn(params, states));
   if (before_seq > 0)
     absl::StrAppend(&sql, " AND seq < ", sql::AddParam(params, before_seq));
   absl::StrAppend(&sql, " ORDER BY seq DESC LIMIT ",

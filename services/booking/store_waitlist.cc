@@ -166,13 +166,7 @@ SqlBookingTransaction::SessionBookings(const std::string& session,
   std::string sql =
       absl::StrCat("SELECT ", kBookingColumns, " FROM bookings WHERE ",
                    "session = ", sql::AddParam(params, session));
-  if (!states.empty()) {
-    std::vector<std::string> placeholders;
-    for (int state : states)
-      placeholders.push_back(sql::AddParam(params, int64_t{state}));
-    absl::StrAppend(&sql, " AND state IN (", absl::StrJoin(placeholders, ", "),
-                    ")");
-  }
+  absl::StrAppend(&sql, StatesIn(params, states));
   return Bookings(absl::StrCat(sql, " ORDER BY seq"), params);
 }
 
