@@ -69,7 +69,12 @@ class PostgresTransaction final : public Transaction {
       ASSIGN_OR_RETURN(numbers[i], drawn.GetInt64(i, "n"));
     }
     std::sort(numbers.begin(), numbers.end());
-    for (size_t i = 0; i < rows.size(); ++i) rows[i].push_back(numbers[i]);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      // Through a range insert: GCC 12 warns (falsely) of an
+      // uninitialised string when a Value temporary is pushed here.
+      const Value number[] = {numbers[i]};
+      rows[i].insert(rows[i].end(), std::begin(number), std::end(number));
+    }
     RETURN_IF_ERROR(
         BulkInsert(table, absl::StrCat(columns, ", ", number_column), rows));
     return numbers;
