@@ -210,9 +210,10 @@ class Bench {
               {
                 absl::MutexLock lock(&mu_);
                 mu_.Await(absl::Condition(
-                    +[](SessionSupply* s) {
-                      return s->stopping_ || s->ready_.size() < kAhead;
-                    },
+                    +[](SessionSupply* s)
+                         ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu_) {
+                           return s->stopping_ || s->ready_.size() < kAhead;
+                         },
                     this));
                 if (stopping_) return;
               }
@@ -236,7 +237,9 @@ class Bench {
     std::string Next() {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
-          +[](SessionSupply* s) { return s->failed_ || !s->ready_.empty(); },
+          +[](SessionSupply* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu_) {
+            return s->failed_ || !s->ready_.empty();
+          },
           this));
       if (ready_.empty()) return "";
       std::string next = std::move(ready_.front());

@@ -25,7 +25,6 @@
 
 namespace training::catalogue {
 
-namespace v1 = ::training::catalogue::v1;
 
 using ::training::requests::PageKey;
 
