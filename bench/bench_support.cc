@@ -1,10 +1,17 @@
 #include "bench/bench_support.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/events/outbox.h"
 #include "common/sql/migrations.h"
@@ -89,6 +96,49 @@ double Quantile(std::vector<double>& values, double q) {
   const size_t at =
       std::min(values.size() - 1, static_cast<size_t>(q * values.size()));
   return values[at];
+}
+
+CpuByProcess CpuNow() {
+  CpuByProcess cpu;
+  const double tick = 1.0 / sysconf(_SC_CLK_TCK);
+  const std::string self = std::to_string(getpid());
+  std::error_code ignored;
+  for (const auto& entry :
+       std::filesystem::directory_iterator("/proc", ignored)) {
+    const std::string pid = entry.path().filename().string();
+    int64_t unused;
+    if (!absl::SimpleAtoi(pid, &unused)) continue;
+    std::ifstream in(entry.path() / "stat");
+    std::stringstream text;
+    text << in.rdbuf();
+    // pid (comm) state ppid … : comm may hold spaces, so split after ')'.
+    const std::string stat = text.str();
+    const size_t open = stat.find('('), close = stat.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
+    std::vector<std::string> fields =
+        absl::StrSplit(stat.substr(close + 2), ' ');
+    // Fields 14 and 15 of stat (utime, stime) are 11 and 12 after comm.
+    int64_t utime = 0, stime = 0;
+    if (fields.size() < 13 || !absl::SimpleAtoi(fields[11], &utime) ||
+        !absl::SimpleAtoi(fields[12], &stime)) {
+      continue;
+    }
+    const std::string name =
+        pid == self ? "client" : stat.substr(open + 1, close - open - 1);
+    cpu[name] += absl::Seconds(static_cast<double>(utime + stime) * tick);
+  }
+  return cpu;
+}
+
+CpuByProcess CpuUsed(const CpuByProcess& before, const CpuByProcess& after) {
+  CpuByProcess used;
+  for (const auto& [name, time] : after) {
+    auto was = before.find(name);
+    const absl::Duration d =
+        time - (was == before.end() ? absl::ZeroDuration() : was->second);
+    if (d > absl::ZeroDuration()) used[name] = d;
+  }
+  return used;
 }
 
 }  // namespace training::bench

@@ -5,6 +5,7 @@
 // look-ups, and the raw commit-rate baseline (one locked row updated per
 // transaction) that booking throughput is compared with.
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,14 @@ absl::Status PrepareCommitTable(sql::Database& db);
 // transaction locking one row and making `updates` single-row updates.
 double LockedUpdateRate(sql::Database& db, int clients, int updates,
                         absl::Duration length);
+
+// CPU time (user + system) used so far by every process on the machine,
+// summed by command name (/proc/PID/comm: "training_bookin", "postgres",
+// "redis-server" …); this process is counted as "client".
+using CpuByProcess = std::map<std::string, absl::Duration>;
+CpuByProcess CpuNow();
+// What each process used between two samples.
+CpuByProcess CpuUsed(const CpuByProcess& before, const CpuByProcess& after);
 
 }  // namespace training::bench
 

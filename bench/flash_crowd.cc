@@ -14,17 +14,16 @@
 //      counts read from the database, which must be M and N-M;
 //   2. trivial RPC: grpc.health.v1 Check, N in flight, same client;
 //   3. raw commits: one locked row updated per transaction on the same
-//      engine and durability, best of 1, 8 and 64 client threads;
-//   4. availability reads, cache warm, then with Redis stopped.
+//      engine and durability, best of 1, 8 and 64 client threads.
 // PostgreSQL comes from TRAINING_BENCH_POSTGRES_URL or
-// TRAINING_TEST_POSTGRES_URL; Redis is started by the benchmark.
+// TRAINING_TEST_POSTGRES_URL; Redis is started by the benchmark
+// (suite_under_test.h). Availability reads have their own benchmark
+// (availability.cc).
 
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <deque>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -33,23 +32,16 @@
 
 #include "absl/flags/flag.h"
 #include "absl/random/random.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "bench/bench_support.h"
-#include "common/auth/api_keys.h"
+#include "bench/suite_under_test.h"
 #include "common/config/flags.h"
-#include "common/redis/testing_redis_server.h"
 #include "common/sql/database.h"
 #include "common/sql/testing/test_databases.h"
-#include "common/testing/process.h"
-#include "grpcpp/grpcpp.h"
-#include "health/v1/health.grpc.pb.h"
 #include "training/booking/v1/booking_service.grpc.pb.h"
-#include "training/catalogue/v1/catalogue_service.grpc.pb.h"
 
 ABSL_FLAG(std::string, engine, "sqlite", "sqlite or postgres.");
 ABSL_FLAG(int, replicas, 1, "Booking processes (PostgreSQL only for >1).");
@@ -65,110 +57,27 @@ namespace training::bench {
 namespace {
 
 namespace booking = training::booking::v1;
-namespace catalogue = training::catalogue::v1;
-using grpc::health::v1::Health;
-using training::testing::ChildProcess;
-
-const std::string kAdminKey = "trk_bench_admin_flash_crowd_000000001";
-const std::string kServiceKey = "trk_bench_service_flash_crowd_0000001";
-
-std::string KeyEntry(const std::string& name, const std::string& key,
-                     const std::string& role, const std::string& service = "") {
-  return absl::StrCat(R"({"name":")", name, R"(","sha256":")",
-                      auth::Sha256Hex(key), R"(","role":")", role,
-                      R"(","organisation":"Bench","scopes":[],"service":")",
-                      service, R"("})");
-}
-
-std::unique_ptr<grpc::ClientContext> Context(const std::string& key = "") {
-  auto c = std::make_unique<grpc::ClientContext>();
-  c->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(120)));
-  if (!key.empty()) c->AddMetadata("authorization", "Bearer " + key);
-  return c;
-}
-
-bool Retryable(const grpc::Status& s) {
-  return s.error_code() == grpc::StatusCode::UNAVAILABLE ||
-         s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED ||
-         s.error_code() == grpc::StatusCode::ABORTED;
-}
-
-struct Server {
-  std::unique_ptr<ChildProcess> process;
-  int port = 0;
-  int metrics_port = 0;
-};
-
-// Several connections per server, so that thousands of calls in flight are
-// not queued behind one HTTP/2 connection's stream limit.
-std::vector<std::shared_ptr<grpc::Channel>> Channels(int port, int count) {
-  std::vector<std::shared_ptr<grpc::Channel>> channels;
-  for (int i = 0; i < count; ++i) {
-    grpc::ChannelArguments args;
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    args.SetInt("bench.channel", i);
-    channels.push_back(
-        grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port),
-                                  grpc::InsecureChannelCredentials(), args));
-  }
-  return channels;
-}
 
 class Bench {
  public:
   bool Start() {
-    dir_ = testing::MakeTempDir("flash-crowd");
-    if (!redis_.Start()) return false;
-    std::ofstream(dir_ + "/keys.json")
-        << R"({"keys":[)" << KeyEntry("admin", kAdminKey, "ADMIN") << ","
-        << KeyEntry("booking", kServiceKey, "SERVICE", "booking") << "]}";
-    catalogue_ = StartServer(CATALOGUE_BINARY, "catalogue", {});
-    if (catalogue_.port == 0) return false;
-    catalogue_stub_ =
-        catalogue::CatalogueService::NewStub(Channels(catalogue_.port, 1)[0]);
-    if (!CreateCourse()) return false;
-
-    const std::string engine = absl::GetFlag(FLAGS_engine);
-    if (engine == "postgres") {
-      const std::string pg =
-          Env("TRAINING_BENCH_POSTGRES_URL", "TRAINING_TEST_POSTGRES_URL");
-      if (pg.empty()) {
-        std::fprintf(stderr, "set TRAINING_BENCH_POSTGRES_URL\n");
-        return false;
-      }
-      setenv("TRAINING_TEST_POSTGRES_URL", pg.c_str(), 0);
-      auto url = sql::testing::NewTestDatabaseUrl(sql::Engine::kPostgres);
-      auto raw = sql::testing::NewTestDatabaseUrl(sql::Engine::kPostgres);
-      if (!url.ok() || !raw.ok()) return false;
-      booking_url_ = *url;
-      raw_url_ = *raw + "?pool_size=64&acquire_timeout_ms=600000";
-    } else {
-      booking_url_ = "sqlite://" + dir_ + "/booking.db";
-      auto raw = sql::testing::NewTestDatabaseUrl(sql::Engine::kSqlite);
-      if (!raw.ok()) return false;
-      raw_url_ = *raw + "?acquire_timeout_ms=600000";
+    if (!suite_.Start({.engine = absl::GetFlag(FLAGS_engine),
+                       .replicas = absl::GetFlag(FLAGS_replicas),
+                       .places = absl::GetFlag(FLAGS_places),
+                       .booking_flags = {"--worker_threads=256",
+                                         "--max_queued_calls=20000",
+                                         "--max_pending_bookings=20000",
+                                         "--availability_ttl=2s"}})) {
+      return false;
     }
-    for (int r = 0; r < absl::GetFlag(FLAGS_replicas); ++r) {
-      Server s = StartServer(
-          BOOKING_BINARY, absl::StrCat("booking", r),
-          {"--database_url=" + booking_url_ +
-               (engine == "postgres" ? "?pool_size=16" : ""),
-           "--catalogue_address=127.0.0.1:" + std::to_string(catalogue_.port),
-           "--manage_token_secrets=b1:"
-           "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
-           "--address_hash_secrets=a1:"
-           "HyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4",
-           "--worker_threads=256", "--max_queued_calls=20000",
-           "--max_pending_bookings=20000", "--availability_ttl=2s"},
-          {{"TRAINING_SERVICE_KEY", kServiceKey}});
-      if (s.port == 0) return false;
-      for (auto& channel : Channels(s.port, 4)) {
-        booking_stubs_.push_back(booking::BookingService::NewStub(channel));
-        health_stubs_.push_back(Health::NewStub(channel));
-      }
-      bookings_.push_back(std::move(s));
-    }
-    auto raw_db = sql::Database::Open(raw_url_);
+    auto raw = sql::testing::NewTestDatabaseUrl(
+        absl::GetFlag(FLAGS_engine) == "postgres" ? sql::Engine::kPostgres
+                                                  : sql::Engine::kSqlite);
+    if (!raw.ok()) return false;
+    auto raw_db = sql::Database::Open(
+        *raw + (absl::GetFlag(FLAGS_engine) == "postgres"
+                    ? "?pool_size=64&acquire_timeout_ms=600000"
+                    : "?acquire_timeout_ms=600000"));
     if (!raw_db.ok() || !PrepareCommitTable(**raw_db).ok()) return false;
     raw_db_ = *std::move(raw_db);
     return true;
@@ -193,7 +102,7 @@ class Bench {
     booking::Booking reply;
     std::unique_ptr<grpc::ClientContext> context;
     absl::Time start;
-    int stub_index = 0;  // which of booking_stubs_ carries it
+    int stub_index = 0;  // which of suite_.booking_stubs() carries it
   };
   using Calls = std::vector<std::unique_ptr<Call>>;
 
@@ -217,7 +126,7 @@ class Bench {
                     this));
                 if (stopping_) return;
               }
-              std::vector<std::string> made = bench->NewSessions(kAhead);
+              std::vector<std::string> made = bench->suite_.NewSessions(kAhead);
               absl::MutexLock lock(&mu_);
               ready_.insert(ready_.end(), made.begin(), made.end());
               if (made.empty()) {
@@ -321,7 +230,7 @@ class Bench {
       a->set_agency_type(training::type::v1::HEALTH);
       a->set_job_role("Health visitor");
       a->set_consent_given(true);
-      call->stub_index = i % booking_stubs_.size();
+      call->stub_index = i % suite_.booking_stubs().size();
       calls[i] = std::move(call);
     }
     return calls;
@@ -337,13 +246,14 @@ class Bench {
     std::function<void(Call*)> issue;
     issue = [&](Call* call) {
       call->context = Context();
-      booking_stubs_[call->stub_index]->async()->CreateBooking(
+      suite_.booking_stubs()[call->stub_index]->async()->CreateBooking(
           call->context.get(), &call->request, &call->reply,
           [&, call](grpc::Status status) {
             if (Retryable(status)) {
               absl::MutexLock lock(&mu);
               ++result.retries;
-              call->stub_index = (call->stub_index + 1) % booking_stubs_.size();
+              call->stub_index =
+                  (call->stub_index + 1) % suite_.booking_stubs().size();
               issue(call);
               return;
             }
@@ -382,44 +292,20 @@ class Bench {
   // --- 2. trivial RPC ------------------------------------------------------
 
   double HealthRate(absl::Duration length) {
-    return ClosedLoop(absl::GetFlag(FLAGS_clients), length,
-                      [&](int i, std::function<void(bool)> done) {
-                        struct Call {
-                          grpc::health::v1::HealthCheckRequest request;
-                          grpc::health::v1::HealthCheckResponse reply;
-                          std::unique_ptr<grpc::ClientContext> context =
-                              Context();
-                        };
-                        auto call = std::make_shared<Call>();
-                        health_stubs_[i % health_stubs_.size()]->async()->Check(
-                            call->context.get(), &call->request, &call->reply,
-                            [call, done](grpc::Status s) { done(s.ok()); });
-                      });
-  }
-
-  // --- 4. availability -----------------------------------------------------
-
-  double AvailabilityRate(absl::Duration length) {
-    const std::vector<std::string> sessions = NewSessions(8);
-    return ClosedLoop(64, length, [&](int i, std::function<void(bool)> done) {
-      struct Call {
-        booking::BatchGetAvailabilityRequest request;
-        booking::BatchGetAvailabilityResponse reply;
-        std::unique_ptr<grpc::ClientContext> context = Context();
-      };
-      auto call = std::make_shared<Call>();
-      call->request.add_sessions(sessions[i % sessions.size()]);
-      booking_stubs_[i % booking_stubs_.size()]->async()->BatchGetAvailability(
-          call->context.get(), &call->request, &call->reply,
-          [call, done](grpc::Status s) { done(s.ok()); });
-    });
-  }
-
-  double AvailabilityRateWithRedisDown(absl::Duration length) {
-    redis_.Stop();
-    const double rate = AvailabilityRate(length);
-    redis_.Start();
-    return rate;
+    return ClosedLoop(
+        absl::GetFlag(FLAGS_clients), length,
+        [&](int i, std::function<void(bool)> done) {
+          struct Call {
+            grpc::health::v1::HealthCheckRequest request;
+            grpc::health::v1::HealthCheckResponse reply;
+            std::unique_ptr<grpc::ClientContext> context = Context();
+          };
+          auto call = std::make_shared<Call>();
+          suite_.health_stubs()[i % suite_.health_stubs().size()]
+              ->async()
+              ->Check(call->context.get(), &call->request, &call->reply,
+                      [call, done](grpc::Status s) { done(s.ok()); });
+        });
   }
 
   // --- 3. raw commits ------------------------------------------------------
@@ -433,152 +319,16 @@ class Bench {
   }
 
  private:
-  Server StartServer(const std::string& binary, const std::string& name,
-                     std::vector<std::string> extra,
-                     std::map<std::string, std::string> env = {}) {
-    Server s;
-    const std::string dir = dir_ + "/" + name;
-    std::filesystem::create_directories(dir);
-    std::vector<std::string> args = {
-        "--port=0",
-        "--metrics_port=0",
-        "--port_file=" + dir + "/port",
-        "--metrics_port_file=" + dir + "/metrics_port",
-        "--shutdown_grace=0s",
-        "--data_dir=" + dir,
-        "--api_keys_file=" + dir_ + "/keys.json",
-        "--redis_url=" + redis_.url(),
-        "--log_level=warning"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    s.process = std::make_unique<ChildProcess>(binary, args, env, dir + "/log");
-    s.port =
-        testing::WaitForPortFile(dir + "/port", absl::Seconds(60)).value_or(0);
-    s.metrics_port =
-        testing::WaitForPortFile(dir + "/metrics_port", absl::Seconds(60))
-            .value_or(0);
-    if (s.port == 0) std::fprintf(stderr, "%s did not start\n", name.c_str());
-    return s;
-  }
-
-  bool CreateCourse() {
-    catalogue::CreateCourseRequest course;
-    course.set_course_id("flash");
-    course.mutable_course()->set_title("Flash crowd");
-    course.mutable_course()->mutable_duration()->set_seconds(3 * 3600);
-    course.mutable_course()->set_level(catalogue::Course::INTRODUCTORY);
-    course.mutable_course()->add_eligible_agency_types(
-        training::type::v1::HEALTH);
-    catalogue::Course created;
-    if (!catalogue_stub_
-             ->CreateCourse(Context(kAdminKey).get(), course, &created)
-             .ok()) {
-      return false;
-    }
-    catalogue::PublishCourseRequest publish;
-    publish.set_name("courses/flash");
-    return catalogue_stub_
-        ->PublishCourse(Context(kAdminKey).get(), publish, &created)
-        .ok();
-  }
-
-  // `count` new sessions, already known to booking (so that the timed runs
-  // do not include the catalogue look-up).
-  std::vector<std::string> NewSessions(int count) {
-    std::vector<std::string> names;
-    booking::BatchGetAvailabilityRequest warm;
-    for (int i = 0; i < count; ++i) {
-      catalogue::CreateSessionRequest request;
-      request.set_parent("courses/flash");
-      const absl::Time start = absl::Now() + absl::Hours(24 * 30);
-      auto* s = request.mutable_session();
-      s->mutable_start_time()->set_seconds(absl::ToUnixSeconds(start));
-      s->mutable_end_time()->set_seconds(
-          absl::ToUnixSeconds(start + absl::Hours(3)));
-      s->set_delivery_mode(catalogue::ONLINE);
-      s->set_capacity(absl::GetFlag(FLAGS_places));
-      catalogue::Session session;
-      if (catalogue_stub_
-              ->CreateSession(Context(kAdminKey).get(), request, &session)
-              .ok()) {
-        names.push_back(session.name());
-        warm.add_sessions(session.name());
-      }
-    }
-    for (auto& stub : booking_stubs_) {
-      booking::BatchGetAvailabilityResponse ignored;
-      stub->BatchGetAvailability(Context().get(), warm, &ignored);
-    }
-    return names;
-  }
-
-  // Keeps `in_flight` calls going for `length`; returns completions per
-  // second. `start(i, done)` issues call i and calls done(ok) when it ends.
-  double ClosedLoop(
-      int in_flight, absl::Duration length,
-      const std::function<void(int, std::function<void(bool)>)>& start) {
-    absl::Mutex mu;
-    int64_t completed = 0;
-    int active = 0;
-    bool stopping = false;
-    std::atomic<int> next{0};
-    std::function<void()> launch;
-    launch = [&] {
-      start(next++, [&](bool) {
-        absl::MutexLock lock(&mu);
-        ++completed;
-        if (stopping) {
-          --active;
-          return;
-        }
-        launch();
-      });
-    };
-    const absl::Time begin = absl::Now();
-    {
-      absl::MutexLock lock(&mu);
-      active = in_flight;
-    }
-    for (int i = 0; i < in_flight; ++i) launch();
-    absl::SleepFor(length);
-    int64_t done_at_end;
-    {
-      absl::MutexLock lock(&mu);
-      stopping = true;
-      done_at_end = completed;
-    }
-    const double elapsed = absl::ToDoubleSeconds(absl::Now() - begin);
-    absl::MutexLock lock(&mu);
-    mu.Await(absl::Condition(
-        +[](int* left) { return *left == 0; }, &active));
-    return done_at_end / elapsed;
-  }
-
-  // Sum and count of a booking histogram, over every replica.
   std::pair<double, double> BatchTotals(
       const std::string& name = "training_booking_batch_size") {
-    double sum = 0, count = 0;
-    for (const Server& s : bookings_) {
-      auto text = testing::HttpGet(s.metrics_port, "/metrics");
-      if (!text) continue;
-      for (absl::string_view line : absl::StrSplit(*text, '\n')) {
-        double v = 0;
-        const size_t space = line.rfind(' ');
-        if (space == absl::string_view::npos ||
-            !absl::SimpleAtod(line.substr(space + 1), &v)) {
-          continue;
-        }
-        if (absl::StartsWith(line, name + "_sum")) sum += v;
-        if (absl::StartsWith(line, name + "_count")) count += v;
-      }
-    }
-    return {sum, count};
+    return suite_.HistogramTotals(name);
   }
 
   // Sessions whose confirmed and waiting counts, read from the database,
   // are not M and N-M.
   int CountWrongSessions(const std::vector<std::string>& sessions, int n) {
     const int m = absl::GetFlag(FLAGS_places);
-    auto db = sql::Database::Open(booking_url_);
+    auto db = sql::Database::Open(suite_.booking_url());
     if (!db.ok()) return static_cast<int>(sessions.size());
     int wrong = 0;
     for (const std::string& session : sessions) {
@@ -598,16 +348,8 @@ class Bench {
     return wrong;
   }
 
-  std::string dir_;
-  redis::testing::RedisServer redis_;
-  Server catalogue_;
-  std::vector<Server> bookings_;
-  std::unique_ptr<catalogue::CatalogueService::Stub> catalogue_stub_;
-  std::vector<std::unique_ptr<booking::BookingService::Stub>> booking_stubs_;
-  std::vector<std::unique_ptr<Health::Stub>> health_stubs_;
+  SuiteUnderTest suite_;
   absl::BitGen bitgen_;
-  std::string booking_url_;
-  std::string raw_url_;
   std::unique_ptr<sql::Database> raw_db_;
 };
 
@@ -647,10 +389,6 @@ int Run() {
     samples["health"].push_back(bench.HealthRate(length));
     Mark("raw", rep);
     samples["raw"].push_back(bench.BestRawCommitRate(length / 3));
-    Mark("availability", rep);
-    samples["avail"].push_back(bench.AvailabilityRate(length));
-    samples["avail_down"].push_back(
-        bench.AvailabilityRateWithRedisDown(length));
     std::fprintf(stderr, "repetition %d/%d: %.0f bookings/s\n", rep + 1, reps,
                  flash.bookings_per_second);
   }
@@ -671,8 +409,6 @@ int Run() {
   Print("transient retries per run", samples["retries"], "");
   Print("health Check (trivial RPC)", samples["health"], "/s");
   Print("raw locked-update commits (best)", samples["raw"], "/s");
-  Print("availability reads, cache warm", samples["avail"], "/s");
-  Print("availability reads, Redis down", samples["avail_down"], "/s");
   const double bookings = Summarise(samples["bookings"]).median;
   std::printf(
       "  sessions checked: %d, with confirmed != M or waiting != N-M: "

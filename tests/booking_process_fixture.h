@@ -14,8 +14,11 @@
 #include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/events/outbox.h"
@@ -315,6 +318,20 @@ class BookingProcessTest : public ::testing::Test {
     EXPECT_TRUE(status.ok()) << status.error_message();
     return response.availabilities_size() == 1 ? response.availabilities(0)
                                                : booking::Availability();
+  }
+
+  // The value of `series` (its name and labels as exported, e.g.
+  // `x_total{outcome="hit"}`) on a process's /metrics; 0 when absent.
+  static double MetricOf(const Process& p, const std::string& series) {
+    const std::string text = HttpGet(p.metrics_port, "/metrics").value_or("");
+    for (absl::string_view line : absl::StrSplit(text, '\n')) {
+      double value = 0;
+      if (absl::ConsumePrefix(&line, series) &&
+          absl::ConsumePrefix(&line, " ") && absl::SimpleAtod(line, &value)) {
+        return value;
+      }
+    }
+    return 0;
   }
 
   redis::testing::RedisServer redis_;

@@ -114,6 +114,51 @@ TEST_F(BookingProcessTest, RedisStoppedMidRunCostsNoRequestAndTheCacheHeals) {
   EXPECT_EQ(availability.waiting(), counted.waiting);
 }
 
+// With Redis stopped every read comes from the database and is right;
+// once Redis is back the cache answers again, as its hit counter shows.
+TEST_F(BookingProcessTest, WithRedisDownAvailabilityIsReadAndTheCacheReturns) {
+  const std::string session = CreateSession(5);
+  Process booking =
+      StartBooking("booking", "", {}, {"--availability_ttl=600s"});
+  auto stub = booking::BookingService::NewStub(Channel(booking));
+  auto hits = [&] {
+    return MetricOf(booking,
+                    R"(training_availability_cache_total{outcome="hit"})") +
+           MetricOf(
+               booking,
+               R"(training_availability_cache_total{outcome="redis_hit"})");
+  };
+  auto book = [&](int n) {
+    booking::Booking made;
+    grpc::Status status =
+        stub->CreateBooking(Context().get(), BookingRequest(session, n), &made);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+  };
+  book(1);
+  ASSERT_EQ(AvailabilityOf(stub.get(), session).confirmed(), 1);
+  ASSERT_EQ(AvailabilityOf(stub.get(), session).confirmed(), 1);
+  ASSERT_GT(hits(), 0);
+
+  redis_.Stop();
+  book(2);
+  book(3);
+  const double hits_while_down = hits();
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(AvailabilityOf(stub.get(), session).confirmed(), 3);
+  }
+  EXPECT_EQ(hits(), hits_while_down) << "nothing served from the cache";
+
+  ASSERT_TRUE(redis_.Start());
+  for (absl::Time end = absl::Now() + kWatchdog;
+       absl::Now() < end && hits() == hits_while_down;
+       absl::SleepFor(absl::Milliseconds(50))) {
+    EXPECT_EQ(AvailabilityOf(stub.get(), session).confirmed(), 3);
+  }
+  EXPECT_GT(hits(), hits_while_down) << "the cache never answered again";
+  book(4);
+  EXPECT_EQ(AvailabilityOf(stub.get(), session).confirmed(), 4);
+}
+
 TEST_F(BookingProcessTest, KilledAfterCommitTheRetryGetsTheSameBooking) {
   const std::string session = CreateSession(5);
   const std::string url = "sqlite://" + dir_ + "/booking-crash.db";

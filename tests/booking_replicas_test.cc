@@ -2,7 +2,8 @@
 // a request retried on the other pod must get the booking the first one
 // made, whichever replica gets there first, and the replicas' first look
 // at a new session must not deadlock with each other or with the catalogue
-// events that announce it.
+// events that announce it; and availability read on one replica must
+// follow bookings made on the other, never going back.
 
 #include <signal.h>
 
@@ -107,6 +108,69 @@ TEST_F(BookingReplicasTest, TheSameRequestOnTwoReplicasGetsOneBookingTwice) {
 
   EXPECT_EQ(same, kRounds + 5);
   EXPECT_EQ(Deadlocks(*url), deadlocks_before);
+}
+
+// Bookings made one after another on A while a reader keeps asking B for
+// the session's availability: B reflects each booking A committed (long
+// before the ten-minute TTL: through the cache's change stream), and no
+// read shows fewer confirmed places than an earlier one did.
+TEST_F(BookingReplicasTest, AvailabilityOnOneReplicaFollowsBookingsOnTheOther) {
+  auto url = sql::testing::NewTestDatabaseUrl(sql::Engine::kPostgres);
+  ASSERT_TRUE(url.ok()) << url.status();
+  const std::vector<std::string> flags = {"--availability_ttl=600s"};
+  Process a = StartBooking("booking1", *url + "?pool_size=8", {}, flags);
+  Process b = StartBooking("booking2", *url + "?pool_size=8", {}, flags);
+  auto stub_a = booking::BookingService::NewStub(Channel(a));
+  auto stub_b = booking::BookingService::NewStub(Channel(b));
+  const std::string session = CreateSession(8);
+  ASSERT_EQ(AvailabilityOf(stub_b.get(), session).confirmed(), 0);
+  constexpr int kBookings = 6;
+
+  std::atomic<bool> done{false};
+  std::atomic<int> reads{0}, failed{0}, went_back{0};
+  std::thread reader([&] {
+    int highest = -1;
+    booking::BatchGetAvailabilityRequest request;
+    request.add_sessions(session);
+    while (!done.load()) {
+      booking::BatchGetAvailabilityResponse response;
+      if (!stub_b->BatchGetAvailability(Context().get(), request, &response)
+               .ok() ||
+          response.availabilities_size() != 1) {
+        ++failed;
+        continue;
+      }
+      const int confirmed = response.availabilities(0).confirmed();
+      if (confirmed < highest) ++went_back;
+      highest = std::max(highest, confirmed);
+      ++reads;
+    }
+  });
+  for (int k = 1; k <= kBookings; ++k) {
+    booking::Booking made;
+    grpc::Status status = stub_a->CreateBooking(
+        Context().get(), BookingRequest(session, k), &made);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    ASSERT_EQ(made.state(), booking::Booking::CONFIRMED);
+    int seen = -1;
+    for (absl::Time end = absl::Now() + kWatchdog; absl::Now() < end;
+         absl::SleepFor(absl::Milliseconds(10))) {
+      seen = AvailabilityOf(stub_b.get(), session).confirmed();
+      if (seen == k) break;
+    }
+    EXPECT_EQ(seen, k) << "booking " << k << " never reached B";
+  }
+  done = true;
+  reader.join();
+
+  EXPECT_GT(reads.load(), 0);
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(went_back.load(), 0);
+  // B answered from its memory, kept up to date by A's writes.
+  EXPECT_GT(
+      MetricOf(b, R"(training_availability_cache_total{outcome="change"})"), 0);
+  EXPECT_GT(MetricOf(b, R"(training_availability_cache_total{outcome="hit"})"),
+            0);
 }
 
 }  // namespace

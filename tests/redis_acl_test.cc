@@ -192,6 +192,15 @@ TEST_F(RedisAclTest, BookingsEventsAndCacheRunUnderItsOwnUser) {
   auto read = cache.Read({"courses/a/sessions/b"});
   ASSERT_TRUE(read.at(0).has_value());
   EXPECT_EQ(read[0]->remaining(), 3);
+  // Another replica's copy follows the change stream under the same user.
+  booking::RedisAvailabilityCache other(booking.get(), absl::Seconds(60));
+  ASSERT_THAT(other.FollowOnce(), IsOk());
+  availability.set_remaining(2);
+  EXPECT_TRUE(cache.Write(availability, 8));
+  ASSERT_THAT(other.FollowOnce(), IsOk());
+  auto in_memory = other.ReadInMemory({"courses/a/sessions/b"});
+  ASSERT_TRUE(in_memory.has_value());
+  EXPECT_EQ(in_memory->at(0).remaining(), 2);
   // And nothing of booking's may the catalogue's user touch.
   EXPECT_THAT(
       catalogue

@@ -10,19 +10,17 @@
 // heals by itself.
 //
 // Implementations: RedisAvailabilityCache (redis_availability_cache.h),
-// shared by every replica; InMemoryAvailabilityCache, for tests.
-// Thread-safe.
+// shared by every replica, each keeping a copy in memory;
+// InMemoryAvailabilityCache, for tests. Thread-safe.
 
-#include <map>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/time/clock.h"
+#include "services/booking/availability_copy.h"
 #include "training/booking/v1/resources.pb.h"
 
 namespace training::booking {
@@ -39,6 +37,11 @@ class AvailabilityCache {
   // does not answer.
   virtual std::vector<std::optional<v1::Availability>> Read(
       const std::vector<std::string>& sessions) = 0;
+
+  // Every session's figure, in order, when all are held in this process;
+  // nullopt otherwise. Never waits on I/O: fit for gRPC's own threads.
+  virtual std::optional<std::vector<v1::Availability>> ReadInMemory(
+      const std::vector<std::string>& sessions) = 0;
 };
 
 // In this process only, expiring after `ttl` by `clock`.
@@ -52,16 +55,13 @@ class InMemoryAvailabilityCache final : public AvailabilityCache {
   std::vector<std::optional<v1::Availability>> Read(
       const std::vector<std::string>& sessions) override;
 
+  std::optional<std::vector<v1::Availability>> ReadInMemory(
+      const std::vector<std::string>& sessions) override;
+
  private:
-  struct Entry {
-    int64_t version = 0;
-    v1::Availability availability;
-    absl::Time expires;
-  };
   const Clock* clock_;
   const absl::Duration ttl_;
-  absl::Mutex mu_;
-  std::map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  AvailabilityCopy copy_;
 };
 
 }  // namespace training::booking

@@ -1,7 +1,10 @@
 // The availability cache's contract, on both implementations: misses are
 // empty, reads keep the order asked, an older version never replaces a
 // newer one, entries expire; and Redis being down is a miss, never an
-// error.
+// error. Then the Redis cache's copy in each replica's memory: filled by
+// its own writes and reads and by other replicas' writes on the change
+// stream, empty while Redis is down, rebuilt after, and never serving a
+// figure older than one it served.
 
 #include "services/booking/availability_cache.h"
 
@@ -115,6 +118,142 @@ TEST(RedisAvailabilityCacheTest, RedisDownIsAMissNeverAnError) {
 
   EXPECT_FALSE(cache.Read({kA})[0].has_value());
   EXPECT_FALSE(cache.Write(Seats(kA, 3), 2));
+}
+
+// Two replicas' caches on one Redis, each with its own client.
+class RedisAvailabilityCopyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(server_.Start());
+    for (auto* client : {&redis_a_, &redis_b_}) {
+      auto redis = redis::RedisClient::Create(server_.url());
+      ASSERT_TRUE(redis.ok()) << redis.status();
+      *client = *std::move(redis);
+    }
+    a_ = std::make_unique<RedisAvailabilityCache>(redis_a_.get(), kTtl);
+    b_ = std::make_unique<RedisAvailabilityCache>(redis_b_.get(), kTtl);
+  }
+
+  // Follows B's change stream, retrying while Redis is coming back (its
+  // client's breaker may hold calls back for a while): a watchdog.
+  void FollowB() {
+    absl::Status followed;
+    for (absl::Time end = absl::Now() + absl::Seconds(30); absl::Now() < end;
+         absl::SleepFor(absl::Milliseconds(20))) {
+      followed = b_->FollowOnce();
+      if (followed.ok()) return;
+    }
+    FAIL() << followed;
+  }
+
+  int InMemoryOnB(const std::string& session) {
+    auto figures = b_->ReadInMemory({session});
+    return figures ? (*figures)[0].confirmed() : -1;
+  }
+
+  static constexpr absl::Duration kTtl = absl::Seconds(60);
+  redis::testing::RedisServer server_;
+  std::unique_ptr<redis::RedisClient> redis_a_, redis_b_;
+  std::unique_ptr<RedisAvailabilityCache> a_, b_;
+};
+
+TEST_F(RedisAvailabilityCopyTest, WithoutACopyNothingIsAnsweredFromMemory) {
+  ASSERT_TRUE(b_->Write(Seats(kA, 3), 1));
+  EXPECT_EQ(ConfirmedOf(b_->Read({kA})[0]), 3);
+  EXPECT_EQ(InMemoryOnB(kA), -1);
+}
+
+TEST_F(RedisAvailabilityCopyTest, AnotherReplicasWritesReachThisOnesMemory) {
+  FollowB();
+  ASSERT_TRUE(a_->Write(Seats(kA, 3), 1));
+  EXPECT_EQ(InMemoryOnB(kA), -1) << "not before the stream is read";
+
+  FollowB();
+  EXPECT_EQ(InMemoryOnB(kA), 3);
+
+  ASSERT_TRUE(a_->Write(Seats(kA, 4), 2));
+  ASSERT_TRUE(a_->Write(Seats(kB, 1), 1));
+  FollowB();
+  EXPECT_EQ(InMemoryOnB(kA), 4);
+  EXPECT_EQ(InMemoryOnB(kB), 1);
+}
+
+TEST_F(RedisAvailabilityCopyTest, OwnWritesAndReadsFromRedisFillTheCopy) {
+  ASSERT_TRUE(a_->Write(Seats(kA, 3), 1));  // before B follows
+  FollowB();
+  EXPECT_EQ(InMemoryOnB(kA), -1);
+
+  EXPECT_EQ(ConfirmedOf(b_->Read({kA})[0]), 3);
+  EXPECT_EQ(InMemoryOnB(kA), 3);
+  ASSERT_TRUE(b_->Write(Seats(kB, 2), 1));
+  EXPECT_EQ(InMemoryOnB(kB), 2);
+}
+
+// B never reads here: only its thread following the stream can fill its
+// memory. Writes made before the thread's first round predate the copy,
+// so newer versions are written until one arrives.
+TEST_F(RedisAvailabilityCopyTest, TheCopyFollowsOnItsOwnThread) {
+  b_->StartCopy(absl::Milliseconds(10));
+  int version = 0;
+  bool arrived = false;
+  for (absl::Time end = absl::Now() + absl::Seconds(30);
+       !arrived && absl::Now() < end;) {
+    ++version;
+    ASSERT_TRUE(a_->Write(Seats(kA, version % 20), version));
+    for (int look = 0; look < 10 && !arrived; ++look) {
+      absl::SleepFor(absl::Milliseconds(20));
+      arrived = InMemoryOnB(kA) == version % 20;
+    }
+  }
+  EXPECT_TRUE(arrived);
+}
+
+TEST_F(RedisAvailabilityCopyTest, WhileRedisIsDownTheCopyServesNothing) {
+  FollowB();
+  ASSERT_TRUE(a_->Write(Seats(kA, 3), 1));
+  FollowB();
+  ASSERT_EQ(InMemoryOnB(kA), 3);
+
+  server_.Stop();
+  EXPECT_FALSE(b_->FollowOnce().ok());
+  EXPECT_EQ(InMemoryOnB(kA), -1);
+  EXPECT_FALSE(b_->Read({kA})[0].has_value());
+
+  ASSERT_TRUE(server_.Start());
+  FollowB();  // rebuilt: empty, from the stream's end
+  EXPECT_EQ(InMemoryOnB(kA), -1);
+  // The restarted Redis is empty; A's write reaches B again.
+  for (absl::Time end = absl::Now() + absl::Seconds(30);
+       absl::Now() < end && !a_->Write(Seats(kA, 4), 2);) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  FollowB();
+  EXPECT_EQ(InMemoryOnB(kA), 4);
+}
+
+// B served version 5; Redis then holds version 4 (a write of 5 lost while
+// Redis restarted, an older figure written after): B's reads miss rather
+// than show the counts going back, while a replica that never saw 5 reads
+// 4.
+TEST_F(RedisAvailabilityCopyTest, AFigureOlderThanOneServedIsAMiss) {
+  FollowB();
+  ASSERT_TRUE(b_->Write(Seats(kA, 5), 5));
+  ASSERT_EQ(ConfirmedOf(b_->Read({kA})[0]), 5);
+  server_.Stop();
+  EXPECT_FALSE(b_->FollowOnce().ok());
+  ASSERT_TRUE(server_.Start());
+  FollowB();
+  auto raw = redis::RedisClient::Create(server_.url());
+  ASSERT_TRUE(raw.ok());
+  const std::string key = RedisAvailabilityCache::KeyOf(kA);
+  ASSERT_TRUE((*raw)
+                  ->Command({"HSET", key, "v", "4", "a",
+                             Seats(kA, 4).SerializeAsString()})
+                  .ok());
+  ASSERT_TRUE((*raw)->Command({"PEXPIRE", key, "60000"}).ok());
+
+  EXPECT_FALSE(b_->Read({kA})[0].has_value());
+  EXPECT_EQ(ConfirmedOf(a_->Read({kA})[0]), 4);
 }
 
 INSTANTIATE_TEST_SUITE_P(BothImplementations, AvailabilityCacheTest,

@@ -11,6 +11,7 @@
 #include "common/requests/requests.h"
 #include "common/status/errors.h"
 #include "common/status_macros.h"
+#include "common/time/deadline.h"
 #include "services/booking/domain.h"
 
 namespace training::booking {
@@ -130,6 +131,38 @@ absl::StatusOr<v1::ListBookingsResponse> BookingQueries::List(
   return response;
 }
 
+void BookingQueries::AvailabilityAsync(
+    const Caller& caller, const v1::BatchGetAvailabilityRequest& r,
+    std::function<void(absl::StatusOr<v1::BatchGetAvailabilityResponse>)> done)
+    const {
+  std::vector<FieldViolation> violations = CheckSessions(r);
+  if (!violations.empty()) {
+    done(InvalidArgumentError(std::move(violations)));
+    return;
+  }
+  if (context_.cache != nullptr) {
+    const std::vector<std::string> sessions(r.sessions().begin(),
+                                            r.sessions().end());
+    if (auto figures = context_.cache->ReadInMemory(sessions)) {
+      v1::BatchGetAvailabilityResponse response;
+      for (v1::Availability& figure : *figures) {
+        *response.add_availabilities() = std::move(figure);
+      }
+      done(std::move(response));
+      return;
+    }
+  }
+  auto shared_done = std::make_shared<
+      std::function<void(absl::StatusOr<v1::BatchGetAvailabilityResponse>)>>(
+      std::move(done));
+  if (!offload_([this, caller, &r, shared_done] {
+        ScopedDeadline deadline(caller.deadline);
+        (*shared_done)(Availability(caller, r));
+      })) {
+    (*shared_done)(internal::Busy());
+  }
+}
+
 absl::StatusOr<v1::BatchGetAvailabilityResponse> BookingQueries::Availability(
     const Caller& caller, const v1::BatchGetAvailabilityRequest& r) const {
   std::vector<FieldViolation> violations = CheckSessions(r);
@@ -138,6 +171,9 @@ absl::StatusOr<v1::BatchGetAvailabilityResponse> BookingQueries::Availability(
                                           r.sessions().end());
   std::vector<std::optional<v1::Availability>> found(sessions.size());
   if (context_.cache != nullptr) found = context_.cache->Read(sessions);
+  const bool all_cached =
+      std::all_of(found.begin(), found.end(),
+                  [](const auto& figure) { return figure.has_value(); });
   std::vector<SessionInventory> computed;
   std::vector<std::string> unknown;
   auto read = [&](BookingTransaction& tx) -> absl::Status {
@@ -157,7 +193,9 @@ absl::StatusOr<v1::BatchGetAvailabilityResponse> BookingQueries::Availability(
     }
     return absl::OkStatus();
   };
-  RETURN_IF_ERROR(context_.store->Run(BookingStore::Mode::kRead, read));
+  if (!all_cached) {
+    RETURN_IF_ERROR(context_.store->Run(BookingStore::Mode::kRead, read));
+  }
   if (!unknown.empty()) {
     // Sessions announced moments ago may not have reached us as events
     // yet: the catalogue is asked, as when one is first booked.

@@ -21,7 +21,7 @@ Bookings::Bookings(BookingStore* store, const Clock* clock, BookingKeys keys,
       any_date_(context_),
       creation_(context_, &learner_, &any_date_, options, offload_),
       changes_(context_, &waitlist_),
-      queries_(context_, &learner_),
+      queries_(context_, &learner_, offload_),
       catalogue_events_(context_, &waitlist_),
       personal_data_(context_, &waitlist_, keys.addresses) {}
 

@@ -111,6 +111,14 @@ class Bookings {
       const Caller& caller, const v1::BatchGetAvailabilityRequest& r) {
     return queries_.Availability(caller, r);
   }
+  // The same, answered at once from memory when it can be: never blocks
+  // (given `offload`), fit for gRPC's own threads.
+  void BatchGetAvailabilityAsync(
+      const Caller& caller, const v1::BatchGetAvailabilityRequest& r,
+      std::function<void(absl::StatusOr<v1::BatchGetAvailabilityResponse>)>
+          done) {
+    queries_.AvailabilityAsync(caller, r, std::move(done));
+  }
   absl::StatusOr<v1::ErasePersonalDataResponse> ErasePersonalData(
       const Caller& caller, const v1::ErasePersonalDataRequest& r) {
     return personal_data_.Erase(caller, r);

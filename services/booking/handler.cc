@@ -62,7 +62,17 @@ void RegisterBookingHandlers(runtime::Dispatcher& d, Bookings* b,
   Bind(d, "LeaveWaitlist", b, &Bookings::LeaveWaitlist);
   Bind(d, "AcceptOffer", b, &Bookings::AcceptOffer);
   Bind(d, "DeclineOffer", b, &Bookings::DeclineOffer);
-  Bind(d, "BatchGetAvailability", b, &Bookings::BatchGetAvailability);
+  // Answered on gRPC's thread when every figure is in this replica's
+  // memory; handed to the worker pool otherwise.
+  d.HandleAsyncNonBlocking<v1::BatchGetAvailabilityRequest,
+                           v1::BatchGetAvailabilityResponse>(
+      "BatchGetAvailability",
+      [b](const runtime::CallContext& context,
+          const v1::BatchGetAvailabilityRequest& request,
+          runtime::Reply<v1::BatchGetAvailabilityResponse> reply) {
+        b->BatchGetAvailabilityAsync(CallerOf(context), request,
+                                     std::move(reply));
+      });
   Bind(d, "ErasePersonalData", b, &Bookings::ErasePersonalData);
   Bind(d, "GetRegister", records, &Records::GetRegister);
   Bind(d, "BatchRecordAttendance", records, &Records::BatchRecordAttendance);

@@ -161,6 +161,9 @@ absl::Status RegisterBooking(runtime::ServerRunner& runner) {
                    SqlBookingStore::Open(db.get()));
   auto cache = std::make_shared<RedisAvailabilityCache>(
       redis.get(), absl::GetFlag(FLAGS_availability_ttl));
+  // Listings are answered from this replica's copy, kept fresh from the
+  // cache's change stream.
+  cache->StartCopy();
   ASSIGN_OR_RETURN(std::shared_ptr<CatalogueDirectory> directory,
                    OpenCatalogueDirectory(options));
   const batching::GroupCommitOptions group_commit{
