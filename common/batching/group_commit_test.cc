@@ -127,6 +127,10 @@ TEST(GroupCommitTest, TheNextBatchStartsWhileThePreviousIsStillBeingAnswered) {
   absl::Notification second_batch_ran;
   std::atomic<int> batches{0};
   absl::Notification release_first;
+  // Set by the first answer, which the replier may give after the first
+  // submitter has returned: waited for, not read once that thread ends.
+  std::atomic<bool> next_ran_before_first_answered{false};
+  absl::Notification first_answered;
   Queue queue(
       [&](const std::string&, const std::vector<const int*>& batch) {
         if (batches++ == 0) {
@@ -140,12 +144,12 @@ TEST(GroupCommitTest, TheNextBatchStartsWhileThePreviousIsStillBeingAnswered) {
       },
       {.max_batch = 100, .max_pending = 100});
   const int one = 1, two = 2;
-  bool next_ran_before_first_answered = false;
   std::thread first([&] {
     queue.Submit("s", one, [&](absl::StatusOr<int>) {
       // The first caller's answer waits for the second batch to have run.
       next_ran_before_first_answered =
           second_batch_ran.WaitForNotificationWithTimeout(kWatchdog);
+      first_answered.Notify();
     });
   });
   while (batches.load() == 0) absl::SleepFor(absl::Milliseconds(1));
@@ -156,7 +160,8 @@ TEST(GroupCommitTest, TheNextBatchStartsWhileThePreviousIsStillBeingAnswered) {
 
   first.join();
   EXPECT_TRUE(second_answered.WaitForNotificationWithTimeout(kWatchdog));
-  EXPECT_TRUE(next_ran_before_first_answered);
+  ASSERT_TRUE(first_answered.WaitForNotificationWithTimeout(kWatchdog));
+  EXPECT_TRUE(next_ran_before_first_answered.load());
 }
 
 // Every answer handed to the replier is given before the queue is gone,
