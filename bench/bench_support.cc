@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -98,23 +99,25 @@ double Quantile(std::vector<double>& values, double q) {
   return values[at];
 }
 
-CpuByProcess CpuNow() {
-  CpuByProcess cpu;
+CpuSample CpuNow() {
+  CpuSample cpu;
   const double tick = 1.0 / sysconf(_SC_CLK_TCK);
-  const std::string self = std::to_string(getpid());
+  const int self = getpid();
   std::error_code ignored;
   for (const auto& entry :
        std::filesystem::directory_iterator("/proc", ignored)) {
-    const std::string pid = entry.path().filename().string();
-    int64_t unused;
-    if (!absl::SimpleAtoi(pid, &unused)) continue;
+    int pid = 0;
+    if (!absl::SimpleAtoi(entry.path().filename().string(), &pid)) continue;
     std::ifstream in(entry.path() / "stat");
     std::stringstream text;
     text << in.rdbuf();
     // pid (comm) state ppid … : comm may hold spaces, so split after ')'.
     const std::string stat = text.str();
     const size_t open = stat.find('('), close = stat.rfind(')');
-    if (open == std::string::npos || close == std::string::npos) continue;
+    if (open == std::string::npos || close == std::string::npos ||
+        close + 2 > stat.size()) {
+      continue;
+    }
     std::vector<std::string> fields =
         absl::StrSplit(stat.substr(close + 2), ' ');
     // Fields 14 and 15 of stat (utime, stime) are 11 and 12 after comm.
@@ -123,20 +126,24 @@ CpuByProcess CpuNow() {
         !absl::SimpleAtoi(fields[12], &stime)) {
       continue;
     }
-    const std::string name =
-        pid == self ? "client" : stat.substr(open + 1, close - open - 1);
-    cpu[name] += absl::Seconds(static_cast<double>(utime + stime) * tick);
+    cpu[pid] = {
+        pid == self ? "client" : stat.substr(open + 1, close - open - 1),
+        absl::Seconds(static_cast<double>(utime + stime) * tick)};
   }
   return cpu;
 }
 
-CpuByProcess CpuUsed(const CpuByProcess& before, const CpuByProcess& after) {
+CpuByProcess CpuUsed(const CpuSample& before, const CpuSample& after) {
   CpuByProcess used;
-  for (const auto& [name, time] : after) {
-    auto was = before.find(name);
+  for (const auto& [pid, process] : after) {
+    auto was = before.find(pid);
+    // A process started meanwhile used all its time in between.
     const absl::Duration d =
-        time - (was == before.end() ? absl::ZeroDuration() : was->second);
-    if (d > absl::ZeroDuration()) used[name] = d;
+        process.time -
+        (was == before.end() ? absl::ZeroDuration() : was->second.time);
+    if (d <= absl::ZeroDuration()) continue;
+    used[absl::StartsWith(process.name, "kworker") ? "kernel workers"
+                                                   : process.name] += d;
   }
   return used;
 }

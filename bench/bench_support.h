@@ -36,12 +36,19 @@ double LockedUpdateRate(sql::Database& db, int clients, int updates,
                         absl::Duration length);
 
 // CPU time (user + system) used so far by every process on the machine,
-// summed by command name (/proc/PID/comm: "training_bookin", "postgres",
-// "redis-server" …); this process is counted as "client".
+// by pid, with its command name (/proc/PID/comm: "training_bookin",
+// "postgres", "redis-server" …; this process is named "client").
+struct ProcessCpu {
+  std::string name;
+  absl::Duration time;
+};
+using CpuSample = std::map<int, ProcessCpu>;
+CpuSample CpuNow();
+
+// What the processes used between two samples, summed by name (kernel
+// worker threads, whose names change with their work, as one).
 using CpuByProcess = std::map<std::string, absl::Duration>;
-CpuByProcess CpuNow();
-// What each process used between two samples.
-CpuByProcess CpuUsed(const CpuByProcess& before, const CpuByProcess& after);
+CpuByProcess CpuUsed(const CpuSample& before, const CpuSample& after);
 
 }  // namespace training::bench
 
