@@ -159,9 +159,12 @@ class AvailabilityBench {
     return sample;
   }
 
+  // From memory or from Redis.
   double Hits() {
     return suite_.CounterTotal(
-        R"(training_availability_cache_total{outcome="hit"})");
+               R"(training_availability_cache_total{outcome="hit"})") +
+           suite_.CounterTotal(
+               R"(training_availability_cache_total{outcome="redis_hit"})");
   }
   double Misses() {
     return suite_.CounterTotal(

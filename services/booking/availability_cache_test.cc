@@ -67,7 +67,9 @@ class AvailabilityCacheTest : public ::testing::TestWithParam<Kind> {
     }
   }
 
-  static constexpr absl::Duration kTtl = absl::Milliseconds(300);
+  // Long enough that no entry expires between two lines of a test on a
+  // slow machine.
+  static constexpr absl::Duration kTtl = absl::Seconds(1);
   FakeClock clock_{absl::FromUnixSeconds(1800000000)};
   redis::testing::RedisServer redis_server_;
   std::unique_ptr<redis::RedisClient> redis_;
@@ -254,6 +256,47 @@ TEST_F(RedisAvailabilityCopyTest, AFigureOlderThanOneServedIsAMiss) {
 
   EXPECT_FALSE(b_->Read({kA})[0].has_value());
   EXPECT_EQ(ConfirmedOf(a_->Read({kA})[0]), 4);
+}
+
+// B follows the stream once, then hears nothing more (its thread stalled,
+// entries lost): what it holds is served until the TTL from when it was
+// written, never after, though Redis already has newer figures.
+TEST_F(RedisAvailabilityCopyTest, NoFigureOutlivesItsTtlUnheardChangesAside) {
+  FakeClock clock(absl::Now());
+  RedisAvailabilityCache c(redis_b_.get(), kTtl, &clock);
+  ASSERT_TRUE(c.FollowOnce().ok());
+  ASSERT_TRUE(a_->Write(Seats(kA, 3), 1));
+  ASSERT_TRUE(c.FollowOnce().ok());
+  ASSERT_TRUE(a_->Write(Seats(kA, 4), 2));  // not heard by C
+
+  clock.Advance(kTtl - absl::Seconds(1));
+  auto held = c.ReadInMemory({kA});
+  ASSERT_TRUE(held.has_value());
+  EXPECT_EQ((*held)[0].confirmed(), 3) << "stale, but within the TTL";
+
+  clock.Advance(absl::Seconds(2));
+  EXPECT_FALSE(c.ReadInMemory({kA}).has_value());
+  EXPECT_EQ(ConfirmedOf(c.Read({kA})[0]), 4);
+}
+
+// A write fails while Redis keeps its data (here Redis refuses writes for
+// want of memory, as it would when full): Redis still holds version 4 of
+// a figure whose version 5 B wrote and served. Once Redis takes writes
+// again, B does not serve 4: it has seen 5.
+TEST_F(RedisAvailabilityCopyTest, AFailedWriteStillCountsAsSeen) {
+  ASSERT_TRUE(a_->Write(Seats(kA, 4), 4));
+  FollowB();
+  ASSERT_EQ(ConfirmedOf(b_->Read({kA})[0]), 4);
+  auto raw = redis::RedisClient::Create(server_.url());
+  ASSERT_TRUE(raw.ok());
+  ASSERT_TRUE((*raw)->Command({"CONFIG", "SET", "maxmemory", "1"}).ok());
+
+  EXPECT_FALSE(b_->Write(Seats(kA, 5), 5));
+
+  ASSERT_TRUE((*raw)->Command({"CONFIG", "SET", "maxmemory", "0"}).ok());
+  FollowB();
+  EXPECT_FALSE(b_->Read({kA})[0].has_value()) << "version 4 is older than 5";
+  EXPECT_EQ(ConfirmedOf(a_->Read({kA})[0]), 4) << "still what Redis holds";
 }
 
 INSTANTIATE_TEST_SUITE_P(BothImplementations, AvailabilityCacheTest,

@@ -1,5 +1,6 @@
 #include "services/booking/booking_context.h"
 
+#include "absl/time/clock.h"
 #include "common/requests/requests.h"
 #include "common/status/errors.h"
 #include "common/status_macros.h"
@@ -18,6 +19,25 @@ namespace internal {
 
 absl::Status Busy() {
   return OverloadedError("booking: too busy to take this now; retry shortly");
+}
+
+namespace {
+// traceparent: version-traceid-parentid-flags (W3C Trace Context).
+absl::string_view TraceIdOf(const std::string& traceparent) {
+  return traceparent.size() >= 35 ? absl::string_view(traceparent).substr(3, 32)
+                                  : absl::string_view();
+}
+}  // namespace
+
+CallerScope::CallerScope(const Caller& caller)
+    : deadline_(caller.deadline),
+      log_context_(caller.request_id, TraceIdOf(caller.traceparent)),
+      scoped_deadline_(caller.deadline) {}
+
+absl::Status CallerScope::Expired() const {
+  return absl::Now() > deadline_
+             ? absl::DeadlineExceededError("deadline passed while queued")
+             : absl::OkStatus();
 }
 
 absl::Status BookingNotFound() {

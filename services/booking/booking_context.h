@@ -11,7 +11,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/logging/log.h"
 #include "common/time/clock.h"
+#include "common/time/deadline.h"
 #include "google/protobuf/message.h"
 #include "services/booking/availability_cache.h"
 #include "services/booking/booking_view.h"
@@ -40,6 +42,20 @@ namespace internal {
 // No thread was free for work that may block: never run it on the caller's
 // thread (gRPC's own), ask for a retry instead.
 absl::Status Busy();
+// While alive, a worker thread works for `caller` as the dispatcher's own
+// workers do: the call's request and trace ids on log lines, its deadline
+// on every wait. Expired() tells whether that deadline passed while the
+// work was queued (answer DEADLINE_EXCEEDED, as Expired returns).
+class CallerScope {
+ public:
+  explicit CallerScope(const Caller& caller);
+  absl::Status Expired() const;
+
+ private:
+  const absl::Time deadline_;
+  const log::ScopedLogContext log_context_;
+  const ScopedDeadline scoped_deadline_;
+};
 absl::Status BookingNotFound();
 // FAILED_PRECONDITION with an ErrorInfo reason.
 absl::Status Refused(absl::string_view message, std::string reason);

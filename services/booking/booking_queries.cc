@@ -11,7 +11,6 @@
 #include "common/requests/requests.h"
 #include "common/status/errors.h"
 #include "common/status_macros.h"
-#include "common/time/deadline.h"
 #include "services/booking/domain.h"
 
 namespace training::booking {
@@ -156,7 +155,11 @@ void BookingQueries::AvailabilityAsync(
       std::function<void(absl::StatusOr<v1::BatchGetAvailabilityResponse>)>>(
       std::move(done));
   if (!offload_([this, caller, &r, shared_done] {
-        ScopedDeadline deadline(caller.deadline);
+        internal::CallerScope scope(caller);
+        if (absl::Status expired = scope.Expired(); !expired.ok()) {
+          (*shared_done)(expired);
+          return;
+        }
         (*shared_done)(Availability(caller, r));
       })) {
     (*shared_done)(internal::Busy());

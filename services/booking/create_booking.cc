@@ -92,7 +92,11 @@ void BookingCreation::CreateAsync(
         std::make_shared<std::function<void(absl::StatusOr<v1::Booking>)>>(
             std::move(done));
     if (!offload_([this, caller, &r, shared_done] {
-          ScopedDeadline deadline(caller.deadline);
+          internal::CallerScope scope(caller);
+          if (absl::Status expired = scope.Expired(); !expired.ok()) {
+            (*shared_done)(expired);
+            return;
+          }
           (*shared_done)(any_date_->Create(caller, r));
         })) {
       (*shared_done)(internal::Busy());

@@ -36,8 +36,9 @@ return out
 )lua";
 
 constexpr int kChangesKept = 10000;
-// Stream entries read per round trip.
+// Stream entries read per round trip, and round trips per follow.
 constexpr int kChangesPerRead = 500;
+constexpr int kRoundsPerFollow = 20;
 // A follower that has not read the stream for this long may have missed
 // entries trimmed meanwhile: it rebuilds the copy.
 constexpr absl::Duration kStallLimit = absl::Seconds(10);
@@ -81,9 +82,11 @@ const redis::Reply* FieldOf(const redis::Reply& fields,
 }  // namespace
 
 RedisAvailabilityCache::RedisAvailabilityCache(redis::RedisClient* redis,
-                                               absl::Duration ttl)
+                                               absl::Duration ttl,
+                                               const Clock* clock)
     : redis_(redis),
       ttl_(ttl),
+      clock_(clock),
       write_script_(kWriteScript),
       read_script_(kReadScript) {
   Count();  // every outcome shows on /metrics from the start
@@ -102,21 +105,22 @@ std::string RedisAvailabilityCache::KeyOf(const std::string& session) {
 }
 
 void RedisAvailabilityCache::StartCopy(absl::Duration follow_interval) {
+  if (follower_.joinable()) return;  // already following
   follower_ = std::thread([this, follow_interval] {
     absl::MutexLock lock(&follow_mu_);
-    absl::Time next_sweep = absl::Now() + ttl_;
+    absl::Time next_sweep = clock_->Now() + ttl_;
     while (!stopping_) {
       // Failures are counted and leave the copy suspended; the next round
       // tries again.
       if (!following_ || copy_.suspended() ||
-          absl::Now() - last_followed_ > kStallLimit) {
+          clock_->Now() - last_followed_ > kStallLimit) {
         (void)Resynchronise();
       } else {
         (void)ReadChanges();
       }
-      if (absl::Now() > next_sweep) {
-        copy_.DropExpired(absl::Now());
-        next_sweep = absl::Now() + ttl_;
+      if (clock_->Now() > next_sweep) {
+        copy_.DropExpired(clock_->Now());
+        next_sweep = clock_->Now() + ttl_;
       }
       follow_mu_.AwaitWithTimeout(absl::Condition(&stopping_), follow_interval);
     }
@@ -126,7 +130,7 @@ void RedisAvailabilityCache::StartCopy(absl::Duration follow_interval) {
 absl::Status RedisAvailabilityCache::FollowOnce() {
   absl::MutexLock lock(&follow_mu_);
   if (!following_ || copy_.suspended() ||
-      absl::Now() - last_followed_ > kStallLimit) {
+      clock_->Now() - last_followed_ > kStallLimit) {
     return Resynchronise();
   }
   return ReadChanges();
@@ -147,7 +151,7 @@ absl::Status RedisAvailabilityCache::Resynchronise() {
   last_id_ = last->elements.empty() || last->elements[0].elements.empty()
                  ? "0-0"
                  : last->elements[0].elements[0].str;
-  last_followed_ = absl::Now();
+  last_followed_ = clock_->Now();
   following_ = true;
   copy_.Resume();
   Count().resync.Increment();
@@ -155,7 +159,9 @@ absl::Status RedisAvailabilityCache::Resynchronise() {
 }
 
 absl::Status RedisAvailabilityCache::ReadChanges() {
-  while (true) {
+  // At most kRoundsPerFollow reads per call, so that a stopping process is
+  // never held by writers that keep the stream full.
+  for (int round = 0; round < kRoundsPerFollow; ++round) {
     auto entries =
         redis_->Command({"XRANGE", kChangesKey, absl::StrCat("(", last_id_),
                          "+", "COUNT", absl::StrCat(kChangesPerRead)});
@@ -165,7 +171,7 @@ absl::Status RedisAvailabilityCache::ReadChanges() {
       following_ = false;
       return entries.status();
     }
-    const absl::Time now = absl::Now();
+    const absl::Time now = clock_->Now();
     const uint64_t epoch = copy_.epoch();
     for (const redis::Reply& entry : entries->elements) {
       if (entry.elements.size() != 2) continue;
@@ -193,15 +199,16 @@ absl::Status RedisAvailabilityCache::ReadChanges() {
       }
     }
     last_followed_ = now;
-    if (entries->elements.size() < kChangesPerRead) return absl::OkStatus();
+    if (entries->elements.size() < kChangesPerRead) break;
   }
+  return absl::OkStatus();
 }
 
 bool RedisAvailabilityCache::Write(const v1::Availability& availability,
                                    int64_t version) {
   // Taken before Redis sets the entry's expiry, so that the copy's never
   // outlives it.
-  const absl::Time now = absl::Now();
+  const absl::Time now = clock_->Now();
   const uint64_t epoch = copy_.epoch();
   auto reply =
       redis_->Eval(write_script_, {KeyOf(availability.session()), kChangesKey},
@@ -212,7 +219,10 @@ bool RedisAvailabilityCache::Write(const v1::Availability& availability,
     Count().error.Increment();
     // Other replicas will not hear of this change: rebuild once Redis
     // answers, rather than trust a copy that may have missed others too.
+    // The version is remembered all the same (a suspended copy takes no
+    // figure), so that an older one still in Redis is not served after.
     copy_.Suspend();
+    copy_.Offer(availability, version, now + ttl_, copy_.epoch(), now);
     return false;
   }
   if (reply->integer != 1) {
@@ -226,7 +236,7 @@ bool RedisAvailabilityCache::Write(const v1::Availability& availability,
 
 std::vector<std::optional<v1::Availability>> RedisAvailabilityCache::Read(
     const std::vector<std::string>& sessions) {
-  const absl::Time now = absl::Now();
+  const absl::Time now = clock_->Now();
   const uint64_t epoch = copy_.epoch();
   std::vector<std::optional<v1::Availability>> out =
       copy_.Lookup(sessions, now);
@@ -260,16 +270,20 @@ std::vector<std::optional<v1::Availability>> RedisAvailabilityCache::Read(
       Count().miss.Increment();
       continue;
     }
+    if (left_ms <= 0) {  // expiring this very millisecond, or no TTL
+      Count().miss.Increment();
+      continue;
+    }
+    copy_.Offer(figure, version,
+                now + std::min(absl::Milliseconds(left_ms), ttl_), epoch, now);
     if (version < copy_.VersionSeen(session, now)) {
-      // Older than a figure this replica already served: the database
-      // answers instead, so that no reader sees the counts go back.
+      // Older than a figure this replica already served (or took from the
+      // stream meanwhile): the database answers instead, so that no reader
+      // sees the counts go back.
       Count().stale.Increment();
       Count().miss.Increment();
       continue;
     }
-    const absl::Duration left =
-        left_ms > 0 ? absl::Milliseconds(left_ms) : ttl_;
-    copy_.Offer(figure, version, now + std::min(left, ttl_), epoch, now);
     out[missing[k]] = std::move(figure);
     Count().redis_hit.Increment();
   }
@@ -278,7 +292,7 @@ std::vector<std::optional<v1::Availability>> RedisAvailabilityCache::Read(
 
 std::optional<std::vector<v1::Availability>>
 RedisAvailabilityCache::ReadInMemory(const std::vector<std::string>& sessions) {
-  auto figures = copy_.LookupAll(sessions, absl::Now());
+  auto figures = copy_.LookupAll(sessions, clock_->Now());
   if (figures) Count().hit.Increment(sessions.size());
   return figures;
 }

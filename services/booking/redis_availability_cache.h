@@ -35,6 +35,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/redis/redis_client.h"
+#include "common/time/clock.h"
 #include "services/booking/availability_cache.h"
 #include "services/booking/availability_copy.h"
 
@@ -42,14 +43,17 @@ namespace training::booking {
 
 class RedisAvailabilityCache final : public AvailabilityCache {
  public:
-  // `redis` is not owned.
-  RedisAvailabilityCache(redis::RedisClient* redis, absl::Duration ttl);
+  // `redis` and `clock` are not owned. The copy's figures expire by
+  // `clock` (Redis's own entries by Redis's).
+  RedisAvailabilityCache(redis::RedisClient* redis, absl::Duration ttl,
+                         const Clock* clock = Clock::Real());
   // Stops following the change stream.
   ~RedisAvailabilityCache() override;
 
   // Keeps the copy in memory from now on, following the change stream
-  // every `follow_interval` on a thread of its own. Without it, every read
-  // asks Redis and ReadInMemory answers nothing.
+  // every `follow_interval` on a thread of its own (a second call does
+  // nothing). Without it, every read asks Redis and ReadInMemory answers
+  // nothing.
   void StartCopy(absl::Duration follow_interval = absl::Milliseconds(50));
 
   bool Write(const v1::Availability& availability, int64_t version) override;
@@ -71,6 +75,7 @@ class RedisAvailabilityCache final : public AvailabilityCache {
 
   redis::RedisClient* redis_;
   const absl::Duration ttl_;
+  const Clock* const clock_;
   const redis::Script write_script_;
   const redis::Script read_script_;
   AvailabilityCopy copy_{/*suspended=*/true};
