@@ -6,6 +6,8 @@
 // their dependencies in one struct, and the few helpers every part uses.
 // Not for users outside services/booking: they go through Bookings.
 
+#include <functional>
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -19,6 +21,7 @@
 #include "services/booking/booking_view.h"
 #include "services/booking/caller.h"
 #include "services/booking/domain.h"
+#include "services/booking/session_learner.h"
 #include "services/booking/store.h"
 
 namespace training::booking {
@@ -56,6 +59,24 @@ class CallerScope {
   const log::ScopedLogContext log_context_;
   const ScopedDeadline scoped_deadline_;
 };
+
+// Hands `work` to `offload`, run as `caller` (CallerScope), and answers
+// `done` with its result; Busy when `offload` refuses (blocking work never
+// runs on the caller's thread).
+template <typename T>
+void OffloadAsCaller(const Offload& offload, const Caller& caller,
+                     std::function<absl::StatusOr<T>()> work,
+                     std::function<void(absl::StatusOr<T>)> done) {
+  auto shared_done =
+      std::make_shared<std::function<void(absl::StatusOr<T>)>>(std::move(done));
+  if (!offload([caller, work = std::move(work), shared_done] {
+        CallerScope scope(caller);
+        absl::Status expired = scope.Expired();
+        (*shared_done)(expired.ok() ? work() : absl::StatusOr<T>(expired));
+      })) {
+    (*shared_done)(Busy());
+  }
+}
 absl::Status BookingNotFound();
 // FAILED_PRECONDITION with an ErrorInfo reason.
 absl::Status Refused(absl::string_view message, std::string reason);

@@ -151,19 +151,9 @@ void BookingQueries::AvailabilityAsync(
       return;
     }
   }
-  auto shared_done = std::make_shared<
-      std::function<void(absl::StatusOr<v1::BatchGetAvailabilityResponse>)>>(
+  internal::OffloadAsCaller<v1::BatchGetAvailabilityResponse>(
+      offload_, caller, [this, caller, &r] { return Availability(caller, r); },
       std::move(done));
-  if (!offload_([this, caller, &r, shared_done] {
-        internal::CallerScope scope(caller);
-        if (absl::Status expired = scope.Expired(); !expired.ok()) {
-          (*shared_done)(expired);
-          return;
-        }
-        (*shared_done)(Availability(caller, r));
-      })) {
-    (*shared_done)(internal::Busy());
-  }
 }
 
 absl::StatusOr<v1::BatchGetAvailabilityResponse> BookingQueries::Availability(

@@ -88,19 +88,10 @@ void BookingCreation::CreateAsync(
   const v1::Booking& asked = r.booking();
   if (asked.scope() == v1::Booking::ANY_DATE) {
     // Not batched: it may touch every session of the course.
-    auto shared_done =
-        std::make_shared<std::function<void(absl::StatusOr<v1::Booking>)>>(
-            std::move(done));
-    if (!offload_([this, caller, &r, shared_done] {
-          internal::CallerScope scope(caller);
-          if (absl::Status expired = scope.Expired(); !expired.ok()) {
-            (*shared_done)(expired);
-            return;
-          }
-          (*shared_done)(any_date_->Create(caller, r));
-        })) {
-      (*shared_done)(internal::Busy());
-    }
+    internal::OffloadAsCaller<v1::Booking>(
+        offload_, caller,
+        [this, caller, &r] { return any_date_->Create(caller, r); },
+        std::move(done));
     return;
   }
   std::vector<FieldViolation> violations;
