@@ -25,7 +25,6 @@
 
 namespace training::catalogue {
 
-
 using ::training::requests::PageKey;
 
 // The zone sessions are shown in when none is given.
