@@ -12,8 +12,9 @@
 //   1. health Check (grpc.health.v1, the trivial RPC), the yardstick;
 //   2. one-session calls, cache warm (session i % 20 for call i);
 //   3. twenty-session calls, cache warm (a listing page: all 20);
-//   4. and 5. the same two with Redis stopped (then restarted, and the
-//      cache warmed again by one call per connection).
+//   4. and 5. the same two with Redis stopped (then restarted, with one
+//      call per connection; figures expire within the TTL, so each warm
+//      case starts by refilling them from the database).
 // Printed: calls/s and sessions/s, median [min, max] over the
 // repetitions; the share of cache reads that hit (from booking's
 // training_availability_cache_total); CPU per call by process; and the
