@@ -84,9 +84,11 @@ absl::StatusOr<Route> RouteOf(const MethodDescriptor* method,
   if (!rule.response_body().empty()) {
     route.response_field =
         method->output_type()->FindFieldByName(rule.response_body());
-    if (route.response_field == nullptr) {
+    if (route.response_field == nullptr ||
+        route.response_field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) {
       return fail(absl::StrCat("response_body \"", rule.response_body(),
-                               "\" is not a top-level response field"));
+                               "\" is not a top-level message field of the "
+                               "response"));
     }
   }
   if (method->options().HasExtension(training::api::v1::access)) {
