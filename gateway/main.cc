@@ -1,6 +1,7 @@
-// training_gateway: the suite's HTTP front door. At this stage it serves
-// /healthz (the process is alive) and /readyz (every backend reports
-// SERVING and no shutdown is under way); REST transcoding comes later.
+// training_gateway: the suite's HTTP front door. It serves the REST/JSON API
+// transcoded from the contract's google.api.http rules (gateway/transcode,
+// gateway/rest), /healthz (the process is alive) and /readyz (every backend
+// reports SERVING and no shutdown is under way). main only wires the parts.
 
 #include <signal.h>
 
@@ -16,8 +17,11 @@
 #include "common/metrics/metrics.h"
 #include "common/metrics/metrics_server.h"
 #include "common/runtime/tls.h"
-#include "gateway/backend_health.h"
-#include "gateway/http_server.h"
+#include "gateway/http/http_server.h"
+#include "gateway/rest/rest_handler.h"
+#include "gateway/transcode/route_table.h"
+#include "gateway/upstream/backend_health.h"
+#include "gateway/upstream/backends.h"
 
 ABSL_FLAG(std::string, host, "127.0.0.1",
           "Address to listen on (0.0.0.0 in containers).");
@@ -27,9 +31,30 @@ ABSL_FLAG(std::string, port_file, "",
           "If set, the bound HTTP port is written here once serving.");
 ABSL_FLAG(std::string, metrics_port_file, "",
           "If set, the bound metrics port is written to this file.");
-ABSL_FLAG(int, http_threads, 2, "HTTP I/O threads.");
+ABSL_FLAG(int, http_threads, 2, "HTTP I/O threads (one per core is right).");
+ABSL_FLAG(int64_t, http_max_body_bytes, 1 << 20,
+          "Largest request body accepted (413 beyond).");
+ABSL_FLAG(int64_t, http_max_header_bytes, 16 << 10,
+          "Largest request header accepted (431 beyond).");
+ABSL_FLAG(int, http_max_header_fields, 100,
+          "Most header fields a request may have (431 beyond).");
+ABSL_FLAG(absl::Duration, http_idle_timeout, absl::Seconds(60),
+          "How long a kept-alive connection may wait for its next request.");
+ABSL_FLAG(absl::Duration, http_read_timeout, absl::Seconds(15),
+          "How long a request may take to arrive once begun (then the "
+          "connection is closed).");
+ABSL_FLAG(absl::Duration, http_write_timeout, absl::Seconds(15),
+          "How long a response may take to leave.");
+ABSL_FLAG(absl::Duration, read_deadline, absl::Seconds(5),
+          "Deadline of a GET's backend call (X-Request-Timeout shortens it).");
+ABSL_FLAG(absl::Duration, write_deadline, absl::Seconds(10),
+          "Deadline of any other backend call (X-Request-Timeout shortens "
+          "it).");
+ABSL_FLAG(absl::Duration, public_max_age, absl::Seconds(5),
+          "Cache-Control max-age of anonymous GETs of public resources.");
 ABSL_FLAG(std::string, catalogue_address, "127.0.0.1:7051",
-          "Catalogue service gRPC address.");
+          "Catalogue service gRPC address (dns:///name:port for every pod "
+          "behind a headless Service).");
 ABSL_FLAG(std::string, booking_address, "127.0.0.1:7052",
           "Booking service gRPC address.");
 ABSL_FLAG(std::string, notification_address, "127.0.0.1:7053",
@@ -41,6 +66,8 @@ ABSL_FLAG(absl::Duration, readiness_interval, absl::Seconds(1),
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
           "After SIGTERM, how long /readyz answers 503 while requests are "
           "still served.");
+ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(15),
+          "After the grace, how long requests in flight may take to finish.");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error.");
 ABSL_FLAG(std::string, service_key, "",
           "The gateway's own API key (it forwards callers' credentials and "
@@ -48,21 +75,51 @@ ABSL_FLAG(std::string, service_key, "",
 
 namespace {
 
-using training::gateway::HttpRequest;
-using training::gateway::HttpResponse;
+using training::gateway::http::HttpRequest;
+using training::gateway::http::HttpResponse;
 namespace log = training::log;
-
-std::string JsonError(int http_status, const char* status,
-                      const char* message) {
-  return absl::StrCat(R"({"error":{"code":)", http_status, R"(,"status":")",
-                      status, R"(","message":")", message, R"("}})");
-}
 
 void WritePortFile(const std::string& path, int port) {
   if (path.empty()) return;
   std::ofstream(path + ".tmp", std::ios::trunc) << port << "\n";
   std::error_code ec;
   std::filesystem::rename(path + ".tmp", path, ec);
+}
+
+std::string StatusClass(int status) { return absl::StrCat(status / 100, "xx"); }
+
+void ValidateFlags() {
+  namespace config = training::config;
+  config::ExitIfInvalid(
+      config::ValidatePort("http_port", absl::GetFlag(FLAGS_http_port)));
+  config::ExitIfInvalid(
+      config::ValidatePort("metrics_port", absl::GetFlag(FLAGS_metrics_port)));
+  auto positive = [](const char* flag, const char* env, absl::Duration d) {
+    if (d <= absl::ZeroDuration()) {
+      config::ExitIfInvalid(absl::InvalidArgumentError(
+          absl::StrCat("--", flag, " (", env, "): must be positive")));
+    }
+  };
+  positive("readiness_interval", "TRAINING_READINESS_INTERVAL",
+           absl::GetFlag(FLAGS_readiness_interval));
+  positive("http_idle_timeout", "TRAINING_HTTP_IDLE_TIMEOUT",
+           absl::GetFlag(FLAGS_http_idle_timeout));
+  positive("http_read_timeout", "TRAINING_HTTP_READ_TIMEOUT",
+           absl::GetFlag(FLAGS_http_read_timeout));
+  positive("http_write_timeout", "TRAINING_HTTP_WRITE_TIMEOUT",
+           absl::GetFlag(FLAGS_http_write_timeout));
+  positive("read_deadline", "TRAINING_READ_DEADLINE",
+           absl::GetFlag(FLAGS_read_deadline));
+  positive("write_deadline", "TRAINING_WRITE_DEADLINE",
+           absl::GetFlag(FLAGS_write_deadline));
+  if (absl::GetFlag(FLAGS_http_max_body_bytes) <= 0 ||
+      absl::GetFlag(FLAGS_http_max_header_bytes) <= 0 ||
+      absl::GetFlag(FLAGS_http_max_header_fields) <= 0 ||
+      absl::GetFlag(FLAGS_http_threads) <= 0) {
+    config::ExitIfInvalid(absl::InvalidArgumentError(
+        "--http_threads, --http_max_body_bytes, --http_max_header_bytes and "
+        "--http_max_header_fields must be positive"));
+  }
 }
 
 }  // namespace
@@ -85,21 +142,36 @@ int main(int argc, char** argv) {
   }
   log::Configure("gateway", level);
   log::RouteGrpcLogs();
-  training::config::ExitIfInvalid(training::config::ValidatePort(
-      "http_port", absl::GetFlag(FLAGS_http_port)));
-  training::config::ExitIfInvalid(training::config::ValidatePort(
-      "metrics_port", absl::GetFlag(FLAGS_metrics_port)));
-  if (absl::GetFlag(FLAGS_readiness_interval) <= absl::ZeroDuration()) {
-    training::config::ExitIfInvalid(absl::InvalidArgumentError(
-        "--readiness_interval (TRAINING_READINESS_INTERVAL): must be "
-        "positive"));
+  ValidateFlags();
+
+  // The routes come from the contract: a rule that cannot be served, or
+  // two that collide, stop the gateway here rather than shadow each other.
+  auto routes = training::gateway::transcode::RouteTable::Build(
+      {{"catalogue", "training.catalogue.v1.CatalogueService"},
+       {"booking", "training.booking.v1.BookingService"},
+       {"notification", "training.notification.v1.NotificationService"},
+       {"content", "training.content.v1.ContentService"}});
+  if (!routes.ok()) {
+    log::Error("routes.invalid",
+               {{"error", log::ScrubbedText(routes.status().message())}});
+    return 2;
   }
 
   auto& registry = training::metrics::DefaultRegistry();
   registry.AddProcessMetrics();
-  auto& requests =
-      registry.Counter("http_requests_total",
-                       "HTTP requests by route and status.", {"route", "code"});
+  auto& requests = registry.Counter(
+      "http_requests_total",
+      "HTTP requests by method, route template and status class (2xx, "
+      "4xx, ...).",
+      {"method", "route", "code"});
+  auto& durations = registry.Histogram(
+      "http_request_duration_seconds",
+      "Time from a request's arrival to its answer, by route template.",
+      {"method", "route"});
+  auto& upstream = registry.Histogram(
+      "http_upstream_duration_seconds",
+      "Time waiting for the backend's answer, by route template.",
+      {"method", "route"});
   auto metrics_server = training::metrics::MetricsServer::Start(
       absl::GetFlag(FLAGS_host), absl::GetFlag(FLAGS_metrics_port), &registry);
   if (!metrics_server.ok()) {
@@ -114,6 +186,7 @@ int main(int argc, char** argv) {
       {{"listen", log::Id(absl::StrCat(absl::GetFlag(FLAGS_host), ":",
                                        absl::GetFlag(FLAGS_http_port)))},
        {"metrics_port", absl::GetFlag(FLAGS_metrics_port)},
+       {"routes", static_cast<int64_t>((*routes)->routes().size())},
        {"catalogue", log::Id(absl::GetFlag(FLAGS_catalogue_address))},
        {"booking", log::Id(absl::GetFlag(FLAGS_booking_address))},
        {"notification", log::Id(absl::GetFlag(FLAGS_notification_address))},
@@ -125,54 +198,92 @@ int main(int argc, char** argv) {
                {{"error", log::ScrubbedText(credentials.status().message())}});
     return 2;
   }
-  training::gateway::BackendHealth backends(
+  training::gateway::Backends backends(
       {{"catalogue", absl::GetFlag(FLAGS_catalogue_address)},
        {"booking", absl::GetFlag(FLAGS_booking_address)},
        {"notification", absl::GetFlag(FLAGS_notification_address)},
        {"content", absl::GetFlag(FLAGS_content_address)}},
-      *credentials, absl::GetFlag(FLAGS_readiness_interval), absl::Seconds(1));
-  backends.Start();
+      *credentials);
+  training::gateway::BackendHealth health(
+      backends, absl::GetFlag(FLAGS_readiness_interval), absl::Seconds(1));
+  health.Start();
   std::atomic<bool> shutting_down{false};
 
-  auto handler = [&](const HttpRequest& request) -> HttpResponse {
-    const std::string path = request.target.substr(0, request.target.find('?'));
-    HttpResponse response;
-    if (path == "/healthz" && request.method == "GET") {
-      response.body = R"({"status":"ok"})";
-      requests.Add({"/healthz", "200"});
-      return response;
+  // Metrics and the access log: route template, status, duration and
+  // request id; never a query string, a body or a credential.
+  auto report = [&](const training::gateway::RequestReport& r) {
+    requests.Add({r.method, r.route, StatusClass(r.status)});
+    durations.Observe({r.method, r.route}, absl::ToDoubleSeconds(r.duration));
+    if (r.upstream > absl::ZeroDuration()) {
+      upstream.Observe({r.method, r.route}, absl::ToDoubleSeconds(r.upstream));
     }
-    if (path == "/readyz" && request.method == "GET") {
+    log::Info("http.request", {{"method", log::Id(r.method)},
+                               {"route", log::Id(r.route)},
+                               {"status", static_cast<int64_t>(r.status)},
+                               {"duration", r.duration},
+                               {"request_id", log::Id(r.request_id)}});
+  };
+  training::gateway::RestOptions rest_options;
+  rest_options.read_deadline = absl::GetFlag(FLAGS_read_deadline);
+  rest_options.write_deadline = absl::GetFlag(FLAGS_write_deadline);
+  rest_options.public_max_age = absl::GetFlag(FLAGS_public_max_age);
+  training::gateway::RestHandler rest(routes->get(), &backends, rest_options,
+                                      report);
+
+  auto handler = [&](HttpRequest request,
+                     training::gateway::http::Responder respond) {
+    const absl::string_view path = request.Path();
+    if (request.method == "GET" && path == "/healthz") {
+      HttpResponse response;
+      response.body = R"({"status":"ok"})";
+      requests.Add({"GET", "/healthz", "2xx"});
+      return respond(std::move(response));
+    }
+    if (request.method == "GET" && path == "/readyz") {
       std::string detail;
-      for (const auto& [name, serving] : backends.Snapshot()) {
+      for (const auto& [name, serving] : health.Snapshot()) {
         absl::StrAppend(&detail, detail.empty() ? "" : ",", "\"", name, "\":\"",
                         serving ? "SERVING" : "NOT_SERVING", "\"");
       }
-      const bool ready = !shutting_down.load() && backends.AllServing();
+      const bool ready = !shutting_down.load() && health.AllServing();
+      HttpResponse response;
       response.status = ready ? 200 : 503;
       response.body = absl::StrCat(R"({"status":")",
                                    shutting_down.load() ? "shutting_down"
                                    : ready              ? "ready"
                                                         : "not_ready",
                                    R"(","backends":{)", detail, "}}");
-      requests.Add({"/readyz", absl::StrCat(response.status)});
-      return response;
+      requests.Add({"GET", "/readyz", StatusClass(response.status)});
+      return respond(std::move(response));
     }
-    response.status = 404;
-    response.body = JsonError(404, "NOT_FOUND", "no such route");
-    requests.Add({"unmatched", "404"});
-    return response;
+    rest.Handle(std::move(request), std::move(respond));
   };
 
-  auto server = training::gateway::HttpServer::Start(
-      absl::GetFlag(FLAGS_host), absl::GetFlag(FLAGS_http_port),
-      absl::GetFlag(FLAGS_http_threads), handler);
+  training::gateway::http::HttpServerOptions http_options;
+  http_options.host = absl::GetFlag(FLAGS_host);
+  http_options.port = absl::GetFlag(FLAGS_http_port);
+  http_options.threads = absl::GetFlag(FLAGS_http_threads);
+  http_options.max_body_bytes =
+      static_cast<size_t>(absl::GetFlag(FLAGS_http_max_body_bytes));
+  http_options.max_header_bytes =
+      static_cast<size_t>(absl::GetFlag(FLAGS_http_max_header_bytes));
+  http_options.max_header_fields =
+      static_cast<size_t>(absl::GetFlag(FLAGS_http_max_header_fields));
+  http_options.idle_timeout = absl::GetFlag(FLAGS_http_idle_timeout);
+  http_options.read_timeout = absl::GetFlag(FLAGS_http_read_timeout);
+  http_options.write_timeout = absl::GetFlag(FLAGS_http_write_timeout);
+  auto server =
+      training::gateway::http::HttpServer::Start(http_options, handler);
   if (!server.ok()) {
     log::Error("http.start_failed",
                {{"error", log::ScrubbedText(server.status().message())},
                 {"change_with", "--http_port (TRAINING_HTTP_PORT)"}});
     return 1;
   }
+  registry.Gauge(
+      "http_requests_in_flight",
+      "Requests whose response has not yet been written.",
+      [&server] { return static_cast<double>((*server)->in_flight()); });
   WritePortFile(absl::GetFlag(FLAGS_port_file), (*server)->port());
   WritePortFile(absl::GetFlag(FLAGS_metrics_port_file),
                 (*metrics_server)->port());
@@ -182,10 +293,14 @@ int main(int argc, char** argv) {
   int signal = 0;
   sigwait(&signals, &signal);
   log::Info("shutdown.begin", {{"signal", signal}});
+  // Readiness fails first so that load balancers stop sending; requests
+  // still arriving are served. Then the server drains: no new connections,
+  // idle ones closed, requests in flight finish.
   shutting_down.store(true);
   timespec grace = absl::ToTimespec(absl::GetFlag(FLAGS_shutdown_grace));
   sigtimedwait(&signals, nullptr, &grace);
-  (*server)->Stop();
-  log::Info("shutdown.complete");
+  const bool drained = (*server)->Drain(absl::GetFlag(FLAGS_drain_timeout));
+  rest.CancelAllAndWait(absl::Seconds(5));
+  log::Info("shutdown.complete", {{"drained", drained}});
   return 0;
 }

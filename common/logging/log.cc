@@ -75,7 +75,8 @@ void AppendJsonString(std::string* out, absl::string_view text) {
 
 bool IsIdChar(char c) {
   return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' ||
-         c == '_' || c == ':' || c == '/' || c == '-' || c == '+' || c == '=';
+         c == '_' || c == ':' || c == '/' || c == '-' || c == '+' || c == '=' ||
+         c == '{' || c == '}' || c == '*';  // path templates
 }
 
 }  // namespace

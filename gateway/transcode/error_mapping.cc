@@ -6,6 +6,7 @@
 #include "common/status/errors.h"
 #include "common/status/grpc_status.h"
 #include "gateway/transcode/response_mapping.h"
+#include "google/protobuf/util/json_util.h"
 #include "google/rpc/code.pb.h"
 
 namespace training::gateway::transcode {
@@ -54,8 +55,14 @@ HttpError RenderError(const absl::Status& status) {
   error.status = HttpStatusFor(status.code(), info ? info->reason : "");
   google::rpc::Status rpc = ToRpcStatus(status);
   std::string details;
+  // Details print only the fields set: newer google.rpc fields the
+  // services never fill (a violation's `reason`) would be noise.
+  google::protobuf::util::JsonPrintOptions options;
   for (const auto& any : rpc.details()) {
-    absl::StrAppend(&details, details.empty() ? "" : ",", ToJson(any));
+    std::string json;
+    if (google::protobuf::util::MessageToJsonString(any, &json, options).ok()) {
+      absl::StrAppend(&details, details.empty() ? "" : ",", json);
+    }
   }
   error.body = absl::StrCat(
       R"({"error":{"code":)", error.status, R"(,"status":")",

@@ -1,5 +1,5 @@
-#ifndef TRAINING_GATEWAY_BACKEND_HEALTH_H_
-#define TRAINING_GATEWAY_BACKEND_HEALTH_H_
+#ifndef TRAINING_GATEWAY_UPSTREAM_BACKEND_HEALTH_H_
+#define TRAINING_GATEWAY_UPSTREAM_BACKEND_HEALTH_H_
 
 // Tracks whether each backend service reports SERVING, by polling
 // grpc.health.v1 Check on a background thread (so that HTTP handlers read a
@@ -14,21 +14,16 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "gateway/upstream/backends.h"
 #include "grpcpp/grpcpp.h"
 
 namespace training::gateway {
 
-struct Backend {
-  std::string name;     // `catalogue`
-  std::string address;  // `127.0.0.1:7051`
-};
-
 class BackendHealth {
  public:
-  // `credentials`: how to reach the backends (TLS or plaintext).
-  BackendHealth(std::vector<Backend> backends,
-                std::shared_ptr<grpc::ChannelCredentials> credentials,
-                absl::Duration interval, absl::Duration timeout);
+  // Checks each of `backends` over its channel; `backends` outlives this.
+  BackendHealth(const Backends& backends, absl::Duration interval,
+                absl::Duration timeout);
   ~BackendHealth();
 
   // Checks every backend once now, then every `interval` until destruction.
@@ -42,7 +37,7 @@ class BackendHealth {
   void CheckAll();
 
   struct Entry {
-    Backend backend;
+    std::string name;
     std::shared_ptr<grpc::Channel> channel;
   };
   std::vector<Entry> entries_;
@@ -56,4 +51,4 @@ class BackendHealth {
 
 }  // namespace training::gateway
 
-#endif  // TRAINING_GATEWAY_BACKEND_HEALTH_H_
+#endif  // TRAINING_GATEWAY_UPSTREAM_BACKEND_HEALTH_H_

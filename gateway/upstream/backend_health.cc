@@ -1,19 +1,16 @@
-#include "gateway/backend_health.h"
+#include "gateway/upstream/backend_health.h"
 
 #include "absl/time/clock.h"
 #include "health/v1/health.grpc.pb.h"
 
 namespace training::gateway {
 
-BackendHealth::BackendHealth(
-    std::vector<Backend> backends,
-    std::shared_ptr<grpc::ChannelCredentials> credentials,
-    absl::Duration interval, absl::Duration timeout)
+BackendHealth::BackendHealth(const Backends& backends, absl::Duration interval,
+                             absl::Duration timeout)
     : interval_(interval), timeout_(timeout) {
-  for (auto& backend : backends) {
-    auto channel = grpc::CreateChannel(backend.address, credentials);
+  for (const Backend& backend : backends.list()) {
     serving_[backend.name] = false;
-    entries_.push_back({std::move(backend), std::move(channel)});
+    entries_.push_back({backend.name, backends.Channel(backend.name)});
   }
 }
 
@@ -40,7 +37,7 @@ void BackendHealth::CheckAll() {
         stub->Check(&context, request, &response).ok() &&
         response.status() == grpc::health::v1::HealthCheckResponse::SERVING;
     absl::MutexLock lock(&mu_);
-    serving_[entry.backend.name] = serving;
+    serving_[entry.name] = serving;
   }
 }
 

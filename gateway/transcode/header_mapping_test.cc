@@ -1,0 +1,110 @@
+#include "gateway/transcode/header_mapping.h"
+
+#include "common/status/errors.h"
+#include "common/text/text.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "training/transcodetest/v1/things.pb.h"
+
+namespace training::gateway::transcode {
+namespace {
+
+namespace tt = training::transcodetest::v1;
+
+class HeaderMappingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    (void)tt::Thing::descriptor();
+    auto table =
+        RouteTable::Build({{"things", "training.transcodetest.v1.Things"}});
+    ASSERT_TRUE(table.ok()) << table.status();
+    table_ = *std::move(table);
+  }
+  const Route& RouteFor(const char* method, const char* path) {
+    return *table_->Find(method, path)->route;
+  }
+  std::unique_ptr<RouteTable> table_;
+};
+
+TEST_F(HeaderMappingTest, UuidKeysPassThroughOthersBecomeStableUuids) {
+  auto uuid = RequestIdForKey("3F8D2A51-6C0E-4B7A-9E14-7D2C5B8A90F6", "");
+  ASSERT_TRUE(uuid.ok());
+  EXPECT_EQ(*uuid, "3f8d2a51-6c0e-4b7a-9e14-7d2c5b8a90f6");
+
+  auto a = RequestIdForKey("order-17", "Bearer k1");
+  auto again = RequestIdForKey("order-17", "Bearer k1");
+  auto other_caller = RequestIdForKey("order-17", "Bearer k2");
+  auto other_key = RequestIdForKey("order-18", "Bearer k1");
+  ASSERT_TRUE(a.ok() && again.ok() && other_caller.ok() && other_key.ok());
+  EXPECT_TRUE(text::IsUuid(*a));
+  EXPECT_EQ((*a)[14], '5') << "version 5";
+  EXPECT_EQ(*a, *again);
+  EXPECT_NE(*a, *other_caller);
+  EXPECT_NE(*a, *other_key);
+
+  EXPECT_FALSE(RequestIdForKey("", "").ok());
+  EXPECT_FALSE(RequestIdForKey(std::string(256, 'k'), "").ok());
+  EXPECT_FALSE(RequestIdForKey("has space", "").ok());
+  EXPECT_FALSE(RequestIdForKey("caf\xc3\xa9", "").ok());
+}
+
+TEST_F(HeaderMappingTest, IdempotencyKeyFillsRequestIdUnlessTheBodyDid) {
+  const Route& rename = RouteFor("POST", "/v1/shelves/s/things/t:rename");
+  tt::RenameThingRequest request;
+  ASSERT_TRUE(ApplyIdempotencyKey(rename, "k", "", &request).ok());
+  EXPECT_TRUE(text::IsUuid(request.request_id()));
+  request.set_request_id("from-body");
+  ASSERT_TRUE(ApplyIdempotencyKey(rename, "k", "", &request).ok());
+  EXPECT_EQ(request.request_id(), "from-body");
+
+  tt::Thing label;
+  const Route& no_id = RouteFor("POST", "/v1/shelves/s/things/t:label");
+  absl::Status refused = ApplyIdempotencyKey(no_id, "k", "", &label);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(GetFieldViolations(refused).at(0).field, "Idempotency-Key");
+  tt::GetThingRequest get;
+  EXPECT_TRUE(
+      ApplyIdempotencyKey(RouteFor("GET", "/v1/things/x"), "k", "", &get).ok())
+      << "a GET is idempotent already";
+}
+
+TEST_F(HeaderMappingTest, IfMatchSetsTheBodyResourcesEtag) {
+  const Route& update = RouteFor("PATCH", "/v1/shelves/s/things/t");
+  tt::UpdateThingRequest request;
+  ASSERT_TRUE(ApplyIfMatch(update, "\"7\"", &request).ok());
+  EXPECT_EQ(request.thing().etag(), "7");
+  tt::UpdateThingRequest weak;
+  ASSERT_TRUE(ApplyIfMatch(update, "W/\"8\"", &weak).ok());
+  EXPECT_EQ(weak.thing().etag(), "8");
+  tt::UpdateThingRequest any;
+  ASSERT_TRUE(ApplyIfMatch(update, "*", &any).ok());
+  EXPECT_EQ(any.thing().etag(), "");
+
+  tt::UpdateThingRequest clash;
+  clash.mutable_thing()->set_etag("6");
+  EXPECT_FALSE(ApplyIfMatch(update, "\"7\"", &clash).ok());
+  EXPECT_FALSE(ApplyIfMatch(update, "7", &request).ok()) << "unquoted";
+  EXPECT_FALSE(ApplyIfMatch(update, "\"1\", \"2\"", &request).ok());
+  tt::RenameThingRequest rename;
+  EXPECT_FALSE(ApplyIfMatch(RouteFor("POST", "/v1/shelves/s/things/t:rename"),
+                            "\"1\"", &rename)
+                   .ok())
+      << "no etag to carry it";
+}
+
+TEST_F(HeaderMappingTest, EtagAndIfNoneMatch) {
+  tt::Thing thing;
+  thing.set_etag("42");
+  EXPECT_EQ(EtagOf(thing), "42");
+  EXPECT_EQ(EtagHeader("42"), "\"42\"");
+  EXPECT_EQ(EtagOf(tt::GetThingRequest()), "");
+  EXPECT_TRUE(IfNoneMatchHits("\"42\"", "42"));
+  EXPECT_TRUE(IfNoneMatchHits("\"1\", W/\"42\"", "42"));
+  EXPECT_TRUE(IfNoneMatchHits("*", "42"));
+  EXPECT_FALSE(IfNoneMatchHits("\"41\"", "42"));
+  EXPECT_FALSE(IfNoneMatchHits("42", "42")) << "unquoted is no entity tag";
+  EXPECT_FALSE(IfNoneMatchHits("*", "")) << "nothing to match";
+}
+
+}  // namespace
+}  // namespace training::gateway::transcode
