@@ -30,6 +30,17 @@ v1::Cancellation::Cause CauseOf(const Caller& caller) {
                                              : v1::Cancellation::ATTENDEE;
 }
 
+absl::Status CheckRequestId(const std::string& request_id) {
+  if (request_id.empty() || text::IsUuid(request_id)) return absl::OkStatus();
+  return InvalidArgumentError({{"request_id", "must be a UUID"}});
+}
+
+// Leave and accept requests are alike on the wire (a name and an id): the
+// type keeps one's id from replaying the other.
+std::string ChangeFingerprint(const google::protobuf::Message& r) {
+  return internal::Fingerprint(r) + ":" + r.GetDescriptor()->name();
+}
+
 }  // namespace
 
 absl::StatusOr<StoredBooking> BookingChanges::FindAndLock(
@@ -57,6 +68,24 @@ absl::StatusOr<StoredBooking> BookingChanges::FindAndLock(
   }
   RETURN_IF_ERROR(access(tx, *found));
   return *std::move(found);
+}
+
+BookingChanges::Change BookingChanges::Once(
+    const google::protobuf::Message& request, const std::string& request_id,
+    Change change) const {
+  if (request_id.empty()) return change;
+  return [this, request_id, fingerprint = ChangeFingerprint(request),
+          change = std::move(change)](
+             BookingTransaction& tx, StoredBooking& stored,
+             SessionInventory& inventory) -> absl::Status {
+    const absl::Time now = context_.clock->Now();
+    ASSIGN_OR_RETURN(std::optional<RequestRecord> earlier,
+                     internal::EarlierRun(tx, request_id, fingerprint, now));
+    if (earlier) return absl::OkStatus();  // done already: answer as now
+    RETURN_IF_ERROR(change(tx, stored, inventory));
+    return tx.RecordRequest(request_id,
+                            {fingerprint, stored.booking.reference()}, now);
+  };
 }
 
 absl::StatusOr<v1::Booking> BookingChanges::ChangeBooking(
@@ -94,101 +123,115 @@ absl::StatusOr<v1::Booking> BookingChanges::Cancel(
   if (text::Utf8Length(r.reason()) > 500) {
     return InvalidArgumentError({{"reason", "must be at most 500 characters"}});
   }
+  RETURN_IF_ERROR(CheckRequestId(r.request_id()));
   return ChangeBooking(
       caller, reference,
-      [&](BookingTransaction& tx, StoredBooking& stored,
-          SessionInventory& inventory) -> absl::Status {
-        v1::Booking& b = stored.booking;
-        if (!r.etag().empty() && r.etag() != b.etag()) {
-          return WithErrorInfo(
-              absl::AbortedError("etag: the booking changed since it was read"),
-              "ETAG_MISMATCH");
-        }
-        if (!IsActive(b.state())) return absl::OkStatus();  // already ended
-        const v1::Booking::State before = b.state();
-        EndBooking(stored, inventory, v1::Booking::CANCELLED, CauseOf(caller),
-                   r.reason(), context_.clock->Now());
-        RETURN_IF_ERROR(tx.UpdateBooking(stored));
-        RETURN_IF_ERROR(tx.ForgetPreviousContacts(b.reference()));
-        RETURN_IF_ERROR(tx.AddEvent(CancelledEvent(caller, b, before)));
-        // The freed place goes to the head of the waiting list in this same
-        // transaction, so it is never given twice nor left empty.
-        RETURN_IF_ERROR(waitlist_->Promote(tx, inventory, caller));
-        return SaveCounts(tx, inventory);
-      });
+      Once(r, r.request_id(),
+           [&](BookingTransaction& tx, StoredBooking& stored,
+               SessionInventory& inventory) -> absl::Status {
+             v1::Booking& b = stored.booking;
+             if (!r.etag().empty() && r.etag() != b.etag()) {
+               return WithErrorInfo(
+                   absl::AbortedError(
+                       "etag: the booking changed since it was read"),
+                   "ETAG_MISMATCH");
+             }
+             if (!IsActive(b.state()))
+               return absl::OkStatus();  // already ended
+             const v1::Booking::State before = b.state();
+             EndBooking(stored, inventory, v1::Booking::CANCELLED,
+                        CauseOf(caller), r.reason(), context_.clock->Now());
+             RETURN_IF_ERROR(tx.UpdateBooking(stored));
+             RETURN_IF_ERROR(tx.ForgetPreviousContacts(b.reference()));
+             RETURN_IF_ERROR(tx.AddEvent(CancelledEvent(caller, b, before)));
+             // The freed place goes to the head of the waiting list in this
+             // same transaction, so it is never given twice nor left empty.
+             RETURN_IF_ERROR(waitlist_->Promote(tx, inventory, caller));
+             return SaveCounts(tx, inventory);
+           }));
 }
 
 absl::StatusOr<v1::Booking> BookingChanges::LeaveWaitlist(
     const Caller& caller, const v1::LeaveWaitlistRequest& r) const {
   ASSIGN_OR_RETURN(std::string reference, CheckBookingName(r.name(), "name"));
+  RETURN_IF_ERROR(CheckRequestId(r.request_id()));
   return ChangeBooking(
       caller, reference,
-      [&](BookingTransaction& tx, StoredBooking& stored,
-          SessionInventory& inventory) -> absl::Status {
-        v1::Booking& b = stored.booking;
-        if (b.state() == v1::Booking::LEFT_WAITLIST) return absl::OkStatus();
-        if (b.state() != v1::Booking::WAITLISTED) {
-          return Refused("name: the booking is not on a waiting list",
-                         "NOT_WAITLISTED");
-        }
-        EndBooking(stored, inventory, v1::Booking::LEFT_WAITLIST,
-                   CauseOf(caller), "", context_.clock->Now());
-        RETURN_IF_ERROR(tx.UpdateBooking(stored));
-        RETURN_IF_ERROR(
-            tx.AddEvent(CancelledEvent(caller, b, v1::Booking::WAITLISTED)));
-        return SaveCounts(tx, inventory);
-      });
+      Once(r, r.request_id(),
+           [&](BookingTransaction& tx, StoredBooking& stored,
+               SessionInventory& inventory) -> absl::Status {
+             v1::Booking& b = stored.booking;
+             if (b.state() == v1::Booking::LEFT_WAITLIST)
+               return absl::OkStatus();
+             if (b.state() != v1::Booking::WAITLISTED) {
+               return Refused("name: the booking is not on a waiting list",
+                              "NOT_WAITLISTED");
+             }
+             EndBooking(stored, inventory, v1::Booking::LEFT_WAITLIST,
+                        CauseOf(caller), "", context_.clock->Now());
+             RETURN_IF_ERROR(tx.UpdateBooking(stored));
+             RETURN_IF_ERROR(tx.AddEvent(
+                 CancelledEvent(caller, b, v1::Booking::WAITLISTED)));
+             return SaveCounts(tx, inventory);
+           }));
 }
 
 absl::StatusOr<v1::Booking> BookingChanges::AcceptOffer(
     const Caller& caller, const v1::AcceptOfferRequest& r) const {
   ASSIGN_OR_RETURN(std::string reference, CheckBookingName(r.name(), "name"));
+  RETURN_IF_ERROR(CheckRequestId(r.request_id()));
   return ChangeBooking(
       caller, reference,
-      [&](BookingTransaction& tx, StoredBooking& stored,
-          SessionInventory& inventory) -> absl::Status {
-        v1::Booking& b = stored.booking;
-        if (b.state() == v1::Booking::CONFIRMED && b.has_offer()) {
-          return absl::OkStatus();  // accepted already: a retry
-        }
-        if (b.state() != v1::Booking::OFFERED) {
-          return Refused("name: the booking has no open offer", "NO_OFFER");
-        }
-        const absl::Time now = context_.clock->Now();
-        if (now >= FromProto(b.offer().expire_time())) {
-          return Refused("name: the offer has expired", "OFFER_EXPIRED");
-        }
-        b.set_state(v1::Booking::CONFIRMED);
-        *b.mutable_confirm_time() = ToProto(now);
-        *b.mutable_update_time() = ToProto(now);
-        --inventory.offers;
-        ++inventory.confirmed;
-        RETURN_IF_ERROR(tx.UpdateBooking(stored));
-        RETURN_IF_ERROR(tx.AddEvent(PromotedEvent(
-            caller, b,
-            ::training::events::v1::BookingPromoted::OFFER_ACCEPTED)));
-        return SaveCounts(tx, inventory);
-      });
+      Once(r, r.request_id(),
+           [&](BookingTransaction& tx, StoredBooking& stored,
+               SessionInventory& inventory) -> absl::Status {
+             v1::Booking& b = stored.booking;
+             if (b.state() == v1::Booking::CONFIRMED && b.has_offer()) {
+               return absl::OkStatus();  // accepted already: a retry
+             }
+             if (b.state() != v1::Booking::OFFERED) {
+               return Refused("name: the booking has no open offer",
+                              "NO_OFFER");
+             }
+             const absl::Time now = context_.clock->Now();
+             if (now >= FromProto(b.offer().expire_time())) {
+               return Refused("name: the offer has expired", "OFFER_EXPIRED");
+             }
+             b.set_state(v1::Booking::CONFIRMED);
+             *b.mutable_confirm_time() = ToProto(now);
+             *b.mutable_update_time() = ToProto(now);
+             --inventory.offers;
+             ++inventory.confirmed;
+             RETURN_IF_ERROR(tx.UpdateBooking(stored));
+             RETURN_IF_ERROR(tx.AddEvent(PromotedEvent(
+                 caller, b,
+                 ::training::events::v1::BookingPromoted::OFFER_ACCEPTED)));
+             return SaveCounts(tx, inventory);
+           }));
 }
 
 absl::StatusOr<v1::Booking> BookingChanges::DeclineOffer(
     const Caller& caller, const v1::DeclineOfferRequest& r) const {
   ASSIGN_OR_RETURN(std::string reference, CheckBookingName(r.name(), "name"));
+  RETURN_IF_ERROR(CheckRequestId(r.request_id()));
   return ChangeBooking(
       caller, reference,
-      [&](BookingTransaction& tx, StoredBooking& stored,
-          SessionInventory& inventory) -> absl::Status {
-        v1::Booking& b = stored.booking;
-        if (b.state() == v1::Booking::CANCELLED &&
-            b.cancellation().cause() == v1::Cancellation::OFFER_DECLINED) {
-          return absl::OkStatus();  // declined already: a retry
-        }
-        if (b.state() != v1::Booking::OFFERED) {
-          return Refused("name: the booking has no open offer", "NO_OFFER");
-        }
-        return waitlist_->EndOffer(tx, stored, inventory,
-                                   v1::Cancellation::OFFER_DECLINED, caller);
-      });
+      Once(r, r.request_id(),
+           [&](BookingTransaction& tx, StoredBooking& stored,
+               SessionInventory& inventory) -> absl::Status {
+             v1::Booking& b = stored.booking;
+             if (b.state() == v1::Booking::CANCELLED &&
+                 b.cancellation().cause() == v1::Cancellation::OFFER_DECLINED) {
+               return absl::OkStatus();  // declined already: a retry
+             }
+             if (b.state() != v1::Booking::OFFERED) {
+               return Refused("name: the booking has no open offer",
+                              "NO_OFFER");
+             }
+             return waitlist_->EndOffer(tx, stored, inventory,
+                                        v1::Cancellation::OFFER_DECLINED,
+                                        caller);
+           }));
 }
 
 absl::StatusOr<v1::Booking> BookingChanges::Substitute(

@@ -59,6 +59,11 @@ class BookingChanges {
   absl::StatusOr<v1::Booking> ChangeBooking(
       const Caller& caller, const std::string& reference, const Change& change,
       TokenInView token = TokenInView::kNone, Access access = nullptr) const;
+  // `change` done at most once per `request_id` (none: every time): a
+  // retry of `request` changes nothing more; the id used for another
+  // request is REQUEST_ID_REUSED.
+  Change Once(const google::protobuf::Message& request,
+              const std::string& request_id, Change change) const;
   // Finds the booking and locks what guards it; the booking as read under
   // the lock.
   absl::StatusOr<StoredBooking> FindAndLock(BookingTransaction& tx,

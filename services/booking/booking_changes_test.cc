@@ -260,6 +260,60 @@ TEST_P(BookingChangesTest, LeavingTheListMovesEveryoneBehindUp) {
   ExpectInvariants();
 }
 
+// Every change a client may retry takes a request_id: the retry changes
+// nothing more (even past the etag its first run made stale), and the id
+// reused for a different request, or another kind of change that looks
+// alike on the wire, is refused.
+TEST_P(BookingChangesTest, ARequestIdMakesEachChangeOnce) {
+  std::vector<v1::Booking> made;
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_OK_AND_ASSIGN(made.emplace_back(),
+                         Book(absl::StrCat("p", i, "@nhs.example"), i));
+  }
+  v1::CancelBookingRequest cancel;
+  cancel.set_name(made[1].name());
+  cancel.set_etag(made[1].etag());
+  cancel.set_request_id(Uuid(600));
+  const auto holder = Holder(made[1].manage_token());
+  auto first = bookings_->CancelBooking(holder, cancel);
+  ASSERT_THAT(first, IsOk());
+  EXPECT_EQ(first->state(), v1::Booking::CANCELLED);
+  const std::string after_first = Snapshot();
+
+  auto retry = bookings_->CancelBooking(holder, cancel);
+  ASSERT_THAT(retry, IsOk()) << "a replay, though its etag is stale now";
+  EXPECT_EQ(retry->state(), v1::Booking::CANCELLED);
+  EXPECT_EQ(Snapshot(), after_first);
+
+  v1::CancelBookingRequest changed = cancel;
+  changed.set_reason("another reason");
+  auto reused = bookings_->CancelBooking(holder, changed);
+  EXPECT_THAT(reused.status(), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(ReasonOf(reused.status()), "REQUEST_ID_REUSED");
+
+  // made[3] took the freed place; made[4] waits at the head.
+  v1::LeaveWaitlistRequest leave;
+  leave.set_name(made[4].name());
+  leave.set_request_id(Uuid(601));
+  const auto waiting = Holder(made[4].manage_token());
+  ASSERT_THAT(bookings_->LeaveWaitlist(waiting, leave), IsOk());
+  const std::string after_leave = Snapshot();
+  ASSERT_THAT(bookings_->LeaveWaitlist(waiting, leave), IsOk());
+  EXPECT_EQ(Snapshot(), after_leave);
+  v1::AcceptOfferRequest accept;
+  accept.set_name(made[4].name());
+  accept.set_request_id(Uuid(601));
+  EXPECT_EQ(ReasonOf(bookings_->AcceptOffer(waiting, accept).status()),
+            "REQUEST_ID_REUSED");
+
+  v1::DeclineOfferRequest decline;
+  decline.set_name(made[4].name());
+  decline.set_request_id("not-a-uuid");
+  EXPECT_THAT(bookings_->DeclineOffer(waiting, decline).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  ExpectInvariants();
+}
+
 TRAINING_ON_BOTH_ENGINES(BookingChangesTest);
 
 }  // namespace
