@@ -73,13 +73,18 @@ class BookingProcessTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(redis_.Start());
     dir_ = MakeTempDir("booking-process");
-    std::ofstream(dir_ + "/keys.json")
-        << KeyFile({KeyEntry("admin", kAdminKey, "ADMIN", {}),
-                    ServiceKeyEntry("booking", kBookingKey, "booking")});
+    std::vector<std::string> keys = {
+        KeyEntry("admin", kAdminKey, "ADMIN", {}),
+        ServiceKeyEntry("booking", kBookingKey, "booking")};
+    for (std::string& key : ExtraKeys()) keys.push_back(std::move(key));
+    std::ofstream(dir_ + "/keys.json") << KeyFile(keys);
     catalogue_ = StartProcess(CATALOGUE_BINARY, "catalogue", {}, {});
     ASSERT_NE(catalogue_.port, 0);
     catalogue_stub_ = catalogue::CatalogueService::NewStub(Channel(catalogue_));
   }
+
+  // Key file entries besides the admin's and booking's own.
+  virtual std::vector<std::string> ExtraKeys() { return {}; }
 
   Process StartProcess(const std::string& binary, const std::string& name,
                        std::vector<std::string> extra,

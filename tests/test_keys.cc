@@ -8,12 +8,13 @@ namespace training::testing {
 
 std::string KeyEntry(const std::string& name, const std::string& key,
                      const std::string& role,
-                     const std::vector<std::string>& scopes) {
+                     const std::vector<std::string>& scopes,
+                     const std::string& organisation) {
   std::vector<std::string> quoted;
   for (const auto& s : scopes) quoted.push_back(absl::StrCat("\"", s, "\""));
   return absl::StrCat(R"({"name":")", name, R"(","sha256":")",
                       auth::Sha256Hex(key), R"(","role":")", role,
-                      R"(","organisation":"Test Org","scopes":[)",
+                      R"(","organisation":")", organisation, R"(","scopes":[)",
                       absl::StrJoin(quoted, ","), "]}");
 }
 

@@ -9,10 +9,11 @@
 namespace training::testing {
 
 // One entry of a key file (training.config.v1.ApiKeyFile) for `key`, stored
-// hashed as the services expect, for the organisation "Test Org".
+// hashed as the services expect, for `organisation`.
 std::string KeyEntry(const std::string& name, const std::string& key,
                      const std::string& role,
-                     const std::vector<std::string>& scopes);
+                     const std::vector<std::string>& scopes,
+                     const std::string& organisation = "Test Org");
 
 // The entry of a service key held by `service` (booking, notification, ...).
 std::string ServiceKeyEntry(const std::string& name, const std::string& key,

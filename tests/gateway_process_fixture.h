@@ -1,0 +1,96 @@
+#ifndef TRAINING_TESTS_GATEWAY_PROCESS_FIXTURE_H_
+#define TRAINING_TESTS_GATEWAY_PROCESS_FIXTURE_H_
+
+// The fixture of the gateway's end-to-end tests: the real catalogue and
+// booking processes (BookingProcessTest), a real gateway in front of them,
+// agency keys for two organisations, and an HTTP client.
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/json_util.h"
+#include "tests/booking_process_fixture.h"
+#include "tests/http_client.h"
+
+namespace training::testing {
+
+inline const std::string kAgencyAKey = "trk_agency_a_gateway_process_test_0001";
+inline const std::string kAgencyBKey = "trk_agency_b_gateway_process_test_0001";
+
+class GatewayProcessTest : public BookingProcessTest {
+ protected:
+  std::vector<std::string> ExtraKeys() override {
+    return {KeyEntry("agency-a", kAgencyAKey, "AGENCY",
+                     {"bookings.read", "reports.read"}, "Northshire NHS Trust"),
+            KeyEntry("agency-b", kAgencyBKey, "AGENCY",
+                     {"bookings.read", "reports.read"}, "Southvale Council")};
+  }
+
+  // The gateway in front of the given backends (ports; 0 leaves one out).
+  Process StartGateway(int catalogue_port, int booking_port,
+                       int notification_port = 0, int content_port = 0,
+                       std::vector<std::string> extra = {}) {
+    Process p;
+    p.dir = MakeTempDir("gateway");
+    auto address = [](int port) {
+      // Nothing listens on port 1: a backend left out is simply down.
+      return absl::StrCat("127.0.0.1:", port == 0 ? 1 : port);
+    };
+    std::vector<std::string> args = {
+        "--http_port=0",
+        "--metrics_port=0",
+        "--port_file=" + p.dir + "/port",
+        "--metrics_port_file=" + p.dir + "/metrics_port",
+        "--catalogue_address=" + address(catalogue_port),
+        "--booking_address=" + address(booking_port),
+        "--notification_address=" + address(notification_port),
+        "--content_address=" + address(content_port),
+        "--shutdown_grace=0s"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    p.child = std::make_unique<ChildProcess>(
+        GATEWAY_BINARY, args, std::map<std::string, std::string>{},
+        p.dir + "/log");
+    p.port = WaitForPortFile(p.dir + "/port", kWatchdog).value_or(0);
+    EXPECT_NE(p.port, 0) << p.child->Log();
+    p.metrics_port =
+        WaitForPortFile(p.dir + "/metrics_port", kWatchdog).value_or(0);
+    return p;
+  }
+
+  HttpReply Call(const std::string& method, const std::string& target,
+                 const HttpHeaders& headers = {},
+                 const std::string& body = "") {
+    return HttpCall(gateway_.port, method, target, headers, body);
+  }
+
+  static std::pair<std::string, std::string> Bearer(const std::string& key) {
+    return {"authorization", "Bearer " + key};
+  }
+
+  // The body as `T` by protobuf's JSON mapping; unknown fields fail.
+  template <typename T>
+  static T Parse(const HttpReply& reply) {
+    T message;
+    auto status =
+        google::protobuf::util::JsonStringToMessage(reply.body, &message);
+    EXPECT_TRUE(status.ok()) << status.ToString() << ": " << reply.body;
+    return message;
+  }
+
+  // A booking's JSON body for `session`, the attendee numbered `n`.
+  static std::string BookingJson(
+      const std::string& session, int n,
+      const std::string& organisation = "Northshire NHS Trust") {
+    return absl::StrCat(
+        R"({"session":")", session, R"(","attendee":{"displayName":"Person )",
+        n, R"(","email":"person)", n, R"(@nhs.example","organisation":")",
+        organisation, R"(","agencyType":"HEALTH","jobRole":"Health visitor",)",
+        R"("consentGiven":true}})");
+  }
+
+  Process gateway_;
+};
+
+}  // namespace training::testing
+
+#endif  // TRAINING_TESTS_GATEWAY_PROCESS_FIXTURE_H_

@@ -1,0 +1,286 @@
+// The gateway end to end, as an agency portal uses it: the real gateway in
+// front of the real catalogue and booking processes, spoken to over HTTP
+// alone. Set up a course, browse and page its sessions, read availability,
+// book with an Idempotency-Key, cancel with the manage token, see the
+// waiting list's head promoted, download the reach report, update a course
+// with If-Match, revalidate with If-None-Match; then a backend killed and
+// back, and a drain on SIGTERM.
+
+#include <signal.h>
+
+#include "absl/strings/match.h"
+#include "absl/time/clock.h"
+#include "tests/gateway_process_fixture.h"
+
+namespace training::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+class GatewayFlowTest : public GatewayProcessTest {
+ protected:
+  void SetUp() override {
+    GatewayProcessTest::SetUp();
+    booking_ = StartBooking("booking", "");
+    ASSERT_NE(booking_.port, 0);
+    gateway_ = StartGateway(catalogue_.port, booking_.port);
+    ASSERT_NE(gateway_.port, 0);
+  }
+
+  // A published course and two sessions of one place each, made over HTTP.
+  std::vector<std::string> CreateProgramme() {
+    const auto admin = Bearer(kAdminKey);
+    HttpReply course =
+        Call("POST", "/v1/courses?courseId=intro-mi", {admin},
+             R"({"title":"Introduction to MI","duration":"10800s",)"
+             R"("level":"INTRODUCTORY","eligibleAgencyTypes":["HEALTH"]})");
+    EXPECT_EQ(course.status, 200) << course.body;
+    HttpReply published =
+        Call("POST", "/v1/courses/intro-mi:publish", {admin}, "{}");
+    EXPECT_EQ(published.status, 200) << published.body;
+    std::vector<std::string> sessions;
+    for (int day : {20, 21}) {
+      const absl::Time start = absl::Now() + absl::Hours(24 * day);
+      HttpReply session =
+          Call("POST", "/v1/courses/intro-mi/sessions", {admin},
+               absl::StrCat(R"({"startTime":")", absl::FormatTime(start),
+                            R"(","endTime":")",
+                            absl::FormatTime(start + absl::Hours(3)),
+                            R"(","deliveryMode":"ONLINE","capacity":1})"));
+      EXPECT_EQ(session.status, 200) << session.body;
+      sessions.push_back(Parse<catalogue::Session>(session).name());
+    }
+    return sessions;
+  }
+
+  Process booking_;
+};
+
+TEST_F(GatewayFlowTest, BrowseBookManageAndReportOverHttpAlone) {
+  const std::vector<std::string> sessions = CreateProgramme();
+  ASSERT_EQ(sessions.size(), 2u);
+
+  // Browse: one session a page, filtered to online ones, then the next.
+  HttpReply page = Call(
+      "GET", "/v1/courses/intro-mi/sessions?pageSize=1&deliveryMode=ONLINE");
+  ASSERT_EQ(page.status, 200) << page.body;
+  auto first_page = Parse<catalogue::ListSessionsResponse>(page);
+  ASSERT_EQ(first_page.sessions_size(), 1);
+  ASSERT_FALSE(first_page.next_page_token().empty());
+  EXPECT_THAT(page.Header("cache-control"), HasSubstr("public"));
+  HttpReply next =
+      Call("GET",
+           "/v1/courses/intro-mi/sessions?pageSize=1&deliveryMode=ONLINE"
+           "&pageToken=" +
+               UrlEncode(first_page.next_page_token()));
+  ASSERT_EQ(next.status, 200) << next.body;
+  auto second_page = Parse<catalogue::ListSessionsResponse>(next);
+  ASSERT_EQ(second_page.sessions_size(), 1);
+  EXPECT_NE(second_page.sessions(0).name(), first_page.sessions(0).name());
+  EXPECT_EQ(
+      Parse<catalogue::ListSessionsResponse>(
+          Call("GET", "/v1/courses/intro-mi/sessions?deliveryMode=IN_PERSON"))
+          .sessions_size(),
+      0);
+
+  // Availability of both, one call.
+  const std::string session = sessions[0];
+  HttpReply availability =
+      Call("GET", "/v1/availability:batchGet?sessions=" + UrlEncode(session) +
+                      "&sessions=" + UrlEncode(sessions[1]));
+  ASSERT_EQ(availability.status, 200) << availability.body;
+  auto places = Parse<booking::BatchGetAvailabilityResponse>(availability);
+  ASSERT_EQ(places.availabilities_size(), 2);
+  EXPECT_EQ(places.availabilities(0).remaining(), 1);
+
+  // Book with an Idempotency-Key: a replay answers the same booking; the
+  // same key with another body is 422 and books nothing.
+  HttpReply booked = Call("POST", "/v1/bookings", {{"idempotency-key", "k-1"}},
+                          BookingJson(session, 1));
+  ASSERT_EQ(booked.status, 200) << booked.body;
+  const auto first = Parse<booking::Booking>(booked);
+  EXPECT_EQ(first.state(), booking::Booking::CONFIRMED);
+  ASSERT_FALSE(first.manage_token().empty());
+  EXPECT_EQ(booked.Header("cache-control"), "no-store");
+  HttpReply replay = Call("POST", "/v1/bookings", {{"idempotency-key", "k-1"}},
+                          BookingJson(session, 1));
+  ASSERT_EQ(replay.status, 200) << replay.body;
+  EXPECT_EQ(Parse<booking::Booking>(replay).name(), first.name());
+  HttpReply changed = Call("POST", "/v1/bookings", {{"idempotency-key", "k-1"}},
+                           BookingJson(session, 2));
+  EXPECT_EQ(changed.status, 422) << changed.body;
+  EXPECT_THAT(changed.body, HasSubstr("REQUEST_ID_REUSED"));
+
+  // The next person waits.
+  HttpReply waiting = Call("POST", "/v1/bookings", {{"idempotency-key", "k-2"}},
+                           BookingJson(session, 2));
+  ASSERT_EQ(waiting.status, 200) << waiting.body;
+  const auto second = Parse<booking::Booking>(waiting);
+  EXPECT_EQ(second.state(), booking::Booking::WAITLISTED);
+
+  // Cancel with the manage token and a key; the replay answers again.
+  const std::string cancel_path = "/v1/" + first.name() + ":cancel";
+  HttpReply cancelled =
+      Call("POST", cancel_path,
+           {Bearer(first.manage_token()), {"idempotency-key", "c-1"}},
+           R"({"reason":"cannot attend"})");
+  ASSERT_EQ(cancelled.status, 200) << cancelled.body;
+  EXPECT_EQ(Parse<booking::Booking>(cancelled).state(),
+            booking::Booking::CANCELLED);
+  HttpReply cancelled_again =
+      Call("POST", cancel_path,
+           {Bearer(first.manage_token()), {"idempotency-key", "c-1"}},
+           R"({"reason":"cannot attend"})");
+  EXPECT_EQ(cancelled_again.status, 200) << cancelled_again.body;
+  HttpReply other_reason =
+      Call("POST", cancel_path,
+           {Bearer(first.manage_token()), {"idempotency-key", "c-1"}},
+           R"({"reason":"changed my mind"})");
+  EXPECT_EQ(other_reason.status, 422) << other_reason.body;
+
+  // The head of the list has the place now.
+  HttpReply promoted =
+      Call("GET", "/v1/" + second.name(), {Bearer(second.manage_token())});
+  ASSERT_EQ(promoted.status, 200) << promoted.body;
+  EXPECT_EQ(Parse<booking::Booking>(promoted).state(),
+            booking::Booking::CONFIRMED);
+
+  // The reach report as CSV, for an agency key holding reports.read.
+  const absl::Time now = absl::Now();
+  HttpReply csv = Call(
+      "POST", "/v1/reports/reach:export", {Bearer(kAgencyAKey)},
+      absl::StrCat(R"({"startTime":")", absl::FormatTime(now - absl::Hours(1)),
+                   R"(","endTime":")",
+                   absl::FormatTime(now + absl::Hours(24 * 60)), R"("})"));
+  ASSERT_EQ(csv.status, 200) << csv.body;
+  EXPECT_EQ(csv.Header("content-type"), "text/csv; charset=utf-8");
+  EXPECT_FALSE(absl::StartsWith(csv.body, "{"));
+  EXPECT_THAT(csv.body, HasSubstr("\r\n"));
+}
+
+TEST_F(GatewayFlowTest, CachingHeadersAndConditionalUpdates) {
+  CreateProgramme();
+  HttpReply course = Call("GET", "/v1/courses/intro-mi");
+  ASSERT_EQ(course.status, 200) << course.body;
+  const std::string etag = course.Header("etag");
+  ASSERT_FALSE(etag.empty());
+  EXPECT_EQ(etag, "\"" + Parse<catalogue::Course>(course).etag() + "\"");
+  EXPECT_THAT(course.Header("cache-control"), HasSubstr("max-age="));
+
+  HttpReply unchanged =
+      Call("GET", "/v1/courses/intro-mi", {{"if-none-match", etag}});
+  EXPECT_EQ(unchanged.status, 304);
+  EXPECT_EQ(unchanged.body, "");
+  EXPECT_EQ(unchanged.Header("etag"), etag);
+
+  const auto admin = Bearer(kAdminKey);
+  HttpReply stale = Call("PATCH", "/v1/courses/intro-mi?updateMask=title",
+                         {admin, {"if-match", "\"not-the-etag\""}},
+                         R"({"title":"Motivational Interviewing: an intro"})");
+  EXPECT_EQ(stale.status, 412) << stale.body;
+  EXPECT_THAT(stale.body, HasSubstr("ETAG_MISMATCH"));
+  EXPECT_EQ(
+      Parse<catalogue::Course>(Call("GET", "/v1/courses/intro-mi")).title(),
+      "Introduction to MI")
+      << "a refused update changes nothing";
+
+  HttpReply updated =
+      Call("PATCH", "/v1/courses/intro-mi?updateMask=title",
+           {admin, {"if-match", etag}},
+           R"({"title":"Motivational Interviewing: an intro"})");
+  ASSERT_EQ(updated.status, 200) << updated.body;
+  EXPECT_EQ(Parse<catalogue::Course>(updated).title(),
+            "Motivational Interviewing: an intro");
+  EXPECT_NE(updated.Header("etag"), etag);
+  EXPECT_EQ(updated.Header("cache-control"), "no-store");
+  EXPECT_EQ(
+      Call("GET", "/v1/courses/intro-mi", {{"if-none-match", etag}}).status,
+      200)
+      << "the old etag no longer matches";
+  // An authenticated read is never stored by shared caches.
+  EXPECT_EQ(
+      Call("GET", "/v1/courses/intro-mi", {admin}).Header("cache-control"),
+      "no-store");
+}
+
+TEST_F(GatewayFlowTest, ErrorsComeInOneJsonShape) {
+  HttpReply unknown_route = Call("GET", "/v1/nothing-here");
+  EXPECT_EQ(unknown_route.status, 404);
+  EXPECT_THAT(unknown_route.body, HasSubstr(R"("status":"NOT_FOUND")"));
+  HttpReply wrong_method = Call("DELETE", "/v1/courses");
+  EXPECT_EQ(wrong_method.status, 405);
+  EXPECT_THAT(wrong_method.Header("allow"), HasSubstr("GET"));
+  EXPECT_THAT(wrong_method.Header("allow"), HasSubstr("POST"));
+
+  HttpReply bad_param = Call("GET", "/v1/courses?pageSise=3");
+  EXPECT_EQ(bad_param.status, 400);
+  EXPECT_THAT(bad_param.body, HasSubstr(R"("field":"pageSise")"));
+  HttpReply bad_field =
+      Call("POST", "/v1/courses", {Bearer(kAdminKey)}, R"({"titel":"x"})");
+  EXPECT_EQ(bad_field.status, 400);
+  EXPECT_THAT(bad_field.body, HasSubstr(R"("field":"course.titel")"));
+  EXPECT_THAT(
+      bad_field.body,
+      HasSubstr(R"("@type":"type.googleapis.com/google.rpc.BadRequest")"));
+
+  HttpReply no_key = Call("POST", "/v1/courses?courseId=x", {}, "{}");
+  EXPECT_EQ(no_key.status, 401);
+  EXPECT_EQ(no_key.Header("www-authenticate"), "Bearer");
+  EXPECT_THAT(no_key.body, HasSubstr("CREDENTIALS_MISSING"));
+  HttpReply agency =
+      Call("POST", "/v1/courses?courseId=x", {Bearer(kAgencyAKey)}, "{}");
+  EXPECT_EQ(agency.status, 403);
+
+  // The request id is echoed when given, minted when not.
+  HttpReply given = Call("GET", "/v1/courses", {{"x-request-id", "portal-42"}});
+  EXPECT_EQ(given.Header("x-request-id"), "portal-42");
+  EXPECT_FALSE(Call("GET", "/v1/courses").Header("x-request-id").empty());
+  // A client may shorten the deadline, not break it.
+  EXPECT_EQ(Call("GET", "/v1/courses", {{"x-request-timeout", "soon"}}).status,
+            400);
+  EXPECT_EQ(Call("GET", "/v1/courses", {{"x-request-timeout", "2.5"}}).status,
+            200);
+}
+
+// Booking killed mid-run: its routes answer 503 with Retry-After at once
+// (the catalogue's still work); once it is back, they work again.
+TEST_F(GatewayFlowTest, ABackendKilledIsA503WithRetryAfterUntilItReturns) {
+  const std::vector<std::string> sessions = CreateProgramme();
+  const std::string availability =
+      "/v1/availability:batchGet?sessions=" + UrlEncode(sessions[0]);
+  ASSERT_EQ(Call("GET", availability).status, 200);
+  const int port = booking_.port;
+  booking_.child->Signal(SIGKILL);
+  booking_.child->Wait(kWatchdog);
+
+  HttpReply down = Call("GET", availability);
+  EXPECT_TRUE(down.status == 503 || down.status == 504) << down.body;
+  EXPECT_FALSE(down.Header("retry-after").empty());
+  EXPECT_THAT(down.body, HasSubstr("booking service"));
+  EXPECT_EQ(down.body.find("127.0.0.1"), std::string::npos)
+      << "no internal address leaks";
+  EXPECT_EQ(Call("GET", "/v1/courses/intro-mi").status, 200)
+      << "the catalogue's routes are unaffected";
+
+  booking_ = StartBooking("booking", "", {}, {absl::StrCat("--port=", port)});
+  ASSERT_EQ(booking_.port, port);
+  int status = 0;
+  for (absl::Time end = absl::Now() + kWatchdog; absl::Now() < end;) {
+    status = Call("GET", availability).status;
+    if (status == 200) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(status, 200) << "recovered once booking is back";
+}
+
+TEST_F(GatewayFlowTest, SigtermDrainsAndExitsZero) {
+  ASSERT_EQ(Call("GET", "/v1/courses").status, 200);
+  gateway_.child->Signal(SIGTERM);
+  std::optional<int> code = gateway_.child->Wait(kWatchdog);
+  ASSERT_TRUE(code.has_value()) << gateway_.child->Log();
+  EXPECT_EQ(*code, 0) << gateway_.child->Log();
+  EXPECT_THAT(gateway_.child->Log(), HasSubstr("shutdown.complete"));
+}
+
+}  // namespace
+}  // namespace training::testing
