@@ -209,6 +209,7 @@ TEST_F(GatewayFlowTest, ErrorsComeInOneJsonShape) {
   EXPECT_THAT(unknown_route.body, HasSubstr(R"("status":"NOT_FOUND")"));
   HttpReply wrong_method = Call("DELETE", "/v1/courses");
   EXPECT_EQ(wrong_method.status, 405);
+  EXPECT_THAT(wrong_method.body, HasSubstr(R"("code":405)"));
   EXPECT_THAT(wrong_method.Header("allow"), HasSubstr("GET"));
   EXPECT_THAT(wrong_method.Header("allow"), HasSubstr("POST"));
 

@@ -24,8 +24,8 @@ using http::HttpRequest;
 using http::HttpResponse;
 using transcode::Route;
 
-HttpResponse ErrorResponse(const absl::Status& status) {
-  transcode::HttpError error = transcode::RenderError(status);
+HttpResponse ErrorResponse(const absl::Status& status, int http_status = 0) {
+  transcode::HttpError error = transcode::RenderError(status, http_status);
   HttpResponse response;
   response.status = error.status;
   response.body = std::move(error.body);
@@ -113,9 +113,10 @@ void RestHandler::Handle(HttpRequest request, http::Responder respond) {
                         "no such route: see the API in README")),
                     "unmatched");
     }
-    HttpResponse response = ErrorResponse(absl::UnimplementedError(
-        absl::StrCat("method ", request.method, " not allowed here")));
-    response.status = 405;
+    HttpResponse response = ErrorResponse(
+        absl::UnimplementedError(
+            absl::StrCat("method ", request.method, " not allowed here")),
+        405);
     response.headers.emplace_back("Allow", absl::StrJoin(allowed, ", "));
     return answer(std::move(response), "unmatched");
   }

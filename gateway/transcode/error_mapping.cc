@@ -49,10 +49,12 @@ int HttpStatusFor(absl::StatusCode code, const std::string& reason) {
   }
 }
 
-HttpError RenderError(const absl::Status& status) {
+HttpError RenderError(const absl::Status& status, int http_status) {
   std::optional<ErrorInfo> info = GetErrorInfo(status);
   HttpError error;
-  error.status = HttpStatusFor(status.code(), info ? info->reason : "");
+  error.status = http_status != 0
+                     ? http_status
+                     : HttpStatusFor(status.code(), info ? info->reason : "");
   google::rpc::Status rpc = ToRpcStatus(status);
   std::string details;
   // Details print only the fields set: newer google.rpc fields the

@@ -40,8 +40,9 @@ struct HttpError {
 int HttpStatusFor(absl::StatusCode code, const std::string& reason);
 
 // `status` (with its google.rpc payloads, as FromGrpcStatus gives them) as
-// the HTTP error the gateway sends.
-HttpError RenderError(const absl::Status& status);
+// the HTTP error the gateway sends; `http_status`, when given, replaces the
+// table's (the gateway's own 405, say).
+HttpError RenderError(const absl::Status& status, int http_status = 0);
 
 }  // namespace training::gateway::transcode
 
