@@ -8,6 +8,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
@@ -31,7 +32,7 @@ ABSL_FLAG(std::string, port_file, "",
           "If set, the bound HTTP port is written here once serving.");
 ABSL_FLAG(std::string, metrics_port_file, "",
           "If set, the bound metrics port is written to this file.");
-ABSL_FLAG(int, http_threads, 2, "HTTP I/O threads (one per core is right).");
+ABSL_FLAG(int, http_threads, 0, "HTTP I/O threads; 0 means one per core.");
 ABSL_FLAG(int64_t, http_max_body_bytes, 1 << 20,
           "Largest request body accepted (413 beyond).");
 ABSL_FLAG(int64_t, http_max_header_bytes, 16 << 10,
@@ -115,10 +116,11 @@ void ValidateFlags() {
   if (absl::GetFlag(FLAGS_http_max_body_bytes) <= 0 ||
       absl::GetFlag(FLAGS_http_max_header_bytes) <= 0 ||
       absl::GetFlag(FLAGS_http_max_header_fields) <= 0 ||
-      absl::GetFlag(FLAGS_http_threads) <= 0) {
+      absl::GetFlag(FLAGS_http_threads) < 0) {
     config::ExitIfInvalid(absl::InvalidArgumentError(
-        "--http_threads, --http_max_body_bytes, --http_max_header_bytes and "
-        "--http_max_header_fields must be positive"));
+        "--http_max_body_bytes, --http_max_header_bytes and "
+        "--http_max_header_fields must be positive, --http_threads 0 or "
+        "more"));
   }
 }
 
@@ -263,6 +265,10 @@ int main(int argc, char** argv) {
   http_options.host = absl::GetFlag(FLAGS_host);
   http_options.port = absl::GetFlag(FLAGS_http_port);
   http_options.threads = absl::GetFlag(FLAGS_http_threads);
+  if (http_options.threads == 0) {
+    http_options.threads =
+        std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  }
   http_options.max_body_bytes =
       static_cast<size_t>(absl::GetFlag(FLAGS_http_max_body_bytes));
   http_options.max_header_bytes =
