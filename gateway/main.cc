@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -21,6 +22,7 @@
 #include "gateway/http/http_server.h"
 #include "gateway/rest/rest_handler.h"
 #include "gateway/transcode/route_table.h"
+#include "gateway/transcode/suite_services.h"
 #include "gateway/upstream/backend_health.h"
 #include "gateway/upstream/backends.h"
 
@@ -149,10 +151,7 @@ int main(int argc, char** argv) {
   // The routes come from the contract: a rule that cannot be served, or
   // two that collide, stop the gateway here rather than shadow each other.
   auto routes = training::gateway::transcode::RouteTable::Build(
-      {{"catalogue", "training.catalogue.v1.CatalogueService"},
-       {"booking", "training.booking.v1.BookingService"},
-       {"notification", "training.notification.v1.NotificationService"},
-       {"content", "training.content.v1.ContentService"}});
+      training::gateway::transcode::SuiteServices());
   if (!routes.ok()) {
     log::Error("routes.invalid",
                {{"error", log::ScrubbedText(routes.status().message())}});
@@ -247,7 +246,10 @@ int main(int argc, char** argv) {
         absl::StrAppend(&detail, detail.empty() ? "" : ",", "\"", name, "\":\"",
                         serving ? "SERVING" : "NOT_SERVING", "\"");
       }
-      const bool ready = !shutting_down.load() && health.AllServing();
+      // Ready while any backend serves: a gateway pod can still answer the
+      // routes of the others, and failing every pod's readiness because one
+      // service is down would take the whole API off the load balancer.
+      const bool ready = !shutting_down.load() && health.AnyServing();
       HttpResponse response;
       response.status = ready ? 200 : 503;
       response.body = absl::StrCat(R"({"status":")",
@@ -278,6 +280,10 @@ int main(int argc, char** argv) {
   http_options.idle_timeout = absl::GetFlag(FLAGS_http_idle_timeout);
   http_options.read_timeout = absl::GetFlag(FLAGS_http_read_timeout);
   http_options.write_timeout = absl::GetFlag(FLAGS_http_write_timeout);
+  http_options.on_refused = [&](int status) {
+    requests.Add({"OTHER", "unparsed", StatusClass(status)});
+    log::Info("http.refused", {{"status", static_cast<int64_t>(status)}});
+  };
   auto server =
       training::gateway::http::HttpServer::Start(http_options, handler);
   if (!server.ok()) {
@@ -286,10 +292,17 @@ int main(int argc, char** argv) {
                 {"change_with", "--http_port (TRAINING_HTTP_PORT)"}});
     return 1;
   }
+  // Read through a pointer cleared before the server goes: a scrape may
+  // come during shutdown.
+  auto in_flight_source =
+      std::make_shared<std::atomic<training::gateway::http::HttpServer*>>(
+          server->get());
   registry.Gauge(
       "http_requests_in_flight",
-      "Requests whose response has not yet been written.",
-      [&server] { return static_cast<double>((*server)->in_flight()); });
+      "Requests whose response has not yet been written.", [in_flight_source] {
+        auto* s = in_flight_source->load();
+        return s == nullptr ? 0.0 : static_cast<double>(s->in_flight());
+      });
   WritePortFile(absl::GetFlag(FLAGS_port_file), (*server)->port());
   WritePortFile(absl::GetFlag(FLAGS_metrics_port_file),
                 (*metrics_server)->port());
@@ -306,7 +319,13 @@ int main(int argc, char** argv) {
   timespec grace = absl::ToTimespec(absl::GetFlag(FLAGS_shutdown_grace));
   sigtimedwait(&signals, nullptr, &grace);
   const bool drained = (*server)->Drain(absl::GetFlag(FLAGS_drain_timeout));
-  rest.CancelAllAndWait(absl::Seconds(5));
-  log::Info("shutdown.complete", {{"drained", drained}});
+  // Calls still out after the drain are cancelled; their connections are
+  // let go before the server is destroyed.
+  const bool calls_done = rest.CancelAllAndWait(absl::Seconds(5));
+  in_flight_source->store(nullptr);
+  log::Info("shutdown.complete",
+            {{"drained", drained}, {"calls_done", calls_done}});
+  if (!calls_done) std::quick_exit(0);  // never free what gRPC still holds
+  server->reset();
   return 0;
 }

@@ -14,6 +14,8 @@
 
 namespace training::testing {
 
+// Organisation A's key holds bookings.read and reports.read; B's only
+// bookings.read.
 inline const std::string kAgencyAKey = "trk_agency_a_gateway_process_test_0001";
 inline const std::string kAgencyBKey = "trk_agency_b_gateway_process_test_0001";
 
@@ -22,8 +24,8 @@ class GatewayProcessTest : public BookingProcessTest {
   std::vector<std::string> ExtraKeys() override {
     return {KeyEntry("agency-a", kAgencyAKey, "AGENCY",
                      {"bookings.read", "reports.read"}, "Northshire NHS Trust"),
-            KeyEntry("agency-b", kAgencyBKey, "AGENCY",
-                     {"bookings.read", "reports.read"}, "Southvale Council")};
+            KeyEntry("agency-b", kAgencyBKey, "AGENCY", {"bookings.read"},
+                     "Southvale Council")};
   }
 
   // The gateway in front of the given backends (ports; 0 leaves one out).

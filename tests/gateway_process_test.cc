@@ -6,7 +6,13 @@
 // with If-Match, revalidate with If-None-Match; then a backend killed and
 // back, and a drain on SIGTERM.
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/time/clock.h"
@@ -95,47 +101,64 @@ TEST_F(GatewayFlowTest, BrowseBookManageAndReportOverHttpAlone) {
 
   // Book with an Idempotency-Key: a replay answers the same booking; the
   // same key with another body is 422 and books nothing.
-  HttpReply booked = Call("POST", "/v1/bookings", {{"idempotency-key", "k-1"}},
-                          BookingJson(session, 1));
+  HttpReply booked =
+      Call("POST", "/v1/bookings", {{"idempotency-key", Uuid(1)}},
+           BookingJson(session, 1));
   ASSERT_EQ(booked.status, 200) << booked.body;
   const auto first = Parse<booking::Booking>(booked);
   EXPECT_EQ(first.state(), booking::Booking::CONFIRMED);
   ASSERT_FALSE(first.manage_token().empty());
   EXPECT_EQ(booked.Header("cache-control"), "no-store");
-  HttpReply replay = Call("POST", "/v1/bookings", {{"idempotency-key", "k-1"}},
-                          BookingJson(session, 1));
+  HttpReply replay =
+      Call("POST", "/v1/bookings", {{"idempotency-key", Uuid(1)}},
+           BookingJson(session, 1));
   ASSERT_EQ(replay.status, 200) << replay.body;
   EXPECT_EQ(Parse<booking::Booking>(replay).name(), first.name());
-  HttpReply changed = Call("POST", "/v1/bookings", {{"idempotency-key", "k-1"}},
-                           BookingJson(session, 2));
+  HttpReply changed =
+      Call("POST", "/v1/bookings", {{"idempotency-key", Uuid(1)}},
+           BookingJson(session, 2));
   EXPECT_EQ(changed.status, 422) << changed.body;
   EXPECT_THAT(changed.body, HasSubstr("REQUEST_ID_REUSED"));
+  // Without credentials nothing scopes a key, so it must be a UUID.
+  HttpReply guessable =
+      Call("POST", "/v1/bookings", {{"idempotency-key", "booking-1"}},
+           BookingJson(session, 3));
+  EXPECT_EQ(guessable.status, 400) << guessable.body;
+  EXPECT_THAT(guessable.body, HasSubstr(R"("field":"Idempotency-Key")"));
 
   // The next person waits.
-  HttpReply waiting = Call("POST", "/v1/bookings", {{"idempotency-key", "k-2"}},
-                           BookingJson(session, 2));
+  HttpReply waiting =
+      Call("POST", "/v1/bookings", {{"idempotency-key", Uuid(2)}},
+           BookingJson(session, 2));
   ASSERT_EQ(waiting.status, 200) << waiting.body;
   const auto second = Parse<booking::Booking>(waiting);
   EXPECT_EQ(second.state(), booking::Booking::WAITLISTED);
 
-  // Cancel with the manage token and a key; the replay answers again.
+  // Cancel with the manage token, a key and If-Match; the replay answers
+  // again though its If-Match is stale by then (only a replay can).
   const std::string cancel_path = "/v1/" + first.name() + ":cancel";
-  HttpReply cancelled =
-      Call("POST", cancel_path,
-           {Bearer(first.manage_token()), {"idempotency-key", "c-1"}},
-           R"({"reason":"cannot attend"})");
+  const HttpHeaders cancel_headers = {Bearer(first.manage_token()),
+                                      {"idempotency-key", "c-1"},
+                                      {"if-match", "\"" + first.etag() + "\""}};
+  HttpReply cancelled = Call("POST", cancel_path, cancel_headers,
+                             R"({"reason":"cannot attend"})");
   ASSERT_EQ(cancelled.status, 200) << cancelled.body;
   EXPECT_EQ(Parse<booking::Booking>(cancelled).state(),
             booking::Booking::CANCELLED);
-  HttpReply cancelled_again =
-      Call("POST", cancel_path,
-           {Bearer(first.manage_token()), {"idempotency-key", "c-1"}},
-           R"({"reason":"cannot attend"})");
+  EXPECT_NE(Parse<booking::Booking>(cancelled).etag(), first.etag());
+  HttpReply cancelled_again = Call("POST", cancel_path, cancel_headers,
+                                   R"({"reason":"cannot attend"})");
   EXPECT_EQ(cancelled_again.status, 200) << cancelled_again.body;
-  HttpReply other_reason =
-      Call("POST", cancel_path,
-           {Bearer(first.manage_token()), {"idempotency-key", "c-1"}},
-           R"({"reason":"changed my mind"})");
+  HttpReply stale = Call(
+      "POST", cancel_path,
+      {Bearer(first.manage_token()), {"if-match", "\"" + first.etag() + "\""}},
+      R"({"reason":"cannot attend"})");
+  EXPECT_EQ(stale.status, 412) << "without the key it is no replay";
+  HttpReply other_reason = Call("POST", cancel_path,
+                                {Bearer(first.manage_token()),
+                                 {"idempotency-key", "c-1"},
+                                 {"if-match", "\"" + first.etag() + "\""}},
+                                R"({"reason":"changed my mind"})");
   EXPECT_EQ(other_reason.status, 422) << other_reason.body;
 
   // The head of the list has the place now.
@@ -166,7 +189,13 @@ TEST_F(GatewayFlowTest, CachingHeadersAndConditionalUpdates) {
   ASSERT_FALSE(etag.empty());
   EXPECT_EQ(etag, "\"" + Parse<catalogue::Course>(course).etag() + "\"");
   EXPECT_THAT(course.Header("cache-control"), HasSubstr("max-age="));
+  EXPECT_EQ(course.Header("vary"), "Authorization, Accept-Encoding");
 
+  HttpReply head = Call("HEAD", "/v1/courses/intro-mi");
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.body, "");
+  EXPECT_EQ(head.Header("content-length"), std::to_string(course.body.size()));
+  EXPECT_EQ(head.Header("etag"), etag);
   HttpReply unchanged =
       Call("GET", "/v1/courses/intro-mi", {{"if-none-match", etag}});
   EXPECT_EQ(unchanged.status, 304);
@@ -179,6 +208,11 @@ TEST_F(GatewayFlowTest, CachingHeadersAndConditionalUpdates) {
                          R"({"title":"Motivational Interviewing: an intro"})");
   EXPECT_EQ(stale.status, 412) << stale.body;
   EXPECT_THAT(stale.body, HasSubstr("ETAG_MISMATCH"));
+  EXPECT_EQ(Call("PATCH", "/v1/courses/intro-mi?updateMask=title",
+                 {admin, {"if-match", "W/" + etag}}, R"({"title":"x"})")
+                .status,
+            412)
+      << "a weak tag never matches If-Match";
   EXPECT_EQ(
       Parse<catalogue::Course>(Call("GET", "/v1/courses/intro-mi")).title(),
       "Introduction to MI")
@@ -274,13 +308,71 @@ TEST_F(GatewayFlowTest, ABackendKilledIsA503WithRetryAfterUntilItReturns) {
   EXPECT_EQ(status, 200) << "recovered once booking is back";
 }
 
-TEST_F(GatewayFlowTest, SigtermDrainsAndExitsZero) {
-  ASSERT_EQ(Call("GET", "/v1/courses").status, 200);
-  gateway_.child->Signal(SIGTERM);
-  std::optional<int> code = gateway_.child->Wait(kWatchdog);
-  ASSERT_TRUE(code.has_value()) << gateway_.child->Log();
-  EXPECT_EQ(*code, 0) << gateway_.child->Log();
-  EXPECT_THAT(gateway_.child->Log(), HasSubstr("shutdown.complete"));
+// A TCP port that accepts connections and never says a word: a backend
+// that hangs.
+class SilentBackend {
+ public:
+  SilentBackend() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof address;
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&address), size) == 0 &&
+        listen(fd_, 64) == 0 &&
+        getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &size) == 0) {
+      port_ = ntohs(address.sin_port);
+    }
+  }
+  ~SilentBackend() { close(fd_); }
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+TEST_F(GatewayFlowTest, ASilentBackendIsA504WithinTheCallersDeadline) {
+  SilentBackend content;
+  ASSERT_NE(content.port(), 0);
+  Process gateway =
+      StartGateway(catalogue_.port, booking_.port, 0, content.port());
+  HttpReply slow = HttpCall(gateway.port, "GET", "/v1/articles",
+                            {{"x-request-timeout", "1"}});
+  EXPECT_EQ(slow.status, 504) << slow.body;
+  EXPECT_EQ(slow.Header("retry-after"), "1");
+  EXPECT_THAT(slow.body, HasSubstr("content service did not answer in time"));
+}
+
+// SIGTERM: /readyz says 503 through the grace while requests are still
+// served; a request in flight gets its answer; the process exits 0.
+TEST_F(GatewayFlowTest, SigtermDrainsInFlightRequestsAndExitsZero) {
+  SilentBackend content;
+  Process gateway =
+      StartGateway(catalogue_.port, booking_.port, 0, content.port(),
+                   {"--shutdown_grace=1s", "--read_deadline=3s"});
+  ASSERT_EQ(HttpCall(gateway.port, "GET", "/readyz").status, 200);
+  HttpReply in_flight;
+  std::thread waiting(
+      [&] { in_flight = HttpCall(gateway.port, "GET", "/v1/articles"); });
+  absl::SleepFor(absl::Milliseconds(300));  // let it reach the backend
+  gateway.child->Signal(SIGTERM);
+  HttpReply readyz;
+  for (absl::Time end = absl::Now() + kWatchdog; absl::Now() < end;) {
+    readyz = HttpCall(gateway.port, "GET", "/readyz");
+    if (readyz.status == 503) break;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ(readyz.status, 503);
+  EXPECT_THAT(readyz.body, HasSubstr("shutting_down"));
+  EXPECT_EQ(HttpCall(gateway.port, "GET", "/v1/courses").status, 200)
+      << "still served during the grace";
+  waiting.join();
+  EXPECT_EQ(in_flight.status, 504) << "answered, not cut off";
+  std::optional<int> code = gateway.child->Wait(kWatchdog);
+  ASSERT_TRUE(code.has_value()) << gateway.child->Log();
+  EXPECT_EQ(*code, 0) << gateway.child->Log();
+  EXPECT_THAT(gateway.child->Log(), HasSubstr("shutdown.complete"));
 }
 
 }  // namespace

@@ -46,6 +46,7 @@ HttpReply HttpCall(int port, const std::string& method,
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(64 << 20);
+  if (method == "HEAD") parser.skip(true);  // the answer has no body
   http::read(stream, buffer, parser, ec);
   if (ec) return reply;
   auto response = parser.release();

@@ -1,6 +1,7 @@
 #include "gateway/http/http_server.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -96,6 +97,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnRead(beast::error_code ec);
   void Write(HttpResponse response, bool keep_alive);
   void Refuse(int status, absl::string_view message);
+  void Linger();
   void Close();
 
   beast::tcp_stream stream_;
@@ -105,6 +107,9 @@ class Session : public std::enable_shared_from_this<Session> {
   uint64_t id_;
   State state_ = State::kIdle;
   bool accepts_gzip_ = false;
+  bool head_ = false;      // the request in hand is a HEAD
+  bool refusing_ = false;  // the answer being written refuses the request
+  int lingered_ = 0;
 };
 
 class Core final : public HttpServer {
@@ -144,7 +149,7 @@ class Core final : public HttpServer {
 
   bool Drain(absl::Duration timeout) override {
     draining_.store(true);
-    asio::post(io_, [this] {
+    asio::post(accept_strand_, [this] {
       beast::error_code ec;
       acceptor_.close(ec);
       accept_timer_.cancel();
@@ -170,7 +175,7 @@ class Core final : public HttpServer {
 
   void Stop() override {
     if (stopped_.exchange(true)) return;
-    asio::post(io_, [this] {
+    asio::post(accept_strand_, [this] {
       beast::error_code ec;
       acceptor_.close(ec);
       accept_timer_.cancel();
@@ -186,6 +191,9 @@ class Core final : public HttpServer {
   }
 
   const HttpServerOptions& options() const { return options_; }
+  void Refused(int status) {
+    if (options_.on_refused) options_.on_refused(status);
+  }
   bool draining() const { return draining_.load(); }
 
   void Register(uint64_t id, std::weak_ptr<Session> session) {
@@ -257,9 +265,12 @@ class Core final : public HttpServer {
   // drain's last request waiting for its backend, say).
   asio::executor_work_guard<asio::io_context::executor_type> work_ =
       asio::make_work_guard(io_);
-  tcp::acceptor acceptor_{io_};
-  // Touched only by the accept handler, one at a time.
-  asio::steady_timer accept_timer_{io_};
+  // The acceptor and its back-off timer are touched on this strand only:
+  // by the accept handler, and by the drain and stop that close them.
+  asio::strand<asio::io_context::executor_type> accept_strand_ =
+      asio::make_strand(io_);
+  tcp::acceptor acceptor_{accept_strand_};
+  asio::steady_timer accept_timer_{accept_strand_};
   std::chrono::milliseconds accept_backoff_{0};
   uint64_t next_id_ = 1;
   std::atomic<int64_t> accept_failures_{0};
@@ -288,13 +299,15 @@ void Session::WaitForRequest() {
   stream_.async_read_some(
       buffer_.prepare(4096),
       [self = shared_from_this()](beast::error_code ec, size_t n) {
-        if (ec) return self->Close();
+        // A drain may have closed the connection as these bytes came.
+        if (ec || self->state_ == State::kClosed) return self->Close();
         self->buffer_.commit(n);
         self->ReadRequest();
       });
 }
 
 void Session::ReadRequest() {
+  if (state_ == State::kClosed) return;
   state_ = State::kReading;
   parser_.emplace();
   parser_->body_limit(core_->options().max_body_bytes);
@@ -328,6 +341,18 @@ void Session::OnHeader(beast::error_code ec) {
       core_->options().max_header_fields) {
     return Refuse(431, "request header: too many fields");
   }
+  // RFC 9112 §6.1: a Transfer-Encoding that does not end in chunked
+  // leaves the body's end unknown (Beast would read none, and take the
+  // body for the next request): refuse it rather than be smuggled past.
+  if (header.find(bhttp::field::transfer_encoding) != header.end() &&
+      !parser_->chunked()) {
+    return Refuse(400, "transfer-encoding: must end in chunked");
+  }
+  // RFC 9112 §3.2: an HTTP/1.1 request without Host is refused.
+  if (header.version() >= 11 &&
+      header.find(bhttp::field::host) == header.end()) {
+    return Refuse(400, "host: required");
+  }
   auto read_body = [self = shared_from_this()] {
     bhttp::async_read(
         self->stream_, self->buffer_, *self->parser_,
@@ -359,6 +384,9 @@ void Session::OnRead(beast::error_code ec) {
   auto message = parser_->release();
   HttpRequest request;
   request.method = std::string(message.method_string());
+  // HEAD is GET without the body (RFC 9110 §9.3.2).
+  head_ = request.method == "HEAD";
+  if (head_) request.method = "GET";
   request.target = std::string(message.target());
   for (const auto& field : message) {
     request.headers.emplace_back(
@@ -387,7 +415,12 @@ void Session::Write(HttpResponse out, bool keep_alive) {
       static_cast<bhttp::status>(out.status), 11);
   response->set(bhttp::field::content_type, out.content_type);
   bool cache_control = false;
+  std::string vary;
   for (auto& [name, value] : out.headers) {
+    if (absl::EqualsIgnoreCase(name, "vary")) {
+      vary = value;
+      continue;
+    }
     cache_control =
         cache_control || absl::EqualsIgnoreCase(name, "cache-control");
     response->insert(name, value);
@@ -395,9 +428,10 @@ void Session::Write(HttpResponse out, bool keep_alive) {
   if (!cache_control) response->set(bhttp::field::cache_control, "no-store");
   response->set("X-Content-Type-Options", "nosniff");
   if (Compressible(out.content_type)) {
-    response->set(bhttp::field::vary, "Accept-Encoding");
+    vary = vary.empty() ? "Accept-Encoding" : vary + ", Accept-Encoding";
   }
-  if (accepts_gzip_ && Compressible(out.content_type) &&
+  if (!vary.empty()) response->set(bhttp::field::vary, vary);
+  if (accepts_gzip_ && !head_ && Compressible(out.content_type) &&
       out.body.size() >= core_->options().gzip_min_bytes) {
     if (auto gzipped = Gzip(out.body)) {
       out.body = *std::move(gzipped);
@@ -406,22 +440,46 @@ void Session::Write(HttpResponse out, bool keep_alive) {
   }
   keep_alive = keep_alive && !core_->draining();
   response->keep_alive(keep_alive);
-  response->body() = std::move(out.body);
-  response->prepare_payload();
+  if (head_) {
+    response->content_length(out.body.size());
+  } else {
+    response->body() = std::move(out.body);
+    response->prepare_payload();
+  }
   stream_.expires_after(Chrono(core_->options().write_timeout));
   bhttp::async_write(stream_, *response,
                      [self = shared_from_this(), response, keep_alive](
                          beast::error_code ec, size_t) {
+                       if (!ec && self->refusing_) return self->Linger();
                        if (ec || !keep_alive) return self->Close();
                        self->WaitForRequest();
                      });
 }
 
 void Session::Refuse(int status, absl::string_view message) {
+  core_->Refused(status);
   HttpResponse response;
   response.status = status;
   response.body = ErrorBody(status, message);
+  refusing_ = true;
   Write(std::move(response), /*keep_alive=*/false);
+}
+
+void Session::Linger() {
+  // Closing with the client's bytes unread makes the kernel reset the
+  // connection, and the client may lose the answer it has not read yet.
+  // So: stop sending, read and drop what still comes for a moment, then
+  // close.
+  beast::error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream_.expires_after(std::chrono::seconds(2));
+  auto scratch = std::make_shared<std::array<char, 4096>>();
+  stream_.async_read_some(
+      asio::buffer(*scratch),
+      [self = shared_from_this(), scratch](beast::error_code read_ec, size_t) {
+        if (read_ec || ++self->lingered_ > 256) return self->Close();
+        self->Linger();
+      });
 }
 
 void Session::Close() {

@@ -8,7 +8,8 @@
 // client never pins a thread; gzip of responses for clients that accept
 // it; and a drain that lets requests in flight finish.
 //
-// Each request goes to one handler, which must not block: it answers
+// HEAD is served as GET without the body. Each request goes to one
+// handler, which must not block: it answers
 // through the Responder it is given, at once or later from any thread
 // (after a backend's answer, say).
 
@@ -67,6 +68,9 @@ struct HttpServerOptions {
   // Bodies smaller than this go plain: gzip's header costs more than it
   // saves.
   size_t gzip_min_bytes = 1024;
+  // Told the status of each request the server refuses itself (400, 413,
+  // 431) before any handler sees it; for metrics and logs.
+  std::function<void(int status)> on_refused;
 };
 
 class HttpServer {

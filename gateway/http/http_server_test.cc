@@ -206,6 +206,45 @@ TEST_F(ServerTest, LimitsAreAnsweredWithTheirStatus) {
   close(fd);
 }
 
+TEST_F(ServerTest, AmbiguousFramingIsRefusedNotSmuggled) {
+  std::atomic<int> refused{0};
+  HttpServerOptions options;
+  options.on_refused = [&](int status) {
+    if (status == 400) ++refused;
+  };
+  StartEcho(options);
+  // Beast would read no body here and take "GET /smuggled" for the next
+  // request on the connection.
+  int fd = Connect(server_->port());
+  std::string reply = Exchange(
+      fd,
+      "POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, identity"
+      "\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_THAT(reply, ::testing::StartsWith("HTTP/1.1 400"));
+  EXPECT_THAT(reply, ::testing::Not(::testing::HasSubstr("/smuggled")));
+  close(fd);
+  fd = Connect(server_->port());
+  EXPECT_THAT(Exchange(fd, "GET /x HTTP/1.1\r\n\r\n"),
+              ::testing::StartsWith("HTTP/1.1 400"))
+      << "HTTP/1.1 without Host";
+  close(fd);
+  EXPECT_EQ(refused.load(), 2) << "refusals are reported";
+}
+
+TEST_F(ServerTest, HeadIsGetWithoutTheBody) {
+  StartEcho();
+  const int fd = Connect(server_->port());
+  std::string reply =
+      Exchange(fd, "HEAD /h HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  EXPECT_THAT(reply, ::testing::StartsWith("HTTP/1.1 200"));
+  const std::string get_body =
+      R"({"method":"GET","path":"/h","query":"","bytes":0,"x":""})";
+  EXPECT_THAT(reply, ::testing::HasSubstr(
+                         absl::StrCat("Content-Length: ", get_body.size())));
+  EXPECT_TRUE(absl::EndsWith(reply, "\r\n\r\n")) << "no body: " << reply;
+  close(fd);
+}
+
 TEST_F(ServerTest, ExpectContinueGetsItsInterimAnswer) {
   StartEcho();
   const int fd = Connect(server_->port());

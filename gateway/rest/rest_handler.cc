@@ -33,6 +33,13 @@ HttpResponse ErrorResponse(const absl::Status& status, int http_status = 0) {
   return response;
 }
 
+bool KnownMethod(absl::string_view method) {
+  for (const char* known : {"GET", "POST", "PUT", "PATCH", "DELETE"}) {
+    if (method == known) return true;
+  }
+  return false;
+}
+
 // Only what gRPC metadata may carry: visible ASCII and spaces.
 bool IsHeaderSafe(absl::string_view value) {
   for (char c : value) {
@@ -99,8 +106,11 @@ void RestHandler::Handle(HttpRequest request, http::Responder respond) {
   auto answer = [&](HttpResponse response, const std::string& route) {
     response.headers.emplace_back("X-Request-Id", request_id);
     if (reporter_) {
-      reporter_({request.method, route, response.status, absl::Now() - started,
-                 absl::ZeroDuration(), request_id});
+      // A method no route has is any token the client sent: one label
+      // value for all of them keeps the metrics' series bounded.
+      reporter_({KnownMethod(request.method) ? request.method : "OTHER", route,
+                 response.status, absl::Now() - started, absl::ZeroDuration(),
+                 request_id});
     }
     respond(std::move(response));
   };
@@ -113,10 +123,10 @@ void RestHandler::Handle(HttpRequest request, http::Responder respond) {
                         "no such route: see the API in README")),
                     "unmatched");
     }
-    HttpResponse response = ErrorResponse(
-        absl::UnimplementedError(
-            absl::StrCat("method ", request.method, " not allowed here")),
-        405);
+    HttpResponse response =
+        ErrorResponse(absl::UnimplementedError(absl::StrCat(
+                          "method ", request.method, " not allowed here")),
+                      405);
     response.headers.emplace_back("Allow", absl::StrJoin(allowed, ", "));
     return answer(std::move(response), "unmatched");
   }
@@ -234,6 +244,8 @@ void RestHandler::OnBackendAnswer(Call* call, const grpc::Status& status) {
       cacheable ? absl::StrCat("public, max-age=",
                                absl::ToInt64Seconds(options_.public_max_age))
                 : "no-store");
+  // A cache may hold the anonymous answer; one with credentials may differ.
+  if (cacheable) response.headers.emplace_back("Vary", "Authorization");
   if (!etag.empty()) {
     response.headers.emplace_back("ETag", transcode::EtagHeader(etag));
   }
@@ -250,30 +262,28 @@ void RestHandler::OnBackendAnswer(Call* call, const grpc::Status& status) {
 }
 
 void RestHandler::Finish(Call* call, HttpResponse response) {
-  std::unique_ptr<Call> owned;
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = calls_.find(call);
-    owned = std::move(it->second);
-    calls_.erase(it);
-  }
-  response.headers.emplace_back("X-Request-Id", owned->request_id);
+  response.headers.emplace_back("X-Request-Id", call->request_id);
   const absl::Time now = absl::Now();
   if (reporter_) {
-    reporter_({owned->route->http_method, owned->route->path.text,
-               response.status, now - owned->started, now - owned->sent,
-               owned->request_id});
+    reporter_({call->route->http_method, call->route->path.text,
+               response.status, now - call->started, now - call->sent,
+               call->request_id});
   }
-  owned->respond(std::move(response));
+  call->respond(std::move(response));
+  // Last, and whole under the lock: once the call leaves the map,
+  // CancelAllAndWait may return and the server and this handler go, so the
+  // call (its Responder holds the connection) is gone by then too.
+  absl::MutexLock lock(&mu_);
+  calls_.erase(call);
 }
 
-void RestHandler::CancelAllAndWait(absl::Duration timeout) {
+bool RestHandler::CancelAllAndWait(absl::Duration timeout) {
   absl::MutexLock lock(&mu_);
   for (auto& [raw, call] : calls_) call->context.TryCancel();
   auto none_left = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return calls_.empty();
   };
-  mu_.AwaitWithTimeout(absl::Condition(&none_left), timeout);
+  return mu_.AwaitWithTimeout(absl::Condition(&none_left), timeout);
 }
 
 }  // namespace training::gateway

@@ -54,8 +54,9 @@ class RestHandler {
   void Handle(http::HttpRequest request, http::Responder respond);
 
   // Cancels the backend calls still in flight and waits (up to `timeout`)
-  // for their answers to be sent: after a drain, before the server goes.
-  void CancelAllAndWait(absl::Duration timeout);
+  // for their answers to be sent and their connections let go: after a
+  // drain, before the server goes. False when some are still out.
+  bool CancelAllAndWait(absl::Duration timeout);
 
  private:
   struct Call;

@@ -82,10 +82,18 @@ absl::StatusOr<std::string> RequestIdForKey(absl::string_view key,
           {{"Idempotency-Key", "must be visible ASCII characters"}});
     }
   }
-  if (text::IsUuid(key)) return absl::AsciiStrToLower(key);
-  const std::string scope =
-      authorization.empty() ? std::string() : Sha256Hex(authorization);
-  return UuidV5(kIdempotencyNamespace, absl::StrCat(scope, ":", key));
+  if (authorization.empty()) {
+    // Nothing to scope it by: only a random UUID keeps one anonymous
+    // caller from replaying another's request (and reading its answer).
+    if (!text::IsUuid(key)) {
+      return InvalidArgumentError(
+          {{"Idempotency-Key",
+            "without credentials, must be a random UUID (version 4)"}});
+    }
+    return absl::AsciiStrToLower(key);
+  }
+  return UuidV5(kIdempotencyNamespace,
+                absl::StrCat(Sha256Hex(authorization), ":", key));
 }
 
 absl::Status ApplyIdempotencyKey(const Route& route, absl::string_view key,
@@ -115,6 +123,13 @@ absl::Status ApplyIfMatch(const Route& route, absl::string_view if_match,
   if (absl::StrContains(if_match, ',')) {
     return InvalidArgumentError(
         {{"If-Match", "give one entity tag: the one last read"}});
+  }
+  if (absl::StartsWith(if_match, "W/")) {
+    // If-Match compares strongly (RFC 9110 §13.1.1): a weak tag never
+    // matches, so the precondition fails.
+    return WithErrorInfo(
+        absl::AbortedError("If-Match: a weak entity tag never matches"),
+        "ETAG_MISMATCH");
   }
   std::optional<std::string> etag = Unquote(if_match);
   if (!etag.has_value()) {

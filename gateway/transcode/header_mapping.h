@@ -5,11 +5,12 @@
 // contract's field names rather than per route:
 //
 // - Idempotency-Key → the request's top-level `request_id`, when the body
-//   sets none. A UUID key is used as it is (lower-cased). Any other key
-//   (1–255 visible ASCII characters) becomes the UUID version 5 of
-//   "<hex SHA-256 of the Authorization value, or empty>:<key>" in the
-//   namespace kIdempotencyNamespace: stable for a caller, and two callers'
-//   keys never meet.
+//   sets none. From a caller with credentials, any key (1–255 visible ASCII
+//   characters) becomes the UUID version 5 of
+//   "<hex SHA-256 of the Authorization value>:<key>" in the namespace
+//   kIdempotencyNamespace: stable for that caller, and two callers' keys
+//   never meet. Without credentials there is nothing to scope by, so the
+//   key must be a UUID (a random one), used as it is, lower-cased.
 // - If-Match → the request's `etag`: its own top-level field, or that of
 //   the resource in the body (UpdateCourse's `course.etag`).
 // - A response's top-level `etag` → ETag; If-None-Match compares with it.
@@ -39,9 +40,10 @@ absl::Status ApplyIdempotencyKey(const Route& route, absl::string_view key,
                                  absl::string_view authorization,
                                  google::protobuf::Message* request);
 
-// Sets the request's etag from If-Match (`"abc"`, `W/"abc"`; `*` asks for
-// no check). INVALID_ARGUMENT for a list of etags, a request with no etag
-// field, or a body etag that differs.
+// Sets the request's etag from If-Match (`"abc"`; `*` asks for no check).
+// ABORTED ETAG_MISMATCH (412) for a weak tag, which never matches;
+// INVALID_ARGUMENT for a list of etags, a request with no etag field, or a
+// body etag that differs.
 absl::Status ApplyIfMatch(const Route& route, absl::string_view if_match,
                           google::protobuf::Message* request);
 

@@ -172,6 +172,13 @@ std::optional<PathMatcher::Match> PathMatcher::Find(
              nullptr) != nullptr) {
       return Bind(entries_[entry], raw);
     }
+    // The verb names a route, under another method: that is a 405, not a
+    // name with a colon in it for a verbless route.
+    std::vector<std::string> methods;
+    if (!verb.empty()) {
+      Walk(root_.get(), decoded, 0, *verb_text, "", &entry, &methods);
+      if (!methods.empty()) return std::nullopt;
+    }
   }
   return std::nullopt;
 }
@@ -188,6 +195,7 @@ std::vector<std::string> PathMatcher::AllowedMethods(
     }
     int entry = -1;
     Walk(root_.get(), decoded, 0, verb, "", &entry, &methods);
+    if (!methods.empty()) break;  // as Find: a verb that names routes wins
   }
   std::sort(methods.begin(), methods.end());
   methods.erase(std::unique(methods.begin(), methods.end()), methods.end());

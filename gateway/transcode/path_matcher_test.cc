@@ -87,6 +87,10 @@ TEST_F(PathMatcherTest, VerbMustMatch) {
   auto m = matcher_.Find("GET", "/v1/bookings/b1:x");
   ASSERT_TRUE(m.has_value());
   EXPECT_THAT(m->values, ElementsAre("bookings/b1:x"));
+  // With one under another method, it is that route's (a 405).
+  EXPECT_FALSE(matcher_.Find("GET", "/v1/bookings/b1:cancel").has_value());
+  EXPECT_THAT(matcher_.AllowedMethods("/v1/bookings/b1:cancel"),
+              ElementsAre("POST"));
 }
 
 TEST_F(PathMatcherTest, PercentDecodingOfValues) {

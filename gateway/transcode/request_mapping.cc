@@ -115,9 +115,9 @@ absl::Status SetScalar(Message* parent, const FieldDescriptor* field,
     }
     case FieldDescriptor::CPPTYPE_BOOL: {
       bool v;
-      if (text == "true") {
+      if (text == "true" || text == "1") {
         v = true;
-      } else if (text == "false") {
+      } else if (text == "false" || text == "0") {
         v = false;
       } else {
         return Invalid("must be true or false");
@@ -128,6 +128,10 @@ absl::Status SetScalar(Message* parent, const FieldDescriptor* field,
     case FieldDescriptor::CPPTYPE_ENUM: {
       const auto* value =
           field->enum_type()->FindValueByName(std::string(text));
+      int number = 0;
+      if (value == nullptr && absl::SimpleAtoi(text, &number)) {
+        value = field->enum_type()->FindValueByNumber(number);
+      }
       if (value == nullptr) {
         return Invalid(absl::StrCat("must be one of the ",
                                     field->enum_type()->name(), " names"));

@@ -2,6 +2,7 @@
 
 #include "common/status/errors.h"
 #include "gateway/transcode/error_mapping.h"
+#include "gateway/transcode/testdata/things_table.h"
 #include "gmock/gmock.h"
 #include "google/api/httpbody.pb.h"
 #include "gtest/gtest.h"
@@ -15,16 +16,9 @@ using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::Pair;
 
-std::unique_ptr<RouteTable> Table() {
-  (void)tt::Thing::descriptor();
-  auto table =
-      RouteTable::Build({{"things", "training.transcodetest.v1.Things"}});
-  EXPECT_TRUE(table.ok()) << table.status();
-  return *std::move(table);
-}
-
 TEST(ResponseMappingTest, LowerCamelWithDefaultsShown) {
-  auto table = Table();
+  auto table = ThingsTable();
+  ASSERT_NE(table, nullptr);
   tt::Thing thing;
   thing.set_name("shelves/s/things/t");
   thing.set_display_name("A \"quoted\" name");
@@ -37,7 +31,8 @@ TEST(ResponseMappingTest, LowerCamelWithDefaultsShown) {
 }
 
 TEST(ResponseMappingTest, ResponseBodySendsOneField) {
-  auto table = Table();
+  auto table = ThingsTable();
+  ASSERT_NE(table, nullptr);
   tt::ListThingsResponse list;
   list.add_things()->set_name("a");
   list.add_things()->set_name("b");
@@ -50,7 +45,8 @@ TEST(ResponseMappingTest, ResponseBodySendsOneField) {
 }
 
 TEST(ResponseMappingTest, HttpBodyIsSentAsItIs) {
-  auto table = Table();
+  auto table = ThingsTable();
+  ASSERT_NE(table, nullptr);
   google::api::HttpBody file;
   file.set_content_type("text/csv; charset=utf-8");
   file.set_data("a,b\r\n");

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -32,7 +33,8 @@ std::pair<std::string, std::string> VerbAndTemplate(
     case google::api::HttpRule::kPatch:
       return {"PATCH", rule.patch()};
     case google::api::HttpRule::kCustom:
-      return {rule.custom().kind(), rule.custom().path()};
+      return {absl::AsciiStrToUpper(rule.custom().kind()),
+              rule.custom().path()};
     case google::api::HttpRule::PATTERN_NOT_SET:
       break;
   }
@@ -165,6 +167,11 @@ absl::StatusOr<std::unique_ptr<RouteTable>> RouteTable::Build(
       const auto& rule = method->options().GetExtension(google::api::http);
       std::vector<const google::api::HttpRule*> rules = {&rule};
       for (const auto& binding : rule.additional_bindings()) {
+        if (binding.additional_bindings_size() > 0) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(method->full_name(),
+                           ": an additional binding may not have its own"));
+        }
         rules.push_back(&binding);
       }
       for (const google::api::HttpRule* one : rules) {

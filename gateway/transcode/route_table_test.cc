@@ -1,5 +1,7 @@
 #include "gateway/transcode/route_table.h"
 
+#include "gateway/transcode/suite_services.h"
+#include "gateway/transcode/testdata/things_table.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "training/transcodetest/v1/things.pb.h"
@@ -9,15 +11,6 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-std::unique_ptr<RouteTable> ThingsTable() {
-  // Referencing the generated type links its descriptor in.
-  (void)training::transcodetest::v1::Thing::descriptor();
-  auto table =
-      RouteTable::Build({{"things", "training.transcodetest.v1.Things"}});
-  EXPECT_TRUE(table.ok()) << table.status();
-  return table.ok() ? *std::move(table) : nullptr;
-}
 
 TEST(RouteTableTest, EveryRuleAndBindingBecomesARoute) {
   auto table = ThingsTable();
@@ -93,11 +86,7 @@ TEST(RouteTableTest, UnknownServiceIsAStartUpError) {
 }
 
 TEST(RouteTableTest, TheSuitesContractBuildsWithoutConflicts) {
-  auto table = RouteTable::Build(
-      {{"catalogue", "training.catalogue.v1.CatalogueService"},
-       {"booking", "training.booking.v1.BookingService"},
-       {"notification", "training.notification.v1.NotificationService"},
-       {"content", "training.content.v1.ContentService"}});
+  auto table = RouteTable::Build(SuiteServices());
   ASSERT_TRUE(table.ok()) << table.status();
   EXPECT_GT(table->get()->routes().size(), 50u);
   auto cancel = table->get()->Find("POST", "/v1/bookings/b-1:cancel");

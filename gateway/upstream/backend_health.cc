@@ -46,6 +46,14 @@ std::map<std::string, bool> BackendHealth::Snapshot() const {
   return serving_;
 }
 
+bool BackendHealth::AnyServing() const {
+  absl::MutexLock lock(&mu_);
+  for (const auto& [name, serving] : serving_) {
+    if (serving) return true;
+  }
+  return false;
+}
+
 bool BackendHealth::AllServing() const {
   absl::MutexLock lock(&mu_);
   for (const auto& [name, serving] : serving_) {

@@ -32,6 +32,7 @@ class BackendHealth {
   // Backend name → whether it last reported SERVING.
   std::map<std::string, bool> Snapshot() const;
   bool AllServing() const;
+  bool AnyServing() const;
 
  private:
   void CheckAll();
