@@ -2,7 +2,8 @@
 // the openssl command line: catalogue and booking serve TLS only and ask
 // for client certificates; booking calls the catalogue over TLS with its
 // own; plaintext and certificate-less callers are refused; Kubernetes-style
-// probes reach grpc.health.v1 on the plaintext health port; and a server
+// probes reach grpc.health.v1 on the plaintext health port; the gateway
+// serves the REST API from TLS-only backends; and a server
 // certificate replaced on disk is served without a restart.
 
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "health/v1/health.grpc.pb.h"
 #include "tests/booking_process_fixture.h"
+#include "tests/http_client.h"
 
 namespace training::testing {
 namespace {
@@ -199,6 +201,30 @@ TEST_F(TlsProcessTest, ServicesTalkTlsWithClientCertificatesOnly) {
       Context().get(), BookingRequest(session, 1), &booked);
   EXPECT_TRUE(made.ok()) << made.error_message() << booking->Log();
   EXPECT_EQ(booked.state(), booking::Booking::CONFIRMED);
+
+  // The gateway reaches the catalogue over TLS with its client certificate:
+  // the REST API works in front of TLS-only backends.
+  {
+    const std::string gateway_dir = MakeTempDir("gateway");
+    ChildProcess gateway(
+        GATEWAY_BINARY,
+        {"--http_port=0", "--metrics_port=0",
+         "--port_file=" + gateway_dir + "/port", "--shutdown_grace=0s",
+         absl::StrCat("--catalogue_address=127.0.0.1:", catalogue_port),
+         absl::StrCat("--booking_address=127.0.0.1:", booking_port),
+         "--tls_ca_file=" + Path("ca.pem"),
+         "--tls_client_cert_file=" + Path("client.pem"),
+         "--tls_client_key_file=" + Path("client.key")},
+        {}, gateway_dir + "/log");
+    const int http_port =
+        WaitForPortFile(gateway_dir + "/port", kWatchdog).value_or(0);
+    ASSERT_NE(http_port, 0) << gateway.Log();
+    HttpReply course = HttpCall(http_port, "GET", "/v1/courses/intro-mi");
+    EXPECT_EQ(course.status, 200) << course.body << gateway.Log();
+    EXPECT_NE(course.body.find("courses/intro-mi"), std::string::npos);
+    gateway.Signal(SIGTERM);
+    EXPECT_EQ(gateway.Wait(kWatchdog), std::optional<int>(0)) << gateway.Log();
+  }
 
   // The certificate is replaced on disk by one from another CA: served
   // within the refresh interval, no restart.
