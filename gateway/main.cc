@@ -91,6 +91,153 @@ void WritePortFile(const std::string& path, int port) {
 
 std::string StatusClass(int status) { return absl::StrCat(status / 100, "xx"); }
 
+// Metrics and the access log: method, route template, status class,
+// duration and request id; never a query string, a body or a credential.
+class Observer {
+ public:
+  explicit Observer(training::metrics::Registry& registry)
+      : requests_(registry.Counter(
+            "http_requests_total",
+            "HTTP requests by method, route template and status class "
+            "(2xx, 4xx, ...).",
+            {"method", "route", "code"})),
+        durations_(registry.Histogram(
+            "http_request_duration_seconds",
+            "Time from a request's arrival to its answer, by route template.",
+            {"method", "route"})),
+        upstream_(registry.Histogram(
+            "http_upstream_duration_seconds",
+            "Time waiting for the backend's answer, by route template.",
+            {"method", "route"})) {}
+
+  void Report(const training::gateway::RequestReport& r) {
+    requests_.Add({r.method, r.route, StatusClass(r.status)});
+    durations_.Observe({r.method, r.route}, absl::ToDoubleSeconds(r.duration));
+    if (r.upstream > absl::ZeroDuration()) {
+      upstream_.Observe({r.method, r.route}, absl::ToDoubleSeconds(r.upstream));
+    }
+    log::Info("http.request", {{"method", log::Id(r.method)},
+                               {"route", log::Id(r.route)},
+                               {"status", static_cast<int64_t>(r.status)},
+                               {"duration", r.duration},
+                               {"request_id", log::Id(r.request_id)}});
+  }
+  // /healthz and /readyz: counted, not logged (probes come every second).
+  void Probe(const char* route, int status) {
+    requests_.Add({"GET", route, StatusClass(status)});
+  }
+  // What the server refused before any route was known (400, 413, 431).
+  void Refused(int status) {
+    requests_.Add({"OTHER", "unparsed", StatusClass(status)});
+    log::Info("http.refused", {{"status", static_cast<int64_t>(status)}});
+  }
+
+ private:
+  training::metrics::CounterFamily& requests_;
+  training::metrics::HistogramFamily& durations_;
+  training::metrics::HistogramFamily& upstream_;
+};
+
+// 200 while any backend serves and no shutdown is under way: a gateway pod
+// can still answer the routes of the others, and failing every pod's
+// readiness because one service is down would take the whole API off the
+// load balancer. Each backend's state is in the body.
+HttpResponse Readiness(const training::gateway::BackendHealth& health,
+                       bool shutting_down) {
+  std::string detail;
+  for (const auto& [name, serving] : health.Snapshot()) {
+    absl::StrAppend(&detail, detail.empty() ? "" : ",", "\"", name, "\":\"",
+                    serving ? "SERVING" : "NOT_SERVING", "\"");
+  }
+  const bool ready = !shutting_down && health.AnyServing();
+  HttpResponse response;
+  response.status = ready ? 200 : 503;
+  response.body = absl::StrCat(R"({"status":")",
+                               shutting_down ? "shutting_down"
+                               : ready       ? "ready"
+                                             : "not_ready",
+                               R"(","backends":{)", detail, "}}");
+  return response;
+}
+
+training::gateway::http::HttpServerOptions HttpOptionsFromFlags() {
+  training::gateway::http::HttpServerOptions options;
+  options.host = absl::GetFlag(FLAGS_host);
+  options.port = absl::GetFlag(FLAGS_http_port);
+  options.threads = absl::GetFlag(FLAGS_http_threads);
+  if (options.threads == 0) {
+    options.threads =
+        std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  }
+  options.max_body_bytes =
+      static_cast<size_t>(absl::GetFlag(FLAGS_http_max_body_bytes));
+  options.max_header_bytes =
+      static_cast<size_t>(absl::GetFlag(FLAGS_http_max_header_bytes));
+  options.max_header_fields =
+      static_cast<size_t>(absl::GetFlag(FLAGS_http_max_header_fields));
+  options.idle_timeout = absl::GetFlag(FLAGS_http_idle_timeout);
+  options.read_timeout = absl::GetFlag(FLAGS_http_read_timeout);
+  options.write_timeout = absl::GetFlag(FLAGS_http_write_timeout);
+  return options;
+}
+
+training::gateway::RestOptions RestOptionsFromFlags() {
+  training::gateway::RestOptions options;
+  options.read_deadline = absl::GetFlag(FLAGS_read_deadline);
+  options.write_deadline = absl::GetFlag(FLAGS_write_deadline);
+  options.public_max_age = absl::GetFlag(FLAGS_public_max_age);
+  return options;
+}
+
+std::vector<training::gateway::Backend> BackendsFromFlags() {
+  return {{"catalogue", absl::GetFlag(FLAGS_catalogue_address)},
+          {"booking", absl::GetFlag(FLAGS_booking_address)},
+          {"notification", absl::GetFlag(FLAGS_notification_address)},
+          {"content", absl::GetFlag(FLAGS_content_address)}};
+}
+
+void ConfigureLogs() {
+  log::Level level;
+  if (!log::ParseLevel(absl::GetFlag(FLAGS_log_level), &level)) {
+    training::config::ExitIfInvalid(absl::InvalidArgumentError(
+        "--log_level (TRAINING_LOG_LEVEL): must be debug, info, warning or "
+        "error"));
+  }
+  log::Configure("gateway", level);
+  log::RouteGrpcLogs();
+}
+
+// Every resolved address, at start.
+void LogConfig(size_t routes) {
+  log::Info(
+      "config",
+      {{"listen", log::Id(absl::StrCat(absl::GetFlag(FLAGS_host), ":",
+                                       absl::GetFlag(FLAGS_http_port)))},
+       {"metrics_port", absl::GetFlag(FLAGS_metrics_port)},
+       {"routes", static_cast<int64_t>(routes)},
+       {"catalogue", log::Id(absl::GetFlag(FLAGS_catalogue_address))},
+       {"booking", log::Id(absl::GetFlag(FLAGS_booking_address))},
+       {"notification", log::Id(absl::GetFlag(FLAGS_notification_address))},
+       {"content", log::Id(absl::GetFlag(FLAGS_content_address))}});
+}
+
+// http_requests_in_flight, read through a pointer that main clears before
+// the server goes: a scrape may come during shutdown.
+std::shared_ptr<std::atomic<training::gateway::http::HttpServer*>>
+ExportInFlight(training::metrics::Registry& registry,
+               training::gateway::http::HttpServer* server) {
+  auto source =
+      std::make_shared<std::atomic<training::gateway::http::HttpServer*>>(
+          server);
+  registry.Gauge("http_requests_in_flight",
+                 "Requests whose response has not yet been written.", [source] {
+                   auto* s = source->load();
+                   return s == nullptr ? 0.0
+                                       : static_cast<double>(s->in_flight());
+                 });
+  return source;
+}
+
 void ValidateFlags() {
   namespace config = training::config;
   config::ExitIfInvalid(
@@ -138,14 +285,7 @@ int main(int argc, char** argv) {
   training::config::ParseFlagsOrExit(
       argc, argv,
       "training_gateway: HTTP/JSON front door of the training suite.");
-  log::Level level;
-  if (!log::ParseLevel(absl::GetFlag(FLAGS_log_level), &level)) {
-    training::config::ExitIfInvalid(absl::InvalidArgumentError(
-        "--log_level (TRAINING_LOG_LEVEL): must be debug, info, warning or "
-        "error"));
-  }
-  log::Configure("gateway", level);
-  log::RouteGrpcLogs();
+  ConfigureLogs();
   ValidateFlags();
 
   // The routes come from the contract: a rule that cannot be served, or
@@ -160,19 +300,7 @@ int main(int argc, char** argv) {
 
   auto& registry = training::metrics::DefaultRegistry();
   registry.AddProcessMetrics();
-  auto& requests = registry.Counter(
-      "http_requests_total",
-      "HTTP requests by method, route template and status class (2xx, "
-      "4xx, ...).",
-      {"method", "route", "code"});
-  auto& durations = registry.Histogram(
-      "http_request_duration_seconds",
-      "Time from a request's arrival to its answer, by route template.",
-      {"method", "route"});
-  auto& upstream = registry.Histogram(
-      "http_upstream_duration_seconds",
-      "Time waiting for the backend's answer, by route template.",
-      {"method", "route"});
+  Observer observer(registry);
   auto metrics_server = training::metrics::MetricsServer::Start(
       absl::GetFlag(FLAGS_host), absl::GetFlag(FLAGS_metrics_port), &registry);
   if (!metrics_server.ok()) {
@@ -182,16 +310,7 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  log::Info(
-      "config",
-      {{"listen", log::Id(absl::StrCat(absl::GetFlag(FLAGS_host), ":",
-                                       absl::GetFlag(FLAGS_http_port)))},
-       {"metrics_port", absl::GetFlag(FLAGS_metrics_port)},
-       {"routes", static_cast<int64_t>((*routes)->routes().size())},
-       {"catalogue", log::Id(absl::GetFlag(FLAGS_catalogue_address))},
-       {"booking", log::Id(absl::GetFlag(FLAGS_booking_address))},
-       {"notification", log::Id(absl::GetFlag(FLAGS_notification_address))},
-       {"content", log::Id(absl::GetFlag(FLAGS_content_address))}});
+  LogConfig((*routes)->routes().size());
   auto credentials = training::runtime::ChannelCredentials(
       training::runtime::ClientTlsFilesFromFlags());
   if (!credentials.ok()) {
@@ -199,37 +318,17 @@ int main(int argc, char** argv) {
                {{"error", log::ScrubbedText(credentials.status().message())}});
     return 2;
   }
-  training::gateway::Backends backends(
-      {{"catalogue", absl::GetFlag(FLAGS_catalogue_address)},
-       {"booking", absl::GetFlag(FLAGS_booking_address)},
-       {"notification", absl::GetFlag(FLAGS_notification_address)},
-       {"content", absl::GetFlag(FLAGS_content_address)}},
-      *credentials);
+  training::gateway::Backends backends(BackendsFromFlags(), *credentials);
   training::gateway::BackendHealth health(
       backends, absl::GetFlag(FLAGS_readiness_interval), absl::Seconds(1));
   health.Start();
   std::atomic<bool> shutting_down{false};
 
-  // Metrics and the access log: route template, status, duration and
-  // request id; never a query string, a body or a credential.
-  auto report = [&](const training::gateway::RequestReport& r) {
-    requests.Add({r.method, r.route, StatusClass(r.status)});
-    durations.Observe({r.method, r.route}, absl::ToDoubleSeconds(r.duration));
-    if (r.upstream > absl::ZeroDuration()) {
-      upstream.Observe({r.method, r.route}, absl::ToDoubleSeconds(r.upstream));
-    }
-    log::Info("http.request", {{"method", log::Id(r.method)},
-                               {"route", log::Id(r.route)},
-                               {"status", static_cast<int64_t>(r.status)},
-                               {"duration", r.duration},
-                               {"request_id", log::Id(r.request_id)}});
-  };
-  training::gateway::RestOptions rest_options;
-  rest_options.read_deadline = absl::GetFlag(FLAGS_read_deadline);
-  rest_options.write_deadline = absl::GetFlag(FLAGS_write_deadline);
-  rest_options.public_max_age = absl::GetFlag(FLAGS_public_max_age);
-  training::gateway::RestHandler rest(routes->get(), &backends, rest_options,
-                                      report);
+  training::gateway::RestHandler rest(
+      routes->get(), &backends, RestOptionsFromFlags(),
+      [&observer](const training::gateway::RequestReport& r) {
+        observer.Report(r);
+      });
 
   auto handler = [&](HttpRequest request,
                      training::gateway::http::Responder respond) {
@@ -237,52 +336,21 @@ int main(int argc, char** argv) {
     if (request.method == "GET" && path == "/healthz") {
       HttpResponse response;
       response.body = R"({"status":"ok"})";
-      requests.Add({"GET", "/healthz", "2xx"});
+      observer.Probe("/healthz", response.status);
       return respond(std::move(response));
     }
     if (request.method == "GET" && path == "/readyz") {
-      std::string detail;
-      for (const auto& [name, serving] : health.Snapshot()) {
-        absl::StrAppend(&detail, detail.empty() ? "" : ",", "\"", name, "\":\"",
-                        serving ? "SERVING" : "NOT_SERVING", "\"");
-      }
-      // Ready while any backend serves: a gateway pod can still answer the
-      // routes of the others, and failing every pod's readiness because one
-      // service is down would take the whole API off the load balancer.
-      const bool ready = !shutting_down.load() && health.AnyServing();
-      HttpResponse response;
-      response.status = ready ? 200 : 503;
-      response.body = absl::StrCat(R"({"status":")",
-                                   shutting_down.load() ? "shutting_down"
-                                   : ready              ? "ready"
-                                                        : "not_ready",
-                                   R"(","backends":{)", detail, "}}");
-      requests.Add({"GET", "/readyz", StatusClass(response.status)});
+      HttpResponse response = Readiness(health, shutting_down.load());
+      observer.Probe("/readyz", response.status);
       return respond(std::move(response));
     }
     rest.Handle(std::move(request), std::move(respond));
   };
 
-  training::gateway::http::HttpServerOptions http_options;
-  http_options.host = absl::GetFlag(FLAGS_host);
-  http_options.port = absl::GetFlag(FLAGS_http_port);
-  http_options.threads = absl::GetFlag(FLAGS_http_threads);
-  if (http_options.threads == 0) {
-    http_options.threads =
-        std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  }
-  http_options.max_body_bytes =
-      static_cast<size_t>(absl::GetFlag(FLAGS_http_max_body_bytes));
-  http_options.max_header_bytes =
-      static_cast<size_t>(absl::GetFlag(FLAGS_http_max_header_bytes));
-  http_options.max_header_fields =
-      static_cast<size_t>(absl::GetFlag(FLAGS_http_max_header_fields));
-  http_options.idle_timeout = absl::GetFlag(FLAGS_http_idle_timeout);
-  http_options.read_timeout = absl::GetFlag(FLAGS_http_read_timeout);
-  http_options.write_timeout = absl::GetFlag(FLAGS_http_write_timeout);
-  http_options.on_refused = [&](int status) {
-    requests.Add({"OTHER", "unparsed", StatusClass(status)});
-    log::Info("http.refused", {{"status", static_cast<int64_t>(status)}});
+  training::gateway::http::HttpServerOptions http_options =
+      HttpOptionsFromFlags();
+  http_options.on_refused = [&observer](int status) {
+    observer.Refused(status);
   };
   auto server =
       training::gateway::http::HttpServer::Start(http_options, handler);
@@ -292,17 +360,7 @@ int main(int argc, char** argv) {
                 {"change_with", "--http_port (TRAINING_HTTP_PORT)"}});
     return 1;
   }
-  // Read through a pointer cleared before the server goes: a scrape may
-  // come during shutdown.
-  auto in_flight_source =
-      std::make_shared<std::atomic<training::gateway::http::HttpServer*>>(
-          server->get());
-  registry.Gauge(
-      "http_requests_in_flight",
-      "Requests whose response has not yet been written.", [in_flight_source] {
-        auto* s = in_flight_source->load();
-        return s == nullptr ? 0.0 : static_cast<double>(s->in_flight());
-      });
+  auto in_flight_source = ExportInFlight(registry, server->get());
   WritePortFile(absl::GetFlag(FLAGS_port_file), (*server)->port());
   WritePortFile(absl::GetFlag(FLAGS_metrics_port_file),
                 (*metrics_server)->port());

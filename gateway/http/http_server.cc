@@ -20,7 +20,7 @@
 #include "boost/asio/strand.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
-#include "gateway/http/gzip.h"
+#include "gateway/http/session.h"
 
 namespace training::gateway::http {
 
@@ -44,28 +44,11 @@ absl::string_view HttpRequest::Query() const {
 
 namespace {
 
+using internal::Session;
+using internal::SessionHost;
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
-
-std::chrono::steady_clock::duration Chrono(absl::Duration d) {
-  return absl::ToChronoNanoseconds(d);
-}
-
-std::string ErrorBody(int code, absl::string_view message) {
-  return absl::StrCat(R"({"error":{"code":)", code,
-                      R"(,"status":"INVALID_ARGUMENT","message":")", message,
-                      R"(","details":[]}})");
-}
-
-bool Compressible(absl::string_view content_type) {
-  return absl::StartsWith(content_type, "application/json") ||
-         absl::StartsWith(content_type, "text/") ||
-         absl::StrContains(content_type, "+json");
-}
-
-class Core;
 
 // What outlives the server for a Responder called late: it posts only
 // while the I/O context still runs.
@@ -74,45 +57,7 @@ struct Mailbox {
   bool open = true;
 };
 
-class Session : public std::enable_shared_from_this<Session> {
- public:
-  Session(tcp::socket socket, Core* core, uint64_t id);
-  ~Session();
-
-  void Start();
-  // From the drain, on any thread: closes the connection if no request is
-  // on it.
-  void CloseIfIdle() {
-    asio::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (self->state_ == State::kIdle) self->Close();
-    });
-  }
-
- private:
-  enum class State { kIdle, kReading, kHandling, kWriting, kClosed };
-
-  void WaitForRequest();
-  void ReadRequest();
-  void OnHeader(beast::error_code ec);
-  void OnRead(beast::error_code ec);
-  void Write(HttpResponse response, bool keep_alive);
-  void Refuse(int status, absl::string_view message);
-  void Linger();
-  void Close();
-
-  beast::tcp_stream stream_;
-  beast::flat_buffer buffer_;
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  Core* core_;
-  uint64_t id_;
-  State state_ = State::kIdle;
-  bool accepts_gzip_ = false;
-  bool head_ = false;      // the request in hand is a HEAD
-  bool refusing_ = false;  // the answer being written refuses the request
-  int lingered_ = 0;
-};
-
-class Core final : public HttpServer {
+class Core final : public HttpServer, public SessionHost {
  public:
   Core(HttpServerOptions options, HttpHandler handler)
       : options_(std::move(options)), handler_(std::move(handler)) {}
@@ -190,17 +135,17 @@ class Core final : public HttpServer {
     }
   }
 
-  const HttpServerOptions& options() const { return options_; }
-  void Refused(int status) {
+  const HttpServerOptions& options() const override { return options_; }
+  void Refused(int status) override {
     if (options_.on_refused) options_.on_refused(status);
   }
-  bool draining() const { return draining_.load(); }
+  bool draining() const override { return draining_.load(); }
 
-  void Register(uint64_t id, std::weak_ptr<Session> session) {
+  void Register(uint64_t id, std::weak_ptr<Session> session) override {
     std::lock_guard<std::mutex> lock(sessions_mu_);
     sessions_[id] = std::move(session);
   }
-  void Unregister(uint64_t id) {
+  void Unregister(uint64_t id) override {
     std::lock_guard<std::mutex> lock(sessions_mu_);
     sessions_.erase(id);
   }
@@ -209,7 +154,7 @@ class Core final : public HttpServer {
   // back to the session's strand (once).
   void Dispatch(HttpRequest request, std::shared_ptr<Session> session,
                 std::function<void(HttpResponse)> write,
-                const asio::any_io_executor& executor) {
+                const asio::any_io_executor& executor) override {
     in_flight_.fetch_add(1, std::memory_order_relaxed);
     auto called = std::make_shared<std::atomic<bool>>(false);
     std::shared_ptr<Mailbox> mailbox = mailbox_;
@@ -224,7 +169,9 @@ class Core final : public HttpServer {
     };
     handler_(std::move(request), std::move(respond));
   }
-  void Finished() { in_flight_.fetch_sub(1, std::memory_order_relaxed); }
+  void Finished() override {
+    in_flight_.fetch_sub(1, std::memory_order_relaxed);
+  }
 
  private:
   void Accept() {
@@ -280,216 +227,6 @@ class Core final : public HttpServer {
   std::atomic<bool> stopped_{false};
   int port_ = 0;
 };
-
-Session::Session(tcp::socket socket, Core* core, uint64_t id)
-    : stream_(std::move(socket)), core_(core), id_(id) {}
-
-Session::~Session() { core_->Unregister(id_); }
-
-void Session::Start() {
-  core_->Register(id_, weak_from_this());
-  WaitForRequest();
-}
-
-void Session::WaitForRequest() {
-  if (core_->draining()) return Close();
-  state_ = State::kIdle;
-  if (buffer_.size() > 0) return ReadRequest();  // pipelined
-  stream_.expires_after(Chrono(core_->options().idle_timeout));
-  stream_.async_read_some(
-      buffer_.prepare(4096),
-      [self = shared_from_this()](beast::error_code ec, size_t n) {
-        // A drain may have closed the connection as these bytes came.
-        if (ec || self->state_ == State::kClosed) return self->Close();
-        self->buffer_.commit(n);
-        self->ReadRequest();
-      });
-}
-
-void Session::ReadRequest() {
-  if (state_ == State::kClosed) return;
-  state_ = State::kReading;
-  parser_.emplace();
-  parser_->body_limit(core_->options().max_body_bytes);
-  parser_->header_limit(
-      static_cast<uint32_t>(core_->options().max_header_bytes));
-  stream_.expires_after(Chrono(core_->options().read_timeout));
-  bhttp::async_read_header(
-      stream_, buffer_, *parser_,
-      [self = shared_from_this()](beast::error_code ec, size_t) {
-        self->OnHeader(ec);
-      });
-}
-
-void Session::OnHeader(beast::error_code ec) {
-  if (ec == bhttp::error::header_limit) {
-    return Refuse(431, "request header: too large");
-  }
-  if (ec == bhttp::error::body_limit) {
-    return Refuse(413, "body: too large");
-  }
-  // A timeout has already closed the socket (tcp_stream's way): nothing
-  // can be said to a client that slow.
-  if (ec == beast::error::timeout || ec == bhttp::error::end_of_stream ||
-      ec == asio::error::eof || ec == asio::error::operation_aborted ||
-      ec == asio::error::connection_reset) {
-    return Close();
-  }
-  if (ec) return Refuse(400, "request: malformed HTTP");
-  const auto& header = parser_->get();
-  if (static_cast<size_t>(std::distance(header.begin(), header.end())) >
-      core_->options().max_header_fields) {
-    return Refuse(431, "request header: too many fields");
-  }
-  // RFC 9112 §6.1: a Transfer-Encoding that does not end in chunked
-  // leaves the body's end unknown (Beast would read none, and take the
-  // body for the next request): refuse it rather than be smuggled past.
-  if (header.find(bhttp::field::transfer_encoding) != header.end() &&
-      !parser_->chunked()) {
-    return Refuse(400, "transfer-encoding: must end in chunked");
-  }
-  // RFC 9112 §3.2: an HTTP/1.1 request without Host is refused.
-  if (header.version() >= 11 &&
-      header.find(bhttp::field::host) == header.end()) {
-    return Refuse(400, "host: required");
-  }
-  auto read_body = [self = shared_from_this()] {
-    bhttp::async_read(
-        self->stream_, self->buffer_, *self->parser_,
-        [self](beast::error_code read_ec, size_t) { self->OnRead(read_ec); });
-  };
-  auto expect = header.find(bhttp::field::expect);
-  if (expect != header.end() &&
-      absl::EqualsIgnoreCase(std::string(expect->value()), "100-continue")) {
-    // curl and others wait for this before sending a larger body.
-    auto cont = std::make_shared<std::string>("HTTP/1.1 100 Continue\r\n\r\n");
-    return asio::async_write(stream_, asio::buffer(*cont),
-                             [self = shared_from_this(), cont, read_body](
-                                 beast::error_code write_ec, size_t) {
-                               if (write_ec) return self->Close();
-                               read_body();
-                             });
-  }
-  read_body();
-}
-
-void Session::OnRead(beast::error_code ec) {
-  if (ec == bhttp::error::body_limit) return Refuse(413, "body: too large");
-  if (ec == beast::error::timeout || ec == bhttp::error::end_of_stream ||
-      ec == asio::error::eof || ec == asio::error::operation_aborted ||
-      ec == asio::error::connection_reset) {
-    return Close();
-  }
-  if (ec) return Refuse(400, "request: malformed HTTP");
-  auto message = parser_->release();
-  HttpRequest request;
-  request.method = std::string(message.method_string());
-  // HEAD is GET without the body (RFC 9110 §9.3.2).
-  head_ = request.method == "HEAD";
-  if (head_) request.method = "GET";
-  request.target = std::string(message.target());
-  for (const auto& field : message) {
-    request.headers.emplace_back(
-        absl::AsciiStrToLower(std::string(field.name_string())),
-        std::string(field.value()));
-  }
-  request.body = std::move(message.body());
-  accepts_gzip_ = AcceptsGzip(request.Header("accept-encoding"));
-  const bool keep_alive = message.keep_alive();
-  state_ = State::kHandling;
-  stream_.expires_never();  // the handler's own deadline bounds the wait
-  auto self = shared_from_this();
-  core_->Dispatch(
-      std::move(request), self,
-      [self, keep_alive](HttpResponse response) {
-        self->core_->Finished();
-        self->Write(std::move(response), keep_alive);
-      },
-      stream_.get_executor());
-}
-
-void Session::Write(HttpResponse out, bool keep_alive) {
-  if (state_ == State::kClosed) return;
-  state_ = State::kWriting;
-  auto response = std::make_shared<bhttp::response<bhttp::string_body>>(
-      static_cast<bhttp::status>(out.status), 11);
-  response->set(bhttp::field::content_type, out.content_type);
-  bool cache_control = false;
-  std::string vary;
-  for (auto& [name, value] : out.headers) {
-    if (absl::EqualsIgnoreCase(name, "vary")) {
-      vary = value;
-      continue;
-    }
-    cache_control =
-        cache_control || absl::EqualsIgnoreCase(name, "cache-control");
-    response->insert(name, value);
-  }
-  if (!cache_control) response->set(bhttp::field::cache_control, "no-store");
-  response->set("X-Content-Type-Options", "nosniff");
-  if (Compressible(out.content_type)) {
-    vary = vary.empty() ? "Accept-Encoding" : vary + ", Accept-Encoding";
-  }
-  if (!vary.empty()) response->set(bhttp::field::vary, vary);
-  if (accepts_gzip_ && !head_ && Compressible(out.content_type) &&
-      out.body.size() >= core_->options().gzip_min_bytes) {
-    if (auto gzipped = Gzip(out.body)) {
-      out.body = *std::move(gzipped);
-      response->set(bhttp::field::content_encoding, "gzip");
-    }
-  }
-  keep_alive = keep_alive && !core_->draining();
-  response->keep_alive(keep_alive);
-  if (head_) {
-    response->content_length(out.body.size());
-  } else {
-    response->body() = std::move(out.body);
-    response->prepare_payload();
-  }
-  stream_.expires_after(Chrono(core_->options().write_timeout));
-  bhttp::async_write(stream_, *response,
-                     [self = shared_from_this(), response, keep_alive](
-                         beast::error_code ec, size_t) {
-                       if (!ec && self->refusing_) return self->Linger();
-                       if (ec || !keep_alive) return self->Close();
-                       self->WaitForRequest();
-                     });
-}
-
-void Session::Refuse(int status, absl::string_view message) {
-  core_->Refused(status);
-  HttpResponse response;
-  response.status = status;
-  response.body = ErrorBody(status, message);
-  refusing_ = true;
-  Write(std::move(response), /*keep_alive=*/false);
-}
-
-void Session::Linger() {
-  // Closing with the client's bytes unread makes the kernel reset the
-  // connection, and the client may lose the answer it has not read yet.
-  // So: stop sending, read and drop what still comes for a moment, then
-  // close.
-  beast::error_code ec;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-  stream_.expires_after(std::chrono::seconds(2));
-  auto scratch = std::make_shared<std::array<char, 4096>>();
-  stream_.async_read_some(
-      asio::buffer(*scratch),
-      [self = shared_from_this(), scratch](beast::error_code read_ec, size_t) {
-        if (read_ec || ++self->lingered_ > 256) return self->Close();
-        self->Linger();
-      });
-}
-
-void Session::Close() {
-  if (state_ == State::kClosed) return;
-  state_ = State::kClosed;
-  beast::error_code ec;
-  stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-  stream_.socket().close(ec);
-  core_->Unregister(id_);
-}
 
 }  // namespace
 

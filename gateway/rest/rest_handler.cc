@@ -116,60 +116,22 @@ void RestHandler::Handle(HttpRequest request, http::Responder respond) {
   };
 
   auto found = routes_->Find(request.method, request.Path());
-  if (!found.has_value()) {
-    std::vector<std::string> allowed = routes_->AllowedMethods(request.Path());
-    if (allowed.empty()) {
-      return answer(ErrorResponse(absl::NotFoundError(
-                        "no such route: see the API in README")),
-                    "unmatched");
-    }
-    HttpResponse response =
-        ErrorResponse(absl::UnimplementedError(absl::StrCat(
-                          "method ", request.method, " not allowed here")),
-                      405);
-    response.headers.emplace_back("Allow", absl::StrJoin(allowed, ", "));
-    return answer(std::move(response), "unmatched");
-  }
+  if (!found.has_value()) return answer(NoRoute(request), "unmatched");
   const Route& route = *found->route;
-  const std::string route_name = route.path.text;
   auto refuse = [&](const absl::Status& status) {
-    answer(ErrorResponse(status), route_name);
+    answer(ErrorResponse(status), route.path.text);
   };
-
   const std::string authorization = request.Header("authorization");
   if (!IsHeaderSafe(authorization)) {
     return refuse(
         WithErrorInfo(absl::UnauthenticatedError("authorization: malformed"),
                       "CREDENTIALS_INVALID"));
   }
-  absl::Duration deadline = route.http_method == "GET"
-                                ? options_.read_deadline
-                                : options_.write_deadline;
-  if (std::string timeout = request.Header("x-request-timeout");
-      !timeout.empty()) {
-    auto asked = ParseRequestTimeout(timeout);
-    if (!asked.ok()) return refuse(asked.status());
-    deadline = std::min(deadline, *asked);  // shortened, never lengthened
-  }
-
-  transcode::HttpRequestParts parts;
-  parts.path_values = std::move(found->values);
-  parts.query = request.Query();
-  parts.body = request.body;
-  const std::string content_type = request.Header("content-type");
-  parts.content_type = content_type;
-  auto message = transcode::BuildRequest(route, parts);
+  auto deadline = DeadlineFor(route, request);
+  if (!deadline.ok()) return refuse(deadline.status());
+  auto message =
+      MapRequest(route, std::move(found->values), request, authorization);
   if (!message.ok()) return refuse(message.status());
-  if (std::string key = request.Header("idempotency-key"); !key.empty()) {
-    absl::Status applied = transcode::ApplyIdempotencyKey(
-        route, key, authorization, message->get());
-    if (!applied.ok()) return refuse(applied);
-  }
-  if (std::string if_match = request.Header("if-match"); !if_match.empty()) {
-    absl::Status applied =
-        transcode::ApplyIfMatch(route, if_match, message->get());
-    if (!applied.ok()) return refuse(applied);
-  }
   grpc::GenericStub* stub = backends_->Stub(route.backend);
   if (stub == nullptr) {
     return refuse(absl::UnimplementedError(
@@ -183,7 +145,7 @@ void RestHandler::Handle(HttpRequest request, http::Responder respond) {
   call->if_none_match = request.Header("if-none-match");
   call->anonymous = authorization.empty();
   call->started = started;
-  call->context.set_deadline(absl::ToChronoTime(started + deadline));
+  call->context.set_deadline(absl::ToChronoTime(started + *deadline));
   if (!authorization.empty()) {
     call->context.AddMetadata("authorization", authorization);
   }
@@ -208,6 +170,60 @@ void RestHandler::Handle(HttpRequest request, http::Responder respond) {
       &raw->context, route.grpc_path, grpc::StubOptions(), &raw->request,
       &raw->response,
       [this, raw](grpc::Status status) { OnBackendAnswer(raw, status); });
+}
+
+HttpResponse RestHandler::NoRoute(const HttpRequest& request) const {
+  std::vector<std::string> allowed = routes_->AllowedMethods(request.Path());
+  if (allowed.empty()) {
+    return ErrorResponse(
+        absl::NotFoundError("no such route: see the API in README"));
+  }
+  HttpResponse response =
+      ErrorResponse(absl::UnimplementedError(absl::StrCat(
+                        "method ", request.method, " not allowed here")),
+                    405);
+  response.headers.emplace_back("Allow", absl::StrJoin(allowed, ", "));
+  return response;
+}
+
+absl::StatusOr<absl::Duration> RestHandler::DeadlineFor(
+    const Route& route, const HttpRequest& request) const {
+  absl::Duration deadline = route.http_method == "GET"
+                                ? options_.read_deadline
+                                : options_.write_deadline;
+  if (std::string timeout = request.Header("x-request-timeout");
+      !timeout.empty()) {
+    auto asked = ParseRequestTimeout(timeout);
+    if (!asked.ok()) return asked.status();
+    deadline = std::min(deadline, *asked);  // shortened, never lengthened
+  }
+  return deadline;
+}
+
+absl::StatusOr<std::unique_ptr<google::protobuf::Message>>
+RestHandler::MapRequest(const Route& route,
+                        std::vector<std::string> path_values,
+                        const HttpRequest& request,
+                        const std::string& authorization) const {
+  transcode::HttpRequestParts parts;
+  parts.path_values = std::move(path_values);
+  parts.query = request.Query();
+  parts.body = request.body;
+  const std::string content_type = request.Header("content-type");
+  parts.content_type = content_type;
+  auto message = transcode::BuildRequest(route, parts);
+  if (!message.ok()) return message.status();
+  if (std::string key = request.Header("idempotency-key"); !key.empty()) {
+    absl::Status applied = transcode::ApplyIdempotencyKey(
+        route, key, authorization, message->get());
+    if (!applied.ok()) return applied;
+  }
+  if (std::string if_match = request.Header("if-match"); !if_match.empty()) {
+    absl::Status applied =
+        transcode::ApplyIfMatch(route, if_match, message->get());
+    if (!applied.ok()) return applied;
+  }
+  return message;
 }
 
 void RestHandler::OnBackendAnswer(Call* call, const grpc::Status& status) {

@@ -13,12 +13,15 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "gateway/http/http_server.h"
 #include "gateway/transcode/route_table.h"
 #include "gateway/upstream/backends.h"
+#include "google/protobuf/message.h"
 
 namespace training::gateway {
 
@@ -60,6 +63,16 @@ class RestHandler {
 
  private:
   struct Call;
+  // 404, or 405 with Allow when the path has routes for other methods.
+  http::HttpResponse NoRoute(const http::HttpRequest& request) const;
+  // The route class's deadline, shortened by X-Request-Timeout.
+  absl::StatusOr<absl::Duration> DeadlineFor(
+      const transcode::Route& route, const http::HttpRequest& request) const;
+  // The gRPC request: path, query and body, then Idempotency-Key and
+  // If-Match.
+  absl::StatusOr<std::unique_ptr<google::protobuf::Message>> MapRequest(
+      const transcode::Route& route, std::vector<std::string> path_values,
+      const http::HttpRequest& request, const std::string& authorization) const;
   void Finish(Call* call, http::HttpResponse response);
   void OnBackendAnswer(Call* call, const grpc::Status& status);
 
