@@ -15,6 +15,8 @@
 #include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "tests/gateway_process_fixture.h"
 
@@ -179,6 +181,24 @@ TEST_F(GatewayFlowTest, BrowseBookManageAndReportOverHttpAlone) {
   EXPECT_EQ(csv.Header("content-type"), "text/csv; charset=utf-8");
   EXPECT_FALSE(absl::StartsWith(csv.body, "{"));
   EXPECT_THAT(csv.body, HasSubstr("\r\n"));
+
+  // Metrics by route template, never by raw path; and the access log
+  // holds no personal data, token or query.
+  const std::string metrics =
+      HttpGet(gateway_.metrics_port, "/metrics").value_or("");
+  EXPECT_THAT(metrics, HasSubstr(R"(http_requests_total{code="2xx",)"
+                                 R"(method="POST",route="/v1/bookings"})"));
+  EXPECT_THAT(metrics, HasSubstr(R"(route="/v1/{name=bookings/*}:cancel")"));
+  EXPECT_EQ(metrics.find(first.reference()), std::string::npos);
+  const std::string log = gateway_.child->Log();
+  EXPECT_THAT(log, HasSubstr(R"("msg":"http.request")"));
+  EXPECT_THAT(log, HasSubstr(R"("route":"/v1/{name=bookings/*}:cancel")"));
+  for (const std::string& secret :
+       {std::string("person1@nhs.example"), std::string("Person 1"),
+        first.manage_token(), first.reference(), std::string("pageToken"),
+        kAgencyAKey}) {
+    EXPECT_EQ(log.find(secret), std::string::npos) << secret << " logged";
+  }
 }
 
 TEST_F(GatewayFlowTest, CachingHeadersAndConditionalUpdates) {
@@ -306,6 +326,63 @@ TEST_F(GatewayFlowTest, ABackendKilledIsA503WithRetryAfterUntilItReturns) {
     absl::SleepFor(absl::Milliseconds(100));
   }
   EXPECT_EQ(status, 200) << "recovered once booking is back";
+}
+
+// The request id and the W3C trace reach the service: its log line for the
+// call carries both.
+TEST_F(GatewayFlowTest, RequestIdAndTraceReachTheService) {
+  const std::string trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+  HttpReply reply =
+      Call("GET", "/v1/courses",
+           {{"x-request-id", "portal-request-7"},
+            {"traceparent", "00-" + trace + "-00f067aa0ba902b7-01"}});
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  EXPECT_EQ(reply.Header("x-request-id"), "portal-request-7");
+  bool seen = false;
+  for (absl::Time end = absl::Now() + kWatchdog; !seen && absl::Now() < end;
+       absl::SleepFor(absl::Milliseconds(50))) {
+    for (absl::string_view line :
+         absl::StrSplit(catalogue_.child->Log(), '\n')) {
+      seen = seen || (absl::StrContains(line, "portal-request-7") &&
+                      absl::StrContains(line, trace));
+    }
+  }
+  EXPECT_TRUE(seen) << catalogue_.child->Log();
+}
+
+// Several replicas behind one backend address share the calls (a static
+// address list here; a headless Service's dns:/// name in Kubernetes).
+TEST_F(GatewayFlowTest, CallsSpreadOverEveryReplicaOfABackend) {
+  const std::vector<std::string> sessions = CreateProgramme();
+  Process second = StartBooking("booking-2", "");
+  ASSERT_NE(second.port, 0);
+  Process gateway = StartGateway(
+      catalogue_.port, 0, 0, 0,
+      {absl::StrCat("--booking_address=ipv4:127.0.0.1:", booking_.port,
+                    ",127.0.0.1:", second.port)});
+  const std::string availability =
+      "/v1/availability:batchGet?sessions=" + UrlEncode(sessions[0]);
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(HttpCall(gateway.port, "GET", availability).status, 200);
+  }
+  auto handled = [](const Process& p) {
+    int calls = 0;
+    for (absl::string_view line : absl::StrSplit(
+             HttpGet(p.metrics_port, "/metrics").value_or(""), '\n')) {
+      if (absl::StartsWith(line, "grpc_server_handled_total") &&
+          absl::StrContains(line, "BatchGetAvailability")) {
+        double value = 0;
+        if (absl::SimpleAtod(line.substr(line.rfind(' ') + 1), &value)) {
+          calls += static_cast<int>(value);
+        }
+      }
+    }
+    return calls;
+  };
+  const int first = handled(booking_), other = handled(second);
+  EXPECT_EQ(first + other, 20);
+  EXPECT_GE(first, 5) << "round robin: each replica takes its share";
+  EXPECT_GE(other, 5);
 }
 
 // A TCP port that accepts connections and never says a word: a backend
