@@ -13,6 +13,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/config/flags.h"
 #include "common/logging/log.h"
@@ -221,20 +222,34 @@ void LogConfig(size_t routes) {
        {"content", log::Id(absl::GetFlag(FLAGS_content_address))}});
 }
 
-// http_requests_in_flight, read through a pointer that main clears before
-// the server goes: a scrape may come during shutdown.
-std::shared_ptr<std::atomic<training::gateway::http::HttpServer*>>
-ExportInFlight(training::metrics::Registry& registry,
-               training::gateway::http::HttpServer* server) {
-  auto source =
-      std::make_shared<std::atomic<training::gateway::http::HttpServer*>>(
-          server);
+// What the http_requests_in_flight gauge reads: the server until main lets
+// it go (a scrape may come during shutdown, and must not read a server
+// being destroyed).
+class InFlightSource {
+ public:
+  explicit InFlightSource(training::gateway::http::HttpServer* server)
+      : server_(server) {}
+  double Read() {
+    absl::MutexLock lock(&mu_);
+    return server_ == nullptr ? 0.0 : static_cast<double>(server_->in_flight());
+  }
+  void Forget() {
+    absl::MutexLock lock(&mu_);
+    server_ = nullptr;
+  }
+
+ private:
+  absl::Mutex mu_;
+  training::gateway::http::HttpServer* server_ ABSL_GUARDED_BY(mu_);
+};
+
+std::shared_ptr<InFlightSource> ExportInFlight(
+    training::metrics::Registry& registry,
+    training::gateway::http::HttpServer* server) {
+  auto source = std::make_shared<InFlightSource>(server);
   registry.Gauge("http_requests_in_flight",
-                 "Requests whose response has not yet been written.", [source] {
-                   auto* s = source->load();
-                   return s == nullptr ? 0.0
-                                       : static_cast<double>(s->in_flight());
-                 });
+                 "Requests whose response has not yet been written.",
+                 [source] { return source->Read(); });
   return source;
 }
 
@@ -380,7 +395,7 @@ int main(int argc, char** argv) {
   // Calls still out after the drain are cancelled; their connections are
   // let go before the server is destroyed.
   const bool calls_done = rest.CancelAllAndWait(absl::Seconds(5));
-  in_flight_source->store(nullptr);
+  in_flight_source->Forget();
   log::Info("shutdown.complete",
             {{"drained", drained}, {"calls_done", calls_done}});
   if (!calls_done) std::quick_exit(0);  // never free what gRPC still holds

@@ -421,6 +421,26 @@ TEST_F(GatewayFlowTest, ASilentBackendIsA504WithinTheCallersDeadline) {
   EXPECT_THAT(slow.body, HasSubstr("content service did not answer in time"));
 }
 
+// A call still out when the drain's time is up is cancelled: the process
+// lets it go cleanly and exits 0.
+TEST_F(GatewayFlowTest, SigtermCancelsCallsTheDrainCouldNotWaitFor) {
+  SilentBackend content;
+  Process gateway =
+      StartGateway(catalogue_.port, booking_.port, 0, content.port(),
+                   {"--read_deadline=60s", "--drain_timeout=0.5s"});
+  std::thread waiting([&] {
+    HttpCall(gateway.port, "GET", "/v1/articles");  // cut off: no answer
+  });
+  absl::SleepFor(absl::Milliseconds(300));  // let it reach the backend
+  gateway.child->Signal(SIGTERM);
+  std::optional<int> code = gateway.child->Wait(kWatchdog);
+  waiting.join();
+  ASSERT_TRUE(code.has_value()) << gateway.child->Log();
+  EXPECT_EQ(*code, 0) << gateway.child->Log();
+  EXPECT_THAT(gateway.child->Log(), HasSubstr(R"("drained":false)"));
+  EXPECT_THAT(gateway.child->Log(), HasSubstr(R"("calls_done":true)"));
+}
+
 // SIGTERM: /readyz says 503 through the grace while requests are still
 // served; a request in flight gets its answer; the process exits 0.
 TEST_F(GatewayFlowTest, SigtermDrainsInFlightRequestsAndExitsZero) {

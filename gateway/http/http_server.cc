@@ -133,6 +133,10 @@ class Core final : public HttpServer, public SessionHost {
     for (auto& t : threads_) {
       if (t.joinable()) t.join();
     }
+    // The posted close may not have run before the stop: with no thread
+    // left, closing here is safe, and the port stops accepting now.
+    beast::error_code ec;
+    acceptor_.close(ec);
   }
 
   const HttpServerOptions& options() const override { return options_; }

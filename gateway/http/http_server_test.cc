@@ -245,6 +245,32 @@ TEST_F(ServerTest, HeadIsGetWithoutTheBody) {
   close(fd);
 }
 
+// A refused request whose body the server will not read still gets its
+// answer (the server reads and drops the rest rather than reset), and on
+// a connection that served a HEAD before, the refusal has its body.
+TEST_F(ServerTest, ARefusalArrivesWholeAfterABigBodyAndAfterAHead) {
+  HttpServerOptions options;
+  options.max_body_bytes = 100;
+  StartEcho(options);
+  int fd = Connect(server_->port());
+  EXPECT_THAT(Exchange(fd,
+                       "POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: "
+                       "300000\r\n\r\n" +
+                           std::string(300000, 'a')),
+              ::testing::HasSubstr(R"("code":413)"));
+  close(fd);
+  fd = Connect(server_->port());
+  std::string head =
+      Exchange(fd, "HEAD /h HTTP/1.1\r\nHost: h\r\n\r\n", "\r\n\r\n");
+  EXPECT_THAT(head, ::testing::StartsWith("HTTP/1.1 200"));
+  EXPECT_THAT(Exchange(fd,
+                       "POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: "
+                       "101\r\n\r\n" +
+                           std::string(101, 'a')),
+              ::testing::HasSubstr(R"("code":413)"));
+  close(fd);
+}
+
 TEST_F(ServerTest, ExpectContinueGetsItsInterimAnswer) {
   StartEcho();
   const int fd = Connect(server_->port());

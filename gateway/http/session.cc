@@ -58,6 +58,10 @@ void Session::WaitForRequest() {
 void Session::ReadRequest() {
   if (state_ == State::kClosed) return;
   state_ = State::kReading;
+  // Nothing of the previous request on this connection carries over: a
+  // refusal of this one is a full answer, plain.
+  head_ = false;
+  accepts_gzip_ = false;
   parser_.emplace();
   parser_->body_limit(core_->options().max_body_bytes);
   parser_->header_limit(
@@ -189,7 +193,9 @@ void Session::Write(HttpResponse out, bool keep_alive) {
   }
   keep_alive = keep_alive && !core_->draining();
   response->keep_alive(keep_alive);
-  if (head_) {
+  if (out.status == 304) {
+    // No body, and no Content-Length but the 200's (RFC 9110 §8.6): none.
+  } else if (head_) {
     response->content_length(out.body.size());
   } else {
     response->body() = std::move(out.body);
@@ -217,16 +223,22 @@ void Session::Refuse(int status, absl::string_view message) {
 void Session::Linger() {
   // Closing with the client's bytes unread makes the kernel reset the
   // connection, and the client may lose the answer it has not read yet.
-  // So: stop sending, read and drop what still comes for a moment, then
-  // close.
-  beast::error_code ec;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-  stream_.expires_after(std::chrono::seconds(2));
-  auto scratch = std::make_shared<std::array<char, 4096>>();
+  // So: stop sending, then read and drop what still comes (a refused body)
+  // for at most 2 s and 16 MiB in all, then close.
+  if (!lingering_) {
+    lingering_ = true;
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.expires_after(std::chrono::seconds(2));  // once, for the whole
+  }
+  auto scratch = std::make_shared<std::array<char, 16384>>();
   stream_.async_read_some(
-      asio::buffer(*scratch),
-      [self = shared_from_this(), scratch](beast::error_code read_ec, size_t) {
-        if (read_ec || ++self->lingered_ > 256) return self->Close();
+      asio::buffer(*scratch), [self = shared_from_this(), scratch](
+                                  beast::error_code read_ec, size_t n) {
+        self->lingered_bytes_ += n;
+        if (read_ec || self->lingered_bytes_ > (16u << 20)) {
+          return self->Close();
+        }
         self->Linger();
       });
 }

@@ -82,7 +82,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool accepts_gzip_ = false;
   bool head_ = false;      // the request in hand is a HEAD
   bool refusing_ = false;  // the answer being written refuses the request
-  int lingered_ = 0;
+  bool lingering_ = false;
+  size_t lingered_bytes_ = 0;
 };
 
 }  // namespace training::gateway::http::internal

@@ -85,7 +85,9 @@ absl::StatusOr<std::string> RequestIdForKey(absl::string_view key,
   if (authorization.empty()) {
     // Nothing to scope it by: only a random UUID keeps one anonymous
     // caller from replaying another's request (and reading its answer).
-    if (!text::IsUuid(key)) {
+    // A version 4 UUID (its version digit 4, its variant 8, 9, a or b).
+    if (!text::IsUuid(key) || key[14] != '4' ||
+        absl::string_view("89abAB").find(key[19]) == absl::string_view::npos) {
       return InvalidArgumentError(
           {{"Idempotency-Key",
             "without credentials, must be a random UUID (version 4)"}});

@@ -30,6 +30,10 @@ TEST_F(HeaderMappingTest, UuidKeysPassThroughOthersBecomeStableUuids) {
   EXPECT_EQ(*uuid, "3f8d2a51-6c0e-4b7a-9e14-7d2c5b8a90f6");
   EXPECT_FALSE(RequestIdForKey("order-17", "").ok())
       << "an anonymous key must be a UUID: nothing scopes it";
+  EXPECT_FALSE(RequestIdForKey("00000000-0000-0000-0000-000000000000", "").ok())
+      << "nor a guessable one: version 4 only";
+  EXPECT_FALSE(
+      RequestIdForKey("3f8d2a51-6c0e-1b7a-9e14-7d2c5b8a90f6", "").ok());
   auto scoped = RequestIdForKey("3F8D2A51-6C0E-4B7A-9E14-7D2C5B8A90F6", "k");
   ASSERT_TRUE(scoped.ok());
   EXPECT_NE(*scoped, *uuid) << "with credentials, even a UUID is scoped";

@@ -193,8 +193,10 @@ std::vector<std::string> PathMatcher::AllowedMethods(
       if (!text.has_value()) return {};
       decoded.push_back(*std::move(text));
     }
+    std::optional<std::string> verb_text = PercentDecode(verb);
+    if (!verb_text.has_value()) return {};
     int entry = -1;
-    Walk(root_.get(), decoded, 0, verb, "", &entry, &methods);
+    Walk(root_.get(), decoded, 0, *verb_text, "", &entry, &methods);
     if (!methods.empty()) break;  // as Find: a verb that names routes wins
   }
   std::sort(methods.begin(), methods.end());

@@ -91,6 +91,9 @@ TEST_F(PathMatcherTest, VerbMustMatch) {
   EXPECT_FALSE(matcher_.Find("GET", "/v1/bookings/b1:cancel").has_value());
   EXPECT_THAT(matcher_.AllowedMethods("/v1/bookings/b1:cancel"),
               ElementsAre("POST"));
+  EXPECT_THAT(matcher_.AllowedMethods("/v1/bookings/b1:%63ancel"),
+              ElementsAre("POST"))
+      << "the verb is decoded as Find decodes it";
 }
 
 TEST_F(PathMatcherTest, PercentDecodingOfValues) {
