@@ -21,6 +21,7 @@
 #include "common/metrics/metrics_server.h"
 #include "common/runtime/tls.h"
 #include "gateway/http/http_server.h"
+#include "gateway/openapi/openapi_endpoint.h"
 #include "gateway/rest/rest_handler.h"
 #include "gateway/transcode/route_table.h"
 #include "gateway/transcode/suite_services.h"
@@ -72,6 +73,9 @@ ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
           "still served.");
 ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(15),
           "After the grace, how long requests in flight may take to finish.");
+ABSL_FLAG(std::string, openapi_server_url, "/",
+          "The API's address as clients reach it, for /openapi.json's "
+          "`servers` (\"/\": wherever the document was read from).");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error.");
 ABSL_FLAG(std::string, service_key, "",
           "The gateway's own API key (it forwards callers' credentials and "
@@ -313,6 +317,16 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  training::gateway::openapi::DocumentOptions document_options;
+  document_options.server_url = absl::GetFlag(FLAGS_openapi_server_url);
+  auto openapi = training::gateway::openapi::OpenApiEndpoint::Create(
+      **routes, document_options);
+  if (!openapi.ok()) {
+    log::Error("openapi.invalid",
+               {{"error", log::ScrubbedText(openapi.status().message())}});
+    return 2;
+  }
+
   auto& registry = training::metrics::DefaultRegistry();
   registry.AddProcessMetrics();
   Observer observer(registry);
@@ -357,6 +371,12 @@ int main(int argc, char** argv) {
     if (request.method == "GET" && path == "/readyz") {
       HttpResponse response = Readiness(health, shutting_down.load());
       observer.Probe("/readyz", response.status);
+      return respond(std::move(response));
+    }
+    if (request.method == "GET" &&
+        path == training::gateway::openapi::kOpenApiPath) {
+      HttpResponse response = (*openapi)->Answer(request);
+      observer.Probe(training::gateway::openapi::kOpenApiPath, response.status);
       return respond(std::move(response));
     }
     rest.Handle(std::move(request), std::move(respond));

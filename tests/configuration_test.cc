@@ -141,7 +141,8 @@ TEST(ConfigurationTest, EveryConfigurationTableBelongsToABinary) {
 }
 
 TEST(ConfigurationTest, EveryToolAnswersHelpWithExitZero) {
-  for (const char* tool : {KEYS_BINARY, GRPC_TOOL_BINARY, EVENTS_TOOL_BINARY}) {
+  for (const char* tool : {KEYS_BINARY, GRPC_TOOL_BINARY, EVENTS_TOOL_BINARY,
+                           OPENAPI_TOOL_BINARY}) {
     SCOPED_TRACE(tool);
 
     const Help help = RunHelp(tool);

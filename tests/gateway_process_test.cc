@@ -25,45 +25,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-class GatewayFlowTest : public GatewayProcessTest {
- protected:
-  void SetUp() override {
-    GatewayProcessTest::SetUp();
-    booking_ = StartBooking("booking", "");
-    ASSERT_NE(booking_.port, 0);
-    gateway_ = StartGateway(catalogue_.port, booking_.port);
-    ASSERT_NE(gateway_.port, 0);
-  }
-
-  // A published course and two sessions of one place each, made over HTTP.
-  std::vector<std::string> CreateProgramme() {
-    const auto admin = Bearer(kAdminKey);
-    HttpReply course =
-        Call("POST", "/v1/courses?courseId=intro-mi", {admin},
-             R"({"title":"Introduction to MI","duration":"10800s",)"
-             R"("level":"INTRODUCTORY","eligibleAgencyTypes":["HEALTH"]})");
-    EXPECT_EQ(course.status, 200) << course.body;
-    HttpReply published =
-        Call("POST", "/v1/courses/intro-mi:publish", {admin}, "{}");
-    EXPECT_EQ(published.status, 200) << published.body;
-    std::vector<std::string> sessions;
-    for (int day : {20, 21}) {
-      const absl::Time start = absl::Now() + absl::Hours(24 * day);
-      HttpReply session =
-          Call("POST", "/v1/courses/intro-mi/sessions", {admin},
-               absl::StrCat(R"({"startTime":")", absl::FormatTime(start),
-                            R"(","endTime":")",
-                            absl::FormatTime(start + absl::Hours(3)),
-                            R"(","deliveryMode":"ONLINE","capacity":1})"));
-      EXPECT_EQ(session.status, 200) << session.body;
-      sessions.push_back(Parse<catalogue::Session>(session).name());
-    }
-    return sessions;
-  }
-
-  Process booking_;
-};
-
 TEST_F(GatewayFlowTest, BrowseBookManageAndReportOverHttpAlone) {
   const std::vector<std::string> sessions = CreateProgramme();
   ASSERT_EQ(sessions.size(), 2u);
