@@ -20,6 +20,8 @@
 #include "common/metrics/metrics.h"
 #include "common/metrics/metrics_server.h"
 #include "common/runtime/tls.h"
+#include "gateway/edge/front_door.h"
+#include "gateway/edge_setup.h"
 #include "gateway/http/http_server.h"
 #include "gateway/openapi/openapi_endpoint.h"
 #include "gateway/rest/rest_handler.h"
@@ -130,6 +132,19 @@ class Observer {
   // /healthz and /readyz: counted, not logged (probes come every second).
   void Probe(const char* route, int status) {
     requests_.Add({"GET", route, StatusClass(status)});
+  }
+  // What the edge refused: over a rate limit (429, `why` names the limit)
+  // or a preflight from an origin or for a method not allowed.
+  void Limited(const std::string& method, const std::string& why, int status) {
+    // Any method may come here: unknown ones share one label.
+    const bool known = method == "GET" || method == "POST" ||
+                       method == "PATCH" || method == "DELETE" ||
+                       method == "PUT" || method == "OPTIONS";
+    requests_.Add({known ? method : "OTHER",
+                   why == "preflight" ? "preflight" : "rate_limited",
+                   StatusClass(status)});
+    log::Info("http.limited", {{"limit", log::Id(why)},
+                               {"status", static_cast<int64_t>(status)}});
   }
   // What the server refused before any route was known (400, 413, 431).
   void Refused(int status) {
@@ -359,8 +374,10 @@ int main(int argc, char** argv) {
         observer.Report(r);
       });
 
-  auto handler = [&](HttpRequest request,
-                     training::gateway::http::Responder respond) {
+  std::unique_ptr<training::gateway::Edge> edge =
+      training::gateway::EdgeFromFlags(routes->get());
+  auto routed = [&](HttpRequest request,
+                    training::gateway::http::Responder respond) {
     const absl::string_view path = request.Path();
     if (request.method == "GET" && path == "/healthz") {
       HttpResponse response;
@@ -381,9 +398,18 @@ int main(int argc, char** argv) {
     }
     rest.Handle(std::move(request), std::move(respond));
   };
+  training::gateway::edge::FrontDoor front_door(
+      edge->browser.get(), edge->limits.get(), routed,
+      [&observer](const std::string& method, const std::string& why,
+                  int status) { observer.Limited(method, why, status); });
+  auto handler = [&front_door](HttpRequest request,
+                               training::gateway::http::Responder respond) {
+    front_door.Handle(std::move(request), std::move(respond));
+  };
 
   training::gateway::http::HttpServerOptions http_options =
       HttpOptionsFromFlags();
+  http_options.common_headers = edge->browser->SecurityHeaders();
   http_options.on_refused = [&observer](int status) {
     observer.Refused(status);
   };

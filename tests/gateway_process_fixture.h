@@ -40,15 +40,18 @@ class GatewayProcessTest : public BookingProcessTest {
       return absl::StrCat("127.0.0.1:", port == 0 ? 1 : port);
     };
     std::vector<std::string> args = {
-        "--http_port=0",
-        "--metrics_port=0",
-        "--port_file=" + p.dir + "/port",
+        "--http_port=0", "--metrics_port=0", "--port_file=" + p.dir + "/port",
         "--metrics_port_file=" + p.dir + "/metrics_port",
         "--catalogue_address=" + address(catalogue_port),
         "--booking_address=" + address(booking_port),
         "--notification_address=" + address(notification_port),
-        "--content_address=" + address(content_port),
-        "--shutdown_grace=0s"};
+        "--content_address=" + address(content_port), "--shutdown_grace=0s",
+        // Tests not about rate limits make many calls from one address;
+        // those about them pass their own limits in `extra` (the last
+        // value of a flag wins).
+        "--rate_limit_per_key=10000/s:10000",
+        "--rate_limit_per_address=10000/s:10000",
+        "--rate_limit_anonymous_writes=10000/s:10000"};
     args.insert(args.end(), extra.begin(), extra.end());
     p.child = std::make_unique<ChildProcess>(
         GATEWAY_BINARY, args, std::map<std::string, std::string>{},

@@ -20,6 +20,7 @@
 #include "common/sql/migrations.h"
 #include "common/testing/process.h"
 #include "common/testing/status_matchers.h"
+#include "gateway/edge/redis_rate_limiter.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/booking/redis_availability_cache.h"
@@ -210,6 +211,22 @@ TEST_F(RedisAclTest, BookingsEventsAndCacheRunUnderItsOwnUser) {
                "v"})
           .status(),
       StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("NOPERM")));
+}
+
+// The gateway's shared rate limits run under its own user, never falling
+// back to local limits for want of a permission; nothing else is open to it.
+TEST_F(RedisAclTest, GatewaysRateLimitsRunUnderItsOwnUser) {
+  auto gateway = As("gateway");
+  gateway::edge::LocalRateLimiter local;
+  gateway::edge::RedisRateLimiter limiter(gateway.get(), &local);
+  const gateway::edge::RateLimit limit{1.0 / 3600, 2};
+  EXPECT_TRUE(limiter.Check("acl-test", limit).allowed);
+  EXPECT_TRUE(limiter.Check("acl-test", limit).allowed);
+  EXPECT_FALSE(limiter.Check("acl-test", limit).allowed);
+  EXPECT_EQ(limiter.fallbacks(), 0);
+  EXPECT_THAT(gateway->Command({"SET", "training:availability:x", "1"}),
+              Not(IsOk()));
+  EXPECT_THAT(gateway->Command({"KEYS", "*"}), Not(IsOk()));
 }
 
 }  // namespace

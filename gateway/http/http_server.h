@@ -32,6 +32,9 @@ struct HttpRequest {
   // Field names in lower case, in the order sent.
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // The connection's peer ("192.0.2.7", "2001:db8::1"); a proxy's when one
+  // is in front (gateway/edge/client_address.h decides whom to believe).
+  std::string peer_address;
 
   // The first value of a header (any case), "" when absent.
   std::string Header(absl::string_view name) const;
@@ -68,6 +71,9 @@ struct HttpServerOptions {
   // Bodies smaller than this go plain: gzip's header costs more than it
   // saves.
   size_t gzip_min_bytes = 1024;
+  // Headers on every response, the server's own refusals included (the
+  // security headers).
+  Headers common_headers;
   // Told the status of each request the server refuses itself (400, 413,
   // 431) before any handler sees it; for metrics and logs.
   std::function<void(int status)> on_refused;

@@ -31,7 +31,19 @@ bool Compressible(absl::string_view content_type) {
 }  // namespace
 
 Session::Session(tcp::socket socket, SessionHost* host, uint64_t id)
-    : stream_(std::move(socket)), core_(host), id_(id) {}
+    : stream_(std::move(socket)), core_(host), id_(id) {
+  beast::error_code ec;
+  const tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
+  if (!ec) {
+    const asio::ip::address address = peer.address();
+    // An IPv4 peer on a dual-stack socket is written as IPv4.
+    peer_address_ =
+        address.is_v6() && address.to_v6().is_v4_mapped()
+            ? asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6())
+                  .to_string()
+            : address.to_string();
+  }
+}
 
 Session::~Session() { core_->Unregister(id_); }
 
@@ -147,6 +159,7 @@ void Session::OnRead(beast::error_code ec) {
         std::string(field.value()));
   }
   request.body = std::move(message.body());
+  request.peer_address = peer_address_;
   accepts_gzip_ = AcceptsGzip(request.Header("accept-encoding"));
   const bool keep_alive = message.keep_alive();
   state_ = State::kHandling;
@@ -166,12 +179,14 @@ void Session::Write(HttpResponse out, bool keep_alive) {
   state_ = State::kWriting;
   auto response = std::make_shared<bhttp::response<bhttp::string_body>>(
       static_cast<bhttp::status>(out.status), 11);
-  response->set(bhttp::field::content_type, out.content_type);
+  if (!out.content_type.empty()) {
+    response->set(bhttp::field::content_type, out.content_type);
+  }
   bool cache_control = false;
-  std::string vary;
+  std::string vary;  // every Vary the handler gave, as one field
   for (auto& [name, value] : out.headers) {
     if (absl::EqualsIgnoreCase(name, "vary")) {
-      vary = value;
+      vary = vary.empty() ? value : vary + ", " + value;
       continue;
     }
     cache_control =
@@ -180,6 +195,9 @@ void Session::Write(HttpResponse out, bool keep_alive) {
   }
   if (!cache_control) response->set(bhttp::field::cache_control, "no-store");
   response->set("X-Content-Type-Options", "nosniff");
+  for (const auto& [name, value] : core_->options().common_headers) {
+    response->set(name, value);
+  }
   if (Compressible(out.content_type)) {
     vary = vary.empty() ? "Accept-Encoding" : vary + ", Accept-Encoding";
   }

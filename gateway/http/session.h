@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <utility>  // Before Boost.Asio: GCC 12 + C++20 needs it (TRAPS.md).
 
 #include "absl/strings/string_view.h"
@@ -78,6 +79,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   SessionHost* core_;
   uint64_t id_;
+  std::string peer_address_;
   State state_ = State::kIdle;
   bool accepts_gzip_ = false;
   bool head_ = false;      // the request in hand is a HEAD

@@ -1,0 +1,43 @@
+#ifndef TRAINING_GATEWAY_EDGE_FRONT_DOOR_H_
+#define TRAINING_GATEWAY_EDGE_FRONT_DOOR_H_
+
+// What every request passes before the gateway's own handlers: a CORS
+// preflight is answered here; probes (/healthz, /readyz) go straight
+// through; everything else is rate limited, and its answer gets the
+// RateLimit and CORS headers.
+
+#include <functional>
+#include <string>
+
+#include "gateway/edge/browser_safety.h"
+#include "gateway/edge/rate_limit_policy.h"
+#include "gateway/http/http_server.h"
+
+namespace training::gateway::edge {
+
+class FrontDoor {
+ public:
+  // Told of each request refused here: the limit's name, or "preflight".
+  using Refusals = std::function<void(const std::string& method,
+                                      const std::string& why, int status)>;
+
+  // Every pointer outlives this.
+  FrontDoor(const BrowserSafety* browser, RateLimitPolicy* limits,
+            http::HttpHandler inner, Refusals refusals)
+      : browser_(browser),
+        limits_(limits),
+        inner_(std::move(inner)),
+        refusals_(std::move(refusals)) {}
+
+  void Handle(http::HttpRequest request, http::Responder respond);
+
+ private:
+  const BrowserSafety* browser_;
+  RateLimitPolicy* limits_;
+  http::HttpHandler inner_;
+  Refusals refusals_;
+};
+
+}  // namespace training::gateway::edge
+
+#endif  // TRAINING_GATEWAY_EDGE_FRONT_DOOR_H_
