@@ -108,6 +108,9 @@ Json GatewayComponents() {
       {"PreconditionFailed",
        ErrorResponse("If-Match named an etag the resource no longer has.",
                      false, false)},
+      {"UnsupportedMediaType",
+       ErrorResponse("The body's Content-Type is not application/json.", false,
+                     false)},
       {"IdempotencyKeyReused",
        ErrorResponse("The Idempotency-Key was used before with a different "
                      "request.",

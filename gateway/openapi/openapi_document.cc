@@ -285,6 +285,10 @@ class OperationBuilder {
     if (!route_.variables.empty()) error("404", "NotFound");
     if (route_.http_method != "GET") error("409", "Conflict");
     if (TakesIfMatch(route_)) error("412", "PreconditionFailed");
+    if (route_.body != Route::Body::kNone &&
+        !IsHttpBody(route_.method->input_type())) {
+      error("415", "UnsupportedMediaType");
+    }
     if (route_.request_id != nullptr) error("422", "IdempotencyKeyReused");
     error("429", "TooManyRequests");
     error("503", "Unavailable");

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -64,6 +65,22 @@ absl::StatusOr<absl::Duration> ParseRequestTimeout(absl::string_view text) {
   return d;
 }
 
+// A JSON body must say it is JSON when it says anything: a browser's
+// cross-site form or text/plain post (sent without a CORS preflight) is
+// refused before it reaches a service. No Content-Type at all is taken as
+// JSON (command-line clients); an HttpBody request takes any type.
+bool AcceptsBodyType(const Route& route, const HttpRequest& request) {
+  if (route.body == Route::Body::kNone || request.body.empty()) return true;
+  if (route.method->input_type()->full_name() == "google.api.HttpBody") {
+    return true;
+  }
+  std::string type = request.Header("content-type");
+  type = absl::AsciiStrToLower(absl::StripAsciiWhitespace(
+      absl::string_view(type).substr(0, absl::string_view(type).find(';'))));
+  return type.empty() || type == "application/json" ||
+         absl::EndsWith(type, "+json");
+}
+
 std::string Flatten(const grpc::ByteBuffer& buffer) {
   std::vector<grpc::Slice> slices;
   std::string out;
@@ -121,6 +138,13 @@ void RestHandler::Handle(HttpRequest request, http::Responder respond) {
   auto refuse = [&](const absl::Status& status) {
     answer(ErrorResponse(status), route.path.text);
   };
+  if (!AcceptsBodyType(route, request)) {
+    return answer(
+        ErrorResponse(InvalidArgumentError(
+                          {{"Content-Type", "must be application/json"}}),
+                      415),
+        route.path.text);
+  }
   const std::string authorization = request.Header("authorization");
   if (!IsHeaderSafe(authorization)) {
     return refuse(
@@ -241,6 +265,15 @@ void RestHandler::OnBackendAnswer(Call* call, const grpc::Status& status) {
             "the ", route.backend, " service did not answer in time"));
       } else if (error.code() == absl::StatusCode::kCancelled) {
         error = absl::UnavailableError("the gateway is shutting down");
+      } else if (error.code() == absl::StatusCode::kInternal ||
+                 error.code() == absl::StatusCode::kUnknown ||
+                 error.code() == absl::StatusCode::kDataLoss) {
+        // A failure's own text may name tables, files or addresses: the
+        // caller gets the request id (X-Request-Id) to quote instead.
+        error = absl::InternalError(
+            absl::StrCat("the ", route.backend,
+                         " service failed; quote the X-Request-Id header "
+                         "when reporting it"));
       }
     }
     return Finish(call, ErrorResponse(error));
