@@ -105,9 +105,13 @@ class GatewayFlowTest : public GatewayProcessTest {
     GatewayProcessTest::SetUp();
     booking_ = StartBooking("booking", "");
     ASSERT_NE(booking_.port, 0);
-    gateway_ = StartGateway(catalogue_.port, booking_.port);
+    gateway_ =
+        StartGateway(catalogue_.port, booking_.port, 0, 0, GatewayFlags());
     ASSERT_NE(gateway_.port, 0);
   }
+
+  // Flags of the fixture's gateway beyond StartGateway's own.
+  virtual std::vector<std::string> GatewayFlags() { return {}; }
 
   // A published course and two sessions of one place each, made over HTTP.
   std::vector<std::string> CreateProgramme() {

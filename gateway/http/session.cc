@@ -108,10 +108,18 @@ void Session::OnHeader(beast::error_code ec) {
   }
   // RFC 9112 §6.1: a Transfer-Encoding that does not end in chunked
   // leaves the body's end unknown (Beast would read none, and take the
-  // body for the next request): refuse it rather than be smuggled past.
-  if (header.find(bhttp::field::transfer_encoding) != header.end() &&
-      !parser_->chunked()) {
-    return Refuse(400, "transfer-encoding: must end in chunked");
+  // body for the next request), and a coding before chunked (gzip) would
+  // not be undone here: only a single `chunked` is taken; anything else is
+  // refused and the connection closed rather than be smuggled past.
+  const auto codings = header.equal_range(bhttp::field::transfer_encoding);
+  const auto coding_fields = std::distance(codings.first, codings.second);
+  if (coding_fields > 0 &&
+      (coding_fields > 1 || !parser_->chunked() ||
+       !absl::EqualsIgnoreCase(
+           absl::StripAsciiWhitespace(absl::string_view(
+               codings.first->value().data(), codings.first->value().size())),
+           "chunked"))) {
+    return Refuse(400, "transfer-encoding: only chunked is accepted");
   }
   // RFC 9112 §3.2: an HTTP/1.1 request without Host is refused.
   if (header.version() >= 11 &&
