@@ -381,6 +381,18 @@ absl::StatusOr<std::unique_ptr<Message>> BuildRequest(
     const std::string& value =
         i < parts.path_values.size() ? parts.path_values[i] : std::string();
     Message* parent = MutableParent(request.get(), path);
+    // A body naming another resource than the path is a mistake to say,
+    // not one to paper over: the caller would believe it changed the one
+    // it named.
+    if (path.back()->cpp_type() == FieldDescriptor::CPPTYPE_STRING &&
+        !path.back()->is_repeated()) {
+      const std::string given =
+          parent->GetReflection()->GetString(*parent, path.back());
+      if (!given.empty() && given != value) {
+        violations.push_back({FieldPathName(path), "differs from the path"});
+        continue;
+      }
+    }
     parent->GetReflection()->ClearField(parent, path.back());
     absl::Status set = SetScalar(parent, path.back(), value);
     if (!set.ok()) {

@@ -10,7 +10,8 @@
 // sets: nested by dots (`inner.label=x`), repeated by repetition
 // (`tags=a&tags=b`), proto or JSON names, enums by name, Timestamps in
 // RFC 3339, Durations as "1.5s", FieldMasks as "a,b" and wrappers by their
-// value. The path wins over the body for the fields it binds.
+// value. A body that sets a field the path binds must give the path's value
+// (INVALID_ARGUMENT "differs from the path" otherwise).
 
 #include <memory>
 #include <string>

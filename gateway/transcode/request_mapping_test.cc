@@ -58,13 +58,24 @@ TEST_F(RequestMappingTest, PathVariablesSetNestedFields) {
 
   auto update = Map<tt::UpdateThingRequest>(
       "PATCH", "/v1/shelves/s1/things/t1?updateMask=displayName,colour",
-      R"({"name":"ignored/by/path","displayName":"Blue","colour":"GREEN"})");
+      R"({"name":"shelves/s1/things/t1","displayName":"Blue","colour":"GREEN"})");
   ASSERT_TRUE(update.ok()) << update.status();
-  EXPECT_EQ(update->thing().name(), "shelves/s1/things/t1") << "the path wins";
+  EXPECT_EQ(update->thing().name(), "shelves/s1/things/t1");
   EXPECT_EQ(update->thing().display_name(), "Blue");
   EXPECT_EQ(update->thing().colour(), tt::GREEN);
   EXPECT_THAT(update->update_mask().paths(),
               ElementsAre("display_name", "colour"));
+}
+
+// A body naming another resource than the path is refused, not
+// overwritten: the caller would believe it changed the one it named.
+TEST_F(RequestMappingTest, ABodyNamingAnotherResourceIsRefused) {
+  auto other = Map<tt::UpdateThingRequest>(
+      "PATCH", "/v1/shelves/s1/things/t1?updateMask=displayName",
+      R"({"name":"shelves/s1/things/t2","displayName":"Blue"})");
+  EXPECT_EQ(other.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(other.status().message(), ::testing::HasSubstr("thing.name"));
+  EXPECT_THAT(other.status().message(), ::testing::HasSubstr("differs from the path"));
 }
 
 TEST_F(RequestMappingTest, EveryQueryParameterType) {
