@@ -9,7 +9,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <thread>
+#include <utility>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
@@ -143,8 +145,23 @@ class Observer {
     requests_.Add({known ? method : "OTHER",
                    why == "preflight" ? "preflight" : "rate_limited",
                    StatusClass(status)});
+    // One line a second per limit at most: a flood of refusals must not
+    // become a flood of log lines.
+    int64_t suppressed = 0;
+    {
+      absl::MutexLock lock(&limited_mu_);
+      LogBudget& budget = limited_log_[why];
+      const absl::Time now = absl::Now();
+      if (now - budget.last < absl::Seconds(1)) {
+        ++budget.suppressed;
+        return;
+      }
+      budget.last = now;
+      suppressed = std::exchange(budget.suppressed, 0);
+    }
     log::Info("http.limited", {{"limit", log::Id(why)},
-                               {"status", static_cast<int64_t>(status)}});
+                               {"status", static_cast<int64_t>(status)},
+                               {"suppressed_since_last", suppressed}});
   }
   // What the server refused before any route was known (400, 413, 431).
   void Refused(int status) {
@@ -156,6 +173,12 @@ class Observer {
   training::metrics::CounterFamily& requests_;
   training::metrics::HistogramFamily& durations_;
   training::metrics::HistogramFamily& upstream_;
+  struct LogBudget {
+    absl::Time last = absl::InfinitePast();
+    int64_t suppressed = 0;
+  };
+  absl::Mutex limited_mu_;
+  std::map<std::string, LogBudget> limited_log_ ABSL_GUARDED_BY(limited_mu_);
 };
 
 // 200 while any backend serves and no shutdown is under way: a gateway pod
@@ -374,8 +397,16 @@ int main(int argc, char** argv) {
         observer.Report(r);
       });
 
-  std::unique_ptr<training::gateway::Edge> edge =
+  // Shared with the metrics registry, which may read it until exit.
+  std::shared_ptr<training::gateway::Edge> edge =
       training::gateway::EdgeFromFlags(routes->get());
+  if (edge->shared != nullptr) {
+    registry.Gauge(
+        "http_rate_limit_redis_fallbacks",
+        "Rate-limit checks made against this replica's own buckets because "
+        "Redis did not answer (a rise: limits are no longer shared).",
+        [edge] { return static_cast<double>(edge->shared->fallbacks()); });
+  }
   auto routed = [&](HttpRequest request,
                     training::gateway::http::Responder respond) {
     const absl::string_view path = request.Path();

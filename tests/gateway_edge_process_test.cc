@@ -121,8 +121,10 @@ TEST_F(GatewayEdgeTest, SecurityHeadersOnEveryAnswerRefusalsIncluded) {
 TEST_F(GatewayEdgeTest, ReplicasShareOneLimitThroughRedisAndFallBackAlone) {
   redis::testing::RedisServer redis;
   ASSERT_TRUE(redis.Start());
-  const std::vector<std::string> shared = {"--redis_url=" + redis.url(),
-                                           "--rate_limit_per_address=1/h:6"};
+  // Generous timeouts: a busy machine must not make a check fall back.
+  const std::vector<std::string> shared = {
+      "--redis_url=" + redis.url("timeout_ms=5000&connect_timeout_ms=5000"),
+      "--rate_limit_per_address=1/h:6"};
   Process a = StartGateway(catalogue_.port, booking_.port, 0, 0, shared);
   Process b = StartGateway(catalogue_.port, booking_.port, 0, 0, shared);
   int served = 0;

@@ -190,7 +190,8 @@ TEST_F(GatewayOwaspTest, API6_SensitiveBusinessFlowsThrottled) {
       ++throttled;
       EXPECT_FALSE(reply.Header("retry-after").empty());
     } else {
-      ++booked;  // confirmed or waitlisted: it reached the service
+      EXPECT_EQ(reply.status, 200) << reply.body;  // confirmed or waitlisted
+      ++booked;
     }
   }
   EXPECT_EQ(booked, 3);

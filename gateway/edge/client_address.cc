@@ -84,6 +84,16 @@ bool TrustedProxies::Trusts(absl::string_view address) const {
   return false;
 }
 
+std::string BucketAddress(absl::string_view address) {
+  std::optional<Parsed> parsed = ParseAddress(address);
+  if (!parsed.has_value() || parsed->v4) return std::string(address);
+  in6_addr prefix{};
+  memcpy(&prefix, parsed->bytes.data(), 8);
+  char text[INET6_ADDRSTRLEN];
+  inet_ntop(AF_INET6, &prefix, text, sizeof text);
+  return absl::StrCat(text, "/64");
+}
+
 std::string TrustedProxies::ClientAddress(
     absl::string_view peer, absl::string_view forwarded_for) const {
   if (!Trusts(peer)) return std::string(peer);

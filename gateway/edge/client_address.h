@@ -40,6 +40,12 @@ class TrustedProxies {
   std::vector<Block> blocks_;
 };
 
+// The address a rate-limit bucket is named by: an IPv4 address as it is,
+// an IPv6 one by its /64 (one client holds a whole /64 at least: keyed by
+// the full address, it would get a fresh bucket per request); anything
+// else as it is.
+std::string BucketAddress(absl::string_view address);
+
 }  // namespace training::gateway::edge
 
 #endif  // TRAINING_GATEWAY_EDGE_CLIENT_ADDRESS_H_

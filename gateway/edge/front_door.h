@@ -1,9 +1,9 @@
 #ifndef TRAINING_GATEWAY_EDGE_FRONT_DOOR_H_
 #define TRAINING_GATEWAY_EDGE_FRONT_DOOR_H_
 
-// What every request passes before the gateway's own handlers: a CORS
-// preflight is answered here; probes (/healthz, /readyz) go straight
-// through; everything else is rate limited, and its answer gets the
+// What every request passes before the gateway's own handlers: probes
+// (/healthz, /readyz) go straight through; everything else is rate
+// limited; a CORS preflight is then answered here; other answers get the
 // RateLimit and CORS headers.
 
 #include <functional>

@@ -70,11 +70,17 @@ RateDecision LocalRateLimiter::Check(const std::string& key,
   auto found = shard.tat.find(key);
   if (found == shard.tat.end() && shard.tat.size() >= max_keys_per_shard_) {
     // A key whose TAT has passed has a whole bucket: forgetting it changes
-    // nothing.
-    absl::erase_if(shard.tat,
-                   [now](const auto& entry) { return entry.second <= now; });
+    // nothing. Swept at most every 100 ms, so that a flood of new keys
+    // does not scan the shard for each.
+    if (now - shard.last_sweep >= absl::Milliseconds(100)) {
+      shard.last_sweep = now;
+      absl::erase_if(shard.tat,
+                     [now](const auto& entry) { return entry.second <= now; });
+    }
+    // Still full of active keys (a flood of addresses): one goes, as good
+    // as any; limits stay on for every key, memory stays bounded.
     if (shard.tat.size() >= max_keys_per_shard_) {
-      return Gcra(absl::InfinitePast(), now, limit).decision;
+      shard.tat.erase(shard.tat.begin());
     }
   }
   const absl::Time tat =

@@ -58,8 +58,9 @@ class RateLimiter {
 
 // This process's own buckets. Keys whose bucket is whole again are
 // forgotten when a shard grows past its share of `max_keys`; if every key
-// is still active then, new keys are let through uncounted rather than
-// grow memory without bound (and counted once old ones expire).
+// is still active then, one is evicted to make room (that key's next
+// request starts a whole bucket): memory stays bounded and every request
+// is still counted.
 class LocalRateLimiter final : public RateLimiter {
  public:
   explicit LocalRateLimiter(const Clock* clock = Clock::Real(),
@@ -75,6 +76,7 @@ class LocalRateLimiter final : public RateLimiter {
   struct Shard {
     absl::Mutex mu;
     absl::flat_hash_map<std::string, absl::Time> tat ABSL_GUARDED_BY(mu);
+    absl::Time last_sweep ABSL_GUARDED_BY(mu) = absl::InfinitePast();
   };
 
   const Clock* clock_;

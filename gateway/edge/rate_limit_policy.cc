@@ -5,7 +5,9 @@
 #include <cmath>
 #include <optional>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/errors.h"
 #include "gateway/transcode/error_mapping.h"
@@ -32,21 +34,51 @@ bool IsChange(const std::string& method) {
   return method != "GET" && method != "HEAD" && method != "OPTIONS";
 }
 
+// The API key a request presents, as the services read it ("Bearer" in
+// any case, spaces trimmed); "" when it presents none, or a credential
+// that is not shaped like an API key (a booking's manage token, garbage):
+// those are limited as anonymous callers, so that neither token guessing
+// nor a made-up credential escapes the address's limits.
+std::string ApiKeyOf(const http::HttpRequest& request) {
+  const std::string value = request.Header("authorization");
+  constexpr absl::string_view kBearer = "bearer ";
+  if (value.size() <= kBearer.size() ||
+      !absl::StartsWithIgnoreCase(value, kBearer)) {
+    return "";
+  }
+  absl::string_view key = absl::StripAsciiWhitespace(
+      absl::string_view(value).substr(kBearer.size()));
+  return absl::StartsWith(key, "trk_") ? std::string(key) : "";
+}
+
+// Every X-Forwarded-For line, in order, as one list: a proxy may add its
+// own line after the client's.
+std::string ForwardedFor(const http::HttpRequest& request) {
+  std::string joined;
+  for (const auto& [name, value] : request.headers) {
+    if (name == "x-forwarded-for") {
+      absl::StrAppend(&joined, joined.empty() ? "" : ", ", value);
+    }
+  }
+  return joined;
+}
+
 }  // namespace
 
 RateLimitPolicy::Outcome RateLimitPolicy::Check(
     const http::HttpRequest& request) {
-  const std::string credential = request.Header("authorization");
-  const std::string address = proxies_->ClientAddress(
-      request.peer_address, request.Header("x-forwarded-for"));
+  const std::string key = ApiKeyOf(request);
+  // One IPv6 client holds a /64 at least: its bucket is the /64's.
+  const std::string address = BucketAddress(
+      proxies_->ClientAddress(request.peer_address, ForwardedFor(request)));
   struct Bucket {
     const char* name;
     std::string key;
     const RateLimit* limit;
   };
   std::vector<Bucket> buckets;
-  if (!credential.empty()) {
-    buckets.push_back({"key", Hashed("key", credential), &options_.per_key});
+  if (!key.empty()) {
+    buckets.push_back({"key", Hashed("key", key), &options_.per_key});
     buckets.push_back(
         {"address", Hashed("keyed-address", address), &options_.per_key});
   } else {

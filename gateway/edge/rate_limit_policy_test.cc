@@ -71,6 +71,7 @@ TEST_F(RateLimitPolicyTest, AnonymousWritesHaveATighterLimit) {
                   .Check(Request("POST", "203.0.113.1",
                                  {{"authorization", "Bearer trk_x"}}))
                   .allowed);
+  EXPECT_TRUE(policy.Check(Request("POST", "203.0.113.2")).allowed);
 }
 
 TEST_F(RateLimitPolicyTest, KeysCountPerKeyAndInventedKeysDoNotEscape) {
@@ -84,6 +85,11 @@ TEST_F(RateLimitPolicyTest, KeysCountPerKeyAndInventedKeysDoNotEscape) {
   auto refused = policy.Check(Request("GET", "203.0.113.9", key));
   EXPECT_FALSE(refused.allowed);  // the key's bucket, from any address
   EXPECT_EQ(refused.refused_by, "key");
+  // The same key however it is spelt is one bucket.
+  EXPECT_FALSE(policy
+                   .Check(Request("GET", "203.0.113.1",
+                                  {{"authorization", "bearer   trk_one "}}))
+                   .allowed);
   // A new made-up key per request from one address: the address's
   // credentialed bucket stops it at the key limit.
   int allowed = 0;
@@ -92,10 +98,39 @@ TEST_F(RateLimitPolicyTest, KeysCountPerKeyAndInventedKeysDoNotEscape) {
         policy
             .Check(Request(
                 "GET", "198.51.100.7",
-                {{"authorization", "Bearer made-up-" + std::to_string(i)}}))
+                {{"authorization", "Bearer trk_made-up-" + std::to_string(i)}}))
             .allowed;
   }
   EXPECT_EQ(allowed, 3);
+}
+
+// A manage token (or anything not shaped like an API key) is limited as no
+// credential: changes made with it are anonymous writes, so guessing
+// tokens gains nothing over the address's limits.
+TEST_F(RateLimitPolicyTest, OtherCredentialsAreLimitedAsAnonymous) {
+  RateLimitPolicy policy = Policy({.per_key = {100, 100},
+                                   .per_address = {100, 100},
+                                   .anonymous_writes = {1.0 / 60, 2}});
+  int allowed = 0;
+  for (int i = 0; i < 5; ++i) {
+    allowed +=
+        policy
+            .Check(Request(
+                "POST", "203.0.113.1",
+                {{"authorization", "Bearer token-" + std::to_string(i)}}))
+            .allowed;
+  }
+  EXPECT_EQ(allowed, 2);
+}
+
+TEST_F(RateLimitPolicyTest, IPv6ClientsAreCountedByTheirSlash64) {
+  RateLimitPolicy policy = Policy({.per_key = {100, 100},
+                                   .per_address = {1.0 / 60, 2},
+                                   .anonymous_writes = {100, 100}});
+  EXPECT_TRUE(policy.Check(Request("GET", "2001:db8:1:2::1")).allowed);
+  EXPECT_TRUE(policy.Check(Request("GET", "2001:db8:1:2:ffff::9")).allowed);
+  EXPECT_FALSE(policy.Check(Request("GET", "2001:db8:1:2::abcd")).allowed);
+  EXPECT_TRUE(policy.Check(Request("GET", "2001:db8:1:3::1")).allowed);
 }
 
 TEST_F(RateLimitPolicyTest, TrustedProxyForwardsTheClientsAddress) {
@@ -108,6 +143,11 @@ TEST_F(RateLimitPolicyTest, TrustedProxyForwardsTheClientsAddress) {
   EXPECT_TRUE(policy.Check(via("198.51.100.1")).allowed);
   EXPECT_FALSE(policy.Check(via("198.51.100.1")).allowed);
   EXPECT_TRUE(policy.Check(via("198.51.100.2")).allowed);
+  // A proxy's own line after the client's forged one: the proxy's is read.
+  http::HttpRequest two_lines = Request("GET", "10.0.0.2",
+                                        {{"x-forwarded-for", "198.51.100.9"},
+                                         {"x-forwarded-for", "198.51.100.1"}});
+  EXPECT_FALSE(policy.Check(two_lines).allowed);
   // From an untrusted peer the header changes nothing.
   EXPECT_TRUE(policy
                   .Check(Request("GET", "203.0.113.5",

@@ -93,6 +93,9 @@ TEST(LocalRateLimiterTest, WholeBucketsAreForgottenWhenMemoryIsShort) {
     limiter.Check("k" + std::to_string(i), limit);
   }
   EXPECT_LE(limiter.KeysForTest(), 16u * 11u);
+  // Full of active keys, a new one is still counted.
+  EXPECT_TRUE(limiter.Check("late", limit).allowed);
+  EXPECT_FALSE(limiter.Check("late", limit).allowed);
   // Once their buckets are whole, room is made and limits apply again.
   clock.Advance(absl::Seconds(2));
   EXPECT_TRUE(limiter.Check("fresh", limit).allowed);
