@@ -35,7 +35,10 @@ Json ScalarSchema(FieldDescriptor::Type type) {
       return {{"type", "integer"}, {"format", "int32"}};
     case FieldDescriptor::TYPE_UINT32:
     case FieldDescriptor::TYPE_FIXED32:
-      return {{"type", "integer"}, {"format", "int64"}, {"minimum", 0}};
+      return {{"type", "integer"},
+              {"format", "int64"},
+              {"minimum", 0},
+              {"maximum", 4294967295LL}};
     // 64-bit integers are strings in the JSON mapping: a double cannot
     // hold them.
     case FieldDescriptor::TYPE_INT64:
@@ -186,16 +189,26 @@ Json SchemaBuilder::FieldSchema(const FieldDescriptor* field) {
     schema = ValueSchema(field);
   }
   std::string description = comments_->For(field);
+  auto note = [&description](const char* text) {
+    absl::StrAppend(&description, description.empty() ? "" : "\n\n", text);
+  };
   if (HasBehavior(field, google::api::IMMUTABLE)) {
-    absl::StrAppend(&description, description.empty() ? "" : "\n\n",
-                    "Set when the resource is created; cannot change.");
+    note("Set when the resource is created; cannot change.");
   }
-  if (!description.empty()) {
-    // A description beside a well-known type's own is the field's.
-    schema["description"] = description;
+  if (HasBehavior(field, google::api::IDENTIFIER)) {
+    note(
+        "The resource's name, which the service sets on create; on an "
+        "update it must be the one in the path.");
   }
-  if (IsOutputOnly(field)) schema["readOnly"] = true;
-  if (HasBehavior(field, google::api::INPUT_ONLY)) schema["writeOnly"] = true;
+  const bool read_only = IsOutputOnly(field);
+  const bool write_only = HasBehavior(field, google::api::INPUT_ONLY);
+  if (description.empty() && !read_only && !write_only) return schema;
+  // Keywords beside a $ref are valid in OpenAPI 3.1, but many generators
+  // drop them; under allOf every tool keeps them.
+  if (schema.contains("$ref")) schema = {{"allOf", Json::array({schema})}};
+  if (!description.empty()) schema["description"] = description;
+  if (read_only) schema["readOnly"] = true;
+  if (write_only) schema["writeOnly"] = true;
   return schema;
 }
 

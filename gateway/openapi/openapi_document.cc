@@ -217,10 +217,21 @@ class OperationBuilder {
     out->push_back(ComponentRef("parameters", "RequestTimeout"));
   }
 
+  // A body resource with an update_mask beside it (AIP-134).
+  bool IsPartialUpdate() const {
+    return route_.body_field->message_type() != nullptr &&
+           route_.method->input_type()->FindFieldByName("update_mask") !=
+               nullptr;
+  }
+
   Json RequestBody() {
     Json schema;
     std::string media = "application/json";
-    if (route_.body == Route::Body::kField) {
+    if (route_.body == Route::Body::kField && IsPartialUpdate()) {
+      // An update sends only what its mask names: nothing is required.
+      schema = schemas_->MessageSchema(route_.body_field->message_type(), {});
+      schema.erase("required");
+    } else if (route_.body == Route::Body::kField) {
       schema = schemas_->FieldSchema(route_.body_field);
     } else if (IsHttpBody(route_.method->input_type())) {
       media = "*/*";

@@ -108,6 +108,25 @@ TEST_F(OpenApiDocumentTest, FieldBehaviourBecomesRequiredAndReadOnly) {
               Contains("displayName"));
 }
 
+TEST_F(OpenApiDocumentTest, UpdatesRequireNothingAndKeepReadOnlyOnReferences) {
+  const Json& patch = Operation("/v1/courses/{course}", "patch");
+  const Json& body =
+      patch["requestBody"]["content"]["application/json"]["schema"];
+  EXPECT_FALSE(body.contains("required")) << body.dump();
+  EXPECT_TRUE(body["properties"].contains("title"));
+  // A message- or enum-typed output-only field keeps readOnly where every
+  // generator reads it: beside allOf, not beside $ref.
+  const Json& state =
+      Schema("training.booking.v1.Booking")["properties"]["state"];
+  EXPECT_EQ(state["readOnly"], true);
+  ASSERT_TRUE(state.contains("allOf"));
+  EXPECT_FALSE(state.contains("$ref"));
+  EXPECT_THAT(
+      Schema("training.booking.v1.Booking")["properties"]["name"]["description"]
+          .get<std::string>(),
+      HasSubstr("sets on create"));
+}
+
 TEST_F(OpenApiDocumentTest, EnumsAreListedByName) {
   const Json& state = Schema("training.booking.v1.Booking.State");
   EXPECT_EQ(state["type"], "string");
