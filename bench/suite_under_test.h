@@ -81,6 +81,7 @@ class SuiteUnderTest {
   }
   redis::testing::RedisServer& redis() { return redis_; }
   const std::vector<Server>& booking_servers() const { return bookings_; }
+  const Server& catalogue_server() const { return catalogue_; }
   // The booking database (a test database of its own on PostgreSQL).
   const std::string& booking_url() const { return booking_url_; }
   const std::string& dir() const { return dir_; }
