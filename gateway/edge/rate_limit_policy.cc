@@ -77,16 +77,19 @@ RateLimitPolicy::Outcome RateLimitPolicy::Check(
     const RateLimit* limit;
   };
   std::vector<Bucket> buckets;
+  // Hashing costs: only for limits that are on.
+  auto add = [&](const char* name, const char* kind, const std::string& what,
+                 const RateLimit& limit) {
+    if (limit.enabled()) buckets.push_back({name, Hashed(kind, what), &limit});
+  };
   if (!key.empty()) {
-    buckets.push_back({"key", Hashed("key", key), &options_.per_key});
-    buckets.push_back(
-        {"address", Hashed("keyed-address", address), &options_.per_key});
+    add("key", "key", key, options_.per_key);
+    add("address", "keyed-address", address, options_.per_key);
   } else {
-    buckets.push_back(
-        {"address", Hashed("address", address), &options_.per_address});
+    add("address", "address", address, options_.per_address);
     if (IsChange(request.method)) {
-      buckets.push_back({"anonymous_write", Hashed("anonymous-write", address),
-                         &options_.anonymous_writes});
+      add("anonymous_write", "anonymous-write", address,
+          options_.anonymous_writes);
     }
   }
   // The refusal that lasts longest, else the bucket nearest empty, is
@@ -94,7 +97,6 @@ RateLimitPolicy::Outcome RateLimitPolicy::Check(
   Outcome outcome;
   std::optional<RateDecision> shown;
   for (const Bucket& bucket : buckets) {
-    if (!bucket.limit->enabled()) continue;
     RateDecision decision = limiter_->Check(bucket.key, *bucket.limit);
     if (!decision.allowed) {
       if (outcome.allowed || decision.retry_after > outcome.retry_after) {

@@ -164,23 +164,21 @@ class Core final : public HttpServer, public SessionHost {
   }
 
   // Hands a request to the handler with a Responder that posts the answer
-  // back to the session's strand (once), or writes it at once when it is
-  // given on that strand (an answer the gateway makes itself, /healthz):
+  // back to the session's I/O thread (once), or writes it at once when it is
+  // given on that thread (an answer the gateway makes itself, /healthz):
   // a post would wake another I/O thread for nothing.
   void Dispatch(HttpRequest request, std::shared_ptr<Session> session,
                 std::function<void(HttpResponse)> write,
-                const asio::any_io_executor& executor) override {
+                const internal::Executor& executor) override {
     in_flight_.fetch_add(1, std::memory_order_relaxed);
     auto called = std::make_shared<std::atomic<bool>>(false);
     std::shared_ptr<Mailbox> mailbox = mailbox_;
     Responder respond = [mailbox, executor, session, write = std::move(write),
                          called](HttpResponse response) mutable {
       if (called->exchange(true)) return;
-      using Strand = asio::strand<asio::io_context::executor_type>;
-      const Strand* strand = executor.target<Strand>();
-      if (strand != nullptr && strand->running_in_this_thread()) {
-        // Running in the strand means its io_context is running: no need
-        // of the mailbox to know it is still there.
+      if (executor.running_in_this_thread()) {
+        // Running in the context means it is running: no need of the
+        // mailbox to know it is still there.
         write(std::move(response));
         return;
       }
@@ -206,8 +204,7 @@ class Core final : public HttpServer, public SessionHost {
 
   void Accept() {
     acceptor_.async_accept(
-        asio::make_strand(NextContext()),
-        [this](beast::error_code ec, tcp::socket socket) {
+        NextContext(), [this](beast::error_code ec, internal::Socket socket) {
           if (!acceptor_.is_open() || draining_.load()) return;
           if (!ec) {
             accept_backoff_ = std::chrono::milliseconds(0);

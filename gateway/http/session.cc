@@ -30,7 +30,7 @@ bool Compressible(absl::string_view content_type) {
 
 }  // namespace
 
-Session::Session(tcp::socket socket, SessionHost* host, uint64_t id)
+Session::Session(Socket socket, SessionHost* host, uint64_t id)
     : stream_(std::move(socket)), core_(host), id_(id) {
   beast::error_code ec;
   const tcp::endpoint peer = stream_.socket().remote_endpoint(ec);

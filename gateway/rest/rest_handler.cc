@@ -280,7 +280,8 @@ void RestHandler::OnBackendAnswer(Call* call, const grpc::Status& status) {
   }
   std::unique_ptr<google::protobuf::Message> reply =
       transcode::NewMessage(route.method->output_type());
-  if (!reply->ParseFromString(Flatten(call->response))) {
+  const std::string wire = Flatten(call->response);
+  if (!reply->ParseFromString(wire)) {
     return Finish(call, ErrorResponse(absl::InternalError(
                             "the backend's answer did not parse")));
   }
@@ -304,7 +305,8 @@ void RestHandler::OnBackendAnswer(Call* call, const grpc::Status& status) {
     response.content_type = "application/json";
     return Finish(call, std::move(response));
   }
-  transcode::ResponseBody body = transcode::BuildResponseBody(route, *reply);
+  transcode::ResponseBody body =
+      transcode::BuildResponseBody(route, *reply, wire);
   response.content_type = std::move(body.content_type);
   response.body = std::move(body.body);
   Finish(call, std::move(response));

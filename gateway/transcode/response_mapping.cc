@@ -1,9 +1,13 @@
 #include "gateway/transcode/response_mapping.h"
 
+#include <optional>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "google/api/httpbody.pb.h"
+#include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/type_resolver_util.h"
 
 namespace training::gateway::transcode {
 namespace {
@@ -15,12 +19,37 @@ constexpr char kJson[] = "application/json";
 
 }  // namespace
 
-std::string ToJson(const Message& message) {
+google::protobuf::util::JsonPrintOptions PrintOptions() {
   google::protobuf::util::JsonPrintOptions options;
   options.always_print_primitive_fields = true;
+  return options;
+}
+
+std::string ToJson(const Message& message) {
   std::string json;
   // Printing a valid message cannot fail: every type is in the pool.
-  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
+  (void)google::protobuf::util::MessageToJsonString(message, &json,
+                                                    PrintOptions());
+  return json;
+}
+
+// The JSON of a message of `type` from its wire bytes; nullopt when the
+// bytes do not convert (then the parsed message is printed instead).
+std::optional<std::string> WireToJson(const google::protobuf::Descriptor* type,
+                                      const std::string& wire) {
+  // One resolver for the process, over the generated pool: read-only, so
+  // shared by every thread.
+  static google::protobuf::util::TypeResolver* const resolver =
+      google::protobuf::util::NewTypeResolverForDescriptorPool(
+          "type.googleapis.com",
+          google::protobuf::DescriptorPool::generated_pool());
+  std::string json;
+  if (!google::protobuf::util::BinaryToJsonString(
+           resolver, "type.googleapis.com/" + type->full_name(), wire, &json,
+           PrintOptions())
+           .ok()) {
+    return std::nullopt;
+  }
   return json;
 }
 
@@ -55,7 +84,8 @@ std::string JsonString(absl::string_view text) {
   return out;
 }
 
-ResponseBody BuildResponseBody(const Route& route, const Message& response) {
+ResponseBody BuildResponseBody(const Route& route, const Message& response,
+                               const std::string& wire) {
   const Message* shown = &response;
   const FieldDescriptor* field = route.response_field;
   if (field != nullptr && field->is_repeated()) {
@@ -77,6 +107,11 @@ ResponseBody BuildResponseBody(const Route& route, const Message& response) {
     return {body.content_type().empty() ? "application/octet-stream"
                                         : body.content_type(),
             body.data()};
+  }
+  if (shown == &response && !wire.empty()) {
+    if (auto json = WireToJson(response.GetDescriptor(), wire)) {
+      return {kJson, *std::move(json)};
+    }
   }
   return {kJson, ToJson(*shown)};
 }

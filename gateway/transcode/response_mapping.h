@@ -18,8 +18,12 @@ struct ResponseBody {
   std::string body;
 };
 
+// `wire` is `response` as the backend sent it (its serialized bytes), or
+// "": printing JSON straight from them spares protobuf serializing the
+// parsed message again, which its own printer does first.
 ResponseBody BuildResponseBody(const Route& route,
-                               const google::protobuf::Message& response);
+                               const google::protobuf::Message& response,
+                               const std::string& wire = "");
 
 // `message` as the gateway's JSON.
 std::string ToJson(const google::protobuf::Message& message);
