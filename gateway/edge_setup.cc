@@ -52,7 +52,7 @@ std::string WithEdgeTimeouts(const std::string& url) {
   for (const char* param : {"timeout_ms", "connect_timeout_ms"}) {
     if (!HasParam(out, param)) {
       absl::StrAppend(&out, absl::StrContains(out, "?") ? "&" : "?", param,
-                      "=100");
+                      "=25");
     }
   }
   return out;

@@ -10,6 +10,7 @@
 
 #include <array>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -54,6 +55,19 @@ class RateLimiter {
   // Counts one request against `key` under `limit`. Thread-safe.
   virtual RateDecision Check(const std::string& key,
                              const RateLimit& limit) = 0;
+
+  struct Bucket {
+    std::string key;
+    RateLimit limit;
+  };
+  // Counts one request against each bucket (each decided on its own), in
+  // one go where the limiter can (one Redis round trip).
+  virtual std::vector<RateDecision> CheckAll(
+      const std::vector<Bucket>& buckets) {
+    std::vector<RateDecision> decisions;
+    for (const Bucket& b : buckets) decisions.push_back(Check(b.key, b.limit));
+    return decisions;
+  }
 };
 
 // This process's own buckets. Keys whose bucket is whole again are

@@ -96,8 +96,16 @@ RateLimitPolicy::Outcome RateLimitPolicy::Check(
   // what the headers tell.
   Outcome outcome;
   std::optional<RateDecision> shown;
+  std::vector<RateLimiter::Bucket> checked;
   for (const Bucket& bucket : buckets) {
-    RateDecision decision = limiter_->Check(bucket.key, *bucket.limit);
+    checked.push_back({bucket.key, *bucket.limit});
+  }
+  const std::vector<RateDecision> decisions = checked.empty()
+                                                  ? std::vector<RateDecision>{}
+                                                  : limiter_->CheckAll(checked);
+  for (size_t i = 0; i < buckets.size(); ++i) {
+    const Bucket& bucket = buckets[i];
+    const RateDecision& decision = decisions[i];
     if (!decision.allowed) {
       if (outcome.allowed || decision.retry_after > outcome.retry_after) {
         outcome.allowed = false;

@@ -2,11 +2,11 @@
 #define TRAINING_GATEWAY_EDGE_REDIS_RATE_LIMITER_H_
 
 // Buckets shared by every gateway replica through Redis: one Lua script per
-// check (GCRA on Redis's own clock, so replicas' clocks need not agree),
-// keys under `training:ratelimit:` as the gateway's ACL user allows. When
-// Redis cannot answer, the check falls back to this replica's local
-// buckets: limits stay on (each replica's own), and nothing is refused for
-// Redis's sake.
+// request, for all its buckets (GCRA on Redis's own clock, so replicas' clocks
+// need not agree), keys under `training:ratelimit:` as the gateway's ACL user
+// allows. When Redis cannot answer, the check falls back to this replica's
+// local buckets: limits stay on (each replica's own), and nothing is refused
+// for Redis's sake.
 
 #include <atomic>
 #include <memory>
@@ -23,6 +23,8 @@ class RedisRateLimiter final : public RateLimiter {
   RedisRateLimiter(redis::RedisClient* redis, RateLimiter* fallback);
 
   RateDecision Check(const std::string& key, const RateLimit& limit) override;
+  std::vector<RateDecision> CheckAll(
+      const std::vector<Bucket>& buckets) override;
 
   // Checks answered by the fallback because Redis could not.
   int64_t fallbacks() const { return fallbacks_.load(); }

@@ -118,5 +118,31 @@ TEST_F(RedisRateLimiterTest, SharedAndLocalBucketsAgree) {
   EXPECT_EQ(a.limiter.fallbacks(), 0);
 }
 
+// A request's buckets in one round trip, each decided on its own, as the
+// local limiter decides them.
+TEST_F(RedisRateLimiterTest, AllOfARequestsBucketsInOneCall) {
+  Replica a(Url());
+  FakeClock clock(absl::Now());
+  LocalRateLimiter local(&clock);
+  const std::vector<RateLimiter::Bucket> buckets = {
+      {"wide", {1.0 / 3600, 2}}, {"narrow", {1.0 / 3600, 1}}, {"off", {}}};
+  for (int round = 0; round < 3; ++round) {
+    std::vector<RateDecision> shared = a.limiter.CheckAll(buckets);
+    std::vector<RateDecision> mine = local.CheckAll(buckets);
+    ASSERT_EQ(shared.size(), 3u);
+    for (size_t i = 0; i < 3; ++i) {
+      EXPECT_EQ(shared[i].allowed, mine[i].allowed) << round << " " << i;
+      EXPECT_EQ(shared[i].remaining, mine[i].remaining) << round << " " << i;
+    }
+  }
+  // Round 0: both allowed; round 1: wide allowed, narrow refused; round
+  // 2: both refused. A bucket whose limit is off is always allowed.
+  std::vector<RateDecision> last = a.limiter.CheckAll(buckets);
+  EXPECT_FALSE(last[0].allowed);
+  EXPECT_FALSE(last[1].allowed);
+  EXPECT_TRUE(last[2].allowed);
+  EXPECT_EQ(a.limiter.fallbacks(), 0);
+}
+
 }  // namespace
 }  // namespace training::gateway::edge
