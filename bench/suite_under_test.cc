@@ -101,12 +101,16 @@ double ClosedLoop(
   std::function<void()> launch;
   launch = [&] {
     start(next++, [&](bool) {
-      absl::MutexLock lock(&mu);
-      ++completed;
-      if (stopping) {
-        --active;
-        return;
+      {
+        absl::MutexLock lock(&mu);
+        ++completed;
+        if (stopping) {
+          --active;
+          return;
+        }
       }
+      // The next call starts outside the lock: starts on gRPC's threads
+      // must not wait for one another.
       launch();
     });
   };

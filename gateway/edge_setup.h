@@ -30,7 +30,8 @@ struct Edge {
 // From the flags; exits 2 naming the flag when one is not valid.
 std::unique_ptr<Edge> EdgeFromFlags(const transcode::RouteTable* routes);
 
-// The Redis URL with the short timeouts (25 ms) a check on the request
+// The Redis URL with the short timeouts (25 ms a command, 250 ms to
+// connect) a check on the request
 // path needs, unless it sets its own: the check runs on an I/O thread, so
 // a slow Redis must not hold requests up; a healthy one answers in well
 // under a millisecond, and after three timeouts the client's breaker

@@ -176,14 +176,15 @@ class Core final : public HttpServer, public SessionHost {
     Responder respond = [mailbox, executor, session, write = std::move(write),
                          called](HttpResponse response) mutable {
       if (called->exchange(true)) return;
+      // The mailbox first: once it is shut, the contexts may be gone, and
+      // even asking whether this thread runs one would read freed memory.
+      std::unique_lock<std::mutex> lock(mailbox->mu);
+      if (!mailbox->open) return;
       if (executor.running_in_this_thread()) {
-        // Running in the context means it is running: no need of the
-        // mailbox to know it is still there.
+        lock.unlock();  // Stop joins this thread before the context goes
         write(std::move(response));
         return;
       }
-      std::lock_guard<std::mutex> lock(mailbox->mu);
-      if (!mailbox->open) return;
       asio::post(executor, [write, response = std::move(response)]() mutable {
         write(std::move(response));
       });
@@ -210,7 +211,9 @@ class Core final : public HttpServer, public SessionHost {
             accept_backoff_ = std::chrono::milliseconds(0);
             auto session =
                 std::make_shared<Session>(std::move(socket), this, next_id_++);
-            session->Start();
+            // Everything of a session happens on its own thread, its
+            // start included (a drain may close it from there at once).
+            asio::post(session->executor(), [session] { session->Start(); });
             return Accept();
           }
           // Out of descriptors (or memory), the connection waits in the
@@ -235,16 +238,18 @@ class Core final : public HttpServer, public SessionHost {
   std::mutex sessions_mu_;
   std::map<uint64_t, std::weak_ptr<Session>> sessions_;
   std::shared_ptr<Mailbox> mailbox_ = std::make_shared<Mailbox>();
+  // The other threads' contexts (io_ is the first thread's and the
+  // acceptor's), each kept running while idle. Declared before io_, so
+  // destroyed after it: the accept still queued in io_ at the end holds a
+  // socket of the context it would have served.
+  std::vector<std::unique_ptr<asio::io_context>> workers_;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>>
+      worker_guards_;
   asio::io_context io_{1};
   // Keeps the I/O threads running while no socket operation is pending (a
   // drain's last request waiting for its backend, say).
   asio::executor_work_guard<asio::io_context::executor_type> work_ =
       asio::make_work_guard(io_);
-  // The other threads' contexts (io_ is the first thread's and the
-  // acceptor's), each kept running while idle.
-  std::vector<std::unique_ptr<asio::io_context>> workers_;
-  std::vector<asio::executor_work_guard<asio::io_context::executor_type>>
-      worker_guards_;
   size_t next_context_ = 0;  // on the accept strand only
   // The acceptor and its back-off timer are touched on this strand only:
   // by the accept handler, and by the drain and stop that close them.

@@ -59,7 +59,9 @@ class Session : public std::enable_shared_from_this<Session> {
   Session(Socket socket, SessionHost* host, uint64_t id);
   ~Session();
 
+  // On the connection's thread (post it there).
   void Start();
+  Executor executor() { return stream_.get_executor(); }
   // From the drain, on any thread: closes the connection if no request is
   // on it.
   void CloseIfIdle() {

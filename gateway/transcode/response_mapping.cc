@@ -108,7 +108,10 @@ ResponseBody BuildResponseBody(const Route& route, const Message& response,
                                         : body.content_type(),
             body.data()};
   }
-  if (shown == &response && !wire.empty()) {
+  // The resolver knows the generated pool only.
+  if (shown == &response && !wire.empty() &&
+      response.GetDescriptor()->file()->pool() ==
+          google::protobuf::DescriptorPool::generated_pool()) {
     if (auto json = WireToJson(response.GetDescriptor(), wire)) {
       return {kJson, *std::move(json)};
     }
