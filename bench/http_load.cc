@@ -86,7 +86,8 @@ LoadFigures RunWrk(const std::string& url, const WrkOptions& options) {
   return figures;
 }
 
-bool NginxServer::Start(const std::string& dir, int workers) {
+bool NginxServer::Start(const std::string& dir, int workers,
+                        bool open_file_cache) {
   if (access("/usr/sbin/nginx", X_OK) != 0) {
     std::fprintf(stderr,
                  "nginx is not installed: apt-get install nginx-light\n");
@@ -102,8 +103,9 @@ bool NginxServer::Start(const std::string& dir, int workers) {
        << "events { worker_connections 4096; }\n"
        << "http {\n"
        << "  access_log off;\n"
-       // Generous to nginx: the file's descriptor is kept, not reopened.
-       << "  open_file_cache max=16 valid=60s;\n"
+       << (open_file_cache ? "  open_file_cache max=16 inactive=60s;\n"
+                             "  open_file_cache_valid 60s;\n"
+                           : "")
        << "  keepalive_timeout 60s;\n"
        << "  keepalive_requests 100000000;\n"
        << "  default_type application/json;\n"

@@ -41,7 +41,9 @@ double WrkLatencyMs(const std::string& text);
 class NginxServer {
  public:
   // False (reason on stderr) when nginx is missing or did not start.
-  bool Start(const std::string& dir, int workers);
+  // `open_file_cache` keeps the file's descriptor rather than reopening it
+  // per request (off in nginx's defaults and in the set-up).
+  bool Start(const std::string& dir, int workers, bool open_file_cache);
   ~NginxServer();
   int port() const { return port_; }
   const std::string& config() const { return config_; }
