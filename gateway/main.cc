@@ -1,7 +1,9 @@
 // training_gateway: the suite's HTTP front door. It serves the REST/JSON API
 // transcoded from the contract's google.api.http rules (gateway/transcode,
-// gateway/rest), /healthz (the process is alive) and /readyz (every backend
-// reports SERVING and no shutdown is under way). main only wires the parts.
+// gateway/rest), its OpenAPI document at /openapi.json (gateway/openapi),
+// /healthz (the process is alive) and /readyz (any backend reports SERVING
+// and no shutdown is under way), all behind the edge's rate limits, CORS
+// and security headers (gateway/edge). main only wires the parts.
 
 #include <signal.h>
 
