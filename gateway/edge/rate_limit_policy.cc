@@ -1,14 +1,12 @@
 #include "gateway/edge/rate_limit_policy.h"
 
-#include <openssl/sha.h>
-
 #include <cmath>
 #include <optional>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/auth/api_keys.h"
 #include "common/status/errors.h"
 #include "gateway/transcode/error_mapping.h"
 
@@ -17,12 +15,7 @@ namespace {
 
 // 128 bits of SHA-256: a bucket's name without what it is named after.
 std::string Hashed(absl::string_view kind, absl::string_view text) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(),
-         digest);
-  return absl::StrCat(kind, ":",
-                      absl::BytesToHexString(absl::string_view(
-                          reinterpret_cast<const char*>(digest), 16)));
+  return absl::StrCat(kind, ":", auth::Sha256Hex(text).substr(0, 32));
 }
 
 int64_t CeilSeconds(absl::Duration d) {

@@ -1,9 +1,7 @@
 #include "gateway/openapi/openapi_endpoint.h"
 
-#include <openssl/sha.h>
-
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/auth/api_keys.h"
 #include "gateway/transcode/header_mapping.h"
 
 namespace training::gateway::openapi {
@@ -14,11 +12,7 @@ absl::StatusOr<std::unique_ptr<OpenApiEndpoint>> OpenApiEndpoint::Create(
   if (!comments.ok()) return comments.status();
   std::string document =
       BuildOpenApiDocument(routes, **comments, options).dump();
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(document.data()),
-         document.size(), digest);
-  std::string etag = absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), 16));
+  std::string etag = auth::Sha256Hex(document).substr(0, 32);
   return std::unique_ptr<OpenApiEndpoint>(
       new OpenApiEndpoint(std::move(document), std::move(etag)));
 }

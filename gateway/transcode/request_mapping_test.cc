@@ -75,7 +75,8 @@ TEST_F(RequestMappingTest, ABodyNamingAnotherResourceIsRefused) {
       R"({"name":"shelves/s1/things/t2","displayName":"Blue"})");
   EXPECT_EQ(other.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(other.status().message(), ::testing::HasSubstr("thing.name"));
-  EXPECT_THAT(other.status().message(), ::testing::HasSubstr("differs from the path"));
+  EXPECT_THAT(other.status().message(),
+              ::testing::HasSubstr("differs from the path"));
 }
 
 TEST_F(RequestMappingTest, EveryQueryParameterType) {
