@@ -60,7 +60,9 @@ absl::StatusOr<Principal> Authorize(
       principal.organisation = std::move(grant->organisation);
       principal.scopes = std::move(grant->scopes);
       principal.service = std::move(grant->service);
-    } else if (rule.audience() == training::api::v1::MANAGE_TOKEN) {
+    } else if (rule.audience() == training::api::v1::MANAGE_TOKEN ||
+               (rule.audience() == training::api::v1::PUBLIC &&
+                rule.accept_unknown_bearer())) {
       principal.kind = Kind::kManageToken;
       principal.manage_token = std::string(credential);
     } else {

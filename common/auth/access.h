@@ -44,7 +44,8 @@ struct Principal {
 // Decides the principal from the `authorization` value (nullopt when absent)
 // and checks it against `rule`:
 //   UNAUTHENTICATED: credentials needed but absent, malformed, or unknown
-//                    (a non-key bearer is accepted only by MANAGE_TOKEN RPCs);
+//                    (a non-key bearer is accepted only by MANAGE_TOKEN RPCs
+//                    and PUBLIC ones with `accept_unknown_bearer`);
 //   PERMISSION_DENIED: valid credentials of the wrong kind or scope, a
 //                    service key of a service the rule's `callers` do not
 //                    name, or an RPC whose rule is undeclared (fail closed).

@@ -42,6 +42,13 @@ class AccessTest : public ::testing::Test {
     return rule;
   }
 
+  // A PUBLIC rule that hands an unknown bearer to the handler.
+  static AccessRule PublicWithBearer() {
+    AccessRule rule = Rule(training::api::v1::PUBLIC);
+    rule.set_accept_unknown_bearer(true);
+    return rule;
+  }
+
   // An INTERNAL rule admitting the notification service only.
   static AccessRule ForNotification() {
     AccessRule rule = Rule(training::api::v1::INTERNAL);
@@ -78,6 +85,9 @@ TEST_F(AccessTest, TableOfAudiencesAndCallers) {
       {"public/agency", Rule(training::api::v1::PUBLIC), agency_, C::kOk},
       {"public/unknown", Rule(training::api::v1::PUBLIC), token,
        C::kUnauthenticated},
+      {"public+bearer/anonymous", PublicWithBearer(), none, C::kOk},
+      {"public+bearer/unknown", PublicWithBearer(), token, C::kOk},
+      {"public+bearer/agency", PublicWithBearer(), agency_, C::kOk},
       {"manage/anonymous", Rule(training::api::v1::MANAGE_TOKEN), none,
        C::kUnauthenticated},
       {"manage/token", Rule(training::api::v1::MANAGE_TOKEN), token, C::kOk},
@@ -138,6 +148,7 @@ TEST_F(AccessTest, HandsTheHandlerTheCallersIdentity) {
   auto agency =
       Check(Rule(training::api::v1::AGENCY, "bookings.read"), agency_);
   auto holder = Check(Rule(training::api::v1::MANAGE_TOKEN), "tmt_abc");
+  auto reader = Check(PublicWithBearer(), "tmt_def");
 
   ASSERT_THAT(agency, IsOk());
   EXPECT_EQ(agency->kind, Kind::kAgency);
@@ -146,6 +157,9 @@ TEST_F(AccessTest, HandsTheHandlerTheCallersIdentity) {
   ASSERT_THAT(holder, IsOk());
   EXPECT_EQ(holder->kind, Kind::kManageToken);
   EXPECT_EQ(holder->manage_token, "tmt_abc");
+  ASSERT_THAT(reader, IsOk());
+  EXPECT_EQ(reader->kind, Kind::kManageToken);
+  EXPECT_EQ(reader->manage_token, "tmt_def");
 }
 
 TEST_F(AccessTest, RejectsMalformedAuthorization) {

@@ -95,6 +95,11 @@ class Linter {
   // own; no other rule names any.
   void LintCallers(const MethodDescriptor& method,
                    const training::api::v1::AccessRule& rule) {
+    if (rule.accept_unknown_bearer() &&
+        rule.audience() != training::api::v1::PUBLIC) {
+      Add(method.full_name(), "accept-unknown-bearer",
+          "only a PUBLIC rule may accept an unknown bearer");
+    }
     if (rule.audience() != training::api::v1::INTERNAL) {
       if (rule.callers_size() > 0) {
         Add(method.full_name(), "callers",
@@ -174,6 +179,9 @@ class Linter {
         break;
       case MethodKind::kCustom:
         expected = "POST", want_custom_verb = true;
+        break;
+      case MethodKind::kReadOnlyCustom:
+        expected = "GET", want_custom_verb = true;
         break;
     }
     if (verb != expected || has_custom_verb != want_custom_verb) {
@@ -264,6 +272,9 @@ bool StartsWithWord(absl::string_view name, absl::string_view prefix) {
 }  // namespace
 
 MethodKind ClassifyMethod(absl::string_view name) {
+  if (StartsWithWord(name, "Count") || StartsWithWord(name, "Download")) {
+    return MethodKind::kReadOnlyCustom;
+  }
   if (StartsWithWord(name, "BatchGet")) return MethodKind::kBatchGet;
   if (StartsWithWord(name, "Get")) return MethodKind::kGet;
   if (StartsWithWord(name, "List")) return MethodKind::kList;

@@ -31,7 +31,10 @@ enum class MethodKind {
   kCreate,
   kUpdate,
   kDelete,
-  kCustom
+  kCustom,
+  // A custom method that only reads (AIP-136 allows GET for these):
+  // Count... and Download....
+  kReadOnlyCustom
 };
 MethodKind ClassifyMethod(absl::string_view method_name);
 

@@ -71,6 +71,8 @@ TEST(ContractLintTest, RejectsEachBadProtoForItsRule) {
       // No callers, an unknown one, the gateway, and callers on an ADMIN
       // rule.
       {"callers", "callers", 4},
+      // Allowed on the PUBLIC RPC, refused on the ADMIN one.
+      {"accept_unknown_bearer", "accept-unknown-bearer", 1},
       {"http_verb", "http-verb", 2},
       {"http_path_variable", "http-path-variable", 1},
       {"enum_zero", "enum-zero", 1},
@@ -103,6 +105,10 @@ TEST(ContractLintTest, ClassifiesMethodsByAipKind) {
       {"CancelBooking", MethodKind::kCustom},
       {"BatchRecordAttendance", MethodKind::kCustom},
       {"Getaway", MethodKind::kCustom},
+      {"CountDeliveries", MethodKind::kReadOnlyCustom},
+      {"DownloadBookingCalendar", MethodKind::kReadOnlyCustom},
+      {"ListTemplateRevisions", MethodKind::kList},
+      {"Countdown", MethodKind::kCustom},
   };
   for (const auto& [name, kind] : cases) {
     SCOPED_TRACE(name);

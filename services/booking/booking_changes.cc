@@ -143,7 +143,8 @@ absl::StatusOr<v1::Booking> BookingChanges::Cancel(
                         CauseOf(caller), r.reason(), context_.clock->Now());
              RETURN_IF_ERROR(tx.UpdateBooking(stored));
              RETURN_IF_ERROR(tx.ForgetPreviousContacts(b.reference()));
-             RETURN_IF_ERROR(tx.AddEvent(CancelledEvent(caller, b, before)));
+             RETURN_IF_ERROR(tx.AddEvent(
+                 CancelledEvent(caller, b, before, CancelCauseOf(caller))));
              // The freed place goes to the head of the waiting list in this
              // same transaction, so it is never given twice nor left empty.
              RETURN_IF_ERROR(waitlist_->Promote(tx, inventory, caller));
@@ -170,8 +171,8 @@ absl::StatusOr<v1::Booking> BookingChanges::LeaveWaitlist(
              EndBooking(stored, inventory, v1::Booking::LEFT_WAITLIST,
                         CauseOf(caller), "", context_.clock->Now());
              RETURN_IF_ERROR(tx.UpdateBooking(stored));
-             RETURN_IF_ERROR(tx.AddEvent(
-                 CancelledEvent(caller, b, v1::Booking::WAITLISTED)));
+             RETURN_IF_ERROR(tx.AddEvent(CancelledEvent(
+                 caller, b, v1::Booking::WAITLISTED, CancelCauseOf(caller))));
              return SaveCounts(tx, inventory);
            }));
 }

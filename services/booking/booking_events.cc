@@ -74,15 +74,24 @@ Event OfferEndedEvent(const Caller& caller, const v1::Booking& b,
 }
 
 Event CancelledEvent(const Caller& caller, const v1::Booking& b,
-                     v1::Booking::State before, bool session_cancelled) {
+                     v1::Booking::State before,
+                     events::v1::BookingCancelled::Cause cause) {
   Event event = NewEvent(caller, b.name());
   auto* cancelled = event.mutable_booking_cancelled();
   cancelled->set_booking(b.name());
   cancelled->set_session(b.session());
   cancelled->set_late(b.cancellation().late());
-  cancelled->set_session_cancelled(session_cancelled);
+  cancelled->set_session_cancelled(
+      cause == events::v1::BookingCancelled::SESSION_CANCELLED);
   cancelled->set_previous_state(StateWord(before));
+  cancelled->set_cause(cause);
   return event;
+}
+
+events::v1::BookingCancelled::Cause CancelCauseOf(const Caller& caller) {
+  return caller.kind == Caller::Kind::kAdmin
+             ? events::v1::BookingCancelled::TRAINING_TEAM
+             : events::v1::BookingCancelled::ATTENDEE;
 }
 
 Event SubstitutedEvent(const Caller& caller, const v1::Booking& b,

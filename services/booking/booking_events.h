@@ -35,10 +35,14 @@ Event PromotedEvent(const Caller& caller, const v1::Booking& b,
 // An offer that ended without a place: declined or expired (by `cause`).
 Event OfferEndedEvent(const Caller& caller, const v1::Booking& b,
                       v1::Cancellation::Cause cause);
-// `before`: the state the booking left. `session_cancelled`: the whole
-// session was called off.
+// `before`: the state the booking left; `cause`: who or what ended it, so
+// that the notification service words its message (or sends none).
 Event CancelledEvent(const Caller& caller, const v1::Booking& b,
-                     v1::Booking::State before, bool session_cancelled = false);
+                     v1::Booking::State before,
+                     events::v1::BookingCancelled::Cause cause);
+// The cause of a cancellation asked for by `caller`: the training team for
+// an admin key, the attendee otherwise.
+events::v1::BookingCancelled::Cause CancelCauseOf(const Caller& caller);
 Event SubstitutedEvent(const Caller& caller, const v1::Booking& b,
                        const std::string& previous_contact_id);
 // The register taken: booking names marked attended and no-show.

@@ -66,6 +66,12 @@ class BookingViews {
                          const std::string& kid) const {
     return tokens_->Issue(name, 1, kid);
   }
+  // The manage token that opens `stored` now (the notification service's
+  // manage links).
+  std::string CurrentToken(const StoredBooking& stored) const {
+    return tokens_->Issue(stored.booking.name(), stored.token_version,
+                          stored.token_kid);
+  }
   // The secret new bookings are stored under.
   std::string current_kid() const { return tokens_->current_kid(); }
 

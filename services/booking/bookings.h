@@ -15,6 +15,9 @@
 //   booking_view.h      the view of a booking, who may see it, its token
 //   booking_events.h    the events each fact publishes
 //
+// Beside it: records.h (registers, reports, exports) and
+// internal_lookups.h (what the other services ask).
+//
 // The rules they apply (who gets a place, who gets a freed one, what is
 // late) are in domain.h; what they store, in store.h.
 //

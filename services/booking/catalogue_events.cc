@@ -115,8 +115,9 @@ absl::Status CatalogueEvents::SessionCancelled(
     stored.booking.mutable_cancellation()->set_late(false);
     RETURN_IF_ERROR(tx.UpdateBooking(stored));
     RETURN_IF_ERROR(tx.ForgetPreviousContacts(stored.booking.reference()));
-    RETURN_IF_ERROR(tx.AddEvent(CancelledEvent(caller, stored.booking, before,
-                                               /*session_cancelled=*/true)));
+    RETURN_IF_ERROR(tx.AddEvent(
+        CancelledEvent(caller, stored.booking, before,
+                       events::v1::BookingCancelled::SESSION_CANCELLED)));
   }
   RETURN_IF_ERROR(tx.SaveCounts(inventory));
   changed.push_back(std::move(inventory));

@@ -44,7 +44,7 @@ void Bind(runtime::Dispatcher& dispatcher, const std::string& method,
 }  // namespace
 
 void RegisterBookingHandlers(runtime::Dispatcher& d, Bookings* b,
-                             Records* records) {
+                             Records* records, InternalLookups* lookups) {
   // Queued on gRPC's thread (Bookings hands what may block to the worker
   // pool) and answered once the booking's batch commits, by the committing
   // thread or the queue's replier, so that no worker wakes or sleeps per
@@ -81,6 +81,10 @@ void RegisterBookingHandlers(runtime::Dispatcher& d, Bookings* b,
   Bind(d, "GetReachReport", records, &Records::GetReachReport);
   Bind(d, "ExportReachReport", records, &Records::ExportReachReport);
   Bind(d, "ExportPersonalData", records, &Records::ExportPersonalData);
+  Bind(d, "GetAttendeeContact", lookups, &InternalLookups::GetAttendeeContact);
+  Bind(d, "ListSessionBookings", lookups,
+       &InternalLookups::ListSessionBookings);
+  Bind(d, "CheckBookingAccess", lookups, &InternalLookups::CheckBookingAccess);
 }
 
 }  // namespace training::booking

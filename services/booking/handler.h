@@ -7,14 +7,16 @@
 
 #include "common/runtime/dispatcher.h"
 #include "services/booking/bookings.h"
+#include "services/booking/internal_lookups.h"
 #include "services/booking/records.h"
 
 namespace training::booking {
 
-// Sets handlers for the RPCs Bookings and Records serve; the others stay
-// UNIMPLEMENTED. Neither is owned; both must outlive the server.
+// Sets handlers for the RPCs Bookings, Records and InternalLookups serve.
+// None is owned; all must outlive the server.
 void RegisterBookingHandlers(runtime::Dispatcher& dispatcher,
-                             Bookings* bookings, Records* records);
+                             Bookings* bookings, Records* records,
+                             InternalLookups* lookups);
 
 }  // namespace training::booking
 

@@ -196,6 +196,8 @@ absl::Status RegisterBooking(runtime::ServerRunner& runner) {
       CatalogueConsumer(db.get(), redis.get(), bookings.get());
   auto records =
       std::make_shared<Records>(store.get(), Clock::Real(), &bookings->views());
+  auto lookups =
+      std::make_shared<InternalLookups>(store.get(), &bookings->views());
   if (absl::GetFlag(FLAGS_access_needs_retention) < absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
         "--access_needs_retention: must not be negative");
@@ -211,14 +213,15 @@ absl::Status RegisterBooking(runtime::ServerRunner& runner) {
   for (std::shared_ptr<void> kept :
        std::initializer_list<std::shared_ptr<void>>{
            shared_tokens, shared_address_keys, db, redis, store, cache,
-           directory, bookings, records, relay, consumer, housekeeping,
+           directory, bookings, records, lookups, relay, consumer, housekeeping,
            maintenance}) {
     runner.Keep(std::move(kept));
   }
 
   runtime::DispatchedService service =
       runtime::MakeService<v1::BookingService>(runner.runtime());
-  RegisterBookingHandlers(*service.dispatcher, bookings.get(), records.get());
+  RegisterBookingHandlers(*service.dispatcher, bookings.get(), records.get(),
+                          lookups.get());
   runner.AddService(std::move(service));
   return absl::OkStatus();
 }

@@ -196,7 +196,9 @@ absl::Status PersonalData::EraseUnderLocks(
       b.mutable_cancellation()->set_late(false);
       RETURN_IF_ERROR(tx.UpdateBooking(stored));
       if (!b.session().empty()) promote.insert(b.session());
-      events.push_back(CancelledEvent(caller, b, before));
+      events.push_back(
+          CancelledEvent(caller, b, before,
+                         events::v1::BookingCancelled::PERSONAL_DATA_ERASED));
     }
     RETURN_IF_ERROR(tx.EraseAttendee(b.reference()));
     erased.push_back(b.name());

@@ -45,6 +45,14 @@ struct StoredBooking {
   std::optional<absl::Time> attendance_time;  // when the register was taken
 };
 
+// The contact of an attendee a colleague replaced, kept until the booking
+// ends.
+struct PreviousContact {
+  std::string reference;
+  std::string display_name;
+  std::string email;
+};
+
 // The record of an idempotent request.
 struct RequestRecord {
   std::string fingerprint;
@@ -206,6 +214,9 @@ class BookingTransaction {
   virtual absl::StatusOr<std::vector<v1::Substitution>> Substitutions(
       const std::string& reference) = 0;
   virtual absl::Status ForgetPreviousContacts(const std::string& reference) = 0;
+  // The replaced attendee's contact by its id; nullopt once forgotten.
+  virtual absl::StatusOr<std::optional<PreviousContact>> FindPreviousContact(
+      const std::string& contact_id) = 0;
   // Forgets replaced attendees' contacts of bookings whose session ended
   // before `ended_before`; returns how many.
   virtual absl::StatusOr<int64_t> ForgetContactsOfEndedSessions(

@@ -81,6 +81,20 @@ absl::Status SqlBookingTransaction::ForgetPreviousContacts(
       .status();
 }
 
+absl::StatusOr<std::optional<PreviousContact>>
+SqlBookingTransaction::FindPreviousContact(const std::string& contact_id) {
+  ASSIGN_OR_RETURN(ResultSet rows,
+                   tx_.Query("SELECT reference, display_name, email FROM "
+                             "previous_contacts WHERE contact_id = $1",
+                             {contact_id}));
+  if (rows.size() == 0) return std::nullopt;
+  PreviousContact contact;
+  ASSIGN_OR_RETURN(contact.reference, rows.GetString(0, "reference"));
+  ASSIGN_OR_RETURN(contact.display_name, rows.GetString(0, "display_name"));
+  ASSIGN_OR_RETURN(contact.email, rows.GetString(0, "email"));
+  return contact;
+}
+
 absl::StatusOr<int64_t> SqlBookingTransaction::ForgetContactsOfEndedSessions(
     absl::Time ended_before) {
   return tx_.Execute(

@@ -88,6 +88,8 @@ class SqlBookingTransaction final : public BookingTransaction {
   absl::StatusOr<std::vector<v1::Substitution>> Substitutions(
       const std::string& reference) override;
   absl::Status ForgetPreviousContacts(const std::string& reference) override;
+  absl::StatusOr<std::optional<PreviousContact>> FindPreviousContact(
+      const std::string& contact_id) override;
   absl::StatusOr<int64_t> ForgetContactsOfEndedSessions(
       absl::Time ended_before) override;
   absl::StatusOr<std::vector<StoredBooking>> SessionBookings(
