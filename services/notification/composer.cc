@@ -1,0 +1,292 @@
+#include "services/notification/composer.h"
+
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/logging/log.h"
+#include "common/status_macros.h"
+#include "common/time/proto_time.h"
+#include "services/notification/personalisation.h"
+
+namespace training::notification {
+
+namespace booking = training::booking::v1;
+
+struct Composer::Prepared {
+  PlannedMessage plan;
+  std::string booking;
+  booking::AttendeeContact contact;
+  SessionDetails session;
+  std::map<std::string, std::string> extras;
+};
+
+namespace {
+
+bool IsGone(const absl::Status& status) { return absl::IsNotFound(status); }
+
+// "5pm on Tuesday 28 March 2027" in the session's zone.
+std::string LocalDeadline(absl::Time time, const std::string& zone_name) {
+  absl::TimeZone zone;
+  if (!absl::LoadTimeZone(zone_name, &zone)) zone = absl::UTCTimeZone();
+  return absl::StrCat(FormatClock(time, zone), " on ", FormatDate(time, zone));
+}
+
+// What changed about a session, in words, and the yes/no values of each.
+void DescribeChange(const events::v1::SessionChanged& changed,
+                    const SessionDetails& session,
+                    std::map<std::string, std::string>& extras) {
+  bool time = false, place = false, joining = false;
+  for (int change : changed.changes()) {
+    time |= change == events::v1::TIME;
+    place |= change == events::v1::PLACE;
+    joining |= change == events::v1::JOINING_DETAILS;
+  }
+  std::vector<std::string> words;
+  if (time) {
+    std::string was;
+    absl::TimeZone zone;
+    if (changed.has_previous_start_time() &&
+        absl::LoadTimeZone(session.time_zone, &zone)) {
+      const absl::Time start = FromProto(changed.previous_start_time());
+      was = absl::StrCat(" (it was ", FormatDate(start, zone), " at ",
+                         FormatClock(start, zone), ")");
+    }
+    words.push_back(absl::StrCat("The date or time has changed", was, "."));
+  }
+  if (place) words.push_back("The place has changed.");
+  if (joining) words.push_back("The details for joining online have changed.");
+  extras["what_changed"] = absl::StrJoin(words, " ");
+  extras["time_changed"] = time ? "yes" : "no";
+  extras["place_changed"] = place ? "yes" : "no";
+  extras["joining_details_changed"] = joining ? "yes" : "no";
+}
+
+}  // namespace
+
+Composer::Composer(NotificationStore* store, Directory* directory,
+                   const Clock* clock, ComposerOptions options)
+    : store_(store),
+      directory_(directory),
+      clock_(clock),
+      options_(std::move(options)) {}
+
+Composer::~Composer() { Stop(); }
+
+absl::StatusOr<bool> Composer::PrepareBooking(const ClaimedFact& fact,
+                                              const PlannedMessage& plan,
+                                              const std::string& booking_name,
+                                              std::vector<Prepared>& out) {
+  absl::StatusOr<booking::AttendeeContact> contact =
+      directory_->Contact(booking_name, plan.previous_contact_id);
+  if (IsGone(contact.status())) return false;  // nobody to write to
+  if (!contact.ok()) return contact.status();
+  const std::string session_name =
+      plan.session.empty() ? contact->session() : plan.session;
+  if (session_name.empty()) return false;  // an any-date entry: no session
+  ASSIGN_OR_RETURN(SessionDetails session,
+                   directory_->Session(
+                       session_name, plan.calendar == CalendarPart::kRequest));
+  Prepared p{.plan = plan,
+             .booking = booking_name,
+             .contact = *std::move(contact),
+             .session = std::move(session)};
+  p.plan.session = session_name;
+  const events::v1::Event& e = fact.event;
+  switch (plan.kind) {
+    case v1::BOOKING_WAITLISTED:
+      p.extras["waitlist_position"] =
+          absl::StrCat(e.booking_waitlisted().position());
+      break;
+    case v1::PLACE_OFFERED:
+      p.extras["offer_deadline"] = LocalDeadline(
+          FromProto(e.place_offered().expire_time()), p.session.time_zone);
+      break;
+    case v1::BOOKING_CANCELLED:
+      p.extras["late"] = e.booking_cancelled().late() ? "yes" : "no";
+      break;
+    case v1::SESSION_CANCELLED:
+      p.extras["cancellation_reason"] = p.session.cancellation_reason.empty()
+                                            ? "none given"
+                                            : p.session.cancellation_reason;
+      break;
+    case v1::SESSION_CHANGED:
+      DescribeChange(e.session_changed(), p.session, p.extras);
+      break;
+    default:
+      break;
+  }
+  out.push_back(std::move(p));
+  return true;
+}
+
+absl::Status Composer::Store(sql::Transaction& tx, const ClaimedFact& fact,
+                             std::vector<Prepared>& prepared) {
+  const absl::Time now = clock_->Now();
+  const SenderConfig& sender = options_.sender;
+  for (Prepared& p : prepared) {
+    absl::StatusOr<TemplateRevision> tmpl =
+        NotificationStore::ActiveTemplate(tx, p.plan.kind);
+    if (absl::IsNotFound(tmpl.status())) {
+      log::Warning("notification.no_template",
+                   {{"kind", log::Id(v1::MessageKind_Name(p.plan.kind))}});
+      continue;
+    }
+    if (!tmpl.ok()) return tmpl.status();
+    using Values = std::map<std::string, std::string>;
+    ASSIGN_OR_RETURN(
+        Values values,
+        BaseValues({.name = p.contact.display_name(),
+                    .reference = p.contact.reference(),
+                    .manage_token = p.contact.manage_token()},
+                   p.session, sender.public_base_url, sender.team_email));
+    values.insert(p.extras.begin(), p.extras.end());
+    NewDelivery d{.source_event_id = fact.event_id,
+                  .kind = p.plan.kind,
+                  .booking = p.booking,
+                  .role = p.plan.role,
+                  .recipient = p.contact.email(),
+                  .template_name = absl::StrCat("templates/", tmpl->slug),
+                  .template_revision = tmpl->revision,
+                  .message_id = NewMessageId(sender.mail_domain),
+                  .event_time = FromProto(fact.event.occur_time())};
+    absl::StatusOr<RenderedText> text = RenderText(*tmpl, values);
+    if (!text.ok()) {
+      d.failure = std::string(text.status().message());
+      RETURN_IF_ERROR(NotificationStore::AddDelivery(tx, d, now).status());
+      continue;
+    }
+    std::optional<std::pair<CalendarEvent, CalendarMethod>> calendar;
+    if (p.plan.calendar != CalendarPart::kNone) {
+      const std::string uid = CalendarUid(p.contact.reference(), p.plan.session,
+                                          sender.mail_domain);
+      ASSIGN_OR_RETURN(int64_t sequence,
+                       NotificationStore::NextCalendarSequence(tx, uid));
+      calendar.emplace(
+          BookingCalendarEvent(
+              sender, p.session, p.contact.reference(), p.plan.session,
+              {p.contact.display_name(), p.contact.email()}, sequence, now),
+          p.plan.calendar == CalendarPart::kRequest ? CalendarMethod::kRequest
+                                                    : CalendarMethod::kCancel);
+      d.calendar_method = MethodName(calendar->second);
+    }
+    ASSIGN_OR_RETURN(d.message, BuildMessage(sender, *text, d.recipient,
+                                             d.message_id, now, calendar));
+    RETURN_IF_ERROR(NotificationStore::AddDelivery(tx, d, now).status());
+    // The line manager's copy: the same words, no invite.
+    if (tmpl->copy_line_manager && p.plan.role == v1::Delivery::ATTENDEE &&
+        !p.contact.line_manager_email().empty()) {
+      values["line_manager_copy"] = "yes";
+      ASSIGN_OR_RETURN(RenderedText copy_text, RenderText(*tmpl, values));
+      NewDelivery copy = d;
+      copy.role = v1::Delivery::LINE_MANAGER;
+      copy.recipient = p.contact.line_manager_email();
+      copy.calendar_method.clear();
+      copy.message_id = NewMessageId(sender.mail_domain);
+      ASSIGN_OR_RETURN(copy.message,
+                       BuildMessage(sender, copy_text, copy.recipient,
+                                    copy.message_id, now, std::nullopt));
+      RETURN_IF_ERROR(NotificationStore::AddDelivery(tx, copy, now).status());
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Composer::ComposeSessionWide(const ClaimedFact& fact,
+                                          const PlannedMessage& plan) {
+  std::string cursor = fact.cursor;
+  while (!stop_.HasBeenNotified()) {
+    ASSIGN_OR_RETURN(booking::ListSessionBookingsResponse page,
+                     directory_->ConfirmedBookings(plan.session, cursor));
+    std::vector<Prepared> prepared;
+    for (const std::string& name : page.bookings()) {
+      RETURN_IF_ERROR(PrepareBooking(fact, plan, name, prepared).status());
+    }
+    RETURN_IF_ERROR(sql::RunInTransaction(
+        store_->db(), sql::TxMode::kWrite, [&](sql::Transaction& tx) {
+          RETURN_IF_ERROR(Store(tx, fact, prepared));
+          return page.next_page_token().empty()
+                     ? NotificationStore::FinishFact(tx, fact.event_id)
+                     : NotificationStore::SaveFactCursor(
+                           tx, fact.event_id, page.next_page_token());
+        }));
+    if (page.next_page_token().empty()) return absl::OkStatus();
+    cursor = page.next_page_token();
+  }
+  return absl::CancelledError("stopping");
+}
+
+absl::StatusOr<bool> Composer::ComposeOne() {
+  const absl::Time now = clock_->Now();
+  ASSIGN_OR_RETURN(std::optional<ClaimedFact> fact,
+                   store_->ClaimFact(options_.owner, now, options_.lease));
+  if (!fact) return false;
+  const events::v1::Event& event = fact->event;
+  absl::Status composed = [&]() -> absl::Status {
+    if (now - FromProto(event.occur_time()) > options_.max_fact_age) {
+      log::Info("notification.fact_too_old", {{"event", log::Id(event.id())}});
+      return sql::RunInTransaction(
+          store_->db(), sql::TxMode::kWrite, [&](sql::Transaction& tx) {
+            return NotificationStore::FinishFact(tx, fact->event_id);
+          });
+    }
+    if (event.has_personal_data_erased()) {
+      std::vector<std::string> bookings(
+          event.personal_data_erased().bookings().begin(),
+          event.personal_data_erased().bookings().end());
+      return sql::RunInTransaction(
+          store_->db(), sql::TxMode::kWrite, [&](sql::Transaction& tx) {
+            RETURN_IF_ERROR(
+                NotificationStore::ForgetBookings(tx, bookings, now));
+            return NotificationStore::FinishFact(tx, fact->event_id);
+          });
+    }
+    std::vector<Prepared> prepared;
+    for (const PlannedMessage& plan : PlanMessages(event)) {
+      if (plan.booking.empty()) {
+        RETURN_IF_ERROR(ComposeSessionWide(*fact, plan));
+        continue;
+      }
+      RETURN_IF_ERROR(
+          PrepareBooking(*fact, plan, plan.booking, prepared).status());
+    }
+    return sql::RunInTransaction(
+        store_->db(), sql::TxMode::kWrite, [&](sql::Transaction& tx) {
+          RETURN_IF_ERROR(Store(tx, *fact, prepared));
+          return NotificationStore::FinishFact(tx, fact->event_id);
+        });
+  }();
+  if (!composed.ok()) {
+    log::Warning("notification.compose_failed",
+                 {{"event", log::Id(event.id())},
+                  {"code", composed.code()},
+                  {"error", log::ScrubbedText(composed.message())}});
+    RETURN_IF_ERROR(
+        store_->PostponeFact(fact->event_id, now + options_.retry_after));
+  }
+  return true;
+}
+
+void Composer::Start() {
+  thread_ = std::thread([this] {
+    while (!stop_.HasBeenNotified()) {
+      absl::StatusOr<bool> composed = ComposeOne();
+      if (!composed.ok()) {
+        log::Warning("notification.composer_error",
+                     {{"code", composed.status().code()}});
+      }
+      if (!composed.ok() || !*composed) {
+        stop_.WaitForNotificationWithTimeout(options_.idle_poll);
+      }
+    }
+  });
+}
+
+void Composer::Stop() {
+  if (!stop_.HasBeenNotified()) stop_.Notify();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace training::notification

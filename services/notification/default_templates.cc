@@ -1,0 +1,131 @@
+#include "services/notification/default_templates.h"
+
+namespace training::notification {
+namespace {
+
+// What closes every message.
+constexpr char kSignOff[] =
+    "\n\nIf you have a question, write to the training team at "
+    "((team_email)).\n\nThe Safeguarding Children Partnership training "
+    "team";
+
+constexpr char kWhenAndWhere[] =
+    "Date: ((session_date))\n"
+    "Time: ((session_time)) (((time_zone)))\n"
+    "Place: ((place))\n";
+
+std::string Body(std::string text) { return text + kSignOff; }
+
+}  // namespace
+
+const std::vector<DefaultTemplate>& DefaultTemplates() {
+  static const auto* templates = new std::vector<DefaultTemplate>{
+      {v1::BOOKING_CONFIRMED,
+       "Your place is booked: ((course_title)), ((session_date))",
+       Body(std::string("Hello ((name)),\n\n"
+                        "Your place on ((course_title)) is booked.\n\n") +
+            kWhenAndWhere +
+            "Booking reference: ((reference))\n\n"
+            "((is_online??We will send you the link to join before the "
+            "session.))\n"
+            "A calendar invite is attached.\n\n"
+            "To cancel, or to send a colleague in your place, use this "
+            "link:\n((manage_link))"),
+       "", true},
+      {v1::BOOKING_WAITLISTED,
+       "You are on the waiting list: ((course_title)), ((session_date))",
+       Body(std::string("Hello ((name)),\n\n"
+                        "The session is full, so you are on its waiting "
+                        "list, at number ((waitlist_position)).\n\n") +
+            kWhenAndWhere +
+            "Booking reference: ((reference))\n\n"
+            "We will e-mail you if a place comes up. To leave the waiting "
+            "list, use this link:\n((manage_link))"),
+       "", false},
+      {v1::PLACE_OFFERED,
+       "A place is free for you: ((course_title)), ((session_date))",
+       Body(std::string("Hello ((name)),\n\n"
+                        "A place has come up on ((course_title)) and it is "
+                        "yours if you want it.\n\n") +
+            kWhenAndWhere +
+            "\nAccept or decline by ((offer_deadline)). After that the "
+            "place goes to the next person waiting.\n\n"
+            "Accept or decline here:\n((manage_link))"),
+       "", false},
+      {v1::BOOKING_PROMOTED,
+       "Your place is booked: ((course_title)), ((session_date))",
+       Body(std::string("Hello ((name)),\n\n"
+                        "Good news: you now have a place on "
+                        "((course_title)).\n\n") +
+            kWhenAndWhere +
+            "Booking reference: ((reference))\n\n"
+            "A calendar invite is attached.\n\n"
+            "To cancel, or to send a colleague in your place, use this "
+            "link:\n((manage_link))"),
+       "", true},
+      {v1::OFFER_EXPIRED, "The place we offered has gone: ((course_title))",
+       Body("Hello ((name)),\n\n"
+            "We offered you a place on ((course_title)) on ((session_date)), "
+            "but we did not hear back in time, so it has gone to the next "
+            "person waiting.\n\n"
+            "You can book another date of the course at any time."),
+       "", false},
+      {v1::BOOKING_CANCELLED,
+       "Your booking is cancelled: ((course_title)), ((session_date))",
+       Body("Hello ((name)),\n\n"
+            "Your booking ((reference)) for ((course_title)) on "
+            "((session_date)) is cancelled.\n\n"
+            "((late??As this was close to the session, it counts as a late "
+            "cancellation.))\n"
+            "If you did not mean to cancel, you can book again while places "
+            "are left."),
+       "", true},
+      {v1::BOOKING_CANCELLED_BY_TEAM,
+       "We have cancelled your booking: ((course_title)), ((session_date))",
+       Body("Hello ((name)),\n\n"
+            "The training team has cancelled your booking ((reference)) for "
+            "((course_title)) on ((session_date)).\n\n"
+            "If you think this is a mistake, please get in touch."),
+       "", true},
+      {v1::SESSION_CANCELLED,
+       "Session cancelled: ((course_title)), ((session_date))",
+       Body("Hello ((name)),\n\n"
+            "We are sorry: the ((course_title)) session on ((session_date)) "
+            "is cancelled, so your booking ((reference)) is too.\n\n"
+            "Reason: ((cancellation_reason))\n\n"
+            "Please book another date of the course."),
+       "", true},
+      {v1::ATTENDEE_REPLACED,
+       "A colleague has taken your place: ((course_title))",
+       Body("Hello ((name)),\n\n"
+            "A colleague has taken your place on ((course_title)) on "
+            "((session_date)) (booking ((reference))). You no longer have a "
+            "place, and the event is removed from your calendar."),
+       "", false},
+      {v1::ATTENDEE_SUBSTITUTED,
+       "Your place is booked: ((course_title)), ((session_date))",
+       Body(std::string("Hello ((name)),\n\n"
+                        "A colleague has passed their place on "
+                        "((course_title)) to you.\n\n") +
+            kWhenAndWhere +
+            "Booking reference: ((reference))\n\n"
+            "A calendar invite is attached.\n\n"
+            "To cancel, or to send someone else, use this link:\n"
+            "((manage_link))"),
+       "", true},
+      {v1::SESSION_CHANGED,
+       "Change to your session: ((course_title)), ((session_date))",
+       Body(std::string("Hello ((name)),\n\n"
+                        "((what_changed))\n\n"
+                        "The session is now:\n\n") +
+            kWhenAndWhere +
+            "Booking reference: ((reference))\n\n"
+            "An updated calendar invite is attached.\n\n"
+            "If you can no longer come, please cancel so that someone else "
+            "can have the place:\n((manage_link))"),
+       "", false},
+  };
+  return *templates;
+}
+
+}  // namespace training::notification

@@ -1,0 +1,35 @@
+#include "services/notification/handler.h"
+
+namespace training::notification {
+namespace {
+
+const auth::Principal& PrincipalOf(const runtime::CallContext& context) {
+  return context.principal();
+}
+
+template <typename Object, typename Request, typename Response>
+void Bind(runtime::Dispatcher& dispatcher, const std::string& method,
+          Object* object,
+          absl::StatusOr<Response> (Object::*serve)(const auth::Principal&,
+                                                    const Request&)) {
+  dispatcher.Handle<Request, Response>(
+      method, [object, serve](const runtime::CallContext& context,
+                              const Request& request) {
+        return (object->*serve)(PrincipalOf(context), request);
+      });
+}
+
+}  // namespace
+
+void RegisterNotificationHandlers(runtime::Dispatcher& d, DeliveryLog* log,
+                                  CalendarDownload* download) {
+  Bind(d, "GetDelivery", log, &DeliveryLog::GetDelivery);
+  Bind(d, "ListDeliveries", log, &DeliveryLog::ListDeliveries);
+  Bind(d, "CountDeliveries", log, &DeliveryLog::CountDeliveries);
+  Bind(d, "RetryDelivery", log, &DeliveryLog::RetryDelivery);
+  Bind(d, "CancelDelivery", log, &DeliveryLog::CancelDelivery);
+  Bind(d, "DownloadBookingCalendar", download,
+       &CalendarDownload::DownloadBookingCalendar);
+}
+
+}  // namespace training::notification
