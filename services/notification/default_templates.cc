@@ -11,7 +11,7 @@ constexpr char kSignOff[] =
 
 constexpr char kWhenAndWhere[] =
     "Date: ((session_date))\n"
-    "Time: ((session_time)) (((time_zone)))\n"
+    "Time: ((session_time)), ((time_zone))\n"
     "Place: ((place))\n";
 
 std::string Body(std::string text) { return text + kSignOff; }
@@ -26,9 +26,8 @@ const std::vector<DefaultTemplate>& DefaultTemplates() {
                         "Your place on ((course_title)) is booked.\n\n") +
             kWhenAndWhere +
             "Booking reference: ((reference))\n\n"
-            "((is_online??We will send you the link to join before the "
-            "session.))\n"
-            "A calendar invite is attached.\n\n"
+            "A calendar invite is attached.((is_online?? We will e-mail you "
+            "the link to join before the session.))\n\n"
             "To cancel, or to send a colleague in your place, use this "
             "link:\n((manage_link))"),
        "", true},
@@ -75,10 +74,9 @@ const std::vector<DefaultTemplate>& DefaultTemplates() {
        Body("Hello ((name)),\n\n"
             "Your booking ((reference)) for ((course_title)) on "
             "((session_date)) is cancelled.\n\n"
-            "((late??As this was close to the session, it counts as a late "
-            "cancellation.))\n"
             "If you did not mean to cancel, you can book again while places "
-            "are left."),
+            "are left.((late?? As this was close to the session, it counts "
+            "as a late cancellation.))"),
        "", true},
       {v1::BOOKING_CANCELLED_BY_TEAM,
        "We have cancelled your booking: ((course_title)), ((session_date))",

@@ -3,9 +3,11 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/notification/default_templates.h"
 #include "services/notification/mail_relay.h"
 #include "services/notification/mime_message.h"
 #include "services/notification/personalisation.h"
+#include "services/notification/template_render.h"
 
 namespace training::notification {
 namespace {
@@ -86,6 +88,26 @@ TEST(MessagePlanTest, SlugsAndUidsAreStable) {
             "booking-cancelled-by-team");
   EXPECT_EQ(CalendarUid("AAAA2222", "courses/mi/sessions/s1", "example.org"),
             "AAAA2222-s1@example.org");
+}
+
+// Every default template uses only what its kind provides, and renders
+// with those values.
+TEST(DefaultTemplatesTest, EachRendersWithItsKindsValues) {
+  std::set<v1::MessageKind> kinds;
+  for (const DefaultTemplate& t : DefaultTemplates()) {
+    SCOPED_TRACE(v1::MessageKind_Name(t.kind));
+    EXPECT_TRUE(kinds.insert(t.kind).second) << "one default per kind";
+    const std::set<std::string> known = PlaceholdersFor(t.kind);
+    EXPECT_TRUE(CheckPlaceholders(t.subject, known).ok());
+    EXPECT_TRUE(CheckPlaceholders(t.body, known).ok())
+        << CheckPlaceholders(t.body, known);
+    std::map<std::string, std::string> values;
+    for (const std::string& name : known) values[name] = "no";
+    auto body = RenderTemplate(t.body, values, TemplateFormat::kPlainText);
+    EXPECT_TRUE(body.ok()) << body.status();
+    EXPECT_THAT(*body, HasSubstr("training team"));
+  }
+  EXPECT_GE(kinds.size(), 11u);
 }
 
 TEST(PersonalisationTest, DatesAndTimesAreInTheSessionsZoneInGovUkStyle) {
