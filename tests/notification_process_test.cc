@@ -254,6 +254,97 @@ TEST_P(NotificationFlowTest, OnlyTheRightTokenOpensABookingOrItsCalendar) {
   EXPECT_EQ(parsed["uid"], invite[0].ics["uid"]);
 }
 
+TEST_P(NotificationFlowTest, TemplatesAreCheckedVersionedAndPreviewed) {
+  auto stub = NotificationStub();
+  notification::CreateTemplateRequest create;
+  create.set_template_id("waiting-short");
+  auto* t = create.mutable_template_();
+  t->set_kind(notification::BOOKING_WAITLISTED);
+  t->set_subject("Waiting: ((course_title))");
+  t->set_body(
+      "Hi ((name)), you are number ((waitlist_position)).((is_online?? Join "
+      "online.))");
+  notification::Template created;
+  grpc::Status status =
+      stub->CreateTemplate(Context(kAdminKey).get(), create, &created);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(created.revision_id(), 1);
+  EXPECT_THAT(created.placeholders(),
+              ::testing::ElementsAre("course_title", "name",
+                                     "waitlist_position", "is_online"));
+
+  // An unknown placeholder is refused, naming it; nothing changes.
+  notification::UpdateTemplateRequest update;
+  update.mutable_template_()->set_name("templates/waiting-short");
+  update.mutable_template_()->set_subject("Waiting: ((colour))");
+  update.mutable_update_mask()->add_paths("subject");
+  notification::Template updated;
+  status = stub->UpdateTemplate(Context(kAdminKey).get(), update, &updated);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("colour"));
+  // A good change makes revision 2; revision 1 is still there.
+  update.mutable_template_()->set_subject("On the list: ((course_title))");
+  status = stub->UpdateTemplate(Context(kAdminKey).get(), update, &updated);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(updated.revision_id(), 2);
+  notification::GetTemplateRequest get;
+  get.set_name("templates/waiting-short@1");
+  notification::Template first;
+  ASSERT_TRUE(stub->GetTemplate(Context(kAdminKey).get(), get, &first).ok());
+  EXPECT_EQ(first.subject(), "Waiting: ((course_title))");
+  EXPECT_EQ(first.name(), "templates/waiting-short@1");
+  notification::ListTemplateRevisionsRequest revisions;
+  revisions.set_parent("templates/waiting-short");
+  notification::ListTemplateRevisionsResponse listed;
+  ASSERT_TRUE(
+      stub->ListTemplateRevisions(Context(kAdminKey).get(), revisions, &listed)
+          .ok());
+  ASSERT_THAT(listed.templates(), SizeIs(2));
+  EXPECT_EQ(listed.templates(0).revision_id(), 2);
+  EXPECT_EQ(listed.templates(1).revision_id(), 1);
+
+  // The preview's words, exactly.
+  notification::PreviewTemplateRequest preview;
+  preview.set_name("templates/waiting-short");
+  (*preview.mutable_personalisation())["name"] = "Pat";
+  notification::PreviewTemplateResponse shown;
+  status = stub->PreviewTemplate(Context(kAdminKey).get(), preview, &shown);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(shown.subject(),
+            "On the list: Introduction to Motivational Interviewing");
+  EXPECT_EQ(shown.body(), "Hi Pat, you are number 3.");
+  EXPECT_EQ(shown.revision_id(), 2);
+  (*preview.mutable_personalisation())["colour"] = "red";
+  EXPECT_EQ(stub->PreviewTemplate(Context(kAdminKey).get(), preview, &shown)
+                .error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// A value that cannot fill its placeholder (a conditional on a name) is a
+// clear error in the log and nothing reaches the relay.
+TEST_P(NotificationFlowTest, AMessageThatCannotBeFilledInIsNotSent) {
+  notification::UpdateTemplateRequest update;
+  update.mutable_template_()->set_name("templates/booking-confirmed");
+  update.mutable_template_()->set_body("Hello.((name??Shown on yes only.))");
+  update.mutable_update_mask()->add_paths("body");
+  notification::Template updated;
+  grpc::Status status = NotificationStub()->UpdateTemplate(
+      Context(kAdminKey).get(), update, &updated);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  const std::string session = CreateSessionAt(kBeforeClockChange, 10);
+
+  booking::Booking booked = Book(session, 41);
+  auto deliveries = WaitForDeliveries(booked.name(), 1);
+
+  ASSERT_THAT(deliveries, SizeIs(1));
+  EXPECT_EQ(deliveries[0].state(), notification::Delivery::FAILED);
+  EXPECT_EQ(deliveries[0].notify_status(), "technical-failure");
+  EXPECT_THAT(deliveries[0].last_error(), HasSubstr("name"));
+  EXPECT_EQ(deliveries[0].template_revision(), 2);
+  EXPECT_EQ(deliveries[0].attempts(), 0);
+  EXPECT_THAT(To(StoredMail(), Address(41)), SizeIs(0));
+}
+
 TRAINING_ON_BOTH_ENGINES(NotificationFlowTest);
 
 }  // namespace

@@ -21,8 +21,17 @@ void Bind(runtime::Dispatcher& dispatcher, const std::string& method,
 
 }  // namespace
 
-void RegisterNotificationHandlers(runtime::Dispatcher& d, DeliveryLog* log,
+void RegisterNotificationHandlers(runtime::Dispatcher& d, Templates* t,
+                                  DeliveryLog* log,
                                   CalendarDownload* download) {
+  Bind(d, "CreateTemplate", t, &Templates::CreateTemplate);
+  Bind(d, "GetTemplate", t, &Templates::GetTemplate);
+  Bind(d, "ListTemplates", t, &Templates::ListTemplates);
+  Bind(d, "ListTemplateRevisions", t, &Templates::ListTemplateRevisions);
+  Bind(d, "UpdateTemplate", t, &Templates::UpdateTemplate);
+  Bind(d, "DeleteTemplate", t, &Templates::DeleteTemplate);
+  Bind(d, "PreviewTemplate", t, &Templates::PreviewTemplate);
+  Bind(d, "SendTestMessage", t, &Templates::SendTestMessage);
   Bind(d, "GetDelivery", log, &DeliveryLog::GetDelivery);
   Bind(d, "ListDeliveries", log, &DeliveryLog::ListDeliveries);
   Bind(d, "CountDeliveries", log, &DeliveryLog::CountDeliveries);

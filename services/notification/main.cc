@@ -31,6 +31,7 @@
 #include "services/notification/handler.h"
 #include "services/notification/mail_relay.h"
 #include "services/notification/store.h"
+#include "services/notification/templates.h"
 #include "training/notification/v1/notification_service.grpc.pb.h"
 
 ABSL_FLAG(std::string, booking_address, "127.0.0.1:7052",
@@ -181,6 +182,8 @@ absl::Status RegisterNotification(runtime::ServerRunner& runner) {
       FactConsumer(db.get(), redis.get(), "training.events.booking");
   auto catalogue_events =
       FactConsumer(db.get(), redis.get(), "training.events.catalogue");
+  auto templates =
+      std::make_shared<Templates>(store.get(), Clock::Real(), sender);
   auto delivery_log = std::make_shared<DeliveryLog>(store.get(), Clock::Real());
   auto download = std::make_shared<CalendarDownload>(
       store.get(), directory.get(), Clock::Real(), sender);
@@ -197,14 +200,14 @@ absl::Status RegisterNotification(runtime::ServerRunner& runner) {
   // Released newest first: the threads stop before what they use.
   for (std::shared_ptr<void> kept :
        std::initializer_list<std::shared_ptr<void>>{
-           db, redis, store, directory, relay, delivery_log, download, composer,
-           worker, booking_events, catalogue_events}) {
+           db, redis, store, directory, relay, templates, delivery_log,
+           download, composer, worker, booking_events, catalogue_events}) {
     runner.Keep(std::move(kept));
   }
   runtime::DispatchedService service =
       runtime::MakeService<v1::NotificationService>(runner.runtime());
-  RegisterNotificationHandlers(*service.dispatcher, delivery_log.get(),
-                               download.get());
+  RegisterNotificationHandlers(*service.dispatcher, templates.get(),
+                               delivery_log.get(), download.get());
   runner.AddService(std::move(service));
   return absl::OkStatus();
 }

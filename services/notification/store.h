@@ -153,6 +153,10 @@ class NotificationStore {
                                                   bool new_revision,
                                                   absl::Time now);
 
+  // Deletes an inactive template and its revisions: NOT_FOUND, or
+  // FAILED_PRECONDITION while it is its kind's active one.
+  absl::Status DeleteTemplate(const std::string& slug);
+
   // --- Deliveries (store_deliveries.cc) ---
   // Adds the next SEQUENCE of `uid` (0 for the first) and returns it.
   static absl::StatusOr<int64_t> NextCalendarSequence(sql::Transaction& tx,

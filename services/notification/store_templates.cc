@@ -213,4 +213,25 @@ absl::StatusOr<TemplateRevision> NotificationStore::UpdateTemplate(
   return GetTemplate(t.slug, 0);
 }
 
+absl::Status NotificationStore::DeleteTemplate(const std::string& slug) {
+  return sql::RunInTransaction(
+      *db_, sql::TxMode::kWrite, [&](sql::Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(
+            sql::ResultSet rows,
+            tx.Query("SELECT active FROM templates WHERE slug = $1", {slug}));
+        if (rows.empty()) return absl::NotFoundError("name: no such template");
+        ASSIGN_OR_RETURN(int64_t active, rows.GetInt64(0, "active"));
+        if (active != 0) {
+          return absl::FailedPreconditionError(
+              "name: the template is its kind's active one; make another "
+              "active first");
+        }
+        RETURN_IF_ERROR(
+            tx.Execute("DELETE FROM template_revisions WHERE slug = $1", {slug})
+                .status());
+        return tx.Execute("DELETE FROM templates WHERE slug = $1", {slug})
+            .status();
+      });
+}
+
 }  // namespace training::notification

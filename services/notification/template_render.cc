@@ -104,6 +104,20 @@ absl::StatusOr<std::set<std::string>> PlaceholdersOf(absl::string_view text) {
   return names;
 }
 
+absl::StatusOr<std::vector<std::string>> PlaceholdersInOrder(
+    absl::string_view text) {
+  absl::StatusOr<std::vector<Piece>> pieces = Parse(text);
+  if (!pieces.ok()) return pieces.status();
+  std::vector<std::string> names;
+  for (const Piece& piece : *pieces) {
+    if (!piece.name.empty() &&
+        std::find(names.begin(), names.end(), piece.name) == names.end()) {
+      names.push_back(piece.name);
+    }
+  }
+  return names;
+}
+
 absl::Status CheckPlaceholders(absl::string_view text,
                                const std::set<std::string>& known) {
   absl::StatusOr<std::set<std::string>> names = PlaceholdersOf(text);

@@ -14,6 +14,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -28,6 +29,10 @@ enum class TemplateFormat {
 // The placeholder names `text` uses; INVALID_ARGUMENT naming the first
 // malformed one (unclosed, empty, a name with other characters).
 absl::StatusOr<std::set<std::string>> PlaceholdersOf(absl::string_view text);
+
+// The same names, in order of first use.
+absl::StatusOr<std::vector<std::string>> PlaceholdersInOrder(
+    absl::string_view text);
 
 // Checks a template against the names its message kind provides:
 // INVALID_ARGUMENT naming each unknown placeholder.
