@@ -20,13 +20,29 @@ namespace training::testing {
 inline const std::string kAgencyAKey = "trk_agency_a_gateway_process_test_0001";
 inline const std::string kAgencyBKey = "trk_agency_b_gateway_process_test_0001";
 
+inline const std::string kNotificationServiceKey =
+    "trk_service_gateway_process_test_notif1";
+
 class GatewayProcessTest : public BookingProcessTest {
  protected:
   std::vector<std::string> ExtraKeys() override {
     return {KeyEntry("agency-a", kAgencyAKey, "AGENCY",
                      {"bookings.read", "reports.read"}, "Northshire NHS Trust"),
             KeyEntry("agency-b", kAgencyBKey, "AGENCY", {"bookings.read"},
-                     "Southvale Council")};
+                     "Southvale Council"),
+            ServiceKeyEntry("notification", kNotificationServiceKey,
+                            "notification")};
+  }
+
+  // The notification service, asking `booking` and the catalogue (its
+  // mail goes nowhere: port 1).
+  Process StartNotification(const Process& booking) {
+    return StartProcess(
+        NOTIFICATION_BINARY, "notification",
+        {absl::StrCat("--booking_address=127.0.0.1:", booking.port),
+         absl::StrCat("--catalogue_address=127.0.0.1:", catalogue_.port),
+         "--smtp_port=1"},
+        {{"TRAINING_SERVICE_KEY", kNotificationServiceKey}});
   }
 
   // The gateway in front of the given backends (ports; 0 leaves one out).

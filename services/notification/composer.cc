@@ -16,11 +16,11 @@ namespace training::notification {
 namespace booking = training::booking::v1;
 
 struct Composer::Prepared {
-  PlannedMessage plan;
-  std::string booking;
-  booking::AttendeeContact contact;
-  SessionDetails session;
-  std::map<std::string, std::string> extras;
+  PlannedMessage plan{};
+  std::string booking{};
+  booking::AttendeeContact contact{};
+  SessionDetails session{};
+  std::map<std::string, std::string> extras{};
 };
 
 namespace {

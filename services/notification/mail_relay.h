@@ -33,11 +33,11 @@ struct SmtpOptions {
   std::string host = "127.0.0.1";
   int port = 25;
   enum class Tls { kNone, kStartTls, kImplicit } tls = Tls::kNone;
-  std::string user;
-  std::string password;
+  std::string user{};
+  std::string password{};
   absl::Duration timeout = absl::Seconds(30);
   // CA bundle for the relay's certificate; empty: the system's.
-  std::string ca_file;
+  std::string ca_file{};
 };
 
 class SmtpRelay final : public MailRelay {

@@ -19,16 +19,16 @@
 namespace training::notification {
 
 struct MailMessage {
-  std::string from_name;     // "Training team"
-  std::string from_address;  // the team's address
-  std::string to_address;
-  std::string subject;
-  std::string text_body;
-  std::string html_body;        // empty: none
-  std::string calendar;         // a VCALENDAR; empty: none
-  std::string calendar_method;  // its METHOD ("REQUEST")
-  std::string message_id;       // without angle brackets
-  absl::Time date;
+  std::string from_name{};     // "Training team"
+  std::string from_address{};  // the team's address
+  std::string to_address{};
+  std::string subject{};
+  std::string text_body{};
+  std::string html_body{};        // empty: none
+  std::string calendar{};         // a VCALENDAR; empty: none
+  std::string calendar_method{};  // its METHOD ("REQUEST")
+  std::string message_id{};       // without angle brackets
+  absl::Time date{};
 };
 
 // The whole message, lines ending in CRLF (libcurl adds SMTP's

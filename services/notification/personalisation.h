@@ -17,21 +17,21 @@ namespace training::notification {
 
 // What a message says about the session.
 struct SessionDetails {
-  std::string title;  // the session's own title, or its course's
-  absl::Time start;
-  absl::Time end;
-  std::string time_zone;  // IANA name
+  std::string title{};  // the session's own title, or its course's
+  absl::Time start{};
+  absl::Time end{};
+  std::string time_zone{};  // IANA name
   bool online = false;
-  std::string address;      // the venue on one line; empty online
-  std::string joining_url;  // online, when released to the recipient
-  std::string cancellation_reason;
+  std::string address{};      // the venue on one line; empty online
+  std::string joining_url{};  // online, when released to the recipient
+  std::string cancellation_reason{};
 };
 
 // Who a message is for and what it is about.
 struct BookingDetails {
-  std::string name;
-  std::string reference;
-  std::string manage_token;  // empty: no manage link (the replaced person)
+  std::string name{};
+  std::string reference{};
+  std::string manage_token{};  // empty: no manage link (the replaced person)
 };
 
 // "Tuesday 28 March 2027" in `zone`.

@@ -41,52 +41,52 @@ std::string NewMessageId(absl::string_view domain);
 
 // A fact claimed for composing.
 struct ClaimedFact {
-  std::string event_id;
+  std::string event_id{};
   events::v1::Event event;
-  std::string cursor;  // a session-wide fact's progress: the next page
+  std::string cursor{};  // a session-wide fact's progress: the next page
 };
 
 // A message ready to be stored.
 struct NewDelivery {
-  std::string source_event_id;
+  std::string source_event_id{};
   v1::MessageKind kind = v1::MESSAGE_KIND_UNSPECIFIED;
-  std::string booking;
+  std::string booking{};
   v1::Delivery::RecipientRole role = v1::Delivery::ATTENDEE;
-  std::string recipient;
-  std::string template_name;
+  std::string recipient{};
+  std::string template_name{};
   int64_t template_revision = 0;
-  std::string calendar_method;
-  std::string message;  // the whole RFC 5322 message
-  std::string message_id;
-  absl::Time event_time;
+  std::string calendar_method{};
+  std::string message{};  // the whole RFC 5322 message
+  std::string message_id{};
+  absl::Time event_time{};
   // A render failure: stored FAILED (technical-failure) with this reason,
   // nothing sent.
-  std::string failure;
+  std::string failure{};
 };
 
 // A delivery claimed for sending.
 struct ClaimedDelivery {
-  std::string id;
+  std::string id{};
   v1::MessageKind kind = v1::MESSAGE_KIND_UNSPECIFIED;
-  std::string recipient;
-  std::string message;
+  std::string recipient{};
+  std::string message{};
   int attempts = 0;  // this one included
-  absl::Time event_time;
+  absl::Time event_time{};
 };
 
 // A template's revision.
 struct TemplateRevision {
-  std::string slug;
+  std::string slug{};
   v1::MessageKind kind = v1::MESSAGE_KIND_UNSPECIFIED;
   int64_t revision = 0;
-  std::string subject;
-  std::string body;
-  std::string html_body;
+  std::string subject{};
+  std::string body{};
+  std::string html_body{};
   bool copy_line_manager = false;
   bool active = false;
-  absl::Time create_time;  // the template's
-  absl::Time update_time;  // the template's
-  absl::Time revision_time;
+  absl::Time create_time{};  // the template's
+  absl::Time update_time{};  // the template's
+  absl::Time revision_time{};
 };
 
 // Filters of ListDeliveries and CountDeliveries.
