@@ -108,6 +108,10 @@ TEST_F(MetricsContractTest, EveryMetricTheRulesAndDashboardUseIsExported) {
   booking::Booking ignored;
   EXPECT_EQ(stub->CreateBooking(Context().get(), bad, &ignored).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+  // A notification service (its relay is nowhere: port 1).
+  Process notification =
+      StartProcess(NOTIFICATION_BINARY, "notification", {"--smtp_port=1"}, {});
+  ASSERT_NE(notification.metrics_port, 0);
   // A gateway, asked what gateways are asked.
   const std::string gateway_dir = MakeTempDir("gateway");
   ChildProcess gateway(
@@ -129,8 +133,8 @@ TEST_F(MetricsContractTest, EveryMetricTheRulesAndDashboardUseIsExported) {
   Exported exported;
   for (absl::Time end = absl::Now() + kWatchdog; absl::Now() < end;) {
     exported = Exported();
-    for (int port :
-         {catalogue_.metrics_port, booking.metrics_port, gateway_metrics}) {
+    for (int port : {catalogue_.metrics_port, booking.metrics_port,
+                     notification.metrics_port, gateway_metrics}) {
       AddExposition(HttpGet(port, "/metrics").value_or(""), exported);
     }
     if (exported.names.contains("training_events_lag_seconds_bucket")) break;

@@ -39,6 +39,28 @@ void ObserveLag(absl::Duration lag) {
   family.Observe({}, absl::ToDoubleSeconds(lag));
 }
 
+// Every kind's counters from 0, so that a rule on a failure not seen yet
+// finds its series (and a dashboard shows 0, not nothing).
+void ZeroCounters() {
+  for (int k = v1::MessageKind_MIN; k <= v1::MessageKind_MAX; ++k) {
+    const auto kind = static_cast<v1::MessageKind>(k);
+    if (kind == v1::MESSAGE_KIND_UNSPECIFIED) continue;
+    const std::string name = v1::MessageKind_Name(kind);
+    metrics::DefaultRegistry()
+        .Counter("training_notification_sent_total",
+                 "Messages the relay accepted, by kind.", {"kind"})
+        .Child({name});
+    for (const char* status :
+         {"permanent-failure", "temporary-failure", "technical-failure"}) {
+      metrics::DefaultRegistry()
+          .Counter("training_notification_failed_total",
+                   "Messages given up, by kind and Notify status.",
+                   {"kind", "status"})
+          .Child({name, status});
+    }
+  }
+}
+
 }  // namespace
 
 DeliveryWorker::DeliveryWorker(NotificationStore* store, MailRelay* relay,
@@ -46,7 +68,9 @@ DeliveryWorker::DeliveryWorker(NotificationStore* store, MailRelay* relay,
     : store_(store),
       relay_(relay),
       clock_(clock),
-      options_(std::move(options)) {}
+      options_(std::move(options)) {
+  ZeroCounters();
+}
 
 DeliveryWorker::~DeliveryWorker() { Stop(); }
 
