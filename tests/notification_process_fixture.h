@@ -108,10 +108,10 @@ class NotificationProcessTest
         absl::StrCat("--booking_address=127.0.0.1:", booking_.port),
         absl::StrCat("--catalogue_address=127.0.0.1:", catalogue_.port),
         absl::StrCat("--smtp_port=", smtp_port_),
-        "--smtp_timeout=1s",
-        "--retry_base=200ms",
-        "--retry_cap=1s",
-        "--max_send_rate=0",
+        // Generous for a shared machine: a timeout after the sink took the
+        // message would send it twice. The lease is what a crash test waits.
+        "--smtp_timeout=10s", "--send_lease=12s", "--retry_base=200ms",
+        "--retry_cap=1s", "--max_send_rate=0",
         "--mail_from=training@partnership.example",
         "--mail_domain=partnership.example",
         "--public_base_url=https://book.example.org"};
@@ -126,9 +126,11 @@ class NotificationProcessTest
     std::filesystem::rename(rules_file_ + ".tmp", rules_file_);
   }
 
-  // An online session of the published course starting at `start`.
-  std::string CreateSessionAt(absl::Time start, int capacity) {
-    CreateSession(1);  // publishes the course (and a session not used)
+  // An online session of the published course starting at `start`; with
+  // `offers`, the course offers freed places for a 48-hour hold.
+  std::string CreateSessionAt(absl::Time start, int capacity,
+                              bool offers = false) {
+    CreateSession(1, offers);  // publishes the course (and a spare session)
     catalogue::CreateSessionRequest request;
     request.set_parent("courses/intro-mi");
     auto* s = request.mutable_session();

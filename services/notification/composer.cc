@@ -6,7 +6,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/events/consumer.h"
 #include "common/logging/log.h"
+#include "common/metrics/metrics.h"
 #include "common/status_macros.h"
 #include "common/time/proto_time.h"
 #include "services/notification/personalisation.h"
@@ -64,6 +66,16 @@ void DescribeChange(const events::v1::SessionChanged& changed,
   extras["joining_details_changed"] = joining ? "yes" : "no";
 }
 
+// Facts set aside without their messages, by why.
+void CountDropped(const std::string& reason) {
+  static auto& family = metrics::DefaultRegistry().Counter(
+      "training_notification_facts_dropped_total",
+      "Facts set aside unsent: too_old (past --max_fact_age when first "
+      "read) or refused (no retry could compose them).",
+      {"reason"});
+  family.Add({reason});
+}
+
 }  // namespace
 
 Composer::Composer(NotificationStore* store, Directory* directory,
@@ -78,22 +90,42 @@ Composer::~Composer() { Stop(); }
 absl::StatusOr<bool> Composer::PrepareBooking(const ClaimedFact& fact,
                                               const PlannedMessage& plan,
                                               const std::string& booking_name,
+                                              SessionCache& sessions,
                                               std::vector<Prepared>& out) {
   absl::StatusOr<booking::AttendeeContact> contact =
       directory_->Contact(booking_name, plan.previous_contact_id);
   if (IsGone(contact.status())) return false;  // nobody to write to
   if (!contact.ok()) return contact.status();
-  const std::string session_name =
-      plan.session.empty() ? contact->session() : plan.session;
-  if (session_name.empty()) return false;  // an any-date entry: no session
-  ASSIGN_OR_RETURN(SessionDetails session,
-                   directory_->Session(
-                       session_name, plan.calendar == CalendarPart::kRequest));
-  Prepared p{.plan = plan,
-             .booking = booking_name,
-             .contact = *std::move(contact),
-             .session = std::move(session)};
-  p.plan.session = session_name;
+  Prepared p{.plan = plan, .booking = booking_name, .contact = *contact};
+  // An invite only for a place that is still confirmed now: a fact
+  // composed late must not put back into a calendar what a later one took
+  // out.
+  if (p.plan.calendar == CalendarPart::kRequest &&
+      p.contact.state() != booking::Booking::CONFIRMED) {
+    p.plan.calendar = CalendarPart::kNone;
+  }
+  p.plan.session = plan.session.empty() ? p.contact.session() : plan.session;
+  if (p.plan.session.empty()) {
+    // A waiting-list entry for any date of the course.
+    absl::StatusOr<std::string> title =
+        directory_->CourseTitle(p.contact.course());
+    if (IsGone(title.status())) return false;
+    if (!title.ok()) return title.status();
+    p.plan.calendar = CalendarPart::kNone;
+    p.session = SessionDetails{.title = *title, .any_date = true};
+  } else {
+    const bool with_link = p.plan.calendar == CalendarPart::kRequest;
+    const auto key = std::make_pair(p.plan.session, with_link);
+    auto cached = sessions.find(key);
+    if (cached == sessions.end()) {
+      absl::StatusOr<SessionDetails> session =
+          directory_->Session(p.plan.session, with_link);
+      if (IsGone(session.status())) return false;
+      if (!session.ok()) return session.status();
+      cached = sessions.emplace(key, *std::move(session)).first;
+    }
+    p.session = cached->second;
+  }
   const events::v1::Event& e = fact.event;
   switch (plan.kind) {
     case v1::BOOKING_WAITLISTED:
@@ -172,22 +204,37 @@ absl::Status Composer::Store(sql::Transaction& tx, const ClaimedFact& fact,
                                                     : CalendarMethod::kCancel);
       d.calendar_method = MethodName(calendar->second);
     }
-    ASSIGN_OR_RETURN(d.message, BuildMessage(sender, *text, d.recipient,
-                                             d.message_id, now, calendar));
+    absl::StatusOr<std::string> message =
+        BuildMessage(sender, *text, d.recipient, d.message_id, now, calendar);
+    if (!message.ok()) {
+      // A session the calendar cannot carry (a joining link it refuses):
+      // recorded as the message's failure, nothing sent.
+      d.failure = std::string(message.status().message());
+      d.calendar_method.clear();
+      RETURN_IF_ERROR(NotificationStore::AddDelivery(tx, d, now).status());
+      continue;
+    }
+    d.message = *std::move(message);
     RETURN_IF_ERROR(NotificationStore::AddDelivery(tx, d, now).status());
     // The line manager's copy: the same words, no invite.
     if (tmpl->copy_line_manager && p.plan.role == v1::Delivery::ATTENDEE &&
         !p.contact.line_manager_email().empty()) {
-      values["line_manager_copy"] = "yes";
-      ASSIGN_OR_RETURN(RenderedText copy_text, RenderText(*tmpl, values));
+      CopyValues(values, sender.public_base_url);
+      absl::StatusOr<RenderedText> copy_text = RenderText(*tmpl, values);
       NewDelivery copy = d;
       copy.role = v1::Delivery::LINE_MANAGER;
       copy.recipient = p.contact.line_manager_email();
       copy.calendar_method.clear();
       copy.message_id = NewMessageId(sender.mail_domain);
-      ASSIGN_OR_RETURN(copy.message,
-                       BuildMessage(sender, copy_text, copy.recipient,
-                                    copy.message_id, now, std::nullopt));
+      absl::StatusOr<std::string> copy_message =
+          copy_text.ok() ? BuildMessage(sender, *copy_text, copy.recipient,
+                                        copy.message_id, now, std::nullopt)
+                         : absl::StatusOr<std::string>(copy_text.status());
+      if (copy_message.ok()) {
+        copy.message = *std::move(copy_message);
+      } else {
+        copy.failure = std::string(copy_message.status().message());
+      }
       RETURN_IF_ERROR(NotificationStore::AddDelivery(tx, copy, now).status());
     }
   }
@@ -195,14 +242,16 @@ absl::Status Composer::Store(sql::Transaction& tx, const ClaimedFact& fact,
 }
 
 absl::Status Composer::ComposeSessionWide(const ClaimedFact& fact,
-                                          const PlannedMessage& plan) {
+                                          const PlannedMessage& plan,
+                                          SessionCache& sessions) {
   std::string cursor = fact.cursor;
   while (!stop_.HasBeenNotified()) {
     ASSIGN_OR_RETURN(booking::ListSessionBookingsResponse page,
                      directory_->ConfirmedBookings(plan.session, cursor));
     std::vector<Prepared> prepared;
     for (const std::string& name : page.bookings()) {
-      RETURN_IF_ERROR(PrepareBooking(fact, plan, name, prepared).status());
+      RETURN_IF_ERROR(
+          PrepareBooking(fact, plan, name, sessions, prepared).status());
     }
     RETURN_IF_ERROR(sql::RunInTransaction(
         store_->db(), sql::TxMode::kWrite, [&](sql::Transaction& tx) {
@@ -227,6 +276,7 @@ absl::StatusOr<bool> Composer::ComposeOne() {
   absl::Status composed = [&]() -> absl::Status {
     if (now - FromProto(event.occur_time()) > options_.max_fact_age) {
       log::Info("notification.fact_too_old", {{"event", log::Id(event.id())}});
+      CountDropped("too_old");
       return sql::RunInTransaction(
           store_->db(), sql::TxMode::kWrite, [&](sql::Transaction& tx) {
             return NotificationStore::FinishFact(tx, fact->event_id);
@@ -244,13 +294,15 @@ absl::StatusOr<bool> Composer::ComposeOne() {
           });
     }
     std::vector<Prepared> prepared;
+    SessionCache sessions;
     for (const PlannedMessage& plan : PlanMessages(event)) {
       if (plan.booking.empty()) {
-        RETURN_IF_ERROR(ComposeSessionWide(*fact, plan));
+        RETURN_IF_ERROR(ComposeSessionWide(*fact, plan, sessions));
         continue;
       }
       RETURN_IF_ERROR(
-          PrepareBooking(*fact, plan, plan.booking, prepared).status());
+          PrepareBooking(*fact, plan, plan.booking, sessions, prepared)
+              .status());
     }
     return sql::RunInTransaction(
         store_->db(), sql::TxMode::kWrite, [&](sql::Transaction& tx) {
@@ -258,14 +310,29 @@ absl::StatusOr<bool> Composer::ComposeOne() {
           return NotificationStore::FinishFact(tx, fact->event_id);
         });
   }();
-  if (!composed.ok()) {
-    log::Warning("notification.compose_failed",
-                 {{"event", log::Id(event.id())},
-                  {"code", composed.code()},
-                  {"error", log::ScrubbedText(composed.message())}});
-    RETURN_IF_ERROR(
-        store_->PostponeFact(fact->event_id, now + options_.retry_after));
+  if (composed.ok()) return true;
+  log::Warning("notification.compose_failed",
+               {{"event", log::Id(event.id())},
+                {"code", composed.code()},
+                {"attempts", fact->attempts},
+                {"error", log::ScrubbedText(composed.message())}});
+  if (events::IsTransientFailure(composed)) {
+    // Booking, the catalogue or the database will be back: try again,
+    // waiting longer each time (the fact holds back its subject's later
+    // ones meanwhile, which is what keeps their order).
+    const absl::Duration wait = std::min(
+        options_.retry_after * (int64_t{1} << std::min(fact->attempts, 10)),
+        options_.max_retry_after);
+    RETURN_IF_ERROR(store_->PostponeFact(fact->event_id, now + wait));
+    return true;
   }
+  // A verdict no retry can change (the event names something malformed):
+  // set aside, counted and logged, so that it holds nothing back.
+  CountDropped("refused");
+  RETURN_IF_ERROR(sql::RunInTransaction(
+      store_->db(), sql::TxMode::kWrite, [&](sql::Transaction& tx) {
+        return NotificationStore::FinishFact(tx, fact->event_id);
+      }));
   return true;
 }
 

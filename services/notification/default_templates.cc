@@ -14,6 +14,18 @@ constexpr char kWhenAndWhere[] =
     "Time: ((session_time)), ((time_zone))\n"
     "Place: ((place))\n";
 
+// The first line of a line manager's copy.
+constexpr char kCopyNote[] =
+    "((line_manager_copy??This is a copy for the line manager named on the "
+    "booking.\n\n))";
+
+// What only the attendee's own message says: the invite and the link that
+// manages the booking (a copy carries neither).
+constexpr char kInviteAndLink[] =
+    "((for_attendee??A calendar invite is attached.\n\n"
+    "To cancel, or to send a colleague in your place, use this link:\n))"
+    "((manage_link))";
+
 std::string Body(std::string text) { return text + kSignOff; }
 
 }  // namespace
@@ -22,14 +34,14 @@ const std::vector<DefaultTemplate>& DefaultTemplates() {
   static const auto* templates = new std::vector<DefaultTemplate>{
       {v1::BOOKING_CONFIRMED,
        "Your place is booked: ((course_title)), ((session_date))",
-       Body(std::string("Hello ((name)),\n\n"
-                        "Your place on ((course_title)) is booked.\n\n") +
+       Body(std::string(kCopyNote) +
+            "Hello ((name)),\n\n"
+            "Your place on ((course_title)) is booked.\n\n" +
             kWhenAndWhere +
             "Booking reference: ((reference))\n\n"
-            "A calendar invite is attached.((is_online?? We will e-mail you "
-            "the link to join before the session.))\n\n"
-            "To cancel, or to send a colleague in your place, use this "
-            "link:\n((manage_link))"),
+            "((is_online??We will e-mail the link to join before the "
+            "session.\n\n))" +
+            kInviteAndLink),
        "", true},
       {v1::BOOKING_WAITLISTED,
        "You are on the waiting list: ((course_title)), ((session_date))",
@@ -53,14 +65,11 @@ const std::vector<DefaultTemplate>& DefaultTemplates() {
        "", false},
       {v1::BOOKING_PROMOTED,
        "Your place is booked: ((course_title)), ((session_date))",
-       Body(std::string("Hello ((name)),\n\n"
-                        "Good news: you now have a place on "
-                        "((course_title)).\n\n") +
-            kWhenAndWhere +
-            "Booking reference: ((reference))\n\n"
-            "A calendar invite is attached.\n\n"
-            "To cancel, or to send a colleague in your place, use this "
-            "link:\n((manage_link))"),
+       Body(std::string(kCopyNote) +
+            "Hello ((name)),\n\n"
+            "Good news: you now have a place on ((course_title)).\n\n" +
+            kWhenAndWhere + "Booking reference: ((reference))\n\n" +
+            kInviteAndLink),
        "", true},
       {v1::OFFER_EXPIRED, "The place we offered has gone: ((course_title))",
        Body("Hello ((name)),\n\n"
@@ -71,7 +80,8 @@ const std::vector<DefaultTemplate>& DefaultTemplates() {
        "", false},
       {v1::BOOKING_CANCELLED,
        "Your booking is cancelled: ((course_title)), ((session_date))",
-       Body("Hello ((name)),\n\n"
+       Body(std::string(kCopyNote) +
+            "Hello ((name)),\n\n"
             "Your booking ((reference)) for ((course_title)) on "
             "((session_date)) is cancelled.\n\n"
             "If you did not mean to cancel, you can book again while places "
@@ -80,14 +90,16 @@ const std::vector<DefaultTemplate>& DefaultTemplates() {
        "", true},
       {v1::BOOKING_CANCELLED_BY_TEAM,
        "We have cancelled your booking: ((course_title)), ((session_date))",
-       Body("Hello ((name)),\n\n"
+       Body(std::string(kCopyNote) +
+            "Hello ((name)),\n\n"
             "The training team has cancelled your booking ((reference)) for "
             "((course_title)) on ((session_date)).\n\n"
             "If you think this is a mistake, please get in touch."),
        "", true},
       {v1::SESSION_CANCELLED,
        "Session cancelled: ((course_title)), ((session_date))",
-       Body("Hello ((name)),\n\n"
+       Body(std::string(kCopyNote) +
+            "Hello ((name)),\n\n"
             "We are sorry: the ((course_title)) session on ((session_date)) "
             "is cancelled, so your booking ((reference)) is too.\n\n"
             "Reason: ((cancellation_reason))\n\n"
@@ -102,14 +114,12 @@ const std::vector<DefaultTemplate>& DefaultTemplates() {
        "", false},
       {v1::ATTENDEE_SUBSTITUTED,
        "Your place is booked: ((course_title)), ((session_date))",
-       Body(std::string("Hello ((name)),\n\n"
-                        "A colleague has passed their place on "
-                        "((course_title)) to you.\n\n") +
-            kWhenAndWhere +
-            "Booking reference: ((reference))\n\n"
-            "A calendar invite is attached.\n\n"
-            "To cancel, or to send someone else, use this link:\n"
-            "((manage_link))"),
+       Body(std::string(kCopyNote) +
+            "Hello ((name)),\n\n"
+            "A colleague has passed their place on ((course_title)) to "
+            "you.\n\n" +
+            kWhenAndWhere + "Booking reference: ((reference))\n\n" +
+            kInviteAndLink),
        "", true},
       {v1::SESSION_CHANGED,
        "Change to your session: ((course_title)), ((session_date))",

@@ -74,27 +74,42 @@ DeliveryWorker::DeliveryWorker(NotificationStore* store, MailRelay* relay,
 
 DeliveryWorker::~DeliveryWorker() { Stop(); }
 
-bool DeliveryWorker::WaitForTurn() {
-  if (options_.max_rate <= 0) return true;
+std::optional<absl::Time> DeliveryWorker::WaitForTurn() {
+  if (options_.max_rate <= 0) return absl::InfinitePast();
   absl::Time turn;
   {
     absl::MutexLock lock(&mu_);
-    const absl::Time now = absl::Now();
-    turn = std::max(now, next_send_);
+    turn = std::max(absl::Now(), next_send_);
     next_send_ = turn + absl::Seconds(1) / options_.max_rate;
   }
   const absl::Duration wait = turn - absl::Now();
-  if (wait > absl::ZeroDuration()) {
-    return !stop_.WaitForNotificationWithTimeout(wait);
+  if (wait > absl::ZeroDuration() &&
+      stop_.WaitForNotificationWithTimeout(wait)) {
+    return std::nullopt;
   }
-  return true;
+  return turn;
+}
+
+void DeliveryWorker::GiveBackTurn(absl::Time turn) {
+  if (options_.max_rate <= 0) return;
+  absl::MutexLock lock(&mu_);
+  // Only the last turn handed out can be given back.
+  if (next_send_ == turn + absl::Seconds(1) / options_.max_rate) {
+    next_send_ = turn;
+  }
 }
 
 absl::StatusOr<bool> DeliveryWorker::SendOne(const std::string& owner) {
-  ASSIGN_OR_RETURN(std::optional<ClaimedDelivery> d,
-                   store_->ClaimDelivery(owner, clock_->Now(), options_.lease));
-  if (!d) return false;
-  if (!WaitForTurn()) return true;  // stopping: the lease hands it on
+  // The turn is taken before the claim, so that a wait for the send rate
+  // never eats into the lease.
+  std::optional<absl::Time> turn = WaitForTurn();
+  if (!turn) return false;  // stopping
+  absl::StatusOr<std::optional<ClaimedDelivery>> claimed =
+      store_->ClaimDelivery(owner, clock_->Now(), options_.lease);
+  if (!claimed.ok() || !*claimed) GiveBackTurn(*turn);
+  if (!claimed.ok()) return claimed.status();
+  if (!*claimed) return false;
+  ClaimedDelivery* d = &**claimed;
   runtime::CrashPoint("notification.before_smtp");
   const RelayReply reply =
       relay_->Send(options_.from_address, d->recipient, d->message);

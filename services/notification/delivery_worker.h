@@ -20,6 +20,7 @@
 // mailbox that drops duplicates by Message-ID shows it once.
 
 #include <atomic>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -62,8 +63,10 @@ class DeliveryWorker {
   void Stop();
 
  private:
-  // Waits for the send-rate limit; false when stopping.
-  bool WaitForTurn();
+  // Takes the next turn under the send-rate limit and waits for it; its
+  // time, or nullopt when stopping. GiveBackTurn returns an unused one.
+  std::optional<absl::Time> WaitForTurn();
+  void GiveBackTurn(absl::Time turn);
 
   NotificationStore* store_;
   MailRelay* relay_;

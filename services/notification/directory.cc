@@ -122,4 +122,16 @@ absl::StatusOr<booking::BookingAccess> GrpcDirectory::CheckAccess(
   return access;
 }
 
+absl::StatusOr<std::string> GrpcDirectory::CourseTitle(
+    const std::string& name) {
+  catalogue::GetCourseRequest request;
+  request.set_name(name);
+  catalogue::Course course;
+  grpc::ClientContext context;
+  Prepare(context);
+  grpc::Status status = catalogue_->GetCourse(&context, request, &course);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return course.title();
+}
+
 }  // namespace training::notification

@@ -34,6 +34,9 @@ class Directory {
                                                  bool with_joining_link) = 0;
   virtual absl::StatusOr<training::booking::v1::BookingAccess> CheckAccess(
       const std::string& booking, const std::string& manage_token) = 0;
+  // A course's title (waiting lists for any date of it).
+  virtual absl::StatusOr<std::string> CourseTitle(
+      const std::string& course) = 0;
 };
 
 class GrpcDirectory final : public Directory {
@@ -52,6 +55,7 @@ class GrpcDirectory final : public Directory {
                                          bool with_joining_link) override;
   absl::StatusOr<training::booking::v1::BookingAccess> CheckAccess(
       const std::string& booking, const std::string& manage_token) override;
+  absl::StatusOr<std::string> CourseTitle(const std::string& course) override;
 
  private:
   void Prepare(grpc::ClientContext& context) const;

@@ -49,6 +49,10 @@ ABSL_FLAG(std::string, smtp_password_file, "",
           "File holding the relay password (its first line).");
 ABSL_FLAG(absl::Duration, smtp_timeout, absl::Seconds(30),
           "Longest one SMTP attempt may take.");
+ABSL_FLAG(absl::Duration, send_lease, absl::Seconds(70),
+          "How long a sender holds a message it is sending; must exceed "
+          "--smtp_timeout. A sender that dies mid-send gives the message "
+          "up to another after this.");
 ABSL_FLAG(double, max_send_rate, 10,
           "Messages per second this process hands to the relay; 0: no limit.");
 ABSL_FLAG(int, max_attempts, 8,
@@ -169,7 +173,7 @@ absl::Status RegisterNotification(runtime::ServerRunner& runner) {
                       .max_attempts = absl::GetFlag(FLAGS_max_attempts),
                       .retry_base = absl::GetFlag(FLAGS_retry_base),
                       .retry_cap = absl::GetFlag(FLAGS_retry_cap),
-                      .lease = 2 * smtp.timeout + absl::Seconds(10),
+                      .lease = absl::GetFlag(FLAGS_send_lease),
                       .max_rate = absl::GetFlag(FLAGS_max_send_rate),
                       .senders = absl::GetFlag(FLAGS_senders),
                       .owner = owner});
@@ -177,6 +181,10 @@ absl::Status RegisterNotification(runtime::ServerRunner& runner) {
       absl::GetFlag(FLAGS_senders) < 1) {
     return absl::InvalidArgumentError(
         "--max_attempts and --senders: must be at least 1");
+  }
+  if (absl::GetFlag(FLAGS_send_lease) <= smtp.timeout) {
+    return absl::InvalidArgumentError(
+        "--send_lease: must be longer than --smtp_timeout");
   }
   auto booking_events =
       FactConsumer(db.get(), redis.get(), "training.events.booking");

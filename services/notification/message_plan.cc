@@ -112,10 +112,10 @@ std::vector<PlannedMessage> PlanMessages(const Event& event) {
 std::set<std::string> PlaceholdersFor(v1::MessageKind kind) {
   // What every message about a booking can say.
   std::set<std::string> names = {
-      "name",         "reference",        "course_title",
-      "session_date", "session_time",     "time_zone",
-      "place",        "is_online",        "manage_link",
-      "team_email",   "line_manager_copy"};
+      "name",         "reference",         "course_title",
+      "session_date", "session_time",      "time_zone",
+      "place",        "is_online",         "manage_link",
+      "team_email",   "line_manager_copy", "for_attendee"};
   switch (kind) {
     case v1::BOOKING_WAITLISTED:
       names.insert("waitlist_position");

@@ -61,6 +61,17 @@ absl::StatusOr<std::map<std::string, std::string>> BaseValues(
     const BookingDetails& booking, const SessionDetails& session,
     absl::string_view public_base_url, absl::string_view team_email) {
   absl::TimeZone zone;
+  if (session.any_date) {
+    std::map<std::string, std::string> values =
+        BaseValues(booking,
+                   {.title = session.title, .time_zone = "Europe/London"},
+                   public_base_url, team_email)
+            .value_or(std::map<std::string, std::string>{});
+    values["session_date"] = "the first date with a free place";
+    values["session_time"] = "to be confirmed";
+    values["place"] = "to be confirmed";
+    return values;
+  }
   if (!absl::LoadTimeZone(session.time_zone, &zone)) {
     return absl::InvalidArgumentError(
         absl::StrCat("session.time_zone: '", session.time_zone,
@@ -83,8 +94,16 @@ absl::StatusOr<std::map<std::string, std::string>> BaseValues(
                                        booking.manage_token)},
       {"team_email", std::string(team_email)},
       {"line_manager_copy", "no"},
+      {"for_attendee", "yes"},
   };
   return values;
+}
+
+void CopyValues(std::map<std::string, std::string>& values,
+                absl::string_view public_base_url) {
+  values["line_manager_copy"] = "yes";
+  values["for_attendee"] = "no";
+  values["manage_link"] = std::string(public_base_url);
 }
 
 }  // namespace training::notification

@@ -25,6 +25,9 @@ struct SessionDetails {
   std::string address{};      // the venue on one line; empty online
   std::string joining_url{};  // online, when released to the recipient
   std::string cancellation_reason{};
+  // A waiting-list entry for any date of a course: no session yet, so no
+  // date, time or place (`title` is the course's).
+  bool any_date = false;
 };
 
 // Who a message is for and what it is about.
@@ -46,10 +49,18 @@ std::string ManageLink(absl::string_view public_base_url,
                        absl::string_view reference, absl::string_view token);
 
 // The values every message about a booking can use (message_plan.h's
-// PlaceholdersFor): INVALID_ARGUMENT when the session's zone is unknown.
+// PlaceholdersFor), for the attendee's own message: INVALID_ARGUMENT when
+// the session's zone is unknown. CopyValues turns them into a line
+// manager's copy.
 absl::StatusOr<std::map<std::string, std::string>> BaseValues(
     const BookingDetails& booking, const SessionDetails& session,
     absl::string_view public_base_url, absl::string_view team_email);
+
+// `values` for the line manager's copy: `line_manager_copy` yes,
+// `for_attendee` no, and the manage link (which opens the booking) replaced
+// by the public pages' address.
+void CopyValues(std::map<std::string, std::string>& values,
+                absl::string_view public_base_url);
 
 }  // namespace training::notification
 

@@ -44,6 +44,7 @@ struct ClaimedFact {
   std::string event_id{};
   events::v1::Event event;
   std::string cursor{};  // a session-wide fact's progress: the next page
+  int attempts = 0;      // times it was postponed
 };
 
 // A message ready to be stored.
@@ -113,8 +114,9 @@ class NotificationStore {
   static absl::Status AddFact(sql::Transaction& tx,
                               const events::v1::Event& event);
   // The oldest fact ready to compose, leased to `owner` until now + lease;
-  // a fact of a booking waits while an older one of the same booking is
-  // unfinished, so that calendar SEQUENCEs follow the events' order.
+  // a fact waits while an older one about the same subject (booking, or
+  // session) is unfinished, so that calendar SEQUENCEs follow the events'
+  // order. A fact whose payload does not parse is set aside (logged).
   absl::StatusOr<std::optional<ClaimedFact>> ClaimFact(const std::string& owner,
                                                        absl::Time now,
                                                        absl::Duration lease);
@@ -125,7 +127,8 @@ class NotificationStore {
   static absl::Status SaveFactCursor(sql::Transaction& tx,
                                      const std::string& event_id,
                                      const std::string& cursor);
-  // Try again no sooner than `retry_at` (the booking service was down).
+  // Try again no sooner than `retry_at` (the booking service was down);
+  // counts the attempt.
   absl::Status PostponeFact(const std::string& event_id, absl::Time retry_at);
   // Facts not yet composed.
   absl::StatusOr<int64_t> PendingFacts();
@@ -175,7 +178,8 @@ class NotificationStore {
       const std::string& owner, absl::Time now, absl::Duration lease);
   // The outcome of an attempt, recorded only while `owner` still holds the
   // lease: false when it does not (the lease ran out and another sender
-  // took the delivery over).
+  // took the delivery over, or the booking's data was erased meanwhile).
+  // A sent message's text (which holds the manage link) is not kept.
   absl::StatusOr<bool> MarkSent(const std::string& id, const std::string& owner,
                                 absl::Time now);
   absl::StatusOr<bool> MarkRetrying(const std::string& id,
@@ -200,11 +204,12 @@ class NotificationStore {
   // FAILED → QUEUED now, attempts kept. FAILED_PRECONDITION otherwise.
   absl::StatusOr<v1::Delivery> RetryDelivery(const std::string& id,
                                              absl::Time now);
-  // SCHEDULED, QUEUED or RETRYING → CANCELLED. FAILED_PRECONDITION
-  // otherwise.
+  // SCHEDULED, QUEUED or RETRYING → CANCELLED, its text dropped.
+  // FAILED_PRECONDITION otherwise.
   absl::StatusOr<v1::Delivery> CancelDelivery(const std::string& id,
                                               absl::Time now);
-  // Erasure: unsent messages about these bookings are cancelled, and the
+  // Erasure: unsent messages about these bookings are cancelled (one being
+  // sent included: its sender's outcome is then not recorded), and the
   // address and text of every one are blanked.
   static absl::Status ForgetBookings(sql::Transaction& tx,
                                      const std::vector<std::string>& bookings,

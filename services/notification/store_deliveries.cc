@@ -189,12 +189,15 @@ absl::StatusOr<std::optional<ClaimedDelivery>> NotificationStore::ClaimDelivery(
         const int64_t now_us = absl::ToUnixMicros(now);
         // Due ones first, then the oldest: next_attempt_us is the time a
         // QUEUED or RETRYING one is due and a SENDING one's lease ends.
-        ASSIGN_OR_RETURN(
-            sql::ResultSet rows,
-            tx.Query("SELECT id, kind, recipient, message, attempts, "
-                     "event_us FROM deliveries WHERE state IN (2, 4, 7) AND "
-                     "next_attempt_us <= $1 ORDER BY next_attempt_us LIMIT 1",
-                     {now_us}));
+        static const sql::SqlText kNext = [] {
+          const std::string select =
+              "SELECT id, kind, recipient, message, attempts, event_us FROM "
+              "deliveries WHERE state IN (2, 4, 7) AND next_attempt_us <= $1 "
+              "ORDER BY next_attempt_us LIMIT 1";
+          return sql::SqlText{select, select + " FOR UPDATE SKIP LOCKED"};
+        }();
+        ASSIGN_OR_RETURN(sql::ResultSet rows,
+                         tx.Query(kNext.For(tx.engine()), {now_us}));
         if (rows.empty()) return absl::OkStatus();
         ClaimedDelivery d;
         ASSIGN_OR_RETURN(d.id, rows.GetString(0, "id"));
@@ -228,9 +231,9 @@ absl::StatusOr<bool> NotificationStore::MarkSent(const std::string& id,
   return ChangeLeased(
       *db_,
       "UPDATE deliveries SET state = 3, notify_status = 'delivered', "
-      "last_error = '', send_us = $3, update_us = $3, lease_owner = '' "
-      "WHERE id = $1 AND state = 7 AND lease_owner = $2",
-      {id, owner, now_us});
+      "last_error = '', send_us = $3, update_us = $3, lease_owner = '', "
+      "message = $4 WHERE id = $1 AND state = 7 AND lease_owner = $2",
+      {id, owner, now_us, sql::Blob{""}});
 }
 
 absl::StatusOr<bool> NotificationStore::MarkRetrying(const std::string& id,
@@ -242,7 +245,8 @@ absl::StatusOr<bool> NotificationStore::MarkRetrying(const std::string& id,
       *db_,
       "UPDATE deliveries SET state = 4, notify_status = 'sending', "
       "next_attempt_us = $3, last_error = $4, update_us = $5, lease_owner = "
-      "'' WHERE id = $1 AND state = 7 AND lease_owner = $2",
+      "'' WHERE id = $1 AND state = 7 AND lease_owner = $2 AND recipient <> "
+      "''",
       {id, owner, absl::ToUnixMicros(next_attempt), error,
        absl::ToUnixMicros(now)});
 }
@@ -356,7 +360,8 @@ absl::StatusOr<v1::Delivery> NotificationStore::RetryDelivery(
       ChangeLeased(*db_,
                    "UPDATE deliveries SET state = 2, notify_status = "
                    "'created', next_attempt_us = $2, update_us = $2 WHERE id "
-                   "= $1 AND state = 5 AND recipient <> ''",
+                   "= $1 AND state = 5 AND recipient <> '' AND "
+                   "length(message) > 0",
                    {id, now_us}));
   if (!changed) {
     return absl::FailedPreconditionError(
@@ -374,9 +379,9 @@ absl::StatusOr<v1::Delivery> NotificationStore::CancelDelivery(
       bool changed,
       ChangeLeased(*db_,
                    "UPDATE deliveries SET state = 6, notify_status = "
-                   "'cancelled', update_us = $2 WHERE id = $1 AND state IN "
-                   "(1, 2, 4)",
-                   {id, absl::ToUnixMicros(now)}));
+                   "'cancelled', update_us = $2, message = $3 WHERE id = $1 "
+                   "AND state IN (1, 2, 4)",
+                   {id, absl::ToUnixMicros(now), sql::Blob{""}}));
   if (!changed) {
     return absl::FailedPreconditionError(
         "name: only a SCHEDULED, QUEUED or RETRYING delivery can be "
@@ -393,8 +398,8 @@ absl::Status NotificationStore::ForgetBookings(
     const int64_t now_us = absl::ToUnixMicros(now);
     RETURN_IF_ERROR(
         tx.Execute("UPDATE deliveries SET state = 6, notify_status = "
-                   "'cancelled', update_us = $2 WHERE booking = $1 AND state "
-                   "IN (1, 2, 4)",
+                   "'cancelled', update_us = $2, lease_owner = '' WHERE "
+                   "booking = $1 AND state IN (1, 2, 4, 7)",
                    {booking, now_us})
             .status());
     RETURN_IF_ERROR(

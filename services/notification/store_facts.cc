@@ -4,6 +4,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/events/outbox.h"
+#include "common/logging/log.h"
 #include "common/sql/migrations.h"
 #include "common/status_macros.h"
 #include "common/time/proto_time.h"
@@ -22,7 +23,8 @@ CREATE TABLE facts (
   payload BYTES NOT NULL,
   cursor TEXT NOT NULL DEFAULT '',
   lease_owner TEXT NOT NULL DEFAULT '',
-  lease_us BIGINT NOT NULL DEFAULT 0
+  lease_us BIGINT NOT NULL DEFAULT 0,
+  attempts INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX facts_in_order ON facts (occur_us, event_id);
 CREATE INDEX facts_by_booking ON facts (booking, occur_us);
@@ -94,11 +96,11 @@ absl::StatusOr<std::unique_ptr<NotificationStore>> NotificationStore::Open(
 
 namespace {
 
-// The booking a fact is about, so that one booking's facts are composed in
-// order; empty for session-wide facts.
-std::string BookingOf(const events::v1::Event& event) {
-  absl::string_view subject = event.subject();
-  return absl::StartsWith(subject, "bookings/") ? std::string(subject) : "";
+// What a fact is about (`bookings/…`, or a session for session-wide
+// facts), so that one subject's facts are composed in the order they
+// happened.
+std::string SubjectOf(const events::v1::Event& event) {
+  return event.subject();
 }
 
 }  // namespace
@@ -109,7 +111,7 @@ absl::Status NotificationStore::AddFact(sql::Transaction& tx,
       .Execute(
           "INSERT INTO facts (event_id, booking, occur_us, payload) VALUES "
           "($1, $2, $3, $4) ON CONFLICT (event_id) DO NOTHING",
-          {event.id(), BookingOf(event),
+          {event.id(), SubjectOf(event),
            absl::ToUnixMicros(FromProto(event.occur_time())),
            sql::Blob{event.SerializeAsString()}})
       .status();
@@ -117,28 +119,38 @@ absl::Status NotificationStore::AddFact(sql::Transaction& tx,
 
 absl::StatusOr<std::optional<ClaimedFact>> NotificationStore::ClaimFact(
     const std::string& owner, absl::Time now, absl::Duration lease) {
+  // SKIP LOCKED: on PostgreSQL, replicas claiming at once each take a
+  // different fact instead of queueing behind one another's row.
+  static const sql::SqlText kNext = [] {
+    const std::string select =
+        "SELECT f.event_id, f.payload, f.cursor, f.attempts FROM facts f "
+        "WHERE f.lease_us < $1 AND NOT EXISTS (SELECT 1 FROM facts o WHERE "
+        "f.booking <> '' AND o.booking = f.booking AND (o.occur_us < "
+        "f.occur_us OR (o.occur_us = f.occur_us AND o.event_id < "
+        "f.event_id))) ORDER BY f.occur_us, f.event_id LIMIT 1";
+    return sql::SqlText{select, select + " FOR UPDATE OF f SKIP LOCKED"};
+  }();
   std::optional<ClaimedFact> claimed;
   RETURN_IF_ERROR(sql::RunInTransaction(
       *db_, sql::TxMode::kWrite, [&](sql::Transaction& tx) -> absl::Status {
         claimed.reset();
         const int64_t now_us = absl::ToUnixMicros(now);
-        ASSIGN_OR_RETURN(
-            sql::ResultSet rows,
-            tx.Query(
-                "SELECT f.event_id, f.payload, f.cursor FROM facts f WHERE "
-                "f.lease_us < $1 AND NOT EXISTS (SELECT 1 FROM facts o "
-                "WHERE f.booking <> '' AND o.booking = f.booking AND "
-                "(o.occur_us < f.occur_us OR (o.occur_us = f.occur_us AND "
-                "o.event_id < f.event_id))) ORDER BY f.occur_us, f.event_id "
-                "LIMIT 1",
-                {now_us}));
+        ASSIGN_OR_RETURN(sql::ResultSet rows,
+                         tx.Query(kNext.For(tx.engine()), {now_us}));
         if (rows.empty()) return absl::OkStatus();
         ClaimedFact fact;
         ASSIGN_OR_RETURN(fact.event_id, rows.GetString(0, "event_id"));
         ASSIGN_OR_RETURN(sql::Blob payload, rows.GetBlob(0, "payload"));
         ASSIGN_OR_RETURN(fact.cursor, rows.GetString(0, "cursor"));
+        ASSIGN_OR_RETURN(int64_t attempts, rows.GetInt64(0, "attempts"));
+        fact.attempts = static_cast<int>(attempts);
         if (!fact.event.ParseFromString(payload.bytes)) {
-          return absl::DataLossError("facts.payload: does not parse");
+          // It could never be composed, and would hold back its subject's
+          // later facts: set aside (the consumer checked it parses, so this
+          // is damage, not a normal case).
+          log::Error("notification.fact_unreadable",
+                     {{"event", log::Id(fact.event_id)}});
+          return FinishFact(tx, fact.event_id);
         }
         ASSIGN_OR_RETURN(
             int64_t taken,
@@ -172,8 +184,10 @@ absl::Status NotificationStore::PostponeFact(const std::string& event_id,
   return sql::RunInTransaction(
       *db_, sql::TxMode::kWrite, [&](sql::Transaction& tx) {
         return tx
-            .Execute("UPDATE facts SET lease_us = $2 WHERE event_id = $1",
-                     {event_id, absl::ToUnixMicros(retry_at)})
+            .Execute(
+                "UPDATE facts SET lease_us = $2, attempts = attempts + "
+                "1, lease_owner = '' WHERE event_id = $1",
+                {event_id, absl::ToUnixMicros(retry_at)})
             .status();
       });
 }
