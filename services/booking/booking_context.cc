@@ -1,5 +1,6 @@
 #include "services/booking/booking_context.h"
 
+#include "absl/strings/numbers.h"
 #include "absl/time/clock.h"
 #include "common/requests/requests.h"
 #include "common/status/errors.h"
@@ -98,6 +99,36 @@ absl::StatusOr<std::optional<RequestRecord>> EarlierRun(
 absl::Status SaveCounts(BookingTransaction& tx, SessionInventory& inventory) {
   if (inventory.session.empty()) return absl::OkStatus();
   return tx.SaveCounts(inventory);
+}
+
+int64_t BeforeSeqOf(const std::string& page_token, const std::string& filters,
+                    std::vector<FieldViolation>& violations) {
+  if (page_token.empty()) return 0;
+  int64_t before_seq = 0;
+  absl::StatusOr<requests::PageKey> key =
+      requests::DecodePageToken(page_token, filters);
+  if (!key.ok() || !absl::SimpleAtoi(key->sort_key, &before_seq) ||
+      before_seq <= 0) {
+    violations.push_back(
+        {"page_token", "is not a token this list returned for these filters"});
+    return 0;
+  }
+  return before_seq;
+}
+
+std::vector<int> BookingStatesOf(
+    const google::protobuf::RepeatedField<int>& states,
+    std::vector<FieldViolation>& violations) {
+  std::vector<int> out;
+  for (int state : states) {
+    if (state == v1::Booking::STATE_UNSPECIFIED ||
+        !v1::Booking::State_IsValid(state)) {
+      violations.push_back({"states", "must hold known booking states"});
+      break;
+    }
+    out.push_back(state);
+  }
+  return out;
 }
 
 }  // namespace internal

@@ -9,14 +9,17 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/logging/log.h"
+#include "common/status/errors.h"
 #include "common/time/clock.h"
 #include "common/time/deadline.h"
 #include "google/protobuf/message.h"
+#include "google/protobuf/repeated_field.h"
 #include "services/booking/availability_cache.h"
 #include "services/booking/booking_view.h"
 #include "services/booking/caller.h"
@@ -77,6 +80,16 @@ void OffloadAsCaller(const Offload& offload, const Caller& caller,
     (*shared_done)(Busy());
   }
 }
+// Lists ordered by arrival (`seq`), newest first: the seq a page token
+// carries, 0 for the first page; a violation on `page_token` when the
+// token is not one such a list made for `filters`.
+int64_t BeforeSeqOf(const std::string& page_token, const std::string& filters,
+                    std::vector<FieldViolation>& violations);
+// Booking states asked for in a list's filter; a violation on `states` when
+// one is unknown.
+std::vector<int> BookingStatesOf(
+    const google::protobuf::RepeatedField<int>& states,
+    std::vector<FieldViolation>& violations);
 absl::Status BookingNotFound();
 // FAILED_PRECONDITION with an ErrorInfo reason.
 absl::Status Refused(absl::string_view message, std::string reason);

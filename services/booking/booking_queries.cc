@@ -17,21 +17,6 @@ namespace training::booking {
 
 namespace {
 
-// The states asked for; a violation when one is unknown.
-std::vector<int> StatesOf(const v1::ListBookingsRequest& r,
-                          std::vector<FieldViolation>& violations) {
-  std::vector<int> states;
-  for (int state : r.states()) {
-    if (state == v1::Booking::STATE_UNSPECIFIED ||
-        !v1::Booking::State_IsValid(state)) {
-      violations.push_back({"states", "must hold known booking states"});
-      break;
-    }
-    states.push_back(state);
-  }
-  return states;
-}
-
 std::vector<FieldViolation> CheckSessions(
     const v1::BatchGetAvailabilityRequest& r) {
   std::vector<FieldViolation> violations;
@@ -80,19 +65,11 @@ absl::StatusOr<v1::ListBookingsResponse> BookingQueries::List(
     violations.push_back(
         {"session", "must be courses/{course}/sessions/{session}"});
   }
-  const std::vector<int> states = StatesOf(r, violations);
+  const std::vector<int> states =
+      internal::BookingStatesOf(r.states(), violations);
   const std::string filters = requests::FiltersFingerprint(r);
-  int64_t before_seq = 0;
-  if (!r.page_token().empty()) {
-    absl::StatusOr<requests::PageKey> key =
-        requests::DecodePageToken(r.page_token(), filters);
-    if (!key.ok() || !absl::SimpleAtoi(key->sort_key, &before_seq) ||
-        before_seq <= 0) {
-      violations.push_back(
-          {"page_token",
-           "is not a token this list returned for these filters"});
-    }
-  }
+  const int64_t before_seq =
+      internal::BeforeSeqOf(r.page_token(), filters, violations);
   if (!violations.empty()) return InvalidArgumentError(std::move(violations));
   std::string organisation = r.organisation();
   if (caller.kind != Caller::Kind::kAdmin) {

@@ -67,8 +67,8 @@ absl::StatusOr<v1::AttendeeContact> InternalLookups::GetAttendeeContact(
 }
 
 absl::StatusOr<v1::ListSessionBookingsResponse>
-InternalLookups::ListSessionBookings(
-    const Caller&, const v1::ListSessionBookingsRequest& r) {
+InternalLookups::ListSessionBookings(const Caller&,
+                                     const v1::ListSessionBookingsRequest& r) {
   std::vector<FieldViolation> violations;
   if (!IsSessionName(r.session())) {
     violations.push_back(
@@ -77,29 +77,13 @@ InternalLookups::ListSessionBookings(
   if (r.page_size() < 0) {
     violations.push_back({"page_size", "must not be negative"});
   }
-  std::vector<int> states;
-  for (int state : r.states()) {
-    if (state == v1::Booking::STATE_UNSPECIFIED ||
-        !v1::Booking::State_IsValid(state)) {
-      violations.push_back({"states", "must hold known booking states"});
-      break;
-    }
-    states.push_back(state);
-  }
-  if (r.states().empty())
+  std::vector<int> states = internal::BookingStatesOf(r.states(), violations);
+  if (r.states().empty()) {
     states = {v1::Booking::CONFIRMED, v1::Booking::OFFERED};
-  const std::string filters = requests::FiltersFingerprint(r);
-  int64_t before_seq = 0;
-  if (!r.page_token().empty()) {
-    absl::StatusOr<requests::PageKey> key =
-        requests::DecodePageToken(r.page_token(), filters);
-    if (!key.ok() || !absl::SimpleAtoi(key->sort_key, &before_seq) ||
-        before_seq <= 0) {
-      violations.push_back(
-          {"page_token",
-           "is not a token this list returned for these filters"});
-    }
   }
+  const std::string filters = requests::FiltersFingerprint(r);
+  const int64_t before_seq =
+      internal::BeforeSeqOf(r.page_token(), filters, violations);
   if (!violations.empty()) return InvalidArgumentError(std::move(violations));
   const int limit = r.page_size() == 0
                         ? kDefaultSessionPage
