@@ -47,6 +47,27 @@ absl::StatusOr<std::vector<TemplateRevision>> DecodeTemplates(
   return out;
 }
 
+// Templates joined with their revisions, `join_and_where` going on from
+// "… JOIN template_revisions r ON ", in a read transaction of their own.
+absl::StatusOr<std::vector<TemplateRevision>> ReadTemplates(
+    sql::Database& db, absl::string_view join_and_where,
+    const sql::Params& params) {
+  std::vector<TemplateRevision> out;
+  RETURN_IF_ERROR(sql::RunInTransaction(
+      db, sql::TxMode::kRead, [&](sql::Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(
+            sql::ResultSet rows,
+            tx.Query(absl::StrCat("SELECT ", kTemplateColumns,
+                                  " FROM templates t JOIN template_revisions "
+                                  "r ON ",
+                                  join_and_where),
+                     params));
+        ASSIGN_OR_RETURN(out, DecodeTemplates(rows));
+        return absl::OkStatus();
+      }));
+  return out;
+}
+
 absl::Status InsertRevision(sql::Transaction& tx, const TemplateRevision& t,
                             int64_t revision, absl::Time now) {
   return tx
@@ -112,62 +133,31 @@ absl::StatusOr<TemplateRevision> NotificationStore::ActiveTemplate(
 
 absl::StatusOr<TemplateRevision> NotificationStore::GetTemplate(
     const std::string& slug, int64_t revision) {
-  std::optional<TemplateRevision> found;
-  RETURN_IF_ERROR(sql::RunInTransaction(
-      *db_, sql::TxMode::kRead, [&](sql::Transaction& tx) -> absl::Status {
-        ASSIGN_OR_RETURN(
-            sql::ResultSet rows,
-            tx.Query(absl::StrCat(
-                         "SELECT ", kTemplateColumns,
-                         " FROM templates t JOIN template_revisions r ON "
-                         "r.slug = t.slug AND r.revision = CASE WHEN $2 = 0 "
-                         "THEN t.revision ELSE $2 END WHERE t.slug = $1"),
-                     {slug, revision}));
-        if (rows.empty()) return absl::OkStatus();
-        ASSIGN_OR_RETURN(found, DecodeTemplate(rows, 0));
-        return absl::OkStatus();
-      }));
-  if (!found) return absl::NotFoundError("template: not found");
-  return *found;
+  ASSIGN_OR_RETURN(
+      std::vector<TemplateRevision> found,
+      ReadTemplates(*db_,
+                    "r.slug = t.slug AND r.revision = CASE WHEN $2 = 0 THEN "
+                    "t.revision ELSE $2 END WHERE t.slug = $1",
+                    {slug, revision}));
+  if (found.empty()) return absl::NotFoundError("template: not found");
+  return std::move(found.front());
 }
 
 absl::StatusOr<std::vector<TemplateRevision>> NotificationStore::ListTemplates(
     v1::MessageKind kind, const std::string& after_slug, int limit) {
-  std::vector<TemplateRevision> out;
-  RETURN_IF_ERROR(sql::RunInTransaction(
-      *db_, sql::TxMode::kRead, [&](sql::Transaction& tx) -> absl::Status {
-        ASSIGN_OR_RETURN(
-            sql::ResultSet rows,
-            tx.Query(absl::StrCat(
-                         "SELECT ", kTemplateColumns,
-                         " FROM templates t JOIN template_revisions r ON "
-                         "r.slug = t.slug AND r.revision = t.revision WHERE "
-                         "($1 = 0 OR t.kind = $1) AND t.slug > $2 ORDER BY "
-                         "t.slug LIMIT $3"),
-                     {int64_t{kind}, after_slug, int64_t{limit}}));
-        ASSIGN_OR_RETURN(out, DecodeTemplates(rows));
-        return absl::OkStatus();
-      }));
-  return out;
+  return ReadTemplates(*db_,
+                       "r.slug = t.slug AND r.revision = t.revision WHERE ($1 "
+                       "= 0 OR t.kind = $1) AND t.slug > $2 ORDER BY t.slug "
+                       "LIMIT $3",
+                       {int64_t{kind}, after_slug, int64_t{limit}});
 }
 
 absl::StatusOr<std::vector<TemplateRevision>> NotificationStore::ListRevisions(
     const std::string& slug, int64_t before_revision, int limit) {
-  std::vector<TemplateRevision> out;
-  RETURN_IF_ERROR(sql::RunInTransaction(
-      *db_, sql::TxMode::kRead, [&](sql::Transaction& tx) -> absl::Status {
-        ASSIGN_OR_RETURN(
-            sql::ResultSet rows,
-            tx.Query(absl::StrCat(
-                         "SELECT ", kTemplateColumns,
-                         " FROM templates t JOIN template_revisions r ON "
-                         "r.slug = t.slug WHERE t.slug = $1 AND ($2 = 0 OR "
-                         "r.revision < $2) ORDER BY r.revision DESC LIMIT $3"),
-                     {slug, before_revision, int64_t{limit}}));
-        ASSIGN_OR_RETURN(out, DecodeTemplates(rows));
-        return absl::OkStatus();
-      }));
-  return out;
+  return ReadTemplates(*db_,
+                       "r.slug = t.slug WHERE t.slug = $1 AND ($2 = 0 OR "
+                       "r.revision < $2) ORDER BY r.revision DESC LIMIT $3",
+                       {slug, before_revision, int64_t{limit}});
 }
 
 absl::Status NotificationStore::CreateTemplate(const TemplateRevision& t,
