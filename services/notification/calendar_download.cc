@@ -19,29 +19,34 @@ absl::StatusOr<google::api::HttpBody> CalendarDownload::DownloadBookingCalendar(
       reference.size() > 32 || reference.find('/') != absl::string_view::npos) {
     return InvalidArgumentError({{"booking", "must be bookings/{reference}"}});
   }
+  // The token holder's booking, as booking's check answers it (NOT_FOUND
+  // for every mismatch alike); an admin's, from the contact look-up.
+  // PUBLISH names no attendee, so nothing more is needed.
+  booking::BookingAccess access;
   if (caller.kind == auth::Principal::Kind::kManageToken) {
-    // Booking answers NOT_FOUND for every mismatch alike.
-    ASSIGN_OR_RETURN(booking::BookingAccess access,
+    ASSIGN_OR_RETURN(access,
                      directory_->CheckAccess(r.booking(), caller.manage_token));
-    (void)access;
+  } else {
+    ASSIGN_OR_RETURN(booking::AttendeeContact contact,
+                     directory_->Contact(r.booking(), ""));
+    access.set_state(contact.state());
+    access.set_session(contact.session());
   }
-  ASSIGN_OR_RETURN(booking::AttendeeContact contact,
-                   directory_->Contact(r.booking(), ""));
-  if (contact.state() != booking::Booking::CONFIRMED ||
-      contact.session().empty()) {
+  if (access.state() != booking::Booking::CONFIRMED ||
+      access.session().empty()) {
     return WithErrorInfo(
         absl::FailedPreconditionError(
             "booking: only a confirmed place can be added to a calendar"),
         "NOT_CONFIRMED");
   }
+  const std::string ref(reference);
   ASSIGN_OR_RETURN(SessionDetails session,
-                   directory_->Session(contact.session(), true));
+                   directory_->Session(access.session(), true));
   const std::string uid =
-      CalendarUid(contact.reference(), contact.session(), sender_.mail_domain);
+      CalendarUid(ref, access.session(), sender_.mail_domain);
   ASSIGN_OR_RETURN(int64_t sequence, store_->CurrentCalendarSequence(uid));
   CalendarEvent event = BookingCalendarEvent(
-      sender_, session, contact.reference(), contact.session(),
-      {contact.display_name(), contact.email()}, sequence, clock_->Now());
+      sender_, session, ref, access.session(), {}, sequence, clock_->Now());
   ASSIGN_OR_RETURN(std::string ics,
                    WriteCalendar(event, CalendarMethod::kPublish));
   google::api::HttpBody body;

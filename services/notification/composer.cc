@@ -327,7 +327,7 @@ absl::StatusOr<bool> Composer::ComposeOne() {
     return true;
   }
   // A verdict no retry can change (the event names something malformed):
-  // set aside, counted and logged, so that it holds nothing back.
+  // dropped, counted and logged, so that it holds nothing back.
   CountDropped("refused");
   RETURN_IF_ERROR(sql::RunInTransaction(
       store_->db(), sql::TxMode::kWrite, [&](sql::Transaction& tx) {

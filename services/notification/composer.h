@@ -14,7 +14,7 @@
 // is skipped; a template that cannot be filled in gives a FAILED delivery
 // with the reason, and nothing is sent. When booking or the catalogue
 // cannot be asked the fact waits, longer each time; a fact no retry can
-// compose is set aside and counted (training_notification_facts_dropped_
+// compose is dropped, logged and counted (training_notification_facts_dropped_
 // total).
 
 #include <atomic>

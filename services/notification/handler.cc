@@ -3,7 +3,7 @@
 namespace training::notification {
 namespace {
 
-const auth::Principal& PrincipalOf(const runtime::CallContext& context) {
+auth::Principal PrincipalOf(const runtime::CallContext& context) {
   return context.principal();
 }
 
@@ -12,11 +12,7 @@ void Bind(runtime::Dispatcher& dispatcher, const std::string& method,
           Object* object,
           absl::StatusOr<Response> (Object::*serve)(const auth::Principal&,
                                                     const Request&)) {
-  dispatcher.Handle<Request, Response>(
-      method, [object, serve](const runtime::CallContext& context,
-                              const Request& request) {
-        return (object->*serve)(PrincipalOf(context), request);
-      });
+  runtime::BindMember(dispatcher, method, object, serve, &PrincipalOf);
 }
 
 }  // namespace

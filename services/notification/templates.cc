@@ -287,8 +287,10 @@ absl::StatusOr<v1::Template> Templates::UpdateTemplate(
   if (absl::IsNotFound(current.status())) return NotFound();
   if (!current.ok()) return current.status();
   if (!r.template_().etag().empty() && r.template_().etag() != Etag(*current)) {
-    return absl::AbortedError(
-        "template.etag: the template changed since it was read");
+    return WithErrorInfo(
+        absl::AbortedError(
+            "template.etag: the template changed since it was read"),
+        "ETAG_MISMATCH");
   }
   TemplateRevision next = *current;
   bool words_changed = false;
@@ -332,7 +334,9 @@ absl::StatusOr<google::protobuf::Empty> Templates::DeleteTemplate(
     if (absl::IsNotFound(current.status())) return NotFound();
     if (!current.ok()) return current.status();
     if (r.etag() != Etag(*current)) {
-      return absl::AbortedError("etag: the template changed since it was read");
+      return WithErrorInfo(
+          absl::AbortedError("etag: the template changed since it was read"),
+          "ETAG_MISMATCH");
     }
   }
   RETURN_IF_ERROR(store_->DeleteTemplate(name.slug));
