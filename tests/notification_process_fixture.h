@@ -114,7 +114,9 @@ class NotificationProcessTest
         "--retry_cap=1s", "--max_send_rate=0",
         "--mail_from=training@partnership.example",
         "--mail_domain=partnership.example",
-        "--public_base_url=https://book.example.org"};
+        "--public_base_url=https://book.example.org",
+        // The list booking is given, so that erasures find their records.
+        "--address_hash_secrets=" + kAddressHashSecrets};
     if (!notification_db_url_.empty()) {
       extra.push_back("--database_url=" + notification_db_url_);
     }
@@ -225,10 +227,15 @@ class NotificationProcessTest
     return notification::NotificationService::NewStub(Channel(notification_));
   }
 
-  // The deliveries about `booking`, newest first.
+  // The deliveries about `booking`, newest first, without the scheduled
+  // ones (reminders) that wait for their time.
   std::vector<notification::Delivery> Deliveries(const std::string& booking) {
     notification::ListDeliveriesRequest request;
     request.set_booking(booking);
+    for (int state = notification::Delivery::QUEUED;
+         state <= notification::Delivery::SENDING; ++state) {
+      request.add_states(static_cast<notification::Delivery::State>(state));
+    }
     notification::ListDeliveriesResponse response;
     grpc::Status status = NotificationStub()->ListDeliveries(
         Context(kAdminKey).get(), request, &response);

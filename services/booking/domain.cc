@@ -47,31 +47,6 @@ bool IsValidPhone(absl::string_view phone) {
 
 }  // namespace
 
-bool IsValidEmail(absl::string_view email) {
-  if (email.empty() || email.size() > 254) return false;
-  const size_t at = email.find('@');
-  if (at == absl::string_view::npos || at == 0 ||
-      email.find('@', at + 1) != absl::string_view::npos) {
-    return false;
-  }
-  const absl::string_view domain = email.substr(at + 1);
-  const size_t dot = domain.find('.');
-  if (dot == absl::string_view::npos || dot == 0 || domain.back() == '.') {
-    return false;
-  }
-  return std::none_of(email.begin(), email.end(), [](char c) {
-    return static_cast<unsigned char>(c) <= ' ' || c == 0x7f || c == ',' ||
-           c == ';' || c == '<' || c == '>' || c == '"';
-  });
-}
-
-bool IsSessionName(absl::string_view name) {
-  const size_t slash = name.find("/sessions/");
-  return name.substr(0, 8) == "courses/" && slash != absl::string_view::npos &&
-         slash > 8 && slash + 10 < name.size() &&
-         name.find('/', slash + 10) == absl::string_view::npos;
-}
-
 std::string EmailKey(absl::string_view email) {
   return absl::AsciiStrToLower(email);
 }

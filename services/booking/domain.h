@@ -20,6 +20,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/status/errors.h"
+#include "common/text/text.h"
 #include "services/booking/domain_types.h"
 #include "training/booking/v1/resources.pb.h"
 
@@ -27,12 +28,10 @@ namespace training::booking {
 
 // --- Input rules ---
 
-// A work e-mail address: at most 254 characters, one '@', a non-empty local
-// part, a domain with a dot and no spaces or control characters.
-bool IsValidEmail(absl::string_view email);
-
-// `courses/{course}/sessions/{session}`, one segment each.
-bool IsSessionName(absl::string_view name);
+// The suite's rules for an e-mail address and a session's name
+// (common/text/text.h).
+using ::training::text::IsSessionName;
+using ::training::text::IsValidEmail;
 
 // The address as compared: lower-cased.
 std::string EmailKey(absl::string_view email);

@@ -43,6 +43,7 @@ absl::StatusOr<v1::AttendeeContact> InternalLookups::GetAttendeeContact(
         contact.set_session(b.session());
         contact.set_course(b.course());
         contact.set_state(b.state());
+        contact.set_attendance(b.attendance());
         contact.set_agency_type(b.attendee().agency_type());
         if (!r.previous_contact_id().empty()) {
           ASSIGN_OR_RETURN(std::optional<PreviousContact> previous,

@@ -6,9 +6,7 @@
 #include <memory>
 
 #include "absl/flags/flag.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/config/secret_file.h"
 #include "common/events/consumer.h"
 #include "common/events/outbox.h"
 #include "common/events/retention_flags.h"
@@ -16,6 +14,7 @@
 #include "common/metrics/metrics.h"
 #include "common/redis/redis_client.h"
 #include "common/runtime/server_runner.h"
+#include "common/runtime/shared_secrets.h"
 #include "common/runtime/tls.h"
 #include "common/sql/database.h"
 #include "common/status_macros.h"
@@ -64,43 +63,6 @@ ABSL_FLAG(absl::Duration, availability_ttl, absl::Seconds(5),
 namespace training::booking {
 namespace {
 
-// A shared secret list from its flag, or for a local run on SQLite one made
-// once and kept in the data directory (mode 0600) so that what it signs
-// survives restarts. Replicas on PostgreSQL must share one list: each
-// making its own would refuse what the others signed.
-absl::StatusOr<std::string> SecretSpec(const runtime::ServerOptions& options,
-                                       std::string given,
-                                       const std::string& flag,
-                                       const std::string& file) {
-  if (!given.empty()) return given;
-  if (!absl::StartsWith(options.database_url, "sqlite://")) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(flag,
-                     " is required with a PostgreSQL --database_url: every "
-                     "replica must use the same secrets"));
-  }
-  RETURN_IF_ERROR(runtime::PrepareDataDir(options));
-  return config::ReadOrCreateSecretFile(
-      options.data_dir + "/" + file, flag,
-      [] { return auth::HmacKeys::NewSpec("local"); });
-}
-
-// A secret list parsed by `parse` (ManageTokens::Parse, HmacKeys::Parse),
-// its errors naming `flag`.
-template <typename Keys>
-absl::StatusOr<std::shared_ptr<Keys>> LoadSecrets(
-    const runtime::ServerOptions& options, const std::string& given,
-    const char* flag, const char* file,
-    absl::StatusOr<Keys> (*parse)(absl::string_view)) {
-  ASSIGN_OR_RETURN(std::string spec, SecretSpec(options, given, flag, file));
-  absl::StatusOr<Keys> keys = parse(spec);
-  if (!keys.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(flag, ": ", keys.status().message()));
-  }
-  return std::make_shared<Keys>(*std::move(keys));
-}
-
 // The catalogue, asked about sessions booking has not heard of yet.
 absl::StatusOr<std::shared_ptr<CatalogueDirectory>> OpenCatalogueDirectory(
     const runtime::ServerOptions& options) {
@@ -144,12 +106,12 @@ absl::Status RegisterBooking(runtime::ServerRunner& runner) {
   const runtime::ServerOptions& options = runner.options();
   RETURN_IF_ERROR(runtime::PrepareDatabaseDir(options));
   ASSIGN_OR_RETURN(std::shared_ptr<ManageTokens> shared_tokens,
-                   LoadSecrets<ManageTokens>(
+                   runtime::LoadSharedSecrets<ManageTokens>(
                        options, absl::GetFlag(FLAGS_manage_token_secrets),
                        "--manage_token_secrets (TRAINING_MANAGE_TOKEN_SECRETS)",
                        "booking_token_secrets", &ManageTokens::Parse));
   ASSIGN_OR_RETURN(std::shared_ptr<auth::HmacKeys> shared_address_keys,
-                   LoadSecrets<auth::HmacKeys>(
+                   runtime::LoadSharedSecrets<auth::HmacKeys>(
                        options, absl::GetFlag(FLAGS_address_hash_secrets),
                        "--address_hash_secrets (TRAINING_ADDRESS_HASH_SECRETS)",
                        "address_hash_secrets", &auth::HmacKeys::Parse));

@@ -16,6 +16,7 @@
 namespace training::notification {
 
 namespace booking = training::booking::v1;
+namespace catalogue = training::catalogue::v1;
 
 struct Composer::Prepared {
   PlannedMessage plan{};
@@ -175,21 +176,6 @@ absl::Status Composer::Store(sql::Transaction& tx, const ClaimedFact& fact,
                     .manage_token = p.contact.manage_token()},
                    p.session, sender.public_base_url, sender.team_email));
     values.insert(p.extras.begin(), p.extras.end());
-    NewDelivery d{.source_event_id = fact.event_id,
-                  .kind = p.plan.kind,
-                  .booking = p.booking,
-                  .role = p.plan.role,
-                  .recipient = p.contact.email(),
-                  .template_name = absl::StrCat("templates/", tmpl->slug),
-                  .template_revision = tmpl->revision,
-                  .message_id = NewMessageId(sender.mail_domain),
-                  .event_time = FromProto(fact.event.occur_time())};
-    absl::StatusOr<RenderedText> text = RenderText(*tmpl, values);
-    if (!text.ok()) {
-      d.failure = std::string(text.status().message());
-      RETURN_IF_ERROR(NotificationStore::AddDelivery(tx, d, now).status());
-      continue;
-    }
     std::optional<std::pair<CalendarEvent, CalendarMethod>> calendar;
     if (p.plan.calendar != CalendarPart::kNone) {
       const std::string uid = CalendarUid(p.contact.reference(), p.plan.session,
@@ -202,43 +188,129 @@ absl::Status Composer::Store(sql::Transaction& tx, const ClaimedFact& fact,
               {p.contact.display_name(), p.contact.email()}, sequence, now),
           p.plan.calendar == CalendarPart::kRequest ? CalendarMethod::kRequest
                                                     : CalendarMethod::kCancel);
-      d.calendar_method = MethodName(calendar->second);
     }
-    absl::StatusOr<std::string> message =
-        BuildMessage(sender, *text, d.recipient, d.message_id, now, calendar);
-    if (!message.ok()) {
-      // A session the calendar cannot carry (a joining link it refuses):
-      // recorded as the message's failure, nothing sent.
-      d.failure = std::string(message.status().message());
-      d.calendar_method.clear();
-      RETURN_IF_ERROR(NotificationStore::AddDelivery(tx, d, now).status());
-      continue;
+    const NewDelivery base{.source_event_id = fact.event_id,
+                           .kind = p.plan.kind,
+                           .booking = p.booking,
+                           .role = p.plan.role,
+                           .recipient = p.contact.email(),
+                           .message_id = NewMessageId(sender.mail_domain),
+                           .event_time = FromProto(fact.event.occur_time())};
+    for (const NewDelivery& d :
+         RenderMessages(sender, *tmpl, std::move(values), base, calendar,
+                        p.plan.role == v1::Delivery::ATTENDEE
+                            ? p.contact.line_manager_email()
+                            : "",
+                        now)) {
+      RETURN_IF_ERROR(store_->AddDelivery(tx, d, now).status());
     }
-    d.message = *std::move(message);
-    RETURN_IF_ERROR(NotificationStore::AddDelivery(tx, d, now).status());
-    // The line manager's copy: the same words, no invite.
-    if (tmpl->copy_line_manager && p.plan.role == v1::Delivery::ATTENDEE &&
-        !p.contact.line_manager_email().empty()) {
-      CopyValues(values, sender.public_base_url);
-      absl::StatusOr<RenderedText> copy_text = RenderText(*tmpl, values);
-      NewDelivery copy = d;
-      copy.role = v1::Delivery::LINE_MANAGER;
-      copy.recipient = p.contact.line_manager_email();
-      copy.calendar_method.clear();
-      copy.message_id = NewMessageId(sender.mail_domain);
-      absl::StatusOr<std::string> copy_message =
-          copy_text.ok() ? BuildMessage(sender, *copy_text, copy.recipient,
-                                        copy.message_id, now, std::nullopt)
-                         : absl::StatusOr<std::string>(copy_text.status());
-      if (copy_message.ok()) {
-        copy.message = *std::move(copy_message);
-      } else {
-        copy.failure = std::string(copy_message.status().message());
-      }
-      RETURN_IF_ERROR(NotificationStore::AddDelivery(tx, copy, now).status());
-    }
+    RETURN_IF_ERROR(ScheduleFor(tx, fact, p, now));
   }
   return absl::OkStatus();
+}
+
+absl::Status Composer::ScheduleFor(sql::Transaction& tx,
+                                   const ClaimedFact& fact, const Prepared& p,
+                                   absl::Time now) {
+  std::vector<ScheduleSlot> slots;
+  bool once_per_booking = false;
+  switch (p.plan.kind) {
+    case v1::BOOKING_CONFIRMED:
+    case v1::BOOKING_PROMOTED:
+      if (p.contact.state() != booking::Booking::CONFIRMED ||
+          p.session.any_date) {
+        return absl::OkStatus();
+      }
+      slots = SlotsForConfirmedPlace(options_.schedule, p.session.start,
+                                     p.session.online,
+                                     FromProto(fact.event.occur_time()));
+      break;
+    default:
+      return absl::OkStatus();
+  }
+  for (const ScheduleSlot& slot : slots) {
+    RETURN_IF_ERROR(AddSlot(tx, fact, p.booking, p.plan.session, slot,
+                            once_per_booking, now));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Composer::AddSlot(sql::Transaction& tx, const ClaimedFact& fact,
+                               const std::string& booking_name,
+                               const std::string& session,
+                               const ScheduleSlot& slot, bool once_per_booking,
+                               absl::Time now) {
+  const NewDelivery d{.source_event_id = fact.event_id,
+                      .kind = slot.kind,
+                      .booking = booking_name,
+                      .role = v1::Delivery::ATTENDEE,
+                      .message_id = NewMessageId(options_.sender.mail_domain),
+                      .event_time = FromProto(fact.event.occur_time()),
+                      .session = session,
+                      .anchor = static_cast<int>(slot.anchor),
+                      .offset = slot.offset};
+  return store_->AddScheduled(tx, d, slot.due, once_per_booking, now).status();
+}
+
+absl::Status Composer::ChangeSchedule(const ClaimedFact& fact, absl::Time now) {
+  const events::v1::Event& e = fact.event;
+  return sql::RunInTransaction(
+      store_->db(), sql::TxMode::kWrite,
+      [&](sql::Transaction& tx) -> absl::Status {
+        if (e.has_session_changed()) {
+          const catalogue::Session& session = e.session_changed().session();
+          return NotificationStore::MoveScheduled(
+              tx, session.name(), FromProto(session.start_time()),
+              FromProto(session.end_time()), now);
+        }
+        if (e.has_session_cancelled()) {
+          return NotificationStore::CancelScheduled(
+              tx, "session", e.session_cancelled().session(),
+              "the session was cancelled", now);
+        }
+        if (e.has_booking_cancelled()) {
+          return NotificationStore::CancelScheduled(
+              tx, "booking", e.booking_cancelled().booking(),
+              "the booking was cancelled", now);
+        }
+        return absl::OkStatus();
+      });
+}
+
+absl::Status Composer::ScheduleAfterSession(const ClaimedFact& fact,
+                                            absl::Time now) {
+  const events::v1::AttendanceRecorded& recorded =
+      fact.event.attendance_recorded();
+  absl::StatusOr<SessionDetails> session =
+      directory_->Session(recorded.session(), false);
+  if (IsGone(session.status())) return absl::OkStatus();
+  if (!session.ok()) return session.status();
+  bool notices = false;
+  if (recorded.no_show_bookings_size() > 0) {
+    ASSIGN_OR_RETURN(std::optional<std::string> policy,
+                     directory_->NoShowPolicy(session->course));
+    notices = policy.has_value();
+  }
+  const absl::Time recorded_at = FromProto(fact.event.occur_time());
+  return sql::RunInTransaction(
+      store_->db(), sql::TxMode::kWrite,
+      [&](sql::Transaction& tx) -> absl::Status {
+        const ScheduleSlot feedback = SlotAfterSession(
+            options_.schedule, v1::FEEDBACK_REQUEST, session->end, recorded_at);
+        for (const std::string& name : recorded.attended_bookings()) {
+          RETURN_IF_ERROR(
+              AddSlot(tx, fact, name, recorded.session(), feedback, true, now));
+        }
+        if (notices) {
+          const ScheduleSlot notice = SlotAfterSession(
+              options_.schedule, v1::NO_SHOW_NOTICE, session->end, recorded_at);
+          for (const std::string& name : recorded.no_show_bookings()) {
+            RETURN_IF_ERROR(
+                AddSlot(tx, fact, name, recorded.session(), notice, true, now));
+          }
+        }
+        return NotificationStore::FinishFact(tx, fact.event_id);
+      });
 }
 
 absl::Status Composer::ComposeSessionWide(const ClaimedFact& fact,
@@ -290,9 +362,18 @@ absl::StatusOr<bool> Composer::ComposeOne() {
           store_->db(), sql::TxMode::kWrite, [&](sql::Transaction& tx) {
             RETURN_IF_ERROR(
                 NotificationStore::ForgetBookings(tx, bookings, now));
+            // Line-manager copies and enquiries are found by the address.
+            RETURN_IF_ERROR(NotificationStore::ForgetAddress(
+                tx, event.personal_data_erased().address_hash(), now));
             return NotificationStore::FinishFact(tx, fact->event_id);
           });
     }
+    if (event.has_attendance_recorded()) {
+      return ScheduleAfterSession(*fact, now);
+    }
+    // Scheduled messages move or go first: the messages composed next
+    // may tell the person so.
+    RETURN_IF_ERROR(ChangeSchedule(*fact, now));
     std::vector<Prepared> prepared;
     SessionCache sessions;
     for (const PlannedMessage& plan : PlanMessages(event)) {

@@ -29,12 +29,13 @@
 #include "services/notification/directory.h"
 #include "services/notification/message_builder.h"
 #include "services/notification/message_plan.h"
+#include "services/notification/schedule_rules.h"
 #include "services/notification/store.h"
 
 namespace training::notification {
 
 struct ComposerOptions {
-  SenderConfig sender;
+  SenderConfig sender{};
   absl::Duration max_fact_age = absl::Hours(48);
   absl::Duration lease = absl::Seconds(60);
   // Wait before a fact is tried again when booking or the catalogue could
@@ -42,7 +43,8 @@ struct ComposerOptions {
   absl::Duration retry_after = absl::Seconds(5);
   absl::Duration max_retry_after = absl::Minutes(5);
   absl::Duration idle_poll = absl::Milliseconds(200);
-  std::string owner;  // unique per process
+  std::string owner{};  // unique per process
+  ScheduleOptions schedule{};
 };
 
 class Composer {
@@ -73,6 +75,20 @@ class Composer {
   // Renders and stores the prepared messages in `tx`.
   absl::Status Store(sql::Transaction& tx, const ClaimedFact& fact,
                      std::vector<Prepared>& prepared);
+  // The messages a place confirmed by `fact` will get later (reminders,
+  // joining instructions), stored in `tx` beside its confirmation.
+  absl::Status ScheduleFor(sql::Transaction& tx, const ClaimedFact& fact,
+                           const Prepared& p, absl::Time now);
+  absl::Status AddSlot(sql::Transaction& tx, const ClaimedFact& fact,
+                       const std::string& booking, const std::string& session,
+                       const ScheduleSlot& slot, bool once_per_booking,
+                       absl::Time now);
+  // A session that moved moves its scheduled messages; a cancelled session
+  // or booking cancels them.
+  absl::Status ChangeSchedule(const ClaimedFact& fact, absl::Time now);
+  // Attendance recorded: feedback requests to those who came, no-show
+  // notices to those who did not when the course has a no-show policy.
+  absl::Status ScheduleAfterSession(const ClaimedFact& fact, absl::Time now);
   absl::Status ComposeSessionWide(const ClaimedFact& fact,
                                   const PlannedMessage& plan,
                                   SessionCache& sessions);

@@ -132,6 +132,65 @@ const std::vector<DefaultTemplate>& DefaultTemplates() {
             "If you can no longer come, please cancel so that someone else "
             "can have the place:\n((manage_link))"),
        "", false},
+      {v1::ENQUIRY_ACKNOWLEDGEMENT, "We have your question, reference ((reference))",
+       Body("Hello ((name)),\n\n"
+            "Thank you for getting in touch about ((about)). The training "
+            "team has your question and will reply to this address, "
+            "usually within three working days.\n\n"
+            "Your reference: ((reference))\n\n"
+            "If you did not send us a question, you can ignore this "
+            "message."),
+       "", false},
+      {v1::ENQUIRY_FORWARD, "Enquiry ((reference)): ((about))",
+       "A question came through the \"get in touch\" form.\n\n"
+       "From: ((name)) <((enquirer_email))>\n"
+       "About: ((about))\n"
+       "Reference: ((reference))\n\n"
+       "((enquiry_text))\n\n"
+       "This copy is for the training team: reply to it to answer them.",
+       "", false},
+      {v1::REMINDER, "Reminder: ((course_title)), ((session_date))",
+       Body(std::string(kCopyNote) +
+            "Hello ((name)),\n\n"
+            "This is a reminder of your place on ((course_title)).\n\n" +
+            kWhenAndWhere +
+            "Booking reference: ((reference))\n\n"
+            "((is_online??We will e-mail the link to join before the "
+            "session.\n\n))"
+            "((for_attendee??If you can no longer come, please cancel so "
+            "that someone else can have the place, or send a colleague:\n))"
+            "((manage_link))"),
+       "", false},
+      {v1::JOINING_INSTRUCTIONS,
+       "How to join: ((course_title)), ((session_date))",
+       Body("Hello ((name)),\n\n"
+            "Here is the link to join ((course_title)) online on "
+            "((session_date)), ((session_time)) ((time_zone)):\n\n"
+            "((joining_link))\n\n"
+            "Please join a few minutes early, with your camera on if you "
+            "can: the session is interactive. The link is for you alone; "
+            "please do not pass it on.\n\n"
+            "Booking reference: ((reference))"),
+       "", false},
+      {v1::FEEDBACK_REQUEST, "How was ((course_title))?",
+       Body("Hello ((name)),\n\n"
+            "Thank you for coming to ((course_title)) on ((session_date)). "
+            "Please tell us how it went for you; it takes about five "
+            "minutes and helps us improve the programme:\n\n"
+            "((feedback_link))\n\n"
+            "If you would rather not be asked for feedback again, use this "
+            "link:\n((opt_out_link))"),
+       "", false},
+      {v1::NO_SHOW_NOTICE, "We missed you: ((course_title))",
+       Body("Hello ((name)),\n\n"
+            "You had a place on ((course_title)) on ((session_date)) "
+            "(booking ((reference))), but we did not see you there, so it "
+            "is recorded as a no-show.\n\n"
+            "((no_show_policy))\n\n"
+            "If you cannot come to a session you have booked, please cancel "
+            "so that someone on the waiting list can have the place. If you "
+            "think this record is wrong, please write to us."),
+       "", false},
   };
   return *templates;
 }

@@ -110,6 +110,18 @@ absl::StatusOr<bool> DeliveryWorker::SendOne(const std::string& owner) {
   if (!claimed.ok()) return claimed.status();
   if (!*claimed) return false;
   ClaimedDelivery* d = &**claimed;
+  ASSIGN_OR_RETURN(std::optional<RecipientBlock> block,
+                   store_->CheckRecipient(d->recipient, clock_->Now(),
+                                          options_.max_per_recipient_per_day));
+  if (block) {
+    // Suppressed, or written to too often today: failed without an attempt.
+    GiveBackTurn(*turn);
+    ASSIGN_OR_RETURN(bool marked,
+                     store_->MarkFailed(d->id, owner, block->notify_status,
+                                        block->reason, clock_->Now()));
+    if (marked) CountFailed(d->kind, block->notify_status);
+    return true;
+  }
   runtime::CrashPoint("notification.before_smtp");
   const RelayReply reply =
       relay_->Send(options_.from_address, d->recipient, d->message);
@@ -124,6 +136,9 @@ absl::StatusOr<bool> DeliveryWorker::SendOne(const std::string& owner) {
     CountSent(d->kind);
     ObserveLag(now - d->event_time);
   } else if (outcome == SendOutcome::kPermanent) {
+    // Suppressed first: a crash before the outcome is recorded then fails
+    // the retry without writing to the address again.
+    RETURN_IF_ERROR(store_->Suppress(d->id, d->recipient, reply.error, now));
     ASSIGN_OR_RETURN(
         recorded,
         store_->MarkFailed(d->id, owner,

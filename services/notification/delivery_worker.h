@@ -47,6 +47,9 @@ struct DeliveryOptions {
   int senders = 2;
   absl::Duration idle_poll = absl::Milliseconds(200);
   std::string owner;  // unique per process
+  // Messages one address may be sent in 24 hours: a guard against a loop
+  // writing to someone again and again. 0: no limit.
+  int max_per_recipient_per_day = 50;
 };
 
 class DeliveryWorker {

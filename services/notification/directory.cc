@@ -76,6 +76,8 @@ absl::StatusOr<SessionDetails> GrpcDirectory::Session(const std::string& name,
       session.time_zone().empty() ? "Europe/London" : session.time_zone();
   details.online = session.delivery_mode() == catalogue::ONLINE;
   details.cancellation_reason = session.cancellation_reason();
+  details.cancelled = session.state() == catalogue::Session::CANCELLED;
+  details.course = name.substr(0, name.find("/sessions/"));
   if (!session.venue().empty()) {
     catalogue::GetVenueRequest venue_request;
     venue_request.set_name(session.venue());
@@ -132,6 +134,23 @@ absl::StatusOr<std::string> GrpcDirectory::CourseTitle(
   grpc::Status status = catalogue_->GetCourse(&context, request, &course);
   if (!status.ok()) return FromGrpcStatus(status);
   return course.title();
+}
+
+absl::StatusOr<std::optional<std::string>> GrpcDirectory::NoShowPolicy(
+    const std::string& name) {
+  catalogue::GetCourseRequest request;
+  request.set_name(name);
+  catalogue::Course course;
+  grpc::ClientContext context;
+  Prepare(context);
+  grpc::Status status = catalogue_->GetCourse(&context, request, &course);
+  if (!status.ok()) return FromGrpcStatus(status);
+  const catalogue::NoShowPolicy& policy = course.no_show_policy();
+  if (!course.has_no_show_policy() ||
+      (policy.max_no_shows() == 0 && policy.description().empty())) {
+    return std::nullopt;
+  }
+  return policy.description();
 }
 
 }  // namespace training::notification

@@ -8,6 +8,7 @@
 // GrpcDirectory calls them with the service's own key and a deadline.
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -37,6 +38,10 @@ class Directory {
   // A course's title (waiting lists for any date of it).
   virtual absl::StatusOr<std::string> CourseTitle(
       const std::string& course) = 0;
+  // The course's no-show policy as shown to people (its description, which
+  // may be empty); nullopt when the course has none.
+  virtual absl::StatusOr<std::optional<std::string>> NoShowPolicy(
+      const std::string& course) = 0;
 };
 
 class GrpcDirectory final : public Directory {
@@ -56,6 +61,8 @@ class GrpcDirectory final : public Directory {
   absl::StatusOr<training::booking::v1::BookingAccess> CheckAccess(
       const std::string& booking, const std::string& manage_token) override;
   absl::StatusOr<std::string> CourseTitle(const std::string& course) override;
+  absl::StatusOr<std::optional<std::string>> NoShowPolicy(
+      const std::string& course) override;
 
  private:
   void Prepare(grpc::ClientContext& context) const;

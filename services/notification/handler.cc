@@ -18,8 +18,9 @@ void Bind(runtime::Dispatcher& dispatcher, const std::string& method,
 }  // namespace
 
 void RegisterNotificationHandlers(runtime::Dispatcher& d, Templates* t,
-                                  DeliveryLog* log,
-                                  CalendarDownload* download) {
+                                  DeliveryLog* log, CalendarDownload* download,
+                                  Recipients* recipients,
+                                  Enquiries* enquiries) {
   Bind(d, "CreateTemplate", t, &Templates::CreateTemplate);
   Bind(d, "GetTemplate", t, &Templates::GetTemplate);
   Bind(d, "ListTemplates", t, &Templates::ListTemplates);
@@ -35,6 +36,11 @@ void RegisterNotificationHandlers(runtime::Dispatcher& d, Templates* t,
   Bind(d, "CancelDelivery", log, &DeliveryLog::CancelDelivery);
   Bind(d, "DownloadBookingCalendar", download,
        &CalendarDownload::DownloadBookingCalendar);
+  Bind(d, "OptOutOfFeedback", recipients, &Recipients::OptOutOfFeedback);
+  Bind(d, "ListSuppressions", recipients, &Recipients::ListSuppressions);
+  Bind(d, "DeleteSuppression", recipients, &Recipients::DeleteSuppression);
+  Bind(d, "ExportPersonalData", recipients, &Recipients::ExportPersonalData);
+  Bind(d, "CreateEnquiry", enquiries, &Enquiries::CreateEnquiry);
 }
 
 }  // namespace training::notification

@@ -8,6 +8,8 @@
 #include "common/runtime/dispatcher.h"
 #include "services/notification/calendar_download.h"
 #include "services/notification/delivery_log.h"
+#include "services/notification/enquiries.h"
+#include "services/notification/recipients.h"
 #include "services/notification/templates.h"
 
 namespace training::notification {
@@ -15,7 +17,8 @@ namespace training::notification {
 // None is owned; all must outlive the server.
 void RegisterNotificationHandlers(runtime::Dispatcher& dispatcher,
                                   Templates* templates, DeliveryLog* log,
-                                  CalendarDownload* download);
+                                  CalendarDownload* download,
+                                  Recipients* recipients, Enquiries* enquiries);
 
 }  // namespace training::notification
 

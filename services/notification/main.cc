@@ -10,15 +10,19 @@
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/auth/hmac_keys.h"
 #include "common/events/consumer.h"
 #include "common/logging/log.h"
 #include "common/metrics/metrics.h"
 #include "common/redis/redis_client.h"
 #include "common/runtime/server_runner.h"
+#include "common/runtime/shared_secrets.h"
 #include "common/runtime/tls.h"
 #include "common/sql/database.h"
 #include "common/status_macros.h"
@@ -30,6 +34,7 @@
 #include "services/notification/directory.h"
 #include "services/notification/handler.h"
 #include "services/notification/mail_relay.h"
+#include "services/notification/scheduler.h"
 #include "services/notification/store.h"
 #include "services/notification/templates.h"
 #include "training/notification/v1/notification_service.grpc.pb.h"
@@ -77,8 +82,63 @@ ABSL_FLAG(absl::Duration, max_fact_age, absl::Hours(48),
           "Facts older than this when first seen are dropped unsent (a "
           "consumer group created late replays days of events).");
 
+ABSL_FLAG(std::string, address_hash_secrets, "",
+          "The suite's address-hash secrets, kid:base64url,… (the first is "
+          "current): the same list booking is given, so that an erasure's "
+          "hash finds this service's records of the address. When empty, a "
+          "secret is made once and kept in <data_dir>/address_hash_secrets "
+          "(local runs only).");
+ABSL_FLAG(std::vector<std::string>, reminder_offsets,
+          std::vector<std::string>({"336h", "48h"}),
+          "When reminders go, before the start: durations, comma-separated "
+          "(empty: no reminders).");
+ABSL_FLAG(absl::Duration, joining_lead, absl::Hours(24),
+          "How long before an online session its joining instructions go.");
+ABSL_FLAG(absl::Duration, after_session_delay, absl::Hours(1),
+          "How long after a session's end feedback requests and no-show "
+          "notices go (at once when attendance is recorded later).");
+ABSL_FLAG(std::string, team_address, "",
+          "Where enquiries from the \"get in touch\" form go; empty: "
+          "--mail_from.");
+ABSL_FLAG(int, enquiries_per_address_per_hour, 3,
+          "Enquiries one e-mail address may send in an hour; more are "
+          "refused (RESOURCE_EXHAUSTED).");
+ABSL_FLAG(int, max_messages_per_recipient_per_day, 50,
+          "Messages one address may be sent in 24 hours, a guard against a "
+          "loop; more are recorded FAILED (technical-failure) unsent. 0: no "
+          "limit.");
+ABSL_FLAG(std::string, feedback_form_url, "",
+          "Where attendees give feedback; empty: <public_base_url>/feedback.");
+
 namespace training::notification {
 namespace {
+
+absl::StatusOr<ScheduleOptions> ScheduleOptionsFromFlags() {
+  ScheduleOptions schedule{
+      .reminder_offsets = {},
+      .joining_lead = absl::GetFlag(FLAGS_joining_lead),
+      .after_session_delay = absl::GetFlag(FLAGS_after_session_delay)};
+  const std::vector<std::string> offsets =
+      absl::GetFlag(FLAGS_reminder_offsets);
+  for (const std::string& text : offsets) {
+    absl::Duration offset;
+    if (text.empty()) continue;
+    if (!absl::ParseDuration(text, &offset) || offset <= absl::ZeroDuration() ||
+        offset > absl::Hours(24 * 366)) {
+      return absl::InvalidArgumentError(
+          "--reminder_offsets: each must be a duration such as 48h, above 0 "
+          "and at most a year");
+    }
+    schedule.reminder_offsets.push_back(offset);
+  }
+  if (schedule.joining_lead <= absl::ZeroDuration() ||
+      schedule.after_session_delay < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "--joining_lead must be above 0 and --after_session_delay not "
+        "negative");
+  }
+  return schedule;
+}
 
 absl::StatusOr<SmtpOptions> SmtpOptionsFromFlags() {
   SmtpOptions smtp{.host = absl::GetFlag(FLAGS_smtp_host),
@@ -150,8 +210,14 @@ absl::Status RegisterNotification(runtime::ServerRunner& runner) {
                    sql::Database::Open(options.database_url));
   ASSIGN_OR_RETURN(std::shared_ptr<redis::RedisClient> redis,
                    redis::RedisClient::Create(options.redis_url));
+  ASSIGN_OR_RETURN(std::shared_ptr<auth::HmacKeys> address_keys,
+                   runtime::LoadSharedSecrets<auth::HmacKeys>(
+                       options, absl::GetFlag(FLAGS_address_hash_secrets),
+                       "--address_hash_secrets (TRAINING_ADDRESS_HASH_SECRETS)",
+                       "address_hash_secrets", &auth::HmacKeys::Parse));
+  ASSIGN_OR_RETURN(ScheduleOptions schedule, ScheduleOptionsFromFlags());
   ASSIGN_OR_RETURN(std::shared_ptr<NotificationStore> store,
-                   NotificationStore::Open(db.get()));
+                   NotificationStore::Open(db.get(), address_keys.get()));
   RETURN_IF_ERROR(store->SeedDefaultTemplates(absl::Now()));
   ASSIGN_OR_RETURN(
       std::shared_ptr<grpc::ChannelCredentials> credentials,
@@ -166,7 +232,14 @@ absl::Status RegisterNotification(runtime::ServerRunner& runner) {
       store.get(), directory.get(), Clock::Real(),
       ComposerOptions{.sender = sender,
                       .max_fact_age = absl::GetFlag(FLAGS_max_fact_age),
-                      .owner = owner});
+                      .owner = owner,
+                      .schedule = schedule});
+  auto scheduler = std::make_shared<Scheduler>(
+      store.get(), directory.get(), Clock::Real(), address_keys.get(),
+      SchedulerOptions{
+          .sender = sender,
+          .owner = owner,
+          .feedback_form_url = absl::GetFlag(FLAGS_feedback_form_url)});
   auto worker = std::make_shared<DeliveryWorker>(
       store.get(), relay.get(), Clock::Real(),
       DeliveryOptions{.from_address = sender.team_email,
@@ -176,7 +249,9 @@ absl::Status RegisterNotification(runtime::ServerRunner& runner) {
                       .lease = absl::GetFlag(FLAGS_send_lease),
                       .max_rate = absl::GetFlag(FLAGS_max_send_rate),
                       .senders = absl::GetFlag(FLAGS_senders),
-                      .owner = owner});
+                      .owner = owner,
+                      .max_per_recipient_per_day = absl::GetFlag(
+                          FLAGS_max_messages_per_recipient_per_day)});
   if (absl::GetFlag(FLAGS_max_attempts) < 1 ||
       absl::GetFlag(FLAGS_senders) < 1) {
     return absl::InvalidArgumentError(
@@ -193,6 +268,14 @@ absl::Status RegisterNotification(runtime::ServerRunner& runner) {
   auto templates =
       std::make_shared<Templates>(store.get(), Clock::Real(), sender);
   auto delivery_log = std::make_shared<DeliveryLog>(store.get(), Clock::Real());
+  auto recipients = std::make_shared<Recipients>(
+      store.get(), address_keys.get(), Clock::Real());
+  auto enquiries = std::make_shared<Enquiries>(
+      store.get(), directory.get(), Clock::Real(),
+      EnquiryOptions{.sender = sender,
+                     .team_address = absl::GetFlag(FLAGS_team_address),
+                     .per_address_per_hour =
+                         absl::GetFlag(FLAGS_enquiries_per_address_per_hour)});
   auto download = std::make_shared<CalendarDownload>(
       store.get(), directory.get(), Clock::Real(), sender);
   metrics::DefaultRegistry().Gauge(
@@ -204,18 +287,21 @@ absl::Status RegisterNotification(runtime::ServerRunner& runner) {
   booking_events->Start();
   catalogue_events->Start();
   composer->Start();
+  scheduler->Start();
   worker->Start();
   // Released newest first: the threads stop before what they use.
   for (std::shared_ptr<void> kept :
        std::initializer_list<std::shared_ptr<void>>{
-           db, redis, store, directory, relay, templates, delivery_log,
-           download, composer, worker, booking_events, catalogue_events}) {
+           db, redis, address_keys, store, directory, relay, templates,
+           delivery_log, download, recipients, enquiries, composer, scheduler,
+           worker, booking_events, catalogue_events}) {
     runner.Keep(std::move(kept));
   }
   runtime::DispatchedService service =
       runtime::MakeService<v1::NotificationService>(runner.runtime());
   RegisterNotificationHandlers(*service.dispatcher, templates.get(),
-                               delivery_log.get(), download.get());
+                               delivery_log.get(), download.get(),
+                               recipients.get(), enquiries.get());
   runner.AddService(std::move(service));
   return absl::OkStatus();
 }

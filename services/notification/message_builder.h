@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -43,7 +44,19 @@ absl::StatusOr<RenderedText> RenderText(
 absl::StatusOr<std::string> BuildMessage(
     const SenderConfig& sender, const RenderedText& text,
     const std::string& recipient, const std::string& message_id, absl::Time now,
-    const std::optional<std::pair<CalendarEvent, CalendarMethod>>& calendar);
+    const std::optional<std::pair<CalendarEvent, CalendarMethod>>& calendar,
+    const std::string& reply_to = "");
+
+// The message `base` describes, its template filled in with `values` and
+// built (a failure to do either is recorded in it, to be stored FAILED),
+// then the line manager's copy (same words, no invite, no manage link)
+// when the template asks for one and `line_manager_email` is set.
+// `base.recipient`, `.message_id` and `.role` say who the first is for.
+std::vector<NewDelivery> RenderMessages(
+    const SenderConfig& sender, const TemplateRevision& tmpl,
+    std::map<std::string, std::string> values, NewDelivery base,
+    const std::optional<std::pair<CalendarEvent, CalendarMethod>>& calendar,
+    const std::string& line_manager_email, absl::Time now);
 
 // The calendar event of a booking's place, as every message and the
 // download describe it.

@@ -110,6 +110,14 @@ std::vector<PlannedMessage> PlanMessages(const Event& event) {
 }
 
 std::set<std::string> PlaceholdersFor(v1::MessageKind kind) {
+  // An enquiry is about no booking.
+  if (kind == v1::ENQUIRY_ACKNOWLEDGEMENT) {
+    return {"name", "reference", "about", "team_email"};
+  }
+  if (kind == v1::ENQUIRY_FORWARD) {
+    return {"name",       "reference",      "about",
+            "team_email", "enquirer_email", "enquiry_text"};
+  }
   // What every message about a booking can say.
   std::set<std::string> names = {
       "name",         "reference",         "course_title",
@@ -132,6 +140,15 @@ std::set<std::string> PlaceholdersFor(v1::MessageKind kind) {
     case v1::SESSION_CHANGED:
       names.insert({"what_changed", "time_changed", "place_changed",
                     "joining_details_changed"});
+      break;
+    case v1::JOINING_INSTRUCTIONS:
+      names.insert("joining_link");
+      break;
+    case v1::FEEDBACK_REQUEST:
+      names.insert({"feedback_link", "opt_out_link"});
+      break;
+    case v1::NO_SHOW_NOTICE:
+      names.insert("no_show_policy");
       break;
     default:
       break;

@@ -118,6 +118,9 @@ std::string WriteMime(const MailMessage& m) {
   std::string out = absl::StrCat(
       "From: ", EncodeHeaderText(m.from_name), " <", OneLine(m.from_address),
       ">", kCrlf, "To: <", OneLine(m.to_address), ">", kCrlf,
+      m.reply_to.empty()
+          ? std::string()
+          : absl::StrCat("Reply-To: <", OneLine(m.reply_to), ">", kCrlf),
       "Subject: ", EncodeHeaderText(m.subject), kCrlf, "Date: ",
       absl::FormatTime("%a, %d %b %Y %H:%M:%S +0000", m.date,
                        absl::UTCTimeZone()),

@@ -29,6 +29,7 @@ struct MailMessage {
   std::string calendar_method{};  // its METHOD ("REQUEST")
   std::string message_id{};       // without angle brackets
   absl::Time date{};
+  std::string reply_to{};  // where replies go; empty: the sender
 };
 
 // The whole message, lines ending in CRLF (libcurl adds SMTP's

@@ -28,6 +28,8 @@ struct SessionDetails {
   // A waiting-list entry for any date of a course: no session yet, so no
   // date, time or place (`title` is the course's).
   bool any_date = false;
+  std::string course{};  // `courses/{course}`
+  bool cancelled = false;
 };
 
 // Who a message is for and what it is about.

@@ -25,6 +25,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/auth/hmac_keys.h"
 #include "common/sql/database.h"
 #include "common/sql/migrations.h"
 #include "training/events/v1/events.pb.h"
@@ -33,6 +34,10 @@
 namespace training::notification {
 
 std::vector<sql::Migration> NotificationMigrations();
+
+// A new delivery's or enquiry's id: 20 lower-case hex digits, unguessable
+// enough that one cannot be found by counting.
+std::string NewRecordId();
 
 // A new message's `Message-ID` (without angle brackets), `{id}@{domain}`:
 // the delivery's id is the part before the "@", so that the id a mailbox
@@ -63,6 +68,25 @@ struct NewDelivery {
   // A render failure: stored FAILED (technical-failure) with this reason,
   // nothing sent.
   std::string failure{};
+  // A scheduled message's slot (schedule_rules.h): its session, and its
+  // offset, which also tells a booking's reminders apart.
+  std::string session{};
+  int anchor = 0;
+  absl::Duration offset{};
+  std::string enquiry{};  // `enquiries/{id}` for an enquiry's messages
+};
+
+// A scheduled message claimed when due, to be checked and rendered.
+struct DueMessage {
+  std::string id{};
+  std::string source_event_id{};
+  v1::MessageKind kind = v1::MESSAGE_KIND_UNSPECIFIED;
+  std::string booking{};
+  std::string session{};
+  int anchor = 0;
+  absl::Duration offset{};
+  std::string message_id{};
+  absl::Time event_time{};
 };
 
 // A delivery claimed for sending.
@@ -90,6 +114,32 @@ struct TemplateRevision {
   absl::Time revision_time{};
 };
 
+// Why a message is not sent to its address (CheckRecipient).
+struct RecipientBlock {
+  std::string notify_status{};
+  std::string reason{};
+};
+
+// An address the relay refused for good.
+struct SuppressionEntry {
+  std::string address_hash{};
+  std::string masked_recipient{};
+  std::string reason{};
+  std::string delivery{};
+  absl::Time create_time{};
+};
+
+// An enquiry as kept.
+struct EnquiryRecord {
+  std::string id{};
+  std::string request_id{};
+  std::string display_name{};
+  std::string email{};
+  std::string session{};
+  std::string text{};
+  absl::Time create_time{};
+};
+
 // Filters of ListDeliveries and CountDeliveries.
 struct DeliveryFilter {
   std::string booking;
@@ -98,13 +148,18 @@ struct DeliveryFilter {
   std::vector<int> kinds;
   std::optional<absl::Time> start;
   std::optional<absl::Time> end;
+  // Only messages to an address with one of these keyed hashes.
+  std::vector<std::string> recipient_hashes;
 };
 
 class NotificationStore {
  public:
-  // Applies the migrations; `db` is not owned and must outlive this.
+  // Applies the migrations; `db` and `address_keys` are not owned and must
+  // outlive this. Every address written is stored with its keyed hash under
+  // the current key (common/auth/address_hash.h), by which erasure,
+  // suppressions and opt-outs find it.
   static absl::StatusOr<std::unique_ptr<NotificationStore>> Open(
-      sql::Database* db);
+      sql::Database* db, const auth::HmacKeys* address_keys);
 
   sql::Database& db() { return *db_; }
 
@@ -168,9 +223,8 @@ class NotificationStore {
   absl::StatusOr<int64_t> CurrentCalendarSequence(const std::string& uid);
   // Stores a message queued for now; false when that message (same event,
   // kind, booking and role) was stored before.
-  static absl::StatusOr<bool> AddDelivery(sql::Transaction& tx,
-                                          const NewDelivery& delivery,
-                                          absl::Time now);
+  absl::StatusOr<bool> AddDelivery(sql::Transaction& tx,
+                                   const NewDelivery& delivery, absl::Time now);
   // The next due delivery, moved to SENDING and leased to `owner`: a
   // QUEUED or RETRYING one whose time has come, or a SENDING one whose
   // sender's lease ran out (it died mid-send).
@@ -208,6 +262,94 @@ class NotificationStore {
   // FAILED_PRECONDITION otherwise.
   absl::StatusOr<v1::Delivery> CancelDelivery(const std::string& id,
                                               absl::Time now);
+
+  // --- Scheduled messages (store_schedule.cc) ---
+  // Stores a message to be checked and rendered at `due` (SCHEDULED, no
+  // recipient yet); nothing when that slot is stored already. With
+  // `once_per_booking`, nothing either when the booking has a message of
+  // that kind not cancelled (attendance recorded twice).
+  absl::StatusOr<bool> AddScheduled(sql::Transaction& tx, const NewDelivery& d,
+                                    absl::Time due, bool once_per_booking,
+                                    absl::Time now);
+  // A session's times changed: its scheduled messages move with it; a
+  // reminder whose new time has passed is cancelled (the change notice says
+  // what it would have).
+  static absl::Status MoveScheduled(sql::Transaction& tx,
+                                    const std::string& session,
+                                    absl::Time start, absl::Time end,
+                                    absl::Time now);
+  // Cancels the scheduled messages of a booking (`column` "booking") or a
+  // session ("session"), with the reason in `last_error`.
+  static absl::Status CancelScheduled(sql::Transaction& tx,
+                                      absl::string_view column,
+                                      const std::string& value,
+                                      const std::string& reason,
+                                      absl::Time now);
+  // The next scheduled message whose time has come, leased to `owner`.
+  absl::StatusOr<std::optional<DueMessage>> ClaimDue(const std::string& owner,
+                                                     absl::Time now,
+                                                     absl::Duration lease);
+  // The claimed message rendered (`rendered` holds recipient, template and
+  // text; a failure as in AddDelivery) and queued to send now; false when
+  // `owner` no longer holds it.
+  absl::StatusOr<bool> QueueDue(sql::Transaction& tx, const DueMessage& due,
+                                const std::string& owner,
+                                const NewDelivery& rendered, absl::Time now);
+  // The claimed message is not sent: CANCELLED with `reason`.
+  absl::StatusOr<bool> CancelDue(const DueMessage& due,
+                                 const std::string& owner,
+                                 const std::string& reason, absl::Time now);
+  // The claimed message waits until `until` (its session moved, its link is
+  // not out yet, booking could not be asked).
+  absl::StatusOr<bool> PostponeDue(const DueMessage& due,
+                                   const std::string& owner, absl::Time until,
+                                   absl::Time now);
+
+  // --- Enquiries (store_enquiries.cc) ---
+  // The enquiry stored under `request_id`, if any.
+  static absl::StatusOr<std::optional<EnquiryRecord>> FindEnquiryByRequest(
+      sql::Transaction& tx, const std::string& request_id);
+  // Enquiries from `email` (under any key) at or after `since`, and when
+  // the oldest of them came.
+  absl::StatusOr<std::pair<int64_t, absl::Time>> RecentEnquiries(
+      sql::Transaction& tx, const std::string& email, absl::Time since);
+  absl::Status AddEnquiry(sql::Transaction& tx, const EnquiryRecord& e);
+  // Everything kept from `email`, newest first.
+  absl::StatusOr<std::vector<EnquiryRecord>> EnquiriesFrom(
+      const std::string& email);
+
+  // --- Addresses (store_addresses.cc) ---
+  // The keyed hash of `email` under the current key.
+  std::string AddressHash(absl::string_view email) const;
+  // Whether any key's hash of `email` opted out of feedback requests.
+  absl::StatusOr<bool> OptedOutOfFeedback(absl::string_view email);
+  // Whether a message may go to `recipient` now: not when the address is
+  // suppressed (`permanent-failure`), nor when it was sent `daily_cap`
+  // messages in the last 24 hours (`technical-failure`; 0: no cap).
+  absl::StatusOr<std::optional<RecipientBlock>> CheckRecipient(
+      const std::string& recipient, absl::Time now, int daily_cap);
+  // Suppresses `recipient` after delivery `id` was refused for good.
+  absl::Status Suppress(const std::string& id, const std::string& recipient,
+                        const std::string& reason, absl::Time now);
+  // Newest first, after the page key (create time, hash) when given.
+  absl::StatusOr<std::vector<SuppressionEntry>> ListSuppressions(
+      std::optional<std::pair<int64_t, std::string>> after, int limit);
+  // False when there was none.
+  absl::StatusOr<bool> DeleteSuppression(const std::string& address_hash);
+  absl::StatusOr<std::optional<SuppressionEntry>> FindSuppression(
+      const std::string& email);
+  // The keyed hashes of `email` under every key, current first.
+  std::vector<std::string> AddressHashes(absl::string_view email) const;
+  // Erasure of the address whose keyed hash is `address_hash`: its
+  // messages (and the team's copies of its enquiries) lose address and
+  // text, unsent ones are cancelled, its enquiries lose their words, its
+  // opt-out and suppression go. Rows stay, so that counts stay true.
+  static absl::Status ForgetAddress(sql::Transaction& tx,
+                                    const std::string& address_hash,
+                                    absl::Time now);
+  // Opts out the address delivery `id` went to; false when the delivery is
+  // unknown or its address was erased.
+  absl::StatusOr<bool> OptOutOfDelivery(const std::string& id, absl::Time now);
   // Erasure: unsent messages about these bookings are cancelled (one being
   // sent included: its sender's outcome is then not recorded), and the
   // address and text of every one are blanked.
@@ -216,8 +358,10 @@ class NotificationStore {
                                      absl::Time now);
 
  private:
-  explicit NotificationStore(sql::Database* db) : db_(db) {}
+  NotificationStore(sql::Database* db, const auth::HmacKeys* address_keys)
+      : db_(db), address_keys_(address_keys) {}
   sql::Database* db_;
+  const auth::HmacKeys* address_keys_;
 };
 
 }  // namespace training::notification

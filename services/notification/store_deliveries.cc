@@ -17,19 +17,7 @@ constexpr char kDeliveryColumns[] =
     "id, source_event_id, kind, booking, recipient_role, masked_recipient, "
     "template, template_revision, calendar_method, state, notify_status, "
     "attempts, next_attempt_us, last_error, message_id, create_us, "
-    "update_us, send_us";
-
-// Delivery ids: 20 lower-case hex digits, unguessable enough that one
-// cannot be found by counting.
-std::string NewDeliveryId() {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : random::UniqueBytes(10)) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
-}
+    "update_us, send_us, enquiry";
 
 absl::StatusOr<v1::Delivery> DecodeDelivery(const sql::ResultSet& rows,
                                             size_t i) {
@@ -64,12 +52,16 @@ absl::StatusOr<v1::Delivery> DecodeDelivery(const sql::ResultSet& rows,
   ASSIGN_OR_RETURN(*d.mutable_message_id(), rows.GetString(i, "message_id"));
   ASSIGN_OR_RETURN(int64_t create_us, rows.GetInt64(i, "create_us"));
   *d.mutable_create_time() = ToProto(absl::FromUnixMicros(create_us));
-  *d.mutable_scheduled_send_time() = d.create_time();
+  // A scheduled message is due at next_attempt_us until it is rendered.
+  *d.mutable_scheduled_send_time() =
+      state == v1::Delivery::SCHEDULED ? ToProto(absl::FromUnixMicros(next_us))
+                                       : d.create_time();
   ASSIGN_OR_RETURN(int64_t update_us, rows.GetInt64(i, "update_us"));
   *d.mutable_update_time() = ToProto(absl::FromUnixMicros(update_us));
   ASSIGN_OR_RETURN(std::optional<int64_t> send_us,
                    rows.GetOptionalInt64(i, "send_us"));
   if (send_us) *d.mutable_send_time() = ToProto(absl::FromUnixMicros(*send_us));
+  ASSIGN_OR_RETURN(*d.mutable_enquiry(), rows.GetString(i, "enquiry"));
   return d;
 }
 
@@ -93,6 +85,7 @@ std::string WhereOf(const DeliveryFilter& f, sql::Params& params) {
                     ")");
   };
   in("state", f.states);
+  in("recipient_hash", f.recipient_hashes);
   in("notify_status", f.notify_statuses);
   in("kind", f.kinds);
   if (f.start) {
@@ -161,23 +154,50 @@ absl::StatusOr<bool> NotificationStore::AddDelivery(sql::Transaction& tx,
           "recipient_role, recipient, masked_recipient, template, "
           "template_revision, calendar_method, state, notify_status, "
           "next_attempt_us, last_error, message, message_id, event_us, "
-          "create_us, update_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
-          "$10, $11, $12, $13, $14, $15, $16, $17, $18, $18) ON CONFLICT "
-          "(source_event_id, kind, booking, recipient_role) DO NOTHING",
-          {d.message_id.substr(0, d.message_id.find('@')), d.source_event_id,
-           int64_t{d.kind}, d.booking, int64_t{d.role},
-           failed ? "" : d.recipient, MaskRecipient(d.recipient),
-           d.template_name, d.template_revision, d.calendar_method,
+          "create_us, update_us, session, anchor, offset_us, recipient_hash, "
+          "enquiry) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
+          "$12, $13, $14, $15, $16, $17, $18, $18, $19, $20, $21, $22, $23) "
+          "ON CONFLICT (source_event_id, kind, booking, recipient_role, "
+          "offset_us) DO NOTHING",
+          {d.message_id.substr(0, d.message_id.find('@')),
+           d.source_event_id,
+           int64_t{d.kind},
+           d.booking,
+           int64_t{d.role},
+           failed ? "" : d.recipient,
+           MaskRecipient(d.recipient),
+           d.template_name,
+           d.template_revision,
+           d.calendar_method,
            int64_t{failed ? v1::Delivery::FAILED : v1::Delivery::QUEUED},
            NotifyStatusName(failed ? NotifyStatus::kTechnicalFailure
                                    : NotifyStatus::kCreated),
-           now_us, d.failure, sql::Blob{failed ? "" : d.message}, d.message_id,
-           absl::ToUnixMicros(d.event_time), now_us}));
+           now_us,
+           d.failure,
+           sql::Blob{failed ? "" : d.message},
+           d.message_id,
+           absl::ToUnixMicros(d.event_time),
+           now_us,
+           d.session,
+           int64_t{d.anchor},
+           absl::ToInt64Microseconds(d.offset),
+           AddressHash(d.recipient),
+           d.enquiry}));
   return added == 1;
 }
 
+std::string NewRecordId() {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : random::UniqueBytes(10)) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
 std::string NewMessageId(absl::string_view domain) {
-  return absl::StrCat(NewDeliveryId(), "@", domain);
+  return absl::StrCat(NewRecordId(), "@", domain);
 }
 
 absl::StatusOr<std::optional<ClaimedDelivery>> NotificationStore::ClaimDelivery(
@@ -404,7 +424,8 @@ absl::Status NotificationStore::ForgetBookings(
             .status());
     RETURN_IF_ERROR(
         tx.Execute("UPDATE deliveries SET recipient = '', masked_recipient = "
-                   "'***', message = $2 WHERE booking = $1",
+                   "'***', recipient_hash = '', message = $2 WHERE booking = "
+                   "$1",
                    {booking, sql::Blob{""}})
             .status());
   }

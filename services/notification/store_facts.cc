@@ -82,16 +82,55 @@ CREATE TABLE calendar_sequences (
   sequence BIGINT NOT NULL
 );
 )sql")},
+      {2,
+       "scheduled messages, address hashes, enquiries, feedback opt-outs, "
+       "suppressions",
+       sql::PortableDdl(R"sql(
+ALTER TABLE deliveries ADD COLUMN session TEXT NOT NULL DEFAULT '';
+ALTER TABLE deliveries ADD COLUMN anchor INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE deliveries ADD COLUMN offset_us BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE deliveries ADD COLUMN recipient_hash TEXT NOT NULL DEFAULT '';
+ALTER TABLE deliveries ADD COLUMN enquiry TEXT NOT NULL DEFAULT '';
+DROP INDEX deliveries_once;
+CREATE UNIQUE INDEX deliveries_once_per_slot
+  ON deliveries (source_event_id, kind, booking, recipient_role, offset_us);
+CREATE INDEX deliveries_by_session ON deliveries (session, state);
+CREATE INDEX deliveries_by_recipient ON deliveries (recipient_hash, create_us);
+CREATE TABLE enquiries (
+  id TEXT PRIMARY KEY,
+  request_id TEXT NOT NULL,
+  display_name TEXT NOT NULL,
+  email TEXT NOT NULL,
+  address_hash TEXT NOT NULL,
+  session TEXT NOT NULL,
+  body TEXT NOT NULL,
+  create_us BIGINT NOT NULL
+);
+CREATE INDEX enquiries_by_address ON enquiries (address_hash, create_us);
+CREATE TABLE feedback_opt_outs (
+  address_hash TEXT PRIMARY KEY,
+  create_us BIGINT NOT NULL
+);
+CREATE TABLE suppressions (
+  address_hash TEXT PRIMARY KEY,
+  masked_recipient TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  delivery TEXT NOT NULL,
+  create_us BIGINT NOT NULL
+);
+CREATE INDEX suppressions_by_time ON suppressions (create_us, address_hash);
+)sql")},
   };
 }
 
 absl::StatusOr<std::unique_ptr<NotificationStore>> NotificationStore::Open(
-    sql::Database* db) {
+    sql::Database* db, const auth::HmacKeys* address_keys) {
   RETURN_IF_ERROR(
       sql::ApplyMigrations(*db, "events", events::EventMigrations()));
   RETURN_IF_ERROR(
       sql::ApplyMigrations(*db, "notification", NotificationMigrations()));
-  return std::unique_ptr<NotificationStore>(new NotificationStore(db));
+  return std::unique_ptr<NotificationStore>(
+      new NotificationStore(db, address_keys));
 }
 
 namespace {

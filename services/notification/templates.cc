@@ -413,7 +413,7 @@ absl::StatusOr<v1::Delivery> Templates::SendTestMessage(
                                            d.message_id, now, std::nullopt));
   RETURN_IF_ERROR(sql::RunInTransaction(
       store_->db(), sql::TxMode::kWrite, [&](sql::Transaction& tx) {
-        return NotificationStore::AddDelivery(tx, d, now).status();
+        return store_->AddDelivery(tx, d, now).status();
       }));
   ASSIGN_OR_RETURN(
       std::optional<v1::Delivery> stored,
