@@ -28,6 +28,7 @@ def main():
         "subject": str(message.get("Subject", "")),
         "message_id": str(message.get("Message-ID", "")),
         "auto_submitted": str(message.get("Auto-Submitted", "")),
+        "reply_to": str(message.get("Reply-To", "")),
         "content_type": message.get_content_type(),
         "text": "",
         "html": "",

@@ -31,6 +31,11 @@ namespace notification = training::notification::v1;
 inline const std::string kNotificationKey =
     "trk_service_notification_process_test_01";
 
+// The address BookingRequest(session, n) books with.
+inline std::string Address(int n) {
+  return absl::StrCat("person", n, "@nhs.example");
+}
+
 // One message as the sink stored it.
 struct Mail {
   std::string file;
@@ -39,6 +44,7 @@ struct Mail {
   std::string subject;
   std::string text;
   std::string calendar_method;
+  std::string reply_to;
   // Each parser's one line for the calendar's VEVENT; empty: no calendar.
   std::string ics_python;
   std::string ics_js;
@@ -205,6 +211,7 @@ class NotificationProcessTest
     m.subject = parts.value("subject", "");
     m.text = parts.value("text", "");
     m.calendar_method = parts.value("calendar_method", "");
+    m.reply_to = parts.value("reply_to", "");
     if (std::filesystem::file_size(ics) == 0) return;
     m.ics_python = RunCommand(absl::StrCat("/usr/bin/python3 ", TESTS_DIR,
                                            "/ics_check.py '", ics, "'"));

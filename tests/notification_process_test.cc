@@ -26,7 +26,6 @@ constexpr char kManager[] = "manager@nhs.example";
 const absl::Time kBeforeClockChange = absl::FromUnixSeconds(1805967000);
 const absl::Time kAfterClockChange = absl::FromUnixSeconds(1806309000);
 
-std::string Address(int n) { return absl::StrCat("person", n, "@nhs.example"); }
 
 class NotificationFlowTest : public NotificationProcessTest {};
 
