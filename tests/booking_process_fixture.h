@@ -86,9 +86,12 @@ class BookingProcessTest : public ::testing::Test {
   // Key file entries besides the admin's and booking's own.
   virtual std::vector<std::string> ExtraKeys() { return {}; }
 
+  // Without `wait_for_port` it returns at once (port 0): for a process
+  // meant to die at a crash point, perhaps before it serves.
   Process StartProcess(const std::string& binary, const std::string& name,
                        std::vector<std::string> extra,
-                       std::map<std::string, std::string> env) {
+                       std::map<std::string, std::string> env,
+                       bool wait_for_port = true) {
     Process p;
     p.dir = absl::StrCat(dir_, "/", name);
     std::filesystem::create_directories(p.dir);
@@ -106,6 +109,7 @@ class BookingProcessTest : public ::testing::Test {
     std::filesystem::remove(p.dir + "/port");
     std::filesystem::remove(p.dir + "/metrics_port");
     p.child = std::make_unique<ChildProcess>(binary, args, env, p.dir + "/log");
+    if (!wait_for_port) return p;
     auto port = WaitForPortFile(p.dir + "/port", kWatchdog);
     EXPECT_TRUE(port.has_value()) << p.child->Log();
     p.port = port.value_or(0);

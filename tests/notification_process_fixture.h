@@ -106,7 +106,11 @@ class NotificationProcessTest
   }
 
   // The notification service; `crash_at` names a crash point to die at.
-  Process StartNotification(const std::string& crash_at = "") {
+  // A second replica needs a `name` of its own (its directory).
+  Process StartNotification(const std::string& crash_at = "",
+                            const std::string& name = "notification",
+                            const std::vector<std::string>& more = {},
+                            bool wait_for_port = true) {
     std::map<std::string, std::string> env = {
         {"TRAINING_SERVICE_KEY", kNotificationKey}};
     if (!crash_at.empty()) env["TRAINING_CRASH_AT"] = crash_at;
@@ -126,7 +130,8 @@ class NotificationProcessTest
     if (!notification_db_url_.empty()) {
       extra.push_back("--database_url=" + notification_db_url_);
     }
-    return StartProcess(NOTIFICATION_BINARY, "notification", extra, env);
+    extra.insert(extra.end(), more.begin(), more.end());
+    return StartProcess(NOTIFICATION_BINARY, name, extra, env, wait_for_port);
   }
 
   void SetRelayRules(const std::string& rules) {

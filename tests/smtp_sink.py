@@ -7,14 +7,16 @@ A test starts it as
 waits for DIR/smtp_port to appear (written atomically once listening), points
 the service under test at that port, and then polls DIR/mail/index.jsonl: one
 JSON line per accepted message, written after its NNNNNN.eml file (raw bytes
-as received). SIGTERM or SIGINT stops it with exit status 0.
+as received), with "accept_time" (time.time() when the message was taken,
+before the 250 reply). SIGTERM or SIGINT stops it with exit status 0.
 
 --rules names a JSON file, re-read on every RCPT and at end of DATA, so a test
 may rewrite it while the sink runs:
   {"rules": [{"recipient": "a@example.org", "code": 451, "times": 2},
              {"recipient": "*", "code": 550, "at": "DATA"}]}
 A matching recipient (case-insensitive; "*" matches any) gets that reply at
-RCPT, or at end of DATA with "at": "DATA", instead of acceptance. "times"
+RCPT, or at end of DATA with "at": "DATA", instead of acceptance; a rule
+with "drop": true instead of "code" cuts the connection there. "times"
 limits how often a rule answers in this process (absent: always); "text" may
 replace the default reply text. --log gets one line per outcome, codes only.
 AUTH PLAIN/LOGIN is offered without TLS and accepts any credentials.
@@ -30,6 +32,7 @@ import os
 import signal
 import socket
 import sys
+import time
 
 from aiosmtpd.smtp import SMTP, AuthResult
 
@@ -98,13 +101,16 @@ class SinkHandler:
             if (str(rule.get("at", "RCPT")).upper() == "DATA") != at_data:
                 continue
             pattern = str(rule.get("recipient", "")).lower()
-            if "code" not in rule or pattern not in ("*", address.lower()):
+            if ("code" not in rule and not rule.get("drop")) or \
+                    pattern not in ("*", address.lower()):
                 continue
             key = json.dumps(rule, sort_keys=True)
             times = rule.get("times")
             if times is not None and self.used.get(key, 0) >= int(times):
                 continue
             self.used[key] = self.used.get(key, 0) + 1
+            if rule.get("drop"):
+                return 0, ""  # the connection is cut instead of a reply
             code = int(rule["code"])
             text = rule.get("text") or default_text(code, at_data)
             return code, f"{code} {text}"
@@ -113,6 +119,10 @@ class SinkHandler:
     async def handle_RCPT(self, server, session, envelope, address,
                           rcpt_options):
         reply = self.match(address, at_data=False)
+        if reply and reply[0] == 0:
+            self.log("RCPT drop")
+            server.transport.abort()
+            return "421 closing"
         if reply:
             self.log(f"RCPT {reply[0]}")
             return reply[1]
@@ -123,6 +133,10 @@ class SinkHandler:
     async def handle_DATA(self, server, session, envelope):
         for address in envelope.rcpt_tos:
             reply = self.match(address, at_data=True)
+            if reply and reply[0] == 0:
+                self.log("DATA drop")
+                server.transport.abort()
+                return "421 closing"
             if reply:
                 self.log(f"DATA {reply[0]}")
                 return reply[1]
@@ -138,7 +152,8 @@ class SinkHandler:
         message_id, subject = header_fields(raw)
         entry = {"file": name, "mail_from": envelope.mail_from,
                  "rcpt_tos": list(envelope.rcpt_tos),
-                 "message_id": message_id, "subject": subject}
+                 "message_id": message_id, "subject": subject,
+                 "accept_time": time.time()}
         with open(os.path.join(self.maildir, "index.jsonl"), "a",
                   encoding="utf-8") as f:
             f.write(json.dumps(entry, ensure_ascii=False) + "\n")
