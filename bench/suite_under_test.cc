@@ -143,7 +143,9 @@ bool SuiteUnderTest::Start(const SuiteOptions& options) {
   }
   std::ofstream(dir_ + "/keys.json")
       << R"({"keys":[)" << KeyEntry("admin", kAdminKey, "ADMIN") << ","
-      << KeyEntry("booking", kServiceKey, "SERVICE", "booking") << "]}";
+      << KeyEntry("booking", kServiceKey, "SERVICE", "booking") << ","
+      << KeyEntry("notification", kNotificationKey, "SERVICE", "notification")
+      << "]}";
   catalogue_ = StartServer(CATALOGUE_BINARY, "catalogue", {});
   if (catalogue_.port == 0) return false;
   catalogue_stub_ =
@@ -173,8 +175,7 @@ bool SuiteUnderTest::Start(const SuiteOptions& options) {
         "--catalogue_address=127.0.0.1:" + std::to_string(catalogue_.port),
         "--manage_token_secrets=b1:"
         "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
-        "--address_hash_secrets=a1:"
-        "HyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4"};
+        absl::StrCat("--address_hash_secrets=", kAddressHashSecrets)};
     flags.insert(flags.end(), options.booking_flags.begin(),
                  options.booking_flags.end());
     Server s = StartServer(BookingBinary(), absl::StrCat("booking", r), flags,

@@ -8,6 +8,7 @@
 // asynchronous calls in flight and counts completions.
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -39,7 +40,7 @@ struct SuiteOptions {
   int replicas = 1;               // booking processes (PostgreSQL for > 1)
   int places = 100;               // capacity of each new session
   // Extra flags for every booking process.
-  std::vector<std::string> booking_flags;
+  std::vector<std::string> booking_flags{};
 };
 
 class SuiteUnderTest {
@@ -51,6 +52,13 @@ class SuiteUnderTest {
   };
 
   static constexpr char kAdminKey[] = "trk_bench_admin_flash_crowd_000000001";
+  // The notification service's key (TRAINING_SERVICE_KEY), in the key file
+  // for benchmarks that start it (StartServer).
+  static constexpr char kNotificationKey[] =
+      "trk_bench_service_notification_000001";
+  // Booking's --address_hash_secrets, which notification must share.
+  static constexpr char kAddressHashSecrets[] =
+      "a1:HyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4";
 
   // Starts everything; false (with the reason on stderr) when anything
   // did not start. PostgreSQL comes from TRAINING_BENCH_POSTGRES_URL or
@@ -86,10 +94,14 @@ class SuiteUnderTest {
   const std::string& booking_url() const { return booking_url_; }
   const std::string& dir() const { return dir_; }
 
- private:
+  // Starts another service of the suite (after Start) in <dir>/<name>, with
+  // the suite's key file and Redis and `extra` flags; port 0 when it did
+  // not start.
   Server StartServer(const std::string& binary, const std::string& name,
                      std::vector<std::string> extra,
                      std::map<std::string, std::string> env = {});
+
+ private:
   bool CreateCourse();
 
   SuiteOptions options_;

@@ -18,6 +18,9 @@ ABSL_FLAG(std::string, rate_limit_per_address, "20/s:40",
 ABSL_FLAG(std::string, rate_limit_anonymous_writes, "10/m:5",
           "Changes without credentials (public bookings, enquiries), per "
           "client address, on top of the per-address limit.");
+ABSL_FLAG(std::string, rate_limit_enquiries, "5/h:5",
+          "Enquiries (POST /v1/enquiries) without credentials, per client "
+          "address, on top of the other limits.");
 ABSL_FLAG(std::string, trusted_proxies, "",
           "Comma-separated addresses and CIDR blocks of the proxies in front "
           "whose X-Forwarded-For is believed; empty: none.");
@@ -73,6 +76,9 @@ std::unique_ptr<Edge> EdgeFromFlags(const transcode::RouteTable* routes) {
   limits.anonymous_writes = OrExit(
       edge::ParseRateLimit(absl::GetFlag(FLAGS_rate_limit_anonymous_writes)),
       "rate_limit_anonymous_writes", "TRAINING_RATE_LIMIT_ANONYMOUS_WRITES");
+  limits.enquiries =
+      OrExit(edge::ParseRateLimit(absl::GetFlag(FLAGS_rate_limit_enquiries)),
+             "rate_limit_enquiries", "TRAINING_RATE_LIMIT_ENQUIRIES");
   edge->proxies =
       OrExit(edge::TrustedProxies::Parse(absl::GetFlag(FLAGS_trusted_proxies)),
              "trusted_proxies", "TRAINING_TRUSTED_PROXIES");

@@ -83,6 +83,9 @@ RateLimitPolicy::Outcome RateLimitPolicy::Check(
     if (IsChange(request.method)) {
       add("anonymous_write", "anonymous-write", address,
           options_.anonymous_writes);
+      if (request.method == "POST" && request.Path() == "/v1/enquiries") {
+        add("enquiry", "enquiry", address, options_.enquiries);
+      }
     }
   }
   // The refusal that lasts longest, else the bucket nearest empty, is

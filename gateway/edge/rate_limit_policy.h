@@ -6,7 +6,10 @@
 // - without credentials: its client address's (`per_address`), and for a
 //   change (anything but GET, HEAD, OPTIONS) also the address's
 //   anonymous-write bucket (`anonymous_writes`: public bookings and
-//   enquiries, the flows a script would abuse);
+//   enquiries, the flows a script would abuse), and for an enquiry
+//   (`POST /v1/enquiries`) its enquiry bucket (`enquiries`: a few an hour,
+//   so that the form cannot be used to mail strangers; the notification
+//   service caps each e-mail address too);
 // - with credentials: the credential's (`per_key`), and the address's
 //   credentialed bucket at the same limit, so that a client cannot escape
 //   its address's limit by inventing a new key for each request.
@@ -27,6 +30,7 @@ struct RateLimitOptions {
   RateLimit per_key{50, 100};
   RateLimit per_address{20, 40};
   RateLimit anonymous_writes{10.0 / 60, 5};
+  RateLimit enquiries{5.0 / 3600, 5};
 };
 
 class RateLimitPolicy {
@@ -38,7 +42,8 @@ class RateLimitPolicy {
 
   struct Outcome {
     bool allowed = true;
-    // Which limit refused: "key", "address" or "anonymous_write".
+    // Which limit refused: "key", "address", "anonymous_write" or
+    // "enquiry".
     std::string refused_by;
     absl::Duration retry_after;
     http::Headers headers;  // RateLimit-*, for the answer either way

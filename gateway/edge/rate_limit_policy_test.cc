@@ -74,6 +74,26 @@ TEST_F(RateLimitPolicyTest, AnonymousWritesHaveATighterLimit) {
   EXPECT_TRUE(policy.Check(Request("POST", "203.0.113.2")).allowed);
 }
 
+TEST_F(RateLimitPolicyTest, EnquiriesHaveAnHourlyLimitOfTheirOwn) {
+  RateLimitPolicy policy = Policy({.per_key = {100, 100},
+                                   .per_address = {100, 100},
+                                   .anonymous_writes = {100, 100},
+                                   .enquiries = {2.0 / 3600, 2}});
+  http::HttpRequest enquiry = Request("POST", "203.0.113.1");
+  enquiry.target = "/v1/enquiries?alt=json";
+  EXPECT_TRUE(policy.Check(enquiry).allowed);
+  EXPECT_TRUE(policy.Check(enquiry).allowed);
+  auto refused = policy.Check(enquiry);
+  EXPECT_FALSE(refused.allowed);
+  EXPECT_EQ(refused.refused_by, "enquiry");
+  EXPECT_EQ(refused.retry_after, absl::Minutes(30));
+  // Bookings from the same address are not held back by it.
+  EXPECT_TRUE(policy.Check(Request("POST", "203.0.113.1")).allowed);
+  // Another client may still ask.
+  enquiry.peer_address = "203.0.113.2";
+  EXPECT_TRUE(policy.Check(enquiry).allowed);
+}
+
 TEST_F(RateLimitPolicyTest, KeysCountPerKeyAndInventedKeysDoNotEscape) {
   RateLimitPolicy policy = Policy({.per_key = {1, 3},
                                    .per_address = {100, 100},

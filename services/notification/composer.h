@@ -7,7 +7,11 @@
 // outside any transaction, then in one transaction raises calendar
 // SEQUENCEs, stores every message (once per event, kind, booking and
 // recipient role) and finishes the fact. A session-wide fact (session
-// changed) goes page by page, its progress kept with the fact.
+// changed) goes page by page, its progress kept with the fact. A confirmed
+// place's later messages (reminders, joining instructions) are stored as
+// SCHEDULED beside its confirmation, and recorded attendance schedules the
+// messages after the session (schedule_rules.h); a session that moved
+// moves them, a cancelled booking or session cancels them.
 //
 // A fact older than `max_fact_age` is dropped unsent (a consumer group
 // created late replays days of events); a person booking no longer holds

@@ -132,7 +132,8 @@ const std::vector<DefaultTemplate>& DefaultTemplates() {
             "If you can no longer come, please cancel so that someone else "
             "can have the place:\n((manage_link))"),
        "", false},
-      {v1::ENQUIRY_ACKNOWLEDGEMENT, "We have your question, reference ((reference))",
+      {v1::ENQUIRY_ACKNOWLEDGEMENT,
+       "We have your question, reference ((reference))",
        Body("Hello ((name)),\n\n"
             "Thank you for getting in touch about ((about)). The training "
             "team has your question and will reply to this address, "

@@ -358,6 +358,11 @@ class NotificationStore {
                                      absl::Time now);
 
  private:
+  // Runs a change of one row (one only its lease holder may make) in its
+  // own transaction; false when no row matched.
+  absl::StatusOr<bool> ChangeOne(const std::string& sql,
+                                 const sql::Params& params);
+
   NotificationStore(sql::Database* db, const auth::HmacKeys* address_keys)
       : db_(db), address_keys_(address_keys) {}
   sql::Database* db_;

@@ -99,20 +99,19 @@ std::string WhereOf(const DeliveryFilter& f, sql::Params& params) {
   return sql;
 }
 
-// Runs a change of one delivery that only its lease holder may make.
-absl::StatusOr<bool> ChangeLeased(sql::Database& db, const std::string& sql,
-                                  const sql::Params& params) {
+}  // namespace
+
+absl::StatusOr<bool> NotificationStore::ChangeOne(const std::string& sql,
+                                                  const sql::Params& params) {
   bool changed = false;
   RETURN_IF_ERROR(sql::RunInTransaction(
-      db, sql::TxMode::kWrite, [&](sql::Transaction& tx) -> absl::Status {
+      *db_, sql::TxMode::kWrite, [&](sql::Transaction& tx) -> absl::Status {
         ASSIGN_OR_RETURN(int64_t n, tx.Execute(sql, params));
         changed = n == 1;
         return absl::OkStatus();
       }));
   return changed;
 }
-
-}  // namespace
 
 absl::StatusOr<int64_t> NotificationStore::NextCalendarSequence(
     sql::Transaction& tx, const std::string& uid) {
@@ -248,8 +247,7 @@ absl::StatusOr<bool> NotificationStore::MarkSent(const std::string& id,
                                                  const std::string& owner,
                                                  absl::Time now) {
   const int64_t now_us = absl::ToUnixMicros(now);
-  return ChangeLeased(
-      *db_,
+  return ChangeOne(
       "UPDATE deliveries SET state = 3, notify_status = 'delivered', "
       "last_error = '', send_us = $3, update_us = $3, lease_owner = '', "
       "message = $4 WHERE id = $1 AND state = 7 AND lease_owner = $2",
@@ -261,8 +259,7 @@ absl::StatusOr<bool> NotificationStore::MarkRetrying(const std::string& id,
                                                      absl::Time next_attempt,
                                                      const std::string& error,
                                                      absl::Time now) {
-  return ChangeLeased(
-      *db_,
+  return ChangeOne(
       "UPDATE deliveries SET state = 4, notify_status = 'sending', "
       "next_attempt_us = $3, last_error = $4, update_us = $5, lease_owner = "
       "'' WHERE id = $1 AND state = 7 AND lease_owner = $2 AND recipient <> "
@@ -275,8 +272,7 @@ absl::StatusOr<bool> NotificationStore::MarkFailed(
     const std::string& id, const std::string& owner,
     const std::string& notify_status, const std::string& error,
     absl::Time now) {
-  return ChangeLeased(
-      *db_,
+  return ChangeOne(
       "UPDATE deliveries SET state = 5, notify_status = $3, last_error = $4, "
       "update_us = $5, lease_owner = '' WHERE id = $1 AND state = 7 AND "
       "lease_owner = $2",
@@ -377,12 +373,11 @@ absl::StatusOr<v1::Delivery> NotificationStore::RetryDelivery(
   const int64_t now_us = absl::ToUnixMicros(now);
   ASSIGN_OR_RETURN(
       bool changed,
-      ChangeLeased(*db_,
-                   "UPDATE deliveries SET state = 2, notify_status = "
-                   "'created', next_attempt_us = $2, update_us = $2 WHERE id "
-                   "= $1 AND state = 5 AND recipient <> '' AND "
-                   "length(message) > 0",
-                   {id, now_us}));
+      ChangeOne("UPDATE deliveries SET state = 2, notify_status = "
+                "'created', next_attempt_us = $2, update_us = $2 WHERE id "
+                "= $1 AND state = 5 AND recipient <> '' AND "
+                "length(message) > 0",
+                {id, now_us}));
   if (!changed) {
     return absl::FailedPreconditionError(
         "name: only a FAILED delivery with a message to send can be retried");
@@ -397,11 +392,10 @@ absl::StatusOr<v1::Delivery> NotificationStore::CancelDelivery(
   if (!before) return absl::NotFoundError("name: no such delivery");
   ASSIGN_OR_RETURN(
       bool changed,
-      ChangeLeased(*db_,
-                   "UPDATE deliveries SET state = 6, notify_status = "
-                   "'cancelled', update_us = $2, message = $3 WHERE id = $1 "
-                   "AND state IN (1, 2, 4)",
-                   {id, absl::ToUnixMicros(now), sql::Blob{""}}));
+      ChangeOne("UPDATE deliveries SET state = 6, notify_status = "
+                "'cancelled', update_us = $2, message = $3 WHERE id = $1 "
+                "AND state IN (1, 2, 4)",
+                {id, absl::ToUnixMicros(now), sql::Blob{""}}));
   if (!changed) {
     return absl::FailedPreconditionError(
         "name: only a SCHEDULED, QUEUED or RETRYING delivery can be "

@@ -173,41 +173,22 @@ absl::StatusOr<bool> NotificationStore::CancelDue(const DueMessage& due,
                                                   const std::string& owner,
                                                   const std::string& reason,
                                                   absl::Time now) {
-  bool changed = false;
-  RETURN_IF_ERROR(sql::RunInTransaction(
-      *db_, sql::TxMode::kWrite, [&](sql::Transaction& tx) -> absl::Status {
-        ASSIGN_OR_RETURN(
-            int64_t n,
-            tx.Execute(
-                "UPDATE deliveries SET state = $3, notify_status = "
-                "'cancelled', last_error = $4, update_us = $5, "
-                "lease_owner = '', lease_us = 0 WHERE id = $1 AND "
-                "state = 1 AND lease_owner = $2",
-                {due.id, owner, kCancelled, reason, absl::ToUnixMicros(now)}));
-        changed = n == 1;
-        return absl::OkStatus();
-      }));
-  return changed;
+  return ChangeOne(
+      "UPDATE deliveries SET state = $3, notify_status = 'cancelled', "
+      "last_error = $4, update_us = $5, lease_owner = '', lease_us = 0 WHERE "
+      "id = $1 AND state = 1 AND lease_owner = $2",
+      {due.id, owner, kCancelled, reason, absl::ToUnixMicros(now)});
 }
 
 absl::StatusOr<bool> NotificationStore::PostponeDue(const DueMessage& due,
                                                     const std::string& owner,
                                                     absl::Time until,
                                                     absl::Time now) {
-  bool changed = false;
-  RETURN_IF_ERROR(sql::RunInTransaction(
-      *db_, sql::TxMode::kWrite, [&](sql::Transaction& tx) -> absl::Status {
-        ASSIGN_OR_RETURN(
-            int64_t n,
-            tx.Execute("UPDATE deliveries SET next_attempt_us = $3, "
-                       "update_us = $4, lease_owner = '', lease_us = 0 WHERE "
-                       "id = $1 AND state = 1 AND lease_owner = $2",
-                       {due.id, owner, absl::ToUnixMicros(until),
-                        absl::ToUnixMicros(now)}));
-        changed = n == 1;
-        return absl::OkStatus();
-      }));
-  return changed;
+  return ChangeOne(
+      "UPDATE deliveries SET next_attempt_us = $3, update_us = $4, "
+      "lease_owner = '', lease_us = 0 WHERE id = $1 AND state = 1 AND "
+      "lease_owner = $2",
+      {due.id, owner, absl::ToUnixMicros(until), absl::ToUnixMicros(now)});
 }
 
 }  // namespace training::notification
