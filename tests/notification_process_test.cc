@@ -26,7 +26,6 @@ constexpr char kManager[] = "manager@nhs.example";
 const absl::Time kBeforeClockChange = absl::FromUnixSeconds(1805967000);
 const absl::Time kAfterClockChange = absl::FromUnixSeconds(1806309000);
 
-
 class NotificationFlowTest : public NotificationProcessTest {};
 
 // One booking's life, every fact of it: confirmed (with the line

@@ -22,14 +22,11 @@ absl::Status CannotKeep(const std::string& what, const std::string& path,
       "this service may write"));
 }
 
-// Writes `text` to `path` durably unless it exists: a temporary file of
-// this process, fsync, link into place, and an fsync of the directory so
-// that the link itself survives a crash. Two services sharing a data
-// directory may start at once: link() lets exactly one file win, where a
-// rename would let the second replace what the first already read.
+// Writes `text` to `path` durably: a temporary file, fsync, rename, and an
+// fsync of the directory so that the rename itself survives a crash.
 absl::Status WriteDurably(const std::string& path, const std::string& text,
                           const std::string& what) {
-  const std::string temporary = absl::StrCat(path, ".tmp.", getpid());
+  const std::string temporary = path + ".tmp";
   const int fd =
       open(temporary.c_str(),
            O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -43,11 +40,11 @@ absl::Status WriteDurably(const std::string& path, const std::string& text,
   ok = ok && fsync(fd) == 0;
   const int saved = errno;
   ok = close(fd) == 0 && ok;
-  const bool linked = ok && (link(temporary.c_str(), path.c_str()) == 0 ||
-                             errno == EEXIST);  // another process won
-  const int link_error = errno;
-  unlink(temporary.c_str());
-  if (!linked) return CannotKeep(what, path, strerror(ok ? link_error : saved));
+  if (!ok || rename(temporary.c_str(), path.c_str()) != 0) {
+    const std::string why = strerror(ok ? errno : saved);
+    unlink(temporary.c_str());
+    return CannotKeep(what, path, why);
+  }
   const std::string dir = std::filesystem::path(path).parent_path().string();
   const int dir_fd =
       open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -94,8 +91,11 @@ absl::StatusOr<std::string> ReadOrCreateSecretFile(
       !written.ok()) {
     return written;
   }
-  // Whichever process made the file first, every one uses what it holds.
-  return ReadFirstLine(path, what);
+  absl::StatusOr<std::string> kept = ReadFirstLine(path, what);
+  if (!kept.ok() || *kept != *secret) {
+    return CannotKeep(what, path, "it did not read back as written");
+  }
+  return kept;
 }
 
 }  // namespace training::config

@@ -4,6 +4,7 @@
 #include <optional>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/events/consumer.h"
@@ -162,6 +163,8 @@ absl::Status Composer::Store(sql::Transaction& tx, const ClaimedFact& fact,
   for (Prepared& p : prepared) {
     absl::StatusOr<TemplateRevision> tmpl =
         NotificationStore::ActiveTemplate(tx, p.plan.kind);
+    // The place's later messages are scheduled whatever becomes of this one.
+    RETURN_IF_ERROR(ScheduleFor(tx, fact, p, now));
     if (absl::IsNotFound(tmpl.status())) {
       log::Warning("notification.no_template",
                    {{"kind", log::Id(v1::MessageKind_Name(p.plan.kind))}});
@@ -204,7 +207,6 @@ absl::Status Composer::Store(sql::Transaction& tx, const ClaimedFact& fact,
                         now)) {
       RETURN_IF_ERROR(store_->AddDelivery(tx, d, now).status());
     }
-    RETURN_IF_ERROR(ScheduleFor(tx, fact, p, now));
   }
   return absl::OkStatus();
 }
@@ -257,7 +259,9 @@ absl::Status Composer::ChangeSchedule(const ClaimedFact& fact, absl::Time now) {
   return sql::RunInTransaction(
       store_->db(), sql::TxMode::kWrite,
       [&](sql::Transaction& tx) -> absl::Status {
-        if (e.has_session_changed()) {
+        if (e.has_session_changed() &&
+            absl::c_linear_search(e.session_changed().changes(),
+                                  events::v1::TIME)) {
           const catalogue::Session& session = e.session_changed().session();
           return NotificationStore::MoveScheduled(
               tx, session.name(), FromProto(session.start_time()),
@@ -283,7 +287,12 @@ absl::Status Composer::ScheduleAfterSession(const ClaimedFact& fact,
       fact.event.attendance_recorded();
   absl::StatusOr<SessionDetails> session =
       directory_->Session(recorded.session(), false);
-  if (IsGone(session.status())) return absl::OkStatus();
+  if (IsGone(session.status())) {
+    return sql::RunInTransaction(
+        store_->db(), sql::TxMode::kWrite, [&](sql::Transaction& tx) {
+          return NotificationStore::FinishFact(tx, fact.event_id);
+        });
+  }
   if (!session.ok()) return session.status();
   bool notices = false;
   if (recorded.no_show_bookings_size() > 0) {
@@ -355,6 +364,16 @@ absl::StatusOr<bool> Composer::ComposeOne() {
           });
     }
     if (event.has_personal_data_erased()) {
+      if (!store_->IsCurrentAddressKey(
+              event.personal_data_erased().address_hash_key())) {
+        // Records hashed under this service's key cannot be matched by a
+        // hash made under another: say so, for the operator to re-hash.
+        log::Warning(
+            "notification.erasure_key_mismatch",
+            {{"event", log::Id(event.id())},
+             {"kid",
+              log::Id(event.personal_data_erased().address_hash_key())}});
+      }
       std::vector<std::string> bookings(
           event.personal_data_erased().bookings().begin(),
           event.personal_data_erased().bookings().end());
@@ -363,8 +382,15 @@ absl::StatusOr<bool> Composer::ComposeOne() {
             RETURN_IF_ERROR(
                 NotificationStore::ForgetBookings(tx, bookings, now));
             // Line-manager copies and enquiries are found by the address.
+            const events::v1::PersonalDataErased& erased =
+                event.personal_data_erased();
+            RETURN_IF_ERROR(NotificationStore::ForgetLineManagerCopies(
+                tx,
+                {erased.line_manager_bookings().begin(),
+                 erased.line_manager_bookings().end()},
+                now));
             RETURN_IF_ERROR(NotificationStore::ForgetAddress(
-                tx, event.personal_data_erased().address_hash(), now));
+                tx, erased.address_hash(), now));
             return NotificationStore::FinishFact(tx, fact->event_id);
           });
     }

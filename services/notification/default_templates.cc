@@ -134,7 +134,7 @@ const std::vector<DefaultTemplate>& DefaultTemplates() {
        "", false},
       {v1::ENQUIRY_ACKNOWLEDGEMENT,
        "We have your question, reference ((reference))",
-       Body("Hello ((name)),\n\n"
+       Body("Hello,\n\n"
             "Thank you for getting in touch about ((about)). The training "
             "team has your question and will reply to this address, "
             "usually within three working days.\n\n"

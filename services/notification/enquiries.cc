@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/requests/requests.h"
 #include "common/status/errors.h"
 #include "common/status_macros.h"
 #include "common/text/text.h"
@@ -81,12 +82,12 @@ absl::StatusOr<std::vector<NewDelivery>> Enquiries::Messages(
     if (absl::IsNotFound(tmpl.status())) continue;
     if (!tmpl.ok()) return tmpl.status();
     std::map<std::string, std::string> values = {
-        {"name", e.display_name},
         {"reference", e.id},
         {"about", about},
         {"team_email", sender.team_email}};
     const bool forward = kind == v1::ENQUIRY_FORWARD;
     if (forward) {
+      values["name"] = e.display_name;
       values["enquirer_email"] = e.email;
       values["enquiry_text"] = e.text;
     }
@@ -145,8 +146,7 @@ absl::StatusOr<v1::Enquiry> Enquiries::CreateEnquiry(
             if (absl::AsciiStrToLower(earlier->email) !=
                     absl::AsciiStrToLower(record.email) ||
                 earlier->text != record.text) {
-              return InvalidArgumentError(
-                  {{"request_id", "was used for another enquiry"}});
+              return requests::RequestIdReusedError();
             }
             kept = *std::move(earlier);
             return absl::OkStatus();

@@ -111,8 +111,10 @@ std::vector<PlannedMessage> PlanMessages(const Event& event) {
 
 std::set<std::string> PlaceholdersFor(v1::MessageKind kind) {
   // An enquiry is about no booking.
+  // The acknowledgement goes to whatever address was typed: it carries no
+  // words the sender chose, not even the name.
   if (kind == v1::ENQUIRY_ACKNOWLEDGEMENT) {
-    return {"name", "reference", "about", "team_email"};
+    return {"reference", "about", "team_email"};
   }
   if (kind == v1::ENQUIRY_FORWARD) {
     return {"name",       "reference",      "about",

@@ -104,6 +104,9 @@ void CopyValues(std::map<std::string, std::string>& values,
   values["line_manager_copy"] = "yes";
   values["for_attendee"] = "no";
   values["manage_link"] = std::string(public_base_url);
+  // Links for the attendee alone: the joining link, the feedback opt-out.
+  if (values.contains("joining_link")) values["joining_link"] = "";
+  if (values.contains("opt_out_link")) values["opt_out_link"] = "";
 }
 
 }  // namespace training::notification

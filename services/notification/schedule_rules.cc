@@ -8,6 +8,8 @@ namespace {
 // How long joining instructions wait for a link the catalogue has not got
 // yet, before asking again.
 constexpr absl::Duration kJoiningLinkRecheck = absl::Minutes(15);
+// How late a reminder may still go.
+constexpr absl::Duration kReminderGrace = absl::Hours(24);
 
 DueDecision Cancel(std::string reason) {
   return {.verdict = DueDecision::kCancel, .reason = std::move(reason)};
@@ -61,6 +63,12 @@ DueDecision DecideDue(const DueCheck& c) {
       if (c.now >= c.start) return Cancel("the session had started");
       // The session moved later since the slot was stored.
       if (slot > c.now) return WaitUntil(slot);
+      if (c.kind == v1::REMINDER && c.now - slot > kReminderGrace) {
+        return Cancel("its time had passed by more than a day");
+      }
+      if (c.kind == v1::JOINING_INSTRUCTIONS && !c.online) {
+        return Cancel("the session is no longer online");
+      }
       if (c.kind == v1::JOINING_INSTRUCTIONS && !c.has_joining_link) {
         return WaitUntil(std::min(c.now + kJoiningLinkRecheck, c.start));
       }

@@ -14,6 +14,9 @@
 //   NO_SHOW_NOTICE        the same, to those marked NO_SHOW, when the
 //                         course has a no-show policy
 //
+// A reminder more than a day late (the service was down, a fact came
+// late) is dropped: a later one, or the session itself, is nearer.
+//
 // A slot is fixed to the session's start or end (its anchor) and an offset,
 // so that a session moving moves its slots. Everything is checked again
 // when the slot is due, against what booking and the catalogue say then:
@@ -76,6 +79,7 @@ struct DueCheck {
   bool session_cancelled = false;
   absl::Time start;
   absl::Time end;
+  bool online = false;
   bool has_joining_link = false;
   // The recipient.
   bool opted_out_of_feedback = false;

@@ -1,10 +1,11 @@
 #include "services/notification/scheduler.h"
 
+#include <openssl/crypto.h>
+
 #include <map>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
-#include "common/events/consumer.h"
 #include "common/logging/log.h"
 #include "common/runtime/crash_point.h"
 #include "common/status_macros.h"
@@ -34,7 +35,11 @@ absl::StatusOr<std::string> CheckFeedbackOptOutToken(const auth::HmacKeys& keys,
     const std::string id = token.substr(0, dot);
     const absl::string_view mac = absl::string_view(token).substr(dot + 1);
     for (size_t i = 0; i < keys.size(); ++i) {
-      if (keys.Mac(i, kOptOutContext, id) == mac) return id;
+      const std::string expected = keys.Mac(i, kOptOutContext, id);
+      if (expected.size() == mac.size() &&
+          CRYPTO_memcmp(expected.data(), mac.data(), mac.size()) == 0) {
+        return id;
+      }
     }
   }
   return absl::InvalidArgumentError("token: is not an opt-out link's token");
@@ -130,6 +135,7 @@ absl::Status Scheduler::Settle(const DueMessage& due, absl::Time now) {
                  .session_cancelled = session->cancelled,
                  .start = session->start,
                  .end = session->end,
+                 .online = session->online,
                  .has_joining_link = !session->joining_url.empty()};
   std::map<std::string, std::string> extras;
   if (due.kind == v1::FEEDBACK_REQUEST) {
@@ -178,19 +184,11 @@ absl::StatusOr<bool> Scheduler::SettleOne() {
                {{"delivery", log::Id(due->id)},
                 {"code", settled.code()},
                 {"error", log::ScrubbedText(settled.message())}});
-  if (events::IsTransientFailure(settled)) {
-    RETURN_IF_ERROR(
-        store_
-            ->PostponeDue(*due, options_.owner, now + options_.retry_after, now)
-            .status());
-    return true;
-  }
+  // Asked again later whatever went wrong (a service down, a key refused):
+  // only a verdict of the rules cancels a message, and they cancel a
+  // reminder once its session has started.
   RETURN_IF_ERROR(
-      store_
-          ->CancelDue(*due, options_.owner,
-                      absl::StrCat("could not be composed: ",
-                                   absl::StatusCodeToString(settled.code())),
-                      now)
+      store_->PostponeDue(*due, options_.owner, now + options_.retry_after, now)
           .status());
   return true;
 }

@@ -263,6 +263,22 @@ TEST_P(SchedulerTest, RemindersGoAtTheirTimesAndOnlyThen) {
   EXPECT_TRUE(Deliveries(v1::REMINDER, v1::Delivery::SCHEDULED).empty());
 }
 
+TEST_P(SchedulerTest, AReminderADayLateIsDroppedAndTheNextGoes) {
+  directory_.AddBooking("AAAA1111", "sam@example.org");
+  Confirm("AAAA1111");
+  // The service was down from before the first reminder's time until the
+  // second's.
+  clock_.Set(kStart - absl::Hours(47));
+  SettleAll(*NewScheduler("replica-a"));
+  std::vector<v1::Delivery> queued =
+      Deliveries(v1::REMINDER, v1::Delivery::QUEUED);
+  ASSERT_EQ(queued.size(), 1u);
+  std::vector<v1::Delivery> dropped =
+      Deliveries(v1::REMINDER, v1::Delivery::CANCELLED);
+  ASSERT_EQ(dropped.size(), 1u);
+  EXPECT_EQ(dropped[0].last_error(), "its time had passed by more than a day");
+}
+
 TEST_P(SchedulerTest, CancelledBeforeItsTimeGetsNone) {
   directory_.AddBooking("AAAA1111", "sam@example.org");
   directory_.AddBooking("BBBB2222", "kim@example.org");
@@ -299,7 +315,7 @@ TEST_P(SchedulerTest, BookedAfterAReminderTimeGetsOnlyTheLaterOne) {
   ASSERT_EQ(scheduled.size(), 1u);
   EXPECT_EQ(FromProto(scheduled[0].scheduled_send_time()),
             kStart - absl::Hours(48));
-  clock_.Set(kStart - absl::Hours(1));
+  clock_.Set(kStart - absl::Hours(47));
   SettleAll(*NewScheduler("replica-a"));
   EXPECT_EQ(Deliveries(v1::REMINDER, v1::Delivery::QUEUED).size(), 1u);
 }
@@ -326,7 +342,13 @@ TEST_P(SchedulerTest, ATimeChangeMovesTheReminders) {
   EXPECT_EQ(due, (std::set<absl::Time>{later - absl::Hours(14 * 24),
                                        later - absl::Hours(48)}));
   auto scheduler = NewScheduler("replica-a");
-  clock_.Set(kStart - absl::Hours(48));  // the old time of the second
+  clock_.Set(kStart - absl::Hours(14 * 24));  // the first's old time
+  SettleAll(*scheduler);
+  EXPECT_TRUE(Deliveries(v1::REMINDER, v1::Delivery::QUEUED).empty());
+  clock_.Set(later - absl::Hours(14 * 24));
+  SettleAll(*scheduler);
+  EXPECT_EQ(Deliveries(v1::REMINDER, v1::Delivery::QUEUED).size(), 1u);
+  clock_.Set(kStart - absl::Hours(48));  // the second's old time
   SettleAll(*scheduler);
   EXPECT_EQ(Deliveries(v1::REMINDER, v1::Delivery::QUEUED).size(), 1u);
   clock_.Set(later - absl::Hours(48));
@@ -366,13 +388,16 @@ TEST_P(SchedulerTest, TwoReplicasRenderEachOnce) {
     directory_.AddBooking(reference, absl::StrCat("p", i, "@example.org"));
     Confirm(reference);
   }
-  clock_.Set(kStart - absl::Hours(1));
   auto a = NewScheduler("replica-a");
   auto b = NewScheduler("replica-b");
-  std::thread ta([&] { SettleAll(*a); });
-  std::thread tb([&] { SettleAll(*b); });
-  ta.join();
-  tb.join();
+  // Both replicas at once when each reminder comes due.
+  for (absl::Duration before : {absl::Hours(14 * 24), absl::Hours(48)}) {
+    clock_.Set(kStart - before);
+    std::thread ta([&] { SettleAll(*a); });
+    std::thread tb([&] { SettleAll(*b); });
+    ta.join();
+    tb.join();
+  }
   std::vector<v1::Delivery> queued =
       Deliveries(v1::REMINDER, v1::Delivery::QUEUED);
   EXPECT_EQ(queued.size(), 2u * kBookings);

@@ -97,6 +97,7 @@ struct ClaimedDelivery {
   std::string message{};
   int attempts = 0;  // this one included
   absl::Time event_time{};
+  v1::Delivery::RecipientRole role = v1::Delivery::ATTENDEE;
 };
 
 // A template's revision.
@@ -279,7 +280,9 @@ class NotificationStore {
                                     absl::Time start, absl::Time end,
                                     absl::Time now);
   // Cancels the scheduled messages of a booking (`column` "booking") or a
-  // session ("session"), with the reason in `last_error`.
+  // session ("session"), with the reason in `last_error`: those still
+  // waiting, and those rendered but not yet sent (a reminder queued just
+  // before the cancellation was heard of).
   static absl::Status CancelScheduled(sql::Transaction& tx,
                                       absl::string_view column,
                                       const std::string& value,
@@ -347,6 +350,13 @@ class NotificationStore {
   static absl::Status ForgetAddress(sql::Transaction& tx,
                                     const std::string& address_hash,
                                     absl::Time now);
+  // Erasure of a line manager: the copies sent about these bookings.
+  static absl::Status ForgetLineManagerCopies(
+      sql::Transaction& tx, const std::vector<std::string>& bookings,
+      absl::Time now);
+  // Whether `kid` names the key this service hashes addresses under (an
+  // empty kid is taken to).
+  bool IsCurrentAddressKey(const std::string& kid) const;
   // Opts out the address delivery `id` went to; false when the delivery is
   // unknown or its address was erased.
   absl::StatusOr<bool> OptOutOfDelivery(const std::string& id, absl::Time now);
@@ -358,6 +368,8 @@ class NotificationStore {
                                      absl::Time now);
 
  private:
+  // " IN ($n, …)" of `email`'s hashes under every key, added to `params`.
+  std::string AddressIn(sql::Params& params, absl::string_view email) const;
   // Runs a change of one row (one only its lease holder may make) in its
   // own transaction; false when no row matched.
   absl::StatusOr<bool> ChangeOne(const std::string& sql,

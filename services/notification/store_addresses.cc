@@ -3,6 +3,7 @@
 // PersonalDataErased event names the erased address by.
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/auth/address_hash.h"
 #include "common/status_macros.h"
 #include "services/notification/delivery_rules.h"
@@ -44,20 +45,28 @@ std::vector<std::string> NotificationStore::AddressHashes(
   return hashes;
 }
 
+std::string NotificationStore::AddressIn(sql::Params& params,
+                                         absl::string_view email) const {
+  std::vector<std::string> marks;
+  for (const std::string& hash : AddressHashes(email)) {
+    marks.push_back(sql::AddParam(params, hash));
+  }
+  // No key or no address: a list nothing is in.
+  if (marks.empty()) marks.push_back(sql::AddParam(params, std::string()));
+  return absl::StrCat(" IN (", absl::StrJoin(marks, ", "), ")");
+}
+
 absl::StatusOr<bool> NotificationStore::OptedOutOfFeedback(
     absl::string_view email) {
   bool found = false;
-  const std::vector<std::string> hashes = AddressHashes(email);
+  sql::Params params;
+  const std::string sql =
+      absl::StrCat("SELECT 1 AS one FROM feedback_opt_outs WHERE address_hash",
+                   AddressIn(params, email));
   RETURN_IF_ERROR(sql::RunInTransaction(
       *db_, sql::TxMode::kRead, [&](sql::Transaction& tx) -> absl::Status {
-        found = false;
-        for (const std::string& hash : hashes) {
-          ASSIGN_OR_RETURN(sql::ResultSet rows,
-                           tx.Query("SELECT 1 AS one FROM feedback_opt_outs "
-                                    "WHERE address_hash = $1",
-                                    {hash}));
-          if (!rows.empty()) found = true;
-        }
+        ASSIGN_OR_RETURN(sql::ResultSet rows, tx.Query(sql, params));
+        found = !rows.empty();
         return absl::OkStatus();
       }));
   return found;
@@ -92,19 +101,18 @@ absl::StatusOr<bool> NotificationStore::OptOutOfDelivery(const std::string& id,
 absl::StatusOr<std::optional<RecipientBlock>> NotificationStore::CheckRecipient(
     const std::string& recipient, absl::Time now, int daily_cap) {
   std::optional<RecipientBlock> block;
-  const std::vector<std::string> hashes = AddressHashes(recipient);
-  if (hashes.empty()) return block;
+  const std::string hash = AddressHash(recipient);
+  if (hash.empty()) return block;
+  sql::Params params;
+  const std::string suppressed =
+      absl::StrCat("SELECT reason FROM suppressions WHERE address_hash",
+                   AddressIn(params, recipient), " LIMIT 1");
   RETURN_IF_ERROR(sql::RunInTransaction(
       *db_, sql::TxMode::kRead, [&](sql::Transaction& tx) -> absl::Status {
         block.reset();
-        for (const std::string& hash : hashes) {
-          ASSIGN_OR_RETURN(
-              sql::ResultSet rows,
-              tx.Query("SELECT reason FROM suppressions WHERE address_hash = "
-                       "$1",
-                       {hash}));
-          if (rows.empty()) continue;
-          ASSIGN_OR_RETURN(std::string reason, rows.GetString(0, "reason"));
+        ASSIGN_OR_RETURN(sql::ResultSet found, tx.Query(suppressed, params));
+        if (!found.empty()) {
+          ASSIGN_OR_RETURN(std::string reason, found.GetString(0, "reason"));
           block =
               RecipientBlock{.notify_status = "permanent-failure",
                              .reason = absl::StrCat(
@@ -114,10 +122,9 @@ absl::StatusOr<std::optional<RecipientBlock>> NotificationStore::CheckRecipient(
         if (daily_cap <= 0) return absl::OkStatus();
         ASSIGN_OR_RETURN(
             sql::ResultSet rows,
-            tx.Query(
-                "SELECT COUNT(*) AS n FROM deliveries WHERE "
-                "recipient_hash = $1 AND state = 3 AND send_us >= $2",
-                {hashes.front(), absl::ToUnixMicros(now - absl::Hours(24))}));
+            tx.Query("SELECT COUNT(*) AS n FROM deliveries WHERE "
+                     "recipient_hash = $1 AND state = 3 AND send_us >= $2",
+                     {hash, absl::ToUnixMicros(now - absl::Hours(24))}));
         ASSIGN_OR_RETURN(int64_t sent, rows.GetInt64(0, "n"));
         if (sent >= daily_cap) {
           block = RecipientBlock{
@@ -193,30 +200,41 @@ absl::StatusOr<bool> NotificationStore::DeleteSuppression(
   return deleted;
 }
 
+namespace {
+
+// Cancels the unsent messages `where` picks and blanks their address and
+// text (`$1` is the caller's parameter; `$2` the time).
+absl::Status BlankMessages(sql::Transaction& tx, const std::string& where,
+                           const std::string& param, absl::Time now,
+                           bool keep_recipient) {
+  return tx
+      .Execute(
+          absl::StrCat(
+              "UPDATE deliveries SET state = CASE WHEN state IN (1, 2, 4, 7) "
+              "THEN 6 ELSE state END, notify_status = CASE WHEN state IN (1, "
+              "2, 4, 7) THEN 'cancelled' ELSE notify_status END, lease_owner "
+              "= '', update_us = $2, message = $3",
+              keep_recipient ? ""
+                             : ", recipient = '', masked_recipient = '***', "
+                               "recipient_hash = ''",
+              " WHERE ", where),
+          {param, absl::ToUnixMicros(now), sql::Blob{""}})
+      .status();
+}
+
+}  // namespace
+
 absl::Status NotificationStore::ForgetAddress(sql::Transaction& tx,
                                               const std::string& address_hash,
                                               absl::Time now) {
   if (address_hash.empty()) return absl::OkStatus();
-  const int64_t now_us = absl::ToUnixMicros(now);
   // The team's copy of an enquiry holds the sender's address and words.
-  RETURN_IF_ERROR(
-      tx.Execute("UPDATE deliveries SET state = CASE WHEN state IN (1, 2, 4, "
-                 "7) THEN 6 ELSE state END, notify_status = CASE WHEN state "
-                 "IN (1, 2, 4, 7) THEN 'cancelled' ELSE notify_status END, "
-                 "lease_owner = '', update_us = $2, message = $3 WHERE "
-                 "enquiry IN (SELECT 'enquiries/' || id FROM enquiries WHERE "
-                 "address_hash = $1)",
-                 {address_hash, now_us, sql::Blob{""}})
-          .status());
-  RETURN_IF_ERROR(
-      tx.Execute("UPDATE deliveries SET state = CASE WHEN state IN (1, 2, 4, "
-                 "7) THEN 6 ELSE state END, notify_status = CASE WHEN state "
-                 "IN (1, 2, 4, 7) THEN 'cancelled' ELSE notify_status END, "
-                 "lease_owner = '', update_us = $2, recipient = '', "
-                 "masked_recipient = '***', recipient_hash = '', message = $3 "
-                 "WHERE recipient_hash = $1",
-                 {address_hash, now_us, sql::Blob{""}})
-          .status());
+  RETURN_IF_ERROR(BlankMessages(tx,
+                                "enquiry IN (SELECT 'enquiries/' || id FROM "
+                                "enquiries WHERE address_hash = $1)",
+                                address_hash, now, /*keep_recipient=*/true));
+  RETURN_IF_ERROR(BlankMessages(tx, "recipient_hash = $1", address_hash, now,
+                                /*keep_recipient=*/false));
   RETURN_IF_ERROR(
       tx.Execute("UPDATE enquiries SET display_name = '', email = '', body = "
                  "'', address_hash = '' WHERE address_hash = $1",
@@ -232,23 +250,34 @@ absl::Status NotificationStore::ForgetAddress(sql::Transaction& tx,
       .status();
 }
 
+absl::Status NotificationStore::ForgetLineManagerCopies(
+    sql::Transaction& tx, const std::vector<std::string>& bookings,
+    absl::Time now) {
+  for (const std::string& booking : bookings) {
+    RETURN_IF_ERROR(BlankMessages(tx, "booking = $1 AND recipient_role = 2",
+                                  booking, now, /*keep_recipient=*/false));
+  }
+  return absl::OkStatus();
+}
+
+bool NotificationStore::IsCurrentAddressKey(const std::string& kid) const {
+  return kid.empty() || address_keys_ == nullptr ||
+         address_keys_->kid(0) == kid;
+}
+
 absl::StatusOr<std::optional<SuppressionEntry>>
 NotificationStore::FindSuppression(const std::string& email) {
   std::optional<SuppressionEntry> found;
-  const std::vector<std::string> hashes = AddressHashes(email);
+  sql::Params params;
+  const std::string sql = absl::StrCat(
+      "SELECT ", kSuppressionColumns, " FROM suppressions WHERE address_hash",
+      AddressIn(params, email), " ORDER BY create_us DESC LIMIT 1");
   RETURN_IF_ERROR(sql::RunInTransaction(
       *db_, sql::TxMode::kRead, [&](sql::Transaction& tx) -> absl::Status {
         found.reset();
-        for (const std::string& hash : hashes) {
-          ASSIGN_OR_RETURN(
-              sql::ResultSet rows,
-              tx.Query(absl::StrCat("SELECT ", kSuppressionColumns,
-                                    " FROM suppressions WHERE address_hash = "
-                                    "$1"),
-                       {hash}));
-          if (rows.empty()) continue;
+        ASSIGN_OR_RETURN(sql::ResultSet rows, tx.Query(sql, params));
+        if (!rows.empty()) {
           ASSIGN_OR_RETURN(found, DecodeSuppression(rows, 0));
-          break;
         }
         return absl::OkStatus();
       }));

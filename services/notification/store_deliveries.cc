@@ -210,8 +210,9 @@ absl::StatusOr<std::optional<ClaimedDelivery>> NotificationStore::ClaimDelivery(
         // QUEUED or RETRYING one is due and a SENDING one's lease ends.
         static const sql::SqlText kNext = [] {
           const std::string select =
-              "SELECT id, kind, recipient, message, attempts, event_us FROM "
-              "deliveries WHERE state IN (2, 4, 7) AND next_attempt_us <= $1 "
+              "SELECT id, kind, recipient, message, attempts, event_us, "
+              "recipient_role FROM deliveries WHERE state IN (2, 4, 7) AND "
+              "next_attempt_us <= $1 "
               "ORDER BY next_attempt_us LIMIT 1";
           return sql::SqlText{select, select + " FOR UPDATE SKIP LOCKED"};
         }();
@@ -229,6 +230,8 @@ absl::StatusOr<std::optional<ClaimedDelivery>> NotificationStore::ClaimDelivery(
         d.attempts = static_cast<int>(attempts) + 1;
         ASSIGN_OR_RETURN(int64_t event_us, rows.GetInt64(0, "event_us"));
         d.event_time = absl::FromUnixMicros(event_us);
+        ASSIGN_OR_RETURN(int64_t role, rows.GetInt64(0, "recipient_role"));
+        d.role = static_cast<v1::Delivery::RecipientRole>(role);
         ASSIGN_OR_RETURN(
             int64_t taken,
             tx.Execute(

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/status/errors.h"
 #include "common/status_macros.h"
 #include "services/notification/store.h"
 
@@ -45,17 +46,12 @@ absl::StatusOr<std::pair<int64_t, absl::Time>>
 NotificationStore::RecentEnquiries(sql::Transaction& tx,
                                    const std::string& email, absl::Time since) {
   sql::Params params = {absl::ToUnixMicros(since)};
-  std::vector<std::string> marks;
-  for (const std::string& hash : AddressHashes(email)) {
-    marks.push_back(sql::AddParam(params, hash));
-  }
-  if (marks.empty()) return std::make_pair(int64_t{0}, since);
   ASSIGN_OR_RETURN(
       sql::ResultSet rows,
       tx.Query(absl::StrCat("SELECT COUNT(*) AS n, MIN(create_us) AS oldest "
                             "FROM enquiries WHERE create_us >= $1 AND "
-                            "address_hash IN (",
-                            absl::StrJoin(marks, ", "), ")"),
+                            "address_hash",
+                            AddressIn(params, email)),
                params));
   ASSIGN_OR_RETURN(int64_t n, rows.GetInt64(0, "n"));
   if (n == 0) return std::make_pair(n, since);
@@ -65,33 +61,36 @@ NotificationStore::RecentEnquiries(sql::Transaction& tx,
 
 absl::Status NotificationStore::AddEnquiry(sql::Transaction& tx,
                                            const EnquiryRecord& e) {
-  return tx
-      .Execute(
+  ASSIGN_OR_RETURN(
+      int64_t added,
+      tx.Execute(
           "INSERT INTO enquiries (id, request_id, display_name, email, "
           "address_hash, session, body, create_us) VALUES ($1, $2, $3, $4, "
-          "$5, $6, $7, $8)",
+          "$5, $6, $7, $8) ON CONFLICT (request_id) WHERE request_id <> '' "
+          "DO NOTHING",
           {e.id, e.request_id, e.display_name, e.email, AddressHash(e.email),
-           e.session, e.text, absl::ToUnixMicros(e.create_time)})
-      .status();
+           e.session, e.text, absl::ToUnixMicros(e.create_time)}));
+  // The same request at once from another caller: run again, to answer
+  // what it stored.
+  if (added == 0) {
+    return TransactionConflictError("an enquiry with this request id came");
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<EnquiryRecord>> NotificationStore::EnquiriesFrom(
     const std::string& email) {
   std::vector<EnquiryRecord> out;
-  const std::vector<std::string> hashes = AddressHashes(email);
+  sql::Params params;
+  const std::string sql = absl::StrCat(
+      "SELECT ", kEnquiryColumns, " FROM enquiries WHERE address_hash",
+      AddressIn(params, email), " ORDER BY create_us DESC, id DESC");
   RETURN_IF_ERROR(sql::RunInTransaction(
       *db_, sql::TxMode::kRead, [&](sql::Transaction& tx) -> absl::Status {
         out.clear();
-        for (const std::string& hash : hashes) {
-          ASSIGN_OR_RETURN(
-              sql::ResultSet rows,
-              tx.Query(absl::StrCat("SELECT ", kEnquiryColumns,
-                                    " FROM enquiries WHERE address_hash = $1 "
-                                    "ORDER BY create_us DESC, id DESC"),
-                       {hash}));
-          for (size_t i = 0; i < rows.size(); ++i) {
-            ASSIGN_OR_RETURN(out.emplace_back(), DecodeEnquiry(rows, i));
-          }
+        ASSIGN_OR_RETURN(sql::ResultSet rows, tx.Query(sql, params));
+        for (size_t i = 0; i < rows.size(); ++i) {
+          ASSIGN_OR_RETURN(out.emplace_back(), DecodeEnquiry(rows, i));
         }
         return absl::OkStatus();
       }));

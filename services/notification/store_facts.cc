@@ -120,6 +120,12 @@ CREATE TABLE suppressions (
 );
 CREATE INDEX suppressions_by_time ON suppressions (create_us, address_hash);
 )sql")},
+      {3, "one enquiry per request id; messages sent to an address by time",
+       sql::PortableDdl(R"sql(
+CREATE UNIQUE INDEX enquiries_once ON enquiries (request_id)
+  WHERE request_id <> '';
+CREATE INDEX deliveries_sent_to ON deliveries (recipient_hash, state, send_us);
+)sql")},
   };
 }
 

@@ -81,7 +81,8 @@ absl::Status NotificationStore::MoveScheduled(sql::Transaction& tx,
           "UPDATE deliveries SET state = 6, notify_status = 'cancelled', "
           "last_error = 'the session moved and this reminder''s time had "
           "passed', lease_owner = '', update_us = $3 WHERE session = $1 AND "
-          "state = 1 AND kind = $2 AND next_attempt_us <= $3",
+          "state = 1 AND kind = $2 AND next_attempt_us <= $3 AND lease_us < "
+          "$3",
           {session, int64_t{v1::REMINDER}, now_us})
       .status();
 }
@@ -93,11 +94,12 @@ absl::Status NotificationStore::CancelScheduled(sql::Transaction& tx,
                                                 absl::Time now) {
   const char* where = column == "session" ? "session" : "booking";
   return tx
-      .Execute(absl::StrCat("UPDATE deliveries SET state = 6, notify_status "
-                            "= 'cancelled', last_error = $2, lease_owner = "
-                            "'', update_us = $3 WHERE ",
-                            where, " = $1 AND state = 1"),
-               {value, reason, absl::ToUnixMicros(now)})
+      .Execute(
+          absl::StrCat("UPDATE deliveries SET state = 6, notify_status "
+                       "= 'cancelled', last_error = $2, lease_owner = "
+                       "'', update_us = $3, message = $4 WHERE ",
+                       where, " = $1 AND anchor <> 0 AND state IN (1, 2, 4)"),
+          {value, reason, absl::ToUnixMicros(now), sql::Blob{""}})
       .status();
 }
 
