@@ -16,7 +16,8 @@
 // Per repetition, interleaved, each for --seconds:
 //   1. service, saturated: --backlog bookings always wait for their
 //      message; after 2 s to fill the pipeline, messages/s and their lag;
-//   2. raw: libcurl feeds the sink over --senders connections, one message
+//   2. raw: the service's SmtpRelay feeds the sink over --senders connections,
+//   one message
 //      per connection as services/notification/smtp_relay.cc sends, the
 //      bytes of a confirmation the service sent;
 //   3. paced: bookings offered open loop at half this repetition's raw
@@ -354,27 +355,6 @@ void Print(const char* what, const std::vector<double>& samples,
               s.high);
 }
 
-// Median CPU per message, in µs, of each process that used any.
-void PrintCpu(const char* what,
-              const std::vector<std::pair<CpuByProcess, int64_t>>& samples) {
-  std::map<std::string, std::vector<double>> per_message;
-  for (const auto& [cpu, messages] : samples) {
-    if (messages == 0) continue;
-    for (const auto& [name, time] : cpu) {
-      per_message[name].push_back(absl::ToDoubleMicroseconds(time) / messages);
-    }
-  }
-  std::string line;
-  double total = 0;
-  for (auto& [name, values] : per_message) {
-    const double median = Summarise(values).median;
-    if (median < 1) continue;  // kernel threads and strays
-    total += median;
-    absl::StrAppendFormat(&line, " %s %.0f;", name, median);
-  }
-  std::printf("  CPU per message, %s: %.0f µs:%s\n", what, total, line.c_str());
-}
-
 void PrintRepetition(int rep, const RunFigures& service, const RawFigures& raw,
                      const RunFigures& paced) {
   std::printf(
@@ -399,9 +379,9 @@ void PrintHeader(const NotificationBench& bench) {
       absl::GetFlag(FLAGS_backlog));
   std::printf(
       "  message: %zu bytes, \"%s\" (one per booking); the raw client "
-      "sends these bytes\n  raw client: libcurl, %d connections, one "
-      "message per connection (a new easy handle each: connect, EHLO, "
-      "MAIL, RCPT, DATA, QUIT), as smtp_relay.cc sends\n",
+      "sends these bytes\n  raw client: the service's own SmtpRelay (libcurl) "
+      "on %d threads, one message per connection (connect, EHLO, MAIL, "
+      "RCPT, DATA, QUIT)\n",
       bench.message().size(), bench.subject().c_str(), senders);
   std::fflush(stdout);
 }

@@ -1,7 +1,5 @@
 #include "bench/notification_load.h"
 
-#include <curl/curl.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -13,9 +11,11 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "common/status_macros.h"
 #include "nlohmann/json.hpp"
+#include "services/notification/mail_relay.h"
 
 namespace training::bench {
 namespace {
@@ -38,53 +38,6 @@ absl::StatusOr<AcceptedMail> ParseIndexLine(const std::string& line) {
   mail.subject = entry.value("subject", "");
   mail.accepted = absl::UnixEpoch() + absl::Seconds(accept_time);
   return mail;
-}
-
-// --- the plain client, libcurl as SmtpRelay::Send uses it ----------------
-
-struct Upload {
-  const std::string* data;
-  size_t offset = 0;
-};
-
-size_t ReadMessage(char* buffer, size_t size, size_t count, void* user) {
-  auto* upload = static_cast<Upload*>(user);
-  const size_t n =
-      std::min(size * count, upload->data->size() - upload->offset);
-  std::memcpy(buffer, upload->data->data() + upload->offset, n);
-  upload->offset += n;
-  return n;
-}
-
-// One message on a connection of its own: the same options SmtpRelay sets
-// for a plain relay without AUTH (30 s timeout, 10 s to connect).
-absl::Status SendOnce(const std::string& url, const std::string& from,
-                      const std::string& to, const std::string& message) {
-  CURL* curl = curl_easy_init();
-  if (curl == nullptr) return absl::InternalError("libcurl could not start");
-  const std::string mail_from = absl::StrCat("<", from, ">");
-  const std::string rcpt = absl::StrCat("<", to, ">");
-  curl_slist* recipients = curl_slist_append(nullptr, rcpt.c_str());
-  Upload upload{&message};
-  char error[CURL_ERROR_SIZE] = {};
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_MAIL_FROM, mail_from.c_str());
-  curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, recipients);
-  curl_easy_setopt(curl, CURLOPT_READFUNCTION, ReadMessage);
-  curl_easy_setopt(curl, CURLOPT_READDATA, &upload);
-  curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 30000L);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
-  const CURLcode result = curl_easy_perform(curl);
-  long code = 0;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
-  curl_slist_free_all(recipients);
-  curl_easy_cleanup(curl);
-  if (result == CURLE_OK) return absl::OkStatus();
-  return absl::UnavailableError(absl::StrCat(
-      code, " ", error[0] != '\0' ? error : curl_easy_strerror(result)));
 }
 
 }  // namespace
@@ -218,9 +171,10 @@ LagTally::Totals LagTally::totals() {
 // --- the raw rate --------------------------------------------------------
 
 RawSmtpResult RawSmtpRate(const RawSmtpOptions& options) {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  const std::string url = absl::StrCat("smtp://127.0.0.1:", options.port);
+  // The service's own client, with nothing of the service around it: one
+  // message per connection (connect, EHLO, MAIL, RCPT, DATA, QUIT).
+  notification::SmtpRelay relay(
+      notification::SmtpOptions{.host = "127.0.0.1", .port = options.port});
   std::atomic<int64_t> sent{0}, failed{0};
   std::atomic<bool> stop{false};
   absl::Mutex mu;
@@ -230,15 +184,15 @@ RawSmtpResult RawSmtpRate(const RawSmtpOptions& options) {
   for (int c = 0; c < options.connections; ++c) {
     threads.emplace_back([&, c] {
       for (int64_t n = 0; !stop.load(); ++n) {
-        const absl::Status s = SendOnce(
-            url, options.from,
-            absl::StrCat("r", c, ".", n, "@", options.domain), options.message);
-        if (s.ok()) {
+        const notification::RelayReply reply = relay.Send(
+            options.from, absl::StrCat("r", c, ".", n, "@", options.domain),
+            options.message);
+        if (!reply.transport_failed && reply.code / 100 == 2) {
           sent.fetch_add(1);
           continue;
         }
         absl::MutexLock lock(&mu);
-        if (failed.fetch_add(1) == 0) first_error = s.ToString();
+        if (failed.fetch_add(1) == 0) first_error = reply.error;
       }
     });
   }
@@ -275,6 +229,27 @@ std::string SessionPool::Next() {
   if (!Reserve(1).ok()) return "";
   ++used_;
   return sessions_.front();
+}
+
+// Median CPU per message, in µs, of each process that used any.
+void PrintCpu(const char* what,
+              const std::vector<std::pair<CpuByProcess, int64_t>>& samples) {
+  std::map<std::string, std::vector<double>> per_message;
+  for (const auto& [cpu, messages] : samples) {
+    if (messages == 0) continue;
+    for (const auto& [name, time] : cpu) {
+      per_message[name].push_back(absl::ToDoubleMicroseconds(time) / messages);
+    }
+  }
+  std::string line;
+  double total = 0;
+  for (auto& [name, values] : per_message) {
+    const double median = Summarise(values).median;
+    if (median < 1) continue;  // kernel threads and strays
+    total += median;
+    absl::StrAppendFormat(&line, " %s %.0f;", name, median);
+  }
+  std::printf("  CPU per message, %s: %.0f µs:%s\n", what, total, line.c_str());
 }
 
 }  // namespace training::bench

@@ -21,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "bench/bench_support.h"
 #include "bench/suite_under_test.h"
 #include "common/testing/process.h"
 
@@ -148,6 +149,10 @@ class SessionPool {
   std::deque<std::string> sessions_;
   int64_t used_ = 0;  // places taken in the front session
 };
+
+// Prints the median CPU per message, in µs, of each process that used any.
+void PrintCpu(const char* what,
+              const std::vector<std::pair<CpuByProcess, int64_t>>& samples);
 
 }  // namespace training::bench
 
