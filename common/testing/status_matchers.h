@@ -1,8 +1,8 @@
 #ifndef TRAINING_COMMON_TESTING_STATUS_MATCHERS_H_
 #define TRAINING_COMMON_TESTING_STATUS_MATCHERS_H_
 
-// IsOk() and StatusIs() for absl::Status and absl::StatusOr<T>, which
-// Abseil 20220623 does not ship.
+// IsOk(), StatusIs() and IsOkAndHolds() for absl::Status and absl::StatusOr<T>,
+// which Abseil 20220623 does not ship.
 
 #include <ostream>
 
@@ -44,6 +44,15 @@ MATCHER_P2(StatusIs, code, message_matcher,
   }
   return ::testing::ExplainMatchResult(
       message_matcher, std::string(status.message()), result_listener);
+}
+
+// A StatusOr that is OK and whose value matches `value_matcher`.
+MATCHER_P(IsOkAndHolds, value_matcher, "is OK and holds a matching value") {
+  if (!arg.ok()) {
+    *result_listener << "status is " << arg.status();
+    return false;
+  }
+  return ::testing::ExplainMatchResult(value_matcher, *arg, result_listener);
 }
 
 }  // namespace training::testing

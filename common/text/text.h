@@ -19,6 +19,26 @@ inline size_t Utf8Length(absl::string_view text) {
   });
 }
 
+// A resource id (slug): 3 to 63 of [a-z0-9-], starting with a letter, not
+// ending with '-'.
+inline bool IsValidSlug(absl::string_view slug) {
+  if (slug.size() < 3 || slug.size() > 63) return false;
+  if (slug.front() < 'a' || slug.front() > 'z' || slug.back() == '-') {
+    return false;
+  }
+  return std::all_of(slug.begin(), slug.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+  });
+}
+
+// A tag: 1 to 40 of [a-z0-9-].
+inline bool IsValidTag(absl::string_view tag) {
+  if (tag.empty() || tag.size() > 40) return false;
+  return std::all_of(tag.begin(), tag.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+  });
+}
+
 // A UUID in its text form: 8-4-4-4-12 hex digits, any case.
 inline bool IsUuid(absl::string_view id) {
   if (id.size() != 36) return false;

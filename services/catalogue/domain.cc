@@ -11,9 +11,7 @@
 #include "common/random/secure_bytes.h"
 #include "common/text/text.h"
 #include "common/time/proto_time.h"
-#include "google/api/field_behavior.pb.h"
 #include "google/protobuf/descriptor.pb.h"
-#include "google/protobuf/util/field_mask_util.h"
 #include "google/protobuf/util/message_differencer.h"
 
 namespace training::catalogue {
@@ -78,18 +76,6 @@ void CheckLength(absl::string_view text, size_t min, size_t max,
   }
 }
 
-bool IsOutputOnly(const FieldDescriptor& field) {
-  const auto& behaviors =
-      field.options().GetRepeatedExtension(google::api::field_behavior);
-  for (int behavior : behaviors) {
-    if (behavior == google::api::OUTPUT_ONLY ||
-        behavior == google::api::IDENTIFIER) {
-      return true;
-    }
-  }
-  return false;
-}
-
 void CheckAgencyTypes(const google::protobuf::RepeatedField<int>& types,
                       bool required, std::vector<FieldViolation>& out,
                       absl::string_view prefix, absl::string_view field) {
@@ -119,23 +105,6 @@ bool IsHttpsUrl(absl::string_view url) {
 }
 
 }  // namespace
-
-bool IsValidSlug(absl::string_view slug) {
-  if (slug.size() < 3 || slug.size() > 63) return false;
-  if (slug.front() < 'a' || slug.front() > 'z' || slug.back() == '-') {
-    return false;
-  }
-  return std::all_of(slug.begin(), slug.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-  });
-}
-
-bool IsValidTag(absl::string_view tag) {
-  if (tag.empty() || tag.size() > 40) return false;
-  return std::all_of(tag.begin(), tag.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-  });
-}
 
 std::optional<std::string> SlugOf(absl::string_view name,
                                   absl::string_view collection) {
@@ -483,45 +452,13 @@ absl::Status ToStatus(std::vector<FieldViolation> violations) {
 
 // --- Updates ---
 
-void ValidateUpdateMask(const google::protobuf::FieldMask& mask,
-                        const Descriptor& message,
-                        std::vector<FieldViolation>& out) {
-  if (mask.paths().empty()) {
-    out.push_back({"update_mask", "must name at least one field"});
-    return;
-  }
-  for (const std::string& path : mask.paths()) {
-    const FieldDescriptor* field = message.FindFieldByName(path);
-    if (path == "*") {
-      out.push_back({"update_mask", "must name fields; '*' is not accepted"});
-    } else if (field == nullptr) {
-      out.push_back({"update_mask", "names a field that does not exist"});
-    } else if (path == "etag" || IsOutputOnly(*field)) {
-      out.push_back(
-          {"update_mask", "must not name the name or output-only fields"});
-    } else {
-      continue;
-    }
-    return;
-  }
-}
-
-void ApplyUpdateMask(const google::protobuf::FieldMask& mask,
-                     const Message& from, Message& to) {
-  google::protobuf::util::FieldMaskUtil::MergeOptions options;
-  options.set_replace_message_fields(true);
-  options.set_replace_repeated_fields(true);
-  google::protobuf::util::FieldMaskUtil::MergeMessageTo(from, mask, options,
-                                                        &to);
-}
-
 std::vector<std::string> ChangedFields(const Message& before,
                                        const Message& after) {
   std::vector<std::string> changed;
   const Descriptor* descriptor = before.GetDescriptor();
   for (int i = 0; i < descriptor->field_count(); ++i) {
     const FieldDescriptor* field = descriptor->field(i);
-    if (IsOutputOnly(*field) || field->name() == "etag") continue;
+    if (requests::IsOutputOnly(*field) || field->name() == "etag") continue;
     google::protobuf::util::MessageDifferencer differencer;
     for (int j = 0; j < descriptor->field_count(); ++j) {
       if (j != i) differencer.IgnoreField(descriptor->field(j));

@@ -18,7 +18,9 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/requests/requests.h"
+#include "common/requests/update_mask.h"
 #include "common/status/errors.h"
+#include "common/text/text.h"
 #include "google/protobuf/field_mask.pb.h"
 #include "training/catalogue/v1/resources.pb.h"
 #include "training/events/v1/events.pb.h"
@@ -41,11 +43,8 @@ bool LoadIanaTimeZone(absl::string_view name, absl::TimeZone* zone);
 // online must come with its joining details.
 inline constexpr absl::Duration kJoiningDetailsLeadTime = absl::Hours(24);
 
-// Slug: 3 to 63 of [a-z0-9-], starting with a letter, not ending with '-'.
-bool IsValidSlug(absl::string_view slug);
-
-// Tag: 1 to 40 of [a-z0-9-].
-bool IsValidTag(absl::string_view tag);
+using ::training::text::IsValidSlug;
+using ::training::text::IsValidTag;
 
 // The `{id}` of `<collection>/{id}` when `name` has that form with a valid
 // slug; nullopt otherwise.
@@ -119,18 +118,8 @@ absl::Status ToStatus(std::vector<FieldViolation> violations);
 
 // --- Updates -----------------------------------------------------------------
 
-// Checks an update mask against the fields a client may set on `message`:
-// non-empty, no `*`, each path a known top-level field that is neither
-// `name` nor output-only. Violations are reported on `update_mask`.
-void ValidateUpdateMask(const google::protobuf::FieldMask& mask,
-                        const google::protobuf::Descriptor& message,
-                        std::vector<FieldViolation>& out);
-
-// Copies the masked fields of `from` onto `to` (repeated and message fields
-// are replaced, not merged).
-void ApplyUpdateMask(const google::protobuf::FieldMask& mask,
-                     const google::protobuf::Message& from,
-                     google::protobuf::Message& to);
+using ::training::requests::ApplyUpdateMask;
+using ::training::requests::ValidateUpdateMask;
 
 // Top-level fields whose values differ between `before` and `after`,
 // ignoring output-only bookkeeping (times, etag), by proto name.
