@@ -110,6 +110,11 @@ class OperationBuilder {
     const api::AccessRule& rule = route_.access;
     switch (rule.audience()) {
       case api::PUBLIC:
+        if (rule.accept_unknown_bearer()) {
+          return "**Access**: anyone, with no credentials; a booking's "
+                 "manage token (with the booking named in the request) "
+                 "also shows what that booking opens.";
+        }
         return "**Access**: anyone, with no credentials; credentials, when "
                "sent, must be valid.";
       case api::MANAGE_TOKEN:
@@ -128,6 +133,11 @@ class OperationBuilder {
     const api::AccessRule& rule = route_.access;
     switch (rule.audience()) {
       case api::PUBLIC:
+        if (rule.accept_unknown_bearer()) {
+          return {Json::object(),
+                  {{kManageTokenScheme, Json::array()}},
+                  {{kApiKeyScheme, Json::array()}}};
+        }
         return {Json::object(), {{kApiKeyScheme, Json::array()}}};
       case api::MANAGE_TOKEN:
         return {{{kManageTokenScheme, Json::array()}},

@@ -144,6 +144,11 @@ TEST_F(OpenApiDocumentTest, SecurityFollowsTheAccessRule) {
   const Json& get = Operation("/v1/bookings/{booking}", "get");
   EXPECT_THAT(get["security"], Contains(Json{{"manageToken", Json::array()}}));
   EXPECT_THAT(get["description"].get<std::string>(), HasSubstr("manage token"));
+  // Articles are public, and a manage token shows what its booking opens.
+  const Json& article = Operation("/v1/articles/{article}", "get");
+  EXPECT_THAT(article["security"], Contains(Json::object()));
+  EXPECT_THAT(article["security"],
+              Contains(Json{{"manageToken", Json::array()}}));
 }
 
 TEST_F(OpenApiDocumentTest, HeadersWhereTheyApply) {

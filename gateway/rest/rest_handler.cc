@@ -247,6 +247,8 @@ RestHandler::MapRequest(const Route& route,
         transcode::ApplyIfMatch(route, if_match, message->get());
     if (!applied.ok()) return applied;
   }
+  transcode::ApplyIfNoneMatch(route, request.Header("if-none-match"),
+                              message->get());
   return message;
 }
 

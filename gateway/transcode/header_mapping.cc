@@ -171,6 +171,17 @@ std::string EtagHeader(absl::string_view etag) {
   return absl::StrCat("\"", etag, "\"");
 }
 
+void ApplyIfNoneMatch(const Route& route, absl::string_view if_none_match,
+                      Message* request) {
+  if (route.http_method != "GET" || absl::StrContains(if_none_match, ',')) {
+    return;
+  }
+  const FieldDescriptor* field = StringField(*request, "if_none_match");
+  std::optional<std::string> etag = Unquote(if_none_match);
+  if (field == nullptr || !etag.has_value() || etag->empty()) return;
+  request->GetReflection()->SetString(request, field, *etag);
+}
+
 bool IfNoneMatchHits(absl::string_view if_none_match, absl::string_view etag) {
   if (etag.empty()) return false;
   for (absl::string_view tag : absl::StrSplit(if_none_match, ',')) {

@@ -13,7 +13,10 @@
 //   key must be a UUID (a random one), used as it is, lower-cased.
 // - If-Match → the request's `etag`: its own top-level field, or that of
 //   the resource in the body (UpdateCourse's `course.etag`).
-// - A response's top-level `etag` → ETag; If-None-Match compares with it.
+// - A response's top-level `etag` → ETag; If-None-Match compares with it,
+//   and on a GET whose request has an `if_none_match` field (GetArticle)
+//   it is also passed on, so that the service can skip sending what the
+//   caller already holds.
 
 #include <string>
 
@@ -46,6 +49,13 @@ absl::Status ApplyIdempotencyKey(const Route& route, absl::string_view key,
 // body etag that differs.
 absl::Status ApplyIfMatch(const Route& route, absl::string_view if_match,
                           google::protobuf::Message* request);
+
+// Sets the request's top-level `if_none_match` from If-None-Match when it
+// names exactly one entity tag (weak tags compare weakly, as RFC 9110
+// §13.1.2 has it for If-None-Match). Anything else (`*`, a list, a request
+// without the field) is left to the comparison with the reply's etag.
+void ApplyIfNoneMatch(const Route& route, absl::string_view if_none_match,
+                      google::protobuf::Message* request);
 
 // The message's top-level string `etag`; "" when it has none.
 std::string EtagOf(const google::protobuf::Message& message);

@@ -100,6 +100,20 @@ TEST_F(HeaderMappingTest, IfMatchSetsTheBodyResourcesEtag) {
       << "no etag to carry it";
 }
 
+TEST_F(HeaderMappingTest, OneIfNoneMatchTagIsPassedToRequestsThatTakeIt) {
+  const Route& get = RouteFor("GET", "/v1/shelves/s/things/t");
+  tt::GetThingRequest request;
+  ApplyIfNoneMatch(get, "\"42\"", &request);
+  EXPECT_EQ(request.if_none_match(), "42");
+  ApplyIfNoneMatch(get, "W/\"43\"", &request);
+  EXPECT_EQ(request.if_none_match(), "43") << "If-None-Match compares weakly";
+  for (const char* left_to_compare : {"*", "\"1\", \"2\"", "44", "\"\""}) {
+    tt::GetThingRequest untouched;
+    ApplyIfNoneMatch(get, left_to_compare, &untouched);
+    EXPECT_EQ(untouched.if_none_match(), "") << left_to_compare;
+  }
+}
+
 TEST_F(HeaderMappingTest, EtagAndIfNoneMatch) {
   tt::Thing thing;
   thing.set_etag("42");
