@@ -83,9 +83,11 @@ Binaries() {
           {BOOKING_BINARY,
            {"Every service", "Services that publish events", "booking"}},
           {NOTIFICATION_BINARY, {"Every service", "notification"}},
-          {CONTENT_BINARY, {"Every service", "content"}},
+          {CONTENT_BINARY,
+           {"Every service", "Services that publish events", "content"}},
           {GATEWAY_BINARY, {"gateway"}},
           {CATALOGUE_DEMO_BINARY, {"training_catalogue_demo"}},
+          {CONTENT_SEED_BINARY, {"training_content_seed"}},
       };
   return *binaries;
 }

@@ -38,10 +38,12 @@ v1::CreateVenueRequest Venue(const char* id, const char* name,
 }
 
 v1::CreateTrainerRequest Trainer(const char* id, const char* name,
-                                 std::vector<const char*> accreditations) {
+                                 std::vector<const char*> accreditations,
+                                 const char* bio_article = "") {
   v1::CreateTrainerRequest r;
   r.set_trainer_id(id);
   r.mutable_trainer()->set_display_name(name);
+  r.mutable_trainer()->set_bio_article(bio_article);
   for (const char* a : accreditations) {
     r.mutable_trainer()->add_accreditations(a);
   }
@@ -83,7 +85,8 @@ v1::CreateCourseRequest Course(const CourseText& t) {
   c->mutable_no_show_policy()->set_max_no_shows(2);
   *c->mutable_no_show_policy()->mutable_lookback() =
       ToProto(absl::Hours(24 * 365));
-  c->set_article("articles/what-is-motivational-interviewing");
+  // Its description is the content service's seed article of that name.
+  c->set_article(absl::StrCat("articles/course-", t.id));
   if (t.prerequisite != nullptr) c->add_prerequisites(t.prerequisite);
   return r;
 }
@@ -158,9 +161,10 @@ DemoProgramme MakeDemoProgramme(absl::CivilDay today) {
       Trainer("priya-shah", "Dr Priya Shah",
               {"Member of the Motivational Interviewing Network of Trainers",
                "Clinical psychologist"}),
-      Trainer(
-          "tom-whitfield", "Tom Whitfield",
-          {"Family Safeguarding practice lead", "Registered social worker"}),
+      Trainer("tom-whitfield", "Tom Whitfield",
+              {"Member of the Motivational Interviewing Network of Trainers",
+               "Family Safeguarding practice lead", "Registered social worker"},
+              "articles/trainer-tom-whitfield"),
       Trainer("grace-okafor", "Grace Okafor",
               {"Specialist health visitor", "MI practice supervisor"}),
   };

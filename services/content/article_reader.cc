@@ -1,0 +1,240 @@
+#include "services/content/article_reader.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/metrics/metrics.h"
+#include "common/requests/requests.h"
+#include "common/status/errors.h"
+#include "common/status_macros.h"
+#include "common/text/text.h"
+#include "services/content/search_query.h"
+
+namespace training::content {
+namespace {
+
+void CountRead(const std::string& result) {
+  static auto& family = metrics::DefaultRegistry().Counter(
+      "training_content_reads_total",
+      "Article reads by result: full, not_modified (the caller's etag was "
+      "current), restricted (refused by audience).",
+      {"result"});
+  family.Add({result});
+}
+
+void CountSearch(bool found) {
+  static auto& family = metrics::DefaultRegistry().Counter(
+      "training_content_searches_total",
+      "Searches by whether they found anything.", {"found"});
+  family.Add({found ? "yes" : "no"});
+}
+
+// Booking references are short upper-case codes; anything else is refused
+// before booking is asked.
+bool IsBookingName(absl::string_view name) {
+  if (!absl::ConsumePrefix(&name, "bookings/")) return false;
+  if (name.empty() || name.size() > 32) return false;
+  for (char c : name) {
+    if (!absl::ascii_isupper(static_cast<unsigned char>(c)) &&
+        !absl::ascii_isdigit(static_cast<unsigned char>(c))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+absl::Status AudienceRestricted(const v1::Article& article) {
+  return WithErrorInfo(
+      absl::PermissionDeniedError(
+          "article: only for people booked on its course; present the "
+          "booking's manage token and name the booking"),
+      "AUDIENCE_RESTRICTED",
+      {{"audience", v1::Article::Audience_Name(article.audience())}});
+}
+
+constexpr int kMaxSearchOffset = 1000;
+
+}  // namespace
+
+absl::StatusOr<Reader> ArticleReader::ReaderOf(const Caller& caller,
+                                               const std::string& booking) {
+  Reader reader;
+  reader.admin = caller.admin;
+  if (booking.empty() || caller.admin) return reader;
+  if (!IsBookingName(booking)) {
+    return InvalidArgumentError({{"booking", "must be bookings/{reference}"}});
+  }
+  if (caller.manage_token.empty()) {
+    return WithErrorInfo(
+        absl::UnauthenticatedError(
+            "authorization: the booking's manage token is needed to read "
+            "as its holder"),
+        "CREDENTIALS_MISSING");
+  }
+  ASSIGN_OR_RETURN(reader.booking,
+                   booking_access_->Check(booking, caller.manage_token));
+  return reader;
+}
+
+absl::StatusOr<ArticleFilters> ArticleReader::FiltersOf(
+    const std::string& tag, v1::Article::Kind kind, const std::string& course) {
+  std::vector<FieldViolation> violations;
+  if (!tag.empty() && !text::IsValidTag(tag)) {
+    violations.push_back({"tag", "must be 1 to 40 of a-z, 0-9 and '-'"});
+  }
+  if (!v1::Article::Kind_IsValid(kind)) {
+    violations.push_back({"kind", "must be a known kind"});
+  }
+  if (!course.empty() && !IsCourseName(course)) {
+    violations.push_back({"course", "must be courses/{course}"});
+  }
+  if (!violations.empty()) return InvalidArgumentError(std::move(violations));
+  return ArticleFilters{.tag = tag, .kind = kind, .course = course};
+}
+
+Visibility ArticleReader::VisibilityOf(const Reader& reader, bool unpublished) {
+  Visibility visibility;
+  visibility.unpublished = unpublished;
+  visibility.all_audiences = reader.admin;
+  if (reader.booking) {
+    visibility.opened_course = reader.booking->course;
+    visibility.opened_audiences = AudiencesOpenedBy(*reader.booking);
+  }
+  return visibility;
+}
+
+absl::StatusOr<v1::Article> ArticleReader::GetArticle(
+    const Caller& caller, const v1::GetArticleRequest& r) {
+  RETURN_IF_ERROR(CheckArticleName(r.name(), "name"));
+  if (!r.booking().empty() && !IsBookingName(r.booking())) {
+    return InvalidArgumentError({{"booking", "must be bookings/{reference}"}});
+  }
+  // With an etag in hand the body is read only when the copy is stale.
+  const bool revalidate = !r.if_none_match().empty();
+  std::optional<v1::Article> article;
+  RETURN_IF_ERROR(store_->Run(
+      ContentStore::Mode::kRead, [&](ContentTransaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(article, tx.FindArticle(r.name(), !revalidate, false));
+        if (article && revalidate && article->etag() != r.if_none_match()) {
+          ASSIGN_OR_RETURN(article, tx.FindArticle(r.name(), true, false));
+        }
+        return absl::OkStatus();
+      }));
+  if (!article) return ArticleNotFound();
+  if (article->state() != v1::Article::PUBLISHED && !caller.admin) {
+    return ArticleNotFound();
+  }
+  if (IsRestricted(*article) && !caller.admin) {
+    if (r.booking().empty()) {
+      CountRead("restricted");
+      return AudienceRestricted(*article);
+    }
+    ASSIGN_OR_RETURN(Reader reader, ReaderOf(caller, r.booking()));
+    if (!MayRead(reader, *article)) {
+      CountRead("restricted");
+      return AudienceRestricted(*article);
+    }
+  }
+  if (revalidate && article->etag() == r.if_none_match()) {
+    CountRead("not_modified");
+    v1::Article unchanged;
+    unchanged.set_name(article->name());
+    unchanged.set_etag(article->etag());
+    return unchanged;
+  }
+  CountRead("full");
+  return *std::move(article);
+}
+
+absl::StatusOr<v1::ListArticlesResponse> ArticleReader::ListArticles(
+    const Caller& caller, const v1::ListArticlesRequest& r) {
+  ASSIGN_OR_RETURN(int limit, requests::EffectivePageSize(r.page_size()));
+  if (r.show_unpublished() && !caller.admin) {
+    return WithErrorInfo(
+        absl::PermissionDeniedError("show_unpublished: admins only"),
+        "ACCESS_DENIED");
+  }
+  ASSIGN_OR_RETURN(ArticleFilters filters,
+                   FiltersOf(r.tag(), r.kind(), r.course()));
+  const std::string bound_to = requests::FiltersFingerprint(r);
+  ArticleQuery query;
+  query.filters = std::move(filters);
+  query.limit = limit + 1;
+  if (!r.page_token().empty()) {
+    ASSIGN_OR_RETURN(query.after,
+                     requests::DecodePageToken(r.page_token(), bound_to));
+  }
+  ASSIGN_OR_RETURN(Reader reader, ReaderOf(caller, r.booking()));
+  query.visibility = VisibilityOf(reader, r.show_unpublished());
+  std::vector<v1::Article> articles;
+  RETURN_IF_ERROR(store_->Run(
+      ContentStore::Mode::kRead, [&](ContentTransaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(articles, tx.ListArticles(query));
+        return absl::OkStatus();
+      }));
+  v1::ListArticlesResponse response;
+  const bool more = static_cast<int>(articles.size()) > limit;
+  if (more) {
+    articles.resize(limit);
+    const v1::Article& last = articles.back();
+    response.set_next_page_token(requests::EncodePageToken(
+        {absl::AsciiStrToLower(last.title()), last.name()}, bound_to));
+  }
+  for (v1::Article& article : articles) {
+    *response.add_articles() = std::move(article);
+  }
+  return response;
+}
+
+absl::StatusOr<v1::SearchArticlesResponse> ArticleReader::SearchArticles(
+    const Caller& caller, const v1::SearchArticlesRequest& r) {
+  ASSIGN_OR_RETURN(std::vector<std::string> words, ParseSearchQuery(r.query()));
+  ASSIGN_OR_RETURN(int limit,
+                   requests::EffectivePageSize(r.page_size(), 10, 50));
+  ASSIGN_OR_RETURN(ArticleFilters filters,
+                   FiltersOf(r.tag(), r.kind(), r.course()));
+  const std::string bound_to = requests::FiltersFingerprint(r);
+  SearchQuery query;
+  query.filters = std::move(filters);
+  query.limit = limit + 1;
+  if (!r.page_token().empty()) {
+    ASSIGN_OR_RETURN(requests::PageKey key,
+                     requests::DecodePageToken(r.page_token(), bound_to));
+    if (!absl::SimpleAtoi(key.sort_key, &query.offset) || query.offset < 0) {
+      return InvalidArgumentError({{"page_token", "is malformed"}});
+    }
+  }
+  ASSIGN_OR_RETURN(Reader reader, ReaderOf(caller, r.booking()));
+  query.visibility = VisibilityOf(reader, false);
+  v1::SearchArticlesResponse response;
+  // Only stop words, or paged past what anyone reads: nothing to find.
+  if (words.empty() || query.offset > kMaxSearchOffset) {
+    CountSearch(false);
+    return response;
+  }
+  query.words = std::move(words);
+  std::vector<SearchHit> hits;
+  RETURN_IF_ERROR(store_->Run(ContentStore::Mode::kRead,
+                              [&](ContentTransaction& tx) -> absl::Status {
+                                ASSIGN_OR_RETURN(hits, tx.Search(query));
+                                return absl::OkStatus();
+                              }));
+  const bool more = static_cast<int>(hits.size()) > limit;
+  if (more) {
+    hits.resize(limit);
+    response.set_next_page_token(requests::EncodePageToken(
+        {absl::StrCat(query.offset + limit), ""}, bound_to));
+  }
+  for (SearchHit& hit : hits) {
+    v1::SearchResult* result = response.add_results();
+    *result->mutable_article() = std::move(hit.article);
+    result->set_snippet(std::move(hit.snippet));
+    result->set_score(hit.score);
+  }
+  CountSearch(!hits.empty());
+  return response;
+}
+
+}  // namespace training::content

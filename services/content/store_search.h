@@ -1,0 +1,44 @@
+#ifndef TRAINING_SERVICES_CONTENT_STORE_SEARCH_H_
+#define TRAINING_SERVICES_CONTENT_STORE_SEARCH_H_
+
+// The SQL of the article lists and the search index, for SqlContentStore.
+// The index is the one place the engines differ in kind, not spelling:
+// SQLite has an FTS5 table (porter stemming over unicode61 tokens) ranked
+// by bm25; PostgreSQL a tsvector column (english configuration) with a GIN
+// index ranked by ts_rank. Title, summary and body weigh 10 : 4 : 1 on
+// SQLite, and A : B : D (1.0 : 0.4 : 0.1) on PostgreSQL.
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "common/sql/database.h"
+#include "services/content/store.h"
+
+namespace training::content {
+
+// The DDL of the search index, per engine.
+sql::SqlText SearchIndexDdl();
+
+// Puts the current text of the article numbered `seq` into the index,
+// replacing what was there.
+absl::Status IndexArticle(sql::Transaction& tx, int64_t seq,
+                          const v1::ArticleRevision& text,
+                          const std::string& plain_text);
+
+// Appends the conditions of `visibility` and `filters` on the articles
+// table (alias `a`) to `sql`.
+void AppendArticleConditions(std::string& sql, sql::Params& params,
+                             const Visibility& visibility,
+                             const ArticleFilters& filters);
+
+// The search, returning columns `resource` (listed form), `score` and
+// `snippet`, most relevant first.
+sql::Statement SearchStatement(sql::Engine engine, const SearchQuery& query);
+
+// A snippet cut to the contract's 300 characters, brackets kept balanced.
+std::string ClipSnippet(std::string snippet);
+
+}  // namespace training::content
+
+#endif  // TRAINING_SERVICES_CONTENT_STORE_SEARCH_H_

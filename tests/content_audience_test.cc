@@ -1,0 +1,216 @@
+// Restricted articles with the real booking service: the content process
+// asks booking (CheckBookingAccess) whether the manage token a reader
+// presents opens a booking that gives access. Refused without the right
+// booking, served with it; an attendee-only article refused to a confirmed
+// booking until attendance is recorded; a replaced attendee's old token
+// refused; booking down means UNAVAILABLE for restricted articles while
+// public ones are still served.
+
+#include <thread>
+
+#include "booking_process_fixture.h"
+#include "common/status/errors.h"
+#include "common/status/grpc_status.h"
+#include "training/content/v1/content_service.grpc.pb.h"
+
+namespace training::testing {
+namespace {
+
+namespace content = training::content::v1;
+
+const std::string kContentKey = "content-service-key-0123456789abcdef";
+
+class ContentAudienceTest : public BookingProcessTest {
+ protected:
+  std::vector<std::string> ExtraKeys() override {
+    return {ServiceKeyEntry("content", kContentKey, "content")};
+  }
+
+  void SetUp() override {
+    BookingProcessTest::SetUp();
+    if (HasFatalFailure()) return;
+    booking_ = StartBooking("booking", "");
+    ASSERT_NE(booking_.port, 0);
+    booking_stub_ = booking::BookingService::NewStub(Channel(booking_));
+    // No cache: every read asks booking, so each change shows at once.
+    content_ = StartProcess(
+        CONTENT_BINARY, "content",
+        {absl::StrCat("--booking_address=127.0.0.1:", booking_.port),
+         "--booking_access_cache_ttl=0s", "--booking_timeout=2s"},
+        {{"TRAINING_SERVICE_KEY", kContentKey}});
+    ASSERT_NE(content_.port, 0);
+    content_stub_ = content::ContentService::NewStub(Channel(content_));
+    Article("open-page", content::Article::PUBLIC);
+    Article("pre-reading", content::Article::BOOKED);
+    Article("next-steps", content::Article::ATTENDED);
+  }
+
+  void Article(const std::string& id, content::Article::Audience audience) {
+    content::CreateArticleRequest r;
+    r.set_article_id(id);
+    r.mutable_article()->set_title("Reading " + id);
+    r.mutable_article()->set_body_markdown("Some *reading*.");
+    r.mutable_article()->set_audience(audience);
+    r.mutable_article()->add_courses("courses/intro-mi");
+    content::Article article;
+    ASSERT_TRUE(
+        content_stub_->CreateArticle(Context(kAdminKey).get(), r, &article)
+            .ok());
+    content::PublishArticleRequest publish;
+    publish.set_name(article.name());
+    ASSERT_TRUE(
+        content_stub_
+            ->PublishArticle(Context(kAdminKey).get(), publish, &article)
+            .ok());
+  }
+
+  // An online session of intro-mi that starts `in` from now.
+  std::string SessionStartingIn(absl::Duration in) {
+    CreateSession(5);  // publishes the course (and a later session)
+    catalogue::CreateSessionRequest request;
+    request.set_parent("courses/intro-mi");
+    const absl::Time start = absl::Now() + in;
+    auto* s = request.mutable_session();
+    s->mutable_start_time()->set_seconds(absl::ToUnixSeconds(start));
+    s->mutable_end_time()->set_seconds(
+        absl::ToUnixSeconds(start + absl::Hours(2)));
+    s->set_delivery_mode(catalogue::ONLINE);
+    s->set_capacity(5);
+    request.mutable_joining_details()->set_joining_url(
+        "https://meet.example.org/x");
+    catalogue::Session session;
+    grpc::Status status = catalogue_stub_->CreateSession(
+        Context(kAdminKey).get(), request, &session);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return session.name();
+  }
+
+  booking::Booking Book(const std::string& session, int n) {
+    booking::Booking booked;
+    grpc::Status status = booking_stub_->CreateBooking(
+        Context("").get(), BookingRequest(session, n), &booked);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(booked.state(), booking::Booking::CONFIRMED);
+    return booked;
+  }
+
+  // Reads `article` as the holder of `token` for `booking`.
+  grpc::Status Read(const std::string& article, const std::string& booking,
+                    const std::string& token) {
+    content::GetArticleRequest r;
+    r.set_name("articles/" + article);
+    r.set_booking(booking);
+    content::Article got;
+    return content_stub_->GetArticle(Context(token).get(), r, &got);
+  }
+
+  std::vector<std::string> Listed(const std::string& booking,
+                                  const std::string& token) {
+    content::ListArticlesRequest r;
+    r.set_booking(booking);
+    content::ListArticlesResponse response;
+    grpc::Status status =
+        content_stub_->ListArticles(Context(token).get(), r, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    std::vector<std::string> names;
+    for (const auto& a : response.articles()) names.push_back(a.name());
+    return names;
+  }
+
+  Process booking_, content_;
+  std::unique_ptr<booking::BookingService::Stub> booking_stub_;
+  std::unique_ptr<content::ContentService::Stub> content_stub_;
+};
+
+using ::testing::ElementsAre;
+
+TEST_F(ContentAudienceTest, BookingDecidesWhoReadsRestrictedArticles) {
+  const std::string session = SessionStartingIn(absl::Seconds(15));
+  const booking::Booking first = Book(session, 1);
+  const booking::Booking second = Book(session, 2);
+  const booking::Booking third = Book(session, 3);
+
+  // Anonymous, and with a token that opens another booking: refused.
+  EXPECT_EQ(Read("open-page", "", "").error_code(), grpc::StatusCode::OK);
+  EXPECT_EQ(Read("pre-reading", "", "").error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      Read("pre-reading", first.name(), second.manage_token()).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  // A confirmed booking opens pre-course reading, not the follow-up.
+  EXPECT_EQ(
+      Read("pre-reading", first.name(), first.manage_token()).error_code(),
+      grpc::StatusCode::OK);
+  EXPECT_EQ(Read("next-steps", first.name(), first.manage_token()).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(Listed(first.name(), first.manage_token()),
+              ElementsAre("articles/open-page", "articles/pre-reading"));
+  EXPECT_THAT(Listed("", ""), ElementsAre("articles/open-page"));
+
+  // A colleague takes the second place: the old token stops opening it.
+  booking::SubstituteAttendeeRequest substitute;
+  substitute.set_name(second.name());
+  *substitute.mutable_attendee() =
+      BookingRequest(session, 22).booking().attendee();
+  booking::Booking replaced;
+  ASSERT_TRUE(booking_stub_
+                  ->SubstituteAttendee(Context(second.manage_token()).get(),
+                                       substitute, &replaced)
+                  .ok());
+  EXPECT_EQ(
+      Read("pre-reading", second.name(), second.manage_token()).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      Read("pre-reading", second.name(), replaced.manage_token()).error_code(),
+      grpc::StatusCode::OK);
+
+  // A cancelled booking opens nothing restricted.
+  booking::CancelBookingRequest cancel;
+  cancel.set_name(third.name());
+  booking::Booking cancelled;
+  ASSERT_TRUE(booking_stub_
+                  ->CancelBooking(Context(third.manage_token()).get(), cancel,
+                                  &cancelled)
+                  .ok());
+  EXPECT_EQ(
+      Read("pre-reading", third.name(), third.manage_token()).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+
+  // Once the session has started and attendance is recorded, the
+  // follow-up opens to the attendee.
+  booking::BatchRecordAttendanceRequest marks;
+  marks.set_session(session);
+  auto* mark = marks.add_marks();
+  mark->set_booking(first.name());
+  mark->set_attendance(booking::ATTENDED);
+  booking::BatchRecordAttendanceResponse recorded;
+  grpc::Status status;
+  const absl::Time deadline = absl::Now() + kWatchdog;
+  do {
+    status = booking_stub_->BatchRecordAttendance(Context(kAdminKey).get(),
+                                                  marks, &recorded);
+    if (status.error_code() != grpc::StatusCode::FAILED_PRECONDITION) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  } while (absl::Now() < deadline);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(Read("next-steps", first.name(), first.manage_token()).error_code(),
+            grpc::StatusCode::OK);
+  EXPECT_EQ(
+      Read("next-steps", second.name(), replaced.manage_token()).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+
+  // Booking down: restricted articles wait, with a hint to retry; public
+  // ones are served as before.
+  booking_.child->Signal(SIGKILL);
+  booking_.child->Wait(kWatchdog);
+  const grpc::Status down =
+      Read("pre-reading", first.name(), first.manage_token());
+  EXPECT_EQ(down.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_TRUE(GetRetryDelay(FromGrpcStatus(down)).has_value());
+  EXPECT_EQ(Read("open-page", first.name(), first.manage_token()).error_code(),
+            grpc::StatusCode::OK);
+  EXPECT_EQ(Read("open-page", "", "").error_code(), grpc::StatusCode::OK);
+}
+
+}  // namespace
+}  // namespace training::testing
