@@ -115,7 +115,7 @@ absl::StatusOr<v1::Article> ArticleEditor::CreateArticle(
         return tx.RecordRequest(r.request_id(), {fingerprint, article.name()},
                                 now);
       }));
-  return created;
+  return Committed(std::move(created));
 }
 
 absl::StatusOr<v1::Article> ArticleEditor::UpdateArticle(
@@ -161,7 +161,7 @@ absl::StatusOr<v1::Article> ArticleEditor::UpdateArticle(
         updated = std::move(next);
         return absl::OkStatus();
       }));
-  return updated;
+  return Committed(std::move(updated));
 }
 
 absl::StatusOr<v1::Article> ArticleEditor::PublishArticle(
@@ -202,7 +202,14 @@ absl::StatusOr<v1::Article> ArticleEditor::ChangeState(
         event.mutable_article_archived()->set_article(name);
         return tx.AddEvent(std::move(event));
       }));
-  return changed;
+  return Committed(std::move(changed));
+}
+
+v1::Article ArticleEditor::Committed(v1::Article article) {
+  if (cache_ != nullptr) {
+    cache_->Changed(std::make_shared<const v1::Article>(article));
+  }
+  return article;
 }
 
 absl::StatusOr<v1::ArticleRevision> ArticleEditor::GetArticleRevision(

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/time/clock.h"
+#include "services/content/article_cache.h"
 #include "services/content/caller.h"
 #include "services/content/store.h"
 #include "training/content/v1/content_service.pb.h"
@@ -17,9 +18,11 @@ namespace training::content {
 
 class ArticleEditor {
  public:
-  // `store` and `clock` are not owned and must outlive this.
-  ArticleEditor(ContentStore* store, const Clock* clock)
-      : store_(store), clock_(clock) {}
+  // Nothing is owned; all must outlive this. `cache` (may be null) is told
+  // of every change once it commits.
+  ArticleEditor(ContentStore* store, const Clock* clock,
+                ArticleCache* cache = nullptr)
+      : store_(store), clock_(clock), cache_(cache) {}
 
   // A new DRAFT at revision 1. ALREADY_EXISTS when the slug is taken; a
   // retry with the same request_id returns the article as it is now.
@@ -50,9 +53,12 @@ class ArticleEditor {
                                           const std::string& name,
                                           const std::string& etag,
                                           v1::Article::State state);
+  // The article as committed, for the cache; returns it.
+  v1::Article Committed(v1::Article article);
 
   ContentStore* store_;
   const Clock* clock_;
+  ArticleCache* cache_;
 };
 
 }  // namespace training::content

@@ -1,5 +1,7 @@
 #include "services/content/handler.h"
 
+#include "common/time/deadline.h"
+
 namespace training::content {
 namespace {
 
@@ -29,14 +31,29 @@ void Bind(runtime::Dispatcher& dispatcher, const std::string& method,
 }  // namespace
 
 void RegisterContentHandlers(runtime::Dispatcher& d, ArticleEditor* editor,
-                             ArticleReader* reader) {
+                             ArticleReader* reader, runtime::WorkerPool* pool) {
   Bind(d, "CreateArticle", editor, &ArticleEditor::CreateArticle);
   Bind(d, "UpdateArticle", editor, &ArticleEditor::UpdateArticle);
   Bind(d, "PublishArticle", editor, &ArticleEditor::PublishArticle);
   Bind(d, "ArchiveArticle", editor, &ArticleEditor::ArchiveArticle);
   Bind(d, "GetArticleRevision", editor, &ArticleEditor::GetArticleRevision);
   Bind(d, "ListArticleRevisions", editor, &ArticleEditor::ListArticleRevisions);
-  Bind(d, "GetArticle", reader, &ArticleReader::GetArticle);
+  d.HandleAsyncNonBlocking<v1::GetArticleRequest, v1::Article>(
+      "GetArticle", [reader, pool](const runtime::CallContext& context,
+                                   const v1::GetArticleRequest& request,
+                                   runtime::Reply<v1::Article> reply) {
+        const absl::Time deadline = context.deadline();
+        reader->GetArticleAsync(
+            CallerOf(context), request,
+            [pool, deadline](std::function<void()> work) {
+              return pool->TrySubmit([deadline, work = std::move(work)] {
+                // Waits on the database never outlast the caller's.
+                ScopedDeadline scoped(deadline);
+                work();
+              });
+            },
+            std::move(reply));
+      });
   Bind(d, "ListArticles", reader, &ArticleReader::ListArticles);
   Bind(d, "SearchArticles", reader, &ArticleReader::SearchArticles);
 }

@@ -13,10 +13,13 @@
 
 namespace training::content {
 
-// Sets a handler for every ContentService method on `dispatcher`. Nothing
-// is owned; all must outlive the server.
+// Sets a handler for every ContentService method on `dispatcher`.
+// GetArticle is answered on gRPC's thread when the article is in memory and
+// booking need not be asked, and on `pool` otherwise. Nothing is owned; all
+// must outlive the server.
 void RegisterContentHandlers(runtime::Dispatcher& dispatcher,
-                             ArticleEditor* editor, ArticleReader* reader);
+                             ArticleEditor* editor, ArticleReader* reader,
+                             runtime::WorkerPool* pool);
 
 }  // namespace training::content
 

@@ -4,6 +4,7 @@
 // with the booking service (--booking_address); public reading never needs
 // booking or Redis.
 
+#include <algorithm>
 #include <memory>
 
 #include "absl/flags/flag.h"
@@ -30,6 +31,14 @@ ABSL_FLAG(absl::Duration, booking_timeout, absl::Seconds(2),
 ABSL_FLAG(absl::Duration, booking_access_cache_ttl, absl::Seconds(10),
           "How long booking's answer about a manage token is kept; 0 keeps "
           "none. A cancellation or substitution reaches content within it.");
+ABSL_FLAG(absl::Duration, article_cache_ttl, absl::Minutes(10),
+          "Longest an article is served from this process's memory; 0 "
+          "keeps none.");
+ABSL_FLAG(int, article_cache_entries, 10000, "Most articles held in memory.");
+ABSL_FLAG(absl::Duration, article_change_poll, absl::Milliseconds(200),
+          "With a database other replicas write (PostgreSQL): how often "
+          "this process asks which articles changed, so that its cache "
+          "follows within about this long.");
 
 namespace training::content {
 namespace {
@@ -56,9 +65,31 @@ absl::Status RegisterContent(runtime::ServerRunner& runner) {
           .timeout = absl::GetFlag(FLAGS_booking_timeout),
           .cache_ttl = absl::GetFlag(FLAGS_booking_access_cache_ttl)},
       Clock::Real());
-  auto editor = std::make_shared<ArticleEditor>(store.get(), Clock::Real());
-  auto reader =
-      std::make_shared<ArticleReader>(store.get(), booking_access.get());
+  if (absl::GetFlag(FLAGS_article_cache_entries) < 0) {
+    return absl::InvalidArgumentError(
+        "--article_cache_entries: must be 0 or more");
+  }
+  const absl::Duration poll = absl::GetFlag(FLAGS_article_change_poll);
+  if (poll <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--article_change_poll: must be > 0");
+  }
+  // One process owning the database (SQLite) sees every change itself.
+  const bool shared_database = !db->HasSingleWriter();
+  auto cache = std::make_shared<ArticleCache>(
+      Clock::Real(),
+      ArticleCache::Options{
+          .ttl = absl::GetFlag(FLAGS_article_cache_ttl),
+          .max_entries =
+              static_cast<size_t>(absl::GetFlag(FLAGS_article_cache_entries)),
+          .stale_after = shared_database ? std::max(10 * poll, absl::Seconds(2))
+                                         : absl::InfiniteDuration()});
+  auto watcher = std::make_shared<ArticleChangeWatcher>(
+      store.get(), cache.get(), Clock::Real(), poll);
+  if (shared_database) watcher->Start();
+  auto editor =
+      std::make_shared<ArticleEditor>(store.get(), Clock::Real(), cache.get());
+  auto reader = std::make_shared<ArticleReader>(
+      store.get(), booking_access.get(), cache.get());
   ASSIGN_OR_RETURN(events::RetentionOptions retention,
                    events::RetentionOptionsFromFlags());
   auto relay = std::make_shared<events::OutboxRelay>(db.get(), redis.get());
@@ -70,13 +101,14 @@ absl::Status RegisterContent(runtime::ServerRunner& runner) {
   // Released newest first: the relay stops before Redis and the database.
   for (std::shared_ptr<void> kept :
        std::initializer_list<std::shared_ptr<void>>{
-           db, redis, store, booking_access, editor, reader, relay,
-           housekeeping}) {
+           db, redis, store, booking_access, cache, watcher, editor, reader,
+           relay, housekeeping}) {
     runner.Keep(std::move(kept));
   }
   runtime::DispatchedService service =
       runtime::MakeService<v1::ContentService>(runner.runtime());
-  RegisterContentHandlers(*service.dispatcher, editor.get(), reader.get());
+  RegisterContentHandlers(*service.dispatcher, editor.get(), reader.get(),
+                          runner.runtime().pool);
   runner.AddService(std::move(service));
   return absl::OkStatus();
 }

@@ -74,6 +74,12 @@ struct ArticleText {
   std::string plain_text;  // of the body, for search
 };
 
+// An article's current etag, for caches to check theirs against.
+struct ArticleVersion {
+  std::string name;
+  std::string etag;
+};
+
 // The record of an idempotent create.
 struct RequestRecord {
   std::string fingerprint;
@@ -110,6 +116,10 @@ class ContentTransaction {
       const ArticleQuery& query) = 0;
   virtual absl::StatusOr<std::vector<SearchHit>> Search(
       const SearchQuery& query) = 0;
+  // The articles written (by any process) since `since` by the writers'
+  // clocks, with their etags now.
+  virtual absl::StatusOr<std::vector<ArticleVersion>> ChangedSince(
+      absl::Time since) = 0;
 
   // Revisions of `article` (`articles/{article}`); nullopt when absent.
   virtual absl::StatusOr<std::optional<v1::ArticleRevision>> FindRevision(

@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "common/events/outbox.h"
 #include "common/status_macros.h"
 #include "common/time/proto_time.h"
@@ -26,6 +27,10 @@ std::string TagColumn(const v1::Article& article) {
   if (article.tags().empty()) return "";
   return absl::StrCat("|", absl::StrJoin(article.tags(), "|"), "|");
 }
+
+// When a row was written, by this process's clock: what other processes'
+// caches look for (ArticleChangeWatcher), not a domain time.
+int64_t ChangeStamp() { return absl::ToUnixMicros(absl::Now()); }
 
 Blob ListedBlob(const v1::Article& article) {
   v1::Article listed = article;
@@ -70,13 +75,15 @@ class SqlContentTransaction final : public ContentTransaction {
                              const ArticleText& text) override {
     ASSIGN_OR_RETURN(
         ResultSet rows,
-        tx_.Query("INSERT INTO articles (name, state, kind, audience, "
-                  "title_key, tags, resource, body_markdown, body_html) "
-                  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING seq",
-                  {article.name(), int64_t{article.state()},
-                   int64_t{article.kind()}, int64_t{article.audience()},
-                   TitleKey(article), TagColumn(article), ListedBlob(article),
-                   article.body_markdown(), article.body_html()}));
+        tx_.Query(
+            "INSERT INTO articles (name, state, kind, audience, "
+            "title_key, tags, resource, body_markdown, body_html, "
+            "etag, changed_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+            "$9, $10, $11) RETURNING seq",
+            {article.name(), int64_t{article.state()}, int64_t{article.kind()},
+             int64_t{article.audience()}, TitleKey(article), TagColumn(article),
+             ListedBlob(article), article.body_markdown(), article.body_html(),
+             article.etag(), ChangeStamp()}));
     ASSIGN_OR_RETURN(int64_t seq, rows.GetInt64(0, "seq"));
     RETURN_IF_ERROR(ReplaceCourses(article));
     return KeepText(seq, article.name(), text);
@@ -86,14 +93,15 @@ class SqlContentTransaction final : public ContentTransaction {
                              const ArticleText* text) override {
     ASSIGN_OR_RETURN(
         ResultSet rows,
-        tx_.Query("UPDATE articles SET state = $2, kind = $3, audience = $4, "
-                  "title_key = $5, tags = $6, resource = $7, "
-                  "body_markdown = $8, body_html = $9 WHERE name = $1 "
-                  "RETURNING seq",
-                  {article.name(), int64_t{article.state()},
-                   int64_t{article.kind()}, int64_t{article.audience()},
-                   TitleKey(article), TagColumn(article), ListedBlob(article),
-                   article.body_markdown(), article.body_html()}));
+        tx_.Query(
+            "UPDATE articles SET state = $2, kind = $3, audience = $4, "
+            "title_key = $5, tags = $6, resource = $7, "
+            "body_markdown = $8, body_html = $9, etag = $10, "
+            "changed_us = $11 WHERE name = $1 RETURNING seq",
+            {article.name(), int64_t{article.state()}, int64_t{article.kind()},
+             int64_t{article.audience()}, TitleKey(article), TagColumn(article),
+             ListedBlob(article), article.body_markdown(), article.body_html(),
+             article.etag(), ChangeStamp()}));
     if (rows.empty()) return absl::NotFoundError("article: not found");
     ASSIGN_OR_RETURN(int64_t seq, rows.GetInt64(0, "seq"));
     RETURN_IF_ERROR(ReplaceCourses(article));
@@ -138,6 +146,22 @@ class SqlContentTransaction final : public ContentTransaction {
       hits.push_back(std::move(hit));
     }
     return hits;
+  }
+
+  absl::StatusOr<std::vector<ArticleVersion>> ChangedSince(
+      absl::Time since) override {
+    ASSIGN_OR_RETURN(ResultSet rows,
+                     tx_.Query("SELECT name, etag FROM articles "
+                               "WHERE changed_us >= $1",
+                               {absl::ToUnixMicros(since)}));
+    std::vector<ArticleVersion> changed;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      ArticleVersion version;
+      ASSIGN_OR_RETURN(version.name, rows.GetString(i, "name"));
+      ASSIGN_OR_RETURN(version.etag, rows.GetString(i, "etag"));
+      changed.push_back(std::move(version));
+    }
+    return changed;
   }
 
   absl::StatusOr<std::optional<v1::ArticleRevision>> FindRevision(
@@ -295,7 +319,13 @@ CREATE TABLE request_ids (
   tables.sqlite += search.sqlite;
   tables.postgres += search.postgres;
   return {{1, "articles, revisions, course links, search index, request ids",
-           tables}};
+           tables},
+          {2, "articles' etags and change stamps, for other replicas' caches",
+           sql::PortableDdl(R"sql(
+ALTER TABLE articles ADD COLUMN etag TEXT NOT NULL DEFAULT '';
+ALTER TABLE articles ADD COLUMN changed_us BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX articles_by_change ON articles (changed_us);
+)sql")}};
 }
 
 absl::StatusOr<std::unique_ptr<SqlContentStore>> SqlContentStore::Open(
