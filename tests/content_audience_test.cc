@@ -4,13 +4,14 @@
 // booking, served with it; an attendee-only article refused to a confirmed
 // booking until attendance is recorded; a replaced attendee's old token
 // refused; booking down means UNAVAILABLE for restricted articles while
-// public ones are still served.
+// public ones are still served. And the seed material, loaded as `./dev
+// up` loads it, read and searched through the gateway as a newcomer would.
 
 #include <thread>
 
-#include "booking_process_fixture.h"
 #include "common/status/errors.h"
 #include "common/status/grpc_status.h"
+#include "gateway_process_fixture.h"
 #include "training/content/v1/content_service.grpc.pb.h"
 
 namespace training::testing {
@@ -20,14 +21,16 @@ namespace content = training::content::v1;
 
 const std::string kContentKey = "content-service-key-0123456789abcdef";
 
-class ContentAudienceTest : public BookingProcessTest {
+class ContentAudienceTest : public GatewayProcessTest {
  protected:
   std::vector<std::string> ExtraKeys() override {
-    return {ServiceKeyEntry("content", kContentKey, "content")};
+    std::vector<std::string> keys = GatewayProcessTest::ExtraKeys();
+    keys.push_back(ServiceKeyEntry("content", kContentKey, "content"));
+    return keys;
   }
 
   void SetUp() override {
-    BookingProcessTest::SetUp();
+    GatewayProcessTest::SetUp();
     if (HasFatalFailure()) return;
     booking_ = StartBooking("booking", "");
     ASSERT_NE(booking_.port, 0);
@@ -40,9 +43,24 @@ class ContentAudienceTest : public BookingProcessTest {
         {{"TRAINING_SERVICE_KEY", kContentKey}});
     ASSERT_NE(content_.port, 0);
     content_stub_ = content::ContentService::NewStub(Channel(content_));
+  }
+
+  void RestrictedArticles() {
     Article("open-page", content::Article::PUBLIC);
     Article("pre-reading", content::Article::BOOKED);
     Article("next-steps", content::Article::ATTENDED);
+  }
+
+  // Runs the seed loader as `./dev up` does; its exit status.
+  int LoadSeed() {
+    ChildProcess seed(CONTENT_SEED_BINARY,
+                      {absl::StrCat("--address=127.0.0.1:", content_.port)},
+                      {{"TRAINING_KEY", kAdminKey}},
+                      MakeTempDir("seed") + "/log");
+    std::optional<int> status = seed.Wait(kWatchdog);
+    EXPECT_TRUE(status.has_value()) << seed.Log();
+    seed_log_ = seed.Log();
+    return status.value_or(-1);
   }
 
   void Article(const std::string& id, content::Article::Audience audience) {
@@ -117,6 +135,7 @@ class ContentAudienceTest : public BookingProcessTest {
     return names;
   }
 
+  std::string seed_log_;
   Process booking_, content_;
   std::unique_ptr<booking::BookingService::Stub> booking_stub_;
   std::unique_ptr<content::ContentService::Stub> content_stub_;
@@ -125,6 +144,7 @@ class ContentAudienceTest : public BookingProcessTest {
 using ::testing::ElementsAre;
 
 TEST_F(ContentAudienceTest, BookingDecidesWhoReadsRestrictedArticles) {
+  RestrictedArticles();
   const std::string session = SessionStartingIn(absl::Seconds(15));
   const booking::Booking first = Book(session, 1);
   const booking::Booking second = Book(session, 2);
@@ -210,6 +230,53 @@ TEST_F(ContentAudienceTest, BookingDecidesWhoReadsRestrictedArticles) {
   EXPECT_EQ(Read("open-page", first.name(), first.manage_token()).error_code(),
             grpc::StatusCode::OK);
   EXPECT_EQ(Read("open-page", "", "").error_code(), grpc::StatusCode::OK);
+}
+
+TEST_F(ContentAudienceTest, TheSeedMaterialReadsAndSearchesThroughTheGateway) {
+  ASSERT_EQ(LoadSeed(), 0) << seed_log_;
+  EXPECT_THAT(seed_log_, ::testing::HasSubstr("created and published"));
+  ASSERT_EQ(LoadSeed(), 0) << seed_log_;  // again: nothing more to do
+  EXPECT_THAT(seed_log_, ::testing::HasSubstr("created and published 0 of"));
+  gateway_ = StartGateway(catalogue_.port, booking_.port, 0, content_.port);
+  ASSERT_NE(gateway_.port, 0);
+
+  HttpReply principles = Call("GET", "/v1/articles?kind=PRINCIPLE");
+  ASSERT_EQ(principles.status, 200) << principles.body;
+  EXPECT_EQ(Parse<content::ListArticlesResponse>(principles).articles_size(),
+            4);
+
+  const std::string what = "/v1/articles/what-is-motivational-interviewing";
+  HttpReply page = Call("GET", what);
+  ASSERT_EQ(page.status, 200) << page.body;
+  const content::Article article = Parse<content::Article>(page);
+  EXPECT_THAT(article.body_html(), ::testing::HasSubstr("<h2>"));
+  const std::string etag = page.Header("etag");
+  ASSERT_FALSE(etag.empty());
+  EXPECT_EQ(Call("GET", what, {{"if-none-match", etag}}).status, 304);
+  EXPECT_EQ(Call("GET", what, {{"if-none-match", "\"stale\""}}).status, 200);
+
+  HttpReply found = Call("POST", "/v1/articles:search", {},
+                         R"({"query":"roll with resist"})");
+  ASSERT_EQ(found.status, 200) << found.body;
+  const auto results = Parse<content::SearchArticlesResponse>(found);
+  ASSERT_GT(results.results_size(), 0) << found.body;
+  EXPECT_EQ(results.results(0).article().name(),
+            "articles/principle-roll-with-resistance");
+  EXPECT_THAT(results.results(0).snippet(), ::testing::HasSubstr("["));
+  EXPECT_EQ(
+      Call("POST", "/v1/articles:search", {}, R"({"query":"\"*("})").status,
+      400);
+
+  // Pre-course reading: refused to anyone, read with a booking's token.
+  const std::string reading = "/v1/articles/before-your-workshop";
+  EXPECT_EQ(Call("GET", reading).status, 403);
+  const std::string session = SessionStartingIn(absl::Hours(24 * 30));
+  const booking::Booking booked = Book(session, 7);
+  HttpReply opened =
+      Call("GET", absl::StrCat(reading, "?booking=", booked.name()),
+           {Bearer(booked.manage_token())});
+  EXPECT_EQ(opened.status, 200) << opened.body;
+  EXPECT_EQ(opened.Header("cache-control"), "no-store");
 }
 
 }  // namespace
