@@ -201,6 +201,7 @@ TEST_P(SearchTest, ARestrictedArticleNeverShowsInAnAnonymousSearch) {
 
 TEST(ClipSnippetTest, CutsLongSnippetsAndKeepsBracketsBalanced) {
   EXPECT_EQ(ClipSnippet("short [word]"), "short [word]");
+  EXPECT_EQ(ClipSnippet("one\ntwo  \t[three]\n"), "one two [three]");
   std::string long_text;
   for (int i = 0; i < 80; ++i) long_text += "word ";
   long_text += "[match]";

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "services/content/search_query.h"
@@ -151,7 +152,17 @@ sql::Statement SearchStatement(sql::Engine engine, const SearchQuery& query) {
   return statement;
 }
 
-std::string ClipSnippet(std::string snippet) {
+std::string ClipSnippet(std::string raw) {
+  std::string snippet;
+  snippet.reserve(raw.size());
+  for (char c : raw) {
+    if (absl::ascii_isspace(static_cast<unsigned char>(c))) {
+      if (!snippet.empty() && snippet.back() != ' ') snippet.push_back(' ');
+    } else {
+      snippet.push_back(c);
+    }
+  }
+  while (!snippet.empty() && snippet.back() == ' ') snippet.pop_back();
   size_t characters = 0;
   size_t cut = std::string::npos;
   for (size_t i = 0; i < snippet.size(); ++i) {

@@ -36,7 +36,9 @@ void AppendArticleConditions(std::string& sql, sql::Params& params,
 // `snippet`, most relevant first.
 sql::Statement SearchStatement(sql::Engine engine, const SearchQuery& query);
 
-// A snippet cut to the contract's 300 characters, brackets kept balanced.
+// A snippet as the contract has it: on one line (every run of white space,
+// the newlines between blocks included, one space), cut to 300
+// characters with its brackets kept balanced.
 std::string ClipSnippet(std::string snippet);
 
 }  // namespace training::content
