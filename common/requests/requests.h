@@ -42,6 +42,13 @@ std::string FiltersFingerprint(const google::protobuf::Message& request);
 // requests with one id are the same request exactly when these match.
 std::string RequestFingerprint(const google::protobuf::Message& request);
 
+// What an idempotent create keeps for its request_id (request_records.h
+// keeps it in SQL).
+struct RequestRecord {
+  std::string fingerprint;  // of the request that first used the id
+  std::string resource;     // name of what it created
+};
+
 // INVALID_ARGUMENT on `request_id`, reason REQUEST_ID_REUSED: the id was
 // used before for a different request.
 absl::Status RequestIdReusedError();

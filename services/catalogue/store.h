@@ -19,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/requests/requests.h"
 #include "services/catalogue/domain.h"
 #include "training/catalogue/v1/resources.pb.h"
 #include "training/events/v1/events.pb.h"
@@ -64,11 +65,7 @@ struct NameQuery {
   int limit = 50;
 };
 
-// The record of an idempotent create.
-struct RequestRecord {
-  std::string fingerprint;  // of the request that first used the id
-  std::string resource;     // name of what it created
-};
+using ::training::requests::RequestRecord;
 
 // One transaction's view of the catalogue. Belongs to one thread; valid
 // only inside CatalogueStore::Run. Errors are those of common/sql

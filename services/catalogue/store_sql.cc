@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/events/outbox.h"
+#include "common/requests/request_records.h"
 #include "common/status_macros.h"
 #include "common/time/proto_time.h"
 
@@ -391,33 +392,14 @@ class SqlCatalogueTransaction final : public CatalogueTransaction {
 
   absl::StatusOr<std::optional<RequestRecord>> FindRequest(
       const std::string& request_id, absl::Time now) override {
-    ASSIGN_OR_RETURN(
-        ResultSet rows,
-        tx_.Query("SELECT fingerprint, resource_name FROM request_ids "
-                  "WHERE request_id = $1 AND create_us > $2",
-                  {request_id, absl::ToUnixMicros(now - kRequestRetention)}));
-    if (rows.empty()) return std::nullopt;
-    RequestRecord record;
-    ASSIGN_OR_RETURN(record.fingerprint, rows.GetString(0, "fingerprint"));
-    ASSIGN_OR_RETURN(record.resource, rows.GetString(0, "resource_name"));
-    return record;
+    return requests::FindRequestRecord(tx_, request_id, now, kRequestRetention);
   }
 
   absl::Status RecordRequest(const std::string& request_id,
                              const RequestRecord& record,
                              absl::Time now) override {
-    // Expired records go first, so that the table stays small and an old id
-    // may be used again.
-    RETURN_IF_ERROR(tx_.Execute("DELETE FROM request_ids WHERE create_us <= $1",
-                                {absl::ToUnixMicros(now - kRequestRetention)})
-                        .status());
-    return tx_
-        .Execute(
-            "INSERT INTO request_ids (request_id, fingerprint, resource_name, "
-            "create_us) VALUES ($1, $2, $3, $4)",
-            {request_id, record.fingerprint, record.resource,
-             absl::ToUnixMicros(now)})
-        .status();
+    return requests::KeepRequestRecord(tx_, request_id, record, now,
+                                       kRequestRetention);
   }
 
   absl::Status AddEvent(training::events::v1::Event event) override {

@@ -27,8 +27,9 @@ ArticleCache::ArticleCache(const Clock* clock, Options options)
 std::shared_ptr<const v1::Article> ArticleCache::Find(const std::string& name) {
   const absl::Time now = clock_->Now();
   absl::ReaderMutexLock lock(&mu_);
-  auto it = entries_.find(name);
-  if (it == entries_.end() || it->second.expire <= now ||
+  const auto& entries = entries_;  // read only: the lock is shared
+  auto it = entries.find(name);
+  if (it == entries.end() || it->second.expire <= now ||
       now - verified_ > options_.stale_after) {
     CountLookup(false);
     return nullptr;

@@ -80,11 +80,7 @@ struct ArticleVersion {
   std::string etag;
 };
 
-// The record of an idempotent create.
-struct RequestRecord {
-  std::string fingerprint;
-  std::string resource;
-};
+using ::training::requests::RequestRecord;
 
 // How long a create's request_id is remembered.
 inline constexpr absl::Duration kRequestRetention = absl::Hours(24 * 7);
