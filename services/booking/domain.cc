@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/random/secure_bytes.h"
+#include "common/text/booking_names.h"
 #include "common/text/text.h"
 #include "common/time/proto_time.h"
 
@@ -13,8 +14,8 @@ namespace training::booking {
 namespace {
 
 // 32 symbols: no 0/O, 1/I, which people misread from paper and phones.
-constexpr char kReferenceAlphabet[] = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
-constexpr size_t kReferenceLength = 8;
+constexpr const char* kReferenceAlphabet = text::kBookingReferenceAlphabet;
+constexpr size_t kReferenceLength = text::kBookingReferenceLength;
 
 absl::Status Refused(absl::string_view message, std::string reason) {
   return WithErrorInfo(absl::FailedPreconditionError(message),
@@ -124,18 +125,7 @@ absl::StatusOr<std::vector<std::string>> NewReferences(
 }
 
 std::optional<std::string> ParseBookingName(absl::string_view name) {
-  constexpr absl::string_view kPrefix = "bookings/";
-  if (name.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
-  std::string reference = absl::AsciiStrToUpper(name.substr(kPrefix.size()));
-  if (reference.size() == kReferenceLength + 1 && reference[4] == '-') {
-    reference.erase(4, 1);
-  }
-  if (reference.size() != kReferenceLength) return std::nullopt;
-  const absl::string_view alphabet(kReferenceAlphabet);
-  for (char c : reference) {
-    if (alphabet.find(c) == absl::string_view::npos) return std::nullopt;
-  }
-  return reference;
+  return text::BookingReferenceOf(name);
 }
 
 absl::Status CheckBookable(const SessionInventory& session, absl::Time now) {

@@ -52,10 +52,10 @@ void ArticleCache::Put(std::shared_ptr<const v1::Article> article,
   Insert(std::move(article));
 }
 
-void ArticleCache::Changed(std::shared_ptr<const v1::Article> article) {
+void ArticleCache::Changed(const std::string& name) {
   absl::MutexLock lock(&mu_);
   ++epoch_;
-  if (Keeps()) Insert(std::move(article));
+  entries_.erase(name);
 }
 
 void ArticleCache::Reconcile(const std::vector<ArticleVersion>& current,

@@ -5,7 +5,7 @@
 // above all an etag-matched revalidation, the call a busy site makes most —
 // need not reach the database.
 //
-// Freshness: a change made here replaces the entry when it commits, and a
+// Freshness: a change made here drops the entry when it commits, and a
 // read that began before it never puts its older copy back (the epoch
 // check). A change made by another replica (PostgreSQL) is found by
 // ArticleChangeWatcher, which asks the database every `--article_change_poll`
@@ -62,10 +62,11 @@ class ArticleCache {
   void Put(std::shared_ptr<const v1::Article> article, int64_t epoch)
       ABSL_LOCKS_EXCLUDED(mu_);
 
-  // A change committed here: the new article replaces any copy, and no
-  // read that began before it may put an older one back.
-  void Changed(std::shared_ptr<const v1::Article> article)
-      ABSL_LOCKS_EXCLUDED(mu_);
+  // A change to `name` committed here: any copy goes, and no read that
+  // began before it may put an older one back. (The next read takes the
+  // article from the database: two changes' callers may report in either
+  // order, so neither's copy is the one to keep.)
+  void Changed(const std::string& name) ABSL_LOCKS_EXCLUDED(mu_);
 
   // The database's etags of lately changed articles, as read from a
   // transaction that began at `checked`: every entry whose etag differs is

@@ -206,9 +206,7 @@ absl::StatusOr<v1::Article> ArticleEditor::ChangeState(
 }
 
 v1::Article ArticleEditor::Committed(v1::Article article) {
-  if (cache_ != nullptr) {
-    cache_->Changed(std::make_shared<const v1::Article>(article));
-  }
+  if (cache_ != nullptr) cache_->Changed(article.name());
   return article;
 }
 

@@ -1,5 +1,7 @@
 #include "services/content/article_reader.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -9,6 +11,7 @@
 #include "common/requests/requests.h"
 #include "common/status/errors.h"
 #include "common/status_macros.h"
+#include "common/text/booking_names.h"
 #include "common/text/text.h"
 #include "services/content/search_query.h"
 
@@ -37,18 +40,19 @@ void CountSearch(bool found) {
   family.Add({found ? "yes" : "no"});
 }
 
-// Booking references are short upper-case codes; anything else is refused
-// before booking is asked.
-bool IsBookingName(absl::string_view name) {
-  if (!absl::ConsumePrefix(&name, "bookings/")) return false;
-  if (name.empty() || name.size() > 32) return false;
-  for (char c : name) {
-    if (!absl::ascii_isupper(static_cast<unsigned char>(c)) &&
-        !absl::ascii_isdigit(static_cast<unsigned char>(c))) {
-      return false;
-    }
-  }
-  return true;
+// `bookings/{reference}` in its canonical form (booking takes any case and
+// a hyphen); nullopt when malformed, so booking is never asked about it.
+std::optional<std::string> CanonicalBookingName(absl::string_view name) {
+  std::optional<std::string> reference = text::BookingReferenceOf(name);
+  if (!reference) return std::nullopt;
+  return absl::StrCat("bookings/", *reference);
+}
+
+absl::Status MalformedBooking() {
+  return InvalidArgumentError(
+      {{"booking",
+        "must be bookings/{reference} with an 8-character "
+        "reference"}});
 }
 
 absl::Status AudienceRestricted(const v1::Article& article) {
@@ -60,12 +64,13 @@ absl::Status AudienceRestricted(const v1::Article& article) {
       {{"audience", v1::Article::Audience_Name(article.audience())}});
 }
 
-constexpr int kMaxSearchOffset = 1000;
+// Searches serve the first this many results, page by page.
+constexpr int kMaxSearchResults = 1000;
 
 absl::Status CheckGetRequest(const v1::GetArticleRequest& r) {
   RETURN_IF_ERROR(CheckArticleName(r.name(), "name"));
-  if (!r.booking().empty() && !IsBookingName(r.booking())) {
-    return InvalidArgumentError({{"booking", "must be bookings/{reference}"}});
+  if (!r.booking().empty() && !CanonicalBookingName(r.booking())) {
+    return MalformedBooking();
   }
   return absl::OkStatus();
 }
@@ -92,9 +97,8 @@ absl::StatusOr<Reader> ArticleReader::ReaderOf(const Caller& caller,
   Reader reader;
   reader.admin = caller.admin;
   if (booking.empty() || caller.admin) return reader;
-  if (!IsBookingName(booking)) {
-    return InvalidArgumentError({{"booking", "must be bookings/{reference}"}});
-  }
+  std::optional<std::string> name = CanonicalBookingName(booking);
+  if (!name) return MalformedBooking();
   if (caller.manage_token.empty()) {
     return WithErrorInfo(
         absl::UnauthenticatedError(
@@ -103,8 +107,17 @@ absl::StatusOr<Reader> ArticleReader::ReaderOf(const Caller& caller,
         "CREDENTIALS_MISSING");
   }
   ASSIGN_OR_RETURN(reader.booking,
-                   booking_access_->Check(booking, caller.manage_token));
+                   booking_access_->Check(*name, caller.manage_token));
   return reader;
+}
+
+absl::StatusOr<Reader> ArticleReader::ListReaderOf(const Caller& caller,
+                                                   const std::string& booking) {
+  absl::StatusOr<Reader> reader = ReaderOf(caller, booking);
+  if (!absl::IsUnavailable(reader.status())) return reader;
+  // Booking cannot say what the token opens: the public articles are
+  // still listed, as to anyone.
+  return Reader{.admin = caller.admin};
 }
 
 absl::StatusOr<ArticleFilters> ArticleReader::FiltersOf(
@@ -240,7 +253,7 @@ absl::StatusOr<v1::ListArticlesResponse> ArticleReader::ListArticles(
     ASSIGN_OR_RETURN(query.after,
                      requests::DecodePageToken(r.page_token(), bound_to));
   }
-  ASSIGN_OR_RETURN(Reader reader, ReaderOf(caller, r.booking()));
+  ASSIGN_OR_RETURN(Reader reader, ListReaderOf(caller, r.booking()));
   query.visibility = VisibilityOf(reader, r.show_unpublished());
   std::vector<v1::Article> articles;
   RETURN_IF_ERROR(store_->Run(
@@ -280,14 +293,16 @@ absl::StatusOr<v1::SearchArticlesResponse> ArticleReader::SearchArticles(
       return InvalidArgumentError({{"page_token", "is malformed"}});
     }
   }
-  ASSIGN_OR_RETURN(Reader reader, ReaderOf(caller, r.booking()));
+  ASSIGN_OR_RETURN(Reader reader, ListReaderOf(caller, r.booking()));
   query.visibility = VisibilityOf(reader, false);
   v1::SearchArticlesResponse response;
-  // Only stop words, or paged past what anyone reads: nothing to find.
-  if (words.empty() || query.offset > kMaxSearchOffset) {
+  // Only stop words, or paged past the results served: nothing to find.
+  if (words.empty() || query.offset >= kMaxSearchResults) {
     CountSearch(false);
     return response;
   }
+  limit = std::min(limit, kMaxSearchResults - query.offset);
+  query.limit = limit + 1;
   query.words = std::move(words);
   std::vector<SearchHit> hits;
   RETURN_IF_ERROR(store_->Run(ContentStore::Mode::kRead,
@@ -296,8 +311,8 @@ absl::StatusOr<v1::SearchArticlesResponse> ArticleReader::SearchArticles(
                                 return absl::OkStatus();
                               }));
   const bool more = static_cast<int>(hits.size()) > limit;
-  if (more) {
-    hits.resize(limit);
+  if (more) hits.resize(limit);
+  if (more && query.offset + limit < kMaxSearchResults) {
     response.set_next_page_token(requests::EncodePageToken(
         {absl::StrCat(query.offset + limit), ""}, bound_to));
   }

@@ -48,12 +48,12 @@ class ArticleReader {
                        const Offload& offload,
                        std::function<void(absl::StatusOr<v1::Article>)> done);
   // By title, bodies left out. A named booking is checked first
-  // (PERMISSION_DENIED when the token does not open it, UNAVAILABLE when
-  // booking cannot say).
+  // (PERMISSION_DENIED when the token does not open it; when booking cannot
+  // say, the public articles only, as to anyone).
   absl::StatusOr<v1::ListArticlesResponse> ListArticles(
       const Caller& caller, const v1::ListArticlesRequest& r);
-  // Published articles the caller may read, most relevant first; bookings
-  // as for ListArticles.
+  // Published articles the caller may read, most relevant first, the first
+  // 1,000 at most; bookings as for ListArticles.
   absl::StatusOr<v1::SearchArticlesResponse> SearchArticles(
       const Caller& caller, const v1::SearchArticlesRequest& r);
 
@@ -64,6 +64,10 @@ class ArticleReader {
   // errors.
   absl::StatusOr<Reader> ReaderOf(const Caller& caller,
                                   const std::string& booking);
+  // As ReaderOf, but when booking cannot answer the reader is anyone (a
+  // list or search still shows the public articles).
+  absl::StatusOr<Reader> ListReaderOf(const Caller& caller,
+                                      const std::string& booking);
   // The filters of a list or search; INVALID_ARGUMENT naming the field.
   static absl::StatusOr<ArticleFilters> FiltersOf(const std::string& tag,
                                                   v1::Article::Kind kind,

@@ -32,6 +32,29 @@ void CheckText(absl::string_view prefix, absl::string_view field,
   }
 }
 
+// Bounds the renderer's time (see kMaxBodyBrackets).
+void CheckRenderable(absl::string_view prefix, absl::string_view body,
+                     std::vector<FieldViolation>& out) {
+  size_t brackets = 0;
+  size_t pipes = 0;
+  size_t most_pipes = 0;
+  for (char c : body) {
+    if (c == '[') ++brackets;
+    if (c == '|') most_pipes = std::max(most_pipes, ++pipes);
+    if (c == '\n') pipes = 0;
+  }
+  if (brackets > kMaxBodyBrackets) {
+    out.push_back({Field(prefix, "body_markdown"),
+                   absl::StrCat("must hold at most ", kMaxBodyBrackets,
+                                " '[' (links and images)")});
+  }
+  if (most_pipes > kMaxPipesPerLine) {
+    out.push_back({Field(prefix, "body_markdown"),
+                   absl::StrCat("must hold at most ", kMaxPipesPerLine,
+                                " '|' on a line (table cells)")});
+  }
+}
+
 }  // namespace
 
 std::optional<std::string> ArticleSlug(absl::string_view name) {
@@ -85,6 +108,7 @@ void ValidateArticle(const v1::Article& article, absl::string_view prefix,
   CheckText(prefix, "summary", article.summary(), 0, kMaxSummaryLength, out);
   CheckText(prefix, "body_markdown", article.body_markdown(), 1, kMaxBodyLength,
             out);
+  CheckRenderable(prefix, article.body_markdown(), out);
   if (article.tags_size() > kMaxTags) {
     out.push_back({Field(prefix, "tags"),
                    absl::StrCat("must be at most ", kMaxTags, " tags")});

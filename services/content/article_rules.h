@@ -24,6 +24,12 @@ inline constexpr size_t kMaxTitleLength = 200;
 inline constexpr size_t kMaxSummaryLength = 1000;
 inline constexpr size_t kMaxBodyLength = 200000;
 inline constexpr int kMaxTags = 20;
+// cmark-gfm 0.29.0.gfm.6 (Debian 12) takes time growing with the square of
+// the number of brackets in a paragraph and of cells in a table row (fixed
+// upstream in later releases): a 200,000-character body of either took
+// 4.5 and 8.9 s to render here. Within these limits the worst took 0.12 s.
+inline constexpr size_t kMaxBodyBrackets = 5000;
+inline constexpr size_t kMaxPipesPerLine = 100;
 inline constexpr int kMaxCourses = 20;
 
 // The `{article}` of `articles/{article}`; nullopt for any other shape.

@@ -73,6 +73,21 @@ TEST(ArticleRulesTest, LimitsCountCharactersNotBytes) {
   EXPECT_THAT(Violated(article), ElementsAre("article.title"));
 }
 
+TEST(ArticleRulesTest, BodiesTheRendererIsSlowOnAreRefused) {
+  v1::Article article = Valid();
+  std::string brackets;
+  for (size_t i = 0; i < kMaxBodyBrackets; ++i) brackets += "![";
+  article.set_body_markdown(brackets);
+  EXPECT_THAT(Violated(article), IsEmpty());
+  article.set_body_markdown(brackets + "[");
+  EXPECT_THAT(Violated(article), ElementsAre("article.body_markdown"));
+  std::string row(kMaxPipesPerLine, '|');
+  article.set_body_markdown(row + "\n" + row + "\n" + row);
+  EXPECT_THAT(Violated(article), IsEmpty());
+  article.set_body_markdown(row + "\n|" + row);
+  EXPECT_THAT(Violated(article), ElementsAre("article.body_markdown"));
+}
+
 TEST(ArticleRulesTest, ARestrictedArticleNeedsACourse) {
   v1::Article article = Valid();
   article.set_audience(v1::Article::BOOKED);

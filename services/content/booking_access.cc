@@ -1,10 +1,14 @@
 #include "services/content/booking_access.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/auth/api_keys.h"
+#include "common/logging/log.h"
 #include "common/metrics/metrics.h"
 #include "common/status/errors.h"
 #include "common/status/grpc_status.h"
+#include "common/time/deadline.h"
 #include "grpcpp/client_context.h"
 
 namespace training::content {
@@ -69,16 +73,27 @@ absl::StatusOr<GrpcBookingAccess::Answer> GrpcBookingAccess::Ask(
   request.set_manage_token(manage_token);
   booking::BookingAccess access;
   grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout));
+  // Never past the caller's own deadline.
+  context.set_deadline(absl::ToChronoTime(
+      std::min(absl::Now() + options_.timeout, CurrentDeadline())));
   context.AddMetadata("authorization", "Bearer " + options_.service_key);
   const grpc::Status status =
       stub_->CheckBookingAccess(&context, request, &access);
   Answer answer;
   answer.expire = clock_->Now() + options_.cache_ttl;
-  if (status.error_code() == grpc::StatusCode::NOT_FOUND) return answer;
+  // NOT_FOUND: the token opens nothing (booking says no more, to anyone);
+  // INVALID_ARGUMENT: booking refused the name or token as malformed.
+  if (status.error_code() == grpc::StatusCode::NOT_FOUND ||
+      status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+    return answer;
+  }
   if (!status.ok()) {
-    // Whatever went wrong on the way, the reader should try again shortly;
-    // the cause stays in our logs' call status, not in the reply.
+    // Whatever went wrong on the way (booking down, slow, or refusing this
+    // service's key), the reader should try again shortly; the cause goes
+    // to the log, never to the reader.
+    log::Warning(
+        "content.booking_access_failed",
+        {{"code", static_cast<absl::StatusCode>(status.error_code())}});
     return WithRetryInfo(
         absl::UnavailableError(
             "booking: the booking service cannot say now who may read this"),

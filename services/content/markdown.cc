@@ -55,8 +55,8 @@ std::string InnerText(cmark_node* node) {
 
 // Makes the tree safe: what raw HTML there is becomes text, links and
 // images that go anywhere but the allowed schemes lose their destination.
-// Nodes are collected first and changed after, so the walk never sees a
-// changed tree.
+// Nodes are collected first (parents before children) and changed after,
+// so the walk never sees a changed tree.
 void Neutralise(cmark_node* document) {
   std::vector<cmark_node*> to_fix;
   {
@@ -81,7 +81,10 @@ void Neutralise(cmark_node* document) {
       }
     }
   }
-  for (cmark_node* node : to_fix) {
+  // Children before their parents: replacing an image frees everything
+  // inside it, so whatever in there needed fixing must be done first.
+  for (auto it = to_fix.rbegin(); it != to_fix.rend(); ++it) {
+    cmark_node* node = *it;
     switch (cmark_node_get_type(node)) {
       case CMARK_NODE_HTML_INLINE:
         cmark_node_replace(node, TextNode(cmark_node_get_literal(node)));

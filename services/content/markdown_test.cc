@@ -96,6 +96,12 @@ const std::vector<std::string>& XssCorpus() {
       "| a |\n|---|\n| <script>alert(1)</script> |",
       "[link](<javascript:alert(1)>)",
       "[a](https://ok.example \"<script>alert(1)</script>\")",
+      // Nested: what is inside a refused image or link is fixed first.
+      "![<b>x</b>](javascript:a)",
+      "![![a](data:x)](javascript:b)",
+      "![[a](javascript:x)](javascript:y)",
+      "[<img src=x onerror=alert(1)>](javascript:y)",
+      "[![a](javascript:x)](javascript:y)",
   };
   return *kCorpus;
 }

@@ -103,6 +103,25 @@ TEST_P(SearchTest, SnippetsMarkTheMatchedWords) {
   EXPECT_LE(text::Utf8Length(response.results(0).snippet()), 300u);
 }
 
+TEST_P(SearchTest, SnippetsMarkATitleOnlyMatchAndOnlyMatches) {
+  ASSERT_THAT(Published(NewArticle("boxes", "Workbook [draft] notes",
+                                   "See [the form] and [x] here.")),
+              IsOk());
+  v1::SearchArticlesRequest r;
+  r.set_query("workbook");
+  ASSERT_OK_AND_ASSIGN(v1::SearchArticlesResponse response,
+                       reader_->SearchArticles(anyone_, r));
+  ASSERT_EQ(response.results_size(), 1);
+  EXPECT_THAT(response.results(0).snippet(), HasSubstr("[Workbook]"));
+  // Brackets in the text are no markers.
+  EXPECT_EQ(response.results(0).snippet().find("[draft]"), std::string::npos);
+  r.set_query("form");
+  ASSERT_OK_AND_ASSIGN(response, reader_->SearchArticles(anyone_, r));
+  ASSERT_EQ(response.results_size(), 1);
+  EXPECT_THAT(response.results(0).snippet(), HasSubstr("[form]"));
+  EXPECT_THAT(response.results(0).snippet(), HasSubstr("(x)"));
+}
+
 TEST_P(SearchTest, PagesThroughResults) {
   for (int i = 0; i < 7; ++i) {
     ASSERT_THAT(
@@ -193,9 +212,9 @@ TEST_P(SearchTest, ARestrictedArticleNeverShowsInAnAnonymousSearch) {
   EXPECT_THAT(found, ElementsAre("articles/reflective-listening",
                                  "articles/family-safeguarding"));
   EXPECT_THAT(Found(anyone_, "workbook"), IsOkAndHolds(IsEmpty()));
-  booking_.Open("bookings/ABC123", "t",
+  booking_.Open("bookings/ABCD2345", "t",
                 {.course = "courses/intro-mi", .confirmed = true});
-  EXPECT_THAT(Found(TokenHolder("t"), "workbook", "bookings/ABC123"),
+  EXPECT_THAT(Found(TokenHolder("t"), "workbook", "bookings/ABCD2345"),
               IsOkAndHolds(ElementsAre("articles/secret-reading")));
 }
 

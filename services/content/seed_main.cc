@@ -1,8 +1,9 @@
 // training_content_seed: loads the seed learning material (seed_articles.h)
 // into a running content service through its public API, as an admin
 // (TRAINING_KEY). Idempotent: an article that exists is left as it is (the
-// training team may have edited or archived it); a new one is created and
-// published. `./dev up` runs it; tests do not.
+// training team may have edited or archived it), unless it is a draft never
+// changed since it was created (an earlier run stopped before publishing
+// it); a new one is created and published. `./dev up` runs it.
 
 #include <cstdlib>
 #include <iostream>
@@ -61,8 +62,27 @@ int Run() {
     Prepare(create_context, key);
     v1::Article article;
     grpc::Status status = stub->CreateArticle(&create_context, r, &article);
-    if (status.error_code() == grpc::StatusCode::ALREADY_EXISTS) continue;
-    if (Fails(status, "create " + r.article_id())) return 1;
+    if (status.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
+      // Left as it is, unless it is this loader's own unfinished work: a
+      // draft never edited since an earlier run created it and then
+      // failed before publishing.
+      grpc::ClientContext get_context;
+      Prepare(get_context, key);
+      v1::GetArticleRequest get;
+      get.set_name("articles/" + r.article_id());
+      if (Fails(stub->GetArticle(&get_context, get, &article),
+                "read " + r.article_id())) {
+        return 1;
+      }
+      if (article.state() != v1::Article::DRAFT ||
+          article.revision_id() != "1" ||
+          article.update_time().seconds() != article.create_time().seconds() ||
+          article.update_time().nanos() != article.create_time().nanos()) {
+        continue;
+      }
+    } else if (Fails(status, "create " + r.article_id())) {
+      return 1;
+    }
     grpc::ClientContext publish_context;
     Prepare(publish_context, key);
     v1::PublishArticleRequest publish;

@@ -54,7 +54,7 @@ struct ArticleQuery {
 
 // A SearchArticles page: most relevant first.
 struct SearchQuery {
-  std::vector<std::string> words;  // ParseSearchQuery's; not empty
+  std::vector<std::string> words;  // ParseSearchQuery's; none finds nothing
   Visibility visibility;
   ArticleFilters filters;
   int offset = 0;

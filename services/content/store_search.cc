@@ -32,6 +32,14 @@ std::string LinkedTo(sql::Params& params, const std::string& course) {
 
 }  // namespace
 
+std::string WithoutMarkers(std::string text) {
+  for (char& c : text) {
+    if (c == '[') c = '(';
+    if (c == ']') c = ')';
+  }
+  return text;
+}
+
 sql::SqlText SearchIndexDdl() {
   return {.sqlite =
               "CREATE VIRTUAL TABLE article_search USING fts5("
@@ -46,8 +54,11 @@ sql::SqlText SearchIndexDdl() {
 }
 
 absl::Status IndexArticle(sql::Transaction& tx, int64_t seq,
-                          const v1::ArticleRevision& text,
+                          const v1::ArticleRevision& revision,
                           const std::string& plain_text) {
+  const std::string title = WithoutMarkers(revision.title());
+  const std::string summary = WithoutMarkers(revision.summary());
+  const std::string body = WithoutMarkers(plain_text);
   if (tx.engine() == sql::Engine::kSqlite) {
     // FTS5 has no upsert: the old entry goes first.
     auto deleted =
@@ -57,18 +68,20 @@ absl::Status IndexArticle(sql::Transaction& tx, int64_t seq,
         .Execute(
             "INSERT INTO article_search (rowid, title, summary, body) "
             "VALUES ($1, $2, $3, $4)",
-            {seq, text.title(), text.summary(), plain_text})
+            {seq, title, summary, body})
         .status();
   }
   return tx
       .Execute(
-          "INSERT INTO article_search (seq, document, body) VALUES ($1, "
+          "INSERT INTO article_search (seq, document, body, heading) "
+          "VALUES ($1, "
           "setweight(to_tsvector('english', $2::text), 'A') || "
           "setweight(to_tsvector('english', $3::text), 'B') || "
-          "setweight(to_tsvector('english', $4::text), 'D'), $4::text) "
-          "ON CONFLICT (seq) DO UPDATE SET document = excluded.document, "
-          "body = excluded.body",
-          {seq, text.title(), text.summary(), plain_text})
+          "setweight(to_tsvector('english', $4::text), 'D'), $4::text, "
+          "$5::text) ON CONFLICT (seq) DO UPDATE SET "
+          "document = excluded.document, body = excluded.body, "
+          "heading = excluded.heading",
+          {seq, title, summary, body, absl::StrCat(title, ": ", summary)})
       .status();
 }
 
@@ -120,7 +133,8 @@ sql::Statement SearchStatement(sql::Engine engine, const SearchQuery& query) {
     statement.sql = absl::StrCat(
         "SELECT a.resource AS resource, "
         "-bm25(article_search, 10.0, 4.0, 1.0) AS score, "
-        "snippet(article_search, -1, '[', ']', '…', 24) AS snippet "
+        "snippet(article_search, -1, '[', ']', '…', 24) AS snippet, "
+        "'' AS heading_snippet "
         "FROM article_search JOIN articles a ON a.seq = article_search.rowid "
         "WHERE article_search MATCH ",
         match, conditions, " ORDER BY score DESC, a.seq LIMIT ",
@@ -138,8 +152,12 @@ sql::Statement SearchStatement(sql::Engine engine, const SearchQuery& query) {
       "ts_headline('english', h.body, to_tsquery('english', ",
       tsquery,
       "::text), 'StartSel=[, StopSel=], MaxWords=30, MinWords=12, "
-      "MaxFragments=1, FragmentDelimiter=\" … \"') AS snippet FROM ("
-      "SELECT a.resource, a.seq, s.body, "
+      "MaxFragments=1, FragmentDelimiter=\" … \"') AS snippet, "
+      "ts_headline('english', h.heading, to_tsquery('english', ",
+      tsquery,
+      "::text), 'StartSel=[, StopSel=], HighlightAll=true') "
+      "AS heading_snippet FROM ("
+      "SELECT a.resource, a.seq, s.body, s.heading, "
       "ts_rank(s.document, to_tsquery('english', ",
       tsquery,
       "::text))::float8 AS score FROM article_search s "
@@ -150,6 +168,13 @@ sql::Statement SearchStatement(sql::Engine engine, const SearchQuery& query) {
       sql::AddParam(params, int64_t{query.offset}),
       ") h ORDER BY h.score DESC, h.seq");
   return statement;
+}
+
+std::string ChooseSnippet(std::string body, std::string heading) {
+  const bool body_marks = body.find('[') != std::string::npos;
+  const bool heading_marks = heading.find('[') != std::string::npos;
+  return ClipSnippet(!body_marks && heading_marks ? std::move(heading)
+                                                  : std::move(body));
 }
 
 std::string ClipSnippet(std::string raw) {

@@ -21,7 +21,8 @@ namespace training::content {
 sql::SqlText SearchIndexDdl();
 
 // Puts the current text of the article numbered `seq` into the index,
-// replacing what was there.
+// replacing what was there. `[` and `]` in the text become `(` and `)`, so
+// that in snippets they mark matches only.
 absl::Status IndexArticle(sql::Transaction& tx, int64_t seq,
                           const v1::ArticleRevision& text,
                           const std::string& plain_text);
@@ -32,9 +33,18 @@ void AppendArticleConditions(std::string& sql, sql::Params& params,
                              const Visibility& visibility,
                              const ArticleFilters& filters);
 
-// The search, returning columns `resource` (listed form), `score` and
-// `snippet`, most relevant first.
+// `text` with `[` and `]` made `(` and `)`.
+std::string WithoutMarkers(std::string text);
+
+// The search, returning columns `resource` (listed form), `score`,
+// `snippet` and `heading_snippet`, most relevant first. SQLite's snippet
+// comes from the column that matched best; PostgreSQL gives one of the
+// body and one of title and summary (ChooseSnippet picks).
 sql::Statement SearchStatement(sql::Engine engine, const SearchQuery& query);
+
+// The snippet to show: the body's when it marks a match, else the
+// heading's when that does; then as ClipSnippet.
+std::string ChooseSnippet(std::string body, std::string heading);
 
 // A snippet as the contract has it: on one line (every run of white space,
 // the newlines between blocks included, one space), cut to 300

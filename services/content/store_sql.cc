@@ -134,6 +134,8 @@ class SqlContentTransaction final : public ContentTransaction {
 
   absl::StatusOr<std::vector<SearchHit>> Search(
       const SearchQuery& query) override {
+    // Only stop words: nothing to look for.
+    if (query.words.empty()) return std::vector<SearchHit>();
     const sql::Statement statement = SearchStatement(tx_.engine(), query);
     ASSIGN_OR_RETURN(ResultSet rows,
                      tx_.Query(statement.sql, statement.params));
@@ -143,7 +145,9 @@ class SqlContentTransaction final : public ContentTransaction {
       ASSIGN_OR_RETURN(hit.article, DecodeArticle(rows, i));
       ASSIGN_OR_RETURN(hit.score, rows.GetDouble(i, "score"));
       ASSIGN_OR_RETURN(std::string snippet, rows.GetString(i, "snippet"));
-      hit.snippet = ClipSnippet(std::move(snippet));
+      ASSIGN_OR_RETURN(std::string heading,
+                       rows.GetString(i, "heading_snippet"));
+      hit.snippet = ChooseSnippet(std::move(snippet), std::move(heading));
       hits.push_back(std::move(hit));
     }
     return hits;
@@ -307,7 +311,12 @@ CREATE TABLE request_ids (
 ALTER TABLE articles ADD COLUMN etag TEXT NOT NULL DEFAULT '';
 ALTER TABLE articles ADD COLUMN changed_us BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX articles_by_change ON articles (changed_us);
-)sql")}};
+)sql")},
+          {3,
+           "title and summary beside the body for PostgreSQL's snippets",
+           {.sqlite = "-- SQLite's FTS5 table holds every column itself.",
+            .postgres = "ALTER TABLE article_search ADD COLUMN heading TEXT "
+                        "NOT NULL DEFAULT '';"}}};
 }
 
 absl::StatusOr<std::unique_ptr<SqlContentStore>> SqlContentStore::Open(
