@@ -152,7 +152,7 @@ TEST(ArticleRulesTest, WhoMayRead) {
   attended.set_audience(v1::Article::ATTENDED);
   v1::Article open = Valid();
 
-  const Reader anyone;
+  const Reader anyone{};
   const Reader admin{.admin = true};
   const Reader confirmed{
       .booking = BookingFacts{.course = "courses/intro-mi", .confirmed = true}};

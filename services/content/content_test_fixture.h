@@ -152,7 +152,7 @@ class ContentTest : public ::testing::TestWithParam<sql::Engine> {
   FakeClock clock_{absl::FromUnixSeconds(1800000000)};
   ScriptedBookingAccess booking_;
   const Caller admin_ = AdminCaller();
-  const Caller anyone_;
+  const Caller anyone_{};
   std::unique_ptr<sql::Database> db_;
   std::unique_ptr<SqlContentStore> store_;
   std::unique_ptr<ArticleEditor> editor_;
