@@ -32,18 +32,34 @@ class ContentAudienceTest : public GatewayProcessTest {
   void SetUp() override {
     GatewayProcessTest::SetUp();
     if (HasFatalFailure()) return;
-    booking_ = StartBooking("booking", "");
+    std::string booking_url, content_url;
+    if (OnPostgres()) {
+      auto url = sql::testing::NewTestDatabaseUrl(sql::Engine::kPostgres);
+      ASSERT_TRUE(url.ok()) << url.status();
+      booking_url = *url;
+      url = sql::testing::NewTestDatabaseUrl(sql::Engine::kPostgres);
+      ASSERT_TRUE(url.ok()) << url.status();
+      content_url = "--database_url=" + *url;
+    }
+    booking_ = StartBooking("booking", booking_url);
     ASSERT_NE(booking_.port, 0);
     booking_stub_ = booking::BookingService::NewStub(Channel(booking_));
     // No cache: every read asks booking, so each change shows at once.
-    content_ = StartProcess(
-        CONTENT_BINARY, "content",
-        {absl::StrCat("--booking_address=127.0.0.1:", booking_.port),
-         "--booking_access_cache_ttl=0s", "--booking_timeout=2s"},
-        {{"TRAINING_SERVICE_KEY", kContentKey}});
+    std::vector<std::string> flags = {
+        absl::StrCat("--booking_address=127.0.0.1:", booking_.port),
+        "--booking_access_cache_ttl=0s", "--booking_timeout=2s"};
+    if (!content_url.empty()) flags.push_back(content_url);
+    content_ = StartProcess(CONTENT_BINARY, "content", flags,
+                            {{"TRAINING_SERVICE_KEY", kContentKey}});
     ASSERT_NE(content_.port, 0);
     content_stub_ = content::ContentService::NewStub(Channel(content_));
   }
+
+  // Booking and content on PostgreSQL (the other fixture), or SQLite.
+  virtual bool OnPostgres() const { return false; }
+
+  // The restricted-article checks, on either engine.
+  void CheckWhoReadsRestrictedArticles();
 
   void RestrictedArticles() {
     Article("open-page", content::Article::PUBLIC);
@@ -143,7 +159,12 @@ class ContentAudienceTest : public GatewayProcessTest {
 
 using ::testing::ElementsAre;
 
-TEST_F(ContentAudienceTest, BookingDecidesWhoReadsRestrictedArticles) {
+class ContentAudiencePostgresTest : public ContentAudienceTest {
+ protected:
+  bool OnPostgres() const override { return true; }
+};
+
+void ContentAudienceTest::CheckWhoReadsRestrictedArticles() {
   RestrictedArticles();
   const std::string session = SessionStartingIn(absl::Seconds(15));
   const booking::Booking first = Book(session, 1);
@@ -230,6 +251,14 @@ TEST_F(ContentAudienceTest, BookingDecidesWhoReadsRestrictedArticles) {
   EXPECT_EQ(Read("open-page", first.name(), first.manage_token()).error_code(),
             grpc::StatusCode::OK);
   EXPECT_EQ(Read("open-page", "", "").error_code(), grpc::StatusCode::OK);
+}
+
+TEST_F(ContentAudienceTest, BookingDecidesWhoReadsRestrictedArticles) {
+  CheckWhoReadsRestrictedArticles();
+}
+
+TEST_F(ContentAudiencePostgresTest, BookingDecidesWhoReadsRestrictedArticles) {
+  CheckWhoReadsRestrictedArticles();
 }
 
 TEST_F(ContentAudienceTest, TheSeedMaterialReadsAndSearchesThroughTheGateway) {
