@@ -105,11 +105,15 @@ TEST_P(NotificationFaultsTest, NothingLostNothingDoubled) {
   SetRelayRules("[]");
   KillAt("notification.after_smtp_accept", [&] { book(3); });
   KillAt("notification.after_mark_sent", [&] { book(4); });
-  // A is there when the first session's reminders come due.
+  // A is there when the first session's reminders come due. They all come
+  // due at once, and B alone can settle the lot between two of A's polls,
+  // so B is paused until A has claimed one and died holding its lease.
+  ASSERT_EQ(kill(replica_b.child->pid(), SIGSTOP), 0);
   KillAt("notification.after_claim_due", [&] {
     const absl::Duration until_due = reminder_due - absl::Now();
     if (until_due > absl::ZeroDuration()) absl::SleepFor(until_due);
   });
+  ASSERT_EQ(kill(replica_b.child->pid(), SIGCONT), 0);
   replica_a_ = Replica("notification-a", "");
   ASSERT_NE(replica_a_.port, 0);
   ASSERT_EQ(kills_, 6);
