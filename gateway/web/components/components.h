@@ -29,6 +29,7 @@ std::string ErrorMessage(const Params& params);
 std::string Fieldset(const Params& params, const std::string& inner_html = "");
 std::string Input(const Params& params);
 std::string Textarea(const Params& params);
+std::string Select(const Params& params);
 std::string Radios(const Params& params);
 std::string Checkboxes(const Params& params);
 std::string Button(const Params& params);

@@ -332,6 +332,45 @@ std::string Textarea(const Params& params) {
   return out + "</div>";
 }
 
+std::string Select(const Params& params) {
+  const std::string id =
+      Has(params, "id") ? Str(params, "id") : Str(params, "name");
+  std::string described_by = Str(params, "describedBy");
+  std::string out = FormGroupOpen(params);
+  out += Label(LabelFor(Get(params, "label"), id));
+  out += HintAndError(params, id, described_by);
+  absl::StrAppend(
+      &out, "<select class=\"govuk-select", ClassesSuffix(params),
+      Has(params, "errorMessage") ? " govuk-select--error" : "", "\" id=\"",
+      Escape(id), "\" name=\"", Escape(Str(params, "name")), "\"",
+      Has(params, "disabled") ? " disabled" : "",
+      described_by.empty()
+          ? ""
+          : absl::StrCat(" aria-describedby=\"", Escape(described_by), "\""),
+      Attributes(Get(params, "attributes")), ">");
+  const Params& items = Get(params, "items");
+  for (const Params& item : items.is_array() ? items : Params::array()) {
+    if (!Truthy(item)) continue;
+    const Params& value = Get(item, "value");
+    const Params& effective =
+        item.contains("value") ? value : Get(item, "text");
+    bool selected = Has(item, "selected");
+    if (!selected && Has(params, "value")) {
+      selected = Str(Params{{"v", effective}}, "v") == Str(params, "value") &&
+                 Get(item, "selected") != Params(false);
+    }
+    absl::StrAppend(
+        &out, "<option",
+        item.contains("value")
+            ? absl::StrCat(" value=\"", Escape(Str(item, "value")), "\"")
+            : "",
+        selected ? " selected" : "", Has(item, "disabled") ? " disabled" : "",
+        Attributes(Get(item, "attributes")), ">", Escape(Str(item, "text")),
+        "</option>");
+  }
+  return out + "</select></div>";
+}
+
 std::string Radios(const Params& params) { return Choices(params, true); }
 
 std::string Checkboxes(const Params& params) { return Choices(params, false); }

@@ -1,0 +1,79 @@
+#include "gateway/web/display_format.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace training::gateway::web {
+
+std::string FormatClockTime(absl::Time t, const absl::TimeZone& zone) {
+  const absl::CivilSecond local = absl::ToCivilSecond(t, zone);
+  if (local.hour() == 12 && local.minute() == 0) return "midday";
+  if (local.hour() == 0 && local.minute() == 0) return "midnight";
+  const int hour12 = local.hour() % 12 == 0 ? 12 : local.hour() % 12;
+  const char* suffix = local.hour() < 12 ? "am" : "pm";
+  if (local.minute() == 0) return absl::StrCat(hour12, suffix);
+  return absl::StrCat(hour12, ":", local.minute() < 10 ? "0" : "",
+                      local.minute(), suffix);
+}
+
+std::string FormatDate(absl::Time t, const absl::TimeZone& zone) {
+  // Not %e, which pads the day with a space.
+  return absl::StrCat(absl::FormatTime("%A", t, zone), " ",
+                      absl::ToCivilDay(t, zone).day(), " ",
+                      absl::FormatTime("%B %Y", t, zone));
+}
+
+std::string FormatSessionTime(absl::Time start, absl::Time end,
+                              const absl::TimeZone& zone) {
+  const std::string start_date = FormatDate(start, zone);
+  const std::string end_date = FormatDate(end, zone);
+  std::string out =
+      absl::StrCat(start_date, ", ", FormatClockTime(start, zone), " to ");
+  if (end_date != start_date) absl::StrAppend(&out, end_date, ", ");
+  absl::StrAppend(&out, FormatClockTime(end, zone));
+  return out;
+}
+
+absl::TimeZone ZoneOrLondon(const std::string& name) {
+  absl::TimeZone zone;
+  if (!name.empty() && absl::LoadTimeZone(name, &zone)) return zone;
+  absl::LoadTimeZone("Europe/London", &zone);
+  return zone;
+}
+
+std::string PlacesLeft(int remaining) {
+  if (remaining <= 0) return "No places left";
+  return absl::StrCat(remaining, remaining == 1 ? " place" : " places",
+                      " left");
+}
+
+std::string PeopleWaiting(int waiting) {
+  return absl::StrCat(waiting, waiting == 1 ? " person" : " people",
+                      " waiting");
+}
+
+std::string AgencyTypeLabel(type::v1::AgencyType type) {
+  switch (type) {
+    case type::v1::CHILDRENS_SOCIAL_CARE:
+      return "Children's social care";
+    case type::v1::EARLY_HELP:
+      return "Early help or family support";
+    case type::v1::HEALTH:
+      return "Health";
+    case type::v1::EDUCATION:
+      return "School, college or early years";
+    case type::v1::POLICE:
+      return "Police";
+    case type::v1::PROBATION_YOUTH_JUSTICE:
+      return "Probation or youth justice";
+    case type::v1::HOUSING:
+      return "Housing";
+    case type::v1::VOLUNTARY_SECTOR:
+      return "Voluntary or community sector";
+    case type::v1::OTHER:
+      return "Other";
+    default:
+      return "";
+  }
+}
+
+}  // namespace training::gateway::web

@@ -1,0 +1,260 @@
+// GET /: the sessions to come, with filters for dates, delivery mode and
+// area, a page at a time.
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/civil_time.h"
+#include "common/logging/log.h"
+#include "gateway/web/components/components.h"
+#include "gateway/web/display_format.h"
+#include "gateway/web/web_http.h"
+#include "gateway/web/web_pages.h"
+
+namespace training::gateway::web {
+namespace {
+
+// Tokens of the pages before this one, for "Previous": each page's link
+// carries the trail that leads to it, up to this many.
+constexpr size_t kMaxTrail = 20;
+
+// Months a person can pick, from this one on.
+constexpr int kMonthsShown = 12;
+
+struct Filters {
+  std::string month;  // "2027-07", or "" for any date
+  std::string mode;   // "", "online" or "in_person"
+  std::string area;
+  std::string page;                // this page's token
+  std::vector<std::string> trail;  // tokens of the pages before
+  std::vector<FormError> errors;
+};
+
+// The months offered, as (value, label): "2027-07", "July 2027".
+std::vector<std::pair<std::string, std::string>> MonthChoices(absl::Time now) {
+  const absl::TimeZone london = ZoneOrLondon("");
+  absl::CivilMonth month = absl::ToCivilMonth(now, london);
+  std::vector<std::pair<std::string, std::string>> months;
+  for (int i = 0; i < kMonthsShown; ++i, ++month) {
+    const absl::Time first = absl::FromCivil(month, london);
+    months.emplace_back(absl::FormatTime("%Y-%m", first, london),
+                        absl::FormatTime("%B %Y", first, london));
+  }
+  return months;
+}
+
+// The start of "2027-07" in London; nullopt when not a month.
+std::optional<absl::Time> MonthStart(const std::string& text) {
+  absl::CivilMonth month;
+  if (!absl::ParseCivilTime(text, &month)) return std::nullopt;
+  return absl::FromCivil(month, ZoneOrLondon(""));
+}
+
+Filters FiltersFrom(const std::map<std::string, std::string>& query) {
+  Filters f;
+  auto get = [&](const char* name) {
+    auto it = query.find(name);
+    return it == query.end()
+               ? std::string()
+               : std::string(absl::StripAsciiWhitespace(it->second));
+  };
+  f.month = get("month");
+  f.mode = get("mode");
+  f.area = absl::AsciiStrToUpper(get("area"));
+  f.page = get("page");
+  for (absl::string_view t :
+       absl::StrSplit(get("trail"), '~', absl::SkipEmpty())) {
+    if (f.trail.size() < kMaxTrail) f.trail.emplace_back(t);
+  }
+  if (!f.month.empty() && !MonthStart(f.month)) {
+    f.errors.push_back({"month", "Select a month from the list"});
+  }
+  if (f.mode != "" && f.mode != "online" && f.mode != "in_person") f.mode = "";
+  const bool area_ok = f.area.size() <= 4 &&
+                       std::all_of(f.area.begin(), f.area.end(), [](char c) {
+                         return absl::ascii_isalnum(c);
+                       });
+  if (!area_ok) {
+    f.errors.push_back(
+        {"area", "Enter the first part of a postcode, like CM1"});
+  }
+  return f;
+}
+
+// The query of a link to another page of the same results.
+std::string PageLink(const Filters& f, const std::string& page,
+                     const std::vector<std::string>& trail) {
+  std::vector<std::string> parts;
+  if (!f.month.empty()) parts.push_back("month=" + UrlEncode(f.month));
+  if (!f.mode.empty()) parts.push_back("mode=" + UrlEncode(f.mode));
+  if (!f.area.empty()) parts.push_back("area=" + UrlEncode(f.area));
+  if (!page.empty()) parts.push_back("page=" + UrlEncode(page));
+  if (!trail.empty()) {
+    parts.push_back("trail=" + UrlEncode(absl::StrJoin(trail, "~")));
+  }
+  return parts.empty() ? "/" : absl::StrCat("/?", absl::StrJoin(parts, "&"));
+}
+
+std::string ErrorFor(const std::vector<FormError>& errors,
+                     const std::string& field) {
+  for (const FormError& e : errors) {
+    if (e.field == field) return e.message;
+  }
+  return "";
+}
+
+Params ErrorMessageParam(const std::vector<FormError>& errors,
+                         const std::string& field) {
+  const std::string message = ErrorFor(errors, field);
+  return message.empty() ? Params() : Params{{"text", message}};
+}
+
+void FilterForm(const Filters& f, mustache::data& data) {
+  if (!f.errors.empty()) {
+    Params list = Params::array();
+    for (const FormError& e : f.errors) {
+      list.push_back({{"text", e.message}, {"href", "#" + e.field}});
+    }
+    data.set("filter_errors", ErrorSummary({{"titleText", "There is a problem"},
+                                            {"errorList", list}}));
+  }
+  Params months = Params::array({{{"value", ""}, {"text", "Any date"}}});
+  for (const auto& [value, label] : MonthChoices(absl::Now())) {
+    months.push_back({{"value", value}, {"text", label}});
+  }
+  data.set("month_select",
+           Select({{"id", "month"},
+                   {"name", "month"},
+                   {"value", f.month},
+                   {"label", {{"text", "Month"}}},
+                   {"items", months},
+                   {"errorMessage", ErrorMessageParam(f.errors, "month")}}));
+  data.set("mode_radios",
+           Radios({{"name", "mode"},
+                   {"classes", "govuk-radios--small"},
+                   {"value", f.mode},
+                   {"fieldset",
+                    {{"legend",
+                      {{"text", "How it is run"},
+                       {"classes", "govuk-fieldset__legend--s"}}}}},
+                   {"items",
+                    Params::array(
+                        {{{"value", ""},
+                          {"text", "Online or in person"},
+                          {"checked", f.mode.empty()}},
+                         {{"value", "online"}, {"text", "Online"}},
+                         {{"value", "in_person"}, {"text", "In person"}}})}}));
+  data.set(
+      "area_input",
+      Input({{"id", "area"},
+             {"name", "area"},
+             {"value", f.area},
+             {"classes", "govuk-input--width-5"},
+             {"label", {{"text", "Area"}}},
+             {"hint", {{"text", "The first part of a postcode, like CM1"}}},
+             {"errorMessage", ErrorMessageParam(f.errors, "area")}}));
+  data.set("apply_button", Button({{"text", "Apply filters"},
+                                   {"classes", "govuk-button--secondary"}}));
+}
+
+}  // namespace
+
+http::HttpResponse WebPages::Programme(const http::HttpRequest& request,
+                                       const CallContext& call) const {
+  std::optional<std::map<std::string, std::string>> query =
+      DecodeForm(request.Query());
+  if (!query) return NotFound();
+  const Filters f = FiltersFrom(*query);
+  mustache::data data;
+  FilterForm(f, data);
+
+  catalogue::ListSessionsRequest list;
+  list.set_parent("courses/-");
+  list.set_page_size(options_.page_size);
+  list.set_page_token(f.page);
+  if (f.errors.empty()) {
+    if (std::optional<absl::Time> start = MonthStart(f.month)) {
+      list.mutable_earliest_start_time()->set_seconds(
+          absl::ToUnixSeconds(std::max(*start, absl::Now())));
+      absl::CivilMonth next;
+      absl::ParseCivilTime(f.month, &next);
+      list.mutable_latest_start_time()->set_seconds(
+          absl::ToUnixSeconds(absl::FromCivil(next + 1, ZoneOrLondon(""))));
+    }
+    if (f.mode == "online") list.set_delivery_mode(catalogue::ONLINE);
+    if (f.mode == "in_person") list.set_delivery_mode(catalogue::IN_PERSON);
+    list.set_area(f.area);
+  }
+  absl::StatusOr<catalogue::ListSessionsResponse> sessions =
+      suite_->ListSessions(list, call);
+  if (absl::IsInvalidArgument(sessions.status()) && !f.page.empty()) {
+    // A page token from an old link: start again from the first page.
+    return SeeOther(PageLink(f, "", {}));
+  }
+  if (!sessions.ok()) return Failure(sessions.status());
+  std::vector<std::string> names;
+  for (const catalogue::Session& s : sessions->sessions()) {
+    names.push_back(s.name());
+  }
+  absl::StatusOr<std::vector<booking::Availability>> availability =
+      suite_->Availability(names, call);
+  if (!availability.ok()) return Failure(availability.status());
+
+  mustache::list rows;
+  for (int i = 0; i < sessions->sessions_size(); ++i) {
+    const catalogue::Session& s = sessions->sessions(i);
+    const booking::Availability& a = (*availability)[i];
+    const absl::TimeZone zone = ZoneOrLondon(s.time_zone());
+    mustache::data row;
+    row.set("url", "/" + s.name());
+    row.set("title", s.title().empty() ? s.course_title() : s.title());
+    row.set("when", FormatSessionTime(
+                        absl::FromUnixSeconds(s.start_time().seconds()),
+                        absl::FromUnixSeconds(s.end_time().seconds()), zone));
+    row.set("where", s.delivery_mode() == catalogue::ONLINE
+                         ? "Online"
+                         : absl::StrCat("In person, ", s.area(), " area"));
+    std::string places;
+    if (!a.bookable()) {
+      places =
+          Tag({{"text", "Booking closed"}, {"classes", "govuk-tag--grey"}});
+    } else if (a.remaining() > 0) {
+      places = Tag({{"text", PlacesLeft(a.remaining())},
+                    {"classes", "govuk-tag--green"}});
+    } else {
+      places = Tag({{"text", absl::StrCat("Fully booked – waiting list open, ",
+                                          PeopleWaiting(a.waiting()))},
+                    {"classes", "govuk-tag--yellow"}});
+    }
+    row.set("places", places);
+    rows.push_back(row);
+  }
+  data.set("sessions", rows);
+  data.set("result_heading",
+           rows.empty() ? "No sessions found" : "Sessions to come");
+
+  Params pagination = Params::object();
+  if (!f.page.empty()) {
+    std::vector<std::string> before = f.trail;
+    std::string previous;
+    if (!before.empty()) {
+      previous = before.back();
+      before.pop_back();
+    }
+    pagination["previous"] = {{"href", PageLink(f, previous, before)}};
+  }
+  if (!sessions->next_page_token().empty()) {
+    std::vector<std::string> trail = f.trail;
+    if (!f.page.empty()) trail.push_back(f.page);
+    if (trail.size() > kMaxTrail) trail.erase(trail.begin());
+    pagination["next"] = {
+        {"href", PageLink(f, sessions->next_page_token(), trail)}};
+  }
+  if (!pagination.empty()) data.set("pagination", Pagination(pagination));
+  return renderer_->Page({.title = "Safeguarding training courses and dates",
+                          .content = renderer_->Body("programme", data),
+                          .has_errors = !f.errors.empty()});
+}
+
+}  // namespace training::gateway::web

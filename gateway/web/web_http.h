@@ -1,0 +1,53 @@
+#ifndef TRAINING_GATEWAY_WEB_WEB_HTTP_H_
+#define TRAINING_GATEWAY_WEB_WEB_HTTP_H_
+
+// The small pieces of HTTP the pages need and Beast does not give: form
+// and query decoding, cookies, redirects and random UUIDs. Plain functions;
+// thread-safe.
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "gateway/http/http_server.h"
+
+namespace training::gateway::web {
+
+// `application/x-www-form-urlencoded` (a form body or a query string) as
+// name → value; `+` is a space, %XX a byte; the last of repeated names
+// wins. nullopt when an escape is malformed, the text holds more than
+// `max_fields` fields, or a value is not UTF-8.
+std::optional<std::map<std::string, std::string>> DecodeForm(
+    absl::string_view text, size_t max_fields = 50);
+
+// Percent-encodes a value for a URL's query or path segment.
+std::string UrlEncode(absl::string_view value);
+
+// The value of cookie `name` in the request's Cookie headers; "" when
+// absent.
+std::string CookieValue(const http::HttpRequest& request,
+                        absl::string_view name);
+
+struct CookieOptions {
+  bool secure = false;  // only over HTTPS (set when the site is served so)
+  // Zero: a session cookie, gone when the browser closes.
+  absl::Duration max_age = absl::ZeroDuration();
+};
+
+// A Set-Cookie value: HttpOnly, SameSite=Strict, Path=/.
+std::string SetCookie(absl::string_view name, absl::string_view value,
+                      const CookieOptions& options);
+// A Set-Cookie value that removes the cookie.
+std::string ClearCookie(absl::string_view name, const CookieOptions& options);
+
+// 303 See Other to `location` (a path on this site).
+http::HttpResponse SeeOther(absl::string_view location);
+
+// A random (version 4) UUID, lower case.
+std::string NewUuid();
+
+}  // namespace training::gateway::web
+
+#endif  // TRAINING_GATEWAY_WEB_WEB_HTTP_H_

@@ -1,0 +1,120 @@
+#ifndef TRAINING_GATEWAY_WEB_WEB_PAGES_H_
+#define TRAINING_GATEWAY_WEB_WEB_PAGES_H_
+
+// The public pages: the programme, a session, the booking flow (form,
+// check your answers, confirmation), the manage link and the prose pages.
+// Each method answers one request, calling the services through the
+// SuiteClient; they block, so they run on the web worker pool
+// (WebHandler). Thread-safe.
+//
+// Personal data never goes in a URL: the form posts, the check page carries
+// the answers in hidden fields, and the manage token travels only in the
+// link people are sent, which the gateway trades for a cookie at once.
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "gateway/http/http_server.h"
+#include "gateway/web/booking_form.h"
+#include "gateway/web/form_guard.h"
+#include "gateway/web/page_renderer.h"
+#include "gateway/web/suite_client.h"
+
+namespace training::gateway::web {
+
+struct WebOptions {
+  CookieOptions cookies;
+  // How long the cookie a manage link sets lasts.
+  absl::Duration manage_cookie_max_age = absl::Hours(24 * 30);
+  // Sessions per page of the programme.
+  int page_size = 10;
+};
+
+// The cookie that holds the manage token of booking `reference`.
+std::string ManageCookieName(const std::string& reference);
+
+class WebPages {
+ public:
+  WebPages(SuiteClient* suite, const PageRenderer* renderer,
+           const FormGuard* guard, WebOptions options);
+
+  // GET /: sessions to come, filtered by the query (from, to, mode, area)
+  // and paged.
+  http::HttpResponse Programme(const http::HttpRequest& request,
+                               const CallContext& call) const;
+  // GET /courses/{course}/sessions/{session}.
+  http::HttpResponse Session(const std::string& session,
+                             const CallContext& call) const;
+  // GET /courses/{course}/sessions/{session}/book: the empty form.
+  http::HttpResponse BookingForm(const std::string& session,
+                                 const http::HttpRequest& request,
+                                 const CallContext& call) const;
+  // POST …/book: the answers checked; the form again with its mistakes, or
+  // the check-your-answers page.
+  http::HttpResponse BookingCheck(const std::string& session,
+                                  const http::HttpRequest& request,
+                                  const CallContext& call) const;
+  // POST …/book/confirm: books with the form's idempotency key, sets the
+  // manage cookie and sends the browser to the confirmation.
+  http::HttpResponse BookingConfirm(const std::string& session,
+                                    const http::HttpRequest& request,
+                                    const CallContext& call) const;
+  // GET /bookings/{reference}/confirmation (needs the manage cookie).
+  http::HttpResponse Confirmation(const std::string& reference,
+                                  const http::HttpRequest& request,
+                                  const CallContext& call) const;
+  // GET /manage/{reference}/{token}: the cookie, and a 303 to the URL
+  // without the token.
+  http::HttpResponse ManageLink(const std::string& reference,
+                                const std::string& token) const;
+  // GET /manage/{reference}: the booking as it stands.
+  http::HttpResponse Manage(const std::string& reference,
+                            const http::HttpRequest& request,
+                            const CallContext& call) const;
+  // GET /manage/{reference}/calendar.ics.
+  http::HttpResponse Calendar(const std::string& reference,
+                              const http::HttpRequest& request,
+                              const CallContext& call) const;
+
+  // GET /accessibility, /privacy, /cookies (`page` is the path's word).
+  http::HttpResponse Prose(const std::string& page) const;
+  http::HttpResponse NotFound() const;
+  // The page for a failure of the services: 503 with Retry-After when they
+  // are unavailable, 404 for NOT_FOUND, else 500.
+  http::HttpResponse Failure(const absl::Status& status,
+                             bool booking_not_made = false) const;
+  // A request refused by the form guard or sent twice too fast.
+  http::HttpResponse Forbidden() const;
+
+ private:
+  struct FormPage {
+    std::string session{};
+    catalogue::Session details{};
+    BookingAnswers answers{};
+    std::vector<FormError> errors{};
+    bool full = false;         // booking now joins the waiting list
+    std::string request_id{};  // the idempotency key the form carries
+  };
+  http::HttpResponse RenderForm(const FormPage& page,
+                                const http::HttpRequest& request) const;
+  http::HttpResponse RenderCheck(const FormPage& page,
+                                 const http::HttpRequest& request) const;
+  // The session with its course title for the form pages.
+  absl::StatusOr<catalogue::Session> SessionForForm(
+      const std::string& session, const CallContext& call) const;
+  // The manage token the visitor holds for `reference`, "" when none.
+  std::string ManageToken(const std::string& reference,
+                          const http::HttpRequest& request) const;
+
+  SuiteClient* suite_;
+  const PageRenderer* renderer_;
+  const FormGuard* guard_;
+  WebOptions options_;
+};
+
+}  // namespace training::gateway::web
+
+#endif  // TRAINING_GATEWAY_WEB_WEB_PAGES_H_
