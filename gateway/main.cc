@@ -96,6 +96,7 @@ ABSL_FLAG(std::string, web_assets_dir, TRAINING_WEB_ASSETS_DIR,
 ABSL_FLAG(int, web_threads, 8,
           "Threads that render the public pages (each page waits on the "
           "services).");
+ABSL_FLAG(int, web_page_size, 10, "Sessions on each page of the programme.");
 ABSL_FLAG(int, web_queue, 256,
           "Pages waiting for a thread before more are answered 503.");
 ABSL_FLAG(std::string, site_name,
@@ -358,9 +359,12 @@ void ValidateFlags() {
   positive("write_deadline", "TRAINING_WRITE_DEADLINE",
            absl::GetFlag(FLAGS_write_deadline));
   if (absl::GetFlag(FLAGS_web_threads) < 1 ||
-      absl::GetFlag(FLAGS_web_queue) < 1) {
+      absl::GetFlag(FLAGS_web_queue) < 1 ||
+      absl::GetFlag(FLAGS_web_page_size) < 1 ||
+      absl::GetFlag(FLAGS_web_page_size) > 200) {
     config::ExitIfInvalid(absl::InvalidArgumentError(
-        "--web_threads and --web_queue must be at least 1"));
+        "--web_threads and --web_queue must be at least 1, --web_page_size "
+        "1 to 200"));
   }
   if (absl::GetFlag(FLAGS_http_max_body_bytes) <= 0 ||
       absl::GetFlag(FLAGS_http_max_header_bytes) <= 0 ||
@@ -493,8 +497,9 @@ int main(int argc, char** argv) {
   training::gateway::web::SuiteClient suite(
       backends, absl::GetFlag(FLAGS_read_deadline),
       absl::GetFlag(FLAGS_write_deadline));
-  training::gateway::web::WebPages pages(&suite, renderer->get(), &form_guard,
-                                         {.cookies = cookies});
+  training::gateway::web::WebPages pages(
+      &suite, renderer->get(), &form_guard,
+      {.cookies = cookies, .page_size = absl::GetFlag(FLAGS_web_page_size)});
   training::runtime::WorkerPool web_pool(
       absl::GetFlag(FLAGS_web_threads),
       static_cast<size_t>(absl::GetFlag(FLAGS_web_queue)));
@@ -537,7 +542,13 @@ int main(int argc, char** argv) {
   training::gateway::edge::FrontDoor front_door(
       edge->browser.get(), edge->limits.get(), routed,
       [&observer](const std::string& method, const std::string& why,
-                  int status) { observer.Limited(method, why, status); });
+                  int status) { observer.Limited(method, why, status); },
+      [&pages](const HttpRequest& request, HttpResponse refusal) {
+        if (!training::gateway::web::WebHandler::IsPagePath(request.Path())) {
+          return refusal;
+        }
+        return pages.TooManyRequests(std::move(refusal));
+      });
   auto handler = [&front_door](HttpRequest request,
                                training::gateway::http::Responder respond) {
     front_door.Handle(std::move(request), std::move(respond));

@@ -22,6 +22,7 @@
 #include "common/sql/testing/engines.h"
 #include "nlohmann/json.hpp"
 #include "tests/booking_process_fixture.h"
+#include "tests/smtp_sink_process.h"
 #include "training/notification/v1/notification_service.grpc.pb.h"
 
 namespace training::testing {
@@ -76,14 +77,10 @@ class NotificationProcessTest
     mail_dir_ = dir_ + "/mail";
     rules_file_ = dir_ + "/smtp_rules.json";
     SetRelayRules("[]");
-    sink_ = std::make_unique<ChildProcess>(
-        "/usr/bin/python3",
-        std::vector<std::string>{
-            std::string(TESTS_DIR) + "/smtp_sink.py", "--host=127.0.0.1",
-            "--port=0", "--port_file=" + dir_ + "/smtp_port",
-            "--maildir=" + mail_dir_, "--rules=" + rules_file_},
-        std::map<std::string, std::string>{}, dir_ + "/smtp.log");
-    smtp_port_ = WaitForPortFile(dir_ + "/smtp_port", kWatchdog).value_or(0);
+    SmtpSink sink =
+        StartSmtpSink(TESTS_DIR, dir_, mail_dir_, rules_file_, kWatchdog);
+    sink_ = std::move(sink.child);
+    smtp_port_ = sink.port;
     ASSERT_NE(smtp_port_, 0) << sink_->Log();
     booking_ = StartBooking("booking", "");
     ASSERT_NE(booking_.port, 0);

@@ -15,6 +15,7 @@ void FrontDoor::Handle(http::HttpRequest request, http::Responder respond) {
   if (!limited.allowed) {
     refusals_(request.method, limited.refused_by, 429);
     http::HttpResponse response = RateLimitPolicy::TooManyRequests(limited);
+    if (restyle_) response = restyle_(request, std::move(response));
     browser_->Decorate(origin, &response);
     return respond(std::move(response));
   }

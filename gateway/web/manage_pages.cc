@@ -174,6 +174,13 @@ http::HttpResponse WebPages::Forbidden() const {
   return renderer_->ProsePage("forbidden", "Your form could not be sent", 403);
 }
 
+http::HttpResponse WebPages::TooManyRequests(http::HttpResponse refusal) const {
+  http::HttpResponse page =
+      renderer_->ProsePage("too_many", "Too many attempts", refusal.status);
+  page.headers = std::move(refusal.headers);
+  return page;
+}
+
 http::HttpResponse WebPages::Failure(const absl::Status& status,
                                      bool booking_not_made) const {
   if (absl::IsNotFound(status)) return NotFound();

@@ -86,8 +86,11 @@ class WebPages {
   // are unavailable, 404 for NOT_FOUND, else 500.
   http::HttpResponse Failure(const absl::Status& status,
                              bool booking_not_made = false) const;
-  // A request refused by the form guard or sent twice too fast.
+  // A request refused by the form guard.
   http::HttpResponse Forbidden() const;
+  // The page for the edge's 429 `refusal`, keeping its status and headers
+  // (Retry-After, RateLimit-*).
+  http::HttpResponse TooManyRequests(http::HttpResponse refusal) const;
 
  private:
   struct FormPage {
