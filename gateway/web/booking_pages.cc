@@ -69,16 +69,27 @@ Params SessionRows(const catalogue::Session& s) {
                        : absl::StrCat("In person, ", s.area(), " area")}}}}});
 }
 
-std::string DisplayReference(const std::string& reference) {
-  return reference.size() == 8
-             ? absl::StrCat(reference.substr(0, 4), "-", reference.substr(4))
-             : reference;
+std::string FieldOf(const std::map<std::string, std::string>& form,
+                    const char* name) {
+  auto it = form.find(name);
+  return it == form.end() ? std::string() : it->second;
 }
 
 }  // namespace
 
 std::string ManageCookieName(const std::string& reference) {
   return absl::StrCat("manage_", reference);
+}
+
+std::optional<std::map<std::string, std::string>> WebPages::GuardedForm(
+    const std::string& session, const http::HttpRequest& request) const {
+  std::optional<std::map<std::string, std::string>> form =
+      DecodeForm(request.body);
+  if (!form || !guard_->Check(request, FieldOf(*form, kFormGuardField),
+                              BookPath(session))) {
+    return std::nullopt;
+  }
+  return form;
 }
 
 absl::StatusOr<catalogue::Session> WebPages::SessionForForm(
@@ -319,15 +330,9 @@ http::HttpResponse WebPages::BookingCheck(const std::string& session,
                                           const http::HttpRequest& request,
                                           const CallContext& call) const {
   std::optional<std::map<std::string, std::string>> form =
-      DecodeForm(request.body);
+      GuardedForm(session, request);
   if (!form) return Forbidden();
-  auto field = [&](const char* name) {
-    auto it = form->find(name);
-    return it == form->end() ? std::string() : it->second;
-  };
-  if (!guard_->Check(request, field(kFormGuardField), BookPath(session))) {
-    return Forbidden();
-  }
+  auto field = [&](const char* name) { return FieldOf(*form, name); };
   absl::StatusOr<catalogue::Session> details = SessionForForm(session, call);
   if (!details.ok()) return Failure(details.status());
   absl::StatusOr<std::vector<booking::Availability>> availability =
@@ -350,16 +355,9 @@ http::HttpResponse WebPages::BookingConfirm(const std::string& session,
                                             const http::HttpRequest& request,
                                             const CallContext& call) const {
   std::optional<std::map<std::string, std::string>> form =
-      DecodeForm(request.body);
-  if (!form) return Forbidden();
-  auto field = [&](const char* name) {
-    auto it = form->find(name);
-    return it == form->end() ? std::string() : it->second;
-  };
-  if (!guard_->Check(request, field(kFormGuardField), BookPath(session)) ||
-      !text::IsUuid(field("request_id"))) {
-    return Forbidden();
-  }
+      GuardedForm(session, request);
+  auto field = [&](const char* name) { return FieldOf(*form, name); };
+  if (!form || !text::IsUuid(field("request_id"))) return Forbidden();
   FormPage page{.session = session,
                 .answers = AnswersFromForm(*form),
                 .request_id = field("request_id")};
@@ -412,12 +410,10 @@ http::HttpResponse WebPages::BookingConfirm(const std::string& session,
 http::HttpResponse WebPages::Confirmation(const std::string& reference,
                                           const http::HttpRequest& request,
                                           const CallContext& call) const {
-  const std::string token = ManageToken(reference, request);
-  if (token.empty()) return Manage(reference, request, call);
-  CallContext with_token = call;
-  with_token.authorization = "Bearer " + token;
+  const std::optional<CallContext> holder = AsHolder(reference, request, call);
+  if (!holder) return Manage(reference, request, call);
   absl::StatusOr<booking::Booking> b =
-      suite_->GetBooking("bookings/" + reference, with_token);
+      suite_->GetBooking("bookings/" + reference, *holder);
   if (!b.ok()) return Failure(b.status());
   absl::StatusOr<catalogue::Session> session =
       suite_->GetSession(b->session(), call);
@@ -437,7 +433,8 @@ http::HttpResponse WebPages::Confirmation(const std::string& reference,
   data.set("online", session->delivery_mode() == catalogue::ONLINE);
   data.set("calendar_url",
            absl::StrCat("/manage/", reference, "/calendar.ics"));
-  data.set("manage_url", absl::StrCat("/manage/", reference, "/", token));
+  data.set("manage_url", absl::StrCat("/manage/", reference, "/",
+                                      ManageToken(reference, request)));
   return renderer_->Page(
       {.title = confirmed ? "Booking confirmed" : "You are on the waiting list",
        .content = renderer_->Body("confirmation", data)});

@@ -33,6 +33,12 @@ std::string FormatSessionTime(absl::Time start, absl::Time end,
   return out;
 }
 
+std::string DisplayReference(const std::string& reference) {
+  return reference.size() == 8
+             ? absl::StrCat(reference.substr(0, 4), "-", reference.substr(4))
+             : reference;
+}
+
 absl::TimeZone ZoneOrLondon(const std::string& name) {
   absl::TimeZone zone;
   if (!name.empty() && absl::LoadTimeZone(name, &zone)) return zone;

@@ -23,6 +23,9 @@ std::string FormatDate(absl::Time t, const absl::TimeZone& zone);
 std::string FormatSessionTime(absl::Time start, absl::Time end,
                               const absl::TimeZone& zone);
 
+// A booking reference as people read it: `K7QX-M4RA`.
+std::string DisplayReference(const std::string& reference);
+
 // The zone named by an IANA name; Europe/London when it is empty or not
 // known (sessions default to it).
 absl::TimeZone ZoneOrLondon(const std::string& name);

@@ -13,12 +13,6 @@
 namespace training::gateway::web {
 namespace {
 
-std::string DisplayReference(const std::string& reference) {
-  return reference.size() == 8
-             ? absl::StrCat(reference.substr(0, 4), "-", reference.substr(4))
-             : reference;
-}
-
 // Manage tokens are URL-safe base64; anything else is not one.
 bool PlausibleToken(const std::string& token) {
   if (token.size() < 16 || token.size() > 256) return false;
@@ -40,6 +34,16 @@ std::string WebPages::ManageToken(const std::string& reference,
   return PlausibleToken(token) ? token : "";
 }
 
+std::optional<CallContext> WebPages::AsHolder(const std::string& reference,
+                                              const http::HttpRequest& request,
+                                              const CallContext& call) const {
+  const std::string token = ManageToken(reference, request);
+  if (token.empty()) return std::nullopt;
+  CallContext holder = call;
+  holder.authorization = "Bearer " + token;
+  return holder;
+}
+
 http::HttpResponse WebPages::ManageLink(const std::string& reference,
                                         const std::string& token) const {
   http::HttpResponse response = SeeOther("/manage/" + reference);
@@ -55,19 +59,17 @@ http::HttpResponse WebPages::ManageLink(const std::string& reference,
 http::HttpResponse WebPages::Manage(const std::string& reference,
                                     const http::HttpRequest& request,
                                     const CallContext& call) const {
-  const std::string token = ManageToken(reference, request);
+  const std::optional<CallContext> holder = AsHolder(reference, request, call);
   mustache::data data;
   data.set("reference", DisplayReference(reference));
   data.set("manage_url", "/manage/" + reference);
-  if (token.empty()) {
+  if (!holder) {
     return renderer_->Page({.title = "Open your booking from your email",
                             .content = renderer_->Body("manage_missing", data),
                             .status = 403});
   }
-  CallContext with_token = call;
-  with_token.authorization = "Bearer " + token;
   absl::StatusOr<booking::Booking> b =
-      suite_->GetBooking("bookings/" + reference, with_token);
+      suite_->GetBooking("bookings/" + reference, *holder);
   if (absl::IsNotFound(b.status()) || absl::IsUnauthenticated(b.status()) ||
       absl::IsPermissionDenied(b.status())) {
     // The cookie's token no longer opens the booking (passed to a
@@ -140,12 +142,10 @@ http::HttpResponse WebPages::Manage(const std::string& reference,
 http::HttpResponse WebPages::Calendar(const std::string& reference,
                                       const http::HttpRequest& request,
                                       const CallContext& call) const {
-  const std::string token = ManageToken(reference, request);
-  if (token.empty()) return Manage(reference, request, call);
-  CallContext with_token = call;
-  with_token.authorization = "Bearer " + token;
+  const std::optional<CallContext> holder = AsHolder(reference, request, call);
+  if (!holder) return Manage(reference, request, call);
   absl::StatusOr<google::api::HttpBody> body =
-      suite_->DownloadBookingCalendar("bookings/" + reference, with_token);
+      suite_->DownloadBookingCalendar("bookings/" + reference, *holder);
   if (!body.ok()) return Failure(body.status());
   http::HttpResponse response;
   response.content_type = body->content_type();

@@ -12,6 +12,7 @@
 // link people are sent, which the gateway trades for a cookie at once.
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -111,6 +112,14 @@ class WebPages {
   // The manage token the visitor holds for `reference`, "" when none.
   std::string ManageToken(const std::string& reference,
                           const http::HttpRequest& request) const;
+  // `call` with that token as its credential; nullopt when there is none.
+  std::optional<CallContext> AsHolder(const std::string& reference,
+                                      const http::HttpRequest& request,
+                                      const CallContext& call) const;
+  // The posted form when it decodes and its guard token is good for the
+  // session's booking form; nullopt otherwise.
+  std::optional<std::map<std::string, std::string>> GuardedForm(
+      const std::string& session, const http::HttpRequest& request) const;
 
   SuiteClient* suite_;
   const PageRenderer* renderer_;

@@ -67,33 +67,6 @@ absl::StatusOr<std::vector<Piece>> Parse(absl::string_view text) {
 
 }  // namespace
 
-std::string HtmlEscape(absl::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 absl::StatusOr<std::set<std::string>> PlaceholdersOf(absl::string_view text) {
   absl::StatusOr<std::vector<Piece>> pieces = Parse(text);
   if (!pieces.ok()) return pieces.status();

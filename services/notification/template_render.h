@@ -18,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/text/html_escape.h"
 
 namespace training::notification {
 
@@ -46,7 +47,7 @@ absl::StatusOr<std::string> RenderTemplate(
     TemplateFormat format);
 
 // `text` with &, <, >, " and ' as HTML entities.
-std::string HtmlEscape(absl::string_view text);
+using ::training::text::HtmlEscape;
 
 }  // namespace training::notification
 

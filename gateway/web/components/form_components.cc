@@ -47,8 +47,30 @@ std::string HintAndError(const Params& params, const std::string& id,
   return out;
 }
 
+// What an input, a textarea and a select begin with: the form group, the
+// label, hint and error message; `id` and `described_by` come back for the
+// control itself.
+struct FieldStart {
+  std::string id;
+  std::string described_by;
+  std::string html;
+};
+
 Params LabelFor(const Params& label, const std::string& id,
-                const std::string& extra_classes = "") {
+                const std::string& extra_classes = "");
+
+FieldStart StartField(const Params& params) {
+  FieldStart f;
+  f.id = Has(params, "id") ? Str(params, "id") : Str(params, "name");
+  f.described_by = Str(params, "describedBy");
+  f.html = FormGroupOpen(params);
+  f.html += Label(LabelFor(Get(params, "label"), f.id));
+  f.html += HintAndError(params, f.id, f.described_by);
+  return f;
+}
+
+Params LabelFor(const Params& label, const std::string& id,
+                const std::string& extra_classes) {
   std::string classes = extra_classes;
   if (Has(label, "classes")) {
     classes = classes.empty()
@@ -268,12 +290,10 @@ std::string Fieldset(const Params& params, const std::string& inner_html) {
 }
 
 std::string Input(const Params& params) {
-  const std::string id =
-      Has(params, "id") ? Str(params, "id") : Str(params, "name");
-  std::string described_by = Str(params, "describedBy");
-  std::string out = FormGroupOpen(params);
-  out += Label(LabelFor(Get(params, "label"), id));
-  out += HintAndError(params, id, described_by);
+  FieldStart field = StartField(params);
+  const std::string& id = field.id;
+  const std::string& described_by = field.described_by;
+  std::string out = std::move(field.html);
   const Params& spellcheck = Get(params, "spellcheck");
   Params attributes = {
       {"class",
@@ -303,12 +323,10 @@ std::string Input(const Params& params) {
 }
 
 std::string Textarea(const Params& params) {
-  const std::string id =
-      Has(params, "id") ? Str(params, "id") : Str(params, "name");
-  std::string described_by = Str(params, "describedBy");
-  std::string out = FormGroupOpen(params);
-  out += Label(LabelFor(Get(params, "label"), id));
-  out += HintAndError(params, id, described_by);
+  FieldStart field = StartField(params);
+  const std::string& id = field.id;
+  const std::string& described_by = field.described_by;
+  std::string out = std::move(field.html);
   const Params& spellcheck = Get(params, "spellcheck");
   absl::StrAppend(
       &out, "<textarea class=\"govuk-textarea",
@@ -333,12 +351,10 @@ std::string Textarea(const Params& params) {
 }
 
 std::string Select(const Params& params) {
-  const std::string id =
-      Has(params, "id") ? Str(params, "id") : Str(params, "name");
-  std::string described_by = Str(params, "describedBy");
-  std::string out = FormGroupOpen(params);
-  out += Label(LabelFor(Get(params, "label"), id));
-  out += HintAndError(params, id, described_by);
+  FieldStart field = StartField(params);
+  const std::string& id = field.id;
+  const std::string& described_by = field.described_by;
+  std::string out = std::move(field.html);
   absl::StrAppend(
       &out, "<select class=\"govuk-select", ClassesSuffix(params),
       Has(params, "errorMessage") ? " govuk-select--error" : "", "\" id=\"",

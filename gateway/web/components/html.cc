@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/text/html_escape.h"
 
 namespace training::gateway::web {
 namespace {
@@ -15,32 +16,7 @@ std::string Scalar(const Params& value) {
 
 }  // namespace
 
-std::string Escape(absl::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
+std::string Escape(absl::string_view text) { return text::HtmlEscape(text); }
 
 const Params& Get(const Params& params, absl::string_view key) {
   static const Params* const kNull = new Params(nullptr);
