@@ -23,8 +23,9 @@ constexpr size_t kMaxTrail = 20;
 constexpr int kMonthsShown = 12;
 
 struct Filters {
-  std::string month;  // "2027-07", or "" for any date
-  std::string mode;   // "", "online" or "in_person"
+  std::string course;  // a course's id, or "" for every course
+  std::string month;   // "2027-07", or "" for any date
+  std::string mode;    // "", "online" or "in_person"
   std::string area;
   std::string page;                // this page's token
   std::vector<std::string> trail;  // tokens of the pages before
@@ -59,6 +60,7 @@ Filters FiltersFrom(const std::map<std::string, std::string>& query) {
                ? std::string()
                : std::string(absl::StripAsciiWhitespace(it->second));
   };
+  f.course = get("course");
   f.month = get("month");
   f.mode = get("mode");
   f.area = absl::AsciiStrToUpper(get("area"));
@@ -86,6 +88,7 @@ Filters FiltersFrom(const std::map<std::string, std::string>& query) {
 std::string PageLink(const Filters& f, const std::string& page,
                      const std::vector<std::string>& trail) {
   std::vector<std::string> parts;
+  if (!f.course.empty()) parts.push_back("course=" + UrlEncode(f.course));
   if (!f.month.empty()) parts.push_back("month=" + UrlEncode(f.month));
   if (!f.mode.empty()) parts.push_back("mode=" + UrlEncode(f.mode));
   if (!f.area.empty()) parts.push_back("area=" + UrlEncode(f.area));
@@ -110,7 +113,11 @@ Params ErrorMessageParam(const std::vector<FormError>& errors,
   return message.empty() ? Params() : Params{{"text", message}};
 }
 
-void FilterForm(const Filters& f, mustache::data& data) {
+// The published courses as (id, title), by title.
+using CourseChoices = std::vector<std::pair<std::string, std::string>>;
+
+void FilterForm(const Filters& f, const CourseChoices& courses,
+                mustache::data& data) {
   if (!f.errors.empty()) {
     Params list = Params::array();
     for (const FormError& e : f.errors) {
@@ -119,6 +126,18 @@ void FilterForm(const Filters& f, mustache::data& data) {
     data.set("filter_errors", ErrorSummary({{"titleText", "There is a problem"},
                                             {"errorList", list}}));
   }
+  Params course_items =
+      Params::array({{{"value", ""}, {"text", "Every course"}}});
+  for (const auto& [id, title] : courses) {
+    course_items.push_back({{"value", id}, {"text", title}});
+  }
+  data.set("course_select",
+           Select({{"id", "course"},
+                   {"name", "course"},
+                   {"value", f.course},
+                   {"label", {{"text", "Course"}}},
+                   {"items", course_items},
+                   {"errorMessage", ErrorMessageParam(f.errors, "course")}}));
   Params months = Params::array({{{"value", ""}, {"text", "Any date"}}});
   for (const auto& [value, label] : MonthChoices(absl::Now())) {
     months.push_back({{"value", value}, {"text", label}});
@@ -165,12 +184,29 @@ http::HttpResponse WebPages::Programme(const http::HttpRequest& request,
   std::optional<std::map<std::string, std::string>> query =
       DecodeForm(request.Query());
   if (!query) return NotFound();
-  const Filters f = FiltersFrom(*query);
+  Filters f = FiltersFrom(*query);
+  catalogue::ListCoursesRequest list_courses;
+  list_courses.set_page_size(200);
+  absl::StatusOr<catalogue::ListCoursesResponse> courses =
+      suite_->ListCourses(list_courses, call);
+  if (!courses.ok()) return Failure(courses.status());
+  CourseChoices choices;
+  bool known_course = f.course.empty();
+  for (const catalogue::Course& c : courses->courses()) {
+    const std::string id = c.name().substr(c.name().find('/') + 1);
+    choices.emplace_back(id, c.title());
+    known_course = known_course || id == f.course;
+  }
+  if (!known_course) {
+    f.errors.insert(f.errors.begin(),
+                    {"course", "Select a course from the list"});
+  }
   mustache::data data;
-  FilterForm(f, data);
+  FilterForm(f, choices, data);
 
   catalogue::ListSessionsRequest list;
-  list.set_parent("courses/-");
+  list.set_parent(f.errors.empty() && !f.course.empty() ? "courses/" + f.course
+                                                        : "courses/-");
   list.set_page_size(options_.page_size);
   list.set_page_token(f.page);
   if (f.errors.empty()) {

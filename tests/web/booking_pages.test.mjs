@@ -77,6 +77,15 @@ describe('the programme', () => {
     assert.ok(places.every((t) => !t.startsWith('In person') || t === 'In person, CM1 area'));
     assert.ok(!places.includes('Online'));
 
+    // One course: every session listed is of it.
+    await page.goto(`${BASE}/`);
+    await page.getByLabel('Course').selectOption({ label: 'Introduction to Motivational Interviewing' });
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    assert.match(page.url(), /course=intro-mi/);
+    const titles = await items.getByRole('link').allTextContents();
+    assert.ok(titles.length > 0);
+    for (const t of titles) assert.equal(t, 'Introduction to Motivational Interviewing');
+
     // One month: every date listed is in it.
     await page.goto(`${BASE}/`);
     const month = page.getByLabel('Month');
