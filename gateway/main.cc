@@ -110,9 +110,9 @@ ABSL_FLAG(std::string, web_form_keys, "",
           "Keys that sign the pages' forms, `kid:secret,...` (secret: URL-safe "
           "base64 of 32+ bytes; the first signs). Every gateway replica needs "
           "the same; empty: a random key of this process's own.");
-ABSL_FLAG(bool, secure_cookies, false,
-          "Mark the pages' cookies Secure (set when the site is served over "
-          "HTTPS, as it must be in production).");
+ABSL_FLAG(bool, secure_cookies, true,
+          "Mark the pages' cookies Secure and name them __Host-...; false "
+          "only where the site is served over plain HTTP (a local run).");
 ABSL_FLAG(std::string, service_key, "",
           "The gateway's own API key (it forwards callers' credentials and "
           "asserts no identity of its own).");
@@ -551,6 +551,14 @@ int main(int argc, char** argv) {
       });
   auto handler = [&front_door](HttpRequest request,
                                training::gateway::http::Responder respond) {
+    // The pages take no credentials (the manage token comes in a cookie):
+    // an Authorization header on a page request, which would move it from
+    // the anonymous rate limits to a key's, is dropped unread.
+    if (training::gateway::web::WebHandler::IsPagePath(request.Path())) {
+      std::erase_if(request.headers, [](const auto& header) {
+        return header.first == "authorization";
+      });
+    }
     front_door.Handle(std::move(request), std::move(respond));
   };
 

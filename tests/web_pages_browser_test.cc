@@ -71,18 +71,20 @@ class WebPagesBrowserTest : public GatewayProcessTest {
     ASSERT_NE(content_.port, 0);
     ASSERT_EQ(RunLoader(CATALOGUE_DEMO_BINARY, catalogue_.port), 0);
     ASSERT_EQ(RunLoader(CONTENT_SEED_BINARY, content_.port), 0);
-    // Three sessions a page, so that the demo programme has pages.
+    // Three sessions a page, so that the demo programme has pages; plain
+    // HTTP on loopback, so cookies cannot be Secure.
     gateway_ = StartGateway(catalogue_.port, booking_.port, notification_.port,
-                            content_.port, {"--web_page_size=3"});
+                            content_.port,
+                            {"--web_page_size=3", "--secure_cookies=false"});
     ASSERT_NE(gateway_.port, 0);
     // Booking down behind this one: its pages fail as people would see it.
-    broken_gateway_ =
-        StartGateway(catalogue_.port, 0, notification_.port, content_.port);
+    broken_gateway_ = StartGateway(catalogue_.port, 0, notification_.port,
+                                   content_.port, {"--secure_cookies=false"});
     ASSERT_NE(broken_gateway_.port, 0);
     // One anonymous change an hour: the second form is refused.
-    limited_gateway_ =
-        StartGateway(catalogue_.port, booking_.port, notification_.port,
-                     content_.port, {"--rate_limit_anonymous_writes=1/h:1"});
+    limited_gateway_ = StartGateway(
+        catalogue_.port, booking_.port, notification_.port, content_.port,
+        {"--rate_limit_anonymous_writes=1/h:1", "--secure_cookies=false"});
     ASSERT_NE(limited_gateway_.port, 0);
   }
 
@@ -100,7 +102,7 @@ class WebPagesBrowserTest : public GatewayProcessTest {
   std::string AllLogs() {
     std::string logs;
     for (const Process* p : {&catalogue_, &booking_, &notification_, &content_,
-                             &gateway_, &broken_gateway_}) {
+                             &gateway_, &broken_gateway_, &limited_gateway_}) {
       if (p->child) logs += p->child->Log();
     }
     return logs;
@@ -117,7 +119,7 @@ TEST_F(WebPagesBrowserTest, PeopleFindASessionAndBookAPlace) {
   const std::string out = MakeTempDir("playwright") + "/out";
   ChildProcess script(
       "/usr/bin/env",
-      {"node", "--test", "--test-reporter=spec",
+      {"node", "--test", "--test-reporter=spec", "--test-timeout=120000",
        std::string(TESTS_DIR) + "/web/booking_pages.test.mjs"},
       {{"BASE_URL", absl::StrCat("http://127.0.0.1:", gateway_.port)},
        {"BROKEN_URL", absl::StrCat("http://127.0.0.1:", broken_gateway_.port)},

@@ -166,20 +166,28 @@ std::vector<FormError> ErrorsFromRefusal(
         "Confirm that you agree to us keeping your details for this "
         "booking"}}};
   std::vector<FormError> errors;
+  // One mistake a question: two violations of one field (too long and not
+  // an address) read as one.
+  auto add = [&errors](const FormError& e) {
+    for (const FormError& have : errors) {
+      if (have.field == e.field) return;
+    }
+    errors.push_back(e);
+  };
   for (const FieldViolation& v : violations) {
     auto it = fields->find(v.field);
-    if (it != fields->end()) errors.push_back(it->second);
+    if (it != fields->end()) add(it->second);
   }
   if (reason == "ALREADY_BOOKED") {
-    errors.push_back({"email",
-                      "This email address already has a place or a waiting "
-                      "list entry for this session. Use the link in your "
-                      "confirmation email to manage it"});
+    add({"email",
+         "This email address already has a place or a waiting "
+         "list entry for this session. Use the link in your "
+         "confirmation email to manage it"});
   } else if (reason == "AGENCY_TYPE_NOT_ELIGIBLE") {
-    errors.push_back({"agency_type",
-                      "This course is not open to people from this kind of "
-                      "organisation. Choose another course, or get in touch "
-                      "if you think this is wrong"});
+    add({"agency_type",
+         "This course is not open to people from this kind of "
+         "organisation. Choose another course, or get in touch "
+         "if you think this is wrong"});
   }
   return errors;
 }

@@ -71,6 +71,10 @@ TEST(BookingFormTest, RefusalsLandOnTheirQuestions) {
               ElementsAre(Field(&FormError::field, "email")));
   EXPECT_THAT(ErrorsFromRefusal({}, "AGENCY_TYPE_NOT_ELIGIBLE"),
               ElementsAre(Field(&FormError::field, "agency_type")));
+  EXPECT_THAT(ErrorsFromRefusal({{"booking.attendee.email", "too long"},
+                                 {"booking.attendee.email", "no @"}},
+                                "ALREADY_BOOKED"),
+              ElementsAre(Field(&FormError::field, "email")));
   EXPECT_THAT(ErrorsFromRefusal({}, "BOOKING_CLOSED"), IsEmpty());
   EXPECT_THAT(ErrorsFromRefusal({{"request_id", "bad"}}, ""), IsEmpty());
 }

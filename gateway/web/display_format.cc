@@ -57,29 +57,4 @@ std::string PeopleWaiting(int waiting) {
                       " waiting");
 }
 
-std::string AgencyTypeLabel(type::v1::AgencyType type) {
-  switch (type) {
-    case type::v1::CHILDRENS_SOCIAL_CARE:
-      return "Children's social care";
-    case type::v1::EARLY_HELP:
-      return "Early help or family support";
-    case type::v1::HEALTH:
-      return "Health";
-    case type::v1::EDUCATION:
-      return "School, college or early years";
-    case type::v1::POLICE:
-      return "Police";
-    case type::v1::PROBATION_YOUTH_JUSTICE:
-      return "Probation or youth justice";
-    case type::v1::HOUSING:
-      return "Housing";
-    case type::v1::VOLUNTARY_SECTOR:
-      return "Voluntary or community sector";
-    case type::v1::OTHER:
-      return "Other";
-    default:
-      return "";
-  }
-}
-
 }  // namespace training::gateway::web

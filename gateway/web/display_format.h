@@ -1,14 +1,13 @@
 #ifndef TRAINING_GATEWAY_WEB_DISPLAY_FORMAT_H_
 #define TRAINING_GATEWAY_WEB_DISPLAY_FORMAT_H_
 
-// How the pages write dates, times, places and agency types, in the GOV.UK
+// How the pages write dates, times, places and references, in the GOV.UK
 // style: "Monday 5 July 2027, 9:30am to 12:30pm", "10am", "midday",
 // "3 places left". Plain C++; thread-safe.
 
 #include <string>
 
 #include "absl/time/time.h"
-#include "training/type/v1/agency_type.pb.h"
 
 namespace training::gateway::web {
 
@@ -35,10 +34,6 @@ std::string PlacesLeft(int remaining);
 
 // "1 person waiting", "3 people waiting".
 std::string PeopleWaiting(int waiting);
-
-// How an agency type reads in a radio label or an answer: "Children's
-// social care"; "" for unspecified.
-std::string AgencyTypeLabel(type::v1::AgencyType type);
 
 }  // namespace training::gateway::web
 

@@ -41,9 +41,7 @@ TEST(DisplayFormatTest, PlacesAndWaitingAreCountedInWords) {
   EXPECT_EQ(PlacesLeft(12), "12 places left");
   EXPECT_EQ(PeopleWaiting(1), "1 person waiting");
   EXPECT_EQ(PeopleWaiting(0), "0 people waiting");
-  EXPECT_EQ(AgencyTypeLabel(type::v1::POLICE), "Police");
   EXPECT_EQ(DisplayReference("K7QXM4RA"), "K7QX-M4RA");
-  EXPECT_EQ(AgencyTypeLabel(type::v1::AGENCY_TYPE_UNSPECIFIED), "");
 }
 
 }  // namespace

@@ -25,7 +25,7 @@ bool PlausibleCookie(absl::string_view value) {
 
 FormGuard::Visitor FormGuard::VisitorOf(
     const http::HttpRequest& request) const {
-  std::string cookie = CookieValue(request, kFormGuardCookie);
+  std::string cookie = CookieValue(request, cookies_.Name(kFormGuardCookie));
   if (PlausibleCookie(cookie)) return {std::move(cookie), false};
   // Should the system's generator fail, the cookie stays empty and the
   // visitor's forms are refused: never a guessable cookie.
@@ -36,7 +36,7 @@ FormGuard::Visitor FormGuard::VisitorOf(
 }
 
 std::string FormGuard::SetCookieHeader(const Visitor& visitor) const {
-  return SetCookie(kFormGuardCookie, visitor.cookie, cookies_);
+  return SetCookie(cookies_.Name(kFormGuardCookie), visitor.cookie, cookies_);
 }
 
 std::string FormGuard::Token(const Visitor& visitor,
@@ -48,7 +48,8 @@ std::string FormGuard::Token(const Visitor& visitor,
 
 bool FormGuard::Check(const http::HttpRequest& request, absl::string_view token,
                       absl::string_view action) const {
-  const std::string cookie = CookieValue(request, kFormGuardCookie);
+  const std::string cookie =
+      CookieValue(request, cookies_.Name(kFormGuardCookie));
   if (!PlausibleCookie(cookie)) return false;
   std::pair<absl::string_view, absl::string_view> parts =
       absl::StrSplit(token, absl::MaxSplits('.', 1));

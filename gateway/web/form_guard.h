@@ -17,6 +17,7 @@
 
 namespace training::gateway::web {
 
+// `__Host-form_guard` when cookies are secure (CookieOptions::Name).
 inline constexpr char kFormGuardCookie[] = "form_guard";
 inline constexpr char kFormGuardField[] = "form_guard";
 

@@ -1,5 +1,5 @@
 // The manage link, the booking as it stands, its calendar file, and the
-// pages for failures.
+// pages for failures and refusals.
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -7,6 +7,7 @@
 #include "common/status/errors.h"
 #include "gateway/web/components/components.h"
 #include "gateway/web/display_format.h"
+#include "gateway/web/page_parts.h"
 #include "gateway/web/web_http.h"
 #include "gateway/web/web_pages.h"
 
@@ -22,48 +23,104 @@ bool PlausibleToken(const std::string& token) {
   return true;
 }
 
+std::string TokenCookie(const std::string& reference) {
+  return "manage_" + reference;
+}
+
+std::string MarkerCookie(const std::string& reference) {
+  return "manage_seen_" + reference;
+}
+
+// The booking's state as a tag and a sentence.
+std::pair<std::string, std::string> StateOf(const booking::Booking& b,
+                                            const catalogue::Session& s) {
+  const absl::TimeZone zone = ZoneOrLondon(s.time_zone());
+  switch (b.state()) {
+    case booking::Booking::CONFIRMED:
+      return {Tag({{"text", "Confirmed"}, {"classes", "govuk-tag--green"}}),
+              "You have a place on this session."};
+    case booking::Booking::WAITLISTED:
+      return {Tag({{"text", "On the waiting list"},
+                   {"classes", "govuk-tag--yellow"}}),
+              absl::StrCat("You are number ", b.waitlist_position(),
+                           " on the waiting list.")};
+    case booking::Booking::OFFERED: {
+      const absl::Time until =
+          absl::FromUnixSeconds(b.offer().expire_time().seconds());
+      return {Tag({{"text", "Place offered"}, {"classes", "govuk-tag--blue"}}),
+              absl::StrCat("A place is offered to you until ",
+                           FormatDate(until, zone), ", ",
+                           FormatClockTime(until, zone), ".")};
+    }
+    default:
+      return {Tag({{"text", "Cancelled"}, {"classes", "govuk-tag--grey"}}),
+              "This booking has been cancelled."};
+  }
+}
+
 }  // namespace
 
 WebPages::WebPages(SuiteClient* suite, const PageRenderer* renderer,
                    const FormGuard* guard, WebOptions options)
-    : suite_(suite), renderer_(renderer), guard_(guard), options_(options) {}
+    : suite_(suite), renderer_(renderer), guard_(guard), options_(options) {
+  too_many_body_ =
+      renderer_->ProsePage("too_many", "Too many attempts", 429).body;
+}
 
 std::string WebPages::ManageToken(const std::string& reference,
                                   const http::HttpRequest& request) const {
-  std::string token = CookieValue(request, ManageCookieName(reference));
+  std::string token =
+      CookieValue(request, options_.cookies.Name(TokenCookie(reference)));
   return PlausibleToken(token) ? token : "";
 }
 
-std::optional<CallContext> WebPages::AsHolder(const std::string& reference,
-                                              const http::HttpRequest& request,
-                                              const CallContext& call) const {
+std::optional<PageCall> WebPages::AsHolder(const std::string& reference,
+                                           const http::HttpRequest& request,
+                                           const PageCall& call) const {
   const std::string token = ManageToken(reference, request);
   if (token.empty()) return std::nullopt;
-  CallContext holder = call;
+  PageCall holder = call;
   holder.authorization = "Bearer " + token;
   return holder;
+}
+
+void WebPages::AddManageCookies(const std::string& reference,
+                                const std::string& token,
+                                http::HttpResponse& response) const {
+  CookieOptions cookie = options_.cookies;
+  cookie.max_age = options_.manage_cookie_max_age;
+  response.headers.emplace_back(
+      "Set-Cookie",
+      SetCookie(cookie.Name(TokenCookie(reference)), token, cookie));
+  cookie.lax = true;
+  response.headers.emplace_back(
+      "Set-Cookie",
+      SetCookie(cookie.Name(MarkerCookie(reference)), "1", cookie));
 }
 
 http::HttpResponse WebPages::ManageLink(const std::string& reference,
                                         const std::string& token) const {
   http::HttpResponse response = SeeOther("/manage/" + reference);
-  if (PlausibleToken(token)) {
-    CookieOptions cookie = options_.cookies;
-    cookie.max_age = options_.manage_cookie_max_age;
-    response.headers.emplace_back(
-        "Set-Cookie", SetCookie(ManageCookieName(reference), token, cookie));
-  }
+  if (PlausibleToken(token)) AddManageCookies(reference, token, response);
   return response;
 }
 
 http::HttpResponse WebPages::Manage(const std::string& reference,
                                     const http::HttpRequest& request,
-                                    const CallContext& call) const {
-  const std::optional<CallContext> holder = AsHolder(reference, request, call);
+                                    const PageCall& call) const {
   mustache::data data;
   data.set("reference", DisplayReference(reference));
   data.set("manage_url", "/manage/" + reference);
+  const std::optional<PageCall> holder = AsHolder(reference, request, call);
   if (!holder) {
+    // Just followed the link from another site: one click from here (this
+    // site) carries the Strict cookie.
+    if (!CookieValue(request, options_.cookies.Name(MarkerCookie(reference)))
+             .empty()) {
+      return renderer_->Page(
+          {.title = "Continue to your booking",
+           .content = renderer_->Body("manage_continue", data)});
+    }
     return renderer_->Page({.title = "Open your booking from your email",
                             .content = renderer_->Body("manage_missing", data),
                             .status = 403});
@@ -79,70 +136,29 @@ http::HttpResponse WebPages::Manage(const std::string& reference,
                          .content = renderer_->Body("manage_missing", data),
                          .status = 403});
     response.headers.emplace_back(
-        "Set-Cookie",
-        ClearCookie(ManageCookieName(reference), options_.cookies));
+        "Set-Cookie", ClearCookie(options_.cookies.Name(TokenCookie(reference)),
+                                  options_.cookies));
     return response;
   }
   if (!b.ok()) return Failure(b.status());
   absl::StatusOr<catalogue::Session> session =
       suite_->GetSession(b->session(), call);
   if (!session.ok()) return Failure(session.status());
-  std::string tag, text;
-  switch (b->state()) {
-    case booking::Booking::CONFIRMED:
-      tag = Tag({{"text", "Confirmed"}, {"classes", "govuk-tag--green"}});
-      text = "You have a place on this session.";
-      break;
-    case booking::Booking::WAITLISTED:
-      tag = Tag(
-          {{"text", "On the waiting list"}, {"classes", "govuk-tag--yellow"}});
-      text = absl::StrCat("You are number ", b->waitlist_position(),
-                          " on the waiting list.");
-      break;
-    case booking::Booking::OFFERED:
-      tag = Tag({{"text", "Place offered"}, {"classes", "govuk-tag--blue"}});
-      text = absl::StrCat(
-          "A place has been offered to you until ",
-          FormatDate(absl::FromUnixSeconds(b->offer().expire_time().seconds()),
-                     ZoneOrLondon(session->time_zone())),
-          ", ",
-          FormatClockTime(
-              absl::FromUnixSeconds(b->offer().expire_time().seconds()),
-              ZoneOrLondon(session->time_zone())),
-          ".");
-      break;
-    default:
-      tag = Tag({{"text", "Cancelled"}, {"classes", "govuk-tag--grey"}});
-      text = "This booking has been cancelled.";
-  }
+  const auto [tag, text] = StateOf(*b, *session);
   data.set("state_tag", tag);
   data.set("state_text", text);
   data.set("confirmed", b->state() == booking::Booking::CONFIRMED);
   data.set("calendar_url",
            absl::StrCat("/manage/", reference, "/calendar.ics"));
-  const std::string title =
-      session->title().empty() ? session->course_title() : session->title();
-  data.set(
-      "session_summary",
-      SummaryList(
-          {{"rows",
-            Params::array(
-                {{{"key", {{"text", "Course"}}}, {"value", {{"text", title}}}},
-                 {{"key", {{"text", "Date and time"}}},
-                  {"value",
-                   {{"text",
-                     FormatSessionTime(
-                         absl::FromUnixSeconds(session->start_time().seconds()),
-                         absl::FromUnixSeconds(session->end_time().seconds()),
-                         ZoneOrLondon(session->time_zone()))}}}}})}}));
+  data.set("session_summary", SummaryList({{"rows", SessionRows(*session)}}));
   return renderer_->Page(
       {.title = "Your booking", .content = renderer_->Body("manage", data)});
 }
 
 http::HttpResponse WebPages::Calendar(const std::string& reference,
                                       const http::HttpRequest& request,
-                                      const CallContext& call) const {
-  const std::optional<CallContext> holder = AsHolder(reference, request, call);
+                                      const PageCall& call) const {
+  const std::optional<PageCall> holder = AsHolder(reference, request, call);
   if (!holder) return Manage(reference, request, call);
   absl::StatusOr<google::api::HttpBody> body =
       suite_->DownloadBookingCalendar("bookings/" + reference, *holder);
@@ -160,8 +176,9 @@ http::HttpResponse WebPages::Prose(const std::string& page) const {
   if (page == "accessibility") {
     return renderer_->ProsePage("accessibility", "Accessibility statement");
   }
-  if (page == "privacy")
+  if (page == "privacy") {
     return renderer_->ProsePage("privacy", "Privacy notice");
+  }
   if (page == "cookies") return renderer_->ProsePage("cookies", "Cookies");
   return NotFound();
 }
@@ -175,10 +192,19 @@ http::HttpResponse WebPages::Forbidden() const {
 }
 
 http::HttpResponse WebPages::TooManyRequests(http::HttpResponse refusal) const {
-  http::HttpResponse page =
-      renderer_->ProsePage("too_many", "Too many attempts", refusal.status);
-  page.headers = std::move(refusal.headers);
-  return page;
+  refusal.content_type = "text/html; charset=utf-8";
+  refusal.body = too_many_body_;
+  return refusal;
+}
+
+http::HttpResponse WebPages::Busy() const {
+  mustache::data data;
+  http::HttpResponse response =
+      renderer_->Page({.title = "Sorry, there is a problem with the service",
+                       .content = renderer_->Body("server_error", data),
+                       .status = 503});
+  response.headers.emplace_back("Retry-After", "5");
+  return response;
 }
 
 http::HttpResponse WebPages::Failure(const absl::Status& status,

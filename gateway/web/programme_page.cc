@@ -7,8 +7,10 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "common/logging/log.h"
+#include "common/status/errors.h"
 #include "gateway/web/components/components.h"
 #include "gateway/web/display_format.h"
+#include "gateway/web/page_parts.h"
 #include "gateway/web/web_http.h"
 #include "gateway/web/web_pages.h"
 
@@ -65,13 +67,21 @@ Filters FiltersFrom(const std::map<std::string, std::string>& query) {
   f.mode = get("mode");
   f.area = absl::AsciiStrToUpper(get("area"));
   f.page = get("page");
+  // The last kMaxTrail pages: past that, Previous ends at the first page.
   for (absl::string_view t :
        absl::StrSplit(get("trail"), '~', absl::SkipEmpty())) {
-    if (f.trail.size() < kMaxTrail) f.trail.emplace_back(t);
+    f.trail.emplace_back(t);
   }
-  if (!f.month.empty() && !MonthStart(f.month)) {
-    f.errors.push_back({"month", "Select a month from the list"});
+  if (f.trail.size() > kMaxTrail) {
+    f.trail.erase(f.trail.begin(), f.trail.end() - kMaxTrail);
   }
+  // Only the months offered: an old bookmark's past month is a mistake to
+  // show, not a query the catalogue would refuse.
+  bool offered = f.month.empty();
+  for (const auto& [value, label] : MonthChoices(absl::Now())) {
+    offered = offered || value == f.month;
+  }
+  if (!offered) f.errors.push_back({"month", "Select a month from the list"});
   if (f.mode != "" && f.mode != "online" && f.mode != "in_person") f.mode = "";
   const bool area_ok = f.area.size() <= 4 &&
                        std::all_of(f.area.begin(), f.area.end(), [](char c) {
@@ -99,33 +109,12 @@ std::string PageLink(const Filters& f, const std::string& page,
   return parts.empty() ? "/" : absl::StrCat("/?", absl::StrJoin(parts, "&"));
 }
 
-std::string ErrorFor(const std::vector<FormError>& errors,
-                     const std::string& field) {
-  for (const FormError& e : errors) {
-    if (e.field == field) return e.message;
-  }
-  return "";
-}
-
-Params ErrorMessageParam(const std::vector<FormError>& errors,
-                         const std::string& field) {
-  const std::string message = ErrorFor(errors, field);
-  return message.empty() ? Params() : Params{{"text", message}};
-}
-
 // The published courses as (id, title), by title.
 using CourseChoices = std::vector<std::pair<std::string, std::string>>;
 
 void FilterForm(const Filters& f, const CourseChoices& courses,
                 mustache::data& data) {
-  if (!f.errors.empty()) {
-    Params list = Params::array();
-    for (const FormError& e : f.errors) {
-      list.push_back({{"text", e.message}, {"href", "#" + e.field}});
-    }
-    data.set("filter_errors", ErrorSummary({{"titleText", "There is a problem"},
-                                            {"errorList", list}}));
-  }
+  data.set("filter_errors", ErrorSummaryFor(f.errors));
   Params course_items =
       Params::array({{{"value", ""}, {"text", "Every course"}}});
   for (const auto& [id, title] : courses) {
@@ -137,7 +126,7 @@ void FilterForm(const Filters& f, const CourseChoices& courses,
                    {"value", f.course},
                    {"label", {{"text", "Course"}}},
                    {"items", course_items},
-                   {"errorMessage", ErrorMessageParam(f.errors, "course")}}));
+                   {"errorMessage", ErrorMessageFor(f.errors, "course")}}));
   Params months = Params::array({{{"value", ""}, {"text", "Any date"}}});
   for (const auto& [value, label] : MonthChoices(absl::Now())) {
     months.push_back({{"value", value}, {"text", label}});
@@ -148,7 +137,7 @@ void FilterForm(const Filters& f, const CourseChoices& courses,
                    {"value", f.month},
                    {"label", {{"text", "Month"}}},
                    {"items", months},
-                   {"errorMessage", ErrorMessageParam(f.errors, "month")}}));
+                   {"errorMessage", ErrorMessageFor(f.errors, "month")}}));
   data.set("mode_radios",
            Radios({{"name", "mode"},
                    {"classes", "govuk-radios--small"},
@@ -172,15 +161,85 @@ void FilterForm(const Filters& f, const CourseChoices& courses,
              {"classes", "govuk-input--width-5"},
              {"label", {{"text", "Area"}}},
              {"hint", {{"text", "The first part of a postcode, like CM1"}}},
-             {"errorMessage", ErrorMessageParam(f.errors, "area")}}));
+             {"errorMessage", ErrorMessageFor(f.errors, "area")}}));
   data.set("apply_button", Button({{"text", "Apply filters"},
                                    {"classes", "govuk-button--secondary"}}));
+}
+
+// The session's line in the list.
+mustache::data SessionRow(const catalogue::Session& s,
+                          const booking::Availability& a) {
+  mustache::data row;
+  row.set("url", "/" + s.name());
+  row.set("title", SessionTitle(s));
+  row.set("when", SessionWhen(s));
+  row.set("where", SessionWhere(s));
+  if (!a.bookable()) {
+    row.set("places",
+            Tag({{"text", "Booking closed"}, {"classes", "govuk-tag--grey"}}));
+  } else if (a.remaining() > 0) {
+    row.set("places", Tag({{"text", PlacesLeft(a.remaining())},
+                           {"classes", "govuk-tag--green"}}));
+  } else {
+    row.set("places",
+            Tag({{"text", absl::StrCat("Fully booked – waiting list open, ",
+                                       PeopleWaiting(a.waiting()))},
+                 {"classes", "govuk-tag--yellow"}}));
+  }
+  return row;
+}
+
+// Previous and Next, each carrying the trail of pages before it.
+std::string PaginationFor(const Filters& f, const std::string& next_token) {
+  Params pagination = Params::object();
+  if (!f.page.empty()) {
+    std::vector<std::string> before = f.trail;
+    std::string previous;
+    if (!before.empty()) {
+      previous = before.back();
+      before.pop_back();
+    }
+    pagination["previous"] = {{"href", PageLink(f, previous, before)}};
+  }
+  if (!next_token.empty()) {
+    std::vector<std::string> trail = f.trail;
+    if (!f.page.empty()) trail.push_back(f.page);
+    if (trail.size() > kMaxTrail) trail.erase(trail.begin());
+    pagination["next"] = {{"href", PageLink(f, next_token, trail)}};
+  }
+  return pagination.empty() ? "" : Pagination(pagination);
+}
+
+// The catalogue's query for the filters (none when they hold a mistake).
+catalogue::ListSessionsRequest SessionQuery(const Filters& f, int page_size) {
+  catalogue::ListSessionsRequest list;
+  list.set_parent(f.errors.empty() && !f.course.empty() ? "courses/" + f.course
+                                                        : "courses/-");
+  list.set_page_size(page_size);
+  list.set_page_token(f.page);
+  if (!f.errors.empty()) return list;
+  if (std::optional<absl::Time> start = MonthStart(f.month)) {
+    // The current month starts at the catalogue's default, now: a start
+    // that moved each second would void every page token it issued.
+    if (*start > absl::Now()) {
+      list.mutable_earliest_start_time()->set_seconds(
+          absl::ToUnixSeconds(*start));
+    }
+    absl::CivilMonth month;
+    absl::ParseCivilTime(f.month, &month);
+    list.mutable_latest_start_time()->set_seconds(
+        absl::ToUnixSeconds(absl::FromCivil(month + 1, ZoneOrLondon(""))));
+  }
+  if (f.mode == "online") list.set_delivery_mode(catalogue::ONLINE);
+  if (f.mode == "in_person") list.set_delivery_mode(catalogue::IN_PERSON);
+  list.set_area(f.area);
+  return list;
 }
 
 }  // namespace
 
 http::HttpResponse WebPages::Programme(const http::HttpRequest& request,
-                                       const CallContext& call) const {
+                                       const PageCall& call) const {
   std::optional<std::map<std::string, std::string>> query =
       DecodeForm(request.Query());
   if (!query) return NotFound();
@@ -201,32 +260,21 @@ http::HttpResponse WebPages::Programme(const http::HttpRequest& request,
     f.errors.insert(f.errors.begin(),
                     {"course", "Select a course from the list"});
   }
-  mustache::data data;
-  FilterForm(f, choices, data);
-
-  catalogue::ListSessionsRequest list;
-  list.set_parent(f.errors.empty() && !f.course.empty() ? "courses/" + f.course
-                                                        : "courses/-");
-  list.set_page_size(options_.page_size);
-  list.set_page_token(f.page);
-  if (f.errors.empty()) {
-    if (std::optional<absl::Time> start = MonthStart(f.month)) {
-      list.mutable_earliest_start_time()->set_seconds(
-          absl::ToUnixSeconds(std::max(*start, absl::Now())));
-      absl::CivilMonth next;
-      absl::ParseCivilTime(f.month, &next);
-      list.mutable_latest_start_time()->set_seconds(
-          absl::ToUnixSeconds(absl::FromCivil(next + 1, ZoneOrLondon(""))));
-    }
-    if (f.mode == "online") list.set_delivery_mode(catalogue::ONLINE);
-    if (f.mode == "in_person") list.set_delivery_mode(catalogue::IN_PERSON);
-    list.set_area(f.area);
-  }
   absl::StatusOr<catalogue::ListSessionsResponse> sessions =
-      suite_->ListSessions(list, call);
+      suite_->ListSessions(SessionQuery(f, options_.page_size), call);
   if (absl::IsInvalidArgument(sessions.status()) && !f.page.empty()) {
     // A page token from an old link: start again from the first page.
     return SeeOther(PageLink(f, "", {}));
+  }
+  if (absl::IsInvalidArgument(sessions.status())) {
+    // The catalogue's rule for a district is the one that counts.
+    for (const FieldViolation& v : GetFieldViolations(sessions.status())) {
+      if (v.field == "area") {
+        f.errors.push_back(
+            {"area", "Enter the first part of a postcode, like CM1"});
+      }
+    }
+    if (!f.errors.empty()) sessions = catalogue::ListSessionsResponse();
   }
   if (!sessions.ok()) return Failure(sessions.status());
   std::vector<std::string> names;
@@ -236,58 +284,16 @@ http::HttpResponse WebPages::Programme(const http::HttpRequest& request,
   absl::StatusOr<std::vector<booking::Availability>> availability =
       suite_->Availability(names, call);
   if (!availability.ok()) return Failure(availability.status());
-
+  mustache::data data;
+  FilterForm(f, choices, data);
   mustache::list rows;
   for (int i = 0; i < sessions->sessions_size(); ++i) {
-    const catalogue::Session& s = sessions->sessions(i);
-    const booking::Availability& a = (*availability)[i];
-    const absl::TimeZone zone = ZoneOrLondon(s.time_zone());
-    mustache::data row;
-    row.set("url", "/" + s.name());
-    row.set("title", s.title().empty() ? s.course_title() : s.title());
-    row.set("when", FormatSessionTime(
-                        absl::FromUnixSeconds(s.start_time().seconds()),
-                        absl::FromUnixSeconds(s.end_time().seconds()), zone));
-    row.set("where", s.delivery_mode() == catalogue::ONLINE
-                         ? "Online"
-                         : absl::StrCat("In person, ", s.area(), " area"));
-    std::string places;
-    if (!a.bookable()) {
-      places =
-          Tag({{"text", "Booking closed"}, {"classes", "govuk-tag--grey"}});
-    } else if (a.remaining() > 0) {
-      places = Tag({{"text", PlacesLeft(a.remaining())},
-                    {"classes", "govuk-tag--green"}});
-    } else {
-      places = Tag({{"text", absl::StrCat("Fully booked – waiting list open, ",
-                                          PeopleWaiting(a.waiting()))},
-                    {"classes", "govuk-tag--yellow"}});
-    }
-    row.set("places", places);
-    rows.push_back(row);
+    rows.push_back(SessionRow(sessions->sessions(i), (*availability)[i]));
   }
   data.set("sessions", rows);
   data.set("result_heading",
            rows.empty() ? "No sessions found" : "Sessions to come");
-
-  Params pagination = Params::object();
-  if (!f.page.empty()) {
-    std::vector<std::string> before = f.trail;
-    std::string previous;
-    if (!before.empty()) {
-      previous = before.back();
-      before.pop_back();
-    }
-    pagination["previous"] = {{"href", PageLink(f, previous, before)}};
-  }
-  if (!sessions->next_page_token().empty()) {
-    std::vector<std::string> trail = f.trail;
-    if (!f.page.empty()) trail.push_back(f.page);
-    if (trail.size() > kMaxTrail) trail.erase(trail.begin());
-    pagination["next"] = {
-        {"href", PageLink(f, sessions->next_page_token(), trail)}};
-  }
-  if (!pagination.empty()) data.set("pagination", Pagination(pagination));
+  data.set("pagination", PaginationFor(f, sessions->next_page_token()));
   return renderer_->Page({.title = "Safeguarding training courses and dates",
                           .content = renderer_->Body("programme", data),
                           .has_errors = !f.errors.empty()});

@@ -6,6 +6,7 @@
 #include "absl/strings/str_split.h"
 #include "gateway/web/components/components.h"
 #include "gateway/web/display_format.h"
+#include "gateway/web/page_parts.h"
 #include "gateway/web/web_pages.h"
 
 namespace training::gateway::web {
@@ -19,88 +20,64 @@ std::string EscapedLines(const std::vector<std::string>& lines) {
   return absl::StrJoin(escaped, "<br>");
 }
 
-}  // namespace
+Params Row(const char* key, Params value) {
+  return {{"key", {{"text", key}}}, {"value", std::move(value)}};
+}
 
-http::HttpResponse WebPages::Session(const std::string& name,
-                                     const CallContext& call) const {
-  absl::StatusOr<catalogue::Session> session = suite_->GetSession(name, call);
-  if (!session.ok()) return Failure(session.status());
-  const std::string course_name =
-      std::string(name.substr(0, name.find("/sessions/")));
-  absl::StatusOr<catalogue::Course> course =
-      suite_->GetCourse(course_name, call);
-  if (!course.ok()) return Failure(course.status());
-  absl::StatusOr<std::vector<booking::Availability>> availability =
-      suite_->Availability({name}, call);
-  if (!availability.ok()) return Failure(availability.status());
-  const booking::Availability& places = availability->front();
-
-  const absl::TimeZone zone = ZoneOrLondon(session->time_zone());
+// Where: online, or the venue's address and its access notes.
+absl::StatusOr<Params> WhereRows(SuiteClient& suite,
+                                 const catalogue::Session& session,
+                                 const PageCall& call) {
   Params rows = Params::array();
-  rows.push_back(
-      {{"key", {{"text", "Date and time"}}},
-       {"value",
-        {{"text",
-          FormatSessionTime(
-              absl::FromUnixSeconds(session->start_time().seconds()),
-              absl::FromUnixSeconds(session->end_time().seconds()), zone)}}}});
-  if (session->delivery_mode() == catalogue::ONLINE) {
-    rows.push_back({{"key", {{"text", "Where"}}},
-                    {"value",
-                     {{"text",
-                       "Online. You will get the joining link by "
-                       "email before the session."}}}});
-  } else {
-    absl::StatusOr<catalogue::Venue> venue =
-        suite_->GetVenue(session->venue(), call);
-    if (!venue.ok()) return Failure(venue.status());
-    std::vector<std::string> address = {venue->display_name()};
-    address.insert(address.end(), venue->address_lines().begin(),
-                   venue->address_lines().end());
-    address.push_back(venue->locality());
-    address.push_back(venue->postcode());
-    rows.push_back({{"key", {{"text", "Where"}}},
-                    {"value", {{"html", EscapedLines(address)}}}});
-    if (!venue->accessibility_notes().empty()) {
-      rows.push_back({{"key", {{"text", "Getting there and access"}}},
-                      {"value",
+  if (session.delivery_mode() == catalogue::ONLINE) {
+    rows.push_back(Row("Where", {{"text",
+                                  "Online. You will get the joining "
+                                  "link by email before the "
+                                  "session."}}));
+    return rows;
+  }
+  absl::StatusOr<catalogue::Venue> venue =
+      suite.GetVenue(session.venue(), call);
+  if (!venue.ok()) return venue.status();
+  std::vector<std::string> address = {venue->display_name()};
+  address.insert(address.end(), venue->address_lines().begin(),
+                 venue->address_lines().end());
+  address.push_back(venue->locality());
+  address.push_back(venue->postcode());
+  rows.push_back(Row("Where", {{"html", EscapedLines(address)}}));
+  if (!venue->accessibility_notes().empty()) {
+    rows.push_back(Row("Getting there and access",
                        {{"html", EscapedLines(absl::StrSplit(
-                                     venue->accessibility_notes(), '\n'))}}}});
-    }
+                                     venue->accessibility_notes(), '\n'))}}));
   }
-  std::vector<std::string> trainers;
-  for (const std::string& trainer : session->trainers()) {
-    absl::StatusOr<catalogue::Trainer> t = suite_->GetTrainer(trainer, call);
-    if (t.ok()) trainers.push_back(t->display_name());
-  }
-  if (!trainers.empty()) {
-    rows.push_back(
-        {{"key", {{"text", trainers.size() == 1 ? "Trainer" : "Trainers"}}},
-         {"value", {{"text", absl::StrJoin(trainers, ", ")}}}});
-  }
-  const bool full = places.remaining() <= 0;
-  rows.push_back(
-      {{"key", {{"text", "Places"}}},
-       {"value",
-        {{"text",
-          full ? absl::StrCat("Fully booked. ", PeopleWaiting(places.waiting()),
-                              " for a place.")
-               : PlacesLeft(places.remaining())}}}});
+  return rows;
+}
 
-  mustache::data data;
-  const std::string title =
-      session->title().empty() ? course->title() : session->title();
-  data.set("title", title);
-  if (!session->title().empty()) data.set("caption", course->title());
-  data.set("facts", SummaryList({{"rows", rows}}));
-  if (session->state() == catalogue::Session::CANCELLED) {
+// The trainers' names; one that cannot be read is left out (the page is
+// still worth showing).
+std::vector<std::string> TrainerNames(SuiteClient& suite,
+                                      const catalogue::Session& session,
+                                      const PageCall& call) {
+  std::vector<std::string> names;
+  for (const std::string& trainer : session.trainers()) {
+    absl::StatusOr<catalogue::Trainer> t = suite.GetTrainer(trainer, call);
+    if (t.ok()) names.push_back(t->display_name());
+  }
+  return names;
+}
+
+// The banner or button under the facts.
+void Action(const std::string& name, const catalogue::Session& session,
+            const booking::Availability& places, mustache::data& data) {
+  if (session.state() == catalogue::Session::CANCELLED) {
     data.set("status_banner",
              NotificationBanner(
                  {{"text", absl::StrCat("This session has been cancelled. ",
-                                        session->cancellation_reason())}}));
+                                        session.cancellation_reason())}}));
   } else if (places.bookable()) {
     data.set("action",
-             Button({{"text", full ? "Join the waiting list" : "Book a place"},
+             Button({{"text", places.remaining() <= 0 ? "Join the waiting list"
+                                                      : "Book a place"},
                      {"href", absl::StrCat("/", name, "/book")},
                      {"isStartButton", true}}));
   } else {
@@ -109,6 +86,45 @@ http::HttpResponse WebPages::Session(const std::string& name,
                                    "Choose another date from the list of "
                                    "courses and dates."}}));
   }
+}
+
+}  // namespace
+
+http::HttpResponse WebPages::Session(const std::string& name,
+                                     const PageCall& call) const {
+  absl::StatusOr<catalogue::Session> session = suite_->GetSession(name, call);
+  if (!session.ok()) return Failure(session.status());
+  absl::StatusOr<catalogue::Course> course =
+      suite_->GetCourse(name.substr(0, name.find("/sessions/")), call);
+  if (!course.ok()) return Failure(course.status());
+  absl::StatusOr<std::vector<booking::Availability>> availability =
+      suite_->Availability({name}, call);
+  if (!availability.ok()) return Failure(availability.status());
+  const booking::Availability& places = availability->front();
+  absl::StatusOr<Params> where = WhereRows(*suite_, *session, call);
+  if (!where.ok()) return Failure(where.status());
+
+  Params rows =
+      Params::array({Row("Date and time", {{"text", SessionWhen(*session)}})});
+  rows.insert(rows.end(), where->begin(), where->end());
+  const std::vector<std::string> trainers =
+      TrainerNames(*suite_, *session, call);
+  if (!trainers.empty()) {
+    rows.push_back(Row(trainers.size() == 1 ? "Trainer" : "Trainers",
+                       {{"text", absl::StrJoin(trainers, ", ")}}));
+  }
+  rows.push_back(Row(
+      "Places", {{"text", places.remaining() <= 0
+                              ? absl::StrCat("Fully booked. ",
+                                             PeopleWaiting(places.waiting()),
+                                             " for a place.")
+                              : PlacesLeft(places.remaining())}}));
+  mustache::data data;
+  const std::string title = SessionTitle(*session);
+  data.set("title", title);
+  if (!session->title().empty()) data.set("caption", course->title());
+  data.set("facts", SummaryList({{"rows", rows}}));
+  Action(name, *session, places, data);
   if (!course->article().empty()) {
     absl::StatusOr<content::Article> article =
         suite_->GetArticle(course->article(), call);

@@ -13,7 +13,7 @@ using Method = grpc::Status (Stub::*)(grpc::ClientContext*, const Request&,
 template <typename Stub, typename Request, typename Response>
 absl::StatusOr<Response> Call(Stub* stub,
                               Method<Stub, Request, Response> method,
-                              const Request& request, const CallContext& call,
+                              const Request& request, const PageCall& call,
                               absl::Duration deadline) {
   if (stub == nullptr) {
     return absl::UnavailableError("the service is not configured");
@@ -52,13 +52,13 @@ SuiteClient::SuiteClient(const Backends& backends, absl::Duration read_deadline,
       write_deadline_(write_deadline) {}
 
 absl::StatusOr<catalogue::ListCoursesResponse> SuiteClient::ListCourses(
-    const catalogue::ListCoursesRequest& request, const CallContext& call) {
+    const catalogue::ListCoursesRequest& request, const PageCall& call) {
   return Call(catalogue_.get(), &catalogue::CatalogueService::Stub::ListCourses,
               request, call, read_deadline_);
 }
 
 absl::StatusOr<catalogue::Course> SuiteClient::GetCourse(
-    const std::string& name, const CallContext& call) {
+    const std::string& name, const PageCall& call) {
   catalogue::GetCourseRequest request;
   request.set_name(name);
   return Call(catalogue_.get(), &catalogue::CatalogueService::Stub::GetCourse,
@@ -66,22 +66,22 @@ absl::StatusOr<catalogue::Course> SuiteClient::GetCourse(
 }
 
 absl::StatusOr<catalogue::ListSessionsResponse> SuiteClient::ListSessions(
-    const catalogue::ListSessionsRequest& request, const CallContext& call) {
+    const catalogue::ListSessionsRequest& request, const PageCall& call) {
   return Call(catalogue_.get(),
               &catalogue::CatalogueService::Stub::ListSessions, request, call,
               read_deadline_);
 }
 
 absl::StatusOr<catalogue::Session> SuiteClient::GetSession(
-    const std::string& name, const CallContext& call) {
+    const std::string& name, const PageCall& call) {
   catalogue::GetSessionRequest request;
   request.set_name(name);
   return Call(catalogue_.get(), &catalogue::CatalogueService::Stub::GetSession,
               request, call, read_deadline_);
 }
 
-absl::StatusOr<catalogue::Venue> SuiteClient::GetVenue(
-    const std::string& name, const CallContext& call) {
+absl::StatusOr<catalogue::Venue> SuiteClient::GetVenue(const std::string& name,
+                                                       const PageCall& call) {
   catalogue::GetVenueRequest request;
   request.set_name(name);
   return Call(catalogue_.get(), &catalogue::CatalogueService::Stub::GetVenue,
@@ -89,7 +89,7 @@ absl::StatusOr<catalogue::Venue> SuiteClient::GetVenue(
 }
 
 absl::StatusOr<catalogue::Trainer> SuiteClient::GetTrainer(
-    const std::string& name, const CallContext& call) {
+    const std::string& name, const PageCall& call) {
   catalogue::GetTrainerRequest request;
   request.set_name(name);
   return Call(catalogue_.get(), &catalogue::CatalogueService::Stub::GetTrainer,
@@ -97,7 +97,7 @@ absl::StatusOr<catalogue::Trainer> SuiteClient::GetTrainer(
 }
 
 absl::StatusOr<std::vector<booking::Availability>> SuiteClient::Availability(
-    const std::vector<std::string>& sessions, const CallContext& call) {
+    const std::vector<std::string>& sessions, const PageCall& call) {
   if (sessions.empty()) return std::vector<booking::Availability>();
   booking::BatchGetAvailabilityRequest request;
   for (const std::string& s : sessions) request.add_sessions(s);
@@ -105,18 +105,26 @@ absl::StatusOr<std::vector<booking::Availability>> SuiteClient::Availability(
       Call(booking_.get(), &booking::BookingService::Stub::BatchGetAvailability,
            request, call, read_deadline_);
   if (!response.ok()) return response.status();
+  // One per session asked, in order, as the contract says: the pages index
+  // by position.
+  if (static_cast<size_t>(response->availabilities_size()) != sessions.size()) {
+    return absl::InternalError("booking answered availability for " +
+                               std::to_string(response->availabilities_size()) +
+                               " sessions, not " +
+                               std::to_string(sessions.size()));
+  }
   return std::vector<booking::Availability>(response->availabilities().begin(),
                                             response->availabilities().end());
 }
 
 absl::StatusOr<booking::Booking> SuiteClient::CreateBooking(
-    const booking::CreateBookingRequest& request, const CallContext& call) {
+    const booking::CreateBookingRequest& request, const PageCall& call) {
   return Call(booking_.get(), &booking::BookingService::Stub::CreateBooking,
               request, call, write_deadline_);
 }
 
 absl::StatusOr<booking::Booking> SuiteClient::GetBooking(
-    const std::string& name, const CallContext& call) {
+    const std::string& name, const PageCall& call) {
   booking::GetBookingRequest request;
   request.set_name(name);
   return Call(booking_.get(), &booking::BookingService::Stub::GetBooking,
@@ -124,7 +132,7 @@ absl::StatusOr<booking::Booking> SuiteClient::GetBooking(
 }
 
 absl::StatusOr<content::Article> SuiteClient::GetArticle(
-    const std::string& name, const CallContext& call) {
+    const std::string& name, const PageCall& call) {
   content::GetArticleRequest request;
   request.set_name(name);
   return Call(content_.get(), &content::ContentService::Stub::GetArticle,
@@ -132,7 +140,7 @@ absl::StatusOr<content::Article> SuiteClient::GetArticle(
 }
 
 absl::StatusOr<google::api::HttpBody> SuiteClient::DownloadBookingCalendar(
-    const std::string& booking, const CallContext& call) {
+    const std::string& booking, const PageCall& call) {
   notification::DownloadBookingCalendarRequest request;
   request.set_booking(booking);
   return Call(notification_.get(),

@@ -26,7 +26,7 @@ namespace content = ::training::content::v1;
 namespace notification = ::training::notification::v1;
 
 // What every call of one page request carries.
-struct CallContext {
+struct PageCall {
   std::string request_id{};     // x-request-id, for the services' logs
   std::string authorization{};  // "Bearer <manage token>" or ""
 };
@@ -37,28 +37,28 @@ class SuiteClient {
               absl::Duration write_deadline);
 
   absl::StatusOr<catalogue::ListCoursesResponse> ListCourses(
-      const catalogue::ListCoursesRequest& request, const CallContext& call);
+      const catalogue::ListCoursesRequest& request, const PageCall& call);
   absl::StatusOr<catalogue::Course> GetCourse(const std::string& name,
-                                              const CallContext& call);
+                                              const PageCall& call);
   absl::StatusOr<catalogue::ListSessionsResponse> ListSessions(
-      const catalogue::ListSessionsRequest& request, const CallContext& call);
+      const catalogue::ListSessionsRequest& request, const PageCall& call);
   absl::StatusOr<catalogue::Session> GetSession(const std::string& name,
-                                                const CallContext& call);
+                                                const PageCall& call);
   absl::StatusOr<catalogue::Venue> GetVenue(const std::string& name,
-                                            const CallContext& call);
+                                            const PageCall& call);
   absl::StatusOr<catalogue::Trainer> GetTrainer(const std::string& name,
-                                                const CallContext& call);
+                                                const PageCall& call);
   // One per session, in order; an empty list asks nothing.
   absl::StatusOr<std::vector<booking::Availability>> Availability(
-      const std::vector<std::string>& sessions, const CallContext& call);
+      const std::vector<std::string>& sessions, const PageCall& call);
   absl::StatusOr<booking::Booking> CreateBooking(
-      const booking::CreateBookingRequest& request, const CallContext& call);
+      const booking::CreateBookingRequest& request, const PageCall& call);
   absl::StatusOr<booking::Booking> GetBooking(const std::string& name,
-                                              const CallContext& call);
+                                              const PageCall& call);
   absl::StatusOr<content::Article> GetArticle(const std::string& name,
-                                              const CallContext& call);
+                                              const PageCall& call);
   absl::StatusOr<google::api::HttpBody> DownloadBookingCalendar(
-      const std::string& booking, const CallContext& call);
+      const std::string& booking, const PageCall& call);
 
  private:
   std::unique_ptr<catalogue::CatalogueService::Stub> catalogue_;

@@ -23,11 +23,99 @@ bool IsId(absl::string_view id) {
   return true;
 }
 
+using Request = std::shared_ptr<const http::HttpRequest>;
+
 // A page to run: its route template and what answers it.
 struct Route {
   std::string name;
-  std::function<http::HttpResponse(const CallContext&)> answer;
+  std::function<http::HttpResponse(const PageCall&)> answer;
 };
+
+// The routes under /courses/{course}/sessions/{session}.
+std::optional<Route> SessionRoute(const WebPages* p, const Request& r,
+                                  const std::vector<std::string>& s) {
+  if (s.size() < 4 || s[0] != "courses" || s[2] != "sessions" || !IsId(s[1]) ||
+      !IsId(s[3])) {
+    return std::nullopt;
+  }
+  const std::string session = "courses/" + s[1] + "/sessions/" + s[3];
+  const std::string base = "/courses/{course}/sessions/{session}";
+  const bool get = r->method == "GET" || r->method == "HEAD";
+  const bool post = r->method == "POST";
+  if (s.size() == 4 && get) {
+    return Route{base, [p, session](const PageCall& c) {
+                   return p->Session(session, c);
+                 }};
+  }
+  if (s.size() == 5 && s[4] == "book" && get) {
+    return Route{base + "/book", [p, r, session](const PageCall& c) {
+                   return p->BookingForm(session, *r, c);
+                 }};
+  }
+  if (s.size() == 5 && s[4] == "book" && post) {
+    return Route{base + "/book", [p, r, session](const PageCall& c) {
+                   return p->BookingCheck(session, *r, c);
+                 }};
+  }
+  if (s.size() == 6 && s[4] == "book" && s[5] == "confirm" && post) {
+    return Route{base + "/book/confirm", [p, r, session](const PageCall& c) {
+                   return p->BookingConfirm(session, *r, c);
+                 }};
+  }
+  return std::nullopt;
+}
+
+// The routes of one booking, by its reference in any case or with a
+// hyphen.
+std::optional<Route> BookingRoute(const WebPages* p, const Request& r,
+                                  const std::vector<std::string>& s) {
+  if (r->method != "GET" && r->method != "HEAD") return std::nullopt;
+  if (s.size() < 2) return std::nullopt;
+  const std::optional<std::string> ref =
+      text::BookingReferenceOf("bookings/" + s[1]);
+  if (!ref) return std::nullopt;
+  if (s[0] == "bookings" && s.size() == 3 && s[2] == "confirmation") {
+    return Route{"/bookings/{reference}/confirmation",
+                 [p, r, ref = *ref](const PageCall& c) {
+                   return p->Confirmation(ref, *r, c);
+                 }};
+  }
+  if (s[0] != "manage" || s.size() > 3) return std::nullopt;
+  if (s.size() == 2) {
+    return Route{"/manage/{reference}", [p, r, ref = *ref](const PageCall& c) {
+                   return p->Manage(ref, *r, c);
+                 }};
+  }
+  if (s[2] == "calendar.ics") {
+    return Route{"/manage/{reference}/calendar.ics",
+                 [p, r, ref = *ref](const PageCall& c) {
+                   return p->Calendar(ref, *r, c);
+                 }};
+  }
+  return Route{"/manage/{reference}/{token}",
+               [p, ref = *ref, token = s[2]](const PageCall&) {
+                 return p->ManageLink(ref, token);
+               }};
+}
+
+std::optional<Route> MatchRoute(const WebPages* p, const Request& r) {
+  const std::string path(r->Path());
+  const bool get = r->method == "GET" || r->method == "HEAD";
+  if (get && path == "/") {
+    return Route{"/",
+                 [p, r](const PageCall& c) { return p->Programme(*r, c); }};
+  }
+  if (get &&
+      (path == "/accessibility" || path == "/privacy" || path == "/cookies")) {
+    return Route{path, [p, page = path.substr(1)](const PageCall&) {
+                   return p->Prose(page);
+                 }};
+  }
+  const std::vector<std::string> s =
+      absl::StrSplit(absl::string_view(path).substr(1), '/');
+  if (std::optional<Route> route = SessionRoute(p, r, s)) return route;
+  return BookingRoute(p, r, s);
+}
 
 }  // namespace
 
@@ -45,93 +133,26 @@ bool WebHandler::IsPagePath(absl::string_view path) {
 void WebHandler::Handle(http::HttpRequest request,
                         http::Responder respond) const {
   const absl::Time started = absl::Now();
-  const std::string path(request.Path());
   const std::string request_id =
       runtime::AcceptOrMintRequestId(request.Header("x-request-id"));
-  const bool get = request.method == "GET" || request.method == "HEAD";
   auto report = [this, started, request_id, method = request.method](
                     const std::string& route, int status) {
     if (reporter_) {
       reporter_({method, route, status, absl::Now() - started, request_id});
     }
   };
-
-  if (get && absl::StartsWith(path, "/assets/")) {
-    std::optional<http::HttpResponse> asset = assets_->Serve(path);
+  const bool get = request.method == "GET" || request.method == "HEAD";
+  if (get && absl::StartsWith(request.Path(), "/assets/")) {
+    std::optional<http::HttpResponse> asset = assets_->Serve(request.Path());
     http::HttpResponse response =
         asset ? *std::move(asset) : pages_->NotFound();
     report("/assets/{file}", response.status);
     return respond(std::move(response));
   }
-
-  const std::vector<std::string> s =
-      absl::StrSplit(absl::string_view(path).substr(1), '/');
-  std::optional<Route> route;
   // The request lives as long as the task that answers it; the routes'
-  // functions point into it.
+  // functions read it.
   auto held = std::make_shared<const http::HttpRequest>(std::move(request));
-  const http::HttpRequest* r = held.get();
-  const WebPages* p = pages_;
-  auto reference = [&](const std::string& segment) {
-    return text::BookingReferenceOf("bookings/" + segment);
-  };
-  if (get && path == "/") {
-    route = Route{"/",
-                  [p, r](const CallContext& c) { return p->Programme(*r, c); }};
-  } else if (get && s.size() == 1 &&
-             (s[0] == "accessibility" || s[0] == "privacy" ||
-              s[0] == "cookies")) {
-    route = Route{
-        path, [p, page = s[0]](const CallContext&) { return p->Prose(page); }};
-  } else if (s.size() >= 4 && s[0] == "courses" && s[2] == "sessions" &&
-             IsId(s[1]) && IsId(s[3])) {
-    const std::string session = "courses/" + s[1] + "/sessions/" + s[3];
-    const std::string base = "/courses/{course}/sessions/{session}";
-    if (s.size() == 4 && get) {
-      route = Route{base, [p, session](const CallContext& c) {
-                      return p->Session(session, c);
-                    }};
-    } else if (s.size() == 5 && s[4] == "book" && get) {
-      route = Route{base + "/book", [p, r, session](const CallContext& c) {
-                      return p->BookingForm(session, *r, c);
-                    }};
-    } else if (s.size() == 5 && s[4] == "book" && r->method == "POST") {
-      route = Route{base + "/book", [p, r, session](const CallContext& c) {
-                      return p->BookingCheck(session, *r, c);
-                    }};
-    } else if (s.size() == 6 && s[4] == "book" && s[5] == "confirm" &&
-               r->method == "POST") {
-      route =
-          Route{base + "/book/confirm", [p, r, session](const CallContext& c) {
-                  return p->BookingConfirm(session, *r, c);
-                }};
-    }
-  } else if (get && s.size() == 3 && s[0] == "bookings" &&
-             s[2] == "confirmation" && reference(s[1])) {
-    route = Route{"/bookings/{reference}/confirmation",
-                  [p, r, ref = *reference(s[1])](const CallContext& c) {
-                    return p->Confirmation(ref, *r, c);
-                  }};
-  } else if (get && s.size() >= 2 && s.size() <= 3 && s[0] == "manage" &&
-             reference(s[1])) {
-    const std::string ref = *reference(s[1]);
-    if (s.size() == 2) {
-      route = Route{"/manage/{reference}", [p, r, ref](const CallContext& c) {
-                      return p->Manage(ref, *r, c);
-                    }};
-    } else if (s[2] == "calendar.ics") {
-      route = Route{"/manage/{reference}/calendar.ics",
-                    [p, r, ref](const CallContext& c) {
-                      return p->Calendar(ref, *r, c);
-                    }};
-    } else {
-      route = Route{"/manage/{reference}/{token}",
-                    [p, ref, token = s[2]](const CallContext&) {
-                      return p->ManageLink(ref, token);
-                    }};
-    }
-  }
-
+  std::optional<Route> route = MatchRoute(pages_, held);
   if (!route) {
     http::HttpResponse response = pages_->NotFound();
     report("unmatched", response.status);
@@ -144,8 +165,7 @@ void WebHandler::Handle(http::HttpRequest request,
     respond(std::move(response));
   };
   if (!pool_->TrySubmit(run)) {
-    http::HttpResponse response =
-        pages_->Failure(absl::UnavailableError("the page workers are busy"));
+    http::HttpResponse response = pages_->Busy();
     report(route->name, response.status);
     respond(std::move(response));
   }

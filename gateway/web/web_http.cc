@@ -88,10 +88,15 @@ std::string CookieValue(const http::HttpRequest& request,
   return "";
 }
 
+std::string CookieOptions::Name(absl::string_view base) const {
+  return secure ? absl::StrCat("__Host-", base) : std::string(base);
+}
+
 std::string SetCookie(absl::string_view name, absl::string_view value,
                       const CookieOptions& options) {
   std::string out =
-      absl::StrCat(name, "=", value, "; Path=/; HttpOnly; SameSite=Strict");
+      absl::StrCat(name, "=", value, "; Path=/; HttpOnly; ",
+                   options.lax ? "SameSite=Lax" : "SameSite=Strict");
   if (options.secure) out += "; Secure";
   if (options.max_age > absl::ZeroDuration()) {
     absl::StrAppend(&out, "; Max-Age=", absl::ToInt64Seconds(options.max_age));
@@ -115,8 +120,9 @@ http::HttpResponse SeeOther(absl::string_view location) {
 }
 
 std::string NewUuid() {
-  // Secure bytes: a key another visitor could guess would replay their
-  // booking's answer.
+  // Unique is what matters: a key replays a booking's answer only with the
+  // same session and answers (BookingRequestId binds them). Secure bytes
+  // when the system gives them, so that keys are not even predictable.
   absl::StatusOr<std::string> secure = random::SecureBytes(16);
   std::string bytes =
       secure.ok() ? *std::move(secure) : random::UniqueBytes(16);

@@ -31,12 +31,20 @@ std::string CookieValue(const http::HttpRequest& request,
                         absl::string_view name);
 
 struct CookieOptions {
-  bool secure = false;  // only over HTTPS (set when the site is served so)
+  // Only over HTTPS, and named with the `__Host-` prefix so that no other
+  // host (a sibling subdomain) can plant one.
+  bool secure = true;
   // Zero: a session cookie, gone when the browser closes.
   absl::Duration max_age = absl::ZeroDuration();
+  // SameSite=Lax rather than Strict: sent when a link from another site is
+  // followed. Only for cookies that open nothing.
+  bool lax = false;
+
+  // The cookie's name for `base`: `__Host-base` when secure.
+  std::string Name(absl::string_view base) const;
 };
 
-// A Set-Cookie value: HttpOnly, SameSite=Strict, Path=/.
+// A Set-Cookie value: HttpOnly, SameSite=Strict (or Lax), Path=/.
 std::string SetCookie(absl::string_view name, absl::string_view value,
                       const CookieOptions& options);
 // A Set-Cookie value that removes the cookie.

@@ -41,8 +41,12 @@ TEST(WebHttpTest, CookiesAreFoundByExactName) {
 TEST(WebHttpTest, CookiesAreHttpOnlyAndStrict) {
   EXPECT_EQ(SetCookie("a", "b", {.secure = true, .max_age = absl::Hours(1)}),
             "a=b; Path=/; HttpOnly; SameSite=Strict; Secure; Max-Age=3600");
-  EXPECT_EQ(ClearCookie("a", {}),
+  EXPECT_EQ(ClearCookie("a", {.secure = false}),
             "a=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+  EXPECT_EQ(SetCookie("a", "1", {.secure = false, .lax = true}),
+            "a=1; Path=/; HttpOnly; SameSite=Lax");
+  EXPECT_EQ(CookieOptions{.secure = true}.Name("a"), "__Host-a");
+  EXPECT_EQ(CookieOptions{.secure = false}.Name("a"), "a");
 }
 
 TEST(WebHttpTest, UuidsAreVersionFourAndDiffer) {

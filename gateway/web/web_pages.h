@@ -34,39 +34,36 @@ struct WebOptions {
   int page_size = 10;
 };
 
-// The cookie that holds the manage token of booking `reference`.
-std::string ManageCookieName(const std::string& reference);
-
 class WebPages {
  public:
   WebPages(SuiteClient* suite, const PageRenderer* renderer,
            const FormGuard* guard, WebOptions options);
 
-  // GET /: sessions to come, filtered by the query (from, to, mode, area)
-  // and paged.
+  // GET /: sessions to come, filtered by the query (course, month, mode,
+  // area) and paged.
   http::HttpResponse Programme(const http::HttpRequest& request,
-                               const CallContext& call) const;
+                               const PageCall& call) const;
   // GET /courses/{course}/sessions/{session}.
   http::HttpResponse Session(const std::string& session,
-                             const CallContext& call) const;
+                             const PageCall& call) const;
   // GET /courses/{course}/sessions/{session}/book: the empty form.
   http::HttpResponse BookingForm(const std::string& session,
                                  const http::HttpRequest& request,
-                                 const CallContext& call) const;
+                                 const PageCall& call) const;
   // POST …/book: the answers checked; the form again with its mistakes, or
   // the check-your-answers page.
   http::HttpResponse BookingCheck(const std::string& session,
                                   const http::HttpRequest& request,
-                                  const CallContext& call) const;
+                                  const PageCall& call) const;
   // POST …/book/confirm: books with the form's idempotency key, sets the
   // manage cookie and sends the browser to the confirmation.
   http::HttpResponse BookingConfirm(const std::string& session,
                                     const http::HttpRequest& request,
-                                    const CallContext& call) const;
+                                    const PageCall& call) const;
   // GET /bookings/{reference}/confirmation (needs the manage cookie).
   http::HttpResponse Confirmation(const std::string& reference,
                                   const http::HttpRequest& request,
-                                  const CallContext& call) const;
+                                  const PageCall& call) const;
   // GET /manage/{reference}/{token}: the cookie, and a 303 to the URL
   // without the token.
   http::HttpResponse ManageLink(const std::string& reference,
@@ -74,17 +71,20 @@ class WebPages {
   // GET /manage/{reference}: the booking as it stands.
   http::HttpResponse Manage(const std::string& reference,
                             const http::HttpRequest& request,
-                            const CallContext& call) const;
+                            const PageCall& call) const;
   // GET /manage/{reference}/calendar.ics.
   http::HttpResponse Calendar(const std::string& reference,
                               const http::HttpRequest& request,
-                              const CallContext& call) const;
+                              const PageCall& call) const;
 
   // GET /accessibility, /privacy, /cookies (`page` is the path's word).
   http::HttpResponse Prose(const std::string& page) const;
   http::HttpResponse NotFound() const;
+  // 503 when every page worker is busy; not logged (a flood would flood
+  // the log).
+  http::HttpResponse Busy() const;
   // The page for a failure of the services: 503 with Retry-After when they
-  // are unavailable, 404 for NOT_FOUND, else 500.
+  // are unavailable, 404 for NOT_FOUND, else 500 (logged).
   http::HttpResponse Failure(const absl::Status& status,
                              bool booking_not_made = false) const;
   // A request refused by the form guard.
@@ -97,25 +97,32 @@ class WebPages {
   struct FormPage {
     std::string session{};
     catalogue::Session details{};
+    bool bookable = false;  // inside its booking window, not cancelled
+    bool full = false;      // booking now joins the waiting list
     BookingAnswers answers{};
     std::vector<FormError> errors{};
-    bool full = false;         // booking now joins the waiting list
-    std::string request_id{};  // the idempotency key the form carries
+    std::string request_id{};  // the form's random key
   };
   http::HttpResponse RenderForm(const FormPage& page,
                                 const http::HttpRequest& request) const;
   http::HttpResponse RenderCheck(const FormPage& page,
                                  const http::HttpRequest& request) const;
-  // The session with its course title for the form pages.
-  absl::StatusOr<catalogue::Session> SessionForForm(
-      const std::string& session, const CallContext& call) const;
+  // The session and whether it is bookable and full, for the form pages.
+  absl::StatusOr<FormPage> LoadFormPage(const std::string& session,
+                                        const PageCall& call) const;
+  // The cookies a manage token becomes: the token's own (Strict), and a
+  // marker (Lax, opening nothing) that tells the manage page the visitor
+  // has just followed the link from another site, whose redirect browsers
+  // send without Strict cookies.
+  void AddManageCookies(const std::string& reference, const std::string& token,
+                        http::HttpResponse& response) const;
   // The manage token the visitor holds for `reference`, "" when none.
   std::string ManageToken(const std::string& reference,
                           const http::HttpRequest& request) const;
   // `call` with that token as its credential; nullopt when there is none.
-  std::optional<CallContext> AsHolder(const std::string& reference,
-                                      const http::HttpRequest& request,
-                                      const CallContext& call) const;
+  std::optional<PageCall> AsHolder(const std::string& reference,
+                                   const http::HttpRequest& request,
+                                   const PageCall& call) const;
   // The posted form when it decodes and its guard token is good for the
   // session's booking form; nullopt otherwise.
   std::optional<std::map<std::string, std::string>> GuardedForm(
@@ -125,6 +132,9 @@ class WebPages {
   const PageRenderer* renderer_;
   const FormGuard* guard_;
   WebOptions options_;
+  // Rendered once: the edge may refuse a flood, and each refusal must cost
+  // next to nothing.
+  std::string too_many_body_;
 };
 
 }  // namespace training::gateway::web

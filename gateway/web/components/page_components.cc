@@ -79,6 +79,71 @@ std::string PaginationLink(const Params& link, bool previous, bool block) {
   return out + "</a></div>";
 }
 
+// The footer's navigation sections, with the break after them.
+std::string FooterNavigation(const Params& navigation) {
+  std::string out;
+  if (navigation.is_array() && !navigation.empty()) {
+    out += "<div class=\"govuk-footer__navigation\">";
+    for (const Params& nav : navigation) {
+      absl::StrAppend(&out,
+                      "<div class=\"govuk-footer__section govuk-grid-column-",
+                      Has(nav, "width") ? Escape(Str(nav, "width")) : "full",
+                      "\"><h2 class=\"govuk-footer__heading govuk-heading-m\">",
+                      Escape(Str(nav, "title")), "</h2>");
+      if (!Items(nav).empty()) {
+        absl::StrAppend(&out, "<ul class=\"govuk-footer__list",
+                        Has(nav, "columns")
+                            ? absl::StrCat(" govuk-footer__list--columns-",
+                                           Escape(Str(nav, "columns")))
+                            : "",
+                        "\">");
+        for (const Params& item : Items(nav)) {
+          if (!Has(item, "href") || !Has(item, "text")) continue;
+          absl::StrAppend(&out,
+                          "<li class=\"govuk-footer__list-item\"><a "
+                          "class=\"govuk-footer__link\" href=\"",
+                          Escape(Str(item, "href")), "\"",
+                          Attributes(Get(item, "attributes")), ">",
+                          Escape(Str(item, "text")), "</a></li>");
+        }
+        out += "</ul>";
+      }
+      out += "</div>";
+    }
+    out += "</div><hr class=\"govuk-footer__section-break\">";
+  }
+  return out;
+}
+
+// The footer's support links and custom meta text.
+std::string FooterMeta(const Params& meta) {
+  std::string out;
+  if (Truthy(meta)) {
+    absl::StrAppend(&out, "<h2 class=\"govuk-visually-hidden\">",
+                    Has(meta, "visuallyHiddenTitle")
+                        ? Escape(Str(meta, "visuallyHiddenTitle"))
+                        : "Support links",
+                    "</h2>");
+    if (!Items(meta).empty()) {
+      out += "<ul class=\"govuk-footer__inline-list\">";
+      for (const Params& item : Items(meta)) {
+        absl::StrAppend(&out,
+                        "<li class=\"govuk-footer__inline-list-item\"><a "
+                        "class=\"govuk-footer__link\" href=\"",
+                        Escape(Str(item, "href")), "\"",
+                        Attributes(Get(item, "attributes")), ">",
+                        Escape(Str(item, "text")), "</a></li>");
+      }
+      out += "</ul>";
+    }
+    if (Has(meta, "text") || Has(meta, "html")) {
+      absl::StrAppend(&out, "<div class=\"govuk-footer__meta-custom\">",
+                      HtmlOr(meta), "</div>");
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string SkipLink(const Params& params) {
@@ -124,64 +189,11 @@ std::string Footer(const Params& params) {
                    Attributes(Get(params, "attributes")),
                    "><div class=\"govuk-width-container",
                    ClassesSuffix(params, "containerClasses"), "\">");
-  const Params& navigation = Get(params, "navigation");
-  if (navigation.is_array() && !navigation.empty()) {
-    out += "<div class=\"govuk-footer__navigation\">";
-    for (const Params& nav : navigation) {
-      absl::StrAppend(&out,
-                      "<div class=\"govuk-footer__section govuk-grid-column-",
-                      Has(nav, "width") ? Escape(Str(nav, "width")) : "full",
-                      "\"><h2 class=\"govuk-footer__heading govuk-heading-m\">",
-                      Escape(Str(nav, "title")), "</h2>");
-      if (!Items(nav).empty()) {
-        absl::StrAppend(&out, "<ul class=\"govuk-footer__list",
-                        Has(nav, "columns")
-                            ? absl::StrCat(" govuk-footer__list--columns-",
-                                           Escape(Str(nav, "columns")))
-                            : "",
-                        "\">");
-        for (const Params& item : Items(nav)) {
-          if (!Has(item, "href") || !Has(item, "text")) continue;
-          absl::StrAppend(&out,
-                          "<li class=\"govuk-footer__list-item\"><a "
-                          "class=\"govuk-footer__link\" href=\"",
-                          Escape(Str(item, "href")), "\"",
-                          Attributes(Get(item, "attributes")), ">",
-                          Escape(Str(item, "text")), "</a></li>");
-        }
-        out += "</ul>";
-      }
-      out += "</div>";
-    }
-    out += "</div><hr class=\"govuk-footer__section-break\">";
-  }
+  out += FooterNavigation(Get(params, "navigation"));
   out +=
       "<div class=\"govuk-footer__meta\"><div class=\"govuk-footer__meta-item "
       "govuk-footer__meta-item--grow\">";
-  const Params& meta = Get(params, "meta");
-  if (Truthy(meta)) {
-    absl::StrAppend(&out, "<h2 class=\"govuk-visually-hidden\">",
-                    Has(meta, "visuallyHiddenTitle")
-                        ? Escape(Str(meta, "visuallyHiddenTitle"))
-                        : "Support links",
-                    "</h2>");
-    if (!Items(meta).empty()) {
-      out += "<ul class=\"govuk-footer__inline-list\">";
-      for (const Params& item : Items(meta)) {
-        absl::StrAppend(&out,
-                        "<li class=\"govuk-footer__inline-list-item\"><a "
-                        "class=\"govuk-footer__link\" href=\"",
-                        Escape(Str(item, "href")), "\"",
-                        Attributes(Get(item, "attributes")), ">",
-                        Escape(Str(item, "text")), "</a></li>");
-      }
-      out += "</ul>";
-    }
-    if (Has(meta, "text") || Has(meta, "html")) {
-      absl::StrAppend(&out, "<div class=\"govuk-footer__meta-custom\">",
-                      HtmlOr(meta), "</div>");
-    }
-  }
+  out += FooterMeta(Get(params, "meta"));
   // The Open Government Licence is GOV.UK's: its logo is never drawn, and
   // its words only when the caller leaves contentLicence out.
   const Params& licence = Get(params, "contentLicence");

@@ -1,0 +1,51 @@
+#include "gateway/web/page_parts.h"
+
+#include "absl/strings/str_cat.h"
+#include "gateway/web/components/components.h"
+#include "gateway/web/display_format.h"
+
+namespace training::gateway::web {
+
+std::string SessionTitle(const catalogue::v1::Session& s) {
+  return s.title().empty() ? s.course_title() : s.title();
+}
+
+std::string SessionWhen(const catalogue::v1::Session& s) {
+  return FormatSessionTime(absl::FromUnixSeconds(s.start_time().seconds()),
+                           absl::FromUnixSeconds(s.end_time().seconds()),
+                           ZoneOrLondon(s.time_zone()));
+}
+
+std::string SessionWhere(const catalogue::v1::Session& s) {
+  return s.delivery_mode() == catalogue::v1::ONLINE
+             ? "Online"
+             : absl::StrCat("In person, ", s.area(), " area");
+}
+
+Params SessionRows(const catalogue::v1::Session& s) {
+  return Params::array(
+      {{{"key", {{"text", "Course"}}}, {"value", {{"text", SessionTitle(s)}}}},
+       {{"key", {{"text", "Date and time"}}},
+        {"value", {{"text", SessionWhen(s)}}}},
+       {{"key", {{"text", "Where"}}}, {"value", {{"text", SessionWhere(s)}}}}});
+}
+
+Params ErrorMessageFor(const std::vector<FormError>& errors,
+                       const std::string& field) {
+  for (const FormError& e : errors) {
+    if (e.field == field) return Params{{"text", e.message}};
+  }
+  return Params();
+}
+
+std::string ErrorSummaryFor(const std::vector<FormError>& errors) {
+  if (errors.empty()) return "";
+  Params list = Params::array();
+  for (const FormError& e : errors) {
+    list.push_back({{"text", e.message}, {"href", "#" + e.field}});
+  }
+  return ErrorSummary(
+      {{"titleText", "There is a problem"}, {"errorList", list}});
+}
+
+}  // namespace training::gateway::web
