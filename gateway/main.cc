@@ -90,9 +90,9 @@ ABSL_FLAG(std::string, openapi_server_url, "/",
           "The API's address as clients reach it, for /openapi.json's "
           "`servers` (\"/\": wherever the document was read from).");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error.");
-ABSL_FLAG(std::string, web_assets_dir, TRAINING_WEB_ASSETS_DIR,
-          "Folder of the public pages' stylesheet and scripts (the build "
-          "writes it; the default is the build's own).");
+ABSL_FLAG(std::string, web_assets_dir, "",
+          "Folder of the public pages' stylesheet and scripts; empty: the one "
+          "this binary's build wrote.");
 ABSL_FLAG(int, web_threads, 8,
           "Threads that render the public pages (each page waits on the "
           "services).");
@@ -458,8 +458,9 @@ int main(int argc, char** argv) {
         [edge] { return static_cast<double>(edge->shared->fallbacks()); });
   }
   // The public pages.
-  auto assets = training::gateway::web::StaticAssets::Load(
-      absl::GetFlag(FLAGS_web_assets_dir));
+  std::string assets_dir = absl::GetFlag(FLAGS_web_assets_dir);
+  if (assets_dir.empty()) assets_dir = TRAINING_WEB_ASSETS_DIR;
+  auto assets = training::gateway::web::StaticAssets::Load(assets_dir);
   if (!assets.ok()) {
     log::Error("web.assets_missing",
                {{"error", log::ScrubbedText(assets.status().message())},

@@ -258,7 +258,8 @@ TEST(RuntimeProcessTest, GatewayIsReadyWhileAnyBackendServes) {
 
   auto healthz = HttpGet(*port, "/healthz");
   auto readyz = HttpGet(*port, "/readyz");
-  auto unknown = HttpGet(*port, "/nope");
+  auto unknown = HttpGet(*port, "/v1/nope");
+  auto page = HttpGet(*port, "/nope");
 
   ASSERT_TRUE(healthz.has_value());
   EXPECT_THAT(*healthz, HasSubstr("200 OK"));
@@ -269,6 +270,10 @@ TEST(RuntimeProcessTest, GatewayIsReadyWhileAnyBackendServes) {
   ASSERT_TRUE(unknown.has_value());
   EXPECT_THAT(*unknown, HasSubstr("404"));
   EXPECT_THAT(*unknown, HasSubstr("\"status\":\"NOT_FOUND\""));
+  // Outside the API, the public pages' own 404 page.
+  ASSERT_TRUE(page.has_value());
+  EXPECT_THAT(*page, HasSubstr("404"));
+  EXPECT_THAT(*page, HasSubstr("Page not found"));
   // The catalogue gone too: nothing serves, so not ready.
   catalogue.process->Signal(SIGKILL);
   std::optional<std::string> none_serving;
