@@ -3,12 +3,12 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "common/auth/api_keys.h"
 #include "common/status/errors.h"
 #include "common/text/text.h"
 #include "gateway/web/components/components.h"
 #include "gateway/web/display_format.h"
 #include "gateway/web/page_parts.h"
+#include "gateway/web/person_questions.h"
 #include "gateway/web/web_http.h"
 #include "gateway/web/web_pages.h"
 
@@ -37,26 +37,6 @@ std::string OrNotGiven(const std::string& text) {
   return text.empty() ? "Not given" : text;
 }
 
-// The booking's idempotency key: the form's random key bound to the session
-// and every answer, as a UUID (version 8: our own derivation). The same
-// form sent twice books once; the same form sent back with an answer
-// changed (Back, "Change your answers", a colleague's name) is a new
-// request, not a reuse of the old key that the booking service refuses.
-std::string BookingRequestId(const std::string& form_key,
-                             const std::string& session,
-                             const BookingAnswers& answers) {
-  std::string material = absl::StrCat(form_key, "\n", session);
-  for (const auto& [name, value] : FormFromAnswers(answers)) {
-    absl::StrAppend(&material, "\n", name, "=", value.size(), ":", value);
-  }
-  std::string hex = auth::Sha256Hex(material).substr(0, 32);
-  hex[12] = '8';
-  hex[16] = "89ab"[hex[16] % 4];
-  return absl::StrCat(hex.substr(0, 8), "-", hex.substr(8, 4), "-",
-                      hex.substr(12, 4), "-", hex.substr(16, 4), "-",
-                      hex.substr(20));
-}
-
 // Refusals that are about the session, not the answers: the session page
 // says what happened.
 bool SessionRefused(const absl::Status& status) {
@@ -66,120 +46,6 @@ bool SessionRefused(const absl::Status& status) {
          info->reason == "BOOKING_NOT_OPEN" ||
          info->reason == "SESSION_CANCELLED" ||
          info->reason == "COURSE_NOT_PUBLISHED";
-}
-
-void AboutYou(const Values& v, const std::vector<FormError>& errors,
-              mustache::data& data) {
-  data.set("full_name",
-           Input({{"id", "full_name"},
-                  {"name", "full_name"},
-                  {"value", v.at("full_name")},
-                  {"autocomplete", "name"},
-                  {"spellcheck", false},
-                  {"label", {{"text", "Full name"}}},
-                  {"hint", {{"text", "As it should appear on the register"}}},
-                  {"errorMessage", ErrorMessageFor(errors, "full_name")}}));
-  data.set("email",
-           Input({{"id", "email"},
-                  {"name", "email"},
-                  {"type", "email"},
-                  {"value", v.at("email")},
-                  {"autocomplete", "email"},
-                  {"spellcheck", false},
-                  {"label", {{"text", "Work email address"}}},
-                  {"hint", {{"text", "We will send your confirmation here"}}},
-                  {"errorMessage", ErrorMessageFor(errors, "email")}}));
-  data.set(
-      "phone",
-      Input({{"id", "phone"},
-             {"name", "phone"},
-             {"type", "tel"},
-             {"value", v.at("phone")},
-             {"autocomplete", "tel"},
-             {"classes", "govuk-input--width-20"},
-             {"label", {{"text", "Work telephone number (optional)"}}},
-             {"hint", {{"text", "In case we need to reach you on the day"}}},
-             {"errorMessage", ErrorMessageFor(errors, "phone")}}));
-}
-
-void YourWork(const Values& v, const std::vector<FormError>& errors,
-              mustache::data& data) {
-  data.set("organisation",
-           Input({{"id", "organisation"},
-                  {"name", "organisation"},
-                  {"value", v.at("organisation")},
-                  {"autocomplete", "organization"},
-                  {"label", {{"text", "Organisation"}}},
-                  {"hint", {{"text", "The organisation you work for"}}},
-                  {"errorMessage", ErrorMessageFor(errors, "organisation")}}));
-  Params items = Params::array();
-  for (const auto& [value, label] : AgencyTypeChoices()) {
-    items.push_back({{"value", value}, {"text", label}});
-  }
-  data.set("agency_type",
-           Radios({{"name", "agency_type"},
-                   {"value", v.at("agency_type")},
-                   {"fieldset",
-                    {{"legend",
-                      {{"text", "What kind of organisation do you work for?"},
-                       {"classes", "govuk-fieldset__legend--s"}}}}},
-                   {"items", items},
-                   {"errorMessage", ErrorMessageFor(errors, "agency_type")}}));
-  data.set("job_role",
-           Input({{"id", "job_role"},
-                  {"name", "job_role"},
-                  {"value", v.at("job_role")},
-                  {"autocomplete", "organization-title"},
-                  {"label", {{"text", "Job title or role"}}},
-                  {"errorMessage", ErrorMessageFor(errors, "job_role")}}));
-  data.set(
-      "line_manager",
-      Input({{"id", "line_manager"},
-             {"name", "line_manager"},
-             {"type", "email"},
-             {"value", v.at("line_manager")},
-             {"spellcheck", false},
-             {"label", {{"text", "Your line manager's work email (optional)"}}},
-             {"hint",
-              {{"text",
-                "We will let them know you have booked, if you "
-                "give it"}}},
-             {"errorMessage", ErrorMessageFor(errors, "line_manager")}}));
-}
-
-void TakingPart(const Values& v, const std::vector<FormError>& errors,
-                mustache::data& data) {
-  data.set(
-      "access_needs",
-      Textarea({{"id", "access_needs"},
-                {"name", "access_needs"},
-                {"value", v.at("access_needs")},
-                {"label",
-                 {{"text",
-                   "Is there anything you need to take part? "
-                   "(optional)"},
-                  {"classes", "govuk-label--s"}}},
-                {"hint",
-                 {{"text",
-                   "For example, step-free access, a hearing "
-                   "loop, large print or regular breaks. Only "
-                   "the training team and your trainer see "
-                   "this."}}},
-                {"errorMessage", ErrorMessageFor(errors, "access_needs")}}));
-  data.set("consent",
-           Checkboxes(
-               {{"name", "consent"},
-                {"values", Params::array({v.at("consent")})},
-                {"fieldset",
-                 {{"legend",
-                   {{"text", "Do you agree to us keeping your details?"},
-                    {"classes", "govuk-fieldset__legend--s"}}}}},
-                {"items", Params::array({{{"value", "yes"},
-                                          {"text",
-                                           "I agree to the partnership keeping "
-                                           "these details for this booking, as "
-                                           "the privacy notice describes"}}})},
-                {"errorMessage", ErrorMessageFor(errors, "consent")}}));
 }
 
 // The visitor's form-guard cookie goes with any page holding a form.
@@ -238,9 +104,7 @@ http::HttpResponse WebPages::RenderForm(
   data.set("guard", guard_->Token(visitor, BookPath(page.session)));
   data.set("request_id", page.request_id);
   data.set("error_summary", ErrorSummaryFor(page.errors));
-  AboutYou(values, page.errors, data);
-  YourWork(values, page.errors, data);
-  TakingPart(values, page.errors, data);
+  PersonQuestions(Person::kSelf, values, page.errors, data);
   data.set("continue_button", Button({{"text", "Continue"}}));
   return WithGuardCookie(
       renderer_->Page(
@@ -364,8 +228,12 @@ http::HttpResponse WebPages::BookingConfirm(const std::string& session,
     return ask_again(std::move(errors));
   }
   booking::CreateBookingRequest create;
-  create.set_request_id(
-      BookingRequestId(FieldOf(*form, "request_id"), session, answers));
+  // Bound to the session and every answer: a changed form (Back, "Change
+  // your answers", a colleague's name) is a new booking, not a reuse of the
+  // old key, which the booking service would refuse.
+  create.set_request_id(DerivedRequestId(FieldOf(*form, "request_id"),
+                                         "book:" + session,
+                                         FormFromAnswers(answers)));
   booking::Booking* b = create.mutable_booking();
   b->set_session(session);
   booking::Attendee* attendee = b->mutable_attendee();

@@ -3,6 +3,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/logging/log.h"
 #include "common/status/errors.h"
 #include "gateway/web/components/components.h"
@@ -47,12 +48,30 @@ std::pair<std::string, std::string> StateOf(const booking::Booking& b,
     case booking::Booking::OFFERED: {
       const absl::Time until =
           absl::FromUnixSeconds(b.offer().expire_time().seconds());
+      if (until <= absl::Now()) {
+        return {
+            Tag({{"text", "Offer expired"}, {"classes", "govuk-tag--grey"}}),
+            "The place offered to you was not accepted in time."};
+      }
       return {Tag({{"text", "Place offered"}, {"classes", "govuk-tag--blue"}}),
               absl::StrCat("A place is offered to you until ",
                            FormatDate(until, zone), ", ",
                            FormatClockTime(until, zone), ".")};
     }
+    case booking::Booking::LEFT_WAITLIST:
+      return {Tag({{"text", "Left the waiting list"},
+                   {"classes", "govuk-tag--grey"}}),
+              "You have left the waiting list for this session."};
     default:
+      if (b.cancellation().cause() == booking::Cancellation::OFFER_EXPIRED) {
+        return {
+            Tag({{"text", "Offer expired"}, {"classes", "govuk-tag--grey"}}),
+            "The place offered to you was not accepted in time."};
+      }
+      if (b.cancellation().cause() == booking::Cancellation::OFFER_DECLINED) {
+        return {Tag({{"text", "Declined"}, {"classes", "govuk-tag--grey"}}),
+                "You declined the place offered to you."};
+      }
       return {Tag({{"text", "Cancelled"}, {"classes", "govuk-tag--grey"}}),
               "This booking has been cancelled."};
   }
@@ -148,6 +167,22 @@ http::HttpResponse WebPages::Manage(const std::string& reference,
   data.set("state_tag", tag);
   data.set("state_text", text);
   data.set("confirmed", b->state() == booking::Booking::CONFIRMED);
+  data.set("waiting", b->state() == booking::Booking::WAITLISTED);
+  const absl::Time offer_until =
+      absl::FromUnixSeconds(b->offer().expire_time().seconds());
+  const bool offered = b->state() == booking::Booking::OFFERED;
+  data.set("offered", offered && offer_until > absl::Now());
+  const bool lapsed =
+      (offered && offer_until <= absl::Now()) ||
+      (b->state() == booking::Booking::CANCELLED &&
+       b->cancellation().cause() == booking::Cancellation::OFFER_EXPIRED);
+  if (lapsed) {
+    const absl::TimeZone zone = ZoneOrLondon(session->time_zone());
+    data.set("offer_expired", true);
+    data.set("offer_deadline",
+             absl::StrCat(FormatDate(offer_until, zone), ", ",
+                          FormatClockTime(offer_until, zone)));
+  }
   data.set("calendar_url",
            absl::StrCat("/manage/", reference, "/calendar.ics"));
   data.set("session_summary", SummaryList({{"rows", SessionRows(*session)}}));

@@ -131,6 +131,37 @@ absl::StatusOr<booking::Booking> SuiteClient::GetBooking(
               request, call, read_deadline_);
 }
 
+absl::StatusOr<booking::Booking> SuiteClient::CancelBooking(
+    const booking::CancelBookingRequest& request, const PageCall& call) {
+  return Call(booking_.get(), &booking::BookingService::Stub::CancelBooking,
+              request, call, write_deadline_);
+}
+
+absl::StatusOr<booking::Booking> SuiteClient::SubstituteAttendee(
+    const booking::SubstituteAttendeeRequest& request, const PageCall& call) {
+  return Call(booking_.get(),
+              &booking::BookingService::Stub::SubstituteAttendee, request, call,
+              write_deadline_);
+}
+
+absl::StatusOr<booking::Booking> SuiteClient::LeaveWaitlist(
+    const booking::LeaveWaitlistRequest& request, const PageCall& call) {
+  return Call(booking_.get(), &booking::BookingService::Stub::LeaveWaitlist,
+              request, call, write_deadline_);
+}
+
+absl::StatusOr<booking::Booking> SuiteClient::AcceptOffer(
+    const booking::AcceptOfferRequest& request, const PageCall& call) {
+  return Call(booking_.get(), &booking::BookingService::Stub::AcceptOffer,
+              request, call, write_deadline_);
+}
+
+absl::StatusOr<booking::Booking> SuiteClient::DeclineOffer(
+    const booking::DeclineOfferRequest& request, const PageCall& call) {
+  return Call(booking_.get(), &booking::BookingService::Stub::DeclineOffer,
+              request, call, write_deadline_);
+}
+
 absl::StatusOr<content::Article> SuiteClient::GetArticle(
     const std::string& name, const PageCall& call) {
   content::GetArticleRequest request;

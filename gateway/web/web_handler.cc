@@ -1,5 +1,6 @@
 #include "gateway/web/web_handler.h"
 
+#include <map>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -65,22 +66,58 @@ std::optional<Route> SessionRoute(const WebPages* p, const Request& r,
   return std::nullopt;
 }
 
+// /manage/{reference}/{change}: its page (GET), the change (POST) and,
+// under /done, the page saying it is made.
+std::optional<Route> ChangeRoute(const WebPages* p, const Request& r,
+                                 const std::string& ref,
+                                 const std::vector<std::string>& s) {
+  static const auto* changes = new std::map<std::string, BookingChange>{
+      {"cancel", BookingChange::kCancel},
+      {"leave", BookingChange::kLeave},
+      {"accept", BookingChange::kAccept},
+      {"decline", BookingChange::kDecline}};
+  if (s.size() < 3) return std::nullopt;
+  auto it = changes->find(s[2]);
+  if (it == changes->end()) return std::nullopt;
+  const BookingChange change = it->second;
+  const bool get = r->method == "GET" || r->method == "HEAD";
+  const std::string route = "/manage/{reference}/" + s[2];
+  if (s.size() == 3 && get) {
+    return Route{route, [p, r, ref, change](const PageCall& c) {
+                   return p->ChangePage(change, ref, *r, c);
+                 }};
+  }
+  if (s.size() == 3 && r->method == "POST") {
+    return Route{route, [p, r, ref, change](const PageCall& c) {
+                   return p->MakeChange(change, ref, *r, c);
+                 }};
+  }
+  if (s.size() == 4 && s[3] == "done" && get) {
+    return Route{route + "/done", [p, r, ref, change](const PageCall& c) {
+                   return p->ChangeDone(change, ref, *r, c);
+                 }};
+  }
+  return std::nullopt;
+}
+
 // The routes of one booking, by its reference in any case or with a
 // hyphen.
 std::optional<Route> BookingRoute(const WebPages* p, const Request& r,
                                   const std::vector<std::string>& s) {
-  if (r->method != "GET" && r->method != "HEAD") return std::nullopt;
+  const bool get = r->method == "GET" || r->method == "HEAD";
   if (s.size() < 2) return std::nullopt;
   const std::optional<std::string> ref =
       text::BookingReferenceOf("bookings/" + s[1]);
   if (!ref) return std::nullopt;
-  if (s[0] == "bookings" && s.size() == 3 && s[2] == "confirmation") {
+  if (get && s[0] == "bookings" && s.size() == 3 && s[2] == "confirmation") {
     return Route{"/bookings/{reference}/confirmation",
                  [p, r, ref = *ref](const PageCall& c) {
                    return p->Confirmation(ref, *r, c);
                  }};
   }
-  if (s[0] != "manage" || s.size() > 3) return std::nullopt;
+  if (s[0] != "manage" || s.size() > 4) return std::nullopt;
+  if (std::optional<Route> change = ChangeRoute(p, r, *ref, s)) return change;
+  if (!get || s.size() > 3) return std::nullopt;
   if (s.size() == 2) {
     return Route{"/manage/{reference}", [p, r, ref = *ref](const PageCall& c) {
                    return p->Manage(ref, *r, c);

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "common/auth/api_keys.h"
 #include "common/random/secure_bytes.h"
 #include "common/random/unique_bytes.h"
 #include "common/text/text.h"
@@ -134,6 +135,25 @@ std::string NewUuid() {
     absl::StrAppendFormat(&hex, "%02x", static_cast<unsigned char>(bytes[i]));
   }
   return hex;
+}
+
+}  // namespace training::gateway::web
+
+namespace training::gateway::web {
+
+std::string DerivedRequestId(const std::string& form_key,
+                             const std::string& scope,
+                             const std::map<std::string, std::string>& fields) {
+  std::string material = absl::StrCat(form_key, "\n", scope);
+  for (const auto& [name, value] : fields) {
+    absl::StrAppend(&material, "\n", name, "=", value.size(), ":", value);
+  }
+  std::string hex = auth::Sha256Hex(material).substr(0, 32);
+  hex[12] = '8';
+  hex[16] = "89ab"[hex[16] % 4];
+  return absl::StrCat(hex.substr(0, 8), "-", hex.substr(8, 4), "-",
+                      hex.substr(12, 4), "-", hex.substr(16, 4), "-",
+                      hex.substr(20));
 }
 
 }  // namespace training::gateway::web

@@ -56,6 +56,15 @@ http::HttpResponse SeeOther(absl::string_view location);
 // A random (version 4) UUID, lower case.
 std::string NewUuid();
 
+// An idempotency key for one change: the form's random `form_key` bound to
+// the change's `scope` ("cancel:K7QXM4RA") and every field it sends, as a
+// UUID (version 8, our own derivation from their SHA-256). The same form
+// sent twice gives the same key; the same form with a field changed, or
+// used for another change, a different one.
+std::string DerivedRequestId(const std::string& form_key,
+                             const std::string& scope,
+                             const std::map<std::string, std::string>& fields);
+
 }  // namespace training::gateway::web
 
 #endif  // TRAINING_GATEWAY_WEB_WEB_HTTP_H_

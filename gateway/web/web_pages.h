@@ -34,6 +34,14 @@ struct WebOptions {
   int page_size = 10;
 };
 
+// The changes a booking's holder can make from the manage page.
+enum class BookingChange { kCancel, kLeave, kAccept, kDecline };
+
+// Whether cancelling at `now` falls inside the course's late-cancellation
+// `window` before the session's `start` (the booking service's rule).
+bool CancellationWouldBeLate(absl::Time now, absl::Time start,
+                             absl::Duration window);
+
 class WebPages {
  public:
   WebPages(SuiteClient* suite, const PageRenderer* renderer,
@@ -72,6 +80,25 @@ class WebPages {
   http::HttpResponse Manage(const std::string& reference,
                             const http::HttpRequest& request,
                             const PageCall& call) const;
+  // GET /manage/{reference}/{cancel,leave,accept,decline}: what the change
+  // means, and the button that makes it (the manage page when it does not
+  // apply to the booking as it stands).
+  http::HttpResponse ChangePage(BookingChange change,
+                                const std::string& reference,
+                                const http::HttpRequest& request,
+                                const PageCall& call) const;
+  // POST of the same: the change, with an idempotency key; 303 to its done
+  // page (accepting: to the confirmation), or to the manage page when the
+  // booking had moved on (an offer lapsed).
+  http::HttpResponse MakeChange(BookingChange change,
+                                const std::string& reference,
+                                const http::HttpRequest& request,
+                                const PageCall& call) const;
+  // GET /manage/{reference}/{change}/done.
+  http::HttpResponse ChangeDone(BookingChange change,
+                                const std::string& reference,
+                                const http::HttpRequest& request,
+                                const PageCall& call) const;
   // GET /manage/{reference}/calendar.ics.
   http::HttpResponse Calendar(const std::string& reference,
                               const http::HttpRequest& request,

@@ -1,0 +1,280 @@
+// The changes a booking's holder makes from the manage page: cancel a
+// place, leave a waiting list, accept or decline an offered place. Each is
+// a confirmation page (GET), the change (POST, guarded, with an
+// idempotency key bound to the change and its fields) and a page saying it
+// is done (GET, after a 303, so that a reload changes nothing).
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
+#include "common/status/errors.h"
+#include "common/text/text.h"
+#include "gateway/web/components/components.h"
+#include "gateway/web/display_format.h"
+#include "gateway/web/page_parts.h"
+#include "gateway/web/web_http.h"
+#include "gateway/web/web_pages.h"
+
+namespace training::gateway::web {
+namespace {
+
+using Values = std::map<std::string, std::string>;
+
+struct ChangeText {
+  const char* path;  // after /manage/{reference}/
+  const char* heading;
+  const char* text;
+  const char* button;
+  bool destructive;  // a warning button
+  const char* back_text;
+  const char* done_title;
+  const char* done_text;
+};
+
+const ChangeText& TextOf(BookingChange change) {
+  static const ChangeText kCancel{
+      "cancel",
+      "Are you sure you want to cancel your place?",
+      "Your place will go to the next person on the waiting list.",
+      "Yes, cancel my place",
+      true,
+      "No, keep my place",
+      "Booking cancelled",
+      "Your place has been cancelled."};
+  static const ChangeText kLeave{
+      "leave",
+      "Are you sure you want to leave the waiting list?",
+      "You will not be offered a place on this session.",
+      "Yes, leave the waiting list",
+      true,
+      "No, stay on the waiting list",
+      "You have left the waiting list",
+      ""};
+  static const ChangeText kAccept{"accept",
+                                  "Accept the place",
+                                  "",
+                                  "Accept the place",
+                                  false,
+                                  "Back to your booking",
+                                  "Booking confirmed",
+                                  ""};
+  static const ChangeText kDecline{
+      "decline",
+      "Are you sure you want to decline the place?",
+      "The place will go to the next person on the waiting list.",
+      "Yes, decline the place",
+      true,
+      "No, go back",
+      "Place declined",
+      "You have declined the place."};
+  switch (change) {
+    case BookingChange::kCancel:
+      return kCancel;
+    case BookingChange::kLeave:
+      return kLeave;
+    case BookingChange::kAccept:
+      return kAccept;
+    case BookingChange::kDecline:
+      return kDecline;
+  }
+  return kCancel;
+}
+
+// Whether the booking is in the state the change applies to.
+bool Applies(BookingChange change, const booking::Booking& b) {
+  switch (change) {
+    case BookingChange::kCancel:
+      return b.state() == booking::Booking::CONFIRMED;
+    case BookingChange::kLeave:
+      return b.state() == booking::Booking::WAITLISTED;
+    case BookingChange::kAccept:
+    case BookingChange::kDecline:
+      return b.state() == booking::Booking::OFFERED &&
+             absl::FromUnixSeconds(b.offer().expire_time().seconds()) >
+                 absl::Now();
+  }
+  return false;
+}
+
+std::string FieldOf(const Values& form, const char* name) {
+  auto it = form.find(name);
+  return it == form.end() ? std::string() : it->second;
+}
+
+}  // namespace
+
+bool CancellationWouldBeLate(absl::Time now, absl::Time start,
+                             absl::Duration window) {
+  return now >= start - window;
+}
+
+http::HttpResponse WebPages::ChangePage(BookingChange change,
+                                        const std::string& reference,
+                                        const http::HttpRequest& request,
+                                        const PageCall& call) const {
+  const std::optional<PageCall> holder = AsHolder(reference, request, call);
+  if (!holder) return Manage(reference, request, call);
+  absl::StatusOr<booking::Booking> b =
+      suite_->GetBooking("bookings/" + reference, *holder);
+  if (!b.ok()) return Manage(reference, request, call);
+  if (!Applies(change, *b)) return SeeOther("/manage/" + reference);
+  absl::StatusOr<catalogue::Session> session =
+      suite_->GetSession(b->session(), call);
+  if (!session.ok()) return Failure(session.status());
+  const ChangeText& text = TextOf(change);
+  const FormGuard::Visitor visitor = guard_->VisitorOf(request);
+  const std::string manage = "/manage/" + reference;
+  mustache::data data;
+  data.set("reference", DisplayReference(reference));
+  data.set("heading", text.heading);
+  data.set("text", text.text);
+  data.set("session_summary", SummaryList({{"rows", SessionRows(*session)}}));
+  if (change == BookingChange::kCancel) {
+    absl::StatusOr<catalogue::Course> course =
+        suite_->GetCourse(b->course(), call);
+    if (!course.ok()) return Failure(course.status());
+    if (CancellationWouldBeLate(
+            absl::Now(), absl::FromUnixSeconds(session->start_time().seconds()),
+            absl::Seconds(course->late_cancellation_window().seconds()))) {
+      data.set("warning",
+               WarningText({{"text",
+                             "The session is close. Cancelling now "
+                             "counts as a late cancellation, and the "
+                             "training team is told."}}));
+    }
+    data.set("reason",
+             Textarea({{"id", "reason"},
+                       {"name", "reason"},
+                       {"rows", 3},
+                       {"label",
+                        {{"text", "Why are you cancelling? (optional)"},
+                         {"classes", "govuk-label--s"}}},
+                       {"hint",
+                        {{"text",
+                          "This helps the training team plan. Do not "
+                          "give medical or personal details."}}}}));
+  }
+  if (change == BookingChange::kAccept) {
+    const absl::TimeZone zone = ZoneOrLondon(session->time_zone());
+    const absl::Time until =
+        absl::FromUnixSeconds(b->offer().expire_time().seconds());
+    data.set("text", absl::StrCat("The place is held for you until ",
+                                  FormatDate(until, zone), ", ",
+                                  FormatClockTime(until, zone), "."));
+  }
+  data.set("action", absl::StrCat(manage, "/", text.path));
+  data.set("guard", guard_->Token(visitor, manage));
+  data.set("request_id", NewUuid());
+  data.set("button",
+           Button({{"text", text.button},
+                   {"classes", text.destructive ? "govuk-button--warning" : ""},
+                   {"preventDoubleClick", true}}));
+  data.set("back_url", manage);
+  data.set("back_text", text.back_text);
+  http::HttpResponse response = renderer_->Page(
+      {.title = text.heading,
+       .content = renderer_->Body("confirm_change", data),
+       .before_content = BackLink({{"href", manage}, {"text", "Back"}})});
+  if (visitor.is_new) {
+    response.headers.emplace_back("Set-Cookie",
+                                  guard_->SetCookieHeader(visitor));
+  }
+  return response;
+}
+
+http::HttpResponse WebPages::MakeChange(BookingChange change,
+                                        const std::string& reference,
+                                        const http::HttpRequest& request,
+                                        const PageCall& call) const {
+  const std::string manage = "/manage/" + reference;
+  std::optional<Values> form = DecodeForm(request.body);
+  if (!form ||
+      !guard_->Check(request, FieldOf(*form, kFormGuardField), manage) ||
+      !text::IsUuid(FieldOf(*form, "request_id"))) {
+    return Forbidden();
+  }
+  const std::optional<PageCall> holder = AsHolder(reference, request, call);
+  if (!holder) return Manage(reference, request, call);
+  const ChangeText& text = TextOf(change);
+  // Line breaks are not kept in a cancellation's reason (one line).
+  const std::string reason = absl::StrReplaceAll(
+      FieldOf(*form, "reason"), {{"\r\n", " "}, {"\n", " "}, {"\r", " "}});
+  const std::string name = "bookings/" + reference;
+  const std::string id = DerivedRequestId(
+      FieldOf(*form, "request_id"), absl::StrCat(text.path, ":", reference),
+      {{"reason", reason}});
+  absl::StatusOr<booking::Booking> changed;
+  switch (change) {
+    case BookingChange::kCancel: {
+      booking::CancelBookingRequest r;
+      r.set_name(name);
+      r.set_reason(reason);
+      r.set_request_id(id);
+      changed = suite_->CancelBooking(r, *holder);
+      break;
+    }
+    case BookingChange::kLeave: {
+      booking::LeaveWaitlistRequest r;
+      r.set_name(name);
+      r.set_request_id(id);
+      changed = suite_->LeaveWaitlist(r, *holder);
+      break;
+    }
+    case BookingChange::kAccept: {
+      booking::AcceptOfferRequest r;
+      r.set_name(name);
+      r.set_request_id(id);
+      changed = suite_->AcceptOffer(r, *holder);
+      break;
+    }
+    case BookingChange::kDecline: {
+      booking::DeclineOfferRequest r;
+      r.set_name(name);
+      r.set_request_id(id);
+      changed = suite_->DeclineOffer(r, *holder);
+      break;
+    }
+  }
+  // Refused because the booking moved on (the offer lapsed, the place was
+  // already given up): the manage page says where it stands now.
+  if (absl::IsFailedPrecondition(changed.status()) ||
+      absl::IsNotFound(changed.status())) {
+    return SeeOther(manage);
+  }
+  if (!changed.ok()) return Failure(changed.status());
+  if (change == BookingChange::kAccept) {
+    return SeeOther(absl::StrCat("/bookings/", reference, "/confirmation"));
+  }
+  return SeeOther(absl::StrCat(manage, "/", text.path, "/done"));
+}
+
+http::HttpResponse WebPages::ChangeDone(BookingChange change,
+                                        const std::string& reference,
+                                        const http::HttpRequest& request,
+                                        const PageCall& call) const {
+  // Only once the change is made: a bookmarked "done" page must not say a
+  // booking was cancelled when it was not.
+  const std::optional<PageCall> holder = AsHolder(reference, request, call);
+  if (!holder) return Manage(reference, request, call);
+  absl::StatusOr<booking::Booking> b =
+      suite_->GetBooking("bookings/" + reference, *holder);
+  if (!b.ok()) return Manage(reference, request, call);
+  const bool done = change == BookingChange::kLeave
+                        ? b->state() == booking::Booking::LEFT_WAITLIST
+                        : b->state() == booking::Booking::CANCELLED &&
+                              (change != BookingChange::kDecline ||
+                               b->cancellation().cause() ==
+                                   booking::Cancellation::OFFER_DECLINED);
+  if (!done) return SeeOther("/manage/" + reference);
+  const ChangeText& text = TextOf(change);
+  mustache::data data;
+  data.set("panel", Panel({{"titleText", text.done_title},
+                           {"html", absl::StrCat("Your reference<br><strong>",
+                                                 DisplayReference(reference),
+                                                 "</strong>")}}));
+  data.set("text", text.done_text);
+  return renderer_->Page({.title = text.done_title,
+                          .content = renderer_->Body("change_done", data)});
+}
+
+}  // namespace training::gateway::web

@@ -1,0 +1,183 @@
+// Managing a booking from the manage link, in Chromium against the real
+// suite (tests/web_pages_browser_test.cc): cancel (with JavaScript off,
+// and with the keyboard alone), with the late-cancellation warning when the
+// session is close; leave a waiting list; accept and decline an offered
+// place; and a lapsed offer's page. axe-core on each page.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+
+import {
+  BASE, availability, bookThroughApi, bookingWithToken, cancelWithToken,
+  launch, newSession, review, screenshot, tabUntil, visitor,
+} from './support.mjs';
+
+const BOOKING_DB = process.env.BOOKING_DB;
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+// A visitor who has opened the booking's manage link.
+async function holder(booked, options = {}) {
+  const v = await visitor(browser, options);
+  await v.page.goto(`${BASE}/manage/${booked.reference}/${booked.manageToken}`);
+  assert.equal(v.page.url(), `${BASE}/manage/${booked.reference}`);
+  return v;
+}
+
+// A session of the offer course whose one place is taken, and a waiting
+// person who is then offered it: { first, second }.
+async function offeredPlace() {
+  const session = await newSession(60, 1, 'mi-three-day-social-care');
+  const first = await bookThroughApi(session, 'CHILDRENS_SOCIAL_CARE');
+  const second = await bookThroughApi(session, 'EARLY_HELP');
+  assert.equal(second.state, 'WAITLISTED');
+  await cancelWithToken(first.reference, first.manageToken);
+  const deadline = Date.now() + 30_000;
+  while ((await bookingWithToken(second.reference, second.manageToken)).state !== 'OFFERED') {
+    assert.ok(Date.now() < deadline, 'the freed place was offered');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { session, first, second };
+}
+
+describe('managing a booking', () => {
+  test('cancel a place: the question, then the confirmation', async () => {
+    const session = await newSession(55, 3);
+    const booked = await bookThroughApi(session);
+    const { context, page } = await holder(booked);
+    await review(page, 'manage-confirmed');
+    await page.getByRole('link', { name: 'Cancel your place' }).click();
+    assert.equal(await page.locator('h1').textContent(), 'Are you sure you want to cancel your place?');
+    assert.equal(await page.locator('.govuk-warning-text').count(), 0, 'no late warning 55 days ahead');
+    await review(page, 'cancel-question');
+    await page.getByLabel('Why are you cancelling? (optional)').fill('Diary clash.\nSorry.');
+    await page.getByRole('button', { name: 'Yes, cancel my place' }).click();
+    await page.waitForURL(`${BASE}/manage/${booked.reference}/cancel/done`);
+    await assert.doesNotReject(page.locator('.govuk-panel__title', { hasText: 'Booking cancelled' }).waitFor());
+    await review(page, 'cancel-done');
+    assert.equal((await bookingWithToken(booked.reference, booked.manageToken)).state, 'CANCELLED');
+    assert.equal((await availability(session)).confirmed, 0);
+    await context.close();
+  });
+
+  test('cancelling close to the session warns that it is late', async () => {
+    // Inside the course's 48-hour window, outside the 24 hours in which an
+    // online session needs its joining link.
+    const session = await newSession(1.5, 3);
+    const booked = await bookThroughApi(session);
+    const { context, page } = await holder(booked);
+    await page.goto(`${BASE}/manage/${booked.reference}/cancel`);
+    assert.match(await page.locator('.govuk-warning-text').textContent(), /late cancellation/);
+    await review(page, 'cancel-question-late');
+    await context.close();
+  });
+
+  test('cancel with JavaScript off, and the form sent twice cancels once', async () => {
+    const session = await newSession(56, 3);
+    const booked = await bookThroughApi(session);
+    const { context, page } = await holder(booked, { javaScript: false });
+    await page.getByRole('link', { name: 'Cancel your place' }).click();
+    const form = {};
+    for (const input of await page.locator('form input[type=hidden]').all()) {
+      form[await input.getAttribute('name')] = await input.getAttribute('value');
+    }
+    form.reason = '';
+    const again = await context.request.post(`${BASE}/manage/${booked.reference}/cancel`, { form, maxRedirects: 0 });
+    assert.equal(again.status(), 303);
+    await page.getByRole('button', { name: 'Yes, cancel my place' }).click();
+    await page.waitForURL(/\/cancel\/done$/);
+    await screenshot(page, 'cancel-done-without-javascript');
+    assert.equal((await bookingWithToken(booked.reference, booked.manageToken)).state, 'CANCELLED');
+    await context.close();
+  });
+
+  test('a keyboard alone cancels a place', async () => {
+    const session = await newSession(57, 3);
+    const booked = await bookThroughApi(session);
+    const { context, page } = await holder(booked);
+    await page.locator('body').focus();
+    await tabUntil(page, (f) => f.text === 'Cancel your place');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/cancel$/);
+    await tabUntil(page, (f) => f.text === 'Yes, cancel my place');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/cancel\/done$/);
+    assert.equal((await bookingWithToken(booked.reference, booked.manageToken)).state, 'CANCELLED');
+    await context.close();
+  });
+
+  test('leave a waiting list', async () => {
+    const session = await newSession(58, 1);
+    await bookThroughApi(session);
+    const waiting = await bookThroughApi(session);
+    assert.equal(waiting.state, 'WAITLISTED');
+    const { context, page } = await holder(waiting);
+    await review(page, 'manage-waiting');
+    await page.getByRole('link', { name: 'Leave the waiting list' }).click();
+    await review(page, 'leave-question');
+    await page.getByRole('button', { name: 'Yes, leave the waiting list' }).click();
+    await page.waitForURL(/\/leave\/done$/);
+    await review(page, 'leave-done');
+    assert.equal((await bookingWithToken(waiting.reference, waiting.manageToken)).state, 'LEFT_WAITLIST');
+    assert.equal((await availability(session)).waiting, 0);
+    await context.close();
+  });
+
+  test('accept an offered place with the keyboard alone', async () => {
+    const { second } = await offeredPlace();
+    const { context, page } = await holder(second);
+    assert.match(await page.locator('main').textContent(), /A place is offered to you until/);
+    await review(page, 'manage-offered');
+    await page.locator('body').focus();
+    await tabUntil(page, (f) => f.text === 'Accept the place');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/accept$/);
+    await review(page, 'accept-question');
+    await tabUntil(page, (f) => f.text === 'Accept the place' && f.tag === 'BUTTON');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/confirmation$/);
+    await assert.doesNotReject(page.locator('.govuk-panel__title', { hasText: 'Booking confirmed' }).waitFor());
+    assert.equal((await bookingWithToken(second.reference, second.manageToken)).state, 'CONFIRMED');
+    await context.close();
+  });
+
+  test('decline an offered place', async () => {
+    const { second } = await offeredPlace();
+    const { context, page } = await holder(second);
+    await page.getByRole('button', { name: 'Decline the place' }).click();
+    await review(page, 'decline-question');
+    await page.getByRole('button', { name: 'Yes, decline the place' }).click();
+    await page.waitForURL(/\/decline\/done$/);
+    await review(page, 'decline-done');
+    const b = await bookingWithToken(second.reference, second.manageToken);
+    assert.equal(b.state, 'CANCELLED');
+    assert.equal(b.cancellation.cause, 'OFFER_DECLINED');
+    await context.close();
+  });
+
+  test('an offer that lapsed has a clear page, and accepting it changes nothing', async () => {
+    assert.ok(BOOKING_DB, 'the harness names the booking database');
+    const { second } = await offeredPlace();
+    const { context, page } = await holder(second);
+    await page.getByRole('button', { name: 'Accept the place' }).click();
+    await page.waitForURL(/\/accept$/);
+    // The hold runs out while the page is open (the booking service has no
+    // clock to move; its offer's expiry is set in the past instead).
+    const expire = spawnSync('/usr/bin/python3', ['-c', `
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], timeout=30)
+db.execute("UPDATE bookings SET expire_us = 1 WHERE reference = ? AND state = 3", (sys.argv[2],))
+db.commit()
+`, BOOKING_DB, second.reference], { encoding: 'utf8' });
+    assert.equal(expire.status, 0, expire.stderr);
+    await page.getByRole('button', { name: 'Accept the place' }).click();
+    await page.waitForURL(`${BASE}/manage/${second.reference}`);
+    await assert.doesNotReject(page.getByRole('heading', { level: 2, name: 'This offer has expired' }).waitFor());
+    await review(page, 'manage-offer-expired');
+    assert.notEqual((await bookingWithToken(second.reference, second.manageToken)).state, 'CONFIRMED');
+    await context.close();
+  });
+});
