@@ -48,6 +48,41 @@ bool SessionRefused(const absl::Status& status) {
          info->reason == "COURSE_NOT_PUBLISHED";
 }
 
+// What differs between booking a place and sending a colleague in it.
+struct Flow {
+  std::string action;        // where the form posts
+  std::string guard_action;  // what its guard token is bound to
+  std::string back;          // the back link
+  std::string heading;
+  std::string purpose;  // "Check your answers before …"
+  std::string noun;     // "Now send your …"
+  std::string answers_heading;
+  std::string confirm_button;
+};
+
+Flow FlowOf(Person who, const std::string& session,
+            const std::string& reference, bool full) {
+  if (who == Person::kColleague) {
+    const std::string manage = "/manage/" + reference;
+    return {.action = manage + "/colleague",
+            .guard_action = manage,
+            .back = manage,
+            .heading = "Send a colleague in your place",
+            .purpose = "sending your colleague",
+            .noun = "request",
+            .answers_heading = "Your colleague's details",
+            .confirm_button = "Send my colleague"};
+  }
+  return {.action = BookPath(session),
+          .guard_action = BookPath(session),
+          .back = "/" + session,
+          .heading = full ? "Join the waiting list" : "Book a place",
+          .purpose = full ? "joining the waiting list" : "booking",
+          .noun = full ? "request" : "booking",
+          .answers_heading = "Your details",
+          .confirm_button = full ? "Join the waiting list" : "Confirm booking"};
+}
+
 // The visitor's form-guard cookie goes with any page holding a form.
 http::HttpResponse WithGuardCookie(http::HttpResponse response,
                                    const FormGuard& guard,
@@ -88,11 +123,13 @@ http::HttpResponse WebPages::RenderForm(
     const FormPage& page, const http::HttpRequest& request) const {
   const FormGuard::Visitor visitor = guard_->VisitorOf(request);
   const Values values = FormFromAnswers(page.answers);
+  const Flow flow = FlowOf(page.who, page.session, page.reference, page.full);
   mustache::data data;
   data.set("session_title", SessionTitle(page.details));
   data.set("when", SessionWhen(page.details));
-  data.set("heading", page.full ? "Join the waiting list" : "Book a place");
-  if (page.full) {
+  data.set("heading", flow.heading);
+  data.set("colleague", page.who == Person::kColleague);
+  if (page.full && page.who == Person::kSelf) {
     data.set("waiting", true);
     data.set("waiting_text",
              InsetText({{"text",
@@ -100,18 +137,17 @@ http::HttpResponse WebPages::RenderForm(
                          "to join its waiting list: if a place comes "
                          "free, we will email you an offer."}}));
   }
-  data.set("action", BookPath(page.session));
-  data.set("guard", guard_->Token(visitor, BookPath(page.session)));
+  data.set("action", flow.action);
+  data.set("guard", guard_->Token(visitor, flow.guard_action));
   data.set("request_id", page.request_id);
   data.set("error_summary", ErrorSummaryFor(page.errors));
-  PersonQuestions(Person::kSelf, values, page.errors, data);
+  PersonQuestions(page.who, values, page.errors, data);
   data.set("continue_button", Button({{"text", "Continue"}}));
   return WithGuardCookie(
       renderer_->Page(
-          {.title = page.full ? "Join the waiting list" : "Book a place",
+          {.title = flow.heading,
            .content = renderer_->Body("booking_form", data),
-           .before_content =
-               BackLink({{"href", "/" + page.session}, {"text", "Back"}}),
+           .before_content = BackLink({{"href", flow.back}, {"text", "Back"}}),
            .has_errors = !page.errors.empty(),
            .status = page.errors.empty() ? 200 : 422}),
       *guard_, visitor);
@@ -121,10 +157,12 @@ http::HttpResponse WebPages::RenderCheck(
     const FormPage& page, const http::HttpRequest& request) const {
   const FormGuard::Visitor visitor = guard_->VisitorOf(request);
   const BookingAnswers& a = page.answers;
+  const Flow flow = FlowOf(page.who, page.session, page.reference, page.full);
   mustache::data data;
   data.set("session_title", SessionTitle(page.details));
-  data.set("purpose", page.full ? "joining the waiting list" : "booking");
-  data.set("noun", page.full ? "request" : "booking");
+  data.set("purpose", flow.purpose);
+  data.set("noun", flow.noun);
+  data.set("answers_heading", flow.answers_heading);
   data.set("session_summary",
            SummaryList({{"rows", SessionRows(page.details)}}));
   auto row = [](const char* key, const std::string& value) {
@@ -144,14 +182,14 @@ http::HttpResponse WebPages::RenderCheck(
                  row("Line manager's email", OrNotGiven(a.line_manager)),
                  row("What you need to take part", OrNotGiven(a.access_needs)),
                  row("Keeping your details", "You agreed")})}}));
-  if (page.full) {
+  if (page.full && page.who == Person::kSelf) {
     data.set("waiting_warning",
              WarningText({{"text",
                            "This session is full. You are joining "
                            "the waiting list, not booking a place."}}));
   }
-  data.set("confirm_action", BookPath(page.session) + "/confirm");
-  data.set("guard", guard_->Token(visitor, BookPath(page.session)));
+  data.set("confirm_action", flow.action + "/confirm");
+  data.set("guard", guard_->Token(visitor, flow.guard_action));
   data.set("request_id", page.request_id);
   mustache::list hidden;
   for (const auto& [name, value] : FormFromAnswers(a)) {
@@ -161,22 +199,17 @@ http::HttpResponse WebPages::RenderCheck(
     hidden.push_back(field);
   }
   data.set("hidden", hidden);
-  data.set(
-      "confirm_button",
-      Button({{"text", page.full ? "Join the waiting list" : "Confirm booking"},
-              {"preventDoubleClick", true}}));
+  data.set("confirm_button", Button({{"text", flow.confirm_button},
+                                     {"preventDoubleClick", true}}));
   data.set("change_button",
            Button({{"text", "Change your answers"},
                    {"name", "change"},
                    {"value", "yes"},
                    {"classes", "govuk-button--secondary"},
-                   {"attributes", {{"formaction", BookPath(page.session)}}}}));
+                   {"attributes", {{"formaction", flow.action}}}}));
   return WithGuardCookie(
-      renderer_->Page(
-          {.title = page.full
-                        ? "Check your answers before joining the waiting list"
-                        : "Check your answers before booking",
-           .content = renderer_->Body("check_answers", data)}),
+      renderer_->Page({.title = "Check your answers before " + flow.purpose,
+                       .content = renderer_->Body("check_answers", data)}),
       *guard_, visitor);
 }
 
@@ -236,19 +269,7 @@ http::HttpResponse WebPages::BookingConfirm(const std::string& session,
                                          FormFromAnswers(answers)));
   booking::Booking* b = create.mutable_booking();
   b->set_session(session);
-  booking::Attendee* attendee = b->mutable_attendee();
-  attendee->set_display_name(answers.full_name);
-  attendee->set_email(answers.email);
-  attendee->set_phone(answers.phone);
-  attendee->set_organisation(answers.organisation);
-  type::v1::AgencyType agency = type::v1::AGENCY_TYPE_UNSPECIFIED;
-  type::v1::AgencyType_Parse(absl::AsciiStrToUpper(answers.agency_type),
-                             &agency);
-  attendee->set_agency_type(agency);
-  attendee->set_job_role(answers.job_role);
-  attendee->set_line_manager_email(answers.line_manager);
-  attendee->set_access_needs(answers.access_needs);
-  attendee->set_consent_given(answers.consent);
+  *b->mutable_attendee() = AttendeeOf(answers);
   absl::StatusOr<booking::Booking> booked = suite_->CreateBooking(create, call);
   if (!booked.ok()) {
     if (SessionRefused(booked.status())) return SeeOther("/" + session);

@@ -117,6 +117,16 @@ void WebPages::AddManageCookies(const std::string& reference,
       SetCookie(cookie.Name(MarkerCookie(reference)), "1", cookie));
 }
 
+void WebPages::ForgetManageCookies(const std::string& reference,
+                                   http::HttpResponse& response) const {
+  for (const std::string& name :
+       {TokenCookie(reference), MarkerCookie(reference)}) {
+    response.headers.emplace_back(
+        "Set-Cookie",
+        ClearCookie(options_.cookies.Name(name), options_.cookies));
+  }
+}
+
 http::HttpResponse WebPages::ManageLink(const std::string& reference,
                                         const std::string& token) const {
   http::HttpResponse response = SeeOther("/manage/" + reference);

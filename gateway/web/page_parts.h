@@ -9,6 +9,7 @@
 
 #include "gateway/web/booking_form.h"
 #include "gateway/web/components/html.h"
+#include "training/booking/v1/resources.pb.h"
 #include "training/catalogue/v1/resources.pb.h"
 
 namespace training::gateway::web {
@@ -21,6 +22,9 @@ std::string SessionWhen(const catalogue::v1::Session& session);
 std::string SessionWhere(const catalogue::v1::Session& session);
 // Course, date and time, and where, as summary list rows.
 Params SessionRows(const catalogue::v1::Session& session);
+
+// The answers as the booking service's Attendee.
+booking::v1::Attendee AttendeeOf(const BookingAnswers& answers);
 
 // The errorMessage option for `field`'s question: null when it has none.
 Params ErrorMessageFor(const std::vector<FormError>& errors,

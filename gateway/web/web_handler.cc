@@ -100,6 +100,31 @@ std::optional<Route> ChangeRoute(const WebPages* p, const Request& r,
   return std::nullopt;
 }
 
+// /manage/{reference}/colleague: the form (GET), its check (POST) and the
+// change (POST …/confirm).
+std::optional<Route> ColleagueRoute(const WebPages* p, const Request& r,
+                                    const std::string& ref,
+                                    const std::vector<std::string>& s) {
+  if (s.size() < 3 || s[2] != "colleague") return std::nullopt;
+  const std::string route = "/manage/{reference}/colleague";
+  if (s.size() == 3 && (r->method == "GET" || r->method == "HEAD")) {
+    return Route{route, [p, r, ref](const PageCall& c) {
+                   return p->ColleagueForm(ref, *r, c);
+                 }};
+  }
+  if (s.size() == 3 && r->method == "POST") {
+    return Route{route, [p, r, ref](const PageCall& c) {
+                   return p->ColleagueCheck(ref, *r, c);
+                 }};
+  }
+  if (s.size() == 4 && s[3] == "confirm" && r->method == "POST") {
+    return Route{route + "/confirm", [p, r, ref](const PageCall& c) {
+                   return p->ColleagueConfirm(ref, *r, c);
+                 }};
+  }
+  return std::nullopt;
+}
+
 // The routes of one booking, by its reference in any case or with a
 // hyphen.
 std::optional<Route> BookingRoute(const WebPages* p, const Request& r,
@@ -117,6 +142,9 @@ std::optional<Route> BookingRoute(const WebPages* p, const Request& r,
   }
   if (s[0] != "manage" || s.size() > 4) return std::nullopt;
   if (std::optional<Route> change = ChangeRoute(p, r, *ref, s)) return change;
+  if (std::optional<Route> colleague = ColleagueRoute(p, r, *ref, s)) {
+    return colleague;
+  }
   if (!get || s.size() > 3) return std::nullopt;
   if (s.size() == 2) {
     return Route{"/manage/{reference}", [p, r, ref = *ref](const PageCall& c) {

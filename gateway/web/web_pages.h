@@ -22,6 +22,7 @@
 #include "gateway/web/booking_form.h"
 #include "gateway/web/form_guard.h"
 #include "gateway/web/page_renderer.h"
+#include "gateway/web/person_questions.h"
 #include "gateway/web/suite_client.h"
 
 namespace training::gateway::web {
@@ -99,6 +100,21 @@ class WebPages {
                                 const std::string& reference,
                                 const http::HttpRequest& request,
                                 const PageCall& call) const;
+  // GET /manage/{reference}/colleague: the colleague's details, asked as
+  // the booking form asks them.
+  http::HttpResponse ColleagueForm(const std::string& reference,
+                                   const http::HttpRequest& request,
+                                   const PageCall& call) const;
+  // POST of the same: checked, then check your answers.
+  http::HttpResponse ColleagueCheck(const std::string& reference,
+                                    const http::HttpRequest& request,
+                                    const PageCall& call) const;
+  // POST …/colleague/confirm: the place passes (SubstituteAttendee); the
+  // visitor's token stops opening the booking, so its cookie goes, and the
+  // answer is the page saying so (a reload replays the same change).
+  http::HttpResponse ColleagueConfirm(const std::string& reference,
+                                      const http::HttpRequest& request,
+                                      const PageCall& call) const;
   // GET /manage/{reference}/calendar.ics.
   http::HttpResponse Calendar(const std::string& reference,
                               const http::HttpRequest& request,
@@ -129,11 +145,21 @@ class WebPages {
     BookingAnswers answers{};
     std::vector<FormError> errors{};
     std::string request_id{};  // the form's random key
+    // kColleague: sending a colleague in the place of booking `reference`.
+    Person who = Person::kSelf;
+    std::string reference{};
   };
   http::HttpResponse RenderForm(const FormPage& page,
                                 const http::HttpRequest& request) const;
   http::HttpResponse RenderCheck(const FormPage& page,
                                  const http::HttpRequest& request) const;
+  // The colleague form's page for the booking the visitor holds; nullopt
+  // (with the answer in `refusal`) when it holds none or it is not
+  // confirmed.
+  std::optional<FormPage> LoadColleaguePage(const std::string& reference,
+                                            const http::HttpRequest& request,
+                                            const PageCall& call,
+                                            http::HttpResponse& refusal) const;
   // The session and whether it is bookable and full, for the form pages.
   absl::StatusOr<FormPage> LoadFormPage(const std::string& session,
                                         const PageCall& call) const;
@@ -143,6 +169,9 @@ class WebPages {
   // send without Strict cookies.
   void AddManageCookies(const std::string& reference, const std::string& token,
                         http::HttpResponse& response) const;
+  // Their removal, once the token no longer opens the booking.
+  void ForgetManageCookies(const std::string& reference,
+                           http::HttpResponse& response) const;
   // The manage token the visitor holds for `reference`, "" when none.
   std::string ManageToken(const std::string& reference,
                           const http::HttpRequest& request) const;

@@ -10,7 +10,8 @@ import { after, before, describe, test } from 'node:test';
 
 import {
   BASE, availability, bookThroughApi, bookingWithToken, cancelWithToken,
-  launch, newSession, review, screenshot, tabUntil, visitor,
+  fillBookingForm, launch, manageLinkPath, newSession, person, review,
+  screenshot, tabUntil, visitor, waitForMail,
 } from './support.mjs';
 
 const BOOKING_DB = process.env.BOOKING_DB;
@@ -106,6 +107,42 @@ describe('managing a booking', () => {
     await page.keyboard.press('Enter');
     await page.waitForURL(/\/cancel\/done$/);
     assert.equal((await bookingWithToken(booked.reference, booked.manageToken)).state, 'CANCELLED');
+    await context.close();
+  });
+
+  test('send a colleague: both get their e-mails, and the old link stops working', async () => {
+    const session = await newSession(59, 3);
+    const booked = await bookThroughApi(session);
+    const { context, page } = await holder(booked);
+    await page.getByRole('link', { name: 'Send a colleague in your place' }).click();
+    assert.equal(await page.locator('h1').textContent(), 'Send a colleague in your place');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    assert.match(await page.title(), /^Error: /);
+    await review(page, 'colleague-form-errors');
+    const colleague = person({ full_name: 'Robin Colleague' });
+    await fillBookingForm(page, colleague);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    assert.equal(await page.locator('h1').textContent(), 'Check your answers before sending your colleague');
+    await review(page, 'colleague-check');
+    await page.getByRole('button', { name: 'Send my colleague' }).click();
+    await assert.doesNotReject(page.locator('.govuk-panel__title', { hasText: 'Your place has passed to your colleague' }).waitFor());
+    await review(page, 'colleague-done');
+    // The colleague's own link opens the booking, in their name.
+    const mail = await waitForMail(colleague.email, booked.reference);
+    const link = manageLinkPath(mail);
+    assert.equal(link.reference, booked.reference);
+    const now = await bookingWithToken(booked.reference, link.token);
+    assert.equal(now.attendee.email, colleague.email);
+    assert.equal(now.state, 'CONFIRMED');
+    // The one who passed it on is told, and their link no longer opens it.
+    await waitForMail(booked.attendee.email, 'colleague');
+    const old = await fetch(`${BASE}/v1/bookings/${booked.reference}`, {
+      headers: { authorization: `Bearer ${booked.manageToken}` },
+    });
+    assert.equal(old.status, 404);
+    await page.goto(`${BASE}/manage/${booked.reference}`);
+    assert.equal(await page.locator('h1').textContent(), 'Open your booking from your email');
+    assert.equal((await availability(session)).confirmed, 1);
     await context.close();
   });
 
