@@ -170,6 +170,24 @@ absl::StatusOr<content::Article> SuiteClient::GetArticle(
               request, call, read_deadline_);
 }
 
+absl::StatusOr<content::Article> SuiteClient::GetArticle(
+    const content::GetArticleRequest& request, const PageCall& call) {
+  return Call(content_.get(), &content::ContentService::Stub::GetArticle,
+              request, call, read_deadline_);
+}
+
+absl::StatusOr<content::ListArticlesResponse> SuiteClient::ListArticles(
+    const content::ListArticlesRequest& request, const PageCall& call) {
+  return Call(content_.get(), &content::ContentService::Stub::ListArticles,
+              request, call, read_deadline_);
+}
+
+absl::StatusOr<content::SearchArticlesResponse> SuiteClient::SearchArticles(
+    const content::SearchArticlesRequest& request, const PageCall& call) {
+  return Call(content_.get(), &content::ContentService::Stub::SearchArticles,
+              request, call, read_deadline_);
+}
+
 absl::StatusOr<google::api::HttpBody> SuiteClient::DownloadBookingCalendar(
     const std::string& booking, const PageCall& call) {
   notification::DownloadBookingCalendarRequest request;

@@ -69,6 +69,14 @@ class SuiteClient {
       const booking::DeclineOfferRequest& request, const PageCall& call);
   absl::StatusOr<content::Article> GetArticle(const std::string& name,
                                               const PageCall& call);
+  // `request.booking` with the holder's token as call.authorization opens
+  // what that booking gives.
+  absl::StatusOr<content::Article> GetArticle(
+      const content::GetArticleRequest& request, const PageCall& call);
+  absl::StatusOr<content::ListArticlesResponse> ListArticles(
+      const content::ListArticlesRequest& request, const PageCall& call);
+  absl::StatusOr<content::SearchArticlesResponse> SearchArticles(
+      const content::SearchArticlesRequest& request, const PageCall& call);
   absl::StatusOr<google::api::HttpBody> DownloadBookingCalendar(
       const std::string& booking, const PageCall& call);
 

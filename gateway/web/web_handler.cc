@@ -178,6 +178,15 @@ std::optional<Route> MatchRoute(const WebPages* p, const Request& r) {
   }
   const std::vector<std::string> s =
       absl::StrSplit(absl::string_view(path).substr(1), '/');
+  if (get && s[0] == "learning" && s.size() == 1) {
+    return Route{"/learning",
+                 [p, r](const PageCall& c) { return p->Learning(*r, c); }};
+  }
+  if (get && s[0] == "learning" && s.size() == 2 && IsId(s[1])) {
+    return Route{"/learning/{article}", [p, r, id = s[1]](const PageCall& c) {
+                   return p->Article(id, *r, c);
+                 }};
+  }
   if (std::optional<Route> route = SessionRoute(p, r, s)) return route;
   return BookingRoute(p, r, s);
 }

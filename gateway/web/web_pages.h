@@ -120,6 +120,14 @@ class WebPages {
                               const http::HttpRequest& request,
                               const PageCall& call) const;
 
+  // GET /learning: the learning material, searched (q) or listed, filtered
+  // by kind and course, a page at a time.
+  http::HttpResponse Learning(const http::HttpRequest& request,
+                              const PageCall& call) const;
+  // GET /learning/{article}.
+  http::HttpResponse Article(const std::string& id,
+                             const http::HttpRequest& request,
+                             const PageCall& call) const;
   // GET /accessibility, /privacy, /cookies (`page` is the path's word).
   http::HttpResponse Prose(const std::string& page) const;
   http::HttpResponse NotFound() const;
@@ -175,6 +183,9 @@ class WebPages {
   // The manage token the visitor holds for `reference`, "" when none.
   std::string ManageToken(const std::string& reference,
                           const http::HttpRequest& request) const;
+  // The references of every booking whose manage cookie the visitor holds.
+  std::vector<std::string> HeldReferences(
+      const http::HttpRequest& request) const;
   // `call` with that token as its credential; nullopt when there is none.
   std::optional<PageCall> AsHolder(const std::string& reference,
                                    const http::HttpRequest& request,
