@@ -188,6 +188,13 @@ absl::StatusOr<content::SearchArticlesResponse> SuiteClient::SearchArticles(
               request, call, read_deadline_);
 }
 
+absl::StatusOr<notification::Enquiry> SuiteClient::CreateEnquiry(
+    const notification::CreateEnquiryRequest& request, const PageCall& call) {
+  return Call(notification_.get(),
+              &notification::NotificationService::Stub::CreateEnquiry, request,
+              call, write_deadline_);
+}
+
 absl::StatusOr<google::api::HttpBody> SuiteClient::DownloadBookingCalendar(
     const std::string& booking, const PageCall& call) {
   notification::DownloadBookingCalendarRequest request;

@@ -77,6 +77,8 @@ class SuiteClient {
       const content::ListArticlesRequest& request, const PageCall& call);
   absl::StatusOr<content::SearchArticlesResponse> SearchArticles(
       const content::SearchArticlesRequest& request, const PageCall& call);
+  absl::StatusOr<notification::Enquiry> CreateEnquiry(
+      const notification::CreateEnquiryRequest& request, const PageCall& call);
   absl::StatusOr<google::api::HttpBody> DownloadBookingCalendar(
       const std::string& booking, const PageCall& call);
 

@@ -176,6 +176,14 @@ std::optional<Route> MatchRoute(const WebPages* p, const Request& r) {
                    return p->Prose(page);
                  }};
   }
+  if (path == "/contact" && (get || r->method == "POST")) {
+    return Route{path, [p, r, get](const PageCall& c) {
+                   return get ? p->Contact(*r, c) : p->SendEnquiry(*r, c);
+                 }};
+  }
+  if (get && path == "/contact/sent") {
+    return Route{path, [p](const PageCall&) { return p->EnquirySent(); }};
+  }
   const std::vector<std::string> s =
       absl::StrSplit(absl::string_view(path).substr(1), '/');
   if (get && s[0] == "learning" && s.size() == 1) {

@@ -128,6 +128,15 @@ class WebPages {
   http::HttpResponse Article(const std::string& id,
                              const http::HttpRequest& request,
                              const PageCall& call) const;
+  // GET /contact: the enquiry form (`session` in the query: a question
+  // about that session).
+  http::HttpResponse Contact(const http::HttpRequest& request,
+                             const PageCall& call) const;
+  // POST /contact: sends it; 303 to /contact/sent.
+  http::HttpResponse SendEnquiry(const http::HttpRequest& request,
+                                 const PageCall& call) const;
+  // GET /contact/sent.
+  http::HttpResponse EnquirySent() const;
   // GET /accessibility, /privacy, /cookies (`page` is the path's word).
   http::HttpResponse Prose(const std::string& page) const;
   http::HttpResponse NotFound() const;
@@ -183,6 +192,10 @@ class WebPages {
   // The manage token the visitor holds for `reference`, "" when none.
   std::string ManageToken(const std::string& reference,
                           const http::HttpRequest& request) const;
+  http::HttpResponse ContactForm(
+      const http::HttpRequest& request,
+      const std::map<std::string, std::string>& values,
+      const std::vector<FormError>& errors, const PageCall& call) const;
   // The references of every booking whose manage cookie the visitor holds.
   std::vector<std::string> HeldReferences(
       const http::HttpRequest& request) const;

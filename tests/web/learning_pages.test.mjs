@@ -1,13 +1,14 @@
 // The learning material in Chromium against the real suite with its seed
 // articles: the list, search with marked words, an article, and a
 // pre-course article refused to a stranger and shown to the holder of a
-// confirmed booking's manage link. axe-core on each page.
+// confirmed booking's manage link; and "get in touch", whose question
+// reaches the training team's address. axe-core on each page.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  BASE, bookThroughApi, launch, newSession, review, visitor,
+  BASE, bookThroughApi, launch, newSession, review, visitor, waitForMail,
 } from './support.mjs';
 
 let browser;
@@ -51,5 +52,28 @@ describe('the learning material', () => {
     assert.match(await holder.page.locator('.govuk-tag').first().textContent(), /booked on the course/);
     await review(holder.page, 'article-for-booked');
     await holder.context.close();
+  });
+});
+
+describe('get in touch', () => {
+  test('a question reaches the training team; mistakes are shown first', async () => {
+    const { context, page } = await visitor(browser);
+    await page.goto(`${BASE}/`);
+    await page.getByRole('link', { name: 'Get in touch' }).click();
+    await review(page, 'contact');
+    await page.getByRole('button', { name: 'Send your question' }).click();
+    assert.match(await page.title(), /^Error: /);
+    assert.equal(await page.locator('.govuk-error-summary li').count(), 3);
+    await review(page, 'contact-errors');
+    const marker = `question-${Date.now()}`;
+    await page.getByLabel('Your name').fill('Kim Asker');
+    await page.getByLabel('Work email address').fill(`pw-ask-${Date.now()}@example.org`);
+    await page.getByLabel('Your question').fill(`Is there parking at the venue? (${marker})`);
+    await page.getByRole('button', { name: 'Send your question' }).click();
+    await page.waitForURL(`${BASE}/contact/sent`);
+    await assert.doesNotReject(page.locator('.govuk-panel__title', { hasText: 'Question sent' }).waitFor());
+    await review(page, 'contact-sent');
+    await waitForMail('training@partnership.example', marker);
+    await context.close();
   });
 });

@@ -1,0 +1,201 @@
+// "Get in touch": the enquiry form, sent to the training team through the
+// notification service (CreateEnquiry), and its confirmation. The edge
+// counts each post against the enquiry limit as it does the API's; the
+// notification service caps each address too.
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "common/status/errors.h"
+#include "common/text/text.h"
+#include "gateway/web/components/components.h"
+#include "gateway/web/page_parts.h"
+#include "gateway/web/web_http.h"
+#include "gateway/web/web_pages.h"
+
+namespace training::gateway::web {
+namespace {
+
+using Values = std::map<std::string, std::string>;
+
+constexpr char kContactPath[] = "/contact";
+
+std::string FieldOf(const Values& form, const char* name) {
+  auto it = form.find(name);
+  return it == form.end() ? std::string()
+                          : std::string(absl::StripAsciiWhitespace(it->second));
+}
+
+size_t Characters(const std::string& text) {
+  size_t n = 0;
+  for (unsigned char c : text) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+std::vector<FormError> CheckEnquiry(const Values& form) {
+  std::vector<FormError> errors;
+  const std::string name = FieldOf(form, "name");
+  if (name.empty()) {
+    errors.push_back({"name", "Enter your name"});
+  } else if (Characters(name) > 100) {
+    errors.push_back({"name", "Name must be 100 characters or fewer"});
+  }
+  const std::string email = FieldOf(form, "email");
+  if (email.empty()) {
+    errors.push_back({"email", "Enter your work email address"});
+  } else if (!text::IsValidEmail(email)) {
+    errors.push_back({"email",
+                      "Enter an email address in the correct format, like "
+                      "name@example.com"});
+  }
+  const std::string question = FieldOf(form, "question");
+  if (question.empty()) {
+    errors.push_back({"question", "Enter your question"});
+  } else if (Characters(question) > 5000) {
+    errors.push_back(
+        {"question", "Your question must be 5,000 characters or fewer"});
+  }
+  return errors;
+}
+
+}  // namespace
+
+http::HttpResponse WebPages::ContactForm(const http::HttpRequest& request,
+                                         const Values& values,
+                                         const std::vector<FormError>& errors,
+                                         const PageCall& call) const {
+  const FormGuard::Visitor visitor = guard_->VisitorOf(request);
+  auto value = [&](const char* name) { return FieldOf(values, name); };
+  mustache::data data;
+  data.set("error_summary", ErrorSummaryFor(errors));
+  data.set("guard", guard_->Token(visitor, kContactPath));
+  data.set("request_id",
+           text::IsUuid(value("request_id")) ? value("request_id") : NewUuid());
+  // A question about one session, asked from its page.
+  const std::string session = value("session");
+  if (text::IsSessionName(session)) {
+    absl::StatusOr<catalogue::Session> s = suite_->GetSession(session, call);
+    if (s.ok()) {
+      data.set("session", session);
+      data.set("session_title", SessionTitle(*s));
+      data.set("session_inset",
+               InsetText({{"text", absl::StrCat("About: ", SessionTitle(*s),
+                                                ", ", SessionWhen(*s))}}));
+    }
+  }
+  data.set("name_input",
+           Input({{"id", "name"},
+                  {"name", "name"},
+                  {"value", value("name")},
+                  {"autocomplete", "name"},
+                  {"spellcheck", false},
+                  {"label", {{"text", "Your name"}}},
+                  {"errorMessage", ErrorMessageFor(errors, "name")}}));
+  data.set("email_input",
+           Input({{"id", "email"},
+                  {"name", "email"},
+                  {"type", "email"},
+                  {"value", value("email")},
+                  {"autocomplete", "email"},
+                  {"spellcheck", false},
+                  {"label", {{"text", "Work email address"}}},
+                  {"hint", {{"text", "We will reply to this address"}}},
+                  {"errorMessage", ErrorMessageFor(errors, "email")}}));
+  data.set("question_input",
+           Textarea({{"id", "question"},
+                     {"name", "question"},
+                     {"value", value("question")},
+                     {"rows", 8},
+                     {"label", {{"text", "Your question"}}},
+                     {"hint",
+                      {{"text",
+                        "Do not include personal details of "
+                        "children or families you work with."}}},
+                     {"errorMessage", ErrorMessageFor(errors, "question")}}));
+  data.set("send_button", Button({{"text", "Send your question"},
+                                  {"preventDoubleClick", true}}));
+  http::HttpResponse response =
+      renderer_->Page({.title = "Get in touch",
+                       .content = renderer_->Body("contact", data),
+                       .has_errors = !errors.empty(),
+                       .status = errors.empty() ? 200 : 422});
+  if (visitor.is_new) {
+    response.headers.emplace_back("Set-Cookie",
+                                  guard_->SetCookieHeader(visitor));
+  }
+  return response;
+}
+
+http::HttpResponse WebPages::Contact(const http::HttpRequest& request,
+                                     const PageCall& call) const {
+  std::optional<Values> query = DecodeForm(request.Query());
+  Values values;
+  if (query) values["session"] = FieldOf(*query, "session");
+  return ContactForm(request, values, {}, call);
+}
+
+http::HttpResponse WebPages::SendEnquiry(const http::HttpRequest& request,
+                                         const PageCall& call) const {
+  std::optional<Values> form = DecodeForm(request.body);
+  if (!form ||
+      !guard_->Check(request, FieldOf(*form, kFormGuardField), kContactPath) ||
+      !text::IsUuid(FieldOf(*form, "request_id"))) {
+    return Forbidden();
+  }
+  if (std::vector<FormError> errors = CheckEnquiry(*form); !errors.empty()) {
+    return ContactForm(request, *form, errors, call);
+  }
+  notification::CreateEnquiryRequest create;
+  notification::Enquiry* e = create.mutable_enquiry();
+  e->set_display_name(FieldOf(*form, "name"));
+  e->set_email(FieldOf(*form, "email"));
+  e->set_text(
+      absl::StrReplaceAll(FieldOf(*form, "question"), {{"\r\n", "\n"}}));
+  if (text::IsSessionName(FieldOf(*form, "session"))) {
+    e->set_session(FieldOf(*form, "session"));
+  }
+  create.set_request_id(DerivedRequestId(FieldOf(*form, "request_id"),
+                                         "enquiry",
+                                         {{"name", e->display_name()},
+                                          {"email", e->email()},
+                                          {"question", e->text()},
+                                          {"session", e->session()}}));
+  absl::StatusOr<notification::Enquiry> sent =
+      suite_->CreateEnquiry(create, call);
+  if (!sent.ok()) {
+    const std::optional<ErrorInfo> info = GetErrorInfo(sent.status());
+    if (info && info->reason == "ENQUIRY_LIMIT") {
+      return ContactForm(
+          request, *form,
+          {{"email",
+            "You have sent several questions from this address in "
+            "the last hour. Wait an hour, or email the training "
+            "team directly"}},
+          call);
+    }
+    std::vector<FormError> errors;
+    for (const FieldViolation& v : GetFieldViolations(sent.status())) {
+      if (v.field == "enquiry.display_name") {
+        errors.push_back({"name", "Enter your name on one line"});
+      } else if (v.field == "enquiry.email") {
+        errors.push_back({"email",
+                          "Enter a work email address, like "
+                          "name@example.com"});
+      } else if (v.field == "enquiry.text") {
+        errors.push_back({"question", "Enter your question"});
+      }
+    }
+    if (errors.empty()) return Failure(sent.status());
+    return ContactForm(request, *form, errors, call);
+  }
+  return SeeOther("/contact/sent");
+}
+
+http::HttpResponse WebPages::EnquirySent() const {
+  mustache::data data;
+  data.set("panel", Panel({{"titleText", "Question sent"}}));
+  return renderer_->Page({.title = "Question sent",
+                          .content = renderer_->Body("contact_sent", data)});
+}
+
+}  // namespace training::gateway::web
