@@ -131,6 +131,24 @@ http::HttpResponse WebPages::Session(const std::string& name,
     // The description is a help, not a need: a page without it still books.
     if (article.ok()) data.set("description_html", article->body_html());
   }
+  // The course's learning material: the reader sees what is for them on
+  // each article's page.
+  content::ListArticlesRequest list;
+  list.set_course(course->name());
+  list.set_page_size(20);
+  absl::StatusOr<content::ListArticlesResponse> reading =
+      suite_->ListArticles(list, call);
+  if (reading.ok()) {
+    mustache::list items;
+    for (const content::Article& a : reading->articles()) {
+      if (a.name() == course->article()) continue;  // shown above
+      mustache::data item;
+      item.set("url", "/learning/" + a.name().substr(a.name().find('/') + 1));
+      item.set("title", a.title());
+      items.push_back(item);
+    }
+    data.set("reading", items);
+  }
   mustache::list paragraphs;
   for (absl::string_view p :
        absl::StrSplit(course->summary(), "\n\n", absl::SkipWhitespace())) {

@@ -8,8 +8,17 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  BASE, bookThroughApi, launch, newSession, review, visitor, waitForMail,
+  BASE, api, bookThroughApi, launch, newSession, review, visitor, waitForMail,
 } from './support.mjs';
+
+// Retries `attempt` (a watchdog, not a timing claim) until it returns true.
+async function eventually(what, attempt, seconds = 60) {
+  const deadline = Date.now() + seconds * 1000;
+  while (!(await attempt())) {
+    assert.ok(Date.now() < deadline, what);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -19,7 +28,7 @@ describe('the learning material', () => {
   test('lists, searches with the words marked, and opens an article', async () => {
     const { context, page } = await visitor(browser);
     await page.goto(`${BASE}/`);
-    await page.getByRole('link', { name: 'Learning material' }).click();
+    await page.getByRole('navigation', { name: 'Menu' }).getByRole('link', { name: 'Learning material' }).click();
     assert.equal(await page.locator('h1').textContent(), 'Learning material');
     assert.ok(await page.locator('.app-session-list__item').count() > 0);
     await review(page, 'learning');
@@ -52,6 +61,40 @@ describe('the learning material', () => {
     assert.match(await holder.page.locator('.govuk-tag').first().textContent(), /booked on the course/);
     await review(holder.page, 'article-for-booked');
     await holder.context.close();
+  });
+});
+
+describe('after-course reading', () => {
+  test('is refused before the session and shown once attendance is recorded', async () => {
+    const venues = await api('GET', '/v1/venues');
+    const start = new Date(Date.now() + 15_000);
+    const end = new Date(start.getTime() + 2 * 3_600_000);
+    const session = (await api('POST', '/v1/courses/intro-mi/sessions', {
+      startTime: start.toISOString(), endTime: end.toISOString(),
+      deliveryMode: 'IN_PERSON', venue: venues.venues[0].name, capacity: 5,
+    })).name;
+    const booked = await bookThroughApi(session);
+    const { context, page } = await visitor(browser);
+    await page.goto(`${BASE}/manage/${booked.reference}/${booked.manageToken}`);
+    const before = await page.goto(`${BASE}/learning/after-your-workshop-next-steps`);
+    assert.equal(before.status(), 403);
+    assert.equal(await page.locator('h1').textContent(), 'This reading is for people who came to the course');
+    await review(page, 'article-restricted-attended');
+    // The register can be taken once the session has started.
+    await eventually('attendance recorded', async () => {
+      const r = await fetch(`${BASE}/v1/${session}/attendance:batchRecord`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${process.env.ADMIN_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ marks: [{ booking: `bookings/${booked.reference}`, attendance: 'ATTENDED' }] }),
+      });
+      return r.ok;
+    });
+    // Content asks booking again within its short cache.
+    await eventually('the reading opens', async () =>
+      (await page.goto(`${BASE}/learning/after-your-workshop-next-steps`)).status() === 200);
+    assert.match(await page.locator('.govuk-tag').first().textContent(), /came to the course/);
+    await review(page, 'article-for-attended');
+    await context.close();
   });
 });
 

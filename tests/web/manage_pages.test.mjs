@@ -45,10 +45,13 @@ async function offeredPlace() {
 }
 
 describe('managing a booking', () => {
-  test('cancel a place: the question, then the confirmation', async () => {
+  test('cancel a place from the confirmation e-mail: the question, then the confirmation', async () => {
     const session = await newSession(55, 3);
     const booked = await bookThroughApi(session);
-    const { context, page } = await holder(booked);
+    const mail = await waitForMail(booked.attendee.email, booked.reference);
+    const { context, page } = await visitor(browser);
+    await page.goto(BASE + manageLinkPath(mail).path);
+    assert.equal(page.url(), `${BASE}/manage/${booked.reference}`);
     await review(page, 'manage-confirmed');
     await page.getByRole('link', { name: 'Cancel your place' }).click();
     assert.equal(await page.locator('h1').textContent(), 'Are you sure you want to cancel your place?');
@@ -163,9 +166,15 @@ describe('managing a booking', () => {
     await context.close();
   });
 
-  test('accept an offered place with the keyboard alone', async () => {
+  test('accept an offered place from the offer e-mail, with the keyboard alone', async () => {
     const { second } = await offeredPlace();
-    const { context, page } = await holder(second);
+    // The offer e-mail's own link.
+    const mail = await waitForMail(second.attendee.email, 'Accept or decline');
+    const link = manageLinkPath(mail);
+    assert.equal(link.reference, second.reference);
+    const { context, page } = await visitor(browser);
+    await page.goto(BASE + link.path);
+    assert.equal(page.url(), `${BASE}/manage/${second.reference}`);
     assert.match(await page.locator('main').textContent(), /A place is offered to you until/);
     await review(page, 'manage-offered');
     await page.locator('body').focus();
