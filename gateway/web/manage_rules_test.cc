@@ -1,0 +1,19 @@
+#include "absl/time/clock.h"
+#include "gateway/web/web_pages.h"
+#include "gtest/gtest.h"
+
+namespace training::gateway::web {
+namespace {
+
+TEST(ManageRulesTest, ACancellationIsLateInsideTheWindowBeforeTheStart) {
+  const absl::Time start = absl::FromUnixSeconds(1'800'000'000);
+  const absl::Duration window = absl::Hours(48);
+  EXPECT_FALSE(CancellationWouldBeLate(start - absl::Hours(49), start, window));
+  EXPECT_TRUE(CancellationWouldBeLate(start - absl::Hours(48), start, window));
+  EXPECT_TRUE(CancellationWouldBeLate(start - absl::Hours(1), start, window));
+  EXPECT_FALSE(CancellationWouldBeLate(start - absl::Seconds(1), start,
+                                       absl::ZeroDuration()));
+}
+
+}  // namespace
+}  // namespace training::gateway::web
