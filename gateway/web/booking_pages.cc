@@ -65,7 +65,7 @@ Flow FlowOf(Person who, const std::string& session,
   if (who == Person::kColleague) {
     const std::string manage = "/manage/" + reference;
     return {.action = manage + "/colleague",
-            .guard_action = manage,
+            .guard_action = manage + "/colleague",
             .back = manage,
             .heading = "Send a colleague in your place",
             .purpose = "sending your colleague",
@@ -264,8 +264,7 @@ http::HttpResponse WebPages::BookingConfirm(const std::string& session,
   // Bound to the session and every answer: a changed form (Back, "Change
   // your answers", a colleague's name) is a new booking, not a reuse of the
   // old key, which the booking service would refuse.
-  create.set_request_id(DerivedRequestId(FieldOf(*form, "request_id"),
-                                         "book:" + session,
+  create.set_request_id(DerivedRequestId(FieldOf(*form, "request_id"), session,
                                          FormFromAnswers(answers)));
   booking::Booking* b = create.mutable_booking();
   b->set_session(session);

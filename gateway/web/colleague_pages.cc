@@ -81,7 +81,7 @@ http::HttpResponse WebPages::ColleagueCheck(const std::string& reference,
                                             const PageCall& call) const {
   std::optional<Values> form = DecodeForm(request.body);
   if (!form || !guard_->Check(request, FieldOf(*form, kFormGuardField),
-                              "/manage/" + reference)) {
+                              "/manage/" + reference + "/colleague")) {
     return Forbidden();
   }
   http::HttpResponse refusal;
@@ -103,7 +103,7 @@ http::HttpResponse WebPages::ColleagueConfirm(const std::string& reference,
   std::optional<Values> form = DecodeForm(request.body);
   if (!form ||
       !guard_->Check(request, FieldOf(*form, kFormGuardField),
-                     "/manage/" + reference) ||
+                     "/manage/" + reference + "/colleague") ||
       !text::IsUuid(FieldOf(*form, "request_id"))) {
     return Forbidden();
   }
@@ -153,6 +153,7 @@ http::HttpResponse WebPages::ColleagueConfirm(const std::string& reference,
   data.set("text",
            "We have emailed your colleague the booking and their own link to "
            "manage it. Your link no longer opens this booking.");
+  data.set("emailed", true);
   http::HttpResponse response =
       renderer_->Page({.title = "Your place has passed to your colleague",
                        .content = renderer_->Body("change_done", data)});

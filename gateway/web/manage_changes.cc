@@ -29,6 +29,7 @@ struct ChangeText {
   const char* back_text;
   const char* done_title;
   const char* done_text;
+  bool emailed;  // the notification service confirms the change by e-mail
 };
 
 const ChangeText& TextOf(BookingChange change) {
@@ -40,7 +41,8 @@ const ChangeText& TextOf(BookingChange change) {
       true,
       "No, keep my place",
       "Booking cancelled",
-      "Your place has been cancelled."};
+      "Your place has been cancelled.",
+      true};
   static const ChangeText kLeave{
       "leave",
       "Are you sure you want to leave the waiting list?",
@@ -49,7 +51,8 @@ const ChangeText& TextOf(BookingChange change) {
       true,
       "No, stay on the waiting list",
       "You have left the waiting list",
-      ""};
+      "",
+      true};
   static const ChangeText kAccept{"accept",
                                   "Accept the place",
                                   "",
@@ -57,7 +60,8 @@ const ChangeText& TextOf(BookingChange change) {
                                   false,
                                   "Back to your booking",
                                   "Booking confirmed",
-                                  ""};
+                                  "",
+                                  true};
   static const ChangeText kDecline{
       "decline",
       "Are you sure you want to decline the place?",
@@ -66,7 +70,8 @@ const ChangeText& TextOf(BookingChange change) {
       true,
       "No, go back",
       "Place declined",
-      "You have declined the place."};
+      "You have declined the place.",
+      false};
   switch (change) {
     case BookingChange::kCancel:
       return kCancel;
@@ -92,6 +97,24 @@ bool Applies(BookingChange change, const booking::Booking& b) {
       return b.state() == booking::Booking::OFFERED &&
              absl::FromUnixSeconds(b.offer().expire_time().seconds()) >
                  absl::Now();
+  }
+  return false;
+}
+
+// Whether the booking shows the change made (by this visitor).
+bool Made(BookingChange change, const booking::Booking& b) {
+  const booking::Cancellation::Cause cause = b.cancellation().cause();
+  switch (change) {
+    case BookingChange::kCancel:
+      return b.state() == booking::Booking::CANCELLED &&
+             cause == booking::Cancellation::ATTENDEE;
+    case BookingChange::kLeave:
+      return b.state() == booking::Booking::LEFT_WAITLIST;
+    case BookingChange::kDecline:
+      return b.state() == booking::Booking::CANCELLED &&
+             cause == booking::Cancellation::OFFER_DECLINED;
+    case BookingChange::kAccept:
+      return b.state() == booking::Booking::CONFIRMED;
   }
   return false;
 }
@@ -163,7 +186,9 @@ http::HttpResponse WebPages::ChangePage(BookingChange change,
                                   FormatClockTime(until, zone), "."));
   }
   data.set("action", absl::StrCat(manage, "/", text.path));
-  data.set("guard", guard_->Token(visitor, manage));
+  // Bound to this change's form alone: a token for leaving cannot cancel.
+  data.set("guard",
+           guard_->Token(visitor, absl::StrCat(manage, "/", text.path)));
   data.set("request_id", NewUuid());
   data.set("button",
            Button({{"text", text.button},
@@ -189,16 +214,37 @@ http::HttpResponse WebPages::MakeChange(BookingChange change,
   const std::string manage = "/manage/" + reference;
   std::optional<Values> form = DecodeForm(request.body);
   if (!form ||
-      !guard_->Check(request, FieldOf(*form, kFormGuardField), manage) ||
+      !guard_->Check(request, FieldOf(*form, kFormGuardField),
+                     absl::StrCat(manage, "/", TextOf(change).path)) ||
       !text::IsUuid(FieldOf(*form, "request_id"))) {
     return Forbidden();
   }
   const std::optional<PageCall> holder = AsHolder(reference, request, call);
   if (!holder) return Manage(reference, request, call);
   const ChangeText& text = TextOf(change);
+  // The booking service ends any active booking on Cancel: the change must
+  // be the one the booking's state offers.
+  absl::StatusOr<booking::Booking> current =
+      suite_->GetBooking("bookings/" + reference, *holder);
+  if (!current.ok()) return Manage(reference, request, call);
+  if (!Applies(change, *current)) {
+    // The form sent again after the change was made: where the first went.
+    if (Made(change, *current)) {
+      return SeeOther(
+          change == BookingChange::kAccept
+              ? absl::StrCat("/bookings/", reference, "/confirmation")
+              : absl::StrCat(manage, "/", text.path, "/done"));
+    }
+    return SeeOther(manage);
+  }
   // Line breaks are not kept in a cancellation's reason (one line).
   const std::string reason = absl::StrReplaceAll(
       FieldOf(*form, "reason"), {{"\r\n", " "}, {"\n", " "}, {"\r", " "}});
+  if (reason.size() > 500) {
+    // The booking service's limit; rare enough for a plain refusal page.
+    return renderer_->ProsePage("forbidden", "Your form could not be sent",
+                                422);
+  }
   const std::string name = "bookings/" + reference;
   const std::string id = DerivedRequestId(
       FieldOf(*form, "request_id"), absl::StrCat(text.path, ":", reference),
@@ -259,12 +305,8 @@ http::HttpResponse WebPages::ChangeDone(BookingChange change,
   absl::StatusOr<booking::Booking> b =
       suite_->GetBooking("bookings/" + reference, *holder);
   if (!b.ok()) return Manage(reference, request, call);
-  const bool done = change == BookingChange::kLeave
-                        ? b->state() == booking::Booking::LEFT_WAITLIST
-                        : b->state() == booking::Booking::CANCELLED &&
-                              (change != BookingChange::kDecline ||
-                               b->cancellation().cause() ==
-                                   booking::Cancellation::OFFER_DECLINED);
+  // Accepting ends on the confirmation page, never here.
+  const bool done = change != BookingChange::kAccept && Made(change, *b);
   if (!done) return SeeOther("/manage/" + reference);
   const ChangeText& text = TextOf(change);
   mustache::data data;
@@ -273,6 +315,7 @@ http::HttpResponse WebPages::ChangeDone(BookingChange change,
                                                  DisplayReference(reference),
                                                  "</strong>")}}));
   data.set("text", text.done_text);
+  data.set("emailed", text.emailed);
   return renderer_->Page({.title = text.done_title,
                           .content = renderer_->Body("change_done", data)});
 }

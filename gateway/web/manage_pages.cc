@@ -164,9 +164,7 @@ http::HttpResponse WebPages::Manage(const std::string& reference,
         renderer_->Page({.title = "Open your booking from your email",
                          .content = renderer_->Body("manage_missing", data),
                          .status = 403});
-    response.headers.emplace_back(
-        "Set-Cookie", ClearCookie(options_.cookies.Name(TokenCookie(reference)),
-                                  options_.cookies));
+    ForgetManageCookies(reference, response);
     return response;
   }
   if (!b.ok()) return Failure(b.status());
@@ -187,11 +185,15 @@ http::HttpResponse WebPages::Manage(const std::string& reference,
       (b->state() == booking::Booking::CANCELLED &&
        b->cancellation().cause() == booking::Cancellation::OFFER_EXPIRED);
   if (lapsed) {
-    const absl::TimeZone zone = ZoneOrLondon(session->time_zone());
     data.set("offer_expired", true);
-    data.set("offer_deadline",
-             absl::StrCat(FormatDate(offer_until, zone), ", ",
-                          FormatClockTime(offer_until, zone)));
+    // Once the booking service has ended the offer, the booking carries it
+    // no more: the page then names no time.
+    if (b->has_offer()) {
+      const absl::TimeZone zone = ZoneOrLondon(session->time_zone());
+      data.set("offer_deadline",
+               absl::StrCat(" until ", FormatDate(offer_until, zone), ", ",
+                            FormatClockTime(offer_until, zone)));
+    }
   }
   data.set("calendar_url",
            absl::StrCat("/manage/", reference, "/calendar.ics"));
