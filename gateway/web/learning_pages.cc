@@ -10,6 +10,8 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "common/status/errors.h"
+#include "common/text/booking_names.h"
+#include "common/text/text.h"
 #include "gateway/web/components/components.h"
 #include "gateway/web/page_parts.h"
 #include "gateway/web/web_http.h"
@@ -19,6 +21,7 @@ namespace training::gateway::web {
 namespace {
 
 constexpr int kArticlesPerPage = 10;
+constexpr size_t kMaxHeldBookings = 5;
 
 const std::vector<std::pair<std::string, std::string>>& KindChoices() {
   static const auto* kinds =
@@ -84,10 +87,17 @@ std::vector<std::string> WebPages::HeldReferences(
         continue;
       }
       const absl::string_view name = part.substr(0, part.find('='));
-      std::string reference(name.substr(prefix.size()));
-      if (!ManageToken(reference, request).empty()) {
-        references.push_back(std::move(reference));
+      const std::optional<std::string> reference = text::BookingReferenceOf(
+          absl::StrCat("bookings/", name.substr(prefix.size())));
+      if (!reference || *reference != name.substr(prefix.size()) ||
+          ManageToken(*reference, request).empty() ||
+          std::find(references.begin(), references.end(), *reference) !=
+              references.end()) {
+        continue;
       }
+      references.push_back(*reference);
+      // Each is a call to booking: a browser holds a handful at most.
+      if (references.size() == kMaxHeldBookings) return references;
     }
   }
   return references;
@@ -99,6 +109,9 @@ http::HttpResponse WebPages::Article(const std::string& id,
   content::GetArticleRequest get;
   get.set_name("articles/" + id);
   absl::StatusOr<content::Article> article = suite_->GetArticle(get, call);
+  // Who the article is for, from the anonymous answer (a holder's refusal
+  // may not say).
+  const std::optional<ErrorInfo> restriction = GetErrorInfo(article.status());
   // A restricted article: try each booking the visitor holds.
   for (const std::string& reference : HeldReferences(request)) {
     if (!IsRestricted(article.status())) break;
@@ -157,6 +170,9 @@ http::HttpResponse WebPages::Learning(const http::HttpRequest& request,
   if (q.size() > 200) {
     errors.push_back({"q", "Search words must be 200 characters or fewer"});
   }
+  if (!course.empty() && !text::IsValidSlug(course)) {
+    errors.push_back({"course", "Select a course from the list"});
+  }
   // The first booking the visitor holds opens what it gives in the lists.
   const std::vector<std::string> held = HeldReferences(request);
   PageCall as = call;
@@ -180,6 +196,12 @@ http::HttpResponse WebPages::Learning(const http::HttpRequest& request,
     if (IsRestricted(found.status())) {
       search.clear_booking();
       found = suite_->SearchArticles(search, call);
+    }
+    if (absl::IsInvalidArgument(found.status()) && !page.empty()) {
+      // A page token from an old link: the first page of the same search.
+      return SeeOther(absl::StrCat("/learning?q=", UrlEncode(q),
+                                   "&kind=", UrlEncode(kind),
+                                   "&course=", UrlEncode(course)));
     }
     if (absl::IsInvalidArgument(found.status())) {
       errors.push_back({"q", "Enter words to search for"});
@@ -208,6 +230,10 @@ http::HttpResponse WebPages::Learning(const http::HttpRequest& request,
     if (IsRestricted(listed.status())) {
       list.clear_booking();
       listed = suite_->ListArticles(list, call);
+    }
+    if (absl::IsInvalidArgument(listed.status()) && !page.empty()) {
+      return SeeOther(absl::StrCat("/learning?kind=", UrlEncode(kind),
+                                   "&course=", UrlEncode(course)));
     }
     if (!listed.ok()) return Failure(listed.status());
     for (const content::Article& a : listed->articles()) {
