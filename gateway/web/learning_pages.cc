@@ -264,15 +264,23 @@ http::HttpResponse WebPages::Learning(const http::HttpRequest& request,
                                   {"value", kind},
                                   {"label", {{"text", "Kind"}}},
                                   {"items", kinds}}));
-  data.set("course_select", Input({{"id", "course"},
-                                   {"name", "course"},
-                                   {"value", course},
-                                   {"classes", "govuk-input--width-20"},
-                                   {"label", {{"text", "Course (optional)"}}},
-                                   {"hint",
-                                    {{"text",
-                                      "Its short name, like "
-                                      "intro-mi"}}}}));
+  Params courses = Params::array({{{"value", ""}, {"text", "Any course"}}});
+  catalogue::ListCoursesRequest list_courses;
+  list_courses.set_page_size(200);
+  absl::StatusOr<catalogue::ListCoursesResponse> published =
+      suite_->ListCourses(list_courses, call);
+  if (!published.ok()) return Failure(published.status());
+  for (const catalogue::Course& c : published->courses()) {
+    courses.push_back({{"value", c.name().substr(c.name().find('/') + 1)},
+                       {"text", c.title()}});
+  }
+  data.set("course_select",
+           Select({{"id", "course"},
+                   {"name", "course"},
+                   {"value", course},
+                   {"label", {{"text", "Course"}}},
+                   {"items", courses},
+                   {"errorMessage", ErrorMessageFor(errors, "course")}}));
   data.set("search_button", Button({{"text", "Search"}}));
   data.set("articles", rows);
   data.set("result_heading", q.empty() ? "Everything" : "Results");
