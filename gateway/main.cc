@@ -34,12 +34,8 @@
 #include "gateway/transcode/suite_services.h"
 #include "gateway/upstream/backend_health.h"
 #include "gateway/upstream/backends.h"
-#include "gateway/web/form_guard.h"
-#include "gateway/web/page_renderer.h"
-#include "gateway/web/static_assets.h"
-#include "gateway/web/suite_client.h"
 #include "gateway/web/web_handler.h"
-#include "gateway/web/web_pages.h"
+#include "gateway/web_setup.h"
 
 ABSL_FLAG(std::string, host, "127.0.0.1",
           "Address to listen on (0.0.0.0 in containers).");
@@ -90,29 +86,6 @@ ABSL_FLAG(std::string, openapi_server_url, "/",
           "The API's address as clients reach it, for /openapi.json's "
           "`servers` (\"/\": wherever the document was read from).");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error.");
-ABSL_FLAG(std::string, web_assets_dir, "",
-          "Folder of the public pages' stylesheet and scripts; empty: the one "
-          "this binary's build wrote.");
-ABSL_FLAG(int, web_threads, 8,
-          "Threads that render the public pages (each page waits on the "
-          "services).");
-ABSL_FLAG(int, web_page_size, 10, "Sessions on each page of the programme.");
-ABSL_FLAG(int, web_queue, 256,
-          "Pages waiting for a thread before more are answered 503.");
-ABSL_FLAG(std::string, site_name,
-          "Northshire Safeguarding Children Partnership",
-          "The partnership's name, in the pages' header and text.");
-ABSL_FLAG(std::string, service_name, "Safeguarding training",
-          "The service's name, in every page title.");
-ABSL_FLAG(std::string, contact_email, "training@localhost",
-          "Where the pages send people with questions.");
-ABSL_FLAG(std::string, web_form_keys, "",
-          "Keys that sign the pages' forms, `kid:secret,...` (secret: URL-safe "
-          "base64 of 32+ bytes; the first signs). Every gateway replica needs "
-          "the same; empty: a random key of this process's own.");
-ABSL_FLAG(bool, secure_cookies, true,
-          "Mark the pages' cookies Secure and name them __Host-...; false "
-          "only where the site is served over plain HTTP (a local run).");
 ABSL_FLAG(std::string, service_key, "",
           "The gateway's own API key (it forwards callers' credentials and "
           "asserts no identity of its own).");
@@ -358,14 +331,6 @@ void ValidateFlags() {
            absl::GetFlag(FLAGS_read_deadline));
   positive("write_deadline", "TRAINING_WRITE_DEADLINE",
            absl::GetFlag(FLAGS_write_deadline));
-  if (absl::GetFlag(FLAGS_web_threads) < 1 ||
-      absl::GetFlag(FLAGS_web_queue) < 1 ||
-      absl::GetFlag(FLAGS_web_page_size) < 1 ||
-      absl::GetFlag(FLAGS_web_page_size) > 200) {
-    config::ExitIfInvalid(absl::InvalidArgumentError(
-        "--web_threads and --web_queue must be at least 1, --web_page_size "
-        "1 to 200"));
-  }
   if (absl::GetFlag(FLAGS_http_max_body_bytes) <= 0 ||
       absl::GetFlag(FLAGS_http_max_header_bytes) <= 0 ||
       absl::GetFlag(FLAGS_http_max_header_fields) <= 0 ||
@@ -458,54 +423,9 @@ int main(int argc, char** argv) {
         [edge] { return static_cast<double>(edge->shared->fallbacks()); });
   }
   // The public pages.
-  std::string assets_dir = absl::GetFlag(FLAGS_web_assets_dir);
-  if (assets_dir.empty()) assets_dir = TRAINING_WEB_ASSETS_DIR;
-  auto assets = training::gateway::web::StaticAssets::Load(assets_dir);
-  if (!assets.ok()) {
-    log::Error("web.assets_missing",
-               {{"error", log::ScrubbedText(assets.status().message())},
-                {"change_with", "--web_assets_dir (TRAINING_WEB_ASSETS_DIR)"}});
-    return 2;
-  }
-  auto renderer = training::gateway::web::PageRenderer::Create(
-      {.site_name = absl::GetFlag(FLAGS_site_name),
-       .service_name = absl::GetFlag(FLAGS_service_name),
-       .contact_email = absl::GetFlag(FLAGS_contact_email)},
-      assets->get());
-  if (!renderer.ok()) {
-    log::Error("web.templates_invalid",
-               {{"error", log::ScrubbedText(renderer.status().message())}});
-    return 2;
-  }
-  std::string form_keys = absl::GetFlag(FLAGS_web_form_keys);
-  if (form_keys.empty()) {
-    log::Warning("web.form_keys_random",
-                 {{"detail", log::Id("forms this gateway signs are refused by "
-                                     "other replicas: set --web_form_keys "
-                                     "when there are several")}});
-    form_keys = training::auth::HmacKeys::NewSpec("web").value_or("");
-  }
-  auto keys = training::auth::HmacKeys::Parse(form_keys);
-  if (!keys.ok()) {
-    log::Error("config.invalid",
-               {{"error", log::ScrubbedText(keys.status().message())},
-                {"change_with", "--web_form_keys (TRAINING_WEB_FORM_KEYS)"}});
-    return 2;
-  }
-  const training::gateway::web::CookieOptions cookies{
-      .secure = absl::GetFlag(FLAGS_secure_cookies)};
-  training::gateway::web::FormGuard form_guard(*std::move(keys), cookies);
-  training::gateway::web::SuiteClient suite(
+  std::unique_ptr<training::gateway::Web> web = training::gateway::WebFromFlags(
       backends, absl::GetFlag(FLAGS_read_deadline),
-      absl::GetFlag(FLAGS_write_deadline));
-  training::gateway::web::WebPages pages(
-      &suite, renderer->get(), &form_guard,
-      {.cookies = cookies, .page_size = absl::GetFlag(FLAGS_web_page_size)});
-  training::runtime::WorkerPool web_pool(
-      absl::GetFlag(FLAGS_web_threads),
-      static_cast<size_t>(absl::GetFlag(FLAGS_web_queue)));
-  training::gateway::web::WebHandler web(
-      &pages, assets->get(), &web_pool,
+      absl::GetFlag(FLAGS_write_deadline),
       [&observer](const training::gateway::web::PageReport& r) {
         observer.Report({.method = r.method,
                          .route = r.route,
@@ -536,7 +456,7 @@ int main(int argc, char** argv) {
       return respond(std::move(response));
     }
     if (training::gateway::web::WebHandler::IsPagePath(path)) {
-      return web.Handle(std::move(request), std::move(respond));
+      return web->handler->Handle(std::move(request), std::move(respond));
     }
     rest.Handle(std::move(request), std::move(respond));
   };
@@ -544,11 +464,11 @@ int main(int argc, char** argv) {
       edge->browser.get(), edge->limits.get(), routed,
       [&observer](const std::string& method, const std::string& why,
                   int status) { observer.Limited(method, why, status); },
-      [&pages](const HttpRequest& request, HttpResponse refusal) {
+      [&web](const HttpRequest& request, HttpResponse refusal) {
         if (!training::gateway::web::WebHandler::IsPagePath(request.Path())) {
           return refusal;
         }
-        return pages.TooManyRequests(std::move(refusal));
+        return web->pages->TooManyRequests(std::move(refusal));
       });
   auto handler = [&front_door](HttpRequest request,
                                training::gateway::http::Responder respond) {
@@ -599,7 +519,7 @@ int main(int argc, char** argv) {
   const bool calls_done = rest.CancelAllAndWait(absl::Seconds(5));
   // Pages still rendering finish (their calls have deadlines) before what
   // they use goes.
-  web_pool.Shutdown();
+  web->pool->Shutdown();
   in_flight_source->Forget();
   log::Info("shutdown.complete",
             {{"drained", drained}, {"calls_done", calls_done}});

@@ -236,7 +236,9 @@ TEST(PostgresDatabaseTest, ADeadlockIsAConflictAndRunsAgain) {
 
   EXPECT_THAT(a, IsOk());
   EXPECT_THAT(b, IsOk());
-  EXPECT_EQ(attempts.load(), 3) << "the victim alone ran again";
+  // At least the victim ran again; on a loaded machine a retry may meet the
+  // winner once more, so more attempts are allowed, never fewer.
+  EXPECT_GE(attempts.load(), 3) << "a deadlock victim ran again";
   auto tx = (*db)->Begin(TxMode::kRead);
   ASSERT_THAT(tx, IsOk());
   auto sum =
