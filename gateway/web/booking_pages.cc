@@ -21,11 +21,6 @@ std::string BookPath(const std::string& session) {
   return absl::StrCat("/", session, "/book");
 }
 
-std::string FieldOf(const Values& form, const char* name) {
-  auto it = form.find(name);
-  return it == form.end() ? std::string() : it->second;
-}
-
 std::string AgencyLabel(const std::string& value) {
   for (const auto& [v, label] : AgencyTypeChoices()) {
     if (v == value) return label;
@@ -57,6 +52,7 @@ struct Flow {
   std::string purpose;  // "Check your answers before …"
   std::string noun;     // "Now send your …"
   std::string answers_heading;
+  std::string declaration;  // above the button that sends
   std::string confirm_button;
 };
 
@@ -71,6 +67,11 @@ Flow FlowOf(Person who, const std::string& session,
             .purpose = "sending your colleague",
             .noun = "request",
             .answers_heading = "Your colleague's details",
+            .declaration =
+                "By sending this you confirm that your "
+                "colleague's details are correct to the best of "
+                "your knowledge, and that they agree to go in "
+                "your place.",
             .confirm_button = "Send my colleague"};
   }
   return {.action = BookPath(session),
@@ -80,6 +81,9 @@ Flow FlowOf(Person who, const std::string& session,
           .purpose = full ? "joining the waiting list" : "booking",
           .noun = full ? "request" : "booking",
           .answers_heading = "Your details",
+          .declaration =
+              "By sending this you confirm that your details "
+              "are correct to the best of your knowledge.",
           .confirm_button = full ? "Join the waiting list" : "Confirm booking"};
 }
 
@@ -98,7 +102,7 @@ http::HttpResponse WithGuardCookie(http::HttpResponse response,
 std::optional<Values> WebPages::GuardedForm(
     const std::string& session, const http::HttpRequest& request) const {
   std::optional<Values> form = DecodeForm(request.body);
-  if (!form || !guard_->Check(request, FieldOf(*form, kFormGuardField),
+  if (!form || !guard_->Check(request, FormValue(*form, kFormGuardField),
                               BookPath(session))) {
     return std::nullopt;
   }
@@ -158,11 +162,13 @@ http::HttpResponse WebPages::RenderCheck(
   const FormGuard::Visitor visitor = guard_->VisitorOf(request);
   const BookingAnswers& a = page.answers;
   const Flow flow = FlowOf(page.who, page.session, page.reference, page.full);
+  const bool self = page.who == Person::kSelf;
   mustache::data data;
   data.set("session_title", SessionTitle(page.details));
   data.set("purpose", flow.purpose);
   data.set("noun", flow.noun);
   data.set("answers_heading", flow.answers_heading);
+  data.set("declaration", flow.declaration);
   data.set("session_summary",
            SummaryList({{"rows", SessionRows(page.details)}}));
   auto row = [](const char* key, const std::string& value) {
@@ -180,8 +186,11 @@ http::HttpResponse WebPages::RenderCheck(
                  row("Kind of organisation", AgencyLabel(a.agency_type)),
                  row("Job title or role", a.job_role),
                  row("Line manager's email", OrNotGiven(a.line_manager)),
-                 row("What you need to take part", OrNotGiven(a.access_needs)),
-                 row("Keeping your details", "You agreed")})}}));
+                 row(self ? "What you need to take part"
+                          : "What they need to take part",
+                     OrNotGiven(a.access_needs)),
+                 row(self ? "Keeping your details" : "Keeping their details",
+                     self ? "You agreed" : "Your colleague agreed")})}}));
   if (page.full && page.who == Person::kSelf) {
     data.set("waiting_warning",
              WarningText({{"text",
@@ -231,9 +240,9 @@ http::HttpResponse WebPages::BookingCheck(const std::string& session,
   absl::StatusOr<FormPage> page = LoadFormPage(session, call);
   if (!page.ok()) return Failure(page.status());
   page->answers = AnswersFromForm(*form);
-  const std::string key = FieldOf(*form, "request_id");
+  const std::string key = FormValue(*form, "request_id");
   page->request_id = text::IsUuid(key) ? key : NewUuid();
-  if (FieldOf(*form, "change") == "yes") return RenderForm(*page, request);
+  if (FormValue(*form, "change") == "yes") return RenderForm(*page, request);
   page->errors = CheckAnswers(page->answers);
   if (!page->errors.empty()) return RenderForm(*page, request);
   return RenderCheck(*page, request);
@@ -243,7 +252,7 @@ http::HttpResponse WebPages::BookingConfirm(const std::string& session,
                                             const http::HttpRequest& request,
                                             const PageCall& call) const {
   std::optional<Values> form = GuardedForm(session, request);
-  if (!form || !text::IsUuid(FieldOf(*form, "request_id"))) {
+  if (!form || !text::IsUuid(FormValue(*form, "request_id"))) {
     return Forbidden();
   }
   const BookingAnswers answers = AnswersFromForm(*form);
@@ -254,7 +263,7 @@ http::HttpResponse WebPages::BookingConfirm(const std::string& session,
     if (!page.ok()) return Failure(page.status(), true);
     page->answers = answers;
     page->errors = std::move(errors);
-    page->request_id = FieldOf(*form, "request_id");
+    page->request_id = FormValue(*form, "request_id");
     return RenderForm(*page, request);
   };
   if (std::vector<FormError> errors = CheckAnswers(answers); !errors.empty()) {
@@ -264,8 +273,8 @@ http::HttpResponse WebPages::BookingConfirm(const std::string& session,
   // Bound to the session and every answer: a changed form (Back, "Change
   // your answers", a colleague's name) is a new booking, not a reuse of the
   // old key, which the booking service would refuse.
-  create.set_request_id(DerivedRequestId(FieldOf(*form, "request_id"), session,
-                                         FormFromAnswers(answers)));
+  create.set_request_id(DerivedRequestId(FormValue(*form, "request_id"),
+                                         session, FormFromAnswers(answers)));
   booking::Booking* b = create.mutable_booking();
   b->set_session(session);
   *b->mutable_attendee() = AttendeeOf(answers);

@@ -18,11 +18,6 @@ namespace {
 
 using Values = std::map<std::string, std::string>;
 
-std::string FieldOf(const Values& form, const char* name) {
-  auto it = form.find(name);
-  return it == form.end() ? std::string() : it->second;
-}
-
 // SubstituteAttendee names the colleague's fields `attendee.*`; the form's
 // mapping knows CreateBooking's `booking.attendee.*`.
 std::vector<FieldViolation> AsBookingFields(std::vector<FieldViolation> v) {
@@ -32,6 +27,11 @@ std::vector<FieldViolation> AsBookingFields(std::vector<FieldViolation> v) {
     }
   }
   return v;
+}
+
+// Set for a few minutes once a place has passed, for the done page.
+std::string PassedCookie(const std::string& reference) {
+  return "passed_" + reference;
 }
 
 }  // namespace
@@ -58,11 +58,33 @@ std::optional<WebPages::FormPage> WebPages::LoadColleaguePage(
     refusal = Failure(session.status());
     return std::nullopt;
   }
+  // A place in a session under way is not passed on.
+  if (HasStarted(*session, absl::Now())) {
+    refusal = SeeOther("/manage/" + reference);
+    return std::nullopt;
+  }
   return FormPage{.session = b->session(),
                   .details = *std::move(session),
                   .bookable = true,
                   .who = Person::kColleague,
-                  .reference = reference};
+                  .reference = reference,
+                  .holder_email = b->attendee().email()};
+}
+
+std::vector<FormError> WebPages::ColleagueMistakes(const FormPage& page) {
+  std::vector<FormError> errors =
+      CheckAnswers(page.answers, Person::kColleague);
+  const bool email_ok =
+      std::none_of(errors.begin(), errors.end(),
+                   [](const FormError& e) { return e.field == "email"; });
+  if (email_ok &&
+      absl::EqualsIgnoreCase(page.answers.email, page.holder_email)) {
+    errors.insert(
+        std::find_if(errors.begin(), errors.end(),
+                     [](const FormError& e) { return e.field != "full_name"; }),
+        {"email", "Enter your colleague's work email address, not your own"});
+  }
+  return errors;
 }
 
 http::HttpResponse WebPages::ColleagueForm(const std::string& reference,
@@ -80,7 +102,7 @@ http::HttpResponse WebPages::ColleagueCheck(const std::string& reference,
                                             const http::HttpRequest& request,
                                             const PageCall& call) const {
   std::optional<Values> form = DecodeForm(request.body);
-  if (!form || !guard_->Check(request, FieldOf(*form, kFormGuardField),
+  if (!form || !guard_->Check(request, FormValue(*form, kFormGuardField),
                               "/manage/" + reference + "/colleague")) {
     return Forbidden();
   }
@@ -89,10 +111,10 @@ http::HttpResponse WebPages::ColleagueCheck(const std::string& reference,
       LoadColleaguePage(reference, request, call, refusal);
   if (!page) return refusal;
   page->answers = AnswersFromForm(*form);
-  const std::string key = FieldOf(*form, "request_id");
+  const std::string key = FormValue(*form, "request_id");
   page->request_id = text::IsUuid(key) ? key : NewUuid();
-  if (FieldOf(*form, "change") == "yes") return RenderForm(*page, request);
-  page->errors = CheckAnswers(page->answers);
+  if (FormValue(*form, "change") == "yes") return RenderForm(*page, request);
+  page->errors = ColleagueMistakes(*page);
   if (!page->errors.empty()) return RenderForm(*page, request);
   return RenderCheck(*page, request);
 }
@@ -102,47 +124,75 @@ http::HttpResponse WebPages::ColleagueConfirm(const std::string& reference,
                                               const PageCall& call) const {
   std::optional<Values> form = DecodeForm(request.body);
   if (!form ||
-      !guard_->Check(request, FieldOf(*form, kFormGuardField),
+      !guard_->Check(request, FormValue(*form, kFormGuardField),
                      "/manage/" + reference + "/colleague") ||
-      !text::IsUuid(FieldOf(*form, "request_id"))) {
+      !text::IsUuid(FormValue(*form, "request_id"))) {
     return Forbidden();
   }
   const std::optional<PageCall> holder = AsHolder(reference, request, call);
   if (!holder) return Manage(reference, request, call);
   const BookingAnswers answers = AnswersFromForm(*form);
-  auto ask_again = [&](std::vector<FormError> errors) {
+  // The holder's token reads the booking until the place has passed, and
+  // the form is checked as its check page did. Once passed (this form sent
+  // again), the booking service answers the same change under the same key
+  // as it did the first time, and refuses any other.
+  std::optional<FormPage> page;
+  absl::StatusOr<booking::Booking> current =
+      suite_->GetBooking("bookings/" + reference, *holder);
+  if (current.ok()) {
     http::HttpResponse refusal;
-    std::optional<FormPage> page =
-        LoadColleaguePage(reference, request, call, refusal);
+    page = LoadColleaguePage(reference, request, call, refusal);
     if (!page) return refusal;
     page->answers = answers;
-    page->errors = std::move(errors);
-    page->request_id = FieldOf(*form, "request_id");
-    return RenderForm(*page, request);
-  };
-  if (std::vector<FormError> errors = CheckAnswers(answers); !errors.empty()) {
-    return ask_again(std::move(errors));
+    page->request_id = FormValue(*form, "request_id");
+    page->errors = ColleagueMistakes(*page);
+    if (!page->errors.empty()) return RenderForm(*page, request);
+  } else if (!absl::IsNotFound(current.status()) &&
+             !absl::IsUnauthenticated(current.status()) &&
+             !absl::IsPermissionDenied(current.status())) {
+    return Failure(current.status());
+  } else if (!CheckAnswers(answers, Person::kColleague).empty()) {
+    return Manage(reference, request, call);
   }
   booking::SubstituteAttendeeRequest substitute;
   substitute.set_name("bookings/" + reference);
-  substitute.set_request_id(DerivedRequestId(FieldOf(*form, "request_id"),
+  substitute.set_request_id(DerivedRequestId(FormValue(*form, "request_id"),
                                              "colleague:" + reference,
                                              FormFromAnswers(answers)));
   *substitute.mutable_attendee() = AttendeeOf(answers);
   absl::StatusOr<booking::Booking> passed =
       suite_->SubstituteAttendee(substitute, *holder);
   if (!passed.ok()) {
-    if (absl::IsFailedPrecondition(passed.status()) &&
-        GetErrorInfo(passed.status()).value_or(ErrorInfo{}).reason ==
-            "NOT_CONFIRMED") {
+    const std::optional<ErrorInfo> info = GetErrorInfo(passed.status());
+    if (info && info->reason == "NOT_CONFIRMED") {
       return SeeOther("/manage/" + reference);
     }
-    const std::optional<ErrorInfo> info = GetErrorInfo(passed.status());
-    std::vector<FormError> errors =
+    if (!page) return Manage(reference, request, call);
+    page->errors =
         ErrorsFromRefusal(AsBookingFields(GetFieldViolations(passed.status())),
-                          info ? info->reason : "");
-    if (errors.empty()) return Failure(passed.status());
-    return ask_again(std::move(errors));
+                          info ? info->reason : "", Person::kColleague);
+    if (page->errors.empty()) return Failure(passed.status());
+    return RenderForm(*page, request);
+  }
+  // The visitor's token opens the booking no more: a short-lived marker
+  // lets the done page (after the 303, so that a reload sends nothing)
+  // say so to this browser alone.
+  http::HttpResponse response =
+      SeeOther(absl::StrCat("/manage/", reference, "/colleague/done"));
+  ForgetManageCookies(reference, response);
+  CookieOptions marker = options_.cookies;
+  marker.max_age = absl::Minutes(10);
+  response.headers.emplace_back(
+      "Set-Cookie",
+      SetCookie(marker.Name(PassedCookie(reference)), "1", marker));
+  return response;
+}
+
+http::HttpResponse WebPages::ColleagueDone(
+    const std::string& reference, const http::HttpRequest& request) const {
+  if (CookieValue(request, options_.cookies.Name(PassedCookie(reference)))
+          .empty()) {
+    return SeeOther("/manage/" + reference);
   }
   mustache::data data;
   data.set("panel",
@@ -152,13 +202,10 @@ http::HttpResponse WebPages::ColleagueConfirm(const std::string& reference,
                                 DisplayReference(reference), "</strong>")}}));
   data.set("text",
            "We have emailed your colleague the booking and their own link to "
-           "manage it. Your link no longer opens this booking.");
-  data.set("emailed", true);
-  http::HttpResponse response =
-      renderer_->Page({.title = "Your place has passed to your colleague",
-                       .content = renderer_->Body("change_done", data)});
-  ForgetManageCookies(reference, response);
-  return response;
+           "manage it, and sent you an email to confirm. Your link no longer "
+           "opens this booking.");
+  return renderer_->Page({.title = "Your place has passed to your colleague",
+                          .content = renderer_->Body("change_done", data)});
 }
 
 }  // namespace training::gateway::web

@@ -20,12 +20,6 @@ using Values = std::map<std::string, std::string>;
 
 constexpr char kContactPath[] = "/contact";
 
-std::string FieldOf(const Values& form, const char* name) {
-  auto it = form.find(name);
-  return it == form.end() ? std::string()
-                          : std::string(absl::StripAsciiWhitespace(it->second));
-}
-
 size_t Characters(const std::string& text) {
   size_t n = 0;
   for (unsigned char c : text) n += (c & 0xC0) != 0x80;
@@ -34,13 +28,13 @@ size_t Characters(const std::string& text) {
 
 std::vector<FormError> CheckEnquiry(const Values& form) {
   std::vector<FormError> errors;
-  const std::string name = FieldOf(form, "name");
+  const std::string name = TrimmedFormValue(form, "name");
   if (name.empty()) {
     errors.push_back({"name", "Enter your name"});
   } else if (Characters(name) > 100) {
     errors.push_back({"name", "Name must be 100 characters or fewer"});
   }
-  const std::string email = FieldOf(form, "email");
+  const std::string email = TrimmedFormValue(form, "email");
   if (email.empty()) {
     errors.push_back({"email", "Enter your work email address"});
   } else if (!text::IsValidEmail(email)) {
@@ -48,7 +42,7 @@ std::vector<FormError> CheckEnquiry(const Values& form) {
                       "Enter an email address in the correct format, like "
                       "name@example.com"});
   }
-  const std::string question = FieldOf(form, "question");
+  const std::string question = TrimmedFormValue(form, "question");
   if (question.empty()) {
     errors.push_back({"question", "Enter your question"});
   } else if (Characters(question) > 5000) {
@@ -65,7 +59,7 @@ http::HttpResponse WebPages::ContactForm(const http::HttpRequest& request,
                                          const std::vector<FormError>& errors,
                                          const PageCall& call) const {
   const FormGuard::Visitor visitor = guard_->VisitorOf(request);
-  auto value = [&](const char* name) { return FieldOf(values, name); };
+  auto value = [&](const char* name) { return TrimmedFormValue(values, name); };
   mustache::data data;
   data.set("error_summary", ErrorSummaryFor(errors));
   data.set("guard", guard_->Token(visitor, kContactPath));
@@ -130,7 +124,7 @@ http::HttpResponse WebPages::Contact(const http::HttpRequest& request,
                                      const PageCall& call) const {
   std::optional<Values> query = DecodeForm(request.Query());
   Values values;
-  if (query) values["session"] = FieldOf(*query, "session");
+  if (query) values["session"] = TrimmedFormValue(*query, "session");
   return ContactForm(request, values, {}, call);
 }
 
@@ -138,8 +132,9 @@ http::HttpResponse WebPages::SendEnquiry(const http::HttpRequest& request,
                                          const PageCall& call) const {
   std::optional<Values> form = DecodeForm(request.body);
   if (!form ||
-      !guard_->Check(request, FieldOf(*form, kFormGuardField), kContactPath) ||
-      !text::IsUuid(FieldOf(*form, "request_id"))) {
+      !guard_->Check(request, TrimmedFormValue(*form, kFormGuardField),
+                     kContactPath) ||
+      !text::IsUuid(TrimmedFormValue(*form, "request_id"))) {
     return Forbidden();
   }
   if (std::vector<FormError> errors = CheckEnquiry(*form); !errors.empty()) {
@@ -147,14 +142,18 @@ http::HttpResponse WebPages::SendEnquiry(const http::HttpRequest& request,
   }
   notification::CreateEnquiryRequest create;
   notification::Enquiry* e = create.mutable_enquiry();
-  e->set_display_name(FieldOf(*form, "name"));
-  e->set_email(FieldOf(*form, "email"));
-  e->set_text(
-      absl::StrReplaceAll(FieldOf(*form, "question"), {{"\r\n", "\n"}}));
-  if (text::IsSessionName(FieldOf(*form, "session"))) {
-    e->set_session(FieldOf(*form, "session"));
+  e->set_display_name(TrimmedFormValue(*form, "name"));
+  e->set_email(TrimmedFormValue(*form, "email"));
+  e->set_text(absl::StrReplaceAll(TrimmedFormValue(*form, "question"),
+                                  {{"\r\n", "\n"}}));
+  // A session since removed (an old page's form) leaves the question
+  // about the programme in general rather than refused.
+  if (const std::string session = TrimmedFormValue(*form, "session");
+      text::IsSessionName(session) &&
+      !absl::IsNotFound(suite_->GetSession(session, call).status())) {
+    e->set_session(session);
   }
-  create.set_request_id(DerivedRequestId(FieldOf(*form, "request_id"),
+  create.set_request_id(DerivedRequestId(TrimmedFormValue(*form, "request_id"),
                                          "enquiry",
                                          {{"name", e->display_name()},
                                           {"email", e->email()},

@@ -13,6 +13,7 @@
 #include "common/text/booking_names.h"
 #include "common/text/text.h"
 #include "gateway/web/components/components.h"
+#include "gateway/web/keyset_paging.h"
 #include "gateway/web/page_parts.h"
 #include "gateway/web/web_http.h"
 #include "gateway/web/web_pages.h"
@@ -60,16 +61,147 @@ std::string MarkedSnippet(const std::string& snippet) {
                              {{"[", "<mark>"}, {"]", "</mark>"}});
 }
 
-std::string Get(const std::map<std::string, std::string>& query,
-                const char* name) {
-  auto it = query.find(name);
-  return it == query.end()
-             ? std::string()
-             : std::string(absl::StripAsciiWhitespace(it->second));
-}
-
 bool IsRestricted(const absl::Status& status) {
   return absl::IsPermissionDenied(status) || absl::IsUnauthenticated(status);
+}
+
+// What the learning list asks: search words, filters and the page.
+struct LearningQuery {
+  std::string q;
+  std::string kind;    // a KindChoices value, or ""
+  std::string course;  // a course's id, or ""
+  content::Article::Kind kind_value = content::Article::KIND_UNSPECIFIED;
+  PagePosition at;
+  std::vector<FormError> errors;
+};
+
+LearningQuery LearningQueryFrom(
+    const std::map<std::string, std::string>& query) {
+  LearningQuery q;
+  q.q = TrimmedFormValue(query, "q");
+  q.kind = TrimmedFormValue(query, "kind");
+  q.course = TrimmedFormValue(query, "course");
+  q.at = PagePositionFrom(query);
+  content::Article::Kind_Parse(absl::AsciiStrToUpper(q.kind), &q.kind_value);
+  if (q.q.size() > 200) {
+    q.errors.push_back({"q", "Search words must be 200 characters or fewer"});
+  }
+  if (!q.course.empty() && !text::IsValidSlug(q.course)) {
+    q.errors.push_back({"course", "Select a course from the list"});
+  }
+  return q;
+}
+
+std::vector<std::string> FilterParts(const LearningQuery& q) {
+  std::vector<std::string> parts;
+  if (!q.q.empty()) parts.push_back("q=" + UrlEncode(q.q));
+  if (!q.kind.empty()) parts.push_back("kind=" + UrlEncode(q.kind));
+  if (!q.course.empty()) parts.push_back("course=" + UrlEncode(q.course));
+  return parts;
+}
+
+std::string ArticlePath(const std::string& name) {
+  return "/learning/" + name.substr(name.find('/') + 1);
+}
+
+struct ArticleRows {
+  mustache::list rows;
+  std::string next;  // the next page's token
+};
+
+// One page of the search, or of the list when there are no words: as the
+// holder of `booking` (when set), and anonymously when that booking opens
+// nothing.
+absl::StatusOr<ArticleRows> FindArticles(SuiteClient& suite,
+                                         const LearningQuery& q,
+                                         const std::string& booking,
+                                         const PageCall& holder,
+                                         const PageCall& anonymous) {
+  ArticleRows out;
+  const std::string course = q.course.empty() ? "" : "courses/" + q.course;
+  auto row = [&](const content::Article& a, const std::string& text) {
+    mustache::data row;
+    row.set("url", ArticlePath(a.name()));
+    row.set("title", a.title());
+    row.set("text", text);
+    row.set("tags", AudienceTag(a));
+    out.rows.push_back(row);
+  };
+  if (!q.q.empty()) {
+    content::SearchArticlesRequest search;
+    search.set_query(q.q);
+    search.set_kind(q.kind_value);
+    search.set_course(course);
+    search.set_page_size(kArticlesPerPage);
+    search.set_page_token(q.at.page);
+    search.set_booking(booking);
+    absl::StatusOr<content::SearchArticlesResponse> found =
+        suite.SearchArticles(search, holder);
+    if (IsRestricted(found.status())) {
+      search.clear_booking();
+      found = suite.SearchArticles(search, anonymous);
+    }
+    if (!found.ok()) return found.status();
+    for (const content::SearchResult& r : found->results()) {
+      row(r.article(), MarkedSnippet(r.snippet()));
+    }
+    out.next = found->next_page_token();
+    return out;
+  }
+  content::ListArticlesRequest list;
+  list.set_kind(q.kind_value);
+  list.set_course(course);
+  list.set_page_size(kArticlesPerPage);
+  list.set_page_token(q.at.page);
+  list.set_booking(booking);
+  absl::StatusOr<content::ListArticlesResponse> listed =
+      suite.ListArticles(list, holder);
+  if (IsRestricted(listed.status())) {
+    list.clear_booking();
+    listed = suite.ListArticles(list, anonymous);
+  }
+  if (!listed.ok()) return listed.status();
+  for (const content::Article& a : listed->articles()) {
+    row(a, Escape(a.summary()));
+  }
+  out.next = listed->next_page_token();
+  return out;
+}
+
+// The search box and the filters, as they were asked.
+void SearchForm(const LearningQuery& q,
+                const catalogue::ListCoursesResponse& published,
+                mustache::data& data) {
+  data.set("error_summary", ErrorSummaryFor(q.errors));
+  data.set("query_input",
+           Input({{"id", "q"},
+                  {"name", "q"},
+                  {"type", "search"},
+                  {"value", q.q},
+                  {"label", {{"text", "Search the learning material"}}},
+                  {"errorMessage", ErrorMessageFor(q.errors, "q")}}));
+  Params kinds = Params::array({{{"value", ""}, {"text", "Any kind"}}});
+  for (const auto& [value, label] : KindChoices()) {
+    kinds.push_back({{"value", value}, {"text", label}});
+  }
+  data.set("kind_select", Select({{"id", "kind"},
+                                  {"name", "kind"},
+                                  {"value", q.kind},
+                                  {"label", {{"text", "Kind"}}},
+                                  {"items", kinds}}));
+  Params courses = Params::array({{{"value", ""}, {"text", "Any course"}}});
+  for (const catalogue::Course& c : published.courses()) {
+    courses.push_back({{"value", c.name().substr(c.name().find('/') + 1)},
+                       {"text", c.title()}});
+  }
+  data.set("course_select",
+           Select({{"id", "course"},
+                   {"name", "course"},
+                   {"value", q.course},
+                   {"label", {{"text", "Course"}}},
+                   {"items", courses},
+                   {"errorMessage", ErrorMessageFor(q.errors, "course")}}));
+  data.set("search_button", Button({{"text", "Search"}}));
 }
 
 }  // namespace
@@ -103,6 +235,20 @@ std::vector<std::string> WebPages::HeldReferences(
   return references;
 }
 
+absl::StatusOr<content::ListArticlesResponse> WebPages::ListAsVisitor(
+    content::ListArticlesRequest list, const http::HttpRequest& request,
+    const PageCall& call) const {
+  const std::vector<std::string> held = HeldReferences(request);
+  if (!held.empty()) {
+    list.set_booking("bookings/" + held.front());
+    absl::StatusOr<content::ListArticlesResponse> listed =
+        suite_->ListArticles(list, *AsHolder(held.front(), request, call));
+    if (!IsRestricted(listed.status())) return listed;
+    list.clear_booking();
+  }
+  return suite_->ListArticles(list, call);
+}
+
 http::HttpResponse WebPages::Article(const std::string& id,
                                      const http::HttpRequest& request,
                                      const PageCall& call) const {
@@ -113,7 +259,8 @@ http::HttpResponse WebPages::Article(const std::string& id,
   // may not say).
   const std::optional<ErrorInfo> restriction = GetErrorInfo(article.status());
   // A restricted article: try each booking the visitor holds.
-  for (const std::string& reference : HeldReferences(request)) {
+  const std::vector<std::string> held = HeldReferences(request);
+  for (const std::string& reference : held) {
     if (!IsRestricted(article.status())) break;
     const std::optional<PageCall> holder = AsHolder(reference, request, call);
     get.set_booking("bookings/" + reference);
@@ -124,6 +271,8 @@ http::HttpResponse WebPages::Article(const std::string& id,
     const bool attended = info && info->metadata.count("audience") &&
                           info->metadata.at("audience") == "ATTENDED";
     mustache::data data;
+    data.set("holds_booking", !held.empty());
+    data.set("attended", attended);
     data.set("heading", attended ? "This reading is for people who came to "
                                    "the course"
                                  : "This reading is for people booked on the "
@@ -157,147 +306,43 @@ http::HttpResponse WebPages::Article(const std::string& id,
 
 http::HttpResponse WebPages::Learning(const http::HttpRequest& request,
                                       const PageCall& call) const {
-  std::optional<std::map<std::string, std::string>> query =
+  std::optional<std::map<std::string, std::string>> decoded =
       DecodeForm(request.Query());
-  if (!query) return NotFound();
-  const std::string q = Get(*query, "q");
-  const std::string kind = Get(*query, "kind");
-  const std::string course = Get(*query, "course");
-  const std::string page = Get(*query, "page");
-  content::Article::Kind kind_value = content::Article::KIND_UNSPECIFIED;
-  content::Article::Kind_Parse(absl::AsciiStrToUpper(kind), &kind_value);
-  std::vector<FormError> errors;
-  if (q.size() > 200) {
-    errors.push_back({"q", "Search words must be 200 characters or fewer"});
-  }
-  if (!course.empty() && !text::IsValidSlug(course)) {
-    errors.push_back({"course", "Select a course from the list"});
-  }
+  if (!decoded) return NotFound();
+  LearningQuery query = LearningQueryFrom(*decoded);
   // The first booking the visitor holds opens what it gives in the lists.
   const std::vector<std::string> held = HeldReferences(request);
-  PageCall as = call;
-  std::string booking;
-  if (!held.empty()) {
-    as = *AsHolder(held.front(), request, call);
-    booking = "bookings/" + held.front();
+  const std::optional<PageCall> holder =
+      held.empty() ? std::nullopt : AsHolder(held.front(), request, call);
+  const std::string booking = held.empty() ? "" : "bookings/" + held.front();
+  absl::StatusOr<ArticleRows> found;
+  if (query.errors.empty()) {
+    found = FindArticles(*suite_, query, booking, holder.value_or(call), call);
   }
-  mustache::list rows;
-  std::string next;
-  if (errors.empty() && !q.empty()) {
-    content::SearchArticlesRequest search;
-    search.set_query(q);
-    search.set_kind(kind_value);
-    search.set_course(course.empty() ? "" : "courses/" + course);
-    search.set_page_size(kArticlesPerPage);
-    search.set_page_token(page);
-    search.set_booking(booking);
-    absl::StatusOr<content::SearchArticlesResponse> found =
-        suite_->SearchArticles(search, as);
-    if (IsRestricted(found.status())) {
-      search.clear_booking();
-      found = suite_->SearchArticles(search, call);
-    }
-    if (absl::IsInvalidArgument(found.status()) && !page.empty()) {
-      // A page token from an old link: the first page of the same search.
-      return SeeOther(absl::StrCat("/learning?q=", UrlEncode(q),
-                                   "&kind=", UrlEncode(kind),
-                                   "&course=", UrlEncode(course)));
-    }
-    if (absl::IsInvalidArgument(found.status())) {
-      errors.push_back({"q", "Enter words to search for"});
-    } else if (!found.ok()) {
-      return Failure(found.status());
-    } else {
-      for (const content::SearchResult& r : found->results()) {
-        mustache::data row;
-        row.set("url", "/learning/" + r.article().name().substr(9));
-        row.set("title", r.article().title());
-        row.set("text", MarkedSnippet(r.snippet()));
-        row.set("tags", AudienceTag(r.article()));
-        rows.push_back(row);
-      }
-      next = found->next_page_token();
-    }
-  } else if (errors.empty()) {
-    content::ListArticlesRequest list;
-    list.set_kind(kind_value);
-    list.set_course(course.empty() ? "" : "courses/" + course);
-    list.set_page_size(kArticlesPerPage);
-    list.set_page_token(page);
-    list.set_booking(booking);
-    absl::StatusOr<content::ListArticlesResponse> listed =
-        suite_->ListArticles(list, as);
-    if (IsRestricted(listed.status())) {
-      list.clear_booking();
-      listed = suite_->ListArticles(list, call);
-    }
-    if (absl::IsInvalidArgument(listed.status()) && !page.empty()) {
-      return SeeOther(absl::StrCat("/learning?kind=", UrlEncode(kind),
-                                   "&course=", UrlEncode(course)));
-    }
-    if (!listed.ok()) return Failure(listed.status());
-    for (const content::Article& a : listed->articles()) {
-      mustache::data row;
-      row.set("url", "/learning/" + a.name().substr(9));
-      row.set("title", a.title());
-      row.set("text", Escape(a.summary()));
-      row.set("tags", AudienceTag(a));
-      rows.push_back(row);
-    }
-    next = listed->next_page_token();
+  if (absl::IsInvalidArgument(found.status()) && !query.at.page.empty()) {
+    // A page token from an old link: the first page of the same search.
+    return SeeOther(FirstPageLink("/learning", FilterParts(query)));
   }
-  mustache::data data;
-  data.set("error_summary", ErrorSummaryFor(errors));
-  data.set("query_input",
-           Input({{"id", "q"},
-                  {"name", "q"},
-                  {"type", "search"},
-                  {"value", q},
-                  {"label", {{"text", "Search the learning material"}}},
-                  {"errorMessage", ErrorMessageFor(errors, "q")}}));
-  Params kinds = Params::array({{{"value", ""}, {"text", "Any kind"}}});
-  for (const auto& [value, label] : KindChoices()) {
-    kinds.push_back({{"value", value}, {"text", label}});
+  if (absl::IsInvalidArgument(found.status())) {
+    query.errors.push_back({"q", "Enter words to search for"});
+  } else if (query.errors.empty() && !found.ok()) {
+    return Failure(found.status());
   }
-  data.set("kind_select", Select({{"id", "kind"},
-                                  {"name", "kind"},
-                                  {"value", kind},
-                                  {"label", {{"text", "Kind"}}},
-                                  {"items", kinds}}));
-  Params courses = Params::array({{{"value", ""}, {"text", "Any course"}}});
   catalogue::ListCoursesRequest list_courses;
   list_courses.set_page_size(200);
-  absl::StatusOr<catalogue::ListCoursesResponse> published =
+  absl::StatusOr<catalogue::ListCoursesResponse> courses =
       suite_->ListCourses(list_courses, call);
-  if (!published.ok()) return Failure(published.status());
-  for (const catalogue::Course& c : published->courses()) {
-    courses.push_back({{"value", c.name().substr(c.name().find('/') + 1)},
-                       {"text", c.title()}});
-  }
-  data.set("course_select",
-           Select({{"id", "course"},
-                   {"name", "course"},
-                   {"value", course},
-                   {"label", {{"text", "Course"}}},
-                   {"items", courses},
-                   {"errorMessage", ErrorMessageFor(errors, "course")}}));
-  data.set("search_button", Button({{"text", "Search"}}));
-  data.set("articles", rows);
-  data.set("result_heading", q.empty() ? "Everything" : "Results");
-  if (!next.empty()) {
-    std::vector<std::string> parts;
-    if (!q.empty()) parts.push_back("q=" + UrlEncode(q));
-    if (!kind.empty()) parts.push_back("kind=" + UrlEncode(kind));
-    if (!course.empty()) parts.push_back("course=" + UrlEncode(course));
-    parts.push_back("page=" + UrlEncode(next));
-    data.set(
-        "pagination",
-        Pagination(
-            {{"next", {{"href", "/learning?" + absl::StrJoin(parts, "&")}}}}));
-  }
+  if (!courses.ok()) return Failure(courses.status());
+  mustache::data data;
+  SearchForm(query, *courses, data);
+  const ArticleRows rows = found.ok() ? *std::move(found) : ArticleRows{};
+  data.set("articles", rows.rows);
+  data.set("result_heading", query.q.empty() ? "Everything" : "Results");
+  data.set("pagination", KeysetPagination("/learning", FilterParts(query),
+                                          query.at, rows.next));
   return renderer_->Page({.title = "Learning material",
                           .content = renderer_->Body("learning", data),
-                          .has_errors = !errors.empty()});
+                          .has_errors = !query.errors.empty()});
 }
 
 }  // namespace training::gateway::web

@@ -20,6 +20,9 @@ namespace {
 
 using Values = std::map<std::string, std::string>;
 
+// CancelBooking's limit on a reason, in characters.
+constexpr size_t kMaxReasonLength = 500;
+
 struct ChangeText {
   const char* path;  // after /manage/{reference}/
   const char* heading;
@@ -85,11 +88,15 @@ const ChangeText& TextOf(BookingChange change) {
   return kCancel;
 }
 
-// Whether the booking is in the state the change applies to.
-bool Applies(BookingChange change, const booking::Booking& b) {
+// Whether the booking is in the state the change applies to. Once the
+// session has started a place is no longer given up from these pages (the
+// booking service would take it, but it frees nothing anyone could use).
+bool Applies(BookingChange change, const booking::Booking& b,
+             const catalogue::Session& session) {
   switch (change) {
     case BookingChange::kCancel:
-      return b.state() == booking::Booking::CONFIRMED;
+      return b.state() == booking::Booking::CONFIRMED &&
+             !HasStarted(session, absl::Now());
     case BookingChange::kLeave:
       return b.state() == booking::Booking::WAITLISTED;
     case BookingChange::kAccept:
@@ -119,11 +126,6 @@ bool Made(BookingChange change, const booking::Booking& b) {
   return false;
 }
 
-std::string FieldOf(const Values& form, const char* name) {
-  auto it = form.find(name);
-  return it == form.end() ? std::string() : it->second;
-}
-
 }  // namespace
 
 bool CancellationWouldBeLate(absl::Time now, absl::Time start,
@@ -140,10 +142,23 @@ http::HttpResponse WebPages::ChangePage(BookingChange change,
   absl::StatusOr<booking::Booking> b =
       suite_->GetBooking("bookings/" + reference, *holder);
   if (!b.ok()) return Manage(reference, request, call);
-  if (!Applies(change, *b)) return SeeOther("/manage/" + reference);
   absl::StatusOr<catalogue::Session> session =
       suite_->GetSession(b->session(), call);
   if (!session.ok()) return Failure(session.status());
+  if (!Applies(change, *b, *session)) return SeeOther("/manage/" + reference);
+  return RenderChange(change, reference, *b, *session, {.request = &request},
+                      call);
+}
+
+http::HttpResponse WebPages::RenderChange(BookingChange change,
+                                          const std::string& reference,
+                                          const booking::Booking& booking,
+                                          const catalogue::Session& session,
+                                          const ChangeForm& form,
+                                          const PageCall& call) const {
+  const http::HttpRequest& request = *form.request;
+  const std::vector<FormError>& errors = form.errors;
+  const std::string& reason = form.reason;
   const ChangeText& text = TextOf(change);
   const FormGuard::Visitor visitor = guard_->VisitorOf(request);
   const std::string manage = "/manage/" + reference;
@@ -151,13 +166,14 @@ http::HttpResponse WebPages::ChangePage(BookingChange change,
   data.set("reference", DisplayReference(reference));
   data.set("heading", text.heading);
   data.set("text", text.text);
-  data.set("session_summary", SummaryList({{"rows", SessionRows(*session)}}));
+  data.set("error_summary", ErrorSummaryFor(errors));
+  data.set("session_summary", SummaryList({{"rows", SessionRows(session)}}));
   if (change == BookingChange::kCancel) {
     absl::StatusOr<catalogue::Course> course =
-        suite_->GetCourse(b->course(), call);
+        suite_->GetCourse(booking.course(), call);
     if (!course.ok()) return Failure(course.status());
     if (CancellationWouldBeLate(
-            absl::Now(), absl::FromUnixSeconds(session->start_time().seconds()),
+            absl::Now(), absl::FromUnixSeconds(session.start_time().seconds()),
             absl::Seconds(course->late_cancellation_window().seconds()))) {
       data.set("warning",
                WarningText({{"text",
@@ -168,7 +184,9 @@ http::HttpResponse WebPages::ChangePage(BookingChange change,
     data.set("reason",
              Textarea({{"id", "reason"},
                        {"name", "reason"},
+                       {"value", reason},
                        {"rows", 3},
+                       {"errorMessage", ErrorMessageFor(errors, "reason")},
                        {"label",
                         {{"text", "Why are you cancelling? (optional)"},
                          {"classes", "govuk-label--s"}}},
@@ -178,9 +196,9 @@ http::HttpResponse WebPages::ChangePage(BookingChange change,
                           "give medical or personal details."}}}}));
   }
   if (change == BookingChange::kAccept) {
-    const absl::TimeZone zone = ZoneOrLondon(session->time_zone());
+    const absl::TimeZone zone = ZoneOrLondon(session.time_zone());
     const absl::Time until =
-        absl::FromUnixSeconds(b->offer().expire_time().seconds());
+        absl::FromUnixSeconds(booking.offer().expire_time().seconds());
     data.set("text", absl::StrCat("The place is held for you until ",
                                   FormatDate(until, zone), ", ",
                                   FormatClockTime(until, zone), "."));
@@ -199,7 +217,9 @@ http::HttpResponse WebPages::ChangePage(BookingChange change,
   http::HttpResponse response = renderer_->Page(
       {.title = text.heading,
        .content = renderer_->Body("confirm_change", data),
-       .before_content = BackLink({{"href", manage}, {"text", "Back"}})});
+       .before_content = BackLink({{"href", manage}, {"text", "Back"}}),
+       .has_errors = !errors.empty(),
+       .status = errors.empty() ? 200 : 422});
   if (visitor.is_new) {
     response.headers.emplace_back("Set-Cookie",
                                   guard_->SetCookieHeader(visitor));
@@ -214,9 +234,9 @@ http::HttpResponse WebPages::MakeChange(BookingChange change,
   const std::string manage = "/manage/" + reference;
   std::optional<Values> form = DecodeForm(request.body);
   if (!form ||
-      !guard_->Check(request, FieldOf(*form, kFormGuardField),
+      !guard_->Check(request, FormValue(*form, kFormGuardField),
                      absl::StrCat(manage, "/", TextOf(change).path)) ||
-      !text::IsUuid(FieldOf(*form, "request_id"))) {
+      !text::IsUuid(FormValue(*form, "request_id"))) {
     return Forbidden();
   }
   const std::optional<PageCall> holder = AsHolder(reference, request, call);
@@ -227,7 +247,10 @@ http::HttpResponse WebPages::MakeChange(BookingChange change,
   absl::StatusOr<booking::Booking> current =
       suite_->GetBooking("bookings/" + reference, *holder);
   if (!current.ok()) return Manage(reference, request, call);
-  if (!Applies(change, *current)) {
+  absl::StatusOr<catalogue::Session> session =
+      suite_->GetSession(current->session(), call);
+  if (!session.ok()) return Failure(session.status());
+  if (!Applies(change, *current, *session)) {
     // The form sent again after the change was made: where the first went.
     if (Made(change, *current)) {
       return SeeOther(
@@ -239,15 +262,21 @@ http::HttpResponse WebPages::MakeChange(BookingChange change,
   }
   // Line breaks are not kept in a cancellation's reason (one line).
   const std::string reason = absl::StrReplaceAll(
-      FieldOf(*form, "reason"), {{"\r\n", " "}, {"\n", " "}, {"\r", " "}});
-  if (reason.size() > 500) {
-    // The booking service's limit; rare enough for a plain refusal page.
-    return renderer_->ProsePage("forbidden", "Your form could not be sent",
-                                422);
+      FormValue(*form, "reason"), {{"\r\n", " "}, {"\n", " "}, {"\r", " "}});
+  if (text::Utf8Length(reason) > kMaxReasonLength) {
+    // The booking service's limit, asked again with the reason kept.
+    return RenderChange(
+        change, reference, *current, *session,
+        {.request = &request,
+         .reason = FormValue(*form, "reason"),
+         .errors = {{"reason",
+                     absl::StrCat("Your reason must be ", kMaxReasonLength,
+                                  " characters or fewer")}}},
+        call);
   }
   const std::string name = "bookings/" + reference;
   const std::string id = DerivedRequestId(
-      FieldOf(*form, "request_id"), absl::StrCat(text.path, ":", reference),
+      FormValue(*form, "request_id"), absl::StrCat(text.path, ":", reference),
       {{"reason", reason}});
   absl::StatusOr<booking::Booking> changed;
   switch (change) {

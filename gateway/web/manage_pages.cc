@@ -174,12 +174,26 @@ http::HttpResponse WebPages::Manage(const std::string& reference,
   const auto [tag, text] = StateOf(*b, *session);
   data.set("state_tag", tag);
   data.set("state_text", text);
-  data.set("confirmed", b->state() == booking::Booking::CONFIRMED);
+  const bool confirmed = b->state() == booking::Booking::CONFIRMED;
+  data.set("confirmed", confirmed);
+  // Once the session has started, a place is neither cancelled nor passed
+  // on from here.
+  data.set("changeable", confirmed && !HasStarted(*session, absl::Now()));
   data.set("waiting", b->state() == booking::Booking::WAITLISTED);
   const absl::Time offer_until =
       absl::FromUnixSeconds(b->offer().expire_time().seconds());
   const bool offered = b->state() == booking::Booking::OFFERED;
-  data.set("offered", offered && offer_until > absl::Now());
+  if (offered && offer_until > absl::Now()) {
+    data.set("offered", true);
+    data.set(
+        "accept_button",
+        Button({{"text", "Accept the place"},
+                {"href", absl::StrCat("/manage/", reference, "/accept")}}));
+    data.set("decline_button",
+             Button({{"text", "Decline the place"},
+                     {"href", absl::StrCat("/manage/", reference, "/decline")},
+                     {"classes", "govuk-button--secondary"}}));
+  }
   const bool lapsed =
       (offered && offer_until <= absl::Now()) ||
       (b->state() == booking::Booking::CANCELLED &&

@@ -23,6 +23,10 @@ std::string SessionWhere(const catalogue::v1::Session& s) {
              : absl::StrCat("In person, ", s.area(), " area");
 }
 
+bool HasStarted(const catalogue::v1::Session& session, absl::Time now) {
+  return absl::FromUnixSeconds(session.start_time().seconds()) <= now;
+}
+
 Params SessionRows(const catalogue::v1::Session& s) {
   return Params::array(
       {{{"key", {{"text", "Course"}}}, {"value", {{"text", SessionTitle(s)}}}},

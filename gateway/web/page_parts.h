@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "gateway/web/booking_form.h"
 #include "gateway/web/components/html.h"
 #include "training/booking/v1/resources.pb.h"
@@ -22,6 +23,10 @@ std::string SessionWhen(const catalogue::v1::Session& session);
 std::string SessionWhere(const catalogue::v1::Session& session);
 // Course, date and time, and where, as summary list rows.
 Params SessionRows(const catalogue::v1::Session& session);
+
+// Whether the session has started at `now`: its place can no longer be
+// given up or passed on from the pages.
+bool HasStarted(const catalogue::v1::Session& session, absl::Time now);
 
 // The answers as the booking service's Attendee.
 booking::v1::Attendee AttendeeOf(const BookingAnswers& answers);

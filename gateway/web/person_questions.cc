@@ -2,6 +2,7 @@
 
 #include "gateway/web/person_questions.h"
 
+#include "absl/strings/str_cat.h"
 #include "gateway/web/components/components.h"
 #include "gateway/web/page_parts.h"
 
@@ -44,7 +45,9 @@ void AboutYou(Person who, const Values& v, const std::vector<FormError>& errors,
              {"autocomplete", "tel"},
              {"classes", "govuk-input--width-20"},
              {"label", {{"text", "Work telephone number (optional)"}}},
-             {"hint", {{"text", "In case we need to reach you on the day"}}},
+             {"hint",
+              {{"text", self ? "In case we need to reach you on the day"
+                             : "In case we need to reach them on the day"}}},
              {"errorMessage", ErrorMessageFor(errors, "phone")}}));
 }
 
@@ -84,19 +87,22 @@ void YourWork(Person who, const Values& v, const std::vector<FormError>& errors,
                   {"autocomplete", "organization-title"},
                   {"label", {{"text", "Job title or role"}}},
                   {"errorMessage", ErrorMessageFor(errors, "job_role")}}));
-  data.set(
-      "line_manager",
-      Input({{"id", "line_manager"},
-             {"name", "line_manager"},
-             {"type", "email"},
-             {"value", v.at("line_manager")},
-             {"spellcheck", false},
-             {"label", {{"text", "Your line manager's work email (optional)"}}},
-             {"hint",
-              {{"text",
-                "We will let them know you have booked, if you "
-                "give it"}}},
-             {"errorMessage", ErrorMessageFor(errors, "line_manager")}}));
+  data.set("line_manager",
+           Input({{"id", "line_manager"},
+                  {"name", "line_manager"},
+                  {"type", "email"},
+                  {"value", v.at("line_manager")},
+                  {"spellcheck", false},
+                  {"label",
+                   {{"text", self ? "Your line manager's work email (optional)"
+                                  : "Their line manager's work email "
+                                    "(optional)"}}},
+                  {"hint",
+                   {{"text", self ? "We will let them know you have booked, if "
+                                    "you give it"
+                                  : "We will let them know your colleague is "
+                                    "booked, if you give it"}}},
+                  {"errorMessage", ErrorMessageFor(errors, "line_manager")}}));
 }
 
 void TakingPart(Person who, const Values& v,
@@ -104,37 +110,45 @@ void TakingPart(Person who, const Values& v,
   const bool self = who == Person::kSelf;
   data.set(
       "access_needs",
-      Textarea({{"id", "access_needs"},
-                {"name", "access_needs"},
-                {"value", v.at("access_needs")},
-                {"label",
-                 {{"text",
-                   "Is there anything you need to take part? "
-                   "(optional)"},
-                  {"classes", "govuk-label--s"}}},
-                {"hint",
-                 {{"text",
-                   "For example, step-free access, a hearing "
-                   "loop, large print or regular breaks. Only "
-                   "the training team and your trainer see "
-                   "this."}}},
-                {"errorMessage", ErrorMessageFor(errors, "access_needs")}}));
-  data.set("consent",
-           Checkboxes(
-               {{"name", "consent"},
-                {"values", Params::array({v.at("consent")})},
-                {"fieldset",
-                 {{"legend",
-                   {{"text", self ? "Do you agree to us keeping your details?"
-                                  : "Does your colleague agree to us keeping "
-                                    "their details?"},
-                    {"classes", "govuk-fieldset__legend--s"}}}}},
-                {"items", Params::array({{{"value", "yes"},
-                                          {"text",
-                                           "I agree to the partnership keeping "
-                                           "these details for this booking, as "
-                                           "the privacy notice describes"}}})},
-                {"errorMessage", ErrorMessageFor(errors, "consent")}}));
+      Textarea(
+          {{"id", "access_needs"},
+           {"name", "access_needs"},
+           {"value", v.at("access_needs")},
+           {"label",
+            {{"text", self ? "Is there anything you need to take "
+                             "part? (optional)"
+                           : "Is there anything your colleague needs "
+                             "to take part? (optional)"},
+             {"classes", "govuk-label--s"}}},
+           {"hint",
+            {{"text",
+              absl::StrCat("For example, step-free access, a hearing "
+                           "loop, large print or regular breaks. Only "
+                           "the training team and ",
+                           self ? "your" : "their", " trainer see this.")}}},
+           {"errorMessage", ErrorMessageFor(errors, "access_needs")}}));
+  data.set(
+      "consent",
+      Checkboxes({{"name", "consent"},
+                  {"values", Params::array({v.at("consent")})},
+                  {"fieldset",
+                   {{"legend",
+                     {{"text", self ? "Do you agree to us keeping your details?"
+                                    : "Does your colleague agree to us keeping "
+                                      "their details?"},
+                      {"classes", "govuk-fieldset__legend--s"}}}}},
+                  {"items",
+                   Params::array({{{"value", "yes"},
+                                   {"text", self ? "I agree to the partnership "
+                                                   "keeping these details for "
+                                                   "this booking, as the "
+                                                   "privacy notice describes"
+                                                 : "My colleague agrees to the "
+                                                   "partnership keeping these "
+                                                   "details for this booking, "
+                                                   "as the privacy notice "
+                                                   "describes"}}})},
+                  {"errorMessage", ErrorMessageFor(errors, "consent")}}));
 }
 
 }  // namespace

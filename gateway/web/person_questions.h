@@ -14,11 +14,6 @@
 
 namespace training::gateway::web {
 
-enum class Person {
-  kSelf,       // the person booking
-  kColleague,  // the colleague a place passes to
-};
-
 // Sets the booking_form template's question fields (full_name … consent)
 // and section headings from `values` (FormFromAnswers) and `errors`.
 void PersonQuestions(Person who,

@@ -44,8 +44,8 @@ std::optional<Route> SessionRoute(const WebPages* p, const Request& r,
   const bool get = r->method == "GET" || r->method == "HEAD";
   const bool post = r->method == "POST";
   if (s.size() == 4 && get) {
-    return Route{base, [p, session](const PageCall& c) {
-                   return p->Session(session, c);
+    return Route{base, [p, r, session](const PageCall& c) {
+                   return p->Session(session, *r, c);
                  }};
   }
   if (s.size() == 5 && s[4] == "book" && get) {
@@ -120,6 +120,12 @@ std::optional<Route> ColleagueRoute(const WebPages* p, const Request& r,
   if (s.size() == 4 && s[3] == "confirm" && r->method == "POST") {
     return Route{route + "/confirm", [p, r, ref](const PageCall& c) {
                    return p->ColleagueConfirm(ref, *r, c);
+                 }};
+  }
+  if (s.size() == 4 && s[3] == "done" &&
+      (r->method == "GET" || r->method == "HEAD")) {
+    return Route{route + "/done", [p, r, ref](const PageCall&) {
+                   return p->ColleagueDone(ref, *r);
                  }};
   }
   return std::nullopt;

@@ -61,6 +61,17 @@ std::optional<std::map<std::string, std::string>> DecodeForm(
   return fields;
 }
 
+std::string FormValue(const std::map<std::string, std::string>& form,
+                      absl::string_view name) {
+  auto it = form.find(std::string(name));
+  return it == form.end() ? std::string() : it->second;
+}
+
+std::string TrimmedFormValue(const std::map<std::string, std::string>& form,
+                             absl::string_view name) {
+  return std::string(absl::StripAsciiWhitespace(FormValue(form, name)));
+}
+
 std::string UrlEncode(absl::string_view value) {
   std::string out;
   for (unsigned char c : value) {

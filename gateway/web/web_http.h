@@ -22,6 +22,13 @@ namespace training::gateway::web {
 std::optional<std::map<std::string, std::string>> DecodeForm(
     absl::string_view text, size_t max_fields = 50);
 
+// The value of field `name` of a decoded form; "" when absent. The trimmed
+// form drops leading and trailing ASCII white space.
+std::string FormValue(const std::map<std::string, std::string>& form,
+                      absl::string_view name);
+std::string TrimmedFormValue(const std::map<std::string, std::string>& form,
+                             absl::string_view name);
+
 // Percent-encodes a value for a URL's query or path segment.
 std::string UrlEncode(absl::string_view value);
 

@@ -52,8 +52,10 @@ class WebPages {
   // area) and paged.
   http::HttpResponse Programme(const http::HttpRequest& request,
                                const PageCall& call) const;
-  // GET /courses/{course}/sessions/{session}.
+  // GET /courses/{course}/sessions/{session}: with the course's reading
+  // the visitor's booking opens.
   http::HttpResponse Session(const std::string& session,
+                             const http::HttpRequest& request,
                              const PageCall& call) const;
   // GET /courses/{course}/sessions/{session}/book: the empty form.
   http::HttpResponse BookingForm(const std::string& session,
@@ -111,10 +113,14 @@ class WebPages {
                                     const PageCall& call) const;
   // POST …/colleague/confirm: the place passes (SubstituteAttendee); the
   // visitor's token stops opening the booking, so its cookie goes, and the
-  // answer is the page saying so (a reload replays the same change).
+  // answer is a 303 to the done page.
   http::HttpResponse ColleagueConfirm(const std::string& reference,
                                       const http::HttpRequest& request,
                                       const PageCall& call) const;
+  // GET …/colleague/done: the page saying the place passed, for the
+  // browser that passed it in the last few minutes (else the manage page).
+  http::HttpResponse ColleagueDone(const std::string& reference,
+                                   const http::HttpRequest& request) const;
   // GET /manage/{reference}/calendar.ics.
   http::HttpResponse Calendar(const std::string& reference,
                               const http::HttpRequest& request,
@@ -165,7 +171,29 @@ class WebPages {
     // kColleague: sending a colleague in the place of booking `reference`.
     Person who = Person::kSelf;
     std::string reference{};
+    std::string holder_email{};  // kColleague: the address passing it on
   };
+  // The articles `list` asks for, as the holder of the first booking the
+  // visitor holds (the restricted ones it opens too), else anonymously.
+  absl::StatusOr<content::ListArticlesResponse> ListAsVisitor(
+      content::ListArticlesRequest list, const http::HttpRequest& request,
+      const PageCall& call) const;
+  // The colleague form's mistakes: the booking form's, and the holder's
+  // own address given as the colleague's.
+  static std::vector<FormError> ColleagueMistakes(const FormPage& page);
+  // The confirmation page of a change, with the visitor's `errors` when asked
+  // again.
+  struct ChangeForm {
+    const http::HttpRequest* request = nullptr;
+    std::string reason{};  // as the visitor typed it
+    std::vector<FormError> errors{};
+  };
+  http::HttpResponse RenderChange(BookingChange change,
+                                  const std::string& reference,
+                                  const booking::Booking& booking,
+                                  const catalogue::Session& session,
+                                  const ChangeForm& form,
+                                  const PageCall& call) const;
   http::HttpResponse RenderForm(const FormPage& page,
                                 const http::HttpRequest& request) const;
   http::HttpResponse RenderCheck(const FormPage& page,

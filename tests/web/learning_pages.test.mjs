@@ -45,6 +45,43 @@ describe('the learning material', () => {
     await context.close();
   });
 
+  test('search results page forward and back, and a mistake is shown on its question', async () => {
+    // Twelve guides sharing a word no seed article has: two pages of ten.
+    const word = `quillwort${Date.now().toString(36)}`;
+    for (let i = 0; i < 12; i += 1) {
+      const id = `paging-${word}-${i}`;
+      await api('POST', `/v1/articles?articleId=${id}`, {
+        title: `Paging guide ${String(i).padStart(2, '0')}`,
+        summary: `A guide about ${word}.`,
+        bodyMarkdown: `Notes on ${word}, number ${i}.`,
+        kind: 'GUIDE',
+      });
+      await api('POST', `/v1/articles/${id}:publish`, {});
+    }
+    const { context, page } = await visitor(browser);
+    await page.goto(`${BASE}/learning?q=${word}`);
+    const first = await page.locator('.app-session-list__item h3').allTextContents();
+    assert.equal(first.length, 10);
+    assert.equal(await page.getByRole('link', { name: /Previous/ }).count(), 0);
+    await page.getByRole('link', { name: /Next/ }).click();
+    const second = await page.locator('.app-session-list__item h3').allTextContents();
+    assert.equal(second.length, 2);
+    assert.equal(new Set([...first, ...second]).size, 12, 'no guide twice, none missed');
+    assert.equal(await page.getByRole('link', { name: /Next/ }).count(), 0);
+    await review(page, 'learning-search-page-2');
+    await page.getByRole('link', { name: /Previous/ }).click();
+    assert.deepEqual(await page.locator('.app-session-list__item h3').allTextContents(), first);
+    // Only guides, and a search of nothing but punctuation.
+    await page.goto(`${BASE}/learning?q=${word}&kind=faq`);
+    assert.equal(await page.locator('.app-session-list__item').count(), 0);
+    const empty = await page.goto(`${BASE}/learning?q=${encodeURIComponent('"*(')}`);
+    assert.equal(empty.status(), 200);
+    assert.match(await page.title(), /^Error: /);
+    assert.match(await page.locator('#q-error').textContent(), /Enter words to search for/);
+    await review(page, 'learning-search-error');
+    await context.close();
+  });
+
   test('pre-course reading is for people booked, and opens with the booking link', async () => {
     const stranger = await visitor(browser);
     const refused = await stranger.page.goto(`${BASE}/learning/before-your-workshop`);
@@ -80,6 +117,16 @@ describe('after-course reading', () => {
     assert.equal(before.status(), 403);
     assert.equal(await page.locator('h1').textContent(), 'This reading is for people who came to the course');
     await review(page, 'article-restricted-attended');
+    // Once the session has started the place is neither cancelled nor
+    // passed on from the pages.
+    await eventually('the session has started', async () => Date.now() > start.getTime() + 1_000);
+    await page.goto(`${BASE}/manage/${booked.reference}`);
+    assert.equal(await page.getByRole('link', { name: 'Cancel your place' }).count(), 0);
+    assert.equal(await page.getByRole('link', { name: 'Send a colleague in your place' }).count(), 0);
+    await page.goto(`${BASE}/manage/${booked.reference}/cancel`);
+    assert.equal(page.url(), `${BASE}/manage/${booked.reference}`);
+    await page.goto(`${BASE}/manage/${booked.reference}/colleague`);
+    assert.equal(page.url(), `${BASE}/manage/${booked.reference}`);
     // The register can be taken once the session has started.
     await eventually('attendance recorded', async () => {
       const r = await fetch(`${BASE}/v1/${session}/attendance:batchRecord`, {
@@ -117,6 +164,35 @@ describe('get in touch', () => {
     await assert.doesNotReject(page.locator('.govuk-panel__title', { hasText: 'Question sent' }).waitFor());
     await review(page, 'contact-sent');
     await waitForMail('training@partnership.example', marker);
+    await context.close();
+  });
+
+  test('a question about a session, asked from its page', async () => {
+    const session = await newSession(56, 3);
+    const { context, page } = await visitor(browser);
+    await page.goto(`${BASE}/${session}`);
+    await page.getByRole('link', { name: 'Ask the training team about this session' }).click();
+    assert.match(await page.locator('.govuk-inset-text').textContent(), /About: /);
+    await review(page, 'contact-about-session');
+    const marker = `session-question-${Date.now()}`;
+    await page.getByLabel('Your name').fill('Lee Asker');
+    await page.getByLabel('Work email address').fill(`pw-ask-s-${Date.now()}@example.org`);
+    await page.getByLabel('Your question').fill(`Is it recorded? (${marker})`);
+    await page.getByRole('button', { name: 'Send your question' }).click();
+    await page.waitForURL(`${BASE}/contact/sent`);
+    const forwarded = await waitForMail('training@partnership.example', marker);
+    assert.doesNotMatch(forwarded, /About: training/, 'the session travelled with the question');
+    // A session since removed: the question is about the programme.
+    const gone = `${BASE}/contact?session=${encodeURIComponent('courses/intro-mi/sessions/no-such-session')}`;
+    await page.goto(gone);
+    assert.equal(await page.locator('.govuk-inset-text').count(), 0);
+    const other = `removed-session-${Date.now()}`;
+    await page.getByLabel('Your name').fill('Lee Asker');
+    await page.getByLabel('Work email address').fill(`pw-ask-r-${Date.now()}@example.org`);
+    await page.getByLabel('Your question').fill(`Still running? (${other})`);
+    await page.getByRole('button', { name: 'Send your question' }).click();
+    await page.waitForURL(`${BASE}/contact/sent`);
+    assert.match(await waitForMail('training@partnership.example', other), /About: training/);
     await context.close();
   });
 });

@@ -121,15 +121,24 @@ describe('managing a booking', () => {
     assert.equal(await page.locator('h1').textContent(), 'Send a colleague in your place');
     await page.getByRole('button', { name: 'Continue' }).click();
     assert.match(await page.title(), /^Error: /);
+    assert.match(await page.locator('.govuk-error-summary').textContent(), /Enter your colleague's full name/);
     await review(page, 'colleague-form-errors');
+    // The holder's own address is not a colleague's.
+    await fillBookingForm(page, person({ email: booked.attendee.email }));
+    await page.getByRole('button', { name: 'Continue' }).click();
+    assert.match(await page.locator('#email-error').textContent(), /not your own/);
     const colleague = person({ full_name: 'Robin Colleague' });
     await fillBookingForm(page, colleague);
     await page.getByRole('button', { name: 'Continue' }).click();
     assert.equal(await page.locator('h1').textContent(), 'Check your answers before sending your colleague');
     await review(page, 'colleague-check');
     await page.getByRole('button', { name: 'Send my colleague' }).click();
+    await page.waitForURL(`${BASE}/manage/${booked.reference}/colleague/done`);
     await assert.doesNotReject(page.locator('.govuk-panel__title', { hasText: 'Your place has passed to your colleague' }).waitFor());
     await review(page, 'colleague-done');
+    // A reload sends nothing again and still says what happened.
+    await page.reload();
+    assert.equal(await page.locator('.govuk-panel__title').textContent().then((t) => t.trim()), 'Your place has passed to your colleague');
     // The colleague's own link opens the booking, in their name.
     const mail = await waitForMail(colleague.email, booked.reference);
     const link = manageLinkPath(mail);
@@ -146,6 +155,48 @@ describe('managing a booking', () => {
     await page.goto(`${BASE}/manage/${booked.reference}`);
     assert.equal(await page.locator('h1').textContent(), 'Open your booking from your email');
     assert.equal((await availability(session)).confirmed, 1);
+    await context.close();
+  });
+
+  test('a colleague form sent three times at once, with JavaScript off, passes the place once', async () => {
+    const session = await newSession(54, 3);
+    const booked = await bookThroughApi(session);
+    const { context, page } = await holder(booked, { javaScript: false });
+    await page.goto(`${BASE}/manage/${booked.reference}/colleague`);
+    const colleague = person({ full_name: 'Sam Twice' });
+    await fillBookingForm(page, colleague);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    const form = {};
+    for (const input of await page.locator('form input[type=hidden]').all()) {
+      form[await input.getAttribute('name')] = await input.getAttribute('value');
+    }
+    const send = () => context.request.post(`${BASE}/manage/${booked.reference}/colleague/confirm`, {
+      form, maxRedirects: 0,
+    });
+    const replies = await Promise.all([send(), send(), send()]);
+    for (const r of replies) {
+      assert.equal(r.status(), 303);
+      assert.equal(r.headers().location, `/manage/${booked.reference}/colleague/done`);
+    }
+    const mail = await waitForMail(colleague.email, booked.reference);
+    const now = await bookingWithToken(booked.reference, manageLinkPath(mail).token);
+    assert.equal(now.attendee.email, colleague.email);
+    assert.equal((await availability(session)).confirmed, 1);
+    await context.close();
+  });
+
+  test('a reason too long is shown on its question, and nothing is cancelled', async () => {
+    const session = await newSession(53, 3);
+    const booked = await bookThroughApi(session);
+    const { context, page } = await holder(booked);
+    await page.goto(`${BASE}/manage/${booked.reference}/cancel`);
+    await page.getByLabel('Why are you cancelling? (optional)').fill('x'.repeat(501));
+    await page.getByRole('button', { name: 'Yes, cancel my place' }).click();
+    assert.match(await page.title(), /^Error: /);
+    assert.match(await page.locator('#reason-error').textContent(), /500 characters or fewer/);
+    assert.equal((await page.getByLabel('Why are you cancelling? (optional)').inputValue()).length, 501);
+    await review(page, 'cancel-reason-too-long');
+    assert.equal((await bookingWithToken(booked.reference, booked.manageToken)).state, 'CONFIRMED');
     await context.close();
   });
 

@@ -150,7 +150,7 @@ export async function fillBookingForm(page, p) {
   await page.getByLabel('Organisation').fill(p.organisation);
   await page.getByLabel(p.agency, { exact: true }).check();
   await page.getByLabel('Job title or role').fill(p.job_role);
-  await page.getByLabel(/I agree to the partnership keeping/).check();
+  await page.getByLabel(/(I agree|My colleague agrees) to the partnership keeping/).check();
 }
 
 // Presses Tab (or Shift+Tab) until `wanted(focused)` holds, at most `max`
