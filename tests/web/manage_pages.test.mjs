@@ -64,6 +64,10 @@ describe('managing a booking', () => {
     await review(page, 'cancel-done');
     assert.equal((await bookingWithToken(booked.reference, booked.manageToken)).state, 'CANCELLED');
     assert.equal((await availability(session)).confirmed, 0);
+    await page.goto(`${BASE}/manage/${booked.reference}`);
+    assert.match(await page.locator('.govuk-tag').first().textContent(), /Cancelled/);
+    assert.equal(await page.getByRole('link', { name: 'Cancel your place' }).count(), 0);
+    await review(page, 'manage-cancelled');
     await context.close();
   });
 
@@ -214,6 +218,9 @@ describe('managing a booking', () => {
     await review(page, 'leave-done');
     assert.equal((await bookingWithToken(waiting.reference, waiting.manageToken)).state, 'LEFT_WAITLIST');
     assert.equal((await availability(session)).waiting, 0);
+    await page.goto(`${BASE}/manage/${waiting.reference}`);
+    assert.equal(await page.getByRole('link', { name: 'Leave the waiting list' }).count(), 0);
+    await review(page, 'manage-left');
     await context.close();
   });
 
@@ -241,17 +248,47 @@ describe('managing a booking', () => {
     await context.close();
   });
 
+  test('an accept form sent three times at once, with JavaScript off, confirms once', async () => {
+    const { session, second } = await offeredPlace();
+    const { context, page } = await holder(second, { javaScript: false });
+    await page.goto(`${BASE}/manage/${second.reference}/accept`);
+    const form = {};
+    for (const input of await page.locator('form input[type=hidden]').all()) {
+      form[await input.getAttribute('name')] = await input.getAttribute('value');
+    }
+    const send = () => context.request.post(`${BASE}/manage/${second.reference}/accept`, { form, maxRedirects: 0 });
+    const replies = await Promise.all([send(), send(), send()]);
+    for (const r of replies) {
+      assert.equal(r.status(), 303);
+      assert.equal(r.headers().location, `/bookings/${second.reference}/confirmation`);
+    }
+    assert.equal((await bookingWithToken(second.reference, second.manageToken)).state, 'CONFIRMED');
+    assert.equal((await availability(session)).confirmed, 1);
+    await context.close();
+  });
+
   test('decline an offered place', async () => {
     const { second } = await offeredPlace();
     const { context, page } = await holder(second);
     await page.getByRole('button', { name: 'Decline the place' }).click();
     await review(page, 'decline-question');
+    const form = {};
+    for (const input of await page.locator('form input[type=hidden]').all()) {
+      form[await input.getAttribute('name')] = await input.getAttribute('value');
+    }
     await page.getByRole('button', { name: 'Yes, decline the place' }).click();
     await page.waitForURL(/\/decline\/done$/);
     await review(page, 'decline-done');
+    // The same form sent again leads to the same page and changes nothing.
+    const again = await context.request.post(`${BASE}/manage/${second.reference}/decline`, { form, maxRedirects: 0 });
+    assert.equal(again.status(), 303);
+    assert.equal(again.headers().location, `/manage/${second.reference}/decline/done`);
     const b = await bookingWithToken(second.reference, second.manageToken);
     assert.equal(b.state, 'CANCELLED');
     assert.equal(b.cancellation.cause, 'OFFER_DECLINED');
+    await page.goto(`${BASE}/manage/${second.reference}`);
+    assert.equal(await page.getByRole('button', { name: 'Accept the place' }).count(), 0);
+    await review(page, 'manage-declined');
     await context.close();
   });
 
@@ -275,6 +312,16 @@ db.commit()
     await assert.doesNotReject(page.getByRole('heading', { level: 2, name: 'This offer has expired' }).waitFor());
     await review(page, 'manage-offer-expired');
     assert.notEqual((await bookingWithToken(second.reference, second.manageToken)).state, 'CONFIRMED');
+    // Once the booking service's due work has ended the offer, the page
+    // says the same without a time.
+    const deadline = Date.now() + 60_000;
+    while ((await bookingWithToken(second.reference, second.manageToken)).state !== 'CANCELLED') {
+      assert.ok(Date.now() < deadline, 'the lapsed offer was ended');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    await page.goto(`${BASE}/manage/${second.reference}`);
+    await assert.doesNotReject(page.getByRole('heading', { level: 2, name: 'This offer has expired' }).waitFor());
+    await review(page, 'manage-offer-expired-ended');
     await context.close();
   });
 });
