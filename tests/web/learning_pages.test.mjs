@@ -167,6 +167,29 @@ describe('get in touch', () => {
     await context.close();
   });
 
+  test("notification's limit of questions from one address is shown on its question", async () => {
+    const { context, page } = await visitor(browser);
+    const email = `pw-ask-many-${Date.now()}@example.org`;
+    const ask = async (n) => {
+      await page.goto(`${BASE}/contact`);
+      await page.getByLabel('Your name').fill('Max Asker');
+      await page.getByLabel('Work email address').fill(email);
+      await page.getByLabel('Your question').fill(`Question number ${n}`);
+      await page.getByRole('button', { name: 'Send your question' }).click();
+    };
+    for (let n = 1; n <= 3; n += 1) {
+      await ask(n);
+      await page.waitForURL(`${BASE}/contact/sent`);
+    }
+    await ask(4);
+    assert.equal(page.url(), `${BASE}/contact`);
+    assert.match(await page.title(), /^Error: /);
+    assert.match(await page.locator('#email-error').textContent(), /several questions from this address/);
+    assert.equal(await page.getByLabel('Your question').inputValue(), 'Question number 4');
+    await review(page, 'contact-limit');
+    await context.close();
+  });
+
   test('a question about a session, asked from its page', async () => {
     const session = await newSession(56, 3);
     const { context, page } = await visitor(browser);
