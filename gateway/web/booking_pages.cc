@@ -99,11 +99,14 @@ http::HttpResponse WithGuardCookie(http::HttpResponse response,
 
 }  // namespace
 
-std::optional<Values> WebPages::GuardedForm(
-    const std::string& session, const http::HttpRequest& request) const {
+std::optional<Values> WebPages::GuardedForm(const std::string& action,
+                                            const http::HttpRequest& request,
+                                            FormKey key) const {
   std::optional<Values> form = DecodeForm(request.body);
-  if (!form || !guard_->Check(request, FormValue(*form, kFormGuardField),
-                              BookPath(session))) {
+  if (!form ||
+      !guard_->Check(request, FormValue(*form, kFormGuardField), action) ||
+      (key == FormKey::kRequired &&
+       !text::IsUuid(FormValue(*form, "request_id")))) {
     return std::nullopt;
   }
   return form;
@@ -235,7 +238,8 @@ http::HttpResponse WebPages::BookingForm(const std::string& session,
 http::HttpResponse WebPages::BookingCheck(const std::string& session,
                                           const http::HttpRequest& request,
                                           const PageCall& call) const {
-  std::optional<Values> form = GuardedForm(session, request);
+  std::optional<Values> form =
+      GuardedForm(BookPath(session), request, FormKey::kOptional);
   if (!form) return Forbidden();
   absl::StatusOr<FormPage> page = LoadFormPage(session, call);
   if (!page.ok()) return Failure(page.status());
@@ -251,10 +255,8 @@ http::HttpResponse WebPages::BookingCheck(const std::string& session,
 http::HttpResponse WebPages::BookingConfirm(const std::string& session,
                                             const http::HttpRequest& request,
                                             const PageCall& call) const {
-  std::optional<Values> form = GuardedForm(session, request);
-  if (!form || !text::IsUuid(FormValue(*form, "request_id"))) {
-    return Forbidden();
-  }
+  std::optional<Values> form = GuardedForm(BookPath(session), request);
+  if (!form) return Forbidden();
   const BookingAnswers answers = AnswersFromForm(*form);
   // Asks again with what the service or the rules say: the hidden fields
   // were changed, or the service refused an answer.

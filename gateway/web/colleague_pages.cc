@@ -101,11 +101,9 @@ http::HttpResponse WebPages::ColleagueForm(const std::string& reference,
 http::HttpResponse WebPages::ColleagueCheck(const std::string& reference,
                                             const http::HttpRequest& request,
                                             const PageCall& call) const {
-  std::optional<Values> form = DecodeForm(request.body);
-  if (!form || !guard_->Check(request, FormValue(*form, kFormGuardField),
-                              "/manage/" + reference + "/colleague")) {
-    return Forbidden();
-  }
+  std::optional<Values> form = GuardedForm(
+      "/manage/" + reference + "/colleague", request, FormKey::kOptional);
+  if (!form) return Forbidden();
   http::HttpResponse refusal;
   std::optional<FormPage> page =
       LoadColleaguePage(reference, request, call, refusal);
@@ -122,13 +120,9 @@ http::HttpResponse WebPages::ColleagueCheck(const std::string& reference,
 http::HttpResponse WebPages::ColleagueConfirm(const std::string& reference,
                                               const http::HttpRequest& request,
                                               const PageCall& call) const {
-  std::optional<Values> form = DecodeForm(request.body);
-  if (!form ||
-      !guard_->Check(request, FormValue(*form, kFormGuardField),
-                     "/manage/" + reference + "/colleague") ||
-      !text::IsUuid(FormValue(*form, "request_id"))) {
-    return Forbidden();
-  }
+  std::optional<Values> form =
+      GuardedForm("/manage/" + reference + "/colleague", request);
+  if (!form) return Forbidden();
   const std::optional<PageCall> holder = AsHolder(reference, request, call);
   if (!holder) return Manage(reference, request, call);
   const BookingAnswers answers = AnswersFromForm(*form);

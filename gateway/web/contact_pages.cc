@@ -130,13 +130,8 @@ http::HttpResponse WebPages::Contact(const http::HttpRequest& request,
 
 http::HttpResponse WebPages::SendEnquiry(const http::HttpRequest& request,
                                          const PageCall& call) const {
-  std::optional<Values> form = DecodeForm(request.body);
-  if (!form ||
-      !guard_->Check(request, TrimmedFormValue(*form, kFormGuardField),
-                     kContactPath) ||
-      !text::IsUuid(TrimmedFormValue(*form, "request_id"))) {
-    return Forbidden();
-  }
+  std::optional<Values> form = GuardedForm(kContactPath, request);
+  if (!form) return Forbidden();
   if (std::vector<FormError> errors = CheckEnquiry(*form); !errors.empty()) {
     return ContactForm(request, *form, errors, call);
   }

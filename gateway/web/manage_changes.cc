@@ -200,8 +200,7 @@ http::HttpResponse WebPages::RenderChange(BookingChange change,
     const absl::Time until =
         absl::FromUnixSeconds(booking.offer().expire_time().seconds());
     data.set("text", absl::StrCat("The place is held for you until ",
-                                  FormatDate(until, zone), ", ",
-                                  FormatClockTime(until, zone), "."));
+                                  FormatDateTime(until, zone), "."));
   }
   data.set("action", absl::StrCat(manage, "/", text.path));
   // Bound to this change's form alone: a token for leaving cannot cancel.
@@ -232,13 +231,9 @@ http::HttpResponse WebPages::MakeChange(BookingChange change,
                                         const http::HttpRequest& request,
                                         const PageCall& call) const {
   const std::string manage = "/manage/" + reference;
-  std::optional<Values> form = DecodeForm(request.body);
-  if (!form ||
-      !guard_->Check(request, FormValue(*form, kFormGuardField),
-                     absl::StrCat(manage, "/", TextOf(change).path)) ||
-      !text::IsUuid(FormValue(*form, "request_id"))) {
-    return Forbidden();
-  }
+  std::optional<Values> form =
+      GuardedForm(absl::StrCat(manage, "/", TextOf(change).path), request);
+  if (!form) return Forbidden();
   const std::optional<PageCall> holder = AsHolder(reference, request, call);
   if (!holder) return Manage(reference, request, call);
   const ChangeText& text = TextOf(change);

@@ -55,8 +55,7 @@ std::pair<std::string, std::string> StateOf(const booking::Booking& b,
       }
       return {Tag({{"text", "Place offered"}, {"classes", "govuk-tag--blue"}}),
               absl::StrCat("A place is offered to you until ",
-                           FormatDate(until, zone), ", ",
-                           FormatClockTime(until, zone), ".")};
+                           FormatDateTime(until, zone), ".")};
     }
     case booking::Booking::LEFT_WAITLIST:
       return {Tag({{"text", "Left the waiting list"},
@@ -205,8 +204,7 @@ http::HttpResponse WebPages::Manage(const std::string& reference,
     if (b->has_offer()) {
       const absl::TimeZone zone = ZoneOrLondon(session->time_zone());
       data.set("offer_deadline",
-               absl::StrCat(" until ", FormatDate(offer_until, zone), ", ",
-                            FormatClockTime(offer_until, zone)));
+               absl::StrCat(" until ", FormatDateTime(offer_until, zone)));
     }
   }
   data.set("calendar_url",

@@ -148,10 +148,6 @@ std::string NewUuid() {
   return hex;
 }
 
-}  // namespace training::gateway::web
-
-namespace training::gateway::web {
-
 std::string DerivedRequestId(const std::string& form_key,
                              const std::string& scope,
                              const std::map<std::string, std::string>& fields) {

@@ -231,10 +231,14 @@ class WebPages {
   std::optional<PageCall> AsHolder(const std::string& reference,
                                    const http::HttpRequest& request,
                                    const PageCall& call) const;
-  // The posted form when it decodes and its guard token is good for the
-  // session's booking form; nullopt otherwise.
+  // Whether a posted form needs its random key (`request_id`, a UUID).
+  enum class FormKey { kOptional, kRequired };
+  // The posted form when it decodes, its guard token is good for the form
+  // at `action`, and it carries its key when one is required; nullopt
+  // otherwise (the caller answers with the 403 page).
   std::optional<std::map<std::string, std::string>> GuardedForm(
-      const std::string& session, const http::HttpRequest& request) const;
+      const std::string& action, const http::HttpRequest& request,
+      FormKey key = FormKey::kRequired) const;
 
   SuiteClient* suite_;
   const PageRenderer* renderer_;
