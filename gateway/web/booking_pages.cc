@@ -87,16 +87,6 @@ Flow FlowOf(Person who, const std::string& session,
           .confirm_button = full ? "Join the waiting list" : "Confirm booking"};
 }
 
-// The visitor's form-guard cookie goes with any page holding a form.
-http::HttpResponse WithGuardCookie(http::HttpResponse response,
-                                   const FormGuard& guard,
-                                   const FormGuard::Visitor& visitor) {
-  if (visitor.is_new) {
-    response.headers.emplace_back("Set-Cookie", guard.SetCookieHeader(visitor));
-  }
-  return response;
-}
-
 }  // namespace
 
 std::optional<Values> WebPages::GuardedForm(const std::string& action,
@@ -150,14 +140,14 @@ http::HttpResponse WebPages::RenderForm(
   data.set("error_summary", ErrorSummaryFor(page.errors));
   PersonQuestions(page.who, values, page.errors, data);
   data.set("continue_button", Button({{"text", "Continue"}}));
-  return WithGuardCookie(
+  return guard_->WithCookie(
       renderer_->Page(
           {.title = flow.heading,
            .content = renderer_->Body("booking_form", data),
            .before_content = BackLink({{"href", flow.back}, {"text", "Back"}}),
            .has_errors = !page.errors.empty(),
            .status = page.errors.empty() ? 200 : 422}),
-      *guard_, visitor);
+      visitor);
 }
 
 http::HttpResponse WebPages::RenderCheck(
@@ -219,10 +209,10 @@ http::HttpResponse WebPages::RenderCheck(
                    {"value", "yes"},
                    {"classes", "govuk-button--secondary"},
                    {"attributes", {{"formaction", flow.action}}}}));
-  return WithGuardCookie(
+  return guard_->WithCookie(
       renderer_->Page({.title = "Check your answers before " + flow.purpose,
                        .content = renderer_->Body("check_answers", data)}),
-      *guard_, visitor);
+      visitor);
 }
 
 http::HttpResponse WebPages::BookingForm(const std::string& session,
@@ -316,12 +306,9 @@ http::HttpResponse WebPages::Confirmation(const std::string& reference,
       suite_->GetSession(b->session(), call);
   if (!session.ok()) return Failure(session.status());
   mustache::data data;
-  data.set("panel",
-           Panel({{"titleText", confirmed ? "Booking confirmed"
-                                          : "You are on the waiting list"},
-                  {"html",
-                   absl::StrCat("Your reference<br><strong>",
-                                DisplayReference(reference), "</strong>")}}));
+  data.set("panel", ReferencePanel(confirmed ? "Booking confirmed"
+                                             : "You are on the waiting list",
+                                   reference));
   data.set("session_summary", SummaryList({{"rows", SessionRows(*session)}}));
   data.set("confirmed", confirmed);
   data.set("waiting", !confirmed);

@@ -44,8 +44,14 @@ std::optional<WebPages::FormPage> WebPages::LoadColleaguePage(
     refusal = Manage(reference, request, call);
     return std::nullopt;
   }
-  absl::StatusOr<booking::Booking> b =
-      suite_->GetBooking("bookings/" + reference, *holder);
+  return ColleaguePageOf(reference,
+                         suite_->GetBooking("bookings/" + reference, *holder),
+                         call, refusal);
+}
+
+std::optional<WebPages::FormPage> WebPages::ColleaguePageOf(
+    const std::string& reference, const absl::StatusOr<booking::Booking>& b,
+    const PageCall& call, http::HttpResponse& refusal) const {
   if (!b.ok() || b->state() != booking::Booking::CONFIRMED) {
     refusal = b.ok() || absl::IsNotFound(b.status())
                   ? SeeOther("/manage/" + reference)
@@ -135,7 +141,7 @@ http::HttpResponse WebPages::ColleagueConfirm(const std::string& reference,
       suite_->GetBooking("bookings/" + reference, *holder);
   if (current.ok()) {
     http::HttpResponse refusal;
-    page = LoadColleaguePage(reference, request, call, refusal);
+    page = ColleaguePageOf(reference, current, call, refusal);
     if (!page) return refusal;
     page->answers = answers;
     page->request_id = FormValue(*form, "request_id");
@@ -189,11 +195,8 @@ http::HttpResponse WebPages::ColleagueDone(
     return SeeOther("/manage/" + reference);
   }
   mustache::data data;
-  data.set("panel",
-           Panel({{"titleText", "Your place has passed to your colleague"},
-                  {"html",
-                   absl::StrCat("Booking reference<br><strong>",
-                                DisplayReference(reference), "</strong>")}}));
+  data.set("panel", ReferencePanel("Your place has passed to your colleague",
+                                   reference));
   data.set("text",
            "We have emailed your colleague the booking and their own link to "
            "manage it, and sent you an email to confirm. Your link no longer "

@@ -20,18 +20,15 @@ using Values = std::map<std::string, std::string>;
 
 constexpr char kContactPath[] = "/contact";
 
-size_t Characters(const std::string& text) {
-  size_t n = 0;
-  for (unsigned char c : text) n += (c & 0xC0) != 0x80;
-  return n;
-}
+// How many sessions to come the form offers to ask about.
+constexpr int kSessionsOffered = 50;
 
 std::vector<FormError> CheckEnquiry(const Values& form) {
   std::vector<FormError> errors;
   const std::string name = TrimmedFormValue(form, "name");
   if (name.empty()) {
     errors.push_back({"name", "Enter your name"});
-  } else if (Characters(name) > 100) {
+  } else if (text::Utf8Length(name) > 100) {
     errors.push_back({"name", "Name must be 100 characters or fewer"});
   }
   const std::string email = TrimmedFormValue(form, "email");
@@ -42,10 +39,14 @@ std::vector<FormError> CheckEnquiry(const Values& form) {
                       "Enter an email address in the correct format, like "
                       "name@example.com"});
   }
+  const std::string session = TrimmedFormValue(form, "session");
+  if (!session.empty() && !text::IsSessionName(session)) {
+    errors.push_back({"session", "Select a session from the list"});
+  }
   const std::string question = TrimmedFormValue(form, "question");
   if (question.empty()) {
     errors.push_back({"question", "Enter your question"});
-  } else if (Characters(question) > 5000) {
+  } else if (text::Utf8Length(question) > 5000) {
     errors.push_back(
         {"question", "Your question must be 5,000 characters or fewer"});
   }
@@ -65,18 +66,7 @@ http::HttpResponse WebPages::ContactForm(const http::HttpRequest& request,
   data.set("guard", guard_->Token(visitor, kContactPath));
   data.set("request_id",
            text::IsUuid(value("request_id")) ? value("request_id") : NewUuid());
-  // A question about one session, asked from its page.
-  const std::string session = value("session");
-  if (text::IsSessionName(session)) {
-    absl::StatusOr<catalogue::Session> s = suite_->GetSession(session, call);
-    if (s.ok()) {
-      data.set("session", session);
-      data.set("session_title", SessionTitle(*s));
-      data.set("session_inset",
-               InsetText({{"text", absl::StrCat("About: ", SessionTitle(*s),
-                                                ", ", SessionWhen(*s))}}));
-    }
-  }
+  data.set("session_select", SessionSelect(value("session"), errors, call));
   data.set("name_input",
            Input({{"id", "name"},
                   {"name", "name"},
@@ -113,11 +103,42 @@ http::HttpResponse WebPages::ContactForm(const http::HttpRequest& request,
                        .content = renderer_->Body("contact", data),
                        .has_errors = !errors.empty(),
                        .status = errors.empty() ? 200 : 422});
-  if (visitor.is_new) {
-    response.headers.emplace_back("Set-Cookie",
-                                  guard_->SetCookieHeader(visitor));
+  return guard_->WithCookie(std::move(response), visitor);
+}
+
+std::string WebPages::SessionSelect(const std::string& chosen,
+                                    const std::vector<FormError>& errors,
+                                    const PageCall& call) const {
+  Params items =
+      Params::array({{{"value", ""}, {"text", "Not about one session"}}});
+  bool listed = chosen.empty();
+  auto add = [&](const catalogue::Session& s) {
+    items.push_back(
+        {{"value", s.name()},
+         {"text", absl::StrCat(SessionTitle(s), ", ", SessionWhen(s))}});
+    listed = listed || s.name() == chosen;
+  };
+  // The sessions to come; without the catalogue, the question is still
+  // asked, about no session.
+  catalogue::ListSessionsRequest upcoming;
+  upcoming.set_parent("courses/-");
+  upcoming.set_page_size(kSessionsOffered);
+  absl::StatusOr<catalogue::ListSessionsResponse> to_come =
+      suite_->ListSessions(upcoming, call);
+  if (to_come.ok()) {
+    for (const catalogue::Session& s : to_come->sessions()) add(s);
   }
-  return response;
+  // A later session, asked about from its page.
+  if (!listed && text::IsSessionName(chosen)) {
+    absl::StatusOr<catalogue::Session> s = suite_->GetSession(chosen, call);
+    if (s.ok()) add(*s);
+  }
+  return Select({{"id", "session"},
+                 {"name", "session"},
+                 {"value", chosen},
+                 {"label", {{"text", "Which session is it about? (optional)"}}},
+                 {"items", items},
+                 {"errorMessage", ErrorMessageFor(errors, "session")}});
 }
 
 http::HttpResponse WebPages::Contact(const http::HttpRequest& request,
@@ -170,7 +191,7 @@ http::HttpResponse WebPages::SendEnquiry(const http::HttpRequest& request,
     std::vector<FormError> errors;
     for (const FieldViolation& v : GetFieldViolations(sent.status())) {
       if (v.field == "enquiry.display_name") {
-        errors.push_back({"name", "Enter your name on one line"});
+        errors.push_back({"name", "Enter your name, 100 characters or fewer"});
       } else if (v.field == "enquiry.email") {
         errors.push_back({"email",
                           "Enter a work email address, like "

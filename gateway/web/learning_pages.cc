@@ -83,7 +83,7 @@ LearningQuery LearningQueryFrom(
   q.course = TrimmedFormValue(query, "course");
   q.at = PagePositionFrom(query);
   content::Article::Kind_Parse(absl::AsciiStrToUpper(q.kind), &q.kind_value);
-  if (q.q.size() > 200) {
+  if (text::Utf8Length(q.q) > 200) {
     q.errors.push_back({"q", "Search words must be 200 characters or fewer"});
   }
   if (!q.course.empty() && !text::IsValidSlug(q.course)) {
@@ -100,8 +100,12 @@ std::vector<std::string> FilterParts(const LearningQuery& q) {
   return parts;
 }
 
-std::string ArticlePath(const std::string& name) {
-  return "/learning/" + name.substr(name.find('/') + 1);
+// Whether a holder's call is to be asked again anonymously: the booking
+// opens nothing (any more), or the page token came from an anonymous page
+// (a token is bound to the booking it was listed for).
+bool NotForHolder(const absl::Status& status, const LearningQuery& q) {
+  return IsRestricted(status) ||
+         (absl::IsInvalidArgument(status) && !q.at.page.empty());
 }
 
 struct ArticleRows {
@@ -121,7 +125,7 @@ absl::StatusOr<ArticleRows> FindArticles(SuiteClient& suite,
   const std::string course = q.course.empty() ? "" : "courses/" + q.course;
   auto row = [&](const content::Article& a, const std::string& text) {
     mustache::data row;
-    row.set("url", ArticlePath(a.name()));
+    row.set("url", ArticlePagePath(a.name()));
     row.set("title", a.title());
     row.set("text", text);
     row.set("tags", AudienceTag(a));
@@ -137,7 +141,7 @@ absl::StatusOr<ArticleRows> FindArticles(SuiteClient& suite,
     search.set_booking(booking);
     absl::StatusOr<content::SearchArticlesResponse> found =
         suite.SearchArticles(search, holder);
-    if (IsRestricted(found.status())) {
+    if (!booking.empty() && NotForHolder(found.status(), q)) {
       search.clear_booking();
       found = suite.SearchArticles(search, anonymous);
     }
@@ -156,7 +160,7 @@ absl::StatusOr<ArticleRows> FindArticles(SuiteClient& suite,
   list.set_booking(booking);
   absl::StatusOr<content::ListArticlesResponse> listed =
       suite.ListArticles(list, holder);
-  if (IsRestricted(listed.status())) {
+  if (!booking.empty() && NotForHolder(listed.status(), q)) {
     list.clear_booking();
     listed = suite.ListArticles(list, anonymous);
   }
@@ -267,24 +271,23 @@ http::HttpResponse WebPages::Article(const std::string& id,
     article = suite_->GetArticle(get, *holder);
   }
   if (IsRestricted(article.status())) {
-    const std::optional<ErrorInfo> info = GetErrorInfo(article.status());
+    const std::optional<ErrorInfo> info =
+        restriction ? restriction : GetErrorInfo(article.status());
     const bool attended = info && info->metadata.count("audience") &&
                           info->metadata.at("audience") == "ATTENDED";
+    const std::string heading =
+        attended ? "This reading is for people who came to the course"
+                 : "This reading is for people booked on the course";
     mustache::data data;
     data.set("holds_booking", !held.empty());
     data.set("attended", attended);
-    data.set("heading", attended ? "This reading is for people who came to "
-                                   "the course"
-                                 : "This reading is for people booked on the "
-                                   "course");
+    data.set("heading", heading);
     data.set("text", attended
                          ? "It opens once the trainer has recorded that you "
                            "attended."
                          : "It opens for anyone with a confirmed place.");
     return renderer_->Page(
-        {.title = attended ? "This reading is for people who came to the "
-                             "course"
-                           : "This reading is for people booked on the course",
+        {.title = heading,
          .content = renderer_->Body("article_restricted", data),
          .before_content =
              BackLink({{"href", "/learning"}, {"text", "Learning material"}}),
@@ -324,7 +327,15 @@ http::HttpResponse WebPages::Learning(const http::HttpRequest& request,
     return SeeOther(FirstPageLink("/learning", FilterParts(query)));
   }
   if (absl::IsInvalidArgument(found.status())) {
-    query.errors.push_back({"q", "Enter words to search for"});
+    // The content service's rules: a word of letters or digits, at most
+    // 20 of them.
+    bool too_many = false;
+    for (const FieldViolation& v : GetFieldViolations(found.status())) {
+      too_many = too_many || absl::StartsWith(v.description, "must be at most");
+    }
+    query.errors.push_back(
+        {"q", too_many ? "Search for 20 words or fewer"
+                       : "Enter words to search for, like empathy"});
   } else if (query.errors.empty() && !found.ok()) {
     return Failure(found.status());
   }
@@ -338,6 +349,7 @@ http::HttpResponse WebPages::Learning(const http::HttpRequest& request,
   const ArticleRows rows = found.ok() ? *std::move(found) : ArticleRows{};
   data.set("articles", rows.rows);
   data.set("result_heading", query.q.empty() ? "Everything" : "Results");
+  data.set("has_errors", !query.errors.empty());
   data.set("pagination", KeysetPagination("/learning", FilterParts(query),
                                           query.at, rows.next));
   return renderer_->Page({.title = "Learning material",

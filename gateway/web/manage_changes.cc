@@ -142,8 +142,7 @@ http::HttpResponse WebPages::ChangePage(BookingChange change,
   absl::StatusOr<booking::Booking> b =
       suite_->GetBooking("bookings/" + reference, *holder);
   if (!b.ok()) return Manage(reference, request, call);
-  absl::StatusOr<catalogue::Session> session =
-      suite_->GetSession(b->session(), call);
+  absl::StatusOr<catalogue::Session> session = SessionOfBooking(*b, call);
   if (!session.ok()) return Failure(session.status());
   if (!Applies(change, *b, *session)) return SeeOther("/manage/" + reference);
   return RenderChange(change, reference, *b, *session, {.request = &request},
@@ -175,11 +174,10 @@ http::HttpResponse WebPages::RenderChange(BookingChange change,
     if (CancellationWouldBeLate(
             absl::Now(), absl::FromUnixSeconds(session.start_time().seconds()),
             absl::Seconds(course->late_cancellation_window().seconds()))) {
-      data.set("warning",
-               WarningText({{"text",
-                             "The session is close. Cancelling now "
-                             "counts as a late cancellation, and the "
-                             "training team is told."}}));
+      data.set("warning", WarningText({{"text",
+                                        "The session is close. Cancelling now "
+                                        "counts as a late cancellation in the "
+                                        "training team's records."}}));
     }
     data.set("reason",
              Textarea({{"id", "reason"},
@@ -193,7 +191,8 @@ http::HttpResponse WebPages::RenderChange(BookingChange change,
                        {"hint",
                         {{"text",
                           "This helps the training team plan. Do not "
-                          "give medical or personal details."}}}}));
+                          "give medical or personal details. Up to 500 "
+                          "characters."}}}}));
   }
   if (change == BookingChange::kAccept) {
     const absl::TimeZone zone = ZoneOrLondon(session.time_zone());
@@ -219,11 +218,40 @@ http::HttpResponse WebPages::RenderChange(BookingChange change,
        .before_content = BackLink({{"href", manage}, {"text", "Back"}}),
        .has_errors = !errors.empty(),
        .status = errors.empty() ? 200 : 422});
-  if (visitor.is_new) {
-    response.headers.emplace_back("Set-Cookie",
-                                  guard_->SetCookieHeader(visitor));
+  return guard_->WithCookie(std::move(response), visitor);
+}
+
+absl::StatusOr<booking::Booking> WebPages::SendChange(
+    BookingChange change, const std::string& name, const std::string& id,
+    const std::string& reason, const PageCall& holder) const {
+  switch (change) {
+    case BookingChange::kCancel: {
+      booking::CancelBookingRequest r;
+      r.set_name(name);
+      r.set_reason(reason);
+      r.set_request_id(id);
+      return suite_->CancelBooking(r, holder);
+    }
+    case BookingChange::kLeave: {
+      booking::LeaveWaitlistRequest r;
+      r.set_name(name);
+      r.set_request_id(id);
+      return suite_->LeaveWaitlist(r, holder);
+    }
+    case BookingChange::kAccept: {
+      booking::AcceptOfferRequest r;
+      r.set_name(name);
+      r.set_request_id(id);
+      return suite_->AcceptOffer(r, holder);
+    }
+    case BookingChange::kDecline: {
+      booking::DeclineOfferRequest r;
+      r.set_name(name);
+      r.set_request_id(id);
+      return suite_->DeclineOffer(r, holder);
+    }
   }
-  return response;
+  return absl::InternalError("unknown change");
 }
 
 http::HttpResponse WebPages::MakeChange(BookingChange change,
@@ -242,8 +270,7 @@ http::HttpResponse WebPages::MakeChange(BookingChange change,
   absl::StatusOr<booking::Booking> current =
       suite_->GetBooking("bookings/" + reference, *holder);
   if (!current.ok()) return Manage(reference, request, call);
-  absl::StatusOr<catalogue::Session> session =
-      suite_->GetSession(current->session(), call);
+  absl::StatusOr<catalogue::Session> session = SessionOfBooking(*current, call);
   if (!session.ok()) return Failure(session.status());
   if (!Applies(change, *current, *session)) {
     // The form sent again after the change was made: where the first went.
@@ -269,42 +296,11 @@ http::HttpResponse WebPages::MakeChange(BookingChange change,
                                   " characters or fewer")}}},
         call);
   }
-  const std::string name = "bookings/" + reference;
   const std::string id = DerivedRequestId(
       FormValue(*form, "request_id"), absl::StrCat(text.path, ":", reference),
       {{"reason", reason}});
-  absl::StatusOr<booking::Booking> changed;
-  switch (change) {
-    case BookingChange::kCancel: {
-      booking::CancelBookingRequest r;
-      r.set_name(name);
-      r.set_reason(reason);
-      r.set_request_id(id);
-      changed = suite_->CancelBooking(r, *holder);
-      break;
-    }
-    case BookingChange::kLeave: {
-      booking::LeaveWaitlistRequest r;
-      r.set_name(name);
-      r.set_request_id(id);
-      changed = suite_->LeaveWaitlist(r, *holder);
-      break;
-    }
-    case BookingChange::kAccept: {
-      booking::AcceptOfferRequest r;
-      r.set_name(name);
-      r.set_request_id(id);
-      changed = suite_->AcceptOffer(r, *holder);
-      break;
-    }
-    case BookingChange::kDecline: {
-      booking::DeclineOfferRequest r;
-      r.set_name(name);
-      r.set_request_id(id);
-      changed = suite_->DeclineOffer(r, *holder);
-      break;
-    }
-  }
+  absl::StatusOr<booking::Booking> changed =
+      SendChange(change, "bookings/" + reference, id, reason, *holder);
   // Refused because the booking moved on (the offer lapsed, the place was
   // already given up): the manage page says where it stands now.
   if (absl::IsFailedPrecondition(changed.status()) ||
@@ -334,10 +330,7 @@ http::HttpResponse WebPages::ChangeDone(BookingChange change,
   if (!done) return SeeOther("/manage/" + reference);
   const ChangeText& text = TextOf(change);
   mustache::data data;
-  data.set("panel", Panel({{"titleText", text.done_title},
-                           {"html", absl::StrCat("Your reference<br><strong>",
-                                                 DisplayReference(reference),
-                                                 "</strong>")}}));
+  data.set("panel", ReferencePanel(text.done_title, reference));
   data.set("text", text.done_text);
   data.set("emailed", text.emailed);
   return renderer_->Page({.title = text.done_title,

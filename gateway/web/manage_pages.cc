@@ -133,6 +133,22 @@ http::HttpResponse WebPages::ManageLink(const std::string& reference,
   return response;
 }
 
+absl::StatusOr<catalogue::Session> WebPages::SessionOfBooking(
+    const booking::Booking& b, const PageCall& call) const {
+  if (!b.session().empty()) return suite_->GetSession(b.session(), call);
+  absl::StatusOr<catalogue::Course> course =
+      suite_->GetCourse(b.course(), call);
+  if (!course.ok()) return course.status();
+  catalogue::Session any_date;
+  any_date.set_course_title(course->title());
+  if (b.delivery_preference() == booking::Booking::ONLINE_ONLY) {
+    any_date.set_delivery_mode(catalogue::ONLINE);
+  } else if (b.delivery_preference() == booking::Booking::IN_PERSON_ONLY) {
+    any_date.set_delivery_mode(catalogue::IN_PERSON);
+  }
+  return any_date;
+}
+
 http::HttpResponse WebPages::Manage(const std::string& reference,
                                     const http::HttpRequest& request,
                                     const PageCall& call) const {
@@ -167,8 +183,7 @@ http::HttpResponse WebPages::Manage(const std::string& reference,
     return response;
   }
   if (!b.ok()) return Failure(b.status());
-  absl::StatusOr<catalogue::Session> session =
-      suite_->GetSession(b->session(), call);
+  absl::StatusOr<catalogue::Session> session = SessionOfBooking(*b, call);
   if (!session.ok()) return Failure(session.status());
   const auto [tag, text] = StateOf(*b, *session);
   data.set("state_tag", tag);

@@ -23,11 +23,35 @@ std::string SessionWhere(const catalogue::v1::Session& s) {
              : absl::StrCat("In person, ", s.area(), " area");
 }
 
+std::string ReferencePanel(const std::string& title,
+                           const std::string& reference) {
+  return Panel(
+      {{"titleText", title},
+       {"html", absl::StrCat("Your reference<br><strong>",
+                             DisplayReference(reference), "</strong>")}});
+}
+
+std::string ArticlePagePath(const std::string& article) {
+  return "/learning/" + article.substr(article.find('/') + 1);
+}
+
 bool HasStarted(const catalogue::v1::Session& session, absl::Time now) {
   return absl::FromUnixSeconds(session.start_time().seconds()) <= now;
 }
 
 Params SessionRows(const catalogue::v1::Session& s) {
+  if (s.name().empty()) {
+    // An any-date waiting-list entry: the course, any of its dates.
+    const char* which = s.delivery_mode() == catalogue::v1::ONLINE
+                            ? "Any date, online"
+                        : s.delivery_mode() == catalogue::v1::IN_PERSON
+                            ? "Any date, in person"
+                            : "Any date, online or in person";
+    return Params::array(
+        {{{"key", {{"text", "Course"}}},
+          {"value", {{"text", SessionTitle(s)}}}},
+         {{"key", {{"text", "Date and time"}}}, {"value", {{"text", which}}}}});
+  }
   return Params::array(
       {{{"key", {{"text", "Course"}}}, {"value", {{"text", SessionTitle(s)}}}},
        {{"key", {{"text", "Date and time"}}},

@@ -12,6 +12,12 @@ namespace {
 namespace mustache = kainjow::mustache;
 using Values = std::map<std::string, std::string>;
 
+// A browser fills a field marked with a token from its own details: right
+// for oneself, wrong for a colleague (whose form would get the holder's).
+const char* Autocomplete(Person who, const char* token) {
+  return who == Person::kSelf ? token : "off";
+}
+
 void AboutYou(Person who, const Values& v, const std::vector<FormError>& errors,
               mustache::data& data) {
   const bool self = who == Person::kSelf;
@@ -19,7 +25,7 @@ void AboutYou(Person who, const Values& v, const std::vector<FormError>& errors,
            Input({{"id", "full_name"},
                   {"name", "full_name"},
                   {"value", v.at("full_name")},
-                  {"autocomplete", "name"},
+                  {"autocomplete", Autocomplete(who, "name")},
                   {"spellcheck", false},
                   {"label", {{"text", "Full name"}}},
                   {"hint", {{"text", "As it should appear on the register"}}},
@@ -29,7 +35,7 @@ void AboutYou(Person who, const Values& v, const std::vector<FormError>& errors,
                   {"name", "email"},
                   {"type", "email"},
                   {"value", v.at("email")},
-                  {"autocomplete", "email"},
+                  {"autocomplete", Autocomplete(who, "email")},
                   {"spellcheck", false},
                   {"label", {{"text", "Work email address"}}},
                   {"hint",
@@ -42,7 +48,7 @@ void AboutYou(Person who, const Values& v, const std::vector<FormError>& errors,
              {"name", "phone"},
              {"type", "tel"},
              {"value", v.at("phone")},
-             {"autocomplete", "tel"},
+             {"autocomplete", Autocomplete(who, "tel")},
              {"classes", "govuk-input--width-20"},
              {"label", {{"text", "Work telephone number (optional)"}}},
              {"hint",
@@ -58,7 +64,7 @@ void YourWork(Person who, const Values& v, const std::vector<FormError>& errors,
            Input({{"id", "organisation"},
                   {"name", "organisation"},
                   {"value", v.at("organisation")},
-                  {"autocomplete", "organization"},
+                  {"autocomplete", Autocomplete(who, "organization")},
                   {"label", {{"text", "Organisation"}}},
                   {"hint",
                    {{"text", self ? "The organisation you work for"
@@ -84,7 +90,7 @@ void YourWork(Person who, const Values& v, const std::vector<FormError>& errors,
            Input({{"id", "job_role"},
                   {"name", "job_role"},
                   {"value", v.at("job_role")},
-                  {"autocomplete", "organization-title"},
+                  {"autocomplete", Autocomplete(who, "organization-title")},
                   {"label", {{"text", "Job title or role"}}},
                   {"errorMessage", ErrorMessageFor(errors, "job_role")}}));
   data.set("line_manager",

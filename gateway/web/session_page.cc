@@ -146,7 +146,7 @@ http::HttpResponse WebPages::Session(const std::string& name,
     for (const content::Article& a : reading->articles()) {
       if (a.name() == course->article()) continue;  // shown above
       mustache::data item;
-      item.set("url", "/learning/" + a.name().substr(a.name().find('/') + 1));
+      item.set("url", ArticlePagePath(a.name()));
       item.set("title", a.title());
       items.push_back(item);
     }

@@ -173,14 +173,35 @@ class WebPages {
     std::string reference{};
     std::string holder_email{};  // kColleague: the address passing it on
   };
+  // The session a booking is for. An any-date waiting-list entry names
+  // only its course until a place is offered: then a session without a
+  // name, start or place, titled with the course and in the delivery mode
+  // the entry accepts (unset for either).
+  absl::StatusOr<catalogue::Session> SessionOfBooking(
+      const booking::Booking& booking, const PageCall& call) const;
+  // The contact form's choice of session: those to come, and `chosen`.
+  std::string SessionSelect(const std::string& chosen,
+                            const std::vector<FormError>& errors,
+                            const PageCall& call) const;
   // The articles `list` asks for, as the holder of the first booking the
   // visitor holds (the restricted ones it opens too), else anonymously.
   absl::StatusOr<content::ListArticlesResponse> ListAsVisitor(
       content::ListArticlesRequest list, const http::HttpRequest& request,
       const PageCall& call) const;
+  // The same for booking `b` as the holder read it.
+  std::optional<FormPage> ColleaguePageOf(
+      const std::string& reference, const absl::StatusOr<booking::Booking>& b,
+      const PageCall& call, http::HttpResponse& refusal) const;
   // The colleague form's mistakes: the booking form's, and the holder's
   // own address given as the colleague's.
   static std::vector<FormError> ColleagueMistakes(const FormPage& page);
+  // The change itself, as the booking's holder, under idempotency key
+  // `id`.
+  absl::StatusOr<booking::Booking> SendChange(BookingChange change,
+                                              const std::string& name,
+                                              const std::string& id,
+                                              const std::string& reason,
+                                              const PageCall& holder) const;
   // The confirmation page of a change, with the visitor's `errors` when asked
   // again.
   struct ChangeForm {

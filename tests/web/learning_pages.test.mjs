@@ -195,7 +195,7 @@ describe('get in touch', () => {
     const { context, page } = await visitor(browser);
     await page.goto(`${BASE}/${session}`);
     await page.getByRole('link', { name: 'Ask the training team about this session' }).click();
-    assert.match(await page.locator('.govuk-inset-text').textContent(), /About: /);
+    assert.equal(await page.getByLabel('Which session is it about? (optional)').inputValue(), session);
     await review(page, 'contact-about-session');
     const marker = `session-question-${Date.now()}`;
     await page.getByLabel('Your name').fill('Lee Asker');
@@ -208,7 +208,7 @@ describe('get in touch', () => {
     // A session since removed: the question is about the programme.
     const gone = `${BASE}/contact?session=${encodeURIComponent('courses/intro-mi/sessions/no-such-session')}`;
     await page.goto(gone);
-    assert.equal(await page.locator('.govuk-inset-text').count(), 0);
+    assert.equal(await page.getByLabel('Which session is it about? (optional)').inputValue(), '');
     const other = `removed-session-${Date.now()}`;
     await page.getByLabel('Your name').fill('Lee Asker');
     await page.getByLabel('Work email address').fill(`pw-ask-r-${Date.now()}@example.org`);
