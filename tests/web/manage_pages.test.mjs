@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  BASE, availability, bookThroughApi, bookingWithToken, cancelWithToken,
+  BASE, api, availability, bookThroughApi, bookingWithToken, cancelWithToken,
   fillBookingForm, launch, manageLinkPath, newSession, person, review,
   screenshot, tabUntil, visitor, waitForMail,
 } from './support.mjs';
@@ -221,6 +221,50 @@ describe('managing a booking', () => {
     await page.goto(`${BASE}/manage/${waiting.reference}`);
     assert.equal(await page.getByRole('link', { name: 'Leave the waiting list' }).count(), 0);
     await review(page, 'manage-left');
+    await context.close();
+  });
+
+  test('an any-date waiting-list entry shows its course, and can be left', async () => {
+    // A course of its own with no sessions: the entry waits for any date.
+    const id = `any-date-${Date.now().toString(36)}`;
+    await api('POST', `/v1/courses?courseId=${id}`, {
+      title: 'Any date course', summary: 'For the any-date test.',
+      level: 'INTRODUCTORY', eligibleAgencyTypes: ['HEALTH'], duration: '10800s',
+    });
+    await api('POST', `/v1/courses/${id}:publish`, {});
+    const p = person();
+    const request = JSON.stringify({
+      course: `courses/${id}`, scope: 'ANY_DATE', deliveryPreference: 'ONLINE_ONLY',
+      attendee: {
+        displayName: p.full_name, email: p.email, organisation: p.organisation,
+        agencyType: 'HEALTH', jobRole: p.job_role, consentGiven: true,
+      },
+    });
+    // Booking hears of the new course through the catalogue's events.
+    const key = crypto.randomUUID();
+    const deadline = Date.now() + 60_000;
+    let reply;
+    for (;;) {
+      reply = await fetch(`${BASE}/v1/bookings`, {
+        method: 'POST', body: request,
+        headers: { 'content-type': 'application/json', 'idempotency-key': key },
+      });
+      if (reply.status !== 404) break;
+      assert.ok(Date.now() < deadline, 'booking heard of the course');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.equal(reply.status, 200);
+    const entry = await reply.json();
+    assert.equal(entry.state, 'WAITLISTED');
+    const { context, page } = await holder(entry);
+    assert.equal(await page.locator('h1').textContent(), 'Your booking');
+    assert.match(await page.locator('main').textContent(), /Any date course[\s\S]*Any date, online/);
+    await review(page, 'manage-any-date');
+    await page.getByRole('link', { name: 'Leave the waiting list' }).click();
+    assert.match(await page.locator('main').textContent(), /Any date, online/);
+    await page.getByRole('button', { name: 'Yes, leave the waiting list' }).click();
+    await page.waitForURL(/\/leave\/done$/);
+    assert.equal((await bookingWithToken(entry.reference, entry.manageToken)).state, 'LEFT_WAITLIST');
     await context.close();
   });
 
