@@ -137,11 +137,9 @@ http::HttpResponse WebPages::ChangePage(BookingChange change,
                                         const std::string& reference,
                                         const http::HttpRequest& request,
                                         const PageCall& call) const {
-  const std::optional<PageCall> holder = AsHolder(reference, request, call);
-  if (!holder) return Manage(reference, request, call);
-  absl::StatusOr<booking::Booking> b =
-      suite_->GetBooking("bookings/" + reference, *holder);
-  if (!b.ok()) return Manage(reference, request, call);
+  const std::optional<HeldBooking> held = ReadHeld(reference, request, call);
+  if (!held) return Manage(reference, request, call);
+  const booking::Booking* b = &held->booking;
   absl::StatusOr<catalogue::Session> session = SessionOfBooking(*b, call);
   if (!session.ok()) return Failure(session.status());
   if (!Applies(change, *b, *session)) return SeeOther("/manage/" + reference);
@@ -262,14 +260,12 @@ http::HttpResponse WebPages::MakeChange(BookingChange change,
   std::optional<Values> form =
       GuardedForm(absl::StrCat(manage, "/", TextOf(change).path), request);
   if (!form) return Forbidden();
-  const std::optional<PageCall> holder = AsHolder(reference, request, call);
-  if (!holder) return Manage(reference, request, call);
   const ChangeText& text = TextOf(change);
   // The booking service ends any active booking on Cancel: the change must
   // be the one the booking's state offers.
-  absl::StatusOr<booking::Booking> current =
-      suite_->GetBooking("bookings/" + reference, *holder);
-  if (!current.ok()) return Manage(reference, request, call);
+  const std::optional<HeldBooking> held = ReadHeld(reference, request, call);
+  if (!held) return Manage(reference, request, call);
+  const booking::Booking* current = &held->booking;
   absl::StatusOr<catalogue::Session> session = SessionOfBooking(*current, call);
   if (!session.ok()) return Failure(session.status());
   if (!Applies(change, *current, *session)) {
@@ -300,7 +296,7 @@ http::HttpResponse WebPages::MakeChange(BookingChange change,
       FormValue(*form, "request_id"), absl::StrCat(text.path, ":", reference),
       {{"reason", reason}});
   absl::StatusOr<booking::Booking> changed =
-      SendChange(change, "bookings/" + reference, id, reason, *holder);
+      SendChange(change, "bookings/" + reference, id, reason, held->holder);
   // Refused because the booking moved on (the offer lapsed, the place was
   // already given up): the manage page says where it stands now.
   if (absl::IsFailedPrecondition(changed.status()) ||
@@ -320,11 +316,9 @@ http::HttpResponse WebPages::ChangeDone(BookingChange change,
                                         const PageCall& call) const {
   // Only once the change is made: a bookmarked "done" page must not say a
   // booking was cancelled when it was not.
-  const std::optional<PageCall> holder = AsHolder(reference, request, call);
-  if (!holder) return Manage(reference, request, call);
-  absl::StatusOr<booking::Booking> b =
-      suite_->GetBooking("bookings/" + reference, *holder);
-  if (!b.ok()) return Manage(reference, request, call);
+  const std::optional<HeldBooking> held = ReadHeld(reference, request, call);
+  if (!held) return Manage(reference, request, call);
+  const booking::Booking* b = &held->booking;
   // Accepting ends on the confirmation page, never here.
   const bool done = change != BookingChange::kAccept && Made(change, *b);
   if (!done) return SeeOther("/manage/" + reference);

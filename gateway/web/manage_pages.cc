@@ -133,6 +133,17 @@ http::HttpResponse WebPages::ManageLink(const std::string& reference,
   return response;
 }
 
+std::optional<WebPages::HeldBooking> WebPages::ReadHeld(
+    const std::string& reference, const http::HttpRequest& request,
+    const PageCall& call) const {
+  std::optional<PageCall> holder = AsHolder(reference, request, call);
+  if (!holder) return std::nullopt;
+  absl::StatusOr<booking::Booking> b =
+      suite_->GetBooking("bookings/" + reference, *holder);
+  if (!b.ok()) return std::nullopt;
+  return HeldBooking{.holder = *std::move(holder), .booking = *std::move(b)};
+}
+
 absl::StatusOr<catalogue::Session> WebPages::SessionOfBooking(
     const booking::Booking& b, const PageCall& call) const {
   if (!b.session().empty()) return suite_->GetSession(b.session(), call);

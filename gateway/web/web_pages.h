@@ -173,6 +173,16 @@ class WebPages {
     std::string reference{};
     std::string holder_email{};  // kColleague: the address passing it on
   };
+  // The booking whose manage cookie the visitor holds, read as its holder;
+  // nullopt when there is no cookie or it no longer opens the booking (the
+  // manage page then says so).
+  struct HeldBooking {
+    PageCall holder;
+    booking::Booking booking;
+  };
+  std::optional<HeldBooking> ReadHeld(const std::string& reference,
+                                      const http::HttpRequest& request,
+                                      const PageCall& call) const;
   // The session a booking is for. An any-date waiting-list entry names
   // only its course until a place is offered: then a session without a
   // name, start or place, titled with the course and in the delivery mode
