@@ -19,7 +19,8 @@ ABSL_FLAG(std::string, rate_limit_anonymous_writes, "10/m:5",
           "Changes without credentials (public bookings, enquiries), per "
           "client address, on top of the per-address limit.");
 ABSL_FLAG(std::string, rate_limit_enquiries, "5/h:5",
-          "Enquiries (POST /v1/enquiries) without credentials, per client "
+          "Enquiries (POST /v1/enquiries, and the pages' /contact form) "
+          "without credentials, per client "
           "address, on top of the other limits.");
 ABSL_FLAG(std::string, trusted_proxies, "",
           "Comma-separated addresses and CIDR blocks of the proxies in front "

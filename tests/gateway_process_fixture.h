@@ -67,7 +67,8 @@ class GatewayProcessTest : public BookingProcessTest {
         // value of a flag wins).
         "--rate_limit_per_key=10000/s:10000",
         "--rate_limit_per_address=10000/s:10000",
-        "--rate_limit_anonymous_writes=10000/s:10000"};
+        "--rate_limit_anonymous_writes=10000/s:10000",
+        "--rate_limit_enquiries=10000/s:10000"};
     args.insert(args.end(), extra.begin(), extra.end());
     p.child = std::make_unique<ChildProcess>(
         GATEWAY_BINARY, args, std::map<std::string, std::string>{},

@@ -120,14 +120,18 @@ TEST_F(WebPagesBrowserTest, PeopleFindASessionAndBookAPlace) {
   ChildProcess script(
       "/usr/bin/env",
       {"node", "--test", "--test-reporter=spec", "--test-timeout=120000",
-       std::string(TESTS_DIR) + "/web/booking_pages.test.mjs"},
+       "--test-concurrency=1",
+       std::string(TESTS_DIR) + "/web/booking_pages.test.mjs",
+       std::string(TESTS_DIR) + "/web/manage_pages.test.mjs",
+       std::string(TESTS_DIR) + "/web/learning_pages.test.mjs"},
       {{"BASE_URL", absl::StrCat("http://127.0.0.1:", gateway_.port)},
        {"BROKEN_URL", absl::StrCat("http://127.0.0.1:", broken_gateway_.port)},
        {"LIMITED_URL",
         absl::StrCat("http://127.0.0.1:", limited_gateway_.port)},
        {"ADMIN_KEY", kAdminKey},
        {"MAIL_DIR", mail_dir_},
-       {"SCREENSHOT_DIR", screenshots}},
+       {"SCREENSHOT_DIR", screenshots},
+       {"BOOKING_DB", booking_.dir + "/booking.db"}},
       out);
   // A watchdog, not a timing claim: the script drives a browser through
   // some forty pages.

@@ -83,7 +83,9 @@ RateLimitPolicy::Outcome RateLimitPolicy::Check(
     if (IsChange(request.method)) {
       add("anonymous_write", "anonymous-write", address,
           options_.anonymous_writes);
-      if (request.method == "POST" && request.Path() == "/v1/enquiries") {
+      // The API's enquiries and the public pages' "get in touch" form.
+      if (request.method == "POST" &&
+          (request.Path() == "/v1/enquiries" || request.Path() == "/contact")) {
         add("enquiry", "enquiry", address, options_.enquiries);
       }
     }

@@ -7,9 +7,9 @@
 //   change (anything but GET, HEAD, OPTIONS) also the address's
 //   anonymous-write bucket (`anonymous_writes`: public bookings and
 //   enquiries, the flows a script would abuse), and for an enquiry
-//   (`POST /v1/enquiries`) its enquiry bucket (`enquiries`: a few an hour,
-//   so that the form cannot be used to mail strangers; the notification
-//   service caps each e-mail address too);
+//   (`POST /v1/enquiries`, or the pages' `POST /contact`) its enquiry bucket
+//   (`enquiries`: a few an hour, so that the form cannot be used to mail
+//   strangers; the notification service caps each e-mail address too);
 // - with credentials: the credential's (`per_key`), and the address's
 //   credentialed bucket at the same limit, so that a client cannot escape
 //   its address's limit by inventing a new key for each request.

@@ -92,6 +92,17 @@ TEST_F(RateLimitPolicyTest, EnquiriesHaveAnHourlyLimitOfTheirOwn) {
   // Another client may still ask.
   enquiry.peer_address = "203.0.113.2";
   EXPECT_TRUE(policy.Check(enquiry).allowed);
+  // The pages' "get in touch" form shares the API's bucket; its page (a
+  // GET) does not count.
+  http::HttpRequest form = Request("POST", "203.0.113.2");
+  form.target = "/contact";
+  EXPECT_TRUE(policy.Check(form).allowed);
+  auto form_refused = policy.Check(form);
+  EXPECT_FALSE(form_refused.allowed);
+  EXPECT_EQ(form_refused.refused_by, "enquiry");
+  http::HttpRequest page = Request("GET", "203.0.113.2");
+  page.target = "/contact";
+  EXPECT_TRUE(policy.Check(page).allowed);
 }
 
 TEST_F(RateLimitPolicyTest, KeysCountPerKeyAndInventedKeysDoNotEscape) {

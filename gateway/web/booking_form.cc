@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "common/text/text.h"
@@ -82,16 +83,20 @@ const std::vector<std::pair<std::string, std::string>>& AgencyTypeChoices() {
   return *choices;
 }
 
-std::vector<FormError> CheckAnswers(const BookingAnswers& a) {
+std::vector<FormError> CheckAnswers(const BookingAnswers& a, Person who) {
+  const bool self = who == Person::kSelf;
   std::vector<FormError> errors;
   if (a.full_name.empty()) {
-    errors.push_back({"full_name", "Enter your full name"});
+    errors.push_back({"full_name", self ? "Enter your full name"
+                                        : "Enter your colleague's full name"});
   } else if (Length(a.full_name) > kMaxShortText) {
     errors.push_back(
         {"full_name", "Full name must be 200 characters or fewer"});
   }
   if (a.email.empty()) {
-    errors.push_back({"email", "Enter your work email address"});
+    errors.push_back({"email", self ? "Enter your work email address"
+                                    : "Enter your colleague's work email "
+                                      "address"});
   } else if (!text::IsValidEmail(a.email)) {
     errors.push_back({"email",
                       "Enter an email address in the correct format, like "
@@ -103,7 +108,10 @@ std::vector<FormError> CheckAnswers(const BookingAnswers& a) {
                       "808 157 0192"});
   }
   if (a.organisation.empty()) {
-    errors.push_back({"organisation", "Enter the name of your organisation"});
+    errors.push_back(
+        {"organisation", self ? "Enter the name of your organisation"
+                              : "Enter the name of your colleague's "
+                                "organisation"});
   } else if (Length(a.organisation) > kMaxShortText) {
     errors.push_back(
         {"organisation", "Organisation must be 200 characters or fewer"});
@@ -114,57 +122,81 @@ std::vector<FormError> CheckAnswers(const BookingAnswers& a) {
   }
   if (!known_type) {
     errors.push_back(
-        {"agency_type", "Select the kind of organisation you work for"});
+        {"agency_type", self ? "Select the kind of organisation you work for"
+                             : "Select the kind of organisation your "
+                               "colleague works for"});
   }
   if (a.job_role.empty()) {
-    errors.push_back({"job_role", "Enter your job title or role"});
+    errors.push_back({"job_role", self ? "Enter your job title or role"
+                                       : "Enter your colleague's job title "
+                                         "or role"});
   } else if (Length(a.job_role) > kMaxShortText) {
     errors.push_back({"job_role", "Job title must be 200 characters or fewer"});
   }
   if (!a.line_manager.empty() && !text::IsValidEmail(a.line_manager)) {
     errors.push_back({"line_manager",
-                      "Enter your line manager's email address in the "
-                      "correct format, like name@example.com"});
+                      absl::StrCat("Enter ", self ? "your" : "their",
+                                   " line manager's email address in the "
+                                   "correct format, like name@example.com")});
   }
   if (Length(a.access_needs) > kMaxAccessNeeds) {
     errors.push_back(
         {"access_needs", "Access needs must be 2,000 characters or fewer"});
   }
   if (!a.consent) {
-    errors.push_back({"consent",
-                      "Confirm that you agree to us keeping your details for "
-                      "this booking"});
+    errors.push_back(
+        {"consent", self ? "Confirm that you agree to us keeping your "
+                           "details for this booking"
+                         : "Confirm that your colleague agrees to us "
+                           "keeping their details for this booking"});
   }
   return errors;
 }
 
 std::vector<FormError> ErrorsFromRefusal(
-    const std::vector<FieldViolation>& violations, const std::string& reason) {
-  static const auto* fields = new std::map<std::string, FormError>{
+    const std::vector<FieldViolation>& violations, const std::string& reason,
+    Person who) {
+  struct Message {
+    const char* field;      // the form's
+    const char* self;       // on one's own booking form
+    const char* colleague;  // on the form for a colleague
+  };
+  static const auto* kMessages = new std::map<std::string, Message>{
       {"booking.attendee.display_name",
-       {"full_name",
-        "Enter your full name as it should appear on the "
+       {"full_name", "Enter your full name as it should appear on the register",
+        "Enter your colleague's full name as it should appear on the "
         "register"}},
       {"booking.attendee.email",
-       {"email", "Enter a work email address, like name@example.com"}},
+       {"email", "Enter a work email address, like name@example.com",
+        "Enter a work email address, like name@example.com"}},
       {"booking.attendee.phone",
-       {"phone", "Enter a telephone number, like 01632 960 001"}},
+       {"phone", "Enter a telephone number, like 01632 960 001",
+        "Enter a telephone number, like 01632 960 001"}},
       {"booking.attendee.organisation",
-       {"organisation", "Enter the name of your organisation"}},
+       {"organisation", "Enter the name of your organisation",
+        "Enter the name of your colleague's organisation"}},
       {"booking.attendee.agency_type",
-       {"agency_type", "Select the kind of organisation you work for"}},
+       {"agency_type", "Select the kind of organisation you work for",
+        "Select the kind of organisation your colleague works for"}},
       {"booking.attendee.job_role",
-       {"job_role", "Enter your job title or role"}},
+       {"job_role", "Enter your job title or role",
+        "Enter your colleague's job title or role"}},
       {"booking.attendee.line_manager_email",
        {"line_manager",
         "Enter your line manager's work email address, like "
+        "name@example.com",
+        "Enter their line manager's work email address, like "
         "name@example.com"}},
       {"booking.attendee.access_needs",
-       {"access_needs", "Access needs must be 2,000 characters or fewer"}},
+       {"access_needs", "Access needs must be 2,000 characters or fewer",
+        "Access needs must be 2,000 characters or fewer"}},
       {"booking.attendee.consent_given",
        {"consent",
         "Confirm that you agree to us keeping your details for this "
-        "booking"}}};
+        "booking",
+        "Confirm that your colleague agrees to us keeping their details "
+        "for this booking"}}};
+  const bool self = who == Person::kSelf;
   std::vector<FormError> errors;
   // One mistake a question: two violations of one field (too long and not
   // an address) read as one.
@@ -175,14 +207,17 @@ std::vector<FormError> ErrorsFromRefusal(
     errors.push_back(e);
   };
   for (const FieldViolation& v : violations) {
-    auto it = fields->find(v.field);
-    if (it != fields->end()) add(it->second);
+    auto it = kMessages->find(v.field);
+    if (it == kMessages->end()) continue;
+    add({it->second.field, self ? it->second.self : it->second.colleague});
   }
   if (reason == "ALREADY_BOOKED") {
-    add({"email",
-         "This email address already has a place or a waiting "
-         "list entry for this session. Use the link in your "
-         "confirmation email to manage it"});
+    add({"email", self ? "This email address already has a place or a "
+                         "waiting list entry for this session. Use the link "
+                         "in your confirmation email to manage it"
+                       : "This email address already has a place or a "
+                         "waiting list entry for this session. Enter the "
+                         "address of a colleague who is not booked on it"});
   } else if (reason == "AGENCY_TYPE_NOT_ELIGIBLE") {
     add({"agency_type",
          "This course is not open to people from this kind of "

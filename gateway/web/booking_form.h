@@ -48,8 +48,15 @@ BookingAnswers AnswersFromForm(const std::map<std::string, std::string>& form);
 // page and to refill the form).
 std::map<std::string, std::string> FormFromAnswers(const BookingAnswers& a);
 
+// Whose details a form asks: the messages speak to them or of them.
+enum class Person {
+  kSelf,       // the person booking
+  kColleague,  // the colleague a place passes to
+};
+
 // Every mistake, in question order; empty when the answers may be sent.
-std::vector<FormError> CheckAnswers(const BookingAnswers& answers);
+std::vector<FormError> CheckAnswers(const BookingAnswers& answers,
+                                    Person who = Person::kSelf);
 
 // The agency types a person can choose, as (form value, label), in the
 // order shown.
@@ -60,7 +67,8 @@ const std::vector<std::pair<std::string, std::string>>& AgencyTypeChoices();
 // AGENCY_TYPE_NOT_ELIGIBLE on the agency type. Empty when the refusal is
 // about no question (the session closed, the service down).
 std::vector<FormError> ErrorsFromRefusal(
-    const std::vector<FieldViolation>& violations, const std::string& reason);
+    const std::vector<FieldViolation>& violations, const std::string& reason,
+    Person who = Person::kSelf);
 
 }  // namespace training::gateway::web
 

@@ -3,12 +3,12 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "common/auth/api_keys.h"
 #include "common/status/errors.h"
 #include "common/text/text.h"
 #include "gateway/web/components/components.h"
 #include "gateway/web/display_format.h"
 #include "gateway/web/page_parts.h"
+#include "gateway/web/person_questions.h"
 #include "gateway/web/web_http.h"
 #include "gateway/web/web_pages.h"
 
@@ -19,11 +19,6 @@ using Values = std::map<std::string, std::string>;
 
 std::string BookPath(const std::string& session) {
   return absl::StrCat("/", session, "/book");
-}
-
-std::string FieldOf(const Values& form, const char* name) {
-  auto it = form.find(name);
-  return it == form.end() ? std::string() : it->second;
 }
 
 std::string AgencyLabel(const std::string& value) {
@@ -37,26 +32,6 @@ std::string OrNotGiven(const std::string& text) {
   return text.empty() ? "Not given" : text;
 }
 
-// The booking's idempotency key: the form's random key bound to the session
-// and every answer, as a UUID (version 8: our own derivation). The same
-// form sent twice books once; the same form sent back with an answer
-// changed (Back, "Change your answers", a colleague's name) is a new
-// request, not a reuse of the old key that the booking service refuses.
-std::string BookingRequestId(const std::string& form_key,
-                             const std::string& session,
-                             const BookingAnswers& answers) {
-  std::string material = absl::StrCat(form_key, "\n", session);
-  for (const auto& [name, value] : FormFromAnswers(answers)) {
-    absl::StrAppend(&material, "\n", name, "=", value.size(), ":", value);
-  }
-  std::string hex = auth::Sha256Hex(material).substr(0, 32);
-  hex[12] = '8';
-  hex[16] = "89ab"[hex[16] % 4];
-  return absl::StrCat(hex.substr(0, 8), "-", hex.substr(8, 4), "-",
-                      hex.substr(12, 4), "-", hex.substr(16, 4), "-",
-                      hex.substr(20));
-}
-
 // Refusals that are about the session, not the answers: the session page
 // says what happened.
 bool SessionRefused(const absl::Status& status) {
@@ -68,137 +43,60 @@ bool SessionRefused(const absl::Status& status) {
          info->reason == "COURSE_NOT_PUBLISHED";
 }
 
-void AboutYou(const Values& v, const std::vector<FormError>& errors,
-              mustache::data& data) {
-  data.set("full_name",
-           Input({{"id", "full_name"},
-                  {"name", "full_name"},
-                  {"value", v.at("full_name")},
-                  {"autocomplete", "name"},
-                  {"spellcheck", false},
-                  {"label", {{"text", "Full name"}}},
-                  {"hint", {{"text", "As it should appear on the register"}}},
-                  {"errorMessage", ErrorMessageFor(errors, "full_name")}}));
-  data.set("email",
-           Input({{"id", "email"},
-                  {"name", "email"},
-                  {"type", "email"},
-                  {"value", v.at("email")},
-                  {"autocomplete", "email"},
-                  {"spellcheck", false},
-                  {"label", {{"text", "Work email address"}}},
-                  {"hint", {{"text", "We will send your confirmation here"}}},
-                  {"errorMessage", ErrorMessageFor(errors, "email")}}));
-  data.set(
-      "phone",
-      Input({{"id", "phone"},
-             {"name", "phone"},
-             {"type", "tel"},
-             {"value", v.at("phone")},
-             {"autocomplete", "tel"},
-             {"classes", "govuk-input--width-20"},
-             {"label", {{"text", "Work telephone number (optional)"}}},
-             {"hint", {{"text", "In case we need to reach you on the day"}}},
-             {"errorMessage", ErrorMessageFor(errors, "phone")}}));
-}
+// What differs between booking a place and sending a colleague in it.
+struct Flow {
+  std::string action;        // where the form posts
+  std::string guard_action;  // what its guard token is bound to
+  std::string back;          // the back link
+  std::string heading;
+  std::string purpose;  // "Check your answers before …"
+  std::string noun;     // "Now send your …"
+  std::string answers_heading;
+  std::string declaration;  // above the button that sends
+  std::string confirm_button;
+};
 
-void YourWork(const Values& v, const std::vector<FormError>& errors,
-              mustache::data& data) {
-  data.set("organisation",
-           Input({{"id", "organisation"},
-                  {"name", "organisation"},
-                  {"value", v.at("organisation")},
-                  {"autocomplete", "organization"},
-                  {"label", {{"text", "Organisation"}}},
-                  {"hint", {{"text", "The organisation you work for"}}},
-                  {"errorMessage", ErrorMessageFor(errors, "organisation")}}));
-  Params items = Params::array();
-  for (const auto& [value, label] : AgencyTypeChoices()) {
-    items.push_back({{"value", value}, {"text", label}});
+Flow FlowOf(Person who, const std::string& session,
+            const std::string& reference, bool full) {
+  if (who == Person::kColleague) {
+    const std::string manage = "/manage/" + reference;
+    return {.action = manage + "/colleague",
+            .guard_action = manage + "/colleague",
+            .back = manage,
+            .heading = "Send a colleague in your place",
+            .purpose = "sending your colleague",
+            .noun = "request",
+            .answers_heading = "Your colleague's details",
+            .declaration =
+                "By sending this you confirm that your "
+                "colleague's details are correct to the best of "
+                "your knowledge, and that they agree to go in "
+                "your place.",
+            .confirm_button = "Send my colleague"};
   }
-  data.set("agency_type",
-           Radios({{"name", "agency_type"},
-                   {"value", v.at("agency_type")},
-                   {"fieldset",
-                    {{"legend",
-                      {{"text", "What kind of organisation do you work for?"},
-                       {"classes", "govuk-fieldset__legend--s"}}}}},
-                   {"items", items},
-                   {"errorMessage", ErrorMessageFor(errors, "agency_type")}}));
-  data.set("job_role",
-           Input({{"id", "job_role"},
-                  {"name", "job_role"},
-                  {"value", v.at("job_role")},
-                  {"autocomplete", "organization-title"},
-                  {"label", {{"text", "Job title or role"}}},
-                  {"errorMessage", ErrorMessageFor(errors, "job_role")}}));
-  data.set(
-      "line_manager",
-      Input({{"id", "line_manager"},
-             {"name", "line_manager"},
-             {"type", "email"},
-             {"value", v.at("line_manager")},
-             {"spellcheck", false},
-             {"label", {{"text", "Your line manager's work email (optional)"}}},
-             {"hint",
-              {{"text",
-                "We will let them know you have booked, if you "
-                "give it"}}},
-             {"errorMessage", ErrorMessageFor(errors, "line_manager")}}));
-}
-
-void TakingPart(const Values& v, const std::vector<FormError>& errors,
-                mustache::data& data) {
-  data.set(
-      "access_needs",
-      Textarea({{"id", "access_needs"},
-                {"name", "access_needs"},
-                {"value", v.at("access_needs")},
-                {"label",
-                 {{"text",
-                   "Is there anything you need to take part? "
-                   "(optional)"},
-                  {"classes", "govuk-label--s"}}},
-                {"hint",
-                 {{"text",
-                   "For example, step-free access, a hearing "
-                   "loop, large print or regular breaks. Only "
-                   "the training team and your trainer see "
-                   "this."}}},
-                {"errorMessage", ErrorMessageFor(errors, "access_needs")}}));
-  data.set("consent",
-           Checkboxes(
-               {{"name", "consent"},
-                {"values", Params::array({v.at("consent")})},
-                {"fieldset",
-                 {{"legend",
-                   {{"text", "Do you agree to us keeping your details?"},
-                    {"classes", "govuk-fieldset__legend--s"}}}}},
-                {"items", Params::array({{{"value", "yes"},
-                                          {"text",
-                                           "I agree to the partnership keeping "
-                                           "these details for this booking, as "
-                                           "the privacy notice describes"}}})},
-                {"errorMessage", ErrorMessageFor(errors, "consent")}}));
-}
-
-// The visitor's form-guard cookie goes with any page holding a form.
-http::HttpResponse WithGuardCookie(http::HttpResponse response,
-                                   const FormGuard& guard,
-                                   const FormGuard::Visitor& visitor) {
-  if (visitor.is_new) {
-    response.headers.emplace_back("Set-Cookie", guard.SetCookieHeader(visitor));
-  }
-  return response;
+  return {.action = BookPath(session),
+          .guard_action = BookPath(session),
+          .back = "/" + session,
+          .heading = full ? "Join the waiting list" : "Book a place",
+          .purpose = full ? "joining the waiting list" : "booking",
+          .noun = full ? "request" : "booking",
+          .answers_heading = "Your details",
+          .declaration =
+              "By sending this you confirm that your details "
+              "are correct to the best of your knowledge.",
+          .confirm_button = full ? "Join the waiting list" : "Confirm booking"};
 }
 
 }  // namespace
 
-std::optional<Values> WebPages::GuardedForm(
-    const std::string& session, const http::HttpRequest& request) const {
+std::optional<Values> WebPages::GuardedForm(const std::string& action,
+                                            const http::HttpRequest& request,
+                                            FormKey key) const {
   std::optional<Values> form = DecodeForm(request.body);
-  if (!form || !guard_->Check(request, FieldOf(*form, kFormGuardField),
-                              BookPath(session))) {
+  if (!form ||
+      !guard_->Check(request, FormValue(*form, kFormGuardField), action) ||
+      (key == FormKey::kRequired &&
+       !text::IsUuid(FormValue(*form, "request_id")))) {
     return std::nullopt;
   }
   return form;
@@ -222,11 +120,13 @@ http::HttpResponse WebPages::RenderForm(
     const FormPage& page, const http::HttpRequest& request) const {
   const FormGuard::Visitor visitor = guard_->VisitorOf(request);
   const Values values = FormFromAnswers(page.answers);
+  const Flow flow = FlowOf(page.who, page.session, page.reference, page.full);
   mustache::data data;
   data.set("session_title", SessionTitle(page.details));
   data.set("when", SessionWhen(page.details));
-  data.set("heading", page.full ? "Join the waiting list" : "Book a place");
-  if (page.full) {
+  data.set("heading", flow.heading);
+  data.set("colleague", page.who == Person::kColleague);
+  if (page.full && page.who == Person::kSelf) {
     data.set("waiting", true);
     data.set("waiting_text",
              InsetText({{"text",
@@ -234,33 +134,34 @@ http::HttpResponse WebPages::RenderForm(
                          "to join its waiting list: if a place comes "
                          "free, we will email you an offer."}}));
   }
-  data.set("action", BookPath(page.session));
-  data.set("guard", guard_->Token(visitor, BookPath(page.session)));
+  data.set("action", flow.action);
+  data.set("guard", guard_->Token(visitor, flow.guard_action));
   data.set("request_id", page.request_id);
   data.set("error_summary", ErrorSummaryFor(page.errors));
-  AboutYou(values, page.errors, data);
-  YourWork(values, page.errors, data);
-  TakingPart(values, page.errors, data);
+  PersonQuestions(page.who, values, page.errors, data);
   data.set("continue_button", Button({{"text", "Continue"}}));
-  return WithGuardCookie(
+  return guard_->WithCookie(
       renderer_->Page(
-          {.title = page.full ? "Join the waiting list" : "Book a place",
+          {.title = flow.heading,
            .content = renderer_->Body("booking_form", data),
-           .before_content =
-               BackLink({{"href", "/" + page.session}, {"text", "Back"}}),
+           .before_content = BackLink({{"href", flow.back}, {"text", "Back"}}),
            .has_errors = !page.errors.empty(),
            .status = page.errors.empty() ? 200 : 422}),
-      *guard_, visitor);
+      visitor);
 }
 
 http::HttpResponse WebPages::RenderCheck(
     const FormPage& page, const http::HttpRequest& request) const {
   const FormGuard::Visitor visitor = guard_->VisitorOf(request);
   const BookingAnswers& a = page.answers;
+  const Flow flow = FlowOf(page.who, page.session, page.reference, page.full);
+  const bool self = page.who == Person::kSelf;
   mustache::data data;
   data.set("session_title", SessionTitle(page.details));
-  data.set("purpose", page.full ? "joining the waiting list" : "booking");
-  data.set("noun", page.full ? "request" : "booking");
+  data.set("purpose", flow.purpose);
+  data.set("noun", flow.noun);
+  data.set("answers_heading", flow.answers_heading);
+  data.set("declaration", flow.declaration);
   data.set("session_summary",
            SummaryList({{"rows", SessionRows(page.details)}}));
   auto row = [](const char* key, const std::string& value) {
@@ -278,16 +179,19 @@ http::HttpResponse WebPages::RenderCheck(
                  row("Kind of organisation", AgencyLabel(a.agency_type)),
                  row("Job title or role", a.job_role),
                  row("Line manager's email", OrNotGiven(a.line_manager)),
-                 row("What you need to take part", OrNotGiven(a.access_needs)),
-                 row("Keeping your details", "You agreed")})}}));
-  if (page.full) {
+                 row(self ? "What you need to take part"
+                          : "What they need to take part",
+                     OrNotGiven(a.access_needs)),
+                 row(self ? "Keeping your details" : "Keeping their details",
+                     self ? "You agreed" : "Your colleague agreed")})}}));
+  if (page.full && page.who == Person::kSelf) {
     data.set("waiting_warning",
              WarningText({{"text",
                            "This session is full. You are joining "
                            "the waiting list, not booking a place."}}));
   }
-  data.set("confirm_action", BookPath(page.session) + "/confirm");
-  data.set("guard", guard_->Token(visitor, BookPath(page.session)));
+  data.set("confirm_action", flow.action + "/confirm");
+  data.set("guard", guard_->Token(visitor, flow.guard_action));
   data.set("request_id", page.request_id);
   mustache::list hidden;
   for (const auto& [name, value] : FormFromAnswers(a)) {
@@ -297,23 +201,18 @@ http::HttpResponse WebPages::RenderCheck(
     hidden.push_back(field);
   }
   data.set("hidden", hidden);
-  data.set(
-      "confirm_button",
-      Button({{"text", page.full ? "Join the waiting list" : "Confirm booking"},
-              {"preventDoubleClick", true}}));
+  data.set("confirm_button", Button({{"text", flow.confirm_button},
+                                     {"preventDoubleClick", true}}));
   data.set("change_button",
            Button({{"text", "Change your answers"},
                    {"name", "change"},
                    {"value", "yes"},
                    {"classes", "govuk-button--secondary"},
-                   {"attributes", {{"formaction", BookPath(page.session)}}}}));
-  return WithGuardCookie(
-      renderer_->Page(
-          {.title = page.full
-                        ? "Check your answers before joining the waiting list"
-                        : "Check your answers before booking",
-           .content = renderer_->Body("check_answers", data)}),
-      *guard_, visitor);
+                   {"attributes", {{"formaction", flow.action}}}}));
+  return guard_->WithCookie(
+      renderer_->Page({.title = "Check your answers before " + flow.purpose,
+                       .content = renderer_->Body("check_answers", data)}),
+      visitor);
 }
 
 http::HttpResponse WebPages::BookingForm(const std::string& session,
@@ -329,14 +228,15 @@ http::HttpResponse WebPages::BookingForm(const std::string& session,
 http::HttpResponse WebPages::BookingCheck(const std::string& session,
                                           const http::HttpRequest& request,
                                           const PageCall& call) const {
-  std::optional<Values> form = GuardedForm(session, request);
+  std::optional<Values> form =
+      GuardedForm(BookPath(session), request, FormKey::kOptional);
   if (!form) return Forbidden();
   absl::StatusOr<FormPage> page = LoadFormPage(session, call);
   if (!page.ok()) return Failure(page.status());
   page->answers = AnswersFromForm(*form);
-  const std::string key = FieldOf(*form, "request_id");
+  const std::string key = FormValue(*form, "request_id");
   page->request_id = text::IsUuid(key) ? key : NewUuid();
-  if (FieldOf(*form, "change") == "yes") return RenderForm(*page, request);
+  if (FormValue(*form, "change") == "yes") return RenderForm(*page, request);
   page->errors = CheckAnswers(page->answers);
   if (!page->errors.empty()) return RenderForm(*page, request);
   return RenderCheck(*page, request);
@@ -345,10 +245,8 @@ http::HttpResponse WebPages::BookingCheck(const std::string& session,
 http::HttpResponse WebPages::BookingConfirm(const std::string& session,
                                             const http::HttpRequest& request,
                                             const PageCall& call) const {
-  std::optional<Values> form = GuardedForm(session, request);
-  if (!form || !text::IsUuid(FieldOf(*form, "request_id"))) {
-    return Forbidden();
-  }
+  std::optional<Values> form = GuardedForm(BookPath(session), request);
+  if (!form) return Forbidden();
   const BookingAnswers answers = AnswersFromForm(*form);
   // Asks again with what the service or the rules say: the hidden fields
   // were changed, or the service refused an answer.
@@ -357,30 +255,21 @@ http::HttpResponse WebPages::BookingConfirm(const std::string& session,
     if (!page.ok()) return Failure(page.status(), true);
     page->answers = answers;
     page->errors = std::move(errors);
-    page->request_id = FieldOf(*form, "request_id");
+    page->request_id = FormValue(*form, "request_id");
     return RenderForm(*page, request);
   };
   if (std::vector<FormError> errors = CheckAnswers(answers); !errors.empty()) {
     return ask_again(std::move(errors));
   }
   booking::CreateBookingRequest create;
-  create.set_request_id(
-      BookingRequestId(FieldOf(*form, "request_id"), session, answers));
+  // Bound to the session and every answer: a changed form (Back, "Change
+  // your answers", a colleague's name) is a new booking, not a reuse of the
+  // old key, which the booking service would refuse.
+  create.set_request_id(DerivedRequestId(FormValue(*form, "request_id"),
+                                         session, FormFromAnswers(answers)));
   booking::Booking* b = create.mutable_booking();
   b->set_session(session);
-  booking::Attendee* attendee = b->mutable_attendee();
-  attendee->set_display_name(answers.full_name);
-  attendee->set_email(answers.email);
-  attendee->set_phone(answers.phone);
-  attendee->set_organisation(answers.organisation);
-  type::v1::AgencyType agency = type::v1::AGENCY_TYPE_UNSPECIFIED;
-  type::v1::AgencyType_Parse(absl::AsciiStrToUpper(answers.agency_type),
-                             &agency);
-  attendee->set_agency_type(agency);
-  attendee->set_job_role(answers.job_role);
-  attendee->set_line_manager_email(answers.line_manager);
-  attendee->set_access_needs(answers.access_needs);
-  attendee->set_consent_given(answers.consent);
+  *b->mutable_attendee() = AttendeeOf(answers);
   absl::StatusOr<booking::Booking> booked = suite_->CreateBooking(create, call);
   if (!booked.ok()) {
     if (SessionRefused(booked.status())) return SeeOther("/" + session);
@@ -417,12 +306,9 @@ http::HttpResponse WebPages::Confirmation(const std::string& reference,
       suite_->GetSession(b->session(), call);
   if (!session.ok()) return Failure(session.status());
   mustache::data data;
-  data.set("panel",
-           Panel({{"titleText", confirmed ? "Booking confirmed"
-                                          : "You are on the waiting list"},
-                  {"html",
-                   absl::StrCat("Your reference<br><strong>",
-                                DisplayReference(reference), "</strong>")}}));
+  data.set("panel", ReferencePanel(confirmed ? "Booking confirmed"
+                                             : "You are on the waiting list",
+                                   reference));
   data.set("session_summary", SummaryList({{"rows", SessionRows(*session)}}));
   data.set("confirmed", confirmed);
   data.set("waiting", !confirmed);

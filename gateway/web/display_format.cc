@@ -22,6 +22,10 @@ std::string FormatDate(absl::Time t, const absl::TimeZone& zone) {
                       absl::FormatTime("%B %Y", t, zone));
 }
 
+std::string FormatDateTime(absl::Time t, const absl::TimeZone& zone) {
+  return absl::StrCat(FormatDate(t, zone), ", ", FormatClockTime(t, zone));
+}
+
 std::string FormatSessionTime(absl::Time start, absl::Time end,
                               const absl::TimeZone& zone) {
   const std::string start_date = FormatDate(start, zone);

@@ -17,6 +17,9 @@ std::string FormatClockTime(absl::Time t, const absl::TimeZone& zone);
 // "Monday 5 July 2027".
 std::string FormatDate(absl::Time t, const absl::TimeZone& zone);
 
+// "Monday 5 July 2027, 9:30am".
+std::string FormatDateTime(absl::Time t, const absl::TimeZone& zone);
+
 // "Monday 5 July 2027, 9:30am to 12:30pm"; when the end falls on another
 // day, "Monday 5 July 2027, 9:30am to Tuesday 6 July 2027, 4pm".
 std::string FormatSessionTime(absl::Time start, absl::Time end,

@@ -33,6 +33,8 @@ TEST(DisplayFormatTest, TimesAreShownInTheSessionsZone) {
   EXPECT_EQ(FormatClockTime(t, ZoneOrLondon("Not/AZone")), "9:30am");
   EXPECT_EQ(FormatClockTime(London(2027, 7, 5, 0, 0), ZoneOrLondon("")),
             "midnight");
+  EXPECT_EQ(FormatDateTime(t, ZoneOrLondon("Europe/London")),
+            "Monday 5 July 2027, 9:30am");
 }
 
 TEST(DisplayFormatTest, PlacesAndWaitingAreCountedInWords) {

@@ -35,8 +35,14 @@ FormGuard::Visitor FormGuard::VisitorOf(
   return {std::move(fresh), true};
 }
 
-std::string FormGuard::SetCookieHeader(const Visitor& visitor) const {
-  return SetCookie(cookies_.Name(kFormGuardCookie), visitor.cookie, cookies_);
+http::HttpResponse FormGuard::WithCookie(http::HttpResponse response,
+                                         const Visitor& visitor) const {
+  if (visitor.is_new) {
+    response.headers.emplace_back(
+        "Set-Cookie",
+        SetCookie(cookies_.Name(kFormGuardCookie), visitor.cookie, cookies_));
+  }
+  return response;
 }
 
 std::string FormGuard::Token(const Visitor& visitor,

@@ -33,8 +33,10 @@ class FormGuard {
   };
   Visitor VisitorOf(const http::HttpRequest& request) const;
 
-  // The Set-Cookie header a page must send when the visitor is new.
-  std::string SetCookieHeader(const Visitor& visitor) const;
+  // The page `response` holding a form, with the visitor's cookie set
+  // when it is new.
+  http::HttpResponse WithCookie(http::HttpResponse response,
+                                const Visitor& visitor) const;
 
   // The hidden field's value for a form that posts to `action` (a path).
   std::string Token(const Visitor& visitor, absl::string_view action) const;

@@ -3,6 +3,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/logging/log.h"
 #include "common/status/errors.h"
 #include "gateway/web/components/components.h"
@@ -47,12 +48,29 @@ std::pair<std::string, std::string> StateOf(const booking::Booking& b,
     case booking::Booking::OFFERED: {
       const absl::Time until =
           absl::FromUnixSeconds(b.offer().expire_time().seconds());
+      if (until <= absl::Now()) {
+        return {
+            Tag({{"text", "Offer expired"}, {"classes", "govuk-tag--grey"}}),
+            "The place offered to you was not accepted in time."};
+      }
       return {Tag({{"text", "Place offered"}, {"classes", "govuk-tag--blue"}}),
               absl::StrCat("A place is offered to you until ",
-                           FormatDate(until, zone), ", ",
-                           FormatClockTime(until, zone), ".")};
+                           FormatDateTime(until, zone), ".")};
     }
+    case booking::Booking::LEFT_WAITLIST:
+      return {Tag({{"text", "Left the waiting list"},
+                   {"classes", "govuk-tag--grey"}}),
+              "You have left the waiting list for this session."};
     default:
+      if (b.cancellation().cause() == booking::Cancellation::OFFER_EXPIRED) {
+        return {
+            Tag({{"text", "Offer expired"}, {"classes", "govuk-tag--grey"}}),
+            "The place offered to you was not accepted in time."};
+      }
+      if (b.cancellation().cause() == booking::Cancellation::OFFER_DECLINED) {
+        return {Tag({{"text", "Declined"}, {"classes", "govuk-tag--grey"}}),
+                "You declined the place offered to you."};
+      }
       return {Tag({{"text", "Cancelled"}, {"classes", "govuk-tag--grey"}}),
               "This booking has been cancelled."};
   }
@@ -98,11 +116,48 @@ void WebPages::AddManageCookies(const std::string& reference,
       SetCookie(cookie.Name(MarkerCookie(reference)), "1", cookie));
 }
 
+void WebPages::ForgetManageCookies(const std::string& reference,
+                                   http::HttpResponse& response) const {
+  for (const std::string& name :
+       {TokenCookie(reference), MarkerCookie(reference)}) {
+    response.headers.emplace_back(
+        "Set-Cookie",
+        ClearCookie(options_.cookies.Name(name), options_.cookies));
+  }
+}
+
 http::HttpResponse WebPages::ManageLink(const std::string& reference,
                                         const std::string& token) const {
   http::HttpResponse response = SeeOther("/manage/" + reference);
   if (PlausibleToken(token)) AddManageCookies(reference, token, response);
   return response;
+}
+
+std::optional<WebPages::HeldBooking> WebPages::ReadHeld(
+    const std::string& reference, const http::HttpRequest& request,
+    const PageCall& call) const {
+  std::optional<PageCall> holder = AsHolder(reference, request, call);
+  if (!holder) return std::nullopt;
+  absl::StatusOr<booking::Booking> b =
+      suite_->GetBooking("bookings/" + reference, *holder);
+  if (!b.ok()) return std::nullopt;
+  return HeldBooking{.holder = *std::move(holder), .booking = *std::move(b)};
+}
+
+absl::StatusOr<catalogue::Session> WebPages::SessionOfBooking(
+    const booking::Booking& b, const PageCall& call) const {
+  if (!b.session().empty()) return suite_->GetSession(b.session(), call);
+  absl::StatusOr<catalogue::Course> course =
+      suite_->GetCourse(b.course(), call);
+  if (!course.ok()) return course.status();
+  catalogue::Session any_date;
+  any_date.set_course_title(course->title());
+  if (b.delivery_preference() == booking::Booking::ONLINE_ONLY) {
+    any_date.set_delivery_mode(catalogue::ONLINE);
+  } else if (b.delivery_preference() == booking::Booking::IN_PERSON_ONLY) {
+    any_date.set_delivery_mode(catalogue::IN_PERSON);
+  }
+  return any_date;
 }
 
 http::HttpResponse WebPages::Manage(const std::string& reference,
@@ -135,19 +190,49 @@ http::HttpResponse WebPages::Manage(const std::string& reference,
         renderer_->Page({.title = "Open your booking from your email",
                          .content = renderer_->Body("manage_missing", data),
                          .status = 403});
-    response.headers.emplace_back(
-        "Set-Cookie", ClearCookie(options_.cookies.Name(TokenCookie(reference)),
-                                  options_.cookies));
+    ForgetManageCookies(reference, response);
     return response;
   }
   if (!b.ok()) return Failure(b.status());
-  absl::StatusOr<catalogue::Session> session =
-      suite_->GetSession(b->session(), call);
+  absl::StatusOr<catalogue::Session> session = SessionOfBooking(*b, call);
   if (!session.ok()) return Failure(session.status());
   const auto [tag, text] = StateOf(*b, *session);
   data.set("state_tag", tag);
   data.set("state_text", text);
-  data.set("confirmed", b->state() == booking::Booking::CONFIRMED);
+  const bool confirmed = b->state() == booking::Booking::CONFIRMED;
+  data.set("confirmed", confirmed);
+  // Once the session has started, a place is neither cancelled nor passed
+  // on from here.
+  data.set("changeable", confirmed && !HasStarted(*session, absl::Now()));
+  data.set("waiting", b->state() == booking::Booking::WAITLISTED);
+  const absl::Time offer_until =
+      absl::FromUnixSeconds(b->offer().expire_time().seconds());
+  const bool offered = b->state() == booking::Booking::OFFERED;
+  if (offered && offer_until > absl::Now()) {
+    data.set("offered", true);
+    data.set(
+        "accept_button",
+        Button({{"text", "Accept the place"},
+                {"href", absl::StrCat("/manage/", reference, "/accept")}}));
+    data.set("decline_button",
+             Button({{"text", "Decline the place"},
+                     {"href", absl::StrCat("/manage/", reference, "/decline")},
+                     {"classes", "govuk-button--secondary"}}));
+  }
+  const bool lapsed =
+      (offered && offer_until <= absl::Now()) ||
+      (b->state() == booking::Booking::CANCELLED &&
+       b->cancellation().cause() == booking::Cancellation::OFFER_EXPIRED);
+  if (lapsed) {
+    data.set("offer_expired", true);
+    // Once the booking service has ended the offer, the booking carries it
+    // no more: the page then names no time.
+    if (b->has_offer()) {
+      const absl::TimeZone zone = ZoneOrLondon(session->time_zone());
+      data.set("offer_deadline",
+               absl::StrCat(" until ", FormatDateTime(offer_until, zone)));
+    }
+  }
   data.set("calendar_url",
            absl::StrCat("/manage/", reference, "/calendar.ics"));
   data.set("session_summary", SummaryList({{"rows", SessionRows(*session)}}));

@@ -1,5 +1,6 @@
 #include "gateway/web/page_parts.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "gateway/web/components/components.h"
 #include "gateway/web/display_format.h"
@@ -22,12 +23,56 @@ std::string SessionWhere(const catalogue::v1::Session& s) {
              : absl::StrCat("In person, ", s.area(), " area");
 }
 
+std::string ReferencePanel(const std::string& title,
+                           const std::string& reference) {
+  return Panel(
+      {{"titleText", title},
+       {"html", absl::StrCat("Your reference<br><strong>",
+                             DisplayReference(reference), "</strong>")}});
+}
+
+std::string ArticlePagePath(const std::string& article) {
+  return "/learning/" + article.substr(article.find('/') + 1);
+}
+
+bool HasStarted(const catalogue::v1::Session& session, absl::Time now) {
+  return absl::FromUnixSeconds(session.start_time().seconds()) <= now;
+}
+
 Params SessionRows(const catalogue::v1::Session& s) {
+  if (s.name().empty()) {
+    // An any-date waiting-list entry: the course, any of its dates.
+    const char* which = s.delivery_mode() == catalogue::v1::ONLINE
+                            ? "Any date, online"
+                        : s.delivery_mode() == catalogue::v1::IN_PERSON
+                            ? "Any date, in person"
+                            : "Any date, online or in person";
+    return Params::array(
+        {{{"key", {{"text", "Course"}}},
+          {"value", {{"text", SessionTitle(s)}}}},
+         {{"key", {{"text", "Date and time"}}}, {"value", {{"text", which}}}}});
+  }
   return Params::array(
       {{{"key", {{"text", "Course"}}}, {"value", {{"text", SessionTitle(s)}}}},
        {{"key", {{"text", "Date and time"}}},
         {"value", {{"text", SessionWhen(s)}}}},
        {{"key", {{"text", "Where"}}}, {"value", {{"text", SessionWhere(s)}}}}});
+}
+
+booking::v1::Attendee AttendeeOf(const BookingAnswers& a) {
+  booking::v1::Attendee attendee;
+  attendee.set_display_name(a.full_name);
+  attendee.set_email(a.email);
+  attendee.set_phone(a.phone);
+  attendee.set_organisation(a.organisation);
+  type::v1::AgencyType agency = type::v1::AGENCY_TYPE_UNSPECIFIED;
+  type::v1::AgencyType_Parse(absl::AsciiStrToUpper(a.agency_type), &agency);
+  attendee.set_agency_type(agency);
+  attendee.set_job_role(a.job_role);
+  attendee.set_line_manager_email(a.line_manager);
+  attendee.set_access_needs(a.access_needs);
+  attendee.set_consent_given(a.consent);
+  return attendee;
 }
 
 Params ErrorMessageFor(const std::vector<FormError>& errors,

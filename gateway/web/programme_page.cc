@@ -10,16 +10,13 @@
 #include "common/status/errors.h"
 #include "gateway/web/components/components.h"
 #include "gateway/web/display_format.h"
+#include "gateway/web/keyset_paging.h"
 #include "gateway/web/page_parts.h"
 #include "gateway/web/web_http.h"
 #include "gateway/web/web_pages.h"
 
 namespace training::gateway::web {
 namespace {
-
-// Tokens of the pages before this one, for "Previous": each page's link
-// carries the trail that leads to it, up to this many.
-constexpr size_t kMaxTrail = 20;
 
 // Months a person can pick, from this one on.
 constexpr int kMonthsShown = 12;
@@ -29,8 +26,7 @@ struct Filters {
   std::string month;   // "2027-07", or "" for any date
   std::string mode;    // "", "online" or "in_person"
   std::string area;
-  std::string page;                // this page's token
-  std::vector<std::string> trail;  // tokens of the pages before
+  PagePosition at;
   std::vector<FormError> errors;
 };
 
@@ -56,25 +52,12 @@ std::optional<absl::Time> MonthStart(const std::string& text) {
 
 Filters FiltersFrom(const std::map<std::string, std::string>& query) {
   Filters f;
-  auto get = [&](const char* name) {
-    auto it = query.find(name);
-    return it == query.end()
-               ? std::string()
-               : std::string(absl::StripAsciiWhitespace(it->second));
-  };
+  auto get = [&](const char* name) { return TrimmedFormValue(query, name); };
   f.course = get("course");
   f.month = get("month");
   f.mode = get("mode");
   f.area = absl::AsciiStrToUpper(get("area"));
-  f.page = get("page");
-  // The last kMaxTrail pages: past that, Previous ends at the first page.
-  for (absl::string_view t :
-       absl::StrSplit(get("trail"), '~', absl::SkipEmpty())) {
-    f.trail.emplace_back(t);
-  }
-  if (f.trail.size() > kMaxTrail) {
-    f.trail.erase(f.trail.begin(), f.trail.end() - kMaxTrail);
-  }
+  f.at = PagePositionFrom(query);
   // Only the months offered: an old bookmark's past month is a mistake to
   // show, not a query the catalogue would refuse.
   bool offered = f.month.empty();
@@ -94,19 +77,14 @@ Filters FiltersFrom(const std::map<std::string, std::string>& query) {
   return f;
 }
 
-// The query of a link to another page of the same results.
-std::string PageLink(const Filters& f, const std::string& page,
-                     const std::vector<std::string>& trail) {
+// The filters as a link's query parts.
+std::vector<std::string> FilterParts(const Filters& f) {
   std::vector<std::string> parts;
   if (!f.course.empty()) parts.push_back("course=" + UrlEncode(f.course));
   if (!f.month.empty()) parts.push_back("month=" + UrlEncode(f.month));
   if (!f.mode.empty()) parts.push_back("mode=" + UrlEncode(f.mode));
   if (!f.area.empty()) parts.push_back("area=" + UrlEncode(f.area));
-  if (!page.empty()) parts.push_back("page=" + UrlEncode(page));
-  if (!trail.empty()) {
-    parts.push_back("trail=" + UrlEncode(absl::StrJoin(trail, "~")));
-  }
-  return parts.empty() ? "/" : absl::StrCat("/?", absl::StrJoin(parts, "&"));
+  return parts;
 }
 
 // The published courses as (id, title), by title.
@@ -189,34 +167,13 @@ mustache::data SessionRow(const catalogue::Session& s,
   return row;
 }
 
-// Previous and Next, each carrying the trail of pages before it.
-std::string PaginationFor(const Filters& f, const std::string& next_token) {
-  Params pagination = Params::object();
-  if (!f.page.empty()) {
-    std::vector<std::string> before = f.trail;
-    std::string previous;
-    if (!before.empty()) {
-      previous = before.back();
-      before.pop_back();
-    }
-    pagination["previous"] = {{"href", PageLink(f, previous, before)}};
-  }
-  if (!next_token.empty()) {
-    std::vector<std::string> trail = f.trail;
-    if (!f.page.empty()) trail.push_back(f.page);
-    if (trail.size() > kMaxTrail) trail.erase(trail.begin());
-    pagination["next"] = {{"href", PageLink(f, next_token, trail)}};
-  }
-  return pagination.empty() ? "" : Pagination(pagination);
-}
-
 // The catalogue's query for the filters (none when they hold a mistake).
 catalogue::ListSessionsRequest SessionQuery(const Filters& f, int page_size) {
   catalogue::ListSessionsRequest list;
   list.set_parent(f.errors.empty() && !f.course.empty() ? "courses/" + f.course
                                                         : "courses/-");
   list.set_page_size(page_size);
-  list.set_page_token(f.page);
+  list.set_page_token(f.at.page);
   if (!f.errors.empty()) return list;
   if (std::optional<absl::Time> start = MonthStart(f.month)) {
     // The current month starts at the catalogue's default, now: a start
@@ -262,9 +219,9 @@ http::HttpResponse WebPages::Programme(const http::HttpRequest& request,
   }
   absl::StatusOr<catalogue::ListSessionsResponse> sessions =
       suite_->ListSessions(SessionQuery(f, options_.page_size), call);
-  if (absl::IsInvalidArgument(sessions.status()) && !f.page.empty()) {
+  if (absl::IsInvalidArgument(sessions.status()) && !f.at.page.empty()) {
     // A page token from an old link: start again from the first page.
-    return SeeOther(PageLink(f, "", {}));
+    return SeeOther(FirstPageLink("/", FilterParts(f)));
   }
   if (absl::IsInvalidArgument(sessions.status())) {
     // The catalogue's rule for a district is the one that counts.
@@ -293,7 +250,8 @@ http::HttpResponse WebPages::Programme(const http::HttpRequest& request,
   data.set("sessions", rows);
   data.set("result_heading",
            rows.empty() ? "No sessions found" : "Sessions to come");
-  data.set("pagination", PaginationFor(f, sessions->next_page_token()));
+  data.set("pagination", KeysetPagination("/", FilterParts(f), f.at,
+                                          sessions->next_page_token()));
   return renderer_->Page({.title = "Safeguarding training courses and dates",
                           .content = renderer_->Body("programme", data),
                           .has_errors = !f.errors.empty()});

@@ -7,6 +7,7 @@
 #include "gateway/web/components/components.h"
 #include "gateway/web/display_format.h"
 #include "gateway/web/page_parts.h"
+#include "gateway/web/web_http.h"
 #include "gateway/web/web_pages.h"
 
 namespace training::gateway::web {
@@ -91,6 +92,7 @@ void Action(const std::string& name, const catalogue::Session& session,
 }  // namespace
 
 http::HttpResponse WebPages::Session(const std::string& name,
+                                     const http::HttpRequest& request,
                                      const PageCall& call) const {
   absl::StatusOr<catalogue::Session> session = suite_->GetSession(name, call);
   if (!session.ok()) return Failure(session.status());
@@ -124,12 +126,31 @@ http::HttpResponse WebPages::Session(const std::string& name,
   data.set("title", title);
   if (!session->title().empty()) data.set("caption", course->title());
   data.set("facts", SummaryList({{"rows", rows}}));
+  data.set("contact_url", "/contact?session=" + UrlEncode(name));
   Action(name, *session, places, data);
   if (!course->article().empty()) {
     absl::StatusOr<content::Article> article =
         suite_->GetArticle(course->article(), call);
     // The description is a help, not a need: a page without it still books.
     if (article.ok()) data.set("description_html", article->body_html());
+  }
+  // The course's learning material, with what the visitor's booking opens
+  // (each article's page says who the rest is for).
+  content::ListArticlesRequest list;
+  list.set_course(course->name());
+  list.set_page_size(20);
+  absl::StatusOr<content::ListArticlesResponse> reading =
+      ListAsVisitor(list, request, call);
+  if (reading.ok()) {
+    mustache::list items;
+    for (const content::Article& a : reading->articles()) {
+      if (a.name() == course->article()) continue;  // shown above
+      mustache::data item;
+      item.set("url", ArticlePagePath(a.name()));
+      item.set("title", a.title());
+      items.push_back(item);
+    }
+    data.set("reading", items);
   }
   mustache::list paragraphs;
   for (absl::string_view p :

@@ -131,12 +131,68 @@ absl::StatusOr<booking::Booking> SuiteClient::GetBooking(
               request, call, read_deadline_);
 }
 
+absl::StatusOr<booking::Booking> SuiteClient::CancelBooking(
+    const booking::CancelBookingRequest& request, const PageCall& call) {
+  return Call(booking_.get(), &booking::BookingService::Stub::CancelBooking,
+              request, call, write_deadline_);
+}
+
+absl::StatusOr<booking::Booking> SuiteClient::SubstituteAttendee(
+    const booking::SubstituteAttendeeRequest& request, const PageCall& call) {
+  return Call(booking_.get(),
+              &booking::BookingService::Stub::SubstituteAttendee, request, call,
+              write_deadline_);
+}
+
+absl::StatusOr<booking::Booking> SuiteClient::LeaveWaitlist(
+    const booking::LeaveWaitlistRequest& request, const PageCall& call) {
+  return Call(booking_.get(), &booking::BookingService::Stub::LeaveWaitlist,
+              request, call, write_deadline_);
+}
+
+absl::StatusOr<booking::Booking> SuiteClient::AcceptOffer(
+    const booking::AcceptOfferRequest& request, const PageCall& call) {
+  return Call(booking_.get(), &booking::BookingService::Stub::AcceptOffer,
+              request, call, write_deadline_);
+}
+
+absl::StatusOr<booking::Booking> SuiteClient::DeclineOffer(
+    const booking::DeclineOfferRequest& request, const PageCall& call) {
+  return Call(booking_.get(), &booking::BookingService::Stub::DeclineOffer,
+              request, call, write_deadline_);
+}
+
 absl::StatusOr<content::Article> SuiteClient::GetArticle(
     const std::string& name, const PageCall& call) {
   content::GetArticleRequest request;
   request.set_name(name);
   return Call(content_.get(), &content::ContentService::Stub::GetArticle,
               request, call, read_deadline_);
+}
+
+absl::StatusOr<content::Article> SuiteClient::GetArticle(
+    const content::GetArticleRequest& request, const PageCall& call) {
+  return Call(content_.get(), &content::ContentService::Stub::GetArticle,
+              request, call, read_deadline_);
+}
+
+absl::StatusOr<content::ListArticlesResponse> SuiteClient::ListArticles(
+    const content::ListArticlesRequest& request, const PageCall& call) {
+  return Call(content_.get(), &content::ContentService::Stub::ListArticles,
+              request, call, read_deadline_);
+}
+
+absl::StatusOr<content::SearchArticlesResponse> SuiteClient::SearchArticles(
+    const content::SearchArticlesRequest& request, const PageCall& call) {
+  return Call(content_.get(), &content::ContentService::Stub::SearchArticles,
+              request, call, read_deadline_);
+}
+
+absl::StatusOr<notification::Enquiry> SuiteClient::CreateEnquiry(
+    const notification::CreateEnquiryRequest& request, const PageCall& call) {
+  return Call(notification_.get(),
+              &notification::NotificationService::Stub::CreateEnquiry, request,
+              call, write_deadline_);
 }
 
 absl::StatusOr<google::api::HttpBody> SuiteClient::DownloadBookingCalendar(

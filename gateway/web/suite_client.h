@@ -55,8 +55,30 @@ class SuiteClient {
       const booking::CreateBookingRequest& request, const PageCall& call);
   absl::StatusOr<booking::Booking> GetBooking(const std::string& name,
                                               const PageCall& call);
+  // The changes a booking's holder makes (call.authorization carries the
+  // manage token).
+  absl::StatusOr<booking::Booking> CancelBooking(
+      const booking::CancelBookingRequest& request, const PageCall& call);
+  absl::StatusOr<booking::Booking> SubstituteAttendee(
+      const booking::SubstituteAttendeeRequest& request, const PageCall& call);
+  absl::StatusOr<booking::Booking> LeaveWaitlist(
+      const booking::LeaveWaitlistRequest& request, const PageCall& call);
+  absl::StatusOr<booking::Booking> AcceptOffer(
+      const booking::AcceptOfferRequest& request, const PageCall& call);
+  absl::StatusOr<booking::Booking> DeclineOffer(
+      const booking::DeclineOfferRequest& request, const PageCall& call);
   absl::StatusOr<content::Article> GetArticle(const std::string& name,
                                               const PageCall& call);
+  // `request.booking` with the holder's token as call.authorization opens
+  // what that booking gives.
+  absl::StatusOr<content::Article> GetArticle(
+      const content::GetArticleRequest& request, const PageCall& call);
+  absl::StatusOr<content::ListArticlesResponse> ListArticles(
+      const content::ListArticlesRequest& request, const PageCall& call);
+  absl::StatusOr<content::SearchArticlesResponse> SearchArticles(
+      const content::SearchArticlesRequest& request, const PageCall& call);
+  absl::StatusOr<notification::Enquiry> CreateEnquiry(
+      const notification::CreateEnquiryRequest& request, const PageCall& call);
   absl::StatusOr<google::api::HttpBody> DownloadBookingCalendar(
       const std::string& booking, const PageCall& call);
 

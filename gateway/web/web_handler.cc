@@ -1,5 +1,6 @@
 #include "gateway/web/web_handler.h"
 
+#include <map>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -43,8 +44,8 @@ std::optional<Route> SessionRoute(const WebPages* p, const Request& r,
   const bool get = r->method == "GET" || r->method == "HEAD";
   const bool post = r->method == "POST";
   if (s.size() == 4 && get) {
-    return Route{base, [p, session](const PageCall& c) {
-                   return p->Session(session, c);
+    return Route{base, [p, r, session](const PageCall& c) {
+                   return p->Session(session, *r, c);
                  }};
   }
   if (s.size() == 5 && s[4] == "book" && get) {
@@ -65,22 +66,92 @@ std::optional<Route> SessionRoute(const WebPages* p, const Request& r,
   return std::nullopt;
 }
 
+// /manage/{reference}/{change}: its page (GET), the change (POST) and,
+// under /done, the page saying it is made.
+std::optional<Route> ChangeRoute(const WebPages* p, const Request& r,
+                                 const std::string& ref,
+                                 const std::vector<std::string>& s) {
+  static const auto* changes = new std::map<std::string, BookingChange>{
+      {"cancel", BookingChange::kCancel},
+      {"leave", BookingChange::kLeave},
+      {"accept", BookingChange::kAccept},
+      {"decline", BookingChange::kDecline}};
+  if (s.size() < 3) return std::nullopt;
+  auto it = changes->find(s[2]);
+  if (it == changes->end()) return std::nullopt;
+  const BookingChange change = it->second;
+  const bool get = r->method == "GET" || r->method == "HEAD";
+  const std::string route = "/manage/{reference}/" + s[2];
+  if (s.size() == 3 && get) {
+    return Route{route, [p, r, ref, change](const PageCall& c) {
+                   return p->ChangePage(change, ref, *r, c);
+                 }};
+  }
+  if (s.size() == 3 && r->method == "POST") {
+    return Route{route, [p, r, ref, change](const PageCall& c) {
+                   return p->MakeChange(change, ref, *r, c);
+                 }};
+  }
+  if (s.size() == 4 && s[3] == "done" && get) {
+    return Route{route + "/done", [p, r, ref, change](const PageCall& c) {
+                   return p->ChangeDone(change, ref, *r, c);
+                 }};
+  }
+  return std::nullopt;
+}
+
+// /manage/{reference}/colleague: the form (GET), its check (POST) and the
+// change (POST …/confirm).
+std::optional<Route> ColleagueRoute(const WebPages* p, const Request& r,
+                                    const std::string& ref,
+                                    const std::vector<std::string>& s) {
+  if (s.size() < 3 || s[2] != "colleague") return std::nullopt;
+  const std::string route = "/manage/{reference}/colleague";
+  if (s.size() == 3 && (r->method == "GET" || r->method == "HEAD")) {
+    return Route{route, [p, r, ref](const PageCall& c) {
+                   return p->ColleagueForm(ref, *r, c);
+                 }};
+  }
+  if (s.size() == 3 && r->method == "POST") {
+    return Route{route, [p, r, ref](const PageCall& c) {
+                   return p->ColleagueCheck(ref, *r, c);
+                 }};
+  }
+  if (s.size() == 4 && s[3] == "confirm" && r->method == "POST") {
+    return Route{route + "/confirm", [p, r, ref](const PageCall& c) {
+                   return p->ColleagueConfirm(ref, *r, c);
+                 }};
+  }
+  if (s.size() == 4 && s[3] == "done" &&
+      (r->method == "GET" || r->method == "HEAD")) {
+    return Route{route + "/done", [p, r, ref](const PageCall&) {
+                   return p->ColleagueDone(ref, *r);
+                 }};
+  }
+  return std::nullopt;
+}
+
 // The routes of one booking, by its reference in any case or with a
 // hyphen.
 std::optional<Route> BookingRoute(const WebPages* p, const Request& r,
                                   const std::vector<std::string>& s) {
-  if (r->method != "GET" && r->method != "HEAD") return std::nullopt;
+  const bool get = r->method == "GET" || r->method == "HEAD";
   if (s.size() < 2) return std::nullopt;
   const std::optional<std::string> ref =
       text::BookingReferenceOf("bookings/" + s[1]);
   if (!ref) return std::nullopt;
-  if (s[0] == "bookings" && s.size() == 3 && s[2] == "confirmation") {
+  if (get && s[0] == "bookings" && s.size() == 3 && s[2] == "confirmation") {
     return Route{"/bookings/{reference}/confirmation",
                  [p, r, ref = *ref](const PageCall& c) {
                    return p->Confirmation(ref, *r, c);
                  }};
   }
-  if (s[0] != "manage" || s.size() > 3) return std::nullopt;
+  if (s[0] != "manage" || s.size() > 4) return std::nullopt;
+  if (std::optional<Route> change = ChangeRoute(p, r, *ref, s)) return change;
+  if (std::optional<Route> colleague = ColleagueRoute(p, r, *ref, s)) {
+    return colleague;
+  }
+  if (!get || s.size() > 3) return std::nullopt;
   if (s.size() == 2) {
     return Route{"/manage/{reference}", [p, r, ref = *ref](const PageCall& c) {
                    return p->Manage(ref, *r, c);
@@ -111,8 +182,25 @@ std::optional<Route> MatchRoute(const WebPages* p, const Request& r) {
                    return p->Prose(page);
                  }};
   }
+  if (path == "/contact" && (get || r->method == "POST")) {
+    return Route{path, [p, r, get](const PageCall& c) {
+                   return get ? p->Contact(*r, c) : p->SendEnquiry(*r, c);
+                 }};
+  }
+  if (get && path == "/contact/sent") {
+    return Route{path, [p](const PageCall&) { return p->EnquirySent(); }};
+  }
   const std::vector<std::string> s =
       absl::StrSplit(absl::string_view(path).substr(1), '/');
+  if (get && s[0] == "learning" && s.size() == 1) {
+    return Route{"/learning",
+                 [p, r](const PageCall& c) { return p->Learning(*r, c); }};
+  }
+  if (get && s[0] == "learning" && s.size() == 2 && IsId(s[1])) {
+    return Route{"/learning/{article}", [p, r, id = s[1]](const PageCall& c) {
+                   return p->Article(id, *r, c);
+                 }};
+  }
   if (std::optional<Route> route = SessionRoute(p, r, s)) return route;
   return BookingRoute(p, r, s);
 }

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "common/auth/api_keys.h"
 #include "common/random/secure_bytes.h"
 #include "common/random/unique_bytes.h"
 #include "common/text/text.h"
@@ -58,6 +59,17 @@ std::optional<std::map<std::string, std::string>> DecodeForm(
     fields[*name] = *std::move(value);
   }
   return fields;
+}
+
+std::string FormValue(const std::map<std::string, std::string>& form,
+                      absl::string_view name) {
+  auto it = form.find(std::string(name));
+  return it == form.end() ? std::string() : it->second;
+}
+
+std::string TrimmedFormValue(const std::map<std::string, std::string>& form,
+                             absl::string_view name) {
+  return std::string(absl::StripAsciiWhitespace(FormValue(form, name)));
 }
 
 std::string UrlEncode(absl::string_view value) {
@@ -134,6 +146,21 @@ std::string NewUuid() {
     absl::StrAppendFormat(&hex, "%02x", static_cast<unsigned char>(bytes[i]));
   }
   return hex;
+}
+
+std::string DerivedRequestId(const std::string& form_key,
+                             const std::string& scope,
+                             const std::map<std::string, std::string>& fields) {
+  std::string material = absl::StrCat(form_key, "\n", scope);
+  for (const auto& [name, value] : fields) {
+    absl::StrAppend(&material, "\n", name, "=", value.size(), ":", value);
+  }
+  std::string hex = auth::Sha256Hex(material).substr(0, 32);
+  hex[12] = '8';
+  hex[16] = "89ab"[hex[16] % 4];
+  return absl::StrCat(hex.substr(0, 8), "-", hex.substr(8, 4), "-",
+                      hex.substr(12, 4), "-", hex.substr(16, 4), "-",
+                      hex.substr(20));
 }
 
 }  // namespace training::gateway::web

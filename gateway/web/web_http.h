@@ -22,6 +22,13 @@ namespace training::gateway::web {
 std::optional<std::map<std::string, std::string>> DecodeForm(
     absl::string_view text, size_t max_fields = 50);
 
+// The value of field `name` of a decoded form; "" when absent. The trimmed
+// form drops leading and trailing ASCII white space.
+std::string FormValue(const std::map<std::string, std::string>& form,
+                      absl::string_view name);
+std::string TrimmedFormValue(const std::map<std::string, std::string>& form,
+                             absl::string_view name);
+
 // Percent-encodes a value for a URL's query or path segment.
 std::string UrlEncode(absl::string_view value);
 
@@ -55,6 +62,15 @@ http::HttpResponse SeeOther(absl::string_view location);
 
 // A random (version 4) UUID, lower case.
 std::string NewUuid();
+
+// An idempotency key for one change: the form's random `form_key` bound to
+// the change's `scope` ("cancel:K7QXM4RA") and every field it sends, as a
+// UUID (version 8, our own derivation from their SHA-256). The same form
+// sent twice gives the same key; the same form with a field changed, or
+// used for another change, a different one.
+std::string DerivedRequestId(const std::string& form_key,
+                             const std::string& scope,
+                             const std::map<std::string, std::string>& fields);
 
 }  // namespace training::gateway::web
 

@@ -49,6 +49,23 @@ TEST(WebHttpTest, CookiesAreHttpOnlyAndStrict) {
   EXPECT_EQ(CookieOptions{.secure = false}.Name("a"), "a");
 }
 
+TEST(WebHttpTest, DerivedRequestIdsFollowTheFormAndItsFields) {
+  const std::string key = NewUuid();
+  const std::string a =
+      DerivedRequestId(key, "cancel:K7QXM4RA", {{"reason", ""}});
+  EXPECT_TRUE(text::IsUuid(a)) << a;
+  EXPECT_EQ(a[14], '8');
+  EXPECT_EQ(a, DerivedRequestId(key, "cancel:K7QXM4RA", {{"reason", ""}}));
+  EXPECT_NE(a, DerivedRequestId(key, "cancel:K7QXM4RA", {{"reason", "ill"}}));
+  EXPECT_NE(a, DerivedRequestId(key, "leave:K7QXM4RA", {{"reason", ""}}));
+  EXPECT_NE(a,
+            DerivedRequestId(NewUuid(), "cancel:K7QXM4RA", {{"reason", ""}}));
+  // Lengths are part of the material: fields cannot be shifted between
+  // names.
+  EXPECT_NE(DerivedRequestId(key, "s", {{"a", "b\nc=1:d"}}),
+            DerivedRequestId(key, "s", {{"a", "b"}, {"c", "d"}}));
+}
+
 TEST(WebHttpTest, UuidsAreVersionFourAndDiffer) {
   const std::string a = NewUuid(), b = NewUuid();
   EXPECT_TRUE(text::IsUuid(a)) << a;

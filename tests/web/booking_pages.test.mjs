@@ -126,6 +126,7 @@ describe('booking a place', () => {
     assert.match(await page.locator('.govuk-summary-list').textContent(), /\d+ places? left/);
     assert.match(await page.locator('.app-prose').textContent(), /What to expect/,
                  'the course description comes from the content service');
+    assert.ok(await page.getByRole('heading', { name: 'Course material' }).count());
     await review(page, 'session');
     await page.getByRole('button', { name: 'Book a place' }).click();
     await review(page, 'booking-form');

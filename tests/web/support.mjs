@@ -116,13 +116,13 @@ export async function availability(session) {
   return reply.availabilities[0];
 }
 
-// A new online session of the introduction, `days` from now, with
-// `capacity` places.
-export async function newSession(days, capacity) {
+// A new online session of `course` (the introduction unless given), `days`
+// from now, with `capacity` places.
+export async function newSession(days, capacity, course = 'intro-mi') {
   const start = new Date(Date.now() + days * 86_400_000);
   start.setUTCMinutes(0, 0, 0);
   const end = new Date(start.getTime() + 3 * 3_600_000);
-  const session = await api('POST', '/v1/courses/intro-mi/sessions', {
+  const session = await api('POST', `/v1/courses/${course}/sessions`, {
     startTime: start.toISOString(), endTime: end.toISOString(),
     deliveryMode: 'ONLINE', capacity,
   });
@@ -150,7 +150,7 @@ export async function fillBookingForm(page, p) {
   await page.getByLabel('Organisation').fill(p.organisation);
   await page.getByLabel(p.agency, { exact: true }).check();
   await page.getByLabel('Job title or role').fill(p.job_role);
-  await page.getByLabel(/I agree to the partnership keeping/).check();
+  await page.getByLabel(/(I agree|My colleague agrees) to the partnership keeping/).check();
 }
 
 // Presses Tab (or Shift+Tab) until `wanted(focused)` holds, at most `max`
@@ -165,4 +165,35 @@ export async function tabUntil(page, wanted, { max = 60, back = false } = {}) {
     if (wanted(focused)) return focused;
   }
   assert.fail('the keyboard never reached the element');
+}
+
+// Books `session` through the API for a made-up person of `agency`
+// (HEALTH unless given); the booking, manage token included.
+export async function bookThroughApi(session, agencyType = 'HEALTH') {
+  const p = person();
+  return api('POST', '/v1/bookings', {
+    session, attendee: {
+      displayName: p.full_name, email: p.email, organisation: p.organisation,
+      agencyType, jobRole: p.job_role, consentGiven: true,
+    },
+  }, { 'idempotency-key': crypto.randomUUID() });
+}
+
+// The booking as the holder of `token` sees it, through the API.
+export async function bookingWithToken(reference, token) {
+  const response = await fetch(`${BASE}/v1/bookings/${reference}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  assert.equal(response.status, 200);
+  return response.json();
+}
+
+// Cancels through the API as the holder of `token`.
+export async function cancelWithToken(reference, token) {
+  const response = await fetch(`${BASE}/v1/bookings/${reference}:cancel`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: '{}',
+  });
+  assert.equal(response.status, 200);
 }
