@@ -28,7 +28,8 @@ bool ReadChild(const std::filesystem::path& dir, int parent, std::string* name,
     if (absl::ConsumePrefix(&rest, "Name:")) {
       *name = std::string(absl::StripAsciiWhitespace(rest));
     } else if (absl::ConsumePrefix(&rest, "PPid:")) {
-      if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(rest), &ppid)) return false;
+      if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(rest), &ppid))
+        return false;
     } else if (absl::ConsumePrefix(&rest, "VmHWM:")) {
       std::vector<absl::string_view> parts = absl::StrSplit(
           absl::StripAsciiWhitespace(rest), ' ', absl::SkipEmpty());
