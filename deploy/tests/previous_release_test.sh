@@ -15,6 +15,8 @@ set -euo pipefail
 source_dir="$1"
 build_dir="$2"
 url="${TRAINING_TEST_POSTGRES_URL:?TRAINING_TEST_POSTGRES_URL is not set (./dev test sets it)}"
+# The tests' Redis (events are relayed there), never a developer's.
+redis_url="${TRAINING_TEST_REDIS_URL:?TRAINING_TEST_REDIS_URL is not set (./dev test sets it)}"
 previous="$(sed -e 's/#.*//' "$source_dir/deploy/previous-release" | tr -d '[:space:]')"
 if ! git -C "$source_dir" cat-file -e "$previous^{commit}" 2>/dev/null; then
   echo "the previous release $previous is not in this clone's history: clone without --depth" >&2
@@ -64,7 +66,8 @@ print(*[x.getsockname()[1] for x in s])"
 start() {
   local name="$1" binary="$2" db="$3" grpc health metrics
   read -r grpc health metrics < <(free_ports)
-  TRAINING_API_KEYS="$keys" "$binary" --host=127.0.0.1 --port="$grpc" \
+  TRAINING_API_KEYS="$keys" TRAINING_REDIS_URL="$redis_url" \
+    "$binary" --host=127.0.0.1 --port="$grpc" \
     --health_port="$health" --metrics_port="$metrics" \
     --data_dir="$work/data-$name" --database_url="${url%/*}/$db" \
     >"$work/$name.log" 2>&1 &
@@ -97,15 +100,15 @@ create_course() {
 has_course() {
   call "$1" GetCourse "{\"name\":\"courses/$2\"}" | grep -q "\"courses/$2\""
 }
+# new_database NAME: a fresh database, dropped at the end; sets db.
 new_database() {
-  local db="prev_release_$$_$1"
+  db="prev_release_$$_$1"
   psql -q "$url" -c "CREATE DATABASE $db" >/dev/null
   databases+=("$db")
-  echo "$db"
 }
 
 echo "previous release: the new schema, both releases side by side"
-db="$(new_database a)"
+new_database a
 start new "$new" "$db"
 create_course "$port_new" written-by-new
 start old "$old" "$db"
@@ -119,7 +122,7 @@ stop old
 stop new
 
 echo "previous release: the old schema, then the new release on it"
-db="$(new_database b)"
+new_database b
 start old "$old" "$db"
 create_course "$port_old" before-the-update
 start new "$new" "$db"
@@ -128,4 +131,38 @@ create_course "$port_new" during-the-update
 has_course "$port_old" during-the-update
 stop old
 stop new
-echo "previous release: ${previous:0:12} and this build ran side by side on one database, each way"
+
+# This build as the next release's previous one: the next release's
+# expand migration (a column added, recorded as one more catalogue
+# migration) leaves it running; a contract migration (recorded in
+# schema_readers) makes it refuse to start, naming the migration.
+echo "previous release: this build beside the next release's expand, then its contract"
+new_database c
+start new "$new" "$db"
+create_course "$port_new" before-the-expand
+stop new
+known="$(psql -Atq "${url%/*}/$db" -c "SELECT max(version) FROM schema_migrations WHERE component = 'catalogue'")"
+psql -q "${url%/*}/$db" >/dev/null <<SQL
+ALTER TABLE courses ADD COLUMN next_release_note TEXT;
+INSERT INTO schema_migrations (component, version, description, applied_at_us)
+  VALUES ('catalogue', $((known + 1)), 'the next release: a note on courses', 0);
+SQL
+start new "$new" "$db"
+has_course "$port_new" before-the-expand
+create_course "$port_new" after-the-expand
+stop new
+psql -q "${url%/*}/$db" >/dev/null <<SQL
+INSERT INTO schema_migrations (component, version, description, applied_at_us)
+  VALUES ('catalogue', $((known + 2)), 'the release after: a column dropped', 0);
+UPDATE schema_readers SET oldest_version = $((known + 2)) WHERE component = 'catalogue';
+SQL
+if start new "$new" "$db" 2>/dev/null; then
+  echo "this build started against a schema a contract migration took away from" >&2
+  exit 1
+fi
+grep -q "its migration $((known + 2)) took away what this binary uses" "$work/new.log" || {
+  echo "the refusal does not name the contract migration:" >&2
+  cat "$work/new.log" >&2
+  exit 1
+}
+echo "previous release: ${previous:0:12} and this build ran side by side on one database, each way; this build runs beside an expanded schema and refuses a contracted one"

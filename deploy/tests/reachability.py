@@ -8,9 +8,20 @@ they can (each part's dns:/// addresses in its ConfigMap, its SMTP port,
 its metrics port) and from DESIGN.md's table of stores otherwise (which
 part keeps data in PostgreSQL and Redis). Peers outside the namespace are
 stand-ins: kube-dns, Prometheus in `monitoring`, an ingress controller, a
-pod of another team, the council's PostgreSQL, Redis and mail relay
-(labelled as data-stores.yaml asks), and addresses on the internet, in
-private ranges and the cloud metadata service.
+pod of another team, the council's PostgreSQL, Redis and mail relay (as
+pods labelled as data-stores.yaml asks, and as addresses in the
+documentation ranges the production overlay's placeholders use), and
+addresses on the internet, in private ranges and the cloud metadata
+service. A store is reached when any one of its stand-ins is; the others
+may be open too, to that store's clients on that store's port only.
+
+Every pod is tried on every port any pod declares (not only its own), so
+a rule opening a port the pod does not listen on is reported too.
+ipBlocks are taken to match only addresses outside the cluster, as
+Kubernetes defines them; some network plugins (Calico) also match pod
+addresses with them, which would open nothing more here because every
+ipBlock of ours excludes the private ranges or names one documentation
+range.
 
 Usage: reachability.py RENDERED.yaml  (exit 1 listing each difference)."""
 
@@ -31,11 +42,13 @@ WEBHOOK_SENDER = "notification"
 
 
 class Pod:
-    def __init__(self, name, namespace, labels, ports, ns_labels=None):
+    def __init__(self, name, namespace, labels, ports, ns_labels=None,
+                 port_names=None):
         self.name = name
         self.namespace = namespace
         self.labels = labels
-        self.ports = ports  # {(protocol, port)}
+        self.ports = ports  # {(protocol, port)} it listens on
+        self.port_names = port_names or {}  # {name: (protocol, port)}
         self.ns_labels = ns_labels or {
             "kubernetes.io/metadata.name": namespace}
 
@@ -48,6 +61,7 @@ class Address:
         self.name = name
         self.ip = ipaddress.ip_address(ip)
         self.ports = ports
+        self.port_names = {}
 
     def __repr__(self):
         return f"{self.name}({self.ip})"
@@ -96,7 +110,10 @@ def peer_matches(peer, policy_ns, target):
     return True
 
 
-def port_matches(rule, protocol, port):
+def port_matches(rule, protocol, port, port_names=None):
+    """Whether the rule's ports admit protocol/port on a pod whose named
+    container ports are `port_names` (a named port matches only a pod
+    that names one so)."""
     ports = rule.get("ports")
     if not ports:
         return True
@@ -105,11 +122,24 @@ def port_matches(rule, protocol, port):
             continue
         if "port" not in p:
             return True
+        if isinstance(p["port"], str):
+            if (port_names or {}).get(p["port"]) == (protocol, port):
+                return True
+            continue
         low = p["port"]
         high = p.get("endPort", low)
         if low <= port <= high:
             return True
     return False
+
+
+def policy_types(policy):
+    """policyTypes, or its default: Ingress, and Egress when the policy
+    has an egress section."""
+    spec = policy["spec"]
+    if "policyTypes" in spec:
+        return spec["policyTypes"]
+    return ["Ingress"] + (["Egress"] if "egress" in spec else [])
 
 
 def allowed(policies, direction, pod, peer, protocol, port):
@@ -121,7 +151,7 @@ def allowed(policies, direction, pod, peer, protocol, port):
     key = "egress" if direction == "Egress" else "ingress"
     side = "to" if direction == "Egress" else "from"
     selecting = [p for p in policies
-                 if direction in p["spec"].get("policyTypes", ["Ingress"])
+                 if direction in policy_types(p)
                  and selector_matches(p["spec"]["podSelector"], pod.labels)]
     if not selecting:
         return True
@@ -131,7 +161,9 @@ def allowed(policies, direction, pod, peer, protocol, port):
             if peers and not any(peer_matches(x, NAMESPACE, peer)
                                  for x in peers):
                 continue
-            if port_matches(rule, protocol, port):
+            # Named ports are the destination's.
+            target = peer if direction == "Egress" else pod
+            if port_matches(rule, protocol, port, target.port_names):
                 return True
     return False
 
@@ -147,12 +179,16 @@ def workloads(docs):
         if obj.get("kind") not in ("Deployment", "StatefulSet"):
             continue
         template = obj["spec"]["template"]
-        ports = set()
+        ports, names = set(), {}
         for c in template["spec"]["containers"]:
             for p in c.get("ports", []):
-                ports.add((p.get("protocol", "TCP"), p["containerPort"]))
+                port = (p.get("protocol", "TCP"), p["containerPort"])
+                ports.add(port)
+                if "name" in p:
+                    names[p["name"]] = port
         pods.append(Pod(obj["metadata"]["name"], NAMESPACE,
-                        template["metadata"]["labels"], ports))
+                        template["metadata"]["labels"], ports,
+                        port_names=names))
     return pods
 
 
@@ -184,10 +220,43 @@ def database_from_secret(docs, part):
     return False
 
 
+class Expected:
+    """What the suite uses: paths that must be open, and groups of which
+    at least one must be open (a store and its stand-ins); every path of a
+    group may be open."""
+
+    def __init__(self):
+        self.required = set()
+        self.groups = []  # [(what, {path})]
+
+    def require(self, path):
+        self.required.add(path)
+
+    def any_of(self, what, paths):
+        self.groups.append((what, set(paths)))
+
+    def permits(self, path):
+        return path in self.required or any(path in g for _, g in self.groups)
+
+    def count(self):
+        return len(self.required) + len(self.groups)
+
+
 def expected_paths(docs, pods, outside):
-    """{(source, target, protocol, port)} the suite uses."""
     by_name = {p.labels.get("app.kubernetes.io/name"): p for p in pods}
-    paths = set()
+    expected = Expected()
+    stores = {
+        "postgresql": [outside["postgresql"], outside["council-postgresql"]],
+        "redis": [by_name["redis"]] if "redis" in by_name else
+                 [outside["redis"], outside["council-redis"]],
+        "smtp": [by_name["mail-sink"]] if "mail-sink" in by_name else
+                [outside["smtp"], outside["council-smtp"]],
+    }
+
+    def use_store(source, store, port):
+        expected.any_of(f"{source} -> {store} TCP/{port}",
+                        [(source, t, "TCP", port) for t in stores[store]])
+
     for part in PARTS:
         source = by_name[part]
         config = config_of(docs, part)
@@ -198,29 +267,23 @@ def expected_paths(docs, pods, outside):
                 if not targets:
                     raise SystemExit(f"{part}: {key} names no Service {m.group(1)}")
                 for t in targets:
-                    paths.add((source, t, "TCP", int(m.group(2))))
+                    expected.require((source, t, "TCP", int(m.group(2))))
         for proto in ("UDP", "TCP"):
-            paths.add((source, outside["kube-dns"], proto, 53))
+            expected.require((source, outside["kube-dns"], proto, 53))
         metrics = int(config["TRAINING_METRICS_PORT"])
-        paths.add((outside["prometheus"], source, "TCP", metrics))
+        expected.require((outside["prometheus"], source, "TCP", metrics))
         if part in USES_POSTGRESQL and database_from_secret(docs, part):
-            paths.add((source, outside["postgresql"], "TCP", 5432))
+            use_store(source, "postgresql", 5432)
         if part in USES_REDIS:
-            paths.add((source, by_name.get("redis", outside["redis"]),
-                       "TCP", 6379))
-    notification = by_name["notification"]
+            use_store(source, "redis", 6379)
     smtp_port = int(config_of(docs, "notification")["TRAINING_SMTP_PORT"])
-    paths.add((notification, by_name.get("mail-sink", outside["smtp"]),
-               "TCP", smtp_port))
-    paths.add((by_name[WEBHOOK_SENDER], outside["internet"], "TCP", 443))
-    paths.add((by_name[WEBHOOK_SENDER], outside["internet-v6"], "TCP", 443))
-    # The gateway is the one way in, from anywhere outside the namespace
-    # (an ingress controller, a load balancer's nodes, another team).
+    use_store(by_name["notification"], "smtp", smtp_port)
+    expected.require((by_name[WEBHOOK_SENDER], outside["internet"], "TCP", 443))
+    expected.require((by_name[WEBHOOK_SENDER], outside["internet-v6"], "TCP", 443))
+    # The gateway is the one way in, through the ingress controller.
     http = int(config_of(docs, "gateway")["TRAINING_HTTP_PORT"])
-    for client in outside.values():
-        if isinstance(client, Pod):
-            paths.add((client, by_name["gateway"], "TCP", http))
-    return paths
+    expected.require((outside["ingress-controller"], by_name["gateway"], "TCP", http))
+    return expected
 
 
 def stand_ins():
@@ -244,16 +307,25 @@ def stand_ins():
         "smtp": pod("smtp-relay", "mail",
                     {"training.example.org/data": "smtp"},
                     {("TCP", 25), ("TCP", 587), ("TCP", 465)}),
+        # Outside the cluster, in the production overlay's placeholder
+        # ranges (documentation addresses, RFC 5737).
+        "council-postgresql": Address("council-postgresql", "192.0.2.10",
+                                      {("TCP", 5432), ("TCP", 6379)}),
+        "council-redis": Address("council-redis", "192.0.2.11",
+                                 {("TCP", 6379), ("TCP", 5432)}),
+        "council-smtp": Address("council-smtp", "198.51.100.25",
+                                {("TCP", 25), ("TCP", 587)}),
         "internet": Address("internet", "93.184.216.34",
                             {("TCP", 443), ("TCP", 80)}),
         "internet-v6": Address("internet-v6", "2606:2800:220:1::1",
                                {("TCP", 443)}),
         "metadata": Address("metadata", "169.254.169.254",
                             {("TCP", 80), ("TCP", 443)}),
-        "private": Address("private", "10.0.0.1", {("TCP", 443)}),
+        "private": Address("private", "10.0.0.1", {("TCP", 443), ("TCP", 5432)}),
         "shared": Address("carrier-nat", "100.64.0.1", {("TCP", 443)}),
         "loopback": Address("loopback", "127.0.0.1", {("TCP", 443)}),
         "private-v6": Address("private-v6", "fd00::1", {("TCP", 443)}),
+        "mapped-v6": Address("mapped-v6", "::ffff:10.0.0.1", {("TCP", 443)}),
     }
 
 
@@ -263,7 +335,10 @@ def check(docs):
     outside = stand_ins()
     expected = expected_paths(docs, pods, outside)
     everyone = pods + list(outside.values())
+    # Every port any pod listens on, tried on every pod.
+    pod_ports = set().union(*(p.ports for p in everyone if isinstance(p, Pod)))
     problems = []
+    opened = set()
     tried = 0
     for source in everyone:
         if isinstance(source, Address):
@@ -271,23 +346,29 @@ def check(docs):
         for target in everyone:
             if target is source:
                 continue
-            for protocol, port in sorted(target.ports):
+            # Paths between two pods outside the namespace are not ours.
+            ours = source.namespace == NAMESPACE or \
+                (isinstance(target, Pod) and target.namespace == NAMESPACE)
+            if not ours:
+                continue
+            ports = target.ports if isinstance(target, Address) else pod_ports
+            for protocol, port in sorted(ports):
                 tried += 1
-                want = (source, target, protocol, port) in expected
-                got = reachable(policies, source, target, protocol, port)
-                # Paths between two pods outside the namespace are not ours.
-                ours = (isinstance(source, Pod) and source.namespace == NAMESPACE) \
-                    or (isinstance(target, Pod) and target.namespace == NAMESPACE)
-                if not ours:
-                    continue
-                if want and not got:
-                    problems.append(f"blocked: {source} -> {target} {protocol}/{port}")
-                if got and not want:
-                    problems.append(f"open but unused: {source} -> {target} {protocol}/{port}")
-    for path in expected:
-        if path[3] not in {p for _, p in path[1].ports}:
+                path = (source, target, protocol, port)
+                if reachable(policies, source, target, protocol, port):
+                    opened.add(path)
+                    if not expected.permits(path):
+                        problems.append(f"open but unused: {source} -> {target} "
+                                        f"{protocol}/{port}")
+    for path in sorted(expected.required, key=str):
+        if path not in opened:
+            problems.append(f"blocked: {path[0]} -> {path[1]} {path[2]}/{path[3]}")
+        if (path[2], path[3]) not in path[1].ports:
             problems.append(f"{path[0]} -> {path[1]}: nothing listens on {path[3]}")
-    return problems, tried, len(expected)
+    for what, group in expected.groups:
+        if not group & opened:
+            problems.append(f"blocked: {what}")
+    return problems, tried, expected.count()
 
 
 def main():

@@ -56,7 +56,7 @@ class ReachabilityTest(unittest.TestCase):
         docs = copy.deepcopy(DOCS)
         policy(docs, "content-calls")["spec"]["egress"].append({})
         problems, _, _ = reachability.check(docs)
-        self.assertIn("open but unused: training/content -> training/gateway TCP/8080",
+        self.assertIn("open but unused: training/content -> other-team/other TCP/8080",
                       problems)
         self.assertIn("open but unused: training/content -> metadata(169.254.169.254) TCP/80",
                       problems)
@@ -71,6 +71,37 @@ class ReachabilityTest(unittest.TestCase):
         self.assertIn(
             "open but unused: training/notification -> private(10.0.0.1) TCP/443",
             problems)
+
+    def test_the_gateway_open_to_every_namespace_is_open_but_unused(self):
+        docs = copy.deepcopy(DOCS)
+        del policy(docs, "gateway-ingress")["spec"]["ingress"][0]["from"]
+        problems, _, _ = reachability.check(docs)
+        self.assertIn("open but unused: other-team/other -> training/gateway TCP/8080",
+                      problems)
+
+    def test_a_store_reached_by_no_stand_in_is_blocked(self):
+        docs = [d for d in copy.deepcopy(DOCS)
+                if not (d["kind"] == "NetworkPolicy"
+                        and d["metadata"]["name"] == "redis-clients")]
+        problems, _, _ = reachability.check(docs)
+        self.assertIn("blocked: training/gateway -> redis TCP/6379", problems)
+
+    def test_metrics_by_number_on_every_pod_opens_ports_nothing_serves(self):
+        docs = copy.deepcopy(DOCS)
+        rule = policy(docs, "metrics-scraping")["spec"]["ingress"][0]
+        rule["ports"] = [{"protocol": "TCP", "port": n} for n in range(9101, 9106)]
+        problems, _, _ = reachability.check(docs)
+        self.assertIn("open but unused: monitoring/prometheus -> training/booking TCP/9101",
+                      problems)
+
+    def test_egress_without_policy_types_still_isolates(self):
+        docs = copy.deepcopy(DOCS)
+        del policy(docs, "content-calls")["spec"]["policyTypes"]
+        problems, _, _ = reachability.check(docs)
+        self.assertEqual(problems, [])
+        spec = policy(docs, "content-calls")["spec"]
+        self.assertEqual(reachability.policy_types({"spec": spec}),
+                         ["Ingress", "Egress"])
 
     def test_a_call_to_a_service_that_does_not_exist_is_refused(self):
         docs = copy.deepcopy(DOCS)
@@ -97,6 +128,14 @@ class ReachabilityTest(unittest.TestCase):
     def test_a_pod_selected_by_no_policy_is_open(self):
         pod = reachability.Pod("x", "training", {"a": "b"}, {("TCP", 1)})
         self.assertTrue(reachability.allowed([], "Egress", pod, pod, "TCP", 1))
+
+    def test_named_ports_match_the_destination_s_names(self):
+        rule = {"ports": [{"protocol": "TCP", "port": "metrics"}]}
+        self.assertTrue(reachability.port_matches(rule, "TCP", 9102,
+                                                  {"metrics": ("TCP", 9102)}))
+        self.assertFalse(reachability.port_matches(rule, "TCP", 9101,
+                                                   {"metrics": ("TCP", 9102)}))
+        self.assertFalse(reachability.port_matches(rule, "TCP", 9102, {}))
 
     def test_ports_and_ranges(self):
         rule = {"ports": [{"protocol": "TCP", "port": 5000, "endPort": 5010}]}

@@ -63,8 +63,10 @@ def make():
     for user, password in passwords.items():
         acl = acl.replace(f"#PASSWORD_SHA256_{user.upper()}",
                           "#" + hashlib.sha256(password.encode()).hexdigest())
-    redis_urls = {part: f"redis://{part}:{passwords[part]}@redis:6379"
-                  for part in PARTS}
+    # Each part's URL, and the operator's (for redis-cli and the events
+    # tool), under its own ACL user.
+    redis_urls = {user: f"redis://{user}:{password}@redis:6379"
+                  for user, password in passwords.items()}
     docs = [
         secret("training-api-keys", {"api-keys.json": json.dumps(key_file, indent=1)}),
         secret("training-service-keys", service_keys),
