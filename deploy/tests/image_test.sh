@@ -30,6 +30,16 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT
+
+# The build context as it is now (tracked and new files, not ignored
+# ones), so that edits made while the test runs do not rebuild the
+# builder stage for each image.
+mkdir -p "$work/context"
+git -C "$source_dir" ls-files -z --cached --others --exclude-standard |
+  tar -C "$source_dir" -c --null --no-recursion --ignore-failed-read -T - -f - 2>/dev/null |
+  tar -x -C "$work/context"
+cp "$source_dir/.containerignore" "$work/context/" 2>/dev/null || true
 
 echo "image test: Debian 12 base from mmdebstrap"
 mmdebstrap --quiet --variant=minbase --include=ca-certificates,tzdata \
@@ -49,7 +59,7 @@ for part in catalogue booking notification content gateway; do
     "${limits[@]}" "${ca_args[@]}" \
     --build-arg DEBIAN_IMAGE=localhost/training/debian:12 \
     --target "$part" --tag "localhost/training/$part:test" \
-    --file "$source_dir/deploy/Containerfile" "$source_dir" >/dev/null
+    --file "$work/context/deploy/Containerfile" "$work/context" >/dev/null
 done
 
 run=("${podman[@]}" run --rm --network none "${limits[@]}" --read-only
