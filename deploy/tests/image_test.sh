@@ -94,11 +94,15 @@ for s in socks:
 print(*[s.getsockname()[1] for s in socks])
 PY
 )
+# Its data directory as Kubernetes gives it (a volume the user owns; a
+# podman tmpfs would take the image directory's mode but root's owner).
+mkdir -p "$work/data"
+chown 10001:10001 "$work/data"
 # The tests' Redis when there is one, never a developer's on 6379.
 redis_url="${TRAINING_TEST_REDIS_URL:-redis://127.0.0.1:1}"
 container="$("${podman[@]}" run -d --network host "${limits[@]}" --read-only \
   --cap-drop all --security-opt no-new-privileges \
-  --tmpfs /tmp:mode=1777 --tmpfs /var/lib/training:mode=1777 \
+  --tmpfs /tmp:mode=1777 --volume "$work/data:/var/lib/training" \
   -e TRAINING_HOST=127.0.0.1 -e TRAINING_PORT="$grpc_port" \
   -e TRAINING_HEALTH_PORT="$health_port" -e TRAINING_METRICS_PORT="$metrics_port" \
   -e TRAINING_REDIS_URL="$redis_url" \
