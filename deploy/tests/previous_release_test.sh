@@ -45,10 +45,18 @@ cached() { sed -n "s/^$1:[A-Z]*=//p" "$build_dir/CMakeCache.txt"; }
 cmake -S "$work/src" -B "$work/src/build" -G Ninja \
   -DCMAKE_BUILD_TYPE="$(cached CMAKE_BUILD_TYPE)" \
   -DTRAINING_WERROR="$(cached TRAINING_WERROR)" >/dev/null
+ccache_counts() {
+  ccache --print-stats 2>/dev/null | awk -F'\t' '
+    $1 == "direct_cache_hit" || $1 == "preprocessed_cache_hit" { h += $2 }
+    $1 == "cache_miss" { m = $2 }
+    END { print h + 0, m + 0 }'
+}
+read -r hits_before misses_before < <(ccache_counts)
 started=$SECONDS
 cmake --build "$work/src/build" --target training_catalogue >/dev/null
-echo "previous release: built in $((SECONDS - started)) s ($(ccache --print-stats 2>/dev/null |
-  awk -F'\t' '$1=="direct_cache_hit"||$1=="preprocessed_cache_hit"{h+=$2} $1=="cache_miss"{m=$2} END{print h+0 " ccache hits all told, " m+0 " misses"}'))"
+read -r hits_after misses_after < <(ccache_counts)
+echo "previous release: built in $((SECONDS - started)) s" \
+  "($((hits_after - hits_before)) compilations from ccache, $((misses_after - misses_before)) compiled)"
 old="$work/src/build/services/catalogue/training_catalogue"
 new="$build_dir/services/catalogue/training_catalogue"
 
