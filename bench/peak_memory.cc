@@ -36,7 +36,17 @@ bool ReadChild(const std::filesystem::path& dir, int parent, std::string* name,
       if (parts.empty() || !absl::SimpleAtoi(parts[0], hwm_kib)) return false;
     }
   }
-  return ppid == parent && *hwm_kib >= 0;
+  if (ppid != parent || *hwm_kib < 0) return false;
+  // The whole program name (Name: is cut at 15 characters).
+  std::ifstream cmdline(dir / "cmdline");
+  std::string argv0;
+  if (std::getline(cmdline, argv0, '\0') && !argv0.empty()) {
+    // Redis rewrites its title ("redis-server 127.0.0.1:6379").
+    *name = std::filesystem::path(argv0.substr(0, argv0.find(' ')))
+                .filename()
+                .string();
+  }
+  return true;
 }
 
 }  // namespace
