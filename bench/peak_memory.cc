@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "bench/bench_support.h"
 
 namespace training::bench {
 namespace {
@@ -77,18 +78,14 @@ std::map<std::string, int64_t> PeakMemoryWatch::PeaksKiB() const {
 
 void PeakMemoryWatch::Sample() {
   const int self = getpid();
-  std::error_code ignored;
-  for (const auto& entry :
-       std::filesystem::directory_iterator("/proc", ignored)) {
-    int pid = 0;
-    if (!absl::SimpleAtoi(entry.path().filename().string(), &pid)) continue;
+  ForEachProcess([&](int, const std::filesystem::path& dir) {
     std::string name;
     int64_t hwm = 0;
-    if (!ReadChild(entry.path(), self, &name, &hwm)) continue;
+    if (!ReadChild(dir, self, &name, &hwm)) return;
     absl::MutexLock lock(&mu_);
     int64_t& peak = peaks_[name];
     if (hwm > peak) peak = hwm;
-  }
+  });
 }
 
 }  // namespace training::bench
