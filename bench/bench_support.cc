@@ -99,16 +99,23 @@ double Quantile(std::vector<double>& values, double q) {
   return values[at];
 }
 
-CpuSample CpuNow() {
-  CpuSample cpu;
-  const double tick = 1.0 / sysconf(_SC_CLK_TCK);
-  const int self = getpid();
+void ForEachProcess(
+    const std::function<void(int, const std::filesystem::path&)>& visit) {
   std::error_code ignored;
   for (const auto& entry :
        std::filesystem::directory_iterator("/proc", ignored)) {
     int pid = 0;
     if (!absl::SimpleAtoi(entry.path().filename().string(), &pid)) continue;
-    std::ifstream in(entry.path() / "stat");
+    visit(pid, entry.path());
+  }
+}
+
+CpuSample CpuNow() {
+  CpuSample cpu;
+  const double tick = 1.0 / sysconf(_SC_CLK_TCK);
+  const int self = getpid();
+  ForEachProcess([&](int pid, const std::filesystem::path& dir) {
+    std::ifstream in(dir / "stat");
     std::stringstream text;
     text << in.rdbuf();
     // pid (comm) state ppid … : comm may hold spaces, so split after ')'.
@@ -116,7 +123,7 @@ CpuSample CpuNow() {
     const size_t open = stat.find('('), close = stat.rfind(')');
     if (open == std::string::npos || close == std::string::npos ||
         close + 2 > stat.size()) {
-      continue;
+      return;
     }
     std::vector<std::string> fields =
         absl::StrSplit(stat.substr(close + 2), ' ');
@@ -124,12 +131,12 @@ CpuSample CpuNow() {
     int64_t utime = 0, stime = 0;
     if (fields.size() < 13 || !absl::SimpleAtoi(fields[11], &utime) ||
         !absl::SimpleAtoi(fields[12], &stime)) {
-      continue;
+      return;
     }
     cpu[pid] = {
         pid == self ? "client" : stat.substr(open + 1, close - open - 1),
         absl::Seconds(static_cast<double>(utime + stime) * tick)};
-  }
+  });
   return cpu;
 }
 

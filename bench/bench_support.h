@@ -5,6 +5,8 @@
 // look-ups, and the raw commit-rate baseline (one locked row updated per
 // transaction) that booking throughput is compared with.
 
+#include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -34,6 +36,10 @@ absl::Status PrepareCommitTable(sql::Database& db);
 // transaction locking one row and making `updates` single-row updates.
 double LockedUpdateRate(sql::Database& db, int clients, int updates,
                         absl::Duration length);
+
+// Calls `visit(pid, /proc/PID)` for every process on the machine.
+void ForEachProcess(
+    const std::function<void(int, const std::filesystem::path&)>& visit);
 
 // CPU time (user + system) used so far by every process on the machine,
 // by pid, with its command name (/proc/PID/comm: "training_bookin",

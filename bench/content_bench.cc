@@ -44,6 +44,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "bench/bench_support.h"
+#include "bench/peak_memory.h"
 #include "common/auth/api_keys.h"
 #include "common/config/flags.h"
 #include "common/redis/testing_redis_server.h"
@@ -547,5 +548,6 @@ int main(int argc, char** argv) {
       argc, argv,
       "content_bench: reads and search through gRPC beside the "
       "engine's own search rate and the health Check.");
+  training::bench::PeakMemoryWatch memory;
   return training::bench::Run();
 }

@@ -37,6 +37,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "bench/bench_support.h"
+#include "bench/peak_memory.h"
 #include "bench/suite_under_test.h"
 #include "common/config/flags.h"
 #include "common/sql/database.h"
@@ -433,5 +434,6 @@ int main(int argc, char** argv) {
                  ids.c_str());
     return 2;
   }
+  training::bench::PeakMemoryWatch memory;
   return training::bench::Run();
 }

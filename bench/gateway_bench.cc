@@ -33,6 +33,7 @@
 #include "absl/time/clock.h"
 #include "bench/bench_support.h"
 #include "bench/http_load.h"
+#include "bench/peak_memory.h"
 #include "bench/suite_under_test.h"
 #include "common/config/flags.h"
 #include "common/testing/process.h"
@@ -328,6 +329,7 @@ int main(int argc, char** argv) {
   training::config::ParseFlagsOrExit(
       argc, argv,
       "gateway_bench: the gateway against direct gRPC and nginx, in one run.");
+  training::bench::PeakMemoryWatch memory;
   training::bench::GatewayBench bench;
   if (!bench.Start()) return 1;
   return bench.Run();

@@ -45,6 +45,7 @@
 #include "absl/time/clock.h"
 #include "bench/bench_support.h"
 #include "bench/notification_load.h"
+#include "bench/peak_memory.h"
 #include "bench/suite_under_test.h"
 #include "common/config/flags.h"
 #include "common/sql/testing/test_databases.h"
@@ -486,5 +487,6 @@ int main(int argc, char** argv) {
                  "and --repetitions at least 1; --seconds above 0\n");
     return 2;
   }
+  training::bench::PeakMemoryWatch memory;
   return training::bench::Run();
 }

@@ -17,6 +17,7 @@
 #include "common/logging/log.h"
 #include "common/metrics/metrics_server.h"
 #include "common/runtime/health_service.h"
+#include "common/runtime/service_channel.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 
 ABSL_FLAG(std::string, host, "127.0.0.1",
@@ -61,6 +62,11 @@ ABSL_FLAG(int, health_port, -1,
           "A plaintext port serving grpc.health.v1 only (no other service), "
           "for probes that cannot present a certificate when the gRPC port "
           "speaks TLS; 0 picks a free one; -1: none.");
+ABSL_FLAG(absl::Duration, max_connection_age, absl::ZeroDuration(),
+          "Close each client connection this long after it opened (calls "
+          "in flight get --drain_timeout), so that clients re-resolve and "
+          "spread over replicas started since; 0: never. Five minutes suits "
+          "Kubernetes.");
 ABSL_FLAG(std::string, redis_url, "redis://127.0.0.1:6379",
           "Redis for the availability cache and event streams "
           "(redis://host:port?pool_size=&timeout_ms=).");
@@ -159,6 +165,7 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags(std::string service_name) {
   }
   o.redis_url = absl::GetFlag(FLAGS_redis_url);
   o.tls = ServerTlsFilesFromFlags();
+  o.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
   o.health_port = absl::GetFlag(FLAGS_health_port);
   if (o.health_port != -1) {
     if (absl::Status s = config::ValidatePort("health_port", o.health_port);
@@ -190,6 +197,13 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags(std::string service_name) {
                                 o.api_keys_reload_interval, false);
       !s.ok())
     return s;
+  // gRPC takes the age in milliseconds as an int.
+  if (o.max_connection_age < absl::ZeroDuration() ||
+      o.max_connection_age > absl::Hours(24 * 24)) {
+    return absl::InvalidArgumentError(
+        "--max_connection_age (TRAINING_MAX_CONNECTION_AGE): must be 0 to "
+        "24 days");
+  }
   if (o.worker_threads < 1 || o.worker_threads > 1024) {
     return absl::InvalidArgumentError(
         "--worker_threads (TRAINING_WORKER_THREADS): must be 1 to 1024");
@@ -297,6 +311,8 @@ int ServerRunner::Run() {
                            *credentials, &bound_port);
   builder.RegisterService(&health);
   for (auto& service : services_) builder.RegisterService(service.get());
+  SetMaxConnectionAge(builder, options_.max_connection_age,
+                      options_.drain_timeout);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || bound_port == 0) {
     // Most often the port is taken by another process.

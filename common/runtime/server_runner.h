@@ -54,6 +54,10 @@ struct ServerOptions {
   // A plaintext port serving grpc.health.v1 only, for probes that present
   // no certificate (Kubernetes' gRPC probes); -1: none.
   int health_port = -1;
+  // Each client connection is closed this long after it opened (calls in
+  // flight get drain_timeout), so that clients spread over replicas
+  // started since; zero: never (service_channel.h).
+  absl::Duration max_connection_age = absl::ZeroDuration();
 };
 
 // The options given by the shared flags (after config::ParseFlagsOrExit).

@@ -214,11 +214,27 @@ TEST_P(DatabaseTest, MigrationsApplyOnceAndRefuseANewerDatabase) {
 
   EXPECT_THAT(AppliedMigrations(*db_, "test").value_or(std::vector<int>{}),
               ElementsAre(1, 2, 3, 4));
+  // The release before (it knows 1–3) runs beside this one: migration 4
+  // only expanded the schema.
   std::vector<Migration> older = testing::TestMigrations();
   older.pop_back();
-  EXPECT_THAT(ApplyMigrations(*db_, "test", older),
+  EXPECT_THAT(ApplyMigrations(*db_, "test", older), IsOk());
+  EXPECT_THAT(AppliedMigrations(*db_, "test").value_or(std::vector<int>{}),
+              ElementsAre(1, 2, 3, 4));
+  // The next release contracts: the index of migration 3 goes. From then
+  // on the binaries that do not know migration 5 are refused.
+  std::vector<Migration> newer = testing::TestMigrations();
+  newer.push_back({5,
+                   "the score index goes",
+                   {"DROP INDEX notes_by_score", "DROP INDEX notes_by_score"},
+                   true});
+  ASSERT_THAT(ApplyMigrations(*db_, "test", newer), IsOk());
+  EXPECT_THAT(ApplyMigrations(*db_, "test", testing::TestMigrations()),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("newer than this binary")));
+  EXPECT_THAT(ApplyMigrations(*db_, "test", older),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(ApplyMigrations(*db_, "test", newer), IsOk());
   std::vector<Migration> gap = testing::TestMigrations();
   gap[2].version = 5;
   EXPECT_THAT(ApplyMigrations(*db_, "test", gap),

@@ -22,6 +22,26 @@ constexpr char kCreateTable[] =
     " applied_at_us BIGINT NOT NULL,"
     " PRIMARY KEY (component, version))";
 
+// The oldest version a binary must know to run against the database: the
+// last contract migration applied (0: none).
+constexpr char kCreateReaders[] =
+    "CREATE TABLE IF NOT EXISTS schema_readers ("
+    " component TEXT PRIMARY KEY,"
+    " oldest_version BIGINT NOT NULL)";
+
+// The database's oldest readable version for `component`; a database from
+// before schema_readers was kept admits only binaries that know it all.
+absl::StatusOr<int> OldestReader(Transaction& tx, absl::string_view component,
+                                 int current) {
+  ASSIGN_OR_RETURN(ResultSet rows,
+                   tx.Query("SELECT oldest_version FROM schema_readers "
+                            "WHERE component = $1",
+                            {std::string(component)}));
+  if (rows.size() == 0) return current;
+  ASSIGN_OR_RETURN(int64_t v, rows.GetInt64(0, "oldest_version"));
+  return static_cast<int>(v);
+}
+
 absl::StatusOr<std::vector<int>> ReadVersions(Transaction& tx,
                                               absl::string_view component) {
   ASSIGN_OR_RETURN(ResultSet rows,
@@ -59,12 +79,19 @@ absl::Status ApplyMigrations(Database& db, absl::string_view component,
       db, TxMode::kWrite, [&](Transaction& tx) -> absl::Status {
         RETURN_IF_ERROR(tx.Query(kLockMigrations.For(db.engine())).status());
         RETURN_IF_ERROR(tx.ExecuteScript(kCreateTable));
+        RETURN_IF_ERROR(tx.ExecuteScript(kCreateReaders));
         ASSIGN_OR_RETURN(std::vector<int> applied, ReadVersions(tx, component));
         const int current = applied.empty() ? 0 : applied.back();
-        if (current > static_cast<int>(migrations.size())) {
+        const int known = static_cast<int>(migrations.size());
+        if (current > known) {
+          // A newer release is rolling out beside this one.
+          ASSIGN_OR_RETURN(int oldest, OldestReader(tx, component, current));
+          if (oldest <= known) return absl::OkStatus();
           return absl::FailedPreconditionError(absl::StrCat(
               "migrations of ", component, ": the database is at version ",
-              current, ", newer than this binary (", migrations.size(), ")"));
+              current, ", newer than this binary (", known,
+              "), and its migration ", oldest,
+              " took away what this binary uses"));
         }
         for (const Migration& m : migrations) {
           if (m.version <= current) continue;
@@ -77,7 +104,17 @@ absl::Status ApplyMigrations(Database& db, absl::string_view component,
                      m.description, absl::ToUnixMicros(absl::Now())})
                   .status());
         }
-        return absl::OkStatus();
+        int oldest = 0;
+        for (const Migration& m : migrations) {
+          if (m.contract) oldest = m.version;
+        }
+        return tx
+            .Execute(
+                "INSERT INTO schema_readers (component, oldest_version) "
+                "VALUES ($1, $2) ON CONFLICT (component) DO UPDATE SET "
+                "oldest_version = excluded.oldest_version",
+                {std::string(component), static_cast<int64_t>(oldest)})
+            .status();
       });
 }
 

@@ -14,6 +14,7 @@
 #include "common/metrics/metrics.h"
 #include "common/redis/redis_client.h"
 #include "common/runtime/server_runner.h"
+#include "common/runtime/service_channel.h"
 #include "common/runtime/shared_secrets.h"
 #include "common/runtime/tls.h"
 #include "common/sql/database.h"
@@ -73,8 +74,8 @@ absl::StatusOr<std::shared_ptr<CatalogueDirectory>> OpenCatalogueDirectory(
       std::shared_ptr<grpc::ChannelCredentials> catalogue_credentials,
       runtime::ChannelCredentials(runtime::ClientTlsFilesFromFlags()));
   return std::make_shared<CatalogueDirectory>(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_catalogue_address),
-                          catalogue_credentials),
+      runtime::NewServiceChannel(absl::GetFlag(FLAGS_catalogue_address),
+                                 catalogue_credentials),
       options.service_key, absl::GetFlag(FLAGS_catalogue_timeout));
 }
 

@@ -13,6 +13,7 @@
 #include "common/logging/log.h"
 #include "common/redis/redis_client.h"
 #include "common/runtime/server_runner.h"
+#include "common/runtime/service_channel.h"
 #include "common/runtime/tls.h"
 #include "common/sql/database.h"
 #include "common/status_macros.h"
@@ -59,7 +60,8 @@ absl::Status RegisterContent(runtime::ServerRunner& runner) {
       std::shared_ptr<grpc::ChannelCredentials> credentials,
       runtime::ChannelCredentials(runtime::ClientTlsFilesFromFlags()));
   auto booking_access = std::make_shared<GrpcBookingAccess>(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_booking_address), credentials),
+      runtime::NewServiceChannel(absl::GetFlag(FLAGS_booking_address),
+                                 credentials),
       GrpcBookingAccess::Options{
           .service_key = options.service_key,
           .timeout = absl::GetFlag(FLAGS_booking_timeout),

@@ -22,6 +22,7 @@
 #include "common/metrics/metrics.h"
 #include "common/redis/redis_client.h"
 #include "common/runtime/server_runner.h"
+#include "common/runtime/service_channel.h"
 #include "common/runtime/shared_secrets.h"
 #include "common/runtime/tls.h"
 #include "common/sql/database.h"
@@ -223,8 +224,10 @@ absl::Status RegisterNotification(runtime::ServerRunner& runner) {
       std::shared_ptr<grpc::ChannelCredentials> credentials,
       runtime::ChannelCredentials(runtime::ClientTlsFilesFromFlags()));
   auto directory = std::make_shared<GrpcDirectory>(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_booking_address), credentials),
-      grpc::CreateChannel(absl::GetFlag(FLAGS_catalogue_address), credentials),
+      runtime::NewServiceChannel(absl::GetFlag(FLAGS_booking_address),
+                                 credentials),
+      runtime::NewServiceChannel(absl::GetFlag(FLAGS_catalogue_address),
+                                 credentials),
       options.service_key, absl::GetFlag(FLAGS_lookup_timeout));
   auto relay = std::make_shared<SmtpRelay>(smtp);
   const std::string owner = ProcessName();
