@@ -17,7 +17,7 @@ mkdir -p "$TMPDIR"
 # The host gives no CAP_SYS_RESOURCE, so podman's default limits (above
 # the hard ones) cannot be set: ask for what the services need.
 limits=(--ulimit nofile=4096:4096 --ulimit nproc=4096:4096)
-podman=(podman --root "$work/storage" --runroot "$work/run"
+podman=(podman --root "$work/storage" --runroot "$work/run" --tmpdir "$work/libpod"
   --storage-driver overlay --cgroup-manager cgroupfs --events-backend file
   --runtime runc)
 container=""
@@ -55,11 +55,16 @@ if [[ -f /etc/ssl/certs/ca-certificates.crt ]]; then
 fi
 for part in catalogue booking notification content gateway; do
   echo "image test: building training/$part"
-  "${podman[@]}" build --quiet --isolation chroot --network host --pull=never \
+  if ! "${podman[@]}" build --isolation chroot --network host --pull=never \
     "${limits[@]}" "${ca_args[@]}" \
     --build-arg DEBIAN_IMAGE=localhost/training/debian:12 \
     --target "$part" --tag "localhost/training/$part:test" \
-    --file "$work/context/deploy/Containerfile" "$work/context" >/dev/null
+    --file "$work/context/deploy/Containerfile" "$work/context" \
+    >"$work/build-$part.log" 2>&1; then
+    echo "the $part image did not build:" >&2
+    tail -n 60 "$work/build-$part.log" >&2
+    exit 1
+  fi
 done
 
 run=("${podman[@]}" run --rm --network none "${limits[@]}" --read-only

@@ -36,11 +36,14 @@ def read_list(path):
 
 def installed():
     out = subprocess.run(
-        ["dpkg-query", "-W", "-f", "${Package}\t${Priority}\t${Depends}\t${Pre-Depends}\n"],
+        ["dpkg-query", "-W", "-f",
+         "${db:Status-Abbrev}\t${Package}\t${Priority}\t${Depends}\t${Pre-Depends}\n"],
         capture_output=True, text=True, check=True).stdout
     packages = {}
     for line in out.splitlines():
-        name, priority, depends, pre = (line.split("\t") + ["", "", ""])[:4]
+        status, name, priority, depends, pre = (line.split("\t") + ["", "", ""])[:5]
+        if not status.startswith("ii"):
+            continue  # removed, configuration files left
         deps = []
         for clause in filter(None, (depends + "," + pre).split(",")):
             # The first alternative that is installed stands for the clause.
@@ -76,6 +79,8 @@ def owners(paths):
     out = subprocess.run(["dpkg", "-S"] + sorted(candidates),
                          capture_output=True, text=True).stdout
     for line in out.splitlines():
+        if line.startswith("diversion ") or ": " not in line:
+            continue
         package, found = line.split(": ", 1)
         for path in candidates.get(found.strip(), ()):
             result[path] = package.split(":")[0].split(",")[0].strip()
@@ -97,7 +102,10 @@ def main():
 
     packages = installed()
     runtime = read_list(os.path.join(source, "deploy/packages/runtime.txt"))
-    for name in read_list(os.path.join(source, "deploy/packages/build.txt")) + runtime:
+    # The runtime's libraries are here because the build's -dev packages
+    # bring them; the rest of runtime.txt (certificates) need not be.
+    for name in read_list(os.path.join(source, "deploy/packages/build.txt")) + \
+            [n for n in runtime if n.startswith("lib")]:
         if name not in packages:
             problems.append(f"{name} is listed but not installed here")
     required = {n for n, (prio, _) in packages.items() if prio == "required"}
@@ -109,6 +117,8 @@ def main():
                              capture_output=True, text=True, check=True).stdout
         for m in re.finditer(r"=> (/\S+)", out):
             loaded.setdefault(m.group(1), binary)
+        for m in re.finditer(r"^\s*(\S+) => not found", out, re.M):
+            problems.append(f"{binary}: {m.group(1)} is not found at all")
     package_of = owners(loaded)
     for path, binary in sorted(loaded.items()):
         package = package_of.get(path)

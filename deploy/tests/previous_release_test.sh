@@ -18,8 +18,8 @@ url="${TRAINING_TEST_POSTGRES_URL:?TRAINING_TEST_POSTGRES_URL is not set (./dev 
 # The tests' Redis (events are relayed there), never a developer's.
 redis_url="${TRAINING_TEST_REDIS_URL:?TRAINING_TEST_REDIS_URL is not set (./dev test sets it)}"
 previous="$(sed -e 's/#.*//' "$source_dir/deploy/previous-release" | tr -d '[:space:]')"
-if ! git -C "$source_dir" cat-file -e "$previous^{commit}" 2>/dev/null; then
-  echo "the previous release $previous is not in this clone's history: clone without --depth" >&2
+if ! git -C "$source_dir" cat-file -e "$previous^{commit}"; then
+  echo "the previous release $previous cannot be read from this clone's history (a clone made with --depth lacks it)" >&2
   exit 1
 fi
 work="$(mktemp -d "${TEST_TMPDIR:-/tmp}/previous-release.XXXXXX")"
@@ -28,11 +28,15 @@ databases=()
 cleanup() {
   for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
   for db in "${databases[@]}"; do
-    psql -q "$url" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+    psql -X -q -v ON_ERROR_STOP=1 "$url" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
   done
   rm -rf "$work"
 }
 trap cleanup EXIT
+# A failing step says where, with the services' last words, before the
+# cleanup removes their logs.
+trap 'echo "previous release test: failed at line $LINENO" >&2
+      tail -n 30 "$work"/*.log >&2 2>/dev/null || true' ERR
 
 echo "previous release: building training_catalogue at ${previous:0:12}"
 mkdir -p "$work/src"
@@ -53,7 +57,7 @@ ccache_counts() {
 }
 read -r hits_before misses_before < <(ccache_counts)
 started=$SECONDS
-cmake --build "$work/src/build" --target training_catalogue >/dev/null
+cmake --build "$work/src/build" --target training_catalogue >"$work/build.log" 2>&1
 read -r hits_after misses_after < <(ccache_counts)
 echo "previous release: built in $((SECONDS - started)) s" \
   "($((hits_after - hits_before)) compilations from ccache, $((misses_after - misses_before)) compiled)"
@@ -106,12 +110,15 @@ create_course() {
   call "$1" CreateCourse "{\"courseId\":\"$2\",\"course\":{\"title\":\"Course $2\",\"duration\":\"10800s\",\"level\":\"INTRODUCTORY\",\"eligibleAgencyTypes\":[\"EARLY_HELP\"]}}" >/dev/null
 }
 has_course() {
-  call "$1" GetCourse "{\"name\":\"courses/$2\"}" | grep -q "\"courses/$2\""
+  local course
+  course="$(call "$1" GetCourse "{\"name\":\"courses/$2\"}")"
+  [[ "$course" == *"\"courses/$2\""* ]]
 }
 # new_database NAME: a fresh database, dropped at the end; sets db.
 new_database() {
-  db="prev_release_$$_$1"
-  psql -q "$url" -c "CREATE DATABASE $db" >/dev/null
+  # t_… like every test database, so ./dev's leftover check sees one left.
+  db="t_prev_release_$$_$1"
+  psql -X -q -v ON_ERROR_STOP=1 "$url" -c "CREATE DATABASE $db" >/dev/null
   databases+=("$db")
 }
 
@@ -149,8 +156,8 @@ new_database c
 start new "$new" "$db"
 create_course "$port_new" before-the-expand
 stop new
-known="$(psql -Atq "${url%/*}/$db" -c "SELECT max(version) FROM schema_migrations WHERE component = 'catalogue'")"
-psql -q "${url%/*}/$db" >/dev/null <<SQL
+known="$(psql -X -Atq -v ON_ERROR_STOP=1 "${url%/*}/$db" -c "SELECT max(version) FROM schema_migrations WHERE component = 'catalogue'")"
+psql -X -q -v ON_ERROR_STOP=1 --single-transaction "${url%/*}/$db" >/dev/null <<SQL
 ALTER TABLE courses ADD COLUMN next_release_note TEXT;
 INSERT INTO schema_migrations (component, version, description, applied_at_us)
   VALUES ('catalogue', $((known + 1)), 'the next release: a note on courses', 0);
@@ -159,7 +166,7 @@ start new "$new" "$db"
 has_course "$port_new" before-the-expand
 create_course "$port_new" after-the-expand
 stop new
-psql -q "${url%/*}/$db" >/dev/null <<SQL
+psql -X -q -v ON_ERROR_STOP=1 --single-transaction "${url%/*}/$db" >/dev/null <<SQL
 INSERT INTO schema_migrations (component, version, description, applied_at_us)
   VALUES ('catalogue', $((known + 2)), 'the release after: a column dropped', 0);
 UPDATE schema_readers SET oldest_version = $((known + 2)) WHERE component = 'catalogue';

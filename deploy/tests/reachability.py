@@ -5,8 +5,8 @@ path the suite uses is open and that nothing else is.
 
 The paths the suite uses come from the rendered objects themselves where
 they can (each part's dns:/// addresses in its ConfigMap, its SMTP port,
-its metrics port) and from DESIGN.md's table of stores otherwise (which
-part keeps data in PostgreSQL and Redis). Peers outside the namespace are
+its metrics port) and from the suite's design otherwise (every service
+owns its database, every part uses Redis). Peers outside the namespace are
 stand-ins: kube-dns, Prometheus in `monitoring`, an ingress controller, a
 pod of another team, the council's PostgreSQL, Redis and mail relay (as
 pods labelled as data-stores.yaml asks, and as addresses in the
@@ -33,7 +33,7 @@ import yaml
 
 NAMESPACE = "training"
 PARTS = ("catalogue", "booking", "notification", "content", "gateway")
-# DESIGN.md: each service owns a database (SQLite or PostgreSQL); every
+# The suite's design: each service owns a database (SQLite or PostgreSQL); every
 # part publishes or reads events, and the gateway keeps rate limits, in
 # Redis.
 USES_POSTGRESQL = ("catalogue", "booking", "notification", "content")

@@ -38,18 +38,27 @@ def check(docs, build_dir):
         if obj.get("kind") != "Deployment":
             continue
         for c in obj["spec"]["template"]["spec"]["containers"]:
-            part = c["image"].rsplit("/", 1)[-1].split(":")[0]
+            # Each part's container is named after it (its image may be
+            # renamed or pinned by digest).
+            part = c["name"]
             if part not in BINARIES:
                 continue
             known = known_settings(os.path.join(build_dir, BINARIES[part]))
             names = [e["name"] for e in c.get("env", [])]
             for source in c.get("envFrom", []):
                 ref = source.get("configMapRef", {}).get("name")
-                if ref is not None:
-                    names += list(config_maps[ref])
+                if ref is None:
+                    continue
+                if ref not in config_maps:
+                    problems.append(f"{obj['metadata']['name']}: ConfigMap {ref} "
+                                    "is not in the rendered objects")
+                    continue
+                names += list(config_maps[ref])
             for name in names:
+                if not name.startswith("TRAINING_"):
+                    continue
                 checked += 1
-                if name.startswith("TRAINING_") and name not in known:
+                if name not in known:
                     problems.append(f"{obj['metadata']['name']}: {name} is no "
                                     f"flag of training_{part}")
     return problems, checked
@@ -58,6 +67,8 @@ def check(docs, build_dir):
 def main():
     docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
     problems, checked = check(docs, sys.argv[2])
+    if checked == 0:
+        problems.append("no setting of any part was checked")
     for p in problems:
         print(p)
     if problems:
