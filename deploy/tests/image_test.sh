@@ -17,7 +17,10 @@ mkdir -p "$TMPDIR"
 # The host gives no CAP_SYS_RESOURCE, so podman's default limits (above
 # the hard ones) cannot be set: ask for what the services need.
 limits=(--ulimit nofile=4096:4096 --ulimit nproc=4096:4096)
-podman=(podman --root "$work/storage" --runroot "$work/run" --tmpdir "$work/libpod"
+# Podman refuses a run root over 50 characters (sockets live there), which
+# a test directory can exceed: that one goes in a short directory of its own.
+runroot="$(mktemp -d /tmp/podman-run.XXXXXX)"
+podman=(podman --root "$work/storage" --runroot "$runroot" --tmpdir "$work/libpod"
   --storage-driver overlay --cgroup-manager cgroupfs --events-backend file
   --runtime runc)
 container=""
@@ -26,8 +29,9 @@ cleanup() {
   # the host's podman networks.
   "${podman[@]}" rm --all --force >/dev/null 2>&1 || true
   "${podman[@]}" rmi --all --force >/dev/null 2>&1 || true
-  findmnt -rn -o TARGET | grep "^$work/" | sort -r | xargs -r umount -l || true
-  rm -rf "$work"
+  findmnt -rn -o TARGET | grep -e "^$work/" -e "^$runroot/" | sort -r |
+    xargs -r umount -l || true
+  rm -rf "$work" "$runroot"
 }
 trap cleanup EXIT
 trap 'exit 143' TERM INT
