@@ -17,10 +17,11 @@ mkdir -p "$TMPDIR"
 # The host gives no CAP_SYS_RESOURCE, so podman's default limits (above
 # the hard ones) cannot be set: ask for what the services need.
 limits=(--ulimit nofile=4096:4096 --ulimit nproc=4096:4096)
-# Podman refuses a run root over 50 characters (sockets live there), which
-# a test directory can exceed: that one goes in a short directory of its own.
+# Podman refuses a run root over 50 characters, and its sockets (in the
+# run root and its temporary directory) must fit 108: both go in a short
+# directory of their own, not the test's deep one.
 runroot="$(mktemp -d /tmp/podman-run.XXXXXX)"
-podman=(podman --root "$work/storage" --runroot "$runroot" --tmpdir "$work/libpod"
+podman=(podman --root "$work/storage" --runroot "$runroot/run" --tmpdir "$runroot/tmp"
   --storage-driver overlay --cgroup-manager cgroupfs --events-backend file
   --runtime runc)
 container=""
