@@ -1,0 +1,45 @@
+#include "services/notification/webhooks/webhook_fan_out.h"
+
+#include <algorithm>
+
+#include "common/runtime/crash_point.h"
+#include "common/status_macros.h"
+#include "common/time/proto_time.h"
+#include "services/notification/webhooks/event_reach.h"
+#include "services/notification/webhooks/webhook_store.h"
+
+namespace training::notification::webhooks {
+
+absl::Status FanOut(sql::Transaction& tx, const events::v1::Event& event,
+                    absl::Time now) {
+  const auto* payload = event.GetReflection()->GetOneofFieldDescriptor(
+      event, events::v1::Event::descriptor()->FindOneofByName("payload"));
+  if (payload == nullptr) return absl::OkStatus();  // a type from the future
+  const std::string& type = payload->message_type()->full_name();
+  ASSIGN_OR_RETURN(std::vector<WebhookRecord> subscriptions,
+                   WebhookStore::Subscriptions(tx));
+  for (const WebhookRecord& w : subscriptions) {
+    if (!w.event_types.empty() &&
+        std::find(w.event_types.begin(), w.event_types.end(), type) ==
+            w.event_types.end()) {
+      continue;
+    }
+    // A subscription hears of what happens after it was made.
+    if (FromProto(event.occur_time()) < w.create_time) continue;
+    std::optional<events::v1::Event> visible =
+        EventFor(event, Subscriber{w.organisation});
+    if (!visible) continue;
+    RETURN_IF_ERROR(WebhookStore::AddDelivery(
+        tx,
+        NewWebhookDelivery{.webhook = w.id,
+                           .event_id = event.id(),
+                           .event_type = type,
+                           .event_time = FromProto(event.occur_time()),
+                           .payload = PayloadJson(*visible)},
+        now));
+  }
+  runtime::CrashPoint("webhooks.after_fan_out");
+  return absl::OkStatus();
+}
+
+}  // namespace training::notification::webhooks
