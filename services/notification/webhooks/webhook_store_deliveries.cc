@@ -178,7 +178,8 @@ absl::StatusOr<bool> WebhookStore::RecordAttempt(
             .Execute(
                 "UPDATE webhooks SET consecutive_failures = "
                 "consecutive_failures + 1, failing_since_us = $2, state = $3, "
-                "disabled_reason = $4, update_us = CASE WHEN $5 = 1 THEN $6 "
+                "disabled_reason = CASE WHEN $5 = 1 THEN $4 ELSE "
+                "disabled_reason END, update_us = CASE WHEN $5 = 1 THEN $6 "
                 "ELSE update_us END, etag = CASE WHEN $5 = 1 THEN $7 ELSE "
                 "etag END WHERE id = $1",
                 {d.webhook, absl::ToUnixMicros(w.failing_since),
