@@ -33,12 +33,12 @@ class WebhookFaultsTest : public WebhookProcessTest {
   Process Replica(const std::string& crash_at) {
     return StartNotification(
         crash_at, "notification-w",
-        WebhookFlags({"--webhook_retry_schedule=1s,2s,2s,2s,2s,2s,2s,2s,2s,"
-                      "2s,2s,2s,2s,2s,2s,2s,2s,2s,2s,2s",
-                      absl::StrCat("--webhook_disable_after_failures=",
-                                   kDisableAfter),
-                      absl::StrCat("--webhook_disable_after=",
-                                   absl::FormatDuration(kDisablePeriod))}),
+        WebhookFlags(
+            {"--webhook_retry_schedule=1s,2s,2s,2s,2s,2s,2s,2s,2s,"
+             "2s,2s,2s,2s,2s,2s,2s,2s,2s,2s,2s",
+             absl::StrCat("--webhook_disable_after_failures=", kDisableAfter),
+             absl::StrCat("--webhook_disable_after=",
+                          absl::FormatDuration(kDisablePeriod))}),
         /*wait_for_port=*/crash_at.empty());
   }
 
@@ -55,8 +55,7 @@ class WebhookFaultsTest : public WebhookProcessTest {
     const std::optional<int> code = notification_.child->Wait(kWatchdog);
     const bool alive = kill(notification_.child->pid(), 0) == 0;
     EXPECT_FALSE(code.has_value() || alive)
-        << "it did not die at " << point << ": "
-        << notification_.child->Log();
+        << "it did not die at " << point << ": " << notification_.child->Log();
     std::cout << "killed at " << point << " after " << (absl::Now() - start)
               << "\n";
   }
@@ -78,9 +77,8 @@ TEST_P(WebhookFaultsTest, EveryEventIsAcceptedOnceUnderOneWebhookId) {
   const notification::Webhook hook =
       Subscribe(*stub, kAdminKey, receiver.url(),
                 {"training.events.v1.BookingConfirmed"});
-  const notification::Webhook failing =
-      Subscribe(*stub, kAdminKey, broken.url(),
-                {"training.events.v1.BookingConfirmed"});
+  const notification::Webhook failing = Subscribe(
+      *stub, kAdminKey, broken.url(), {"training.events.v1.BookingConfirmed"});
   receiver.SetSecrets({hook.secret()});
   broken.SetSecrets({failing.secret()});
   notification_.child->Signal(SIGKILL);
@@ -122,7 +120,7 @@ TEST_P(WebhookFaultsTest, EveryEventIsAcceptedOnceUnderOneWebhookId) {
   // Every booking's event accepted.
   std::set<std::string> expected;
   for (const booking::Booking& b : booked_) expected.insert(b.name());
-  std::map<std::string, int> accepted;              // webhook-id → 2xx
+  std::map<std::string, int> accepted;               // webhook-id → 2xx
   std::map<std::string, std::set<std::string>> ids;  // event id → webhook-ids
   std::set<std::string> heard;                       // bookings
   const absl::Time deadline = absl::Now() + absl::Minutes(5);
@@ -154,8 +152,9 @@ TEST_P(WebhookFaultsTest, EveryEventIsAcceptedOnceUnderOneWebhookId) {
   int refused = 0;
   for (const Received& r : receiver.Log()) refused += r.status == 500;
   EXPECT_GE(refused, kPerBatch);
-  std::cout << "events: " << expected.size() << ", webhook-ids accepted: "
-            << accepted.size() << ", copies under an accepted id: " << copies
+  std::cout << "events: " << expected.size()
+            << ", webhook-ids accepted: " << accepted.size()
+            << ", copies under an accepted id: " << copies
             << ", answered 500: " << refused
             << ", requests: " << receiver.Log().size() << "\n";
 

@@ -94,10 +94,23 @@ class WebhookProcessTest : public NotificationProcessTest {
     keys.push_back(KeyEntry("agency-a", kAgencyAKey, "AGENCY",
                             {"bookings.read", "webhooks.manage"},
                             kOrganisationA));
-    keys.push_back(KeyEntry("agency-b", kAgencyBKey, "AGENCY",
-                            {"bookings.read", "webhooks.manage"},
-                            kOrganisationB));
+    keys.push_back(
+        KeyEntry("agency-b", kAgencyBKey, "AGENCY", b_scopes_, kOrganisationB));
     return keys;
+  }
+
+  // Rewrites the key file with agency B holding `scopes`, as an operator
+  // would, and has `p` re-read it (SIGHUP).
+  void SetAgencyBScopes(const std::vector<std::string>& scopes,
+                        const Process& p) {
+    b_scopes_ = scopes;
+    std::vector<std::string> keys = {
+        KeyEntry("admin", kAdminKey, "ADMIN", {}),
+        ServiceKeyEntry("booking", kBookingKey, "booking")};
+    for (std::string& key : ExtraKeys()) keys.push_back(std::move(key));
+    std::ofstream(dir_ + "/keys.json.tmp") << KeyFile(keys);
+    std::filesystem::rename(dir_ + "/keys.json.tmp", dir_ + "/keys.json");
+    p.child->Signal(SIGHUP);
   }
 
   // The notification flags every webhook test wants, and `more`.
@@ -192,6 +205,7 @@ class WebhookProcessTest : public NotificationProcessTest {
   }
 
  private:
+  std::vector<std::string> b_scopes_ = {"bookings.read", "webhooks.manage"};
   std::vector<std::unique_ptr<Receiver>> owned_;
   std::vector<Receiver*> receivers_;
 };

@@ -41,8 +41,8 @@ class WebhookDeliveryTest : public WebhookProcessTest {
     request.set_parent(hook.name());
     request.set_page_size(200);
     notification::ListWebhookDeliveriesResponse response;
-    grpc::Status status = stub_->ListWebhookDeliveries(Context(key).get(),
-                                                       request, &response);
+    grpc::Status status =
+        stub_->ListWebhookDeliveries(Context(key).get(), request, &response);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return {response.deliveries().begin(), response.deliveries().end()};
   }
@@ -82,8 +82,9 @@ class WebhookDeliveryTest : public WebhookProcessTest {
 };
 
 TEST_P(WebhookDeliveryTest, SignaturesVerifyAndARotatedSecretHasAGracePeriod) {
-  Restart({"--webhook_retry_schedule=300ms,300ms,300ms,300ms,300ms,300ms,"
-           "300ms,300ms,300ms,300ms"});
+  Restart(
+      {"--webhook_retry_schedule=300ms,300ms,300ms,300ms,300ms,300ms,"
+       "300ms,300ms,300ms,300ms"});
   const Receiver& receiver = StartReceiver("receiver");
   const std::string session = CreateSession(20);
   const notification::Webhook hook =
@@ -144,8 +145,7 @@ TEST_P(WebhookDeliveryTest, SignaturesVerifyAndARotatedSecretHasAGracePeriod) {
   EXPECT_EQ(log.back().body["bookingConfirmed"]["booking"], fourth.name());
 
   // The log shows every attempt of that delivery.
-  const std::string name =
-      absl::StrCat(hook.name(), "/deliveries/", log[3].id);
+  const std::string name = absl::StrCat(hook.name(), "/deliveries/", log[3].id);
   const absl::Time deadline = absl::Now() + kWatchdog;
   notification::WebhookDelivery d = Delivery(name);
   while (d.state() != notification::WebhookDelivery::SUCCEEDED &&
@@ -169,8 +169,10 @@ TEST_P(WebhookDeliveryTest, AnAgencyHearsOfItsOwnOrganisationsBookingsOnly) {
   const Receiver& at_b = StartReceiver("agency-b");
   const Receiver& at_admin = StartReceiver("admin");
   const std::string session = CreateSession(20);
-  const notification::Webhook hook_a = Subscribe(*stub_, kAgencyAKey, at_a.url());
-  const notification::Webhook hook_b = Subscribe(*stub_, kAgencyBKey, at_b.url());
+  const notification::Webhook hook_a =
+      Subscribe(*stub_, kAgencyAKey, at_a.url());
+  const notification::Webhook hook_b =
+      Subscribe(*stub_, kAgencyBKey, at_b.url());
   const notification::Webhook hook_admin =
       Subscribe(*stub_, kAdminKey, at_admin.url());
   EXPECT_EQ(hook_a.organisation(), kOrganisationA);
@@ -190,7 +192,8 @@ TEST_P(WebhookDeliveryTest, AnAgencyHearsOfItsOwnOrganisationsBookingsOnly) {
     cancel.set_name(b.name());
     booking::Booking cancelled;
     ASSERT_TRUE(
-        booking_stub_->CancelBooking(Context(kAdminKey).get(), cancel, &cancelled)
+        booking_stub_
+            ->CancelBooking(Context(kAdminKey).get(), cancel, &cancelled)
             .ok());
   }
   const std::vector<Received> admin_log =
@@ -221,8 +224,8 @@ TEST_P(WebhookDeliveryTest, AnAgencyHearsOfItsOwnOrganisationsBookingsOnly) {
   EXPECT_EQ(b_saw, std::set<std::string>{by_b.name()});
   std::set<std::string> a_types;
   for (const Received& r : a_log) a_types.insert(r.body["type"]);
-  EXPECT_THAT(a_types, ElementsAre("training.events.v1.BookingCancelled",
-                                   kConfirmed));
+  EXPECT_THAT(a_types,
+              ElementsAre("training.events.v1.BookingCancelled", kConfirmed));
 
   // Another organisation's subscription cannot be seen or touched.
   notification::GetWebhookRequest get;
@@ -232,11 +235,30 @@ TEST_P(WebhookDeliveryTest, AnAgencyHearsOfItsOwnOrganisationsBookingsOnly) {
             grpc::StatusCode::NOT_FOUND);
   notification::ListWebhooksRequest list;
   notification::ListWebhooksResponse listed;
-  ASSERT_TRUE(stub_->ListWebhooks(Context(kAgencyAKey).get(), list, &listed).ok());
+  ASSERT_TRUE(
+      stub_->ListWebhooks(Context(kAgencyAKey).get(), list, &listed).ok());
   ASSERT_EQ(listed.webhooks_size(), 1);
   EXPECT_EQ(listed.webhooks(0).name(), hook_a.name());
-  ASSERT_TRUE(stub_->ListWebhooks(Context(kAdminKey).get(), list, &listed).ok());
+  ASSERT_TRUE(
+      stub_->ListWebhooks(Context(kAdminKey).get(), list, &listed).ok());
   EXPECT_EQ(listed.webhooks_size(), 3);
+  // B's organisation loses webhooks.manage: its subscription hears of
+  // nothing more, though B's key still books.
+  SetAgencyBScopes({"bookings.read"}, notification_);
+  const absl::Time reloaded_by = absl::Now() + kWatchdog;
+  notification::ListWebhooksResponse b_listed;
+  while (stub_->ListWebhooks(Context(kAgencyBKey).get(), list, &b_listed)
+                 .error_code() != grpc::StatusCode::PERMISSION_DENIED &&
+         absl::Now() < reloaded_by) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  const booking::Booking by_b_later = BookAs(kAgencyBKey, session, 4);
+  WaitForLog(at_admin, [](const auto& l) { return l.size() >= 7; });
+  EXPECT_EQ(Deliveries(hook_b).size(), 2u) << "B's subscription got "
+                                              "another delivery";
+  EXPECT_EQ(at_admin.Log().back().body["bookingConfirmed"]["booking"],
+            by_b_later.name());
+
   // An admin-only type is refused to an agency key, naming the field.
   notification::CreateWebhookRequest erased;
   erased.mutable_webhook()->set_target_uri(at_a.url());
@@ -294,7 +316,8 @@ TEST_P(WebhookDeliveryTest, NonPublicTargetsAreRefusedBeforeAnyRequest) {
   EXPECT_THAT(refused.error_message(), HasSubstr("https"));
 }
 
-TEST_P(WebhookDeliveryTest, AFailingSubscriptionIsDisabledThenResumedAndReplayed) {
+TEST_P(WebhookDeliveryTest,
+       AFailingSubscriptionIsDisabledThenResumedAndReplayed) {
   Restart({"--webhook_retry_schedule=200ms,200ms,200ms,200ms,200ms,200ms",
            "--webhook_disable_after_failures=3", "--webhook_disable_after=0s"});
   const Receiver& receiver = StartReceiver("receiver");
@@ -356,9 +379,9 @@ TEST_P(WebhookDeliveryTest, AFailingSubscriptionIsDisabledThenResumedAndReplayed
   range.set_parent(hook.name());
   *range.mutable_start_time() = ToProto(absl::Now() - absl::Hours(1));
   *range.mutable_end_time() = ToProto(absl::Now() + absl::Hours(1));
-  ASSERT_TRUE(stub_->ReplayWebhookDeliveries(Context(kAdminKey).get(), range,
-                                             &replayed)
-                  .ok());
+  ASSERT_TRUE(
+      stub_->ReplayWebhookDeliveries(Context(kAdminKey).get(), range, &replayed)
+          .ok());
   EXPECT_EQ(replayed.replayed_count(), 0);
 }
 

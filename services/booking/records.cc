@@ -183,7 +183,8 @@ Records::BatchRecordAttendance(const Caller& caller,
               .push_back(BookingName(reference));
         }
         if (!attended.empty() || !no_shows.empty()) {
-          Event event = AttendanceEvent(caller, r.session(), attended, no_shows);
+          Event event =
+              AttendanceEvent(caller, r.session(), attended, no_shows);
           for (const auto& [reference, attendance] : marks) {
             const v1::Booking& marked = found[reference].booking;
             if (marked.attendance() != attendance) AddBookedBy(event, marked);

@@ -114,8 +114,9 @@ std::optional<Event> EventFor(const Event& event,
   const FieldDescriptor* payload_field =
       event.GetReflection()->GetOneofFieldDescriptor(event, &Payloads());
   if (payload_field == nullptr) return std::nullopt;
-  const WebhookRule rule = payload_field->message_type()->options().GetExtension(
-      events::v1::webhook);
+  const WebhookRule rule =
+      payload_field->message_type()->options().GetExtension(
+          events::v1::webhook);
   Event out = event;
   out.clear_request_id();
   out.clear_traceparent();

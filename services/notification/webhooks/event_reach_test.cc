@@ -28,7 +28,8 @@ bool MakeEvent(const FieldDescriptor& payload_field,
   event.set_id("e1");
   event.set_type(payload_field.message_type()->full_name());
   event.set_request_id("request-of-the-caller");
-  event.set_traceparent("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+  event.set_traceparent(
+      "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
   auto* payload = event.GetReflection()->MutableMessage(&event, &payload_field);
   const auto& d = *payload->GetDescriptor();
   bool named = false;
@@ -185,9 +186,11 @@ TEST(EventReachTest, PayloadIsTheProtobufJsonMapping) {
   event.mutable_occur_time()->set_seconds(1767225600);
   event.mutable_booking_confirmed()->set_booking("bookings/AAAA0001");
   const std::string json = PayloadJson(event);
-  EXPECT_THAT(json, ::testing::HasSubstr(R"("occurTime":"2026-01-01T00:00:00Z")"));
-  EXPECT_THAT(json, ::testing::HasSubstr(
-                        R"("bookingConfirmed":{"booking":"bookings/AAAA0001"})"));
+  EXPECT_THAT(json,
+              ::testing::HasSubstr(R"("occurTime":"2026-01-01T00:00:00Z")"));
+  EXPECT_THAT(json,
+              ::testing::HasSubstr(
+                  R"("bookingConfirmed":{"booking":"bookings/AAAA0001"})"));
 }
 
 }  // namespace

@@ -5,9 +5,8 @@
 namespace training::notification::webhooks {
 
 std::vector<absl::Duration> DefaultRetrySchedule() {
-  return {absl::Seconds(5), absl::Minutes(5), absl::Minutes(30),
-          absl::Hours(2),   absl::Hours(5),   absl::Hours(10),
-          absl::Hours(10)};
+  return {absl::Seconds(5), absl::Minutes(5), absl::Minutes(30), absl::Hours(2),
+          absl::Hours(5),   absl::Hours(10),  absl::Hours(10)};
 }
 
 absl::StatusOr<std::vector<absl::Duration>> ParseRetrySchedule(

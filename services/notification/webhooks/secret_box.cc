@@ -88,8 +88,9 @@ absl::StatusOr<std::string> SecretBox::Open(absl::string_view sealed,
                          Bytes(nonce)) != 1 ||
       EVP_DecryptUpdate(ctx.get(), nullptr, &n, Bytes(owner_id),
                         static_cast<int>(owner_id.size())) != 1 ||
-      EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()),
-                        &n, Bytes(cipher), static_cast<int>(cipher.size())) != 1 ||
+      EVP_DecryptUpdate(ctx.get(),
+                        reinterpret_cast<unsigned char*>(plain.data()), &n,
+                        Bytes(cipher), static_cast<int>(cipher.size())) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTag, tag.data()) !=
           1 ||
       EVP_DecryptFinal_ex(ctx.get(),

@@ -42,9 +42,8 @@ std::string Sign(absl::string_view key, absl::string_view webhook_id,
   HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
        reinterpret_cast<const unsigned char*>(signed_content.data()),
        signed_content.size(), mac, &size);
-  return absl::StrCat(
-      "v1,", absl::Base64Escape(absl::string_view(
-                 reinterpret_cast<const char*>(mac), size)));
+  return absl::StrCat("v1,", absl::Base64Escape(absl::string_view(
+                                 reinterpret_cast<const char*>(mac), size)));
 }
 
 std::string SignatureHeader(const std::vector<std::string>& keys,

@@ -18,8 +18,9 @@ TEST(SignatureTest, MatchesAnIndependentHmac) {
   absl::StatusOr<std::string> key = SecretKey(kSecret);
   ASSERT_TRUE(key.ok()) << key.status();
   EXPECT_EQ(key->size(), 32u);
-  EXPECT_EQ(Sign(*key, "msg_0123456789abcdef0123", 1767225600, R"({"id":"e1"})"),
-            kExpected);
+  EXPECT_EQ(
+      Sign(*key, "msg_0123456789abcdef0123", 1767225600, R"({"id":"e1"})"),
+      kExpected);
 }
 
 TEST(SignatureTest, EveryPartOfTheSignedContentCounts) {

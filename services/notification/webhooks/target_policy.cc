@@ -80,7 +80,7 @@ const std::vector<Named>& NonPublic() {
 // The IPv4 address an IPv6 one carries (mapped, NAT64, 6to4),
 // when it carries one.
 std::optional<std::string> EmbeddedV4(const unsigned char* a) {
-  static const unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0,
+  static const unsigned char kMapped[12] = {0, 0, 0, 0, 0,    0,
                                             0, 0, 0, 0, 0xff, 0xff};
   static const unsigned char kNat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0,
                                            0, 0,    0,    0,    0, 0};
@@ -155,8 +155,8 @@ absl::StatusOr<TargetUrl> ParseTargetUrl(absl::string_view text,
     return absl::InvalidArgumentError("must not have a fragment");
   }
   const bool http_allowed =
-      std::find(policy.http_hosts.begin(), policy.http_hosts.end(),
-                out.host) != policy.http_hosts.end();
+      std::find(policy.http_hosts.begin(), policy.http_hosts.end(), out.host) !=
+      policy.http_hosts.end();
   if (out.scheme != "https" && !(out.scheme == "http" && http_allowed)) {
     return absl::InvalidArgumentError(
         "must be an https URL (http only for hosts --webhook_allow_http "

@@ -28,7 +28,7 @@ struct TargetUrl {
   std::string scheme;  // "https" or "http"
   std::string host;    // without brackets for IPv6
   int port = 0;
-  std::string url;     // normalised
+  std::string url;  // normalised
 };
 
 // One address range, `10.0.0.0/8` or `fd00::/8`.

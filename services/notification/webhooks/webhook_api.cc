@@ -28,18 +28,14 @@ bool IsHexId(absl::string_view id, size_t size) {
          id.find_first_not_of("0123456789abcdef") == absl::string_view::npos;
 }
 
-absl::Status NotFound() {
-  return absl::NotFoundError("name: no such webhook");
-}
+absl::Status NotFound() { return absl::NotFoundError("name: no such webhook"); }
 
-std::string NewEtag() {
-  return absl::BytesToHexString(random::UniqueBytes(8));
-}
+std::string NewEtag() { return absl::BytesToHexString(random::UniqueBytes(8)); }
 
 // The organisation a caller acts for; empty for an admin.
 std::string OrganisationOf(const auth::Principal& caller) {
   return caller.kind == auth::Principal::Kind::kAgency ? caller.organisation
-                                                        : "";
+                                                       : "";
 }
 
 bool IsAdmin(const auth::Principal& caller) {
@@ -57,7 +53,8 @@ void CheckSettable(const v1::Webhook& w, const auth::Principal& caller,
     } else if (absl::StatusOr<TargetUrl> url =
                    ParseTargetUrl(w.target_uri(), policy);
                !url.ok()) {
-      out.push_back({"webhook.target_uri", std::string(url.status().message())});
+      out.push_back(
+          {"webhook.target_uri", std::string(url.status().message())});
     }
   }
   if (types) {
@@ -71,8 +68,8 @@ void CheckSettable(const v1::Webhook& w, const auth::Principal& caller,
         out.push_back({field, "is listed twice"});
         continue;
       }
-      absl::Status allowed = CheckSubscribable(w.event_types(i),
-                                               IsAdmin(caller), caller.scopes);
+      absl::Status allowed =
+          CheckSubscribable(w.event_types(i), IsAdmin(caller), caller.scopes);
       if (!allowed.ok()) {
         out.push_back({field, std::string(allowed.message())});
       }
@@ -96,7 +93,8 @@ v1::Webhook ResourceOf(const WebhookRecord& r) {
   w.set_organisation(r.organisation);
   if (!r.sealed_previous_secret.empty() &&
       r.previous_secret_expire != absl::InfinitePast()) {
-    *w.mutable_previous_secret_expire_time() = ToProto(r.previous_secret_expire);
+    *w.mutable_previous_secret_expire_time() =
+        ToProto(r.previous_secret_expire);
   }
   w.set_consecutive_failures(r.consecutive_failures);
   if (r.last_success != absl::InfinitePast()) {
@@ -117,8 +115,8 @@ absl::StatusOr<WebhookRecord> WebhookApi::Owned(const Caller& caller,
   }
   ASSIGN_OR_RETURN(std::optional<WebhookRecord> found,
                    store_->GetWebhook(std::string(id)));
-  if (!found || (!IsAdmin(caller) &&
-                 found->organisation != OrganisationOf(caller))) {
+  if (!found ||
+      (!IsAdmin(caller) && found->organisation != OrganisationOf(caller))) {
     return NotFound();
   }
   return *found;
@@ -234,9 +232,9 @@ absl::StatusOr<v1::Webhook> WebhookApi::UpdateWebhook(
       description = true;
     } else {
       violations.push_back(
-          {"update_mask",
-           absl::StrCat(path, ": only target_uri, event_types and "
-                              "description can be changed")});
+          {"update_mask", absl::StrCat(path,
+                                       ": only target_uri, event_types and "
+                                       "description can be changed")});
     }
   }
   CheckSettable(r.webhook(), caller, policy_, target, types, description,
@@ -248,7 +246,8 @@ absl::StatusOr<v1::Webhook> WebhookApi::UpdateWebhook(
         "ETAG_MISMATCH");
   }
   const std::string expected = w.etag;
-  if (target) w.target_uri = ParseTargetUrl(r.webhook().target_uri(), policy_)->url;
+  if (target)
+    w.target_uri = ParseTargetUrl(r.webhook().target_uri(), policy_)->url;
   if (types) {
     w.event_types = {r.webhook().event_types().begin(),
                      r.webhook().event_types().end()};
@@ -317,8 +316,9 @@ absl::StatusOr<v1::Webhook> WebhookApi::ResumeWebhook(
 absl::StatusOr<v1::WebhookDelivery> WebhookApi::GetWebhookDelivery(
     const Caller& caller, const v1::GetWebhookDeliveryRequest& r) {
   const size_t at = r.name().find("/deliveries/");
-  absl::string_view id =
-      at == std::string::npos ? "" : absl::string_view(r.name()).substr(at + 12);
+  absl::string_view id = at == std::string::npos
+                             ? ""
+                             : absl::string_view(r.name()).substr(at + 12);
   if (at == std::string::npos || !absl::ConsumePrefix(&id, "msg_") ||
       !IsHexId(id, 20)) {
     return InvalidArgumentError(

@@ -7,21 +7,32 @@
 #include "common/time/proto_time.h"
 #include "services/notification/webhooks/event_reach.h"
 #include "services/notification/webhooks/webhook_store.h"
+#include "training/events/v1/webhook_rule.pb.h"
 
 namespace training::notification::webhooks {
 
 absl::Status FanOut(sql::Transaction& tx, const events::v1::Event& event,
-                    absl::Time now) {
+                    absl::Time now, const auth::KeyStore* keys) {
   const auto* payload = event.GetReflection()->GetOneofFieldDescriptor(
       event, events::v1::Event::descriptor()->FindOneofByName("payload"));
   if (payload == nullptr) return absl::OkStatus();  // a type from the future
   const std::string& type = payload->message_type()->full_name();
   ASSIGN_OR_RETURN(std::vector<WebhookRecord> subscriptions,
                    WebhookStore::Subscriptions(tx));
+  const std::string scope =
+      RuleOf(type).value_or(events::v1::WebhookRule()).scope();
+  const std::shared_ptr<const auth::KeySet> key_set =
+      keys == nullptr ? nullptr : keys->Current();
   for (const WebhookRecord& w : subscriptions) {
     if (!w.event_types.empty() &&
         std::find(w.event_types.begin(), w.event_types.end(), type) ==
             w.event_types.end()) {
+      continue;
+    }
+    if (key_set != nullptr && !w.organisation.empty() &&
+        (!key_set->OrganisationHolds(w.organisation, "webhooks.manage") ||
+         (!scope.empty() &&
+          !key_set->OrganisationHolds(w.organisation, scope)))) {
       continue;
     }
     // A subscription hears of what happens after it was made.

@@ -8,15 +8,20 @@
 // once every delivery is durable.
 
 #include "absl/status/status.h"
+#include "common/auth/api_keys.h"
 #include "common/sql/database.h"
 #include "common/time/clock.h"
 #include "training/events/v1/events.pb.h"
 
 namespace training::notification::webhooks {
 
-// The consumer's handler: stores the deliveries of `event`.
+// The consumer's handler: stores the deliveries of `event`. An agency's
+// subscription gets one only while some key of its organisation in `keys`
+// still holds `webhooks.manage` and the event type's scope, so that
+// withdrawing an organisation's keys (or a scope) stops its webhooks
+// while a rotated key does not; null `keys`: no such check (tests).
 absl::Status FanOut(sql::Transaction& tx, const events::v1::Event& event,
-                    absl::Time now);
+                    absl::Time now, const auth::KeyStore* keys);
 
 }  // namespace training::notification::webhooks
 

@@ -85,8 +85,9 @@ HttpReply WebhookHttp::Post(
     }
   }
   const std::string pinned =
-      addresses[0].size() == 16 ? absl::StrCat("[", AddressText(addresses[0]), "]")
-                                : AddressText(addresses[0]);
+      addresses[0].size() == 16
+          ? absl::StrCat("[", AddressText(addresses[0]), "]")
+          : AddressText(addresses[0]);
   const std::string resolve_entry =
       absl::StrCat(target->host, ":", target->port, ":", pinned);
   std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> resolve(
@@ -108,8 +109,9 @@ HttpReply WebhookHttp::Post(
   curl_easy_setopt(curl_, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(curl_, CURLOPT_PROXY, "");
   curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl_, CURLOPT_TIMEOUT_MS,
-                   static_cast<long>(absl::ToInt64Milliseconds(options_.timeout)));
+  curl_easy_setopt(
+      curl_, CURLOPT_TIMEOUT_MS,
+      static_cast<long>(absl::ToInt64Milliseconds(options_.timeout)));
   curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, header_list.get());
   curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, body.data());
   curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE_LARGE,
@@ -131,7 +133,8 @@ HttpReply WebhookHttp::Post(
   }
   if (reply.ok()) return finish("");
   if (status >= 300 && status < 400) {
-    return finish(absl::StrCat("HTTP ", status, " (redirects are not followed)"));
+    return finish(
+        absl::StrCat("HTTP ", status, " (redirects are not followed)"));
   }
   return finish(absl::StrCat("HTTP ", status));
 }

@@ -29,8 +29,8 @@ struct HttpOptions {
 
 // What an attempt came to.
 struct HttpReply {
-  int status = 0;      // 0: no answer
-  std::string error;   // empty on a 2xx; never the body
+  int status = 0;     // 0: no answer
+  std::string error;  // empty on a 2xx; never the body
   absl::Duration latency;
   bool ok() const { return status >= 200 && status < 300; }
 };
@@ -42,9 +42,10 @@ class WebhookHttp {
   WebhookHttp(const WebhookHttp&) = delete;
   WebhookHttp& operator=(const WebhookHttp&) = delete;
 
-  HttpReply Post(const std::string& url,
-                 const std::vector<std::pair<std::string, std::string>>& headers,
-                 const std::string& body);
+  HttpReply Post(
+      const std::string& url,
+      const std::vector<std::pair<std::string, std::string>>& headers,
+      const std::string& body);
 
  private:
   const HttpOptions options_;

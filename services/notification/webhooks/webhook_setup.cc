@@ -75,8 +75,7 @@ void RegisterHandlers(runtime::Dispatcher& d, WebhookApi* api) {
   Bind(d, "ResumeWebhook", api, &WebhookApi::ResumeWebhook);
   Bind(d, "GetWebhookDelivery", api, &WebhookApi::GetWebhookDelivery);
   Bind(d, "ListWebhookDeliveries", api, &WebhookApi::ListWebhookDeliveries);
-  Bind(d, "ReplayWebhookDeliveries", api,
-       &WebhookApi::ReplayWebhookDeliveries);
+  Bind(d, "ReplayWebhookDeliveries", api, &WebhookApi::ReplayWebhookDeliveries);
 }
 
 absl::StatusOr<TargetPolicy> PolicyFromFlags() {
@@ -86,8 +85,8 @@ absl::StatusOr<TargetPolicy> PolicyFromFlags() {
     if (text.empty()) continue;
     absl::StatusOr<AddressRange> range = ParseAddressRange(text);
     if (!range.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--webhook_allow_addresses: ", range.status().message()));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--webhook_allow_addresses: ", range.status().message()));
     }
     policy.allowed_ranges.push_back(*range);
   }
@@ -183,17 +182,17 @@ absl::Status RegisterWebhooks(runtime::ServerRunner& runner,
           .owner = owner});
   auto api = std::make_shared<WebhookApi>(store.get(), secrets.get(),
                                           Clock::Real(), policy);
-  std::vector<std::shared_ptr<void>> kept = {keys, store, secrets, api,
-                                             worker};
-  for (const char* stream : {"training.events.booking",
-                             "training.events.catalogue",
-                             "training.events.content"}) {
+  std::vector<std::shared_ptr<void>> kept = {keys, store, secrets, api, worker};
+  for (const char* stream :
+       {"training.events.booking", "training.events.catalogue",
+        "training.events.content"}) {
     auto consumer = std::make_shared<events::StreamConsumer>(
         db.get(), redis.get(),
         events::ConsumerOptions{
             .stream = stream, .group = "webhooks", .consumer = owner},
-        [](sql::Transaction& tx, const events::v1::Event& event) {
-          return FanOut(tx, event, absl::Now());
+        [keys = runner.runtime().keys](sql::Transaction& tx,
+                                       const events::v1::Event& event) {
+          return FanOut(tx, event, absl::Now(), keys);
         });
     consumer->Start();
     kept.push_back(consumer);

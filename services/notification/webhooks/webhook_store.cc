@@ -42,7 +42,8 @@ absl::StatusOr<WebhookRecord> RecordAt(const sql::ResultSet& rows, size_t i) {
   ASSIGN_OR_RETURN(r.sealed_secret, rows.GetString(i, "secret"));
   ASSIGN_OR_RETURN(r.sealed_previous_secret,
                    rows.GetString(i, "previous_secret"));
-  ASSIGN_OR_RETURN(int64_t expire, rows.GetInt64(i, "previous_secret_expire_us"));
+  ASSIGN_OR_RETURN(int64_t expire,
+                   rows.GetInt64(i, "previous_secret_expire_us"));
   r.previous_secret_expire = FromMicros(expire);
   ASSIGN_OR_RETURN(int64_t failures, rows.GetInt64(i, "consecutive_failures"));
   r.consecutive_failures = static_cast<int>(failures);
@@ -193,11 +194,10 @@ absl::StatusOr<std::optional<WebhookRecord>> WebhookStore::GetWebhook(
   std::optional<WebhookRecord> out;
   RETURN_IF_ERROR(sql::RunInTransaction(
       *db_, sql::TxMode::kRead, [&](sql::Transaction& tx) -> absl::Status {
-        ASSIGN_OR_RETURN(
-            sql::ResultSet rows,
-            tx.Query(absl::StrCat("SELECT ", kColumns,
-                                  " FROM webhooks WHERE id = $1"),
-                     {id}));
+        ASSIGN_OR_RETURN(sql::ResultSet rows,
+                         tx.Query(absl::StrCat("SELECT ", kColumns,
+                                               " FROM webhooks WHERE id = $1"),
+                                  {id}));
         out.reset();
         if (rows.empty()) return absl::OkStatus();
         ASSIGN_OR_RETURN(out, RecordAt(rows, 0));
@@ -272,8 +272,8 @@ absl::StatusOr<bool> WebhookStore::DeleteWebhook(const std::string& id) {
             tx.Execute("DELETE FROM webhook_deliveries WHERE webhook = $1",
                        {id})
                 .status());
-        ASSIGN_OR_RETURN(int64_t n,
-                         tx.Execute("DELETE FROM webhooks WHERE id = $1", {id}));
+        ASSIGN_OR_RETURN(
+            int64_t n, tx.Execute("DELETE FROM webhooks WHERE id = $1", {id}));
         deleted = n == 1;
         return absl::OkStatus();
       }));
@@ -286,7 +286,8 @@ absl::StatusOr<std::map<int, int64_t>> WebhookStore::WebhooksByState() {
       *db_, sql::TxMode::kRead, [&](sql::Transaction& tx) -> absl::Status {
         ASSIGN_OR_RETURN(
             sql::ResultSet rows,
-            tx.Query("SELECT state, COUNT(*) AS n FROM webhooks GROUP BY state"));
+            tx.Query(
+                "SELECT state, COUNT(*) AS n FROM webhooks GROUP BY state"));
         out.clear();
         for (size_t i = 0; i < rows.size(); ++i) {
           ASSIGN_OR_RETURN(int64_t state, rows.GetInt64(i, "state"));

@@ -54,8 +54,9 @@ absl::StatusOr<v1::WebhookDelivery> DeliveryAt(const sql::ResultSet& rows,
 std::string DisabledReason(const WebhookRecord& w, const AttemptOutcome& o,
                            absl::Time now) {
   return absl::StrCat(
-      "disabled at ", absl::FormatTime(absl::RFC3339_sec, now, absl::UTCTimeZone()),
-      " after ", w.consecutive_failures + 1, " attempts in a row failed since ",
+      "disabled at ",
+      absl::FormatTime(absl::RFC3339_sec, now, absl::UTCTimeZone()), " after ",
+      w.consecutive_failures + 1, " attempts in a row failed since ",
       absl::FormatTime(absl::RFC3339_sec, w.failing_since, absl::UTCTimeZone()),
       "; last: ", o.error);
 }
@@ -167,8 +168,10 @@ absl::StatusOr<bool> WebhookStore::RecordAttempt(
         ASSIGN_OR_RETURN(int64_t failures,
                          rows.GetInt64(0, "consecutive_failures"));
         w.consecutive_failures = static_cast<int>(failures);
-        ASSIGN_OR_RETURN(int64_t since_us, rows.GetInt64(0, "failing_since_us"));
-        w.failing_since = since_us == 0 ? o.start : absl::FromUnixMicros(since_us);
+        ASSIGN_OR_RETURN(int64_t since_us,
+                         rows.GetInt64(0, "failing_since_us"));
+        w.failing_since =
+            since_us == 0 ? o.start : absl::FromUnixMicros(since_us);
         const bool disable_now =
             w_state == v1::Webhook::ACTIVE &&
             w.consecutive_failures + 1 >= disable.failures &&
@@ -245,12 +248,14 @@ absl::StatusOr<std::vector<v1::WebhookDelivery>> WebhookStore::ListDeliveries(
                           absl::StrJoin(states, ", "), ")");
         }
         if (filter.start) {
-          absl::StrAppend(&where, " AND create_us >= ",
-                          sql::AddParam(params, absl::ToUnixMicros(*filter.start)));
+          absl::StrAppend(
+              &where, " AND create_us >= ",
+              sql::AddParam(params, absl::ToUnixMicros(*filter.start)));
         }
         if (filter.end) {
-          absl::StrAppend(&where, " AND create_us < ",
-                          sql::AddParam(params, absl::ToUnixMicros(*filter.end)));
+          absl::StrAppend(
+              &where, " AND create_us < ",
+              sql::AddParam(params, absl::ToUnixMicros(*filter.end)));
         }
         if (after) {
           const std::string us = sql::AddParam(params, after->first);
@@ -294,18 +299,17 @@ absl::StatusOr<int> WebhookStore::Replay(const std::string& webhook,
           replayed = static_cast<int>(n);
           return absl::OkStatus();
         }
-        const std::string states =
-            include_succeeded ? "(1, 3, 4)" : "(4)";
+        const std::string states = include_succeeded ? "(1, 3, 4)" : "(4)";
         ASSIGN_OR_RETURN(
             int64_t n,
-            tx.Execute(absl::StrCat(
-                           "UPDATE webhook_deliveries SET state = 1, "
-                           "next_attempt_us = $4 WHERE id IN (SELECT id FROM "
-                           "webhook_deliveries WHERE webhook = $1 AND "
-                           "create_us >= $2 AND create_us < $3 AND state IN ",
-                           states, " ORDER BY create_us LIMIT $5)"),
-                       {webhook, absl::ToUnixMicros(start),
-                        absl::ToUnixMicros(end), now_us, int64_t{limit}}));
+            tx.Execute(
+                absl::StrCat("UPDATE webhook_deliveries SET state = 1, "
+                             "next_attempt_us = $4 WHERE id IN (SELECT id FROM "
+                             "webhook_deliveries WHERE webhook = $1 AND "
+                             "create_us >= $2 AND create_us < $3 AND state IN ",
+                             states, " ORDER BY create_us LIMIT $5)"),
+                {webhook, absl::ToUnixMicros(start), absl::ToUnixMicros(end),
+                 now_us, int64_t{limit}}));
         replayed = static_cast<int>(n);
         return absl::OkStatus();
       }));

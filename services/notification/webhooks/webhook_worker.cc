@@ -22,9 +22,8 @@ metrics::CounterFamily& Outcomes() {
 
 void ObserveLag(absl::Duration lag) {
   static auto& family = metrics::DefaultRegistry().Histogram(
-      "training_webhook_lag_seconds",
-      "From the event to the receiver's 2xx.", {},
-      {0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300, 3600, 86400});
+      "training_webhook_lag_seconds", "From the event to the receiver's 2xx.",
+      {}, {0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300, 3600, 86400});
   family.Observe({}, absl::ToDoubleSeconds(lag));
 }
 
@@ -84,14 +83,14 @@ absl::StatusOr<bool> WebhookWorker::SendOne(WebhookHttp& http,
     const int64_t timestamp = absl::ToUnixSeconds(start);
     const std::string msg_id = d.id;
     runtime::CrashPoint("webhooks.before_post");
-    const HttpReply reply = http.Post(
-        d.target_uri,
-        {{"Content-Type", "application/json"},
-         {"webhook-id", msg_id},
-         {"webhook-timestamp", absl::StrCat(timestamp)},
-         {"webhook-signature",
-          SignatureHeader(*keys, msg_id, timestamp, d.payload)}},
-        d.payload);
+    const HttpReply reply =
+        http.Post(d.target_uri,
+                  {{"Content-Type", "application/json"},
+                   {"webhook-id", msg_id},
+                   {"webhook-timestamp", absl::StrCat(timestamp)},
+                   {"webhook-signature",
+                    SignatureHeader(*keys, msg_id, timestamp, d.payload)}},
+                  d.payload);
     outcome.http_status = reply.status;
     outcome.latency = reply.latency;
     outcome.error = reply.error;
