@@ -193,7 +193,8 @@ absl::Status RegisterWebhooks(runtime::ServerRunner& runner,
         [keys = runner.runtime().keys](sql::Transaction& tx,
                                        const events::v1::Event& event) {
           return FanOut(tx, event, absl::Now(), keys);
-        });
+        },
+        [w = worker.get()](const events::v1::Event&) { w->Wake(); });
     consumer->Start();
     kept.push_back(consumer);
   }

@@ -150,11 +150,16 @@ absl::StatusOr<bool> WebhookStore::RecordAttempt(
                         absl::ToInt64Microseconds(o.latency), o.error})
                 .status());
         if (o.succeeded) {
+          // Every sender's success would otherwise queue on this one row:
+          // it is written when a run of failures ends, and its success
+          // time at most once a second.
           return tx
               .Execute(
                   "UPDATE webhooks SET consecutive_failures = 0, "
-                  "failing_since_us = 0, last_success_us = $2 WHERE id = $1",
-                  {d.webhook, now_us})
+                  "failing_since_us = 0, last_success_us = $2 WHERE id = $1 "
+                  "AND (consecutive_failures <> 0 OR failing_since_us <> 0 OR "
+                  "last_success_us < $3)",
+                  {d.webhook, now_us, now_us - 1000000})
               .status();
         }
         ASSIGN_OR_RETURN(

@@ -144,16 +144,29 @@ void WebhookWorker::Start() {
         if (!sent.ok()) {
           log::Warning("webhooks.send_error", {{"code", sent.status().code()}});
         }
-        if (!sent.ok() || !*sent) {
-          stop_.WaitForNotificationWithTimeout(options_.idle_poll);
-        }
+        if (!sent.ok() || !*sent) Idle();
       }
     });
   }
 }
 
+void WebhookWorker::Wake() {
+  absl::MutexLock lock(&wake_mu_);
+  ++wakes_;
+}
+
+void WebhookWorker::Idle() {
+  absl::MutexLock lock(&wake_mu_);
+  const int64_t seen = wakes_;
+  auto woken = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(wake_mu_) {
+    return wakes_ != seen || stop_.HasBeenNotified();
+  };
+  wake_mu_.AwaitWithTimeout(absl::Condition(&woken), options_.idle_poll);
+}
+
 void WebhookWorker::Stop() {
   if (!stop_.HasBeenNotified()) stop_.Notify();
+  Wake();
   for (std::thread& t : threads_) {
     if (t.joinable()) t.join();
   }

@@ -59,8 +59,14 @@ class WebhookWorker {
 
   void Start();
   void Stop();
+  // Ends the idle senders' wait: deliveries were just stored (by this
+  // process's fan-out), so that they go now rather than at the next poll.
+  void Wake();
 
  private:
+  // Waits up to `idle_poll` for Wake() or Stop().
+  void Idle();
+
   // The signing keys of a claimed delivery: the current secret's, and the
   // previous one's while its grace period lasts.
   absl::StatusOr<std::vector<std::string>> SigningKeys(
@@ -72,6 +78,8 @@ class WebhookWorker {
   const WebhookWorkerOptions options_;
   absl::Mutex mu_;
   absl::BitGen random_ ABSL_GUARDED_BY(mu_);
+  absl::Mutex wake_mu_;
+  int64_t wakes_ ABSL_GUARDED_BY(wake_mu_) = 0;
   absl::Notification stop_;
   std::vector<std::thread> threads_;
 };
