@@ -123,8 +123,8 @@ CREATE TABLE webhook_deliveries (
 );
 CREATE UNIQUE INDEX webhook_deliveries_once
   ON webhook_deliveries (webhook, event_id);
-CREATE INDEX webhook_deliveries_due
-  ON webhook_deliveries (state, next_attempt_us);
+CREATE INDEX webhook_deliveries_waiting
+  ON webhook_deliveries (next_attempt_us) WHERE state IN (1, 2);
 CREATE INDEX webhook_deliveries_by_time
   ON webhook_deliveries (webhook, create_us, id);
 CREATE TABLE webhook_attempts (

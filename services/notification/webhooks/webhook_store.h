@@ -156,6 +156,14 @@ class WebhookStore {
                                      const DisablePolicy& disable,
                                      absl::Time now, bool* disabled);
 
+  // RecordAttempt and, in the same transaction, ClaimDelivery: a busy
+  // sender's one transaction per delivery. `next` is the claimed one.
+  absl::StatusOr<bool> RecordAndClaim(
+      const ClaimedWebhookDelivery& d, const std::string& owner,
+      const AttemptOutcome& outcome, const DisablePolicy& disable,
+      absl::Time now, absl::Duration lease, bool* disabled,
+      std::optional<ClaimedWebhookDelivery>* next);
+
   // --- The log (webhook_store_deliveries.cc) ---
   absl::StatusOr<std::optional<v1::WebhookDelivery>> GetDelivery(
       const std::string& webhook, const std::string& id);
@@ -180,6 +188,16 @@ class WebhookStore {
 
  private:
   explicit WebhookStore(sql::Database* db) : db_(db) {}
+
+  static absl::StatusOr<std::optional<ClaimedWebhookDelivery>> ClaimIn(
+      sql::Transaction& tx, const std::string& owner, absl::Time now,
+      absl::Duration lease);
+  static absl::StatusOr<bool> RecordIn(sql::Transaction& tx,
+                                       const ClaimedWebhookDelivery& d,
+                                       const std::string& owner,
+                                       const AttemptOutcome& outcome,
+                                       const DisablePolicy& disable,
+                                       absl::Time now, bool* disabled);
 
   sql::Database* db_;
 };

@@ -63,55 +63,136 @@ std::string DisabledReason(const WebhookRecord& w, const AttemptOutcome& o,
 
 }  // namespace
 
+absl::StatusOr<std::optional<ClaimedWebhookDelivery>> WebhookStore::ClaimIn(
+    sql::Transaction& tx, const std::string& owner, absl::Time now,
+    absl::Duration lease) {
+  const int64_t now_us = absl::ToUnixMicros(now);
+  // next_attempt_us is when a PENDING one is due and when a SENDING one's
+  // lease ends.
+  static const sql::SqlText kNext = [] {
+    const std::string select =
+        "SELECT d.id, d.webhook, d.payload, d.attempts, d.event_us, "
+        "w.target_uri, w.secret, w.previous_secret, "
+        "w.previous_secret_expire_us FROM webhook_deliveries d JOIN "
+        "webhooks w ON w.id = d.webhook WHERE d.state IN (1, 2) AND "
+        "d.next_attempt_us <= $1 AND w.state = 1 "
+        "ORDER BY d.next_attempt_us LIMIT 1";
+    return sql::SqlText{select, select + " FOR UPDATE OF d SKIP LOCKED"};
+  }();
+  ASSIGN_OR_RETURN(sql::ResultSet rows,
+                   tx.Query(kNext.For(tx.engine()), {now_us}));
+  if (rows.empty()) return std::nullopt;
+  ClaimedWebhookDelivery d;
+  ASSIGN_OR_RETURN(d.id, rows.GetString(0, "id"));
+  ASSIGN_OR_RETURN(d.webhook, rows.GetString(0, "webhook"));
+  ASSIGN_OR_RETURN(d.payload, rows.GetString(0, "payload"));
+  ASSIGN_OR_RETURN(int64_t attempts, rows.GetInt64(0, "attempts"));
+  d.attempt = static_cast<int>(attempts) + 1;
+  ASSIGN_OR_RETURN(int64_t event_us, rows.GetInt64(0, "event_us"));
+  d.event_time = absl::FromUnixMicros(event_us);
+  ASSIGN_OR_RETURN(d.target_uri, rows.GetString(0, "target_uri"));
+  ASSIGN_OR_RETURN(d.sealed_secret, rows.GetString(0, "secret"));
+  ASSIGN_OR_RETURN(d.sealed_previous_secret,
+                   rows.GetString(0, "previous_secret"));
+  ASSIGN_OR_RETURN(int64_t expire_us,
+                   rows.GetInt64(0, "previous_secret_expire_us"));
+  d.previous_secret_expire = absl::FromUnixMicros(expire_us);
+  ASSIGN_OR_RETURN(
+      int64_t taken,
+      tx.Execute("UPDATE webhook_deliveries SET state = 2, attempts = "
+                 "attempts + 1, lease_owner = $2, next_attempt_us = $3 "
+                 "WHERE id = $1 AND state IN (1, 2) AND "
+                 "next_attempt_us <= $4",
+                 {d.id, owner, absl::ToUnixMicros(now + lease), now_us}));
+  if (taken != 1) return std::nullopt;
+  return d;
+}
+
 absl::StatusOr<std::optional<ClaimedWebhookDelivery>>
 WebhookStore::ClaimDelivery(const std::string& owner, absl::Time now,
                             absl::Duration lease) {
   std::optional<ClaimedWebhookDelivery> claimed;
   RETURN_IF_ERROR(sql::RunInTransaction(
       *db_, sql::TxMode::kWrite, [&](sql::Transaction& tx) -> absl::Status {
-        claimed.reset();
-        const int64_t now_us = absl::ToUnixMicros(now);
-        // next_attempt_us is when a PENDING one is due and when a SENDING
-        // one's lease ends.
-        static const sql::SqlText kNext = [] {
-          const std::string select =
-              "SELECT d.id, d.webhook, d.payload, d.attempts, d.event_us, "
-              "w.target_uri, w.secret, w.previous_secret, "
-              "w.previous_secret_expire_us FROM webhook_deliveries d JOIN "
-              "webhooks w ON w.id = d.webhook WHERE d.state IN (1, 2) AND "
-              "d.next_attempt_us <= $1 AND w.state = 1 "
-              "ORDER BY d.next_attempt_us LIMIT 1";
-          return sql::SqlText{select, select + " FOR UPDATE OF d SKIP LOCKED"};
-        }();
-        ASSIGN_OR_RETURN(sql::ResultSet rows,
-                         tx.Query(kNext.For(tx.engine()), {now_us}));
-        if (rows.empty()) return absl::OkStatus();
-        ClaimedWebhookDelivery d;
-        ASSIGN_OR_RETURN(d.id, rows.GetString(0, "id"));
-        ASSIGN_OR_RETURN(d.webhook, rows.GetString(0, "webhook"));
-        ASSIGN_OR_RETURN(d.payload, rows.GetString(0, "payload"));
-        ASSIGN_OR_RETURN(int64_t attempts, rows.GetInt64(0, "attempts"));
-        d.attempt = static_cast<int>(attempts) + 1;
-        ASSIGN_OR_RETURN(int64_t event_us, rows.GetInt64(0, "event_us"));
-        d.event_time = absl::FromUnixMicros(event_us);
-        ASSIGN_OR_RETURN(d.target_uri, rows.GetString(0, "target_uri"));
-        ASSIGN_OR_RETURN(d.sealed_secret, rows.GetString(0, "secret"));
-        ASSIGN_OR_RETURN(d.sealed_previous_secret,
-                         rows.GetString(0, "previous_secret"));
-        ASSIGN_OR_RETURN(int64_t expire_us,
-                         rows.GetInt64(0, "previous_secret_expire_us"));
-        d.previous_secret_expire = absl::FromUnixMicros(expire_us);
-        ASSIGN_OR_RETURN(
-            int64_t taken,
-            tx.Execute("UPDATE webhook_deliveries SET state = 2, attempts = "
-                       "attempts + 1, lease_owner = $2, next_attempt_us = $3 "
-                       "WHERE id = $1 AND state IN (1, 2) AND "
-                       "next_attempt_us <= $4",
-                       {d.id, owner, absl::ToUnixMicros(now + lease), now_us}));
-        if (taken == 1) claimed = std::move(d);
+        ASSIGN_OR_RETURN(claimed, ClaimIn(tx, owner, now, lease));
         return absl::OkStatus();
       }));
   return claimed;
+}
+
+absl::StatusOr<bool> WebhookStore::RecordIn(sql::Transaction& tx,
+                                            const ClaimedWebhookDelivery& d,
+                                            const std::string& owner,
+                                            const AttemptOutcome& o,
+                                            const DisablePolicy& disable,
+                                            absl::Time now, bool* disabled) {
+  *disabled = false;
+  const int64_t now_us = absl::ToUnixMicros(now);
+  const int64_t state =
+      o.succeeded ? kSucceeded : (o.retry_at ? kPending : kFailed);
+  const int64_t next_us = o.retry_at ? absl::ToUnixMicros(*o.retry_at) : now_us;
+  ASSIGN_OR_RETURN(
+      int64_t n,
+      tx.Execute(
+          "UPDATE webhook_deliveries SET state = $3, next_attempt_us = "
+          "$4, lease_owner = '', last_status = $5, last_error = $6, "
+          "succeed_us = $7 WHERE id = $1 AND state = 2 AND lease_owner = "
+          "$2",
+          {d.id, owner, state, next_us, int64_t{o.http_status}, o.error,
+           o.succeeded ? now_us : int64_t{0}}));
+  if (n != 1) return false;  // the lease was lost
+  RETURN_IF_ERROR(
+      tx.Execute("INSERT INTO webhook_attempts (delivery, attempt, "
+                 "attempt_us, http_status, latency_us, error) VALUES "
+                 "($1, $2, $3, $4, $5, $6) ON CONFLICT (delivery, "
+                 "attempt) DO NOTHING",
+                 {d.id, int64_t{d.attempt}, absl::ToUnixMicros(o.start),
+                  int64_t{o.http_status}, absl::ToInt64Microseconds(o.latency),
+                  o.error})
+          .status());
+  if (o.succeeded) {
+    // Every sender's success would otherwise queue on this one row:
+    // it is written when a run of failures ends, and its success
+    // time at most once a second.
+    RETURN_IF_ERROR(
+        tx.Execute("UPDATE webhooks SET consecutive_failures = 0, "
+                   "failing_since_us = 0, last_success_us = $2 WHERE id = $1 "
+                   "AND (consecutive_failures <> 0 OR failing_since_us <> 0 OR "
+                   "last_success_us < $3)",
+                   {d.webhook, now_us, now_us - 1000000})
+            .status());
+    return true;
+  }
+  ASSIGN_OR_RETURN(
+      sql::ResultSet rows,
+      tx.Query("SELECT state, consecutive_failures, failing_since_us "
+               "FROM webhooks WHERE id = $1",
+               {d.webhook}));
+  if (rows.empty()) return true;
+  WebhookRecord w;
+  ASSIGN_OR_RETURN(int64_t w_state, rows.GetInt64(0, "state"));
+  ASSIGN_OR_RETURN(int64_t failures, rows.GetInt64(0, "consecutive_failures"));
+  w.consecutive_failures = static_cast<int>(failures);
+  ASSIGN_OR_RETURN(int64_t since_us, rows.GetInt64(0, "failing_since_us"));
+  w.failing_since = since_us == 0 ? o.start : absl::FromUnixMicros(since_us);
+  const bool disable_now = w_state == v1::Webhook::ACTIVE &&
+                           w.consecutive_failures + 1 >= disable.failures &&
+                           now - w.failing_since >= disable.period;
+  *disabled = disable_now;
+  RETURN_IF_ERROR(
+      tx.Execute("UPDATE webhooks SET consecutive_failures = "
+                 "consecutive_failures + 1, failing_since_us = $2, state = $3, "
+                 "disabled_reason = CASE WHEN $5 = 1 THEN $4 ELSE "
+                 "disabled_reason END, update_us = CASE WHEN $5 = 1 THEN $6 "
+                 "ELSE update_us END, etag = CASE WHEN $5 = 1 THEN $7 ELSE "
+                 "etag END WHERE id = $1",
+                 {d.webhook, absl::ToUnixMicros(w.failing_since),
+                  disable_now ? int64_t{v1::Webhook::DISABLED} : w_state,
+                  disable_now ? DisabledReason(w, o, now) : std::string(),
+                  int64_t{disable_now ? 1 : 0}, now_us,
+                  absl::BytesToHexString(random::UniqueBytes(8))})
+          .status());
+  return true;
 }
 
 absl::StatusOr<bool> WebhookStore::RecordAttempt(
@@ -119,83 +200,27 @@ absl::StatusOr<bool> WebhookStore::RecordAttempt(
     const AttemptOutcome& o, const DisablePolicy& disable, absl::Time now,
     bool* disabled) {
   bool recorded = false;
-  *disabled = false;
   RETURN_IF_ERROR(sql::RunInTransaction(
       *db_, sql::TxMode::kWrite, [&](sql::Transaction& tx) -> absl::Status {
-        recorded = false;
-        *disabled = false;
-        const int64_t now_us = absl::ToUnixMicros(now);
-        const int64_t state =
-            o.succeeded ? kSucceeded : (o.retry_at ? kPending : kFailed);
-        const int64_t next_us =
-            o.retry_at ? absl::ToUnixMicros(*o.retry_at) : now_us;
-        ASSIGN_OR_RETURN(
-            int64_t n,
-            tx.Execute(
-                "UPDATE webhook_deliveries SET state = $3, next_attempt_us = "
-                "$4, lease_owner = '', last_status = $5, last_error = $6, "
-                "succeed_us = $7 WHERE id = $1 AND state = 2 AND lease_owner = "
-                "$2",
-                {d.id, owner, state, next_us, int64_t{o.http_status}, o.error,
-                 o.succeeded ? now_us : int64_t{0}}));
-        if (n != 1) return absl::OkStatus();  // the lease was lost
-        recorded = true;
-        RETURN_IF_ERROR(
-            tx.Execute("INSERT INTO webhook_attempts (delivery, attempt, "
-                       "attempt_us, http_status, latency_us, error) VALUES "
-                       "($1, $2, $3, $4, $5, $6) ON CONFLICT (delivery, "
-                       "attempt) DO NOTHING",
-                       {d.id, int64_t{d.attempt}, absl::ToUnixMicros(o.start),
-                        int64_t{o.http_status},
-                        absl::ToInt64Microseconds(o.latency), o.error})
-                .status());
-        if (o.succeeded) {
-          // Every sender's success would otherwise queue on this one row:
-          // it is written when a run of failures ends, and its success
-          // time at most once a second.
-          return tx
-              .Execute(
-                  "UPDATE webhooks SET consecutive_failures = 0, "
-                  "failing_since_us = 0, last_success_us = $2 WHERE id = $1 "
-                  "AND (consecutive_failures <> 0 OR failing_since_us <> 0 OR "
-                  "last_success_us < $3)",
-                  {d.webhook, now_us, now_us - 1000000})
-              .status();
-        }
-        ASSIGN_OR_RETURN(
-            sql::ResultSet rows,
-            tx.Query("SELECT state, consecutive_failures, failing_since_us "
-                     "FROM webhooks WHERE id = $1",
-                     {d.webhook}));
-        if (rows.empty()) return absl::OkStatus();
-        WebhookRecord w;
-        ASSIGN_OR_RETURN(int64_t w_state, rows.GetInt64(0, "state"));
-        ASSIGN_OR_RETURN(int64_t failures,
-                         rows.GetInt64(0, "consecutive_failures"));
-        w.consecutive_failures = static_cast<int>(failures);
-        ASSIGN_OR_RETURN(int64_t since_us,
-                         rows.GetInt64(0, "failing_since_us"));
-        w.failing_since =
-            since_us == 0 ? o.start : absl::FromUnixMicros(since_us);
-        const bool disable_now =
-            w_state == v1::Webhook::ACTIVE &&
-            w.consecutive_failures + 1 >= disable.failures &&
-            now - w.failing_since >= disable.period;
-        *disabled = disable_now;
-        return tx
-            .Execute(
-                "UPDATE webhooks SET consecutive_failures = "
-                "consecutive_failures + 1, failing_since_us = $2, state = $3, "
-                "disabled_reason = CASE WHEN $5 = 1 THEN $4 ELSE "
-                "disabled_reason END, update_us = CASE WHEN $5 = 1 THEN $6 "
-                "ELSE update_us END, etag = CASE WHEN $5 = 1 THEN $7 ELSE "
-                "etag END WHERE id = $1",
-                {d.webhook, absl::ToUnixMicros(w.failing_since),
-                 disable_now ? int64_t{v1::Webhook::DISABLED} : w_state,
-                 disable_now ? DisabledReason(w, o, now) : std::string(),
-                 int64_t{disable_now ? 1 : 0}, now_us,
-                 absl::BytesToHexString(random::UniqueBytes(8))})
-            .status();
+        ASSIGN_OR_RETURN(recorded,
+                         RecordIn(tx, d, owner, o, disable, now, disabled));
+        return absl::OkStatus();
+      }));
+  return recorded;
+}
+
+absl::StatusOr<bool> WebhookStore::RecordAndClaim(
+    const ClaimedWebhookDelivery& d, const std::string& owner,
+    const AttemptOutcome& o, const DisablePolicy& disable, absl::Time now,
+    absl::Duration lease, bool* disabled,
+    std::optional<ClaimedWebhookDelivery>* next) {
+  bool recorded = false;
+  RETURN_IF_ERROR(sql::RunInTransaction(
+      *db_, sql::TxMode::kWrite, [&](sql::Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(recorded,
+                         RecordIn(tx, d, owner, o, disable, now, disabled));
+        ASSIGN_OR_RETURN(*next, ClaimIn(tx, owner, now, lease));
+        return absl::OkStatus();
       }));
   return recorded;
 }

@@ -65,12 +65,8 @@ absl::StatusOr<std::vector<std::string>> WebhookWorker::SigningKeys(
   return keys;
 }
 
-absl::StatusOr<bool> WebhookWorker::SendOne(WebhookHttp& http,
-                                            const std::string& owner) {
-  ASSIGN_OR_RETURN(std::optional<ClaimedWebhookDelivery> claimed,
-                   store_->ClaimDelivery(owner, clock_->Now(), options_.lease));
-  if (!claimed) return false;
-  const ClaimedWebhookDelivery& d = *claimed;
+AttemptOutcome WebhookWorker::Attempt(WebhookHttp& http,
+                                      const ClaimedWebhookDelivery& d) {
   const absl::Time start = clock_->Now();
   AttemptOutcome outcome{.start = start};
   absl::StatusOr<std::vector<std::string>> keys = SigningKeys(d, start);
@@ -81,15 +77,14 @@ absl::StatusOr<bool> WebhookWorker::SendOne(WebhookHttp& http,
     log::Error("webhooks.secret_unreadable", {{"webhook", log::Id(d.webhook)}});
   } else {
     const int64_t timestamp = absl::ToUnixSeconds(start);
-    const std::string msg_id = d.id;
     runtime::CrashPoint("webhooks.before_post");
     const HttpReply reply =
         http.Post(d.target_uri,
                   {{"Content-Type", "application/json"},
-                   {"webhook-id", msg_id},
+                   {"webhook-id", d.id},
                    {"webhook-timestamp", absl::StrCat(timestamp)},
                    {"webhook-signature",
-                    SignatureHeader(*keys, msg_id, timestamp, d.payload)}},
+                    SignatureHeader(*keys, d.id, timestamp, d.payload)}},
                   d.payload);
     outcome.http_status = reply.status;
     outcome.latency = reply.latency;
@@ -97,22 +92,30 @@ absl::StatusOr<bool> WebhookWorker::SendOne(WebhookHttp& http,
     outcome.succeeded = reply.ok();
     if (outcome.succeeded) runtime::CrashPoint("webhooks.after_post");
   }
-  const absl::Time now = clock_->Now();
   if (!outcome.succeeded) {
     absl::MutexLock lock(&mu_);
     if (std::optional<absl::Duration> wait =
             RetryWait(options_.retry_schedule, d.attempt, random_)) {
-      outcome.retry_at = now + *wait;
+      outcome.retry_at = clock_->Now() + *wait;
     }
   }
+  return outcome;
+}
+
+absl::StatusOr<std::optional<ClaimedWebhookDelivery>> WebhookWorker::SendOne(
+    WebhookHttp& http, const std::string& owner,
+    const ClaimedWebhookDelivery& d) {
+  const AttemptOutcome outcome = Attempt(http, d);
+  const absl::Time now = clock_->Now();
   bool disabled = false;
-  ASSIGN_OR_RETURN(bool recorded,
-                   store_->RecordAttempt(d, owner, outcome, options_.disable,
-                                         now, &disabled));
+  std::optional<ClaimedWebhookDelivery> next;
+  ASSIGN_OR_RETURN(bool recorded, store_->RecordAndClaim(
+                                      d, owner, outcome, options_.disable, now,
+                                      options_.lease, &disabled, &next));
   runtime::CrashPoint("webhooks.after_record");
   if (!recorded) {
     log::Warning("webhooks.lease_lost", {{"delivery", log::Id(d.id)}});
-    return true;
+    return next;
   }
   if (outcome.succeeded) {
     Outcomes().Add({"succeeded"});
@@ -124,7 +127,7 @@ absl::StatusOr<bool> WebhookWorker::SendOne(WebhookHttp& http,
     CountDisabled();
     log::Warning("webhooks.disabled", {{"webhook", log::Id(d.webhook)}});
   }
-  return true;
+  return next;
 }
 
 void WebhookWorker::Start() {
@@ -133,6 +136,9 @@ void WebhookWorker::Start() {
       const std::string owner = absl::StrCat(options_.owner, "/w", i);
       WebhookHttp http(options_.http);
       absl::Time next_purge = absl::InfinitePast();
+      // The delivery this sender holds: claimed alone when idle, then with
+      // the record of the one before (one transaction per delivery).
+      std::optional<ClaimedWebhookDelivery> held;
       while (!stop_.HasBeenNotified()) {
         if (i == 0 && clock_->Now() >= next_purge) {
           next_purge = clock_->Now() + absl::Hours(1);
@@ -140,11 +146,17 @@ void WebhookWorker::Start() {
               store_->Purge(clock_->Now() - options_.retention);
           if (!purged.ok()) next_purge = clock_->Now() + absl::Minutes(1);
         }
-        absl::StatusOr<bool> sent = SendOne(http, owner);
-        if (!sent.ok()) {
-          log::Warning("webhooks.send_error", {{"code", sent.status().code()}});
+        absl::StatusOr<std::optional<ClaimedWebhookDelivery>> next =
+            held ? SendOne(http, owner, *held)
+                 : store_->ClaimDelivery(owner, clock_->Now(), options_.lease);
+        // A failure leaves a held delivery to its lease: another sender
+        // (or this one) takes it up when the lease ends.
+        if (!next.ok()) {
+          log::Warning("webhooks.send_error", {{"code", next.status().code()}});
+          next = std::nullopt;
         }
-        if (!sent.ok() || !*sent) Idle();
+        held.swap(*next);
+        if (!held) Idle();
       }
     });
   }

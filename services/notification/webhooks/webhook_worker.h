@@ -54,8 +54,11 @@ class WebhookWorker {
                 const Clock* clock, WebhookWorkerOptions options);
   ~WebhookWorker();
 
-  // Sends the next due delivery with `http`; false when none was due.
-  absl::StatusOr<bool> SendOne(WebhookHttp& http, const std::string& owner);
+  // Sends claimed delivery `d` with `http` and records the attempt,
+  // claiming the next due one in the same transaction (nullopt: none).
+  absl::StatusOr<std::optional<ClaimedWebhookDelivery>> SendOne(
+      WebhookHttp& http, const std::string& owner,
+      const ClaimedWebhookDelivery& d);
 
   void Start();
   void Stop();
@@ -66,6 +69,9 @@ class WebhookWorker {
  private:
   // Waits up to `idle_poll` for Wake() or Stop().
   void Idle();
+  // One POST of `d`, signed: what came of it, with the retry time of a
+  // failure (none when the schedule is used up).
+  AttemptOutcome Attempt(WebhookHttp& http, const ClaimedWebhookDelivery& d);
 
   // The signing keys of a claimed delivery: the current secret's, and the
   // previous one's while its grace period lasts.
