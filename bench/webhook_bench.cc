@@ -333,10 +333,11 @@ class WebhookBench {
   int run_ = 1;
 };
 
-void Print(const char* what, std::vector<double> samples, const char* unit) {
+void Print(const char* what, std::vector<double> samples, const char* unit,
+           int decimals = 1) {
   const Stats s = Summarise(std::move(samples));
-  std::printf("  %-46s %9.1f %-4s [%.1f, %.1f]\n", what, s.median, unit, s.low,
-              s.high);
+  std::printf("  %-46s %9.*f %-4s [%.*f, %.*f]\n", what, decimals, s.median,
+              unit, decimals, s.low, decimals, s.high);
 }
 
 int Main() {
@@ -390,7 +391,7 @@ int Main() {
   std::printf("median [min, max] over the repetitions:\n");
   Print("service, from a backlog: deliveries/s", s["service"], "/s");
   Print("raw libcurl client: requests/s", s["raw"], "/s");
-  Print("service / raw", s["ratio"], "");
+  Print("service / raw", s["ratio"], "", 3);
   Print("paced: bookings/s", s["offered"], "/s");
   Print("  lag, commit to the receiver: p50", s["p50"], "ms");
   Print("  lag, commit to the receiver: p99", s["p99"], "ms");

@@ -38,6 +38,7 @@ struct Received {
   std::vector<int> verified_by;
   int signatures = 0;
   int status = 0;
+  double time = 0;  // the receiver's time.time() when it came
   nlohmann::json body;
 };
 
@@ -73,6 +74,7 @@ struct Receiver {
       r.verified_by = e.value("verified_by", std::vector<int>{});
       r.signatures = e.value("signatures", 0);
       r.status = e.value("status", 0);
+      r.time = e.value("time", 0.0);
       r.body = nlohmann::json::parse(e.value("body", ""), nullptr, false);
       out.push_back(std::move(r));
     }

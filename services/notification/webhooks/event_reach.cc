@@ -132,6 +132,18 @@ std::optional<Event> EventFor(const Event& event,
   switch (rule.reach()) {
     case WebhookRule::EVERY_SUBSCRIPTION:
       return out;
+    case WebhookRule::PUBLISHED_COURSES: {
+      const Message& payload =
+          out.GetReflection()->GetMessage(out, payload_field);
+      const FieldDescriptor* published =
+          payload.GetDescriptor()->FindFieldByName("course_published");
+      if (published != nullptr &&
+          published->type() == FieldDescriptor::TYPE_BOOL &&
+          payload.GetReflection()->GetBool(payload, published)) {
+        return out;
+      }
+      return std::nullopt;
+    }
     case WebhookRule::PUBLIC_ARTICLES: {
       if (!out.has_article_published()) return out;
       const auto audience = out.article_published().article().audience();

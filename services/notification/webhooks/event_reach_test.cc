@@ -167,6 +167,26 @@ TEST(EventReachTest, RestrictedArticlesReachAdminsOnly) {
   EXPECT_TRUE(EventFor(event, kAgencyA).has_value());
 }
 
+TEST(EventReachTest, SessionsOfDraftCoursesReachAdminsOnly) {
+  int session_types = 0;
+  for (const FieldDescriptor* f : PayloadFields()) {
+    if (RuleFor(*f).reach() != WebhookRule::PUBLISHED_COURSES) continue;
+    SCOPED_TRACE(f->name());
+    ++session_types;
+    Event event;
+    MakeEvent(*f, {"bookings/AAAA0001"}, event);
+    EXPECT_FALSE(EventFor(event, kAgencyA).has_value());
+    EXPECT_TRUE(EventFor(event, kAdmin).has_value());
+    auto* payload = event.GetReflection()->MutableMessage(&event, f);
+    const FieldDescriptor* published =
+        payload->GetDescriptor()->FindFieldByName("course_published");
+    ASSERT_NE(published, nullptr) << "a PUBLISHED_COURSES type says whether";
+    payload->GetReflection()->SetBool(payload, published, true);
+    EXPECT_TRUE(EventFor(event, kAgencyA).has_value());
+  }
+  EXPECT_EQ(session_types, 3);
+}
+
 TEST(EventReachTest, SubscribingNeedsTheTypesScope) {
   const std::string confirmed = "training.events.v1.BookingConfirmed";
   EXPECT_TRUE(CheckSubscribable(confirmed, false, {"bookings.read"}).ok());

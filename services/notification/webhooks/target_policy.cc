@@ -63,6 +63,8 @@ const std::vector<Named>& NonPublic() {
         {"::/128", "unspecified"},
         {"::1/128", "loopback"},
         {"::/96", "reserved"},
+        {"::ffff:0:0:0/96", "reserved"},
+        {"64:ff9b:1::/48", "private"},
         {"fc00::/7", "private"},
         {"fe80::/10", "link-local"},
         {"ff00::/8", "multicast"},
@@ -146,6 +148,14 @@ absl::StatusOr<TargetUrl> ParseTargetUrl(absl::string_view text,
     out.host = out.host.substr(1, out.host.size() - 2);
   }
   if (out.host.empty()) return absl::InvalidArgumentError("must name a host");
+  for (char c : out.host) {
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      // Its punycode form is what would be resolved and connected to.
+      return absl::InvalidArgumentError(
+          "must name its host in ASCII (punycode for an international "
+          "name)");
+    }
+  }
   if (!Part(url.get(), CURLUPART_USER).empty() ||
       !Part(url.get(), CURLUPART_PASSWORD).empty()) {
     return absl::InvalidArgumentError("must not hold a user or password");
@@ -180,6 +190,13 @@ std::optional<std::string> RefusalOf(absl::string_view address,
                                      const TargetPolicy& policy) {
   const int family = address.size() == 4 ? AF_INET : AF_INET6;
   const auto* bytes = reinterpret_cast<const unsigned char*>(address.data());
+  // The metadata services are refused whatever the allow-list says.
+  for (const Named& named : NonPublic()) {
+    if (absl::string_view(named.why) == "metadata" &&
+        InRange(bytes, family, named.range)) {
+      return std::string("metadata");
+    }
+  }
   for (const AddressRange& allowed : policy.allowed_ranges) {
     if (InRange(bytes, family, allowed)) return std::nullopt;
   }

@@ -42,6 +42,8 @@ TEST(TargetPolicyTest, NonPublicAddressesAreRefusedWithTheirReason) {
   EXPECT_EQ(Why("64:ff9b::a00:1"), "private (in IPv6)");
   EXPECT_EQ(Why("2002:c0a8:101::1"), "private (in IPv6)");
   EXPECT_EQ(Why("::ffff:93.184.216.34"), "reserved");
+  EXPECT_EQ(Why("64:ff9b:1::a00:1"), "private");
+  EXPECT_EQ(Why("::ffff:0:a00:1"), "reserved");
 }
 
 TEST(TargetPolicyTest, PublicAddressesPass) {
@@ -57,6 +59,11 @@ TEST(TargetPolicyTest, AllowListedRangesPass) {
   EXPECT_EQ(Why("127.0.0.2", policy), "public");
   EXPECT_EQ(Why("127.0.0.1", policy), "loopback");
   EXPECT_EQ(Why("fd12::1", policy), "public");
+  // The metadata address is never allowed, even inside an allowed range.
+  EXPECT_EQ(Why("fd00:ec2::254", policy), "metadata");
+  policy.allowed_ranges.push_back(*ParseAddressRange("169.254.0.0/16"));
+  EXPECT_EQ(Why("169.254.169.254", policy), "metadata");
+  EXPECT_EQ(Why("169.254.1.1", policy), "public");
   EXPECT_FALSE(ParseAddressRange("10.0.0.0/33").ok());
   EXPECT_FALSE(ParseAddressRange("example.org/8").ok());
 }
@@ -78,7 +85,9 @@ TEST(TargetPolicyTest, UrlsMustBeHttpsWithAHostAndNothingHidden) {
        {"http://hooks.example.org/", "ftp://hooks.example.org/",
         "https://user:pw@hooks.example.org/", "https://hooks.example.org/#x",
         "hooks.example.org/in", "https:///in", "file:///etc/passwd",
-        "gopher://127.0.0.2/"}) {
+        "gopher://127.0.0.2/",
+        "https://b\xc3\xbc"
+        "cher.example/in"}) {
     EXPECT_FALSE(ParseTargetUrl(bad, policy).ok()) << bad;
   }
   EXPECT_FALSE(

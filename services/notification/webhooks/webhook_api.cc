@@ -297,6 +297,7 @@ absl::StatusOr<v1::Webhook> WebhookApi::PauseWebhook(
   if (w.state == v1::Webhook::PAUSED) return ResourceOf(w);
   const std::string expected = w.etag;
   w.state = v1::Webhook::PAUSED;
+  w.disabled_reason.clear();
   return Save(std::move(w), expected);
 }
 

@@ -15,7 +15,13 @@ absl::Status FanOut(sql::Transaction& tx, const events::v1::Event& event,
                     absl::Time now, const auth::KeyStore* keys) {
   const auto* payload = event.GetReflection()->GetOneofFieldDescriptor(
       event, events::v1::Event::descriptor()->FindOneofByName("payload"));
-  if (payload == nullptr) return absl::OkStatus();  // a type from the future
+  if (payload == nullptr) {
+    // A type this binary does not know (a newer publisher, mid-upgrade):
+    // transient, so that the entry waits for a replica that knows it
+    // rather than being acknowledged undelivered.
+    return absl::UnavailableError(
+        "an event type this release does not know; a newer one will");
+  }
   const std::string& type = payload->message_type()->full_name();
   ASSIGN_OR_RETURN(std::vector<WebhookRecord> subscriptions,
                    WebhookStore::Subscriptions(tx));

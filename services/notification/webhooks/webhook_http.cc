@@ -1,7 +1,7 @@
 #include "services/notification/webhooks/webhook_http.h"
 
 #include <curl/curl.h>
-#include <netdb.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <memory>
@@ -23,30 +23,35 @@ size_t Discard(char*, size_t size, size_t count, void* user) {
   return sink->seen > sink->limit ? 0 : size * count;
 }
 
-// The host's addresses (4 or 16 bytes each), or an error.
-std::vector<std::string> Resolve(const std::string& host, std::string& error) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  const int rc = getaddrinfo(host.c_str(), nullptr, &hints, &found);
-  std::vector<std::string> out;
-  if (rc != 0) {
-    error = absl::StrCat("host not found: ", gai_strerror(rc));
-    return out;
+// What the socket callback saw.
+struct Opening {
+  const TargetPolicy* policy;
+  std::string refused;  // why the last address was refused
+};
+
+// curl asks for each socket it would connect, with the address it resolved
+// (with its own timeouts) and is about to use: the one place where the
+// address checked is the address connected to, whatever the name, its
+// punycode form or a second look-up said.
+curl_socket_t OpenChecked(void* user, curlsocktype purpose,
+                          curl_sockaddr* address) {
+  auto* opening = static_cast<Opening*>(user);
+  std::string bytes;
+  if (purpose == CURLSOCKTYPE_IPCXN && address->family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&address->addr);
+    bytes.assign(reinterpret_cast<const char*>(&in->sin_addr), 4);
+  } else if (purpose == CURLSOCKTYPE_IPCXN && address->family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&address->addr);
+    bytes.assign(reinterpret_cast<const char*>(&in6->sin6_addr), 16);
+  } else {
+    opening->refused = "not an IP connection";
+    return CURL_SOCKET_BAD;
   }
-  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
-    if (a->ai_family == AF_INET) {
-      const auto* in = reinterpret_cast<const sockaddr_in*>(a->ai_addr);
-      out.emplace_back(reinterpret_cast<const char*>(&in->sin_addr), 4);
-    } else if (a->ai_family == AF_INET6) {
-      const auto* in6 = reinterpret_cast<const sockaddr_in6*>(a->ai_addr);
-      out.emplace_back(reinterpret_cast<const char*>(&in6->sin6_addr), 16);
-    }
+  if (std::optional<std::string> why = RefusalOf(bytes, *opening->policy)) {
+    opening->refused = *why;
+    return CURL_SOCKET_BAD;
   }
-  freeaddrinfo(found);
-  if (out.empty()) error = "host has no address";
-  return out;
+  return socket(address->family, address->socktype, address->protocol);
 }
 
 }  // namespace
@@ -74,24 +79,6 @@ HttpReply WebhookHttp::Post(
   if (!target.ok()) {
     return finish(absl::StrCat("target refused: ", target.status().message()));
   }
-  std::string error;
-  const std::vector<std::string> addresses = Resolve(target->host, error);
-  if (addresses.empty()) return finish(error);
-  // Every address must pass: a name that also resolves to a private
-  // address could be answered with that one on the next look-up.
-  for (const std::string& address : addresses) {
-    if (std::optional<std::string> why = RefusalOf(address, options_.policy)) {
-      return finish(absl::StrCat("address refused: ", *why));
-    }
-  }
-  const std::string pinned =
-      addresses[0].size() == 16
-          ? absl::StrCat("[", AddressText(addresses[0]), "]")
-          : AddressText(addresses[0]);
-  const std::string resolve_entry =
-      absl::StrCat(target->host, ":", target->port, ":", pinned);
-  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> resolve(
-      curl_slist_append(nullptr, resolve_entry.c_str()), &curl_slist_free_all);
   curl_slist* list = nullptr;
   for (const auto& [name, value] : headers) {
     list = curl_slist_append(list, absl::StrCat(name, ": ", value).c_str());
@@ -100,15 +87,16 @@ HttpReply WebhookHttp::Post(
   std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> header_list(
       list, &curl_slist_free_all);
   Sink sink{options_.max_response_bytes};
-  // A new entry for the same host and port replaces the one curl holds
-  // from the last delivery, so each delivery goes where it was checked.
+  Opening opening{&options_.policy, ""};
   curl_easy_reset(curl_);
   curl_easy_setopt(curl_, CURLOPT_URL, target->url.c_str());
-  curl_easy_setopt(curl_, CURLOPT_RESOLVE, resolve.get());
+  curl_easy_setopt(curl_, CURLOPT_OPENSOCKETFUNCTION, &OpenChecked);
+  curl_easy_setopt(curl_, CURLOPT_OPENSOCKETDATA, &opening);
   curl_easy_setopt(curl_, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(curl_, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(curl_, CURLOPT_PROXY, "");
   curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
+  // One limit for everything, the name's look-up included.
   curl_easy_setopt(
       curl_, CURLOPT_TIMEOUT_MS,
       static_cast<long>(absl::ToInt64Milliseconds(options_.timeout)));
@@ -126,7 +114,12 @@ HttpReply WebhookHttp::Post(
   long status = 0;
   curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &status);
   reply.status = static_cast<int>(status);
+  if (status == 0 && !opening.refused.empty()) {
+    return finish(absl::StrCat("address refused: ", opening.refused));
+  }
   if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && status != 0)) {
+    // The same words whether a name does not resolve or does not answer,
+    // so that the log tells a subscriber nothing of the networks inside.
     return finish(rc == CURLE_OPERATION_TIMEDOUT
                       ? std::string("timeout")
                       : absl::StrCat("no answer: ", curl_easy_strerror(rc)));

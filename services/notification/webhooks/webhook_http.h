@@ -2,12 +2,13 @@
 #define TRAINING_SERVICES_NOTIFICATION_WEBHOOKS_WEBHOOK_HTTP_H_
 
 // One POST to a subscriber, through libcurl, under target_policy.h's
-// rules: the host is resolved here, every address it has is checked, and
-// the connection goes to a checked address only (curl is told the address,
-// so it never looks the name up again). No redirect is followed, no proxy
-// is used, and at most `max_response_bytes` of the answer are read, then
-// dropped unlogged. Not thread-safe: one client per sending thread (it
-// keeps its connections open between deliveries).
+// rules: curl resolves the host within the attempt's timeout, and every
+// address it is about to connect to is checked in its socket callback
+// (CURLOPT_OPENSOCKETFUNCTION), so the address checked is the address
+// connected to. No redirect is followed, no proxy is used, and at most
+// `max_response_bytes` of the answer are read, then dropped unlogged. Not
+// thread-safe: one client per sending thread (it keeps its connections open
+// between deliveries).
 
 #include <string>
 #include <utility>
@@ -24,7 +25,7 @@ struct HttpOptions {
   TargetPolicy policy;
   absl::Duration timeout = absl::Seconds(10);
   size_t max_response_bytes = 4096;
-  std::string ca_file;  // empty: the system's
+  std::string ca_file;  // empty: the system's trust store
 };
 
 // What an attempt came to.

@@ -9,7 +9,6 @@
 #include "common/metrics/metrics.h"
 #include "common/runtime/dispatcher.h"
 #include "common/runtime/shared_secrets.h"
-#include "common/runtime/tls.h"
 #include "common/status_macros.h"
 #include "services/notification/webhooks/retry_schedule.h"
 #include "services/notification/webhooks/secret_box.h"
@@ -30,6 +29,9 @@ ABSL_FLAG(std::vector<std::string>, webhook_allow_http, {},
 ABSL_FLAG(std::vector<std::string>, webhook_allow_addresses, {},
           "Address ranges (127.0.0.2/32, fd00::/8) webhooks may be sent to "
           "although they are not public (local testing).");
+ABSL_FLAG(std::string, webhook_ca_file, "",
+          "PEM CA bundle trusted for https webhook targets; empty: the "
+          "system's trust store (the public CAs agencies' endpoints use).");
 ABSL_FLAG(absl::Duration, webhook_timeout, absl::Seconds(10),
           "Longest one webhook attempt may take.");
 ABSL_FLAG(absl::Duration, webhook_lease, absl::Seconds(30),
@@ -111,14 +113,8 @@ void AddGauges(const std::shared_ptr<WebhookStore>& store) {
   metrics::DefaultRegistry().Gauge(
       "training_webhook_deliveries_waiting",
       "Webhook deliveries not yet succeeded or failed.", [s = store] {
-        absl::StatusOr<std::map<int, int64_t>> n = s->DeliveriesByState();
-        if (!n.ok()) return -1.0;
-        double waiting = 0;
-        for (int state : {1, 2}) {
-          auto it = n->find(state);
-          if (it != n->end()) waiting += static_cast<double>(it->second);
-        }
-        return waiting;
+        absl::StatusOr<int64_t> n = s->WaitingDeliveries();
+        return n.ok() ? static_cast<double>(*n) : -1.0;
       });
   metrics::DefaultRegistry().Gauge(
       "training_webhook_oldest_waiting_seconds",
@@ -171,7 +167,7 @@ absl::Status RegisterWebhooks(runtime::ServerRunner& runner,
           .http = {.policy = policy,
                    .timeout = timeout,
                    .max_response_bytes = 4096,
-                   .ca_file = runtime::ClientTlsFilesFromFlags().ca_file},
+                   .ca_file = absl::GetFlag(FLAGS_webhook_ca_file)},
           .retry_schedule = *schedule,
           .disable = {.failures =
                           absl::GetFlag(FLAGS_webhook_disable_after_failures),

@@ -114,6 +114,7 @@ CREATE TABLE webhook_deliveries (
   payload TEXT NOT NULL,
   state INTEGER NOT NULL,
   attempts INTEGER NOT NULL,
+  replay_base INTEGER NOT NULL DEFAULT 0,
   next_attempt_us BIGINT NOT NULL,
   lease_owner TEXT NOT NULL,
   last_status INTEGER NOT NULL,
@@ -151,6 +152,16 @@ absl::StatusOr<std::unique_ptr<WebhookStore>> WebhookStore::Open(
 
 absl::StatusOr<WebhookRecord> WebhookStore::CreateWebhook(
     const WebhookRecord& r) {
+  absl::StatusOr<WebhookRecord> created = CreateOnce(r);
+  // Two calls with one request id at once: the second's insert meets the
+  // first's row; looked up again, it is found.
+  if (absl::IsAlreadyExists(created.status()) && !r.request_id.empty()) {
+    created = CreateOnce(r);
+  }
+  return created;
+}
+
+absl::StatusOr<WebhookRecord> WebhookStore::CreateOnce(const WebhookRecord& r) {
   WebhookRecord out;
   RETURN_IF_ERROR(sql::RunInTransaction(
       *db_, sql::TxMode::kWrite, [&](sql::Transaction& tx) -> absl::Status {

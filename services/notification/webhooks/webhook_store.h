@@ -73,6 +73,9 @@ struct ClaimedWebhookDelivery {
   std::string sealed_previous_secret{};
   absl::Time previous_secret_expire = absl::InfinitePast();
   int attempt = 0;  // this one's number, from 1
+  // Its step in the retry schedule, from 1: attempts since it was last
+  // replayed (a replay starts the schedule again).
+  int schedule_step = 0;
   absl::Time event_time{};
 };
 
@@ -177,18 +180,25 @@ class WebhookStore {
   absl::StatusOr<int> Replay(const std::string& webhook, const std::string& id,
                              absl::Time start, absl::Time end,
                              bool include_succeeded, int limit, absl::Time now);
-  // Deliveries by state, for the metrics.
-  absl::StatusOr<std::map<int, int64_t>> DeliveriesByState();
+  // Deliveries still to succeed or fail (PENDING, SENDING), for the
+  // metrics.
+  absl::StatusOr<int64_t> WaitingDeliveries();
+  // Gives a claimed delivery back unsent (the sender is stopping): due now,
+  // its attempt not counted.
+  absl::Status Release(const ClaimedWebhookDelivery& d,
+                       const std::string& owner, absl::Time now);
   // When the oldest delivery still waiting for an ACTIVE subscription was
   // created; nullopt when none waits.
   absl::StatusOr<std::optional<absl::Time>> OldestWaiting();
   // Deletes finished deliveries (and their attempts) created before
-  // `before`; returns how many.
+  // `before`, and any left by a subscription deleted while its event was
+  // being fanned out; returns how many.
   absl::StatusOr<int64_t> Purge(absl::Time before);
 
  private:
   explicit WebhookStore(sql::Database* db) : db_(db) {}
 
+  absl::StatusOr<WebhookRecord> CreateOnce(const WebhookRecord& r);
   static absl::StatusOr<std::optional<ClaimedWebhookDelivery>> ClaimIn(
       sql::Transaction& tx, const std::string& owner, absl::Time now,
       absl::Duration lease);

@@ -71,7 +71,8 @@ absl::StatusOr<std::optional<ClaimedWebhookDelivery>> WebhookStore::ClaimIn(
   // lease ends.
   static const sql::SqlText kNext = [] {
     const std::string select =
-        "SELECT d.id, d.webhook, d.payload, d.attempts, d.event_us, "
+        "SELECT d.id, d.webhook, d.payload, d.attempts, d.replay_base, "
+        "d.event_us, "
         "w.target_uri, w.secret, w.previous_secret, "
         "w.previous_secret_expire_us FROM webhook_deliveries d JOIN "
         "webhooks w ON w.id = d.webhook WHERE d.state IN (1, 2) AND "
@@ -88,6 +89,8 @@ absl::StatusOr<std::optional<ClaimedWebhookDelivery>> WebhookStore::ClaimIn(
   ASSIGN_OR_RETURN(d.payload, rows.GetString(0, "payload"));
   ASSIGN_OR_RETURN(int64_t attempts, rows.GetInt64(0, "attempts"));
   d.attempt = static_cast<int>(attempts) + 1;
+  ASSIGN_OR_RETURN(int64_t replay_base, rows.GetInt64(0, "replay_base"));
+  d.schedule_step = d.attempt - static_cast<int>(replay_base);
   ASSIGN_OR_RETURN(int64_t event_us, rows.GetInt64(0, "event_us"));
   d.event_time = absl::FromUnixMicros(event_us);
   ASSIGN_OR_RETURN(d.target_uri, rows.GetString(0, "target_uri"));
@@ -163,11 +166,13 @@ absl::StatusOr<bool> WebhookStore::RecordIn(sql::Transaction& tx,
             .status());
     return true;
   }
+  // Locked: a pause, a resume or another sender's disable committing
+  // between this read and the write below must not be undone by it.
   ASSIGN_OR_RETURN(
       sql::ResultSet rows,
-      tx.Query("SELECT state, consecutive_failures, failing_since_us "
-               "FROM webhooks WHERE id = $1",
-               {d.webhook}));
+      tx.QueryForUpdate("SELECT state, consecutive_failures, "
+                        "failing_since_us FROM webhooks WHERE id = $1",
+                        {d.webhook}));
   if (rows.empty()) return true;
   WebhookRecord w;
   ASSIGN_OR_RETURN(int64_t w_state, rows.GetInt64(0, "state"));
@@ -323,6 +328,7 @@ absl::StatusOr<int> WebhookStore::Replay(const std::string& webhook,
           ASSIGN_OR_RETURN(
               int64_t n,
               tx.Execute("UPDATE webhook_deliveries SET state = 1, "
+                         "replay_base = attempts, "
                          "next_attempt_us = $3 WHERE webhook = $1 AND id = $2 "
                          "AND state <> 2",
                          {webhook, id, now_us}));
@@ -334,6 +340,7 @@ absl::StatusOr<int> WebhookStore::Replay(const std::string& webhook,
             int64_t n,
             tx.Execute(
                 absl::StrCat("UPDATE webhook_deliveries SET state = 1, "
+                             "replay_base = attempts, "
                              "next_attempt_us = $4 WHERE id IN (SELECT id FROM "
                              "webhook_deliveries WHERE webhook = $1 AND "
                              "create_us >= $2 AND create_us < $3 AND state IN ",
@@ -346,21 +353,31 @@ absl::StatusOr<int> WebhookStore::Replay(const std::string& webhook,
   return replayed;
 }
 
-absl::StatusOr<std::map<int, int64_t>> WebhookStore::DeliveriesByState() {
-  std::map<int, int64_t> out;
+absl::StatusOr<int64_t> WebhookStore::WaitingDeliveries() {
+  int64_t out = 0;
   RETURN_IF_ERROR(sql::RunInTransaction(
       *db_, sql::TxMode::kRead, [&](sql::Transaction& tx) -> absl::Status {
         ASSIGN_OR_RETURN(sql::ResultSet rows,
-                         tx.Query("SELECT state, COUNT(*) AS n FROM "
-                                  "webhook_deliveries GROUP BY state"));
-        out.clear();
-        for (size_t i = 0; i < rows.size(); ++i) {
-          ASSIGN_OR_RETURN(int64_t state, rows.GetInt64(i, "state"));
-          ASSIGN_OR_RETURN(out[static_cast<int>(state)], rows.GetInt64(i, "n"));
-        }
+                         tx.Query("SELECT COUNT(*) AS n FROM "
+                                  "webhook_deliveries WHERE state IN (1, 2)"));
+        ASSIGN_OR_RETURN(out, rows.GetInt64(0, "n"));
         return absl::OkStatus();
       }));
   return out;
+}
+
+absl::Status WebhookStore::Release(const ClaimedWebhookDelivery& d,
+                                   const std::string& owner, absl::Time now) {
+  return sql::RunInTransaction(
+      *db_, sql::TxMode::kWrite, [&](sql::Transaction& tx) -> absl::Status {
+        return tx
+            .Execute(
+                "UPDATE webhook_deliveries SET state = 1, attempts = "
+                "attempts - 1, lease_owner = '', next_attempt_us = $3 WHERE "
+                "id = $1 AND state = 2 AND lease_owner = $2",
+                {d.id, owner, absl::ToUnixMicros(now)})
+            .status();
+      });
 }
 
 absl::StatusOr<std::optional<absl::Time>> WebhookStore::OldestWaiting() {
@@ -397,6 +414,11 @@ absl::StatusOr<int64_t> WebhookStore::Purge(absl::Time before) {
                          tx.Execute("DELETE FROM webhook_deliveries WHERE "
                                     "create_us < $1 AND state IN (3, 4)",
                                     {before_us}));
+        ASSIGN_OR_RETURN(int64_t orphans,
+                         tx.Execute("DELETE FROM webhook_deliveries WHERE "
+                                    "webhook NOT IN (SELECT id FROM "
+                                    "webhooks)"));
+        purged += orphans;
         return absl::OkStatus();
       }));
   return purged;

@@ -95,7 +95,7 @@ AttemptOutcome WebhookWorker::Attempt(WebhookHttp& http,
   if (!outcome.succeeded) {
     absl::MutexLock lock(&mu_);
     if (std::optional<absl::Duration> wait =
-            RetryWait(options_.retry_schedule, d.attempt, random_)) {
+            RetryWait(options_.retry_schedule, d.schedule_step, random_)) {
       outcome.retry_at = clock_->Now() + *wait;
     }
   }
@@ -158,6 +158,9 @@ void WebhookWorker::Start() {
         held.swap(*next);
         if (!held) Idle();
       }
+      // Stopping: what this sender holds goes back, due at once, rather
+      // than waiting out its lease.
+      if (held) (void)store_->Release(*held, owner, clock_->Now());
     });
   }
 }
