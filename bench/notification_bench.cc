@@ -204,7 +204,9 @@ class NotificationBench {
         "--mail_domain=partnership.example",
         "--public_base_url=https://book.example.org",
         absl::StrCat("--address_hash_secrets=",
-                     SuiteUnderTest::kAddressHashSecrets)};
+                     SuiteUnderTest::kAddressHashSecrets),
+        "--webhook_secret_keys=w1:"
+        "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8"};
     if (!absl::GetFlag(FLAGS_reminders)) flags.push_back("--reminder_offsets=");
     if (absl::GetFlag(FLAGS_engine) == "postgres") {
       ASSIGN_OR_RETURN(std::string url, sql::testing::NewTestDatabaseUrl(

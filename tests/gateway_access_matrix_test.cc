@@ -3,7 +3,8 @@
 // called by six principals — anonymous, an agency key of organisation A,
 // one of organisation B, an admin key, a booking's manage token and another
 // booking's — against all four real services, and must answer as its
-// declared access rule says (B's key lacks reports.read): 401 or 403 when
+// declared access rule says (B's key lacks reports.read and
+// webhooks.manage): 401 or 403 when
 // refused, anything else (2xx, or 4xx/5xx decided by the service) when let
 // through. Organisation B never sees organisation A's booking through any
 // route.
@@ -54,7 +55,8 @@ const char* Name(Who who) {
 int Expected(const training::api::v1::AccessRule& rule, Who who) {
   const bool token = who == Who::kOwnToken || who == Who::kOtherToken;
   const bool agency = who == Who::kAgencyA || who == Who::kAgencyB;
-  // As the fixture's key file says: B lacks reports.read.
+  // As the fixture's key file says: B lacks reports.read and
+  // webhooks.manage.
   const bool has_scope =
       who == Who::kAgencyA || rule.scope() == "bookings.read";
   if (who == Who::kAdmin) return 0;

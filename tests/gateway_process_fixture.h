@@ -27,7 +27,8 @@ class GatewayProcessTest : public BookingProcessTest {
  protected:
   std::vector<std::string> ExtraKeys() override {
     return {KeyEntry("agency-a", kAgencyAKey, "AGENCY",
-                     {"bookings.read", "reports.read"}, "Northshire NHS Trust"),
+                     {"bookings.read", "reports.read", "webhooks.manage"},
+                     "Northshire NHS Trust"),
             KeyEntry("agency-b", kAgencyBKey, "AGENCY", {"bookings.read"},
                      "Southvale Council"),
             ServiceKeyEntry("notification", kNotificationServiceKey,

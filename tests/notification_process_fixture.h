@@ -31,6 +31,9 @@ namespace notification = training::notification::v1;
 
 inline const std::string kNotificationKey =
     "trk_service_notification_process_test_01";
+// The keyring webhook secrets are sealed under (replicas share it).
+inline const std::string kWebhookSecretKeys =
+    "w1:ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8";
 
 // The address BookingRequest(session, n) books with.
 inline std::string Address(int n) {
@@ -123,7 +126,8 @@ class NotificationProcessTest
         "--mail_domain=partnership.example",
         "--public_base_url=https://book.example.org",
         // The list booking is given, so that erasures find their records.
-        "--address_hash_secrets=" + kAddressHashSecrets};
+        "--address_hash_secrets=" + kAddressHashSecrets,
+        "--webhook_secret_keys=" + kWebhookSecretKeys};
     if (!notification_db_url_.empty()) {
       extra.push_back("--database_url=" + notification_db_url_);
     }

@@ -123,6 +123,7 @@ absl::StatusOr<std::shared_ptr<const KeySet>> KeySet::FromJson(
                    key.organisation(),
                    {key.scopes().begin(), key.scopes().end()},
                    key.service()};
+    set->NoteScopes(grant);
     if (!set->by_hash_.emplace(key.sha256(), std::move(grant)).second) {
       return Invalid(i, "sha256: the same key is listed twice");
     }
@@ -143,9 +144,22 @@ absl::StatusOr<std::shared_ptr<const KeySet>> KeySet::Merge(
             "api keys: a key name or key appears in both the file and the "
             "environment");
       }
+      merged->NoteScopes(grant);
     }
   }
   return std::shared_ptr<const KeySet>(std::move(merged));
+}
+
+void KeySet::NoteScopes(const KeyGrant& grant) {
+  if (grant.role != training::config::v1::AGENCY) return;
+  auto& held = scopes_by_organisation_[grant.organisation];
+  held.insert(grant.scopes.begin(), grant.scopes.end());
+}
+
+bool KeySet::OrganisationHolds(absl::string_view organisation,
+                               absl::string_view scope) const {
+  auto it = scopes_by_organisation_.find(organisation);
+  return it != scopes_by_organisation_.end() && it->second.contains(scope);
 }
 
 std::optional<KeyGrant> KeySet::Lookup(absl::string_view presented_key) const {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
@@ -48,9 +49,18 @@ class KeySet {
   // The grant of a presented key; nullopt when unknown.
   std::optional<KeyGrant> Lookup(absl::string_view presented_key) const;
   size_t size() const { return by_hash_.size(); }
+  // Whether some agency key of `organisation` holds `scope` (what a
+  // standing permission, such as a webhook subscription, is checked
+  // against as keys are rotated or withdrawn).
+  bool OrganisationHolds(absl::string_view organisation,
+                         absl::string_view scope) const;
 
  private:
+  void NoteScopes(const KeyGrant& grant);
+
   absl::flat_hash_map<std::string, KeyGrant> by_hash_;
+  absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>>
+      scopes_by_organisation_;
 };
 
 // Lower-case hex SHA-256 of `data`.

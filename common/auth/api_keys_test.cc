@@ -72,6 +72,23 @@ TEST(ApiKeysTest, LooksUpKeysByHashOnly) {
   EXPECT_FALSE((*set)->Lookup(Sha256Hex(key)).has_value());
 }
 
+TEST(ApiKeysTest, TellsWhetherAnOrganisationStillHoldsAScope) {
+  const std::string a = *GenerateKey(), b = *GenerateKey(), c = *GenerateKey();
+  auto set = KeySet::FromJson(absl::StrCat(
+      R"({"keys":[{"name":"a","sha256":")", Sha256Hex(a),
+      R"(","role":"AGENCY","organisation":"North","scopes":["bookings.read"]},)",
+      R"({"name":"b","sha256":")", Sha256Hex(b),
+      R"(","role":"AGENCY","organisation":"North","scopes":["webhooks.manage"]},)",
+      R"({"name":"c","sha256":")", Sha256Hex(c), R"(","role":"ADMIN"}]})"));
+  ASSERT_THAT(set, IsOk());
+  // Scopes of several keys of one organisation add up.
+  EXPECT_TRUE((*set)->OrganisationHolds("North", "bookings.read"));
+  EXPECT_TRUE((*set)->OrganisationHolds("North", "webhooks.manage"));
+  EXPECT_FALSE((*set)->OrganisationHolds("North", "reports.read"));
+  EXPECT_FALSE((*set)->OrganisationHolds("South", "bookings.read"));
+  EXPECT_FALSE((*set)->OrganisationHolds("", "bookings.read"));
+}
+
 TEST(ApiKeysTest, RejectsMalformedFilesNamingTheEntry) {
   const std::string hash = Sha256Hex("k");
   const std::pair<std::string, std::string> cases[] = {

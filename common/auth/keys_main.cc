@@ -133,7 +133,8 @@ int main(int argc, char** argv) {
         keys[0]);
     add("agency",
         Entry("demo-agency", training::config::v1::AGENCY, keys[1],
-              "Northshire Family Services", {"bookings.read", "reports.read"}),
+              "Northshire Family Services",
+              {"bookings.read", "reports.read", "webhooks.manage"}),
         keys[1]);
     for (size_t i = 0; i < training::auth::kServiceNames.size(); ++i) {
       const std::string service(training::auth::kServiceNames[i]);

@@ -14,6 +14,7 @@ inline std::vector<RouteTable::Service> SuiteServices() {
   return {{"catalogue", "training.catalogue.v1.CatalogueService"},
           {"booking", "training.booking.v1.BookingService"},
           {"notification", "training.notification.v1.NotificationService"},
+          {"notification", "training.notification.v1.WebhookService"},
           {"content", "training.content.v1.ContentService"}};
 }
 

@@ -11,6 +11,7 @@
 #include "google/api/annotations.pb.h"
 #include "google/api/http.pb.h"
 #include "training/api/v1/access.pb.h"
+#include "training/events/v1/webhook_rule.pb.h"
 
 namespace training::contract {
 namespace {
@@ -230,8 +231,30 @@ class Linter {
     return true;
   }
 
+  // An event envelope (a message `Event` with a oneof `payload`): each
+  // payload says which webhook subscriptions receive it.
+  void LintEventPayloads(const Descriptor& message) {
+    const auto* payload = message.FindOneofByName("payload");
+    if (message.name() != "Event" || payload == nullptr) return;
+    for (int i = 0; i < payload->field_count(); ++i) {
+      const Descriptor* type = payload->field(i)->message_type();
+      if (type == nullptr) continue;
+      const auto& rule = type->options().GetExtension(events::v1::webhook);
+      if (rule.reach() == events::v1::WebhookRule::REACH_UNSPECIFIED) {
+        Add(type->full_name(), "webhook-rule",
+            "an event payload declares (training.events.v1.webhook) with a "
+            "reach");
+      } else if ((rule.reach() == events::v1::WebhookRule::OWN_BOOKINGS) ==
+                 rule.scope().empty()) {
+        Add(type->full_name(), "webhook-rule",
+            "a scope is given for OWN_BOOKINGS, and only for it");
+      }
+    }
+  }
+
   void LintMessage(const Descriptor& message) {
     if (message.options().map_entry()) return;
+    LintEventPayloads(message);
     RequireComment(message, "message");
     for (int i = 0; i < message.field_count(); ++i) {
       const FieldDescriptor& field = *message.field(i);

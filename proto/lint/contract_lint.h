@@ -17,7 +17,7 @@ struct LintFinding {
   std::string element;
   // Stable rule id: access-missing, http-missing, http-on-internal,
   // http-verb, http-path-variable, http-body, enum-zero, time-type,
-  // comment-missing.
+  // comment-missing, webhook-rule.
   std::string rule;
   // What is wrong, for a person.
   std::string message;

@@ -79,6 +79,8 @@ TEST(ContractLintTest, RejectsEachBadProtoForItsRule) {
       {"time_type", "time-type", 1},
       // The RPC, the message and its field.
       {"comment_missing", "comment-missing", 3},
+      // A payload with no rule, and an OWN_BOOKINGS one without a scope.
+      {"webhook_rule", "webhook-rule", 2},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.file);

@@ -9,6 +9,19 @@ Event NewEvent(const Caller& caller, const std::string& subject) {
                           caller.traceparent, caller.tracestate);
 }
 
+Event BookingEvent(const Caller& caller, const v1::Booking& b) {
+  Event event = NewEvent(caller, b.name());
+  AddBookedBy(event, b);
+  return event;
+}
+
+void AddBookedBy(Event& event, const v1::Booking& b) {
+  if (b.booked_by_organisation().empty()) return;
+  events::v1::BookedBy* by = event.add_booked_by();
+  by->set_booking(b.name());
+  by->set_organisation(b.booked_by_organisation());
+}
+
 const char* StateWord(v1::Booking::State state) {
   switch (state) {
     case v1::Booking::CONFIRMED:
@@ -23,7 +36,7 @@ const char* StateWord(v1::Booking::State state) {
 }
 
 Event ConfirmedEvent(const Caller& caller, const v1::Booking& b) {
-  Event event = NewEvent(caller, b.name());
+  Event event = BookingEvent(caller, b);
   auto* confirmed = event.mutable_booking_confirmed();
   confirmed->set_booking(b.name());
   confirmed->set_session(b.session());
@@ -32,7 +45,7 @@ Event ConfirmedEvent(const Caller& caller, const v1::Booking& b) {
 
 Event WaitlistedEvent(const Caller& caller, const v1::Booking& b,
                       int position) {
-  Event event = NewEvent(caller, b.name());
+  Event event = BookingEvent(caller, b);
   auto* waitlisted = event.mutable_booking_waitlisted();
   waitlisted->set_booking(b.name());
   waitlisted->set_session(b.session());
@@ -42,7 +55,7 @@ Event WaitlistedEvent(const Caller& caller, const v1::Booking& b,
 }
 
 Event OfferedEvent(const Caller& caller, const v1::Booking& b) {
-  Event event = NewEvent(caller, b.name());
+  Event event = BookingEvent(caller, b);
   auto* offered = event.mutable_place_offered();
   offered->set_booking(b.name());
   offered->set_session(b.offer().session());
@@ -52,7 +65,7 @@ Event OfferedEvent(const Caller& caller, const v1::Booking& b) {
 
 Event PromotedEvent(const Caller& caller, const v1::Booking& b,
                     events::v1::BookingPromoted::Via via) {
-  Event event = NewEvent(caller, b.name());
+  Event event = BookingEvent(caller, b);
   auto* promoted = event.mutable_booking_promoted();
   promoted->set_booking(b.name());
   promoted->set_session(b.session());
@@ -62,7 +75,7 @@ Event PromotedEvent(const Caller& caller, const v1::Booking& b,
 
 Event OfferEndedEvent(const Caller& caller, const v1::Booking& b,
                       v1::Cancellation::Cause cause) {
-  Event event = NewEvent(caller, b.name());
+  Event event = BookingEvent(caller, b);
   if (cause == v1::Cancellation::OFFER_EXPIRED) {
     event.mutable_offer_expired()->set_booking(b.name());
     event.mutable_offer_expired()->set_session(b.session());
@@ -76,7 +89,7 @@ Event OfferEndedEvent(const Caller& caller, const v1::Booking& b,
 Event CancelledEvent(const Caller& caller, const v1::Booking& b,
                      v1::Booking::State before,
                      events::v1::BookingCancelled::Cause cause) {
-  Event event = NewEvent(caller, b.name());
+  Event event = BookingEvent(caller, b);
   auto* cancelled = event.mutable_booking_cancelled();
   cancelled->set_booking(b.name());
   cancelled->set_session(b.session());
@@ -96,7 +109,7 @@ events::v1::BookingCancelled::Cause CancelCauseOf(const Caller& caller) {
 
 Event SubstitutedEvent(const Caller& caller, const v1::Booking& b,
                        const std::string& previous_contact_id) {
-  Event event = NewEvent(caller, b.name());
+  Event event = BookingEvent(caller, b);
   auto* substituted = event.mutable_attendee_substituted();
   substituted->set_booking(b.name());
   substituted->set_session(b.session());

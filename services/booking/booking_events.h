@@ -22,6 +22,12 @@ using ::training::events::v1::Event;
 // An event about `subject`, carrying the caller's request id and trace.
 Event NewEvent(const Caller& caller, const std::string& subject);
 
+// An event about booking `b`, its `booked_by` set when an agency key made
+// it (webhooks scope agency subscriptions by that).
+Event BookingEvent(const Caller& caller, const v1::Booking& b);
+// Adds `b` to the event's `booked_by` when an agency key made it.
+void AddBookedBy(Event& event, const v1::Booking& b);
+
 // How a state is named in BookingCancelled.previous_state.
 const char* StateWord(v1::Booking::State state);
 

@@ -42,6 +42,51 @@ std::vector<int> Figures(const v1::ReachFigures& f) {
           f.late_cancellations(), f.attended(),  f.no_shows()};
 }
 
+// Webhooks scope an agency's subscriptions by the key each booking was
+// made with: every event about a booking says so, and only for bookings
+// made with an agency key.
+TEST_P(ReportsTest, EventsNameTheAgencyKeyEachBookingWasMadeWith) {
+  std::vector<events::v1::Event> outbox;
+  {
+    auto tx = db_->Begin(sql::TxMode::kRead);
+    ASSERT_TRUE(tx.ok());
+    auto read = events::ReadOutbox(**tx);
+    ASSERT_TRUE(read.ok());
+    outbox = *std::move(read);
+  }
+  auto owners = [](const events::v1::Event& e) {
+    std::map<std::string, std::string> out;
+    for (const auto& by : e.booked_by()) out[by.booking()] = by.organisation();
+    return out;
+  };
+  int about_one = 0, attendance = 0;
+  for (const events::v1::Event& e : outbox) {
+    std::string b;
+    if (e.has_booking_confirmed()) b = e.booking_confirmed().booking();
+    if (e.has_booking_waitlisted()) b = e.booking_waitlisted().booking();
+    if (e.has_booking_promoted()) b = e.booking_promoted().booking();
+    if (e.has_booking_cancelled()) b = e.booking_cancelled().booking();
+    if (!b.empty()) {
+      ++about_one;
+      if (b == ben_.name() || b == dan_.name()) {
+        EXPECT_THAT(owners(e), ElementsAre(std::pair(b, "Hill School")));
+      } else {
+        EXPECT_THAT(owners(e), IsEmpty()) << b;
+      }
+    }
+    if (e.has_attendance_recorded()) {
+      ++attendance;
+      EXPECT_THAT(owners(e),
+                  ::testing::UnorderedElementsAre(
+                      std::pair(ben_.name(), std::string("Hill School")),
+                      std::pair(dan_.name(), std::string("Hill School"))));
+    }
+  }
+  // Three confirmed, two waiting, one cancellation, one promotion.
+  EXPECT_EQ(about_one, 7);
+  EXPECT_EQ(attendance, 1);
+}
+
 TEST_P(ReportsTest, ReachMatchesTheFiguresCountedByHand) {
   auto report = Report(kNow, kNow + absl::Hours(24 * 30));
   ASSERT_THAT(report, IsOk());

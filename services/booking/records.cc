@@ -183,8 +183,13 @@ Records::BatchRecordAttendance(const Caller& caller,
               .push_back(BookingName(reference));
         }
         if (!attended.empty() || !no_shows.empty()) {
-          RETURN_IF_ERROR(tx.AddEvent(
-              AttendanceEvent(caller, r.session(), attended, no_shows)));
+          Event event =
+              AttendanceEvent(caller, r.session(), attended, no_shows);
+          for (const auto& [reference, attendance] : marks) {
+            const v1::Booking& marked = found[reference].booking;
+            if (marked.attendance() != attendance) AddBookedBy(event, marked);
+          }
+          RETURN_IF_ERROR(tx.AddEvent(std::move(event)));
         }
         ASSIGN_OR_RETURN(*response.mutable_register_(),
                          ReadRegister(tx, r.session()));

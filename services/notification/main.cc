@@ -38,6 +38,7 @@
 #include "services/notification/scheduler.h"
 #include "services/notification/store.h"
 #include "services/notification/templates.h"
+#include "services/notification/webhooks/webhook_setup.h"
 #include "training/notification/v1/notification_service.grpc.pb.h"
 
 ABSL_FLAG(std::string, booking_address, "127.0.0.1:7052",
@@ -300,6 +301,7 @@ absl::Status RegisterNotification(runtime::ServerRunner& runner) {
            worker, booking_events, catalogue_events}) {
     runner.Keep(std::move(kept));
   }
+  RETURN_IF_ERROR(webhooks::RegisterWebhooks(runner, db, redis, owner));
   runtime::DispatchedService service =
       runtime::MakeService<v1::NotificationService>(runner.runtime());
   RegisterNotificationHandlers(*service.dispatcher, templates.get(),

@@ -72,6 +72,7 @@ def make():
         secret("training-service-keys", service_keys),
         secret("training-manage-tokens", {"secrets": "k1:" + random_b64url()}),
         secret("training-address-hash", {"secrets": "k1:" + random_b64url()}),
+        secret("training-webhook-keys", {"secrets": "k1:" + random_b64url()}),
         secret("training-web-form-keys", {"keys": "k1:" + random_b64url()}),
         secret("training-redis", redis_urls),
         secret("training-redis-acl", {"users.acl": acl}),
