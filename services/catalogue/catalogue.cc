@@ -61,16 +61,6 @@ absl::StatusOr<SessionName> CheckSessionName(absl::string_view name,
   return *parsed;
 }
 
-// Whether the course of `session` (`courses/{course}/sessions/{id}`) is
-// published: its session events say so, for webhooks.
-absl::StatusOr<bool> CoursePublished(CatalogueTransaction& tx,
-                                     const std::string& session) {
-  const std::string course = session.substr(0, session.find("/sessions/"));
-  ASSIGN_OR_RETURN(std::optional<v1::Course> found,
-                   tx.FindCourse(course, false));
-  return found.has_value() && found->state() == v1::Course::PUBLISHED;
-}
-
 Event NewEvent(const Caller& caller, const std::string& subject) {
   return events::NewEvent("catalogue", subject, caller.request_id,
                           caller.traceparent, caller.tracestate);
@@ -604,7 +594,7 @@ absl::StatusOr<v1::Session> Catalogue::CreateSession(
         auto* payload = event.mutable_session_scheduled();
         *payload->mutable_session() = created;
         *payload->mutable_course() = *course;
-        payload->set_course_published(course->state() == v1::Course::PUBLISHED);
+        payload->set_course_visible(course->state() != v1::Course::DRAFT);
         RETURN_IF_ERROR(tx.AddEvent(std::move(event)));
         return Remember(tx, r.request_id(), fingerprint, created.name(), now);
       }));
@@ -814,8 +804,7 @@ absl::StatusOr<v1::Session> Catalogue::UpdateSession(
         Event event = NewEvent(caller, updated.name());
         auto* payload = event.mutable_session_changed();
         *payload->mutable_session() = updated;
-        ASSIGN_OR_RETURN(bool published, CoursePublished(tx, updated.name()));
-        payload->set_course_published(published);
+        payload->set_course_visible(stored.course_state != v1::Course::DRAFT);
         for (auto change : changes) payload->add_changes(change);
         if (std::find(changes.begin(), changes.end(), events::v1::TIME) !=
             changes.end()) {
@@ -866,8 +855,7 @@ absl::StatusOr<v1::Session> Catalogue::CancelSession(
         auto* payload = event.mutable_session_cancelled();
         payload->set_session(cancelled.name());
         payload->set_reason(r.reason());
-        ASSIGN_OR_RETURN(bool published, CoursePublished(tx, cancelled.name()));
-        payload->set_course_published(published);
+        payload->set_course_visible(stored.course_state != v1::Course::DRAFT);
         return tx.AddEvent(std::move(event));
       }));
   return cancelled;
@@ -911,8 +899,7 @@ absl::StatusOr<v1::Session> Catalogue::SetSessionJoiningDetails(
         Event event = NewEvent(caller, updated.name());
         auto* payload = event.mutable_session_changed();
         *payload->mutable_session() = updated;
-        ASSIGN_OR_RETURN(bool published, CoursePublished(tx, updated.name()));
-        payload->set_course_published(published);
+        payload->set_course_visible(stored.course_state != v1::Course::DRAFT);
         payload->add_changes(events::v1::JOINING_DETAILS);
         return tx.AddEvent(std::move(event));
       }));

@@ -132,11 +132,11 @@ std::optional<Event> EventFor(const Event& event,
   switch (rule.reach()) {
     case WebhookRule::EVERY_SUBSCRIPTION:
       return out;
-    case WebhookRule::PUBLISHED_COURSES: {
+    case WebhookRule::VISIBLE_COURSES: {
       const Message& payload =
           out.GetReflection()->GetMessage(out, payload_field);
       const FieldDescriptor* published =
-          payload.GetDescriptor()->FindFieldByName("course_published");
+          payload.GetDescriptor()->FindFieldByName("course_visible");
       if (published != nullptr &&
           published->type() == FieldDescriptor::TYPE_BOOL &&
           payload.GetReflection()->GetBool(payload, published)) {

@@ -170,7 +170,7 @@ TEST(EventReachTest, RestrictedArticlesReachAdminsOnly) {
 TEST(EventReachTest, SessionsOfDraftCoursesReachAdminsOnly) {
   int session_types = 0;
   for (const FieldDescriptor* f : PayloadFields()) {
-    if (RuleFor(*f).reach() != WebhookRule::PUBLISHED_COURSES) continue;
+    if (RuleFor(*f).reach() != WebhookRule::VISIBLE_COURSES) continue;
     SCOPED_TRACE(f->name());
     ++session_types;
     Event event;
@@ -179,8 +179,8 @@ TEST(EventReachTest, SessionsOfDraftCoursesReachAdminsOnly) {
     EXPECT_TRUE(EventFor(event, kAdmin).has_value());
     auto* payload = event.GetReflection()->MutableMessage(&event, f);
     const FieldDescriptor* published =
-        payload->GetDescriptor()->FindFieldByName("course_published");
-    ASSERT_NE(published, nullptr) << "a PUBLISHED_COURSES type says whether";
+        payload->GetDescriptor()->FindFieldByName("course_visible");
+    ASSERT_NE(published, nullptr) << "a VISIBLE_COURSES type says whether";
     payload->GetReflection()->SetBool(payload, published, true);
     EXPECT_TRUE(EventFor(event, kAgencyA).has_value());
   }

@@ -48,6 +48,8 @@ const std::vector<Named>& NonPublic() {
     const std::pair<const char*, const char*> table[] = {
         // Most specific first, so that the reason is the precise one.
         {"169.254.169.254/32", "metadata"},
+        {"169.254.170.2/32", "metadata"},    // container credentials
+        {"100.100.100.200/32", "metadata"},  // another cloud's
         {"fd00:ec2::254/128", "metadata"},
         {"0.0.0.0/8", "unspecified"},
         {"10.0.0.0/8", "private"},
@@ -190,10 +192,16 @@ std::optional<std::string> RefusalOf(absl::string_view address,
                                      const TargetPolicy& policy) {
   const int family = address.size() == 4 ? AF_INET : AF_INET6;
   const auto* bytes = reinterpret_cast<const unsigned char*>(address.data());
-  // The metadata services are refused whatever the allow-list says.
+  // The metadata services are refused whatever the allow-list says, also
+  // when written inside IPv6 (a dual-stack socket reaches them so).
+  std::optional<std::string> embedded =
+      family == AF_INET6 ? EmbeddedV4(bytes) : std::nullopt;
   for (const Named& named : NonPublic()) {
-    if (absl::string_view(named.why) == "metadata" &&
-        InRange(bytes, family, named.range)) {
+    if (absl::string_view(named.why) != "metadata") continue;
+    if (InRange(bytes, family, named.range) ||
+        (embedded &&
+         InRange(reinterpret_cast<const unsigned char*>(embedded->data()),
+                 AF_INET, named.range))) {
       return std::string("metadata");
     }
   }

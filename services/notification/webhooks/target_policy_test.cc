@@ -38,7 +38,7 @@ TEST(TargetPolicyTest, NonPublicAddressesAreRefusedWithTheirReason) {
   EXPECT_EQ(Why("255.255.255.255"), "reserved");
   // IPv4 inside IPv6: mapped, NAT64 and 6to4 forms are looked through.
   EXPECT_EQ(Why("::ffff:127.0.0.1"), "loopback (in IPv6)");
-  EXPECT_EQ(Why("::ffff:169.254.169.254"), "metadata (in IPv6)");
+  EXPECT_EQ(Why("::ffff:169.254.169.254"), "metadata");
   EXPECT_EQ(Why("64:ff9b::a00:1"), "private (in IPv6)");
   EXPECT_EQ(Why("2002:c0a8:101::1"), "private (in IPv6)");
   EXPECT_EQ(Why("::ffff:93.184.216.34"), "reserved");
@@ -64,6 +64,12 @@ TEST(TargetPolicyTest, AllowListedRangesPass) {
   policy.allowed_ranges.push_back(*ParseAddressRange("169.254.0.0/16"));
   EXPECT_EQ(Why("169.254.169.254", policy), "metadata");
   EXPECT_EQ(Why("169.254.1.1", policy), "public");
+  EXPECT_EQ(Why("169.254.170.2", policy), "metadata");
+  // Nor inside IPv6, whatever IPv6 range is allowed.
+  policy.allowed_ranges.push_back(*ParseAddressRange("::/0"));
+  EXPECT_EQ(Why("::ffff:169.254.169.254", policy), "metadata");
+  EXPECT_EQ(Why("64:ff9b::a9fe:a9fe", policy), "metadata");
+  EXPECT_EQ(Why("2002:a9fe:a9fe::1", policy), "metadata");
   EXPECT_FALSE(ParseAddressRange("10.0.0.0/33").ok());
   EXPECT_FALSE(ParseAddressRange("example.org/8").ok());
 }

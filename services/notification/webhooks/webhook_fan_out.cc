@@ -16,6 +16,10 @@ absl::Status FanOut(sql::Transaction& tx, const events::v1::Event& event,
   const auto* payload = event.GetReflection()->GetOneofFieldDescriptor(
       event, events::v1::Event::descriptor()->FindOneofByName("payload"));
   if (payload == nullptr) {
+    if (event.GetReflection()->GetUnknownFields(event).empty()) {
+      // No payload at all: the publisher's bug, set aside at once.
+      return absl::InvalidArgumentError("an event without a payload");
+    }
     // A type this binary does not know (a newer publisher, mid-upgrade):
     // transient, so that the entry waits for a replica that knows it
     // rather than being acknowledged undelivered.

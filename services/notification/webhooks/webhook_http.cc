@@ -114,12 +114,10 @@ HttpReply WebhookHttp::Post(
   long status = 0;
   curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &status);
   reply.status = static_cast<int>(status);
-  if (status == 0 && !opening.refused.empty()) {
+  if (rc == CURLE_COULDNT_CONNECT && !opening.refused.empty()) {
     return finish(absl::StrCat("address refused: ", opening.refused));
   }
   if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && status != 0)) {
-    // The same words whether a name does not resolve or does not answer,
-    // so that the log tells a subscriber nothing of the networks inside.
     return finish(rc == CURLE_OPERATION_TIMEDOUT
                       ? std::string("timeout")
                       : absl::StrCat("no answer: ", curl_easy_strerror(rc)));

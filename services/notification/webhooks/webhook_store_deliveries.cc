@@ -341,7 +341,8 @@ absl::StatusOr<int> WebhookStore::Replay(const std::string& webhook,
             tx.Execute(
                 absl::StrCat("UPDATE webhook_deliveries SET state = 1, "
                              "replay_base = attempts, "
-                             "next_attempt_us = $4 WHERE id IN (SELECT id FROM "
+                             "next_attempt_us = $4 WHERE state <> 2 AND id IN "
+                             "(SELECT id FROM "
                              "webhook_deliveries WHERE webhook = $1 AND "
                              "create_us >= $2 AND create_us < $3 AND state IN ",
                              states, " ORDER BY create_us LIMIT $5)"),
